@@ -1,0 +1,44 @@
+# The points platform. `make run` starts everything on embedded defaults; `make test` proves it.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run stop infra test unit bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Start PostgreSQL, the broker and the four services; Ctrl-C (or `make stop`) stops them all.
+run: install
+	$(BIN)/python -m deploy.local run
+
+## Stop whatever `make run`, `make test` or `make bench` left running (also after a crash).
+stop:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m deploy.local stop; fi
+
+## PostgreSQL + broker + schemas + demo data, without the services.
+infra: install
+	$(BIN)/python -m deploy.local infra
+
+## Every test: unit tests, then integration and end-to-end tests on the real PostgreSQL and broker.
+test: install
+	$(BIN)/python -m deploy.local infra
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Pure-logic tests only (no infrastructure).
+unit: install
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+## Throughput and latency figures (see README, "Benchmarks").
+bench: install
+	$(BIN)/python -m deploy.local infra
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean: stop
+	rm -rf .local $(VENV)

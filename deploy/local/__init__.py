@@ -1,0 +1,1 @@
+"""The embedded local platform: a throwaway PostgreSQL cluster, the Tansu broker, the four services."""

@@ -1,0 +1,172 @@
+"""The whole local platform: infrastructure, schema, demo data and the four services.
+
+Used by `make run` (supervised, in the foreground), `make test` (tests start their own
+services on other ports, another database and their own topic prefix) and `make bench`.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from deploy.local import broker, postgres
+from deploy.local.processes import alive, free_port, read_pid, spawn, stop as stop_process, wait_for_port
+
+SERVICES = ["intake", "verification", "scoring", "publicity"]
+
+# Local demo keys, issued only by `seed_demo_keys` on the embedded platform.
+DEMO_KEYS = {
+    "intake": [("demowindow", "local-demo-window-key", "demo-window", ["window"]),
+               ("demoadmin", "local-demo-admin-key", "demo-admin", ["admin"])],
+    "verification": [("demopolice", "local-demo-police-key", "demo-police-officer", ["department:police"]),
+                     ("demosi", "local-demo-si-key", "demo-si-officer", ["department:social_insurance"])],
+    "scoring": [("demoreader", "local-demo-reader-key", "demo-reader", ["scores:read"])],
+    "publicity": [],
+}
+
+
+def demo_key(service: str, key_id: str) -> str:
+    for kid, secret, _p, _s in DEMO_KEYS[service]:
+        if kid == key_id:
+            return f"pk_{kid}_{secret}"
+    raise KeyError(key_id)
+
+
+@dataclass
+class Platform:
+    port_base: int = 8000
+    database: str = "points"
+    topic_prefix: str = ""
+    extra_env: dict[str, str] = field(default_factory=dict)
+    procs: dict = field(default_factory=dict)
+
+    def port(self, service: str) -> int:
+        return self.port_base + 1 + SERVICES.index(service)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.port(service)}"
+
+    def proc_name(self, service: str) -> str:
+        return f"{service}-{self.port(service)}"
+
+    @property
+    def database_url(self) -> str:
+        return postgres.url(self.database)
+
+    def env(self, service: str) -> dict[str, str]:
+        return {
+            "SERVICE_NAME": service,
+            "DATABASE_URL": self.database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap(),
+            "KAFKA_TOPIC_PREFIX": self.topic_prefix,
+            "SCORING_BASE_URL": self.url("scoring"),
+            "PUBLICITY_BASE_URL": self.url("publicity"),
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        }
+
+    # -- infrastructure -------------------------------------------------------------
+    def infra_up(self, fresh_database: bool = False) -> None:
+        postgres.start()
+        postgres.create_database(self.database, fresh=fresh_database)
+        broker.start()
+
+    def migrate_and_seed(self, holders: int = 20000) -> None:
+        from services.verification.seed import seed
+        from shared.migrate import upgrade_all
+
+        upgrade_all(self.database_url)
+        asyncio.run(seed(self.database_url, holders))
+        asyncio.run(self.seed_demo_keys())
+
+    async def seed_demo_keys(self) -> None:
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        from shared.auth import ApiKeys
+
+        engine = create_async_engine(self.database_url)
+        tables = _key_tables()
+        for service, keys in DEMO_KEYS.items():
+            for kid, secret, principal, scopes in keys:
+                await ApiKeys(engine, tables[service]).issue(principal, scopes, key_id=kid, secret=secret)
+        await engine.dispose()
+
+    # -- services -------------------------------------------------------------------
+    def start_service(self, service: str, env: dict[str, str] | None = None) -> None:
+        name = self.proc_name(service)
+        stop_process(name)
+        free_port(self.port(service), f"services.{service}.app")
+        argv = [sys.executable, "-m", "uvicorn", f"services.{service}.app:app", "--host", "127.0.0.1",
+                "--port", str(self.port(service)), "--no-access-log", "--timeout-graceful-shutdown", "10"]
+        self.procs[service] = spawn(name, argv, env={**self.env(service), **(env or {})})
+
+    def start_services(self, only: list[str] | None = None) -> None:
+        for s in only or SERVICES:
+            self.start_service(s)
+        self.wait_ready(only or SERVICES)
+
+    def wait_ready(self, services: list[str], timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        for s in services:
+            wait_for_port(self.port(s), max(1, deadline - time.monotonic()), f"the {s} service", self.procs.get(s))
+            while True:
+                try:
+                    r = httpx.get(self.url(s) + "/readyz", timeout=3)
+                    if r.status_code == 200:
+                        break
+                    last = r.text
+                except httpx.HTTPError as exc:
+                    last = str(exc)
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"the {s} service is not ready after {timeout:.0f}s: {last}")
+                time.sleep(0.2)
+
+    def stop_service(self, service: str) -> None:
+        stop_process(self.proc_name(service))
+        self.procs.pop(service, None)
+
+    def stop_services(self) -> None:
+        for s in SERVICES:
+            self.stop_service(s)
+
+    def service_alive(self, service: str) -> bool:
+        pid = read_pid(self.proc_name(service))
+        return bool(pid and alive(pid))
+
+    async def republish_recent(self, seconds: int = 3600) -> int:
+        """After a broker restart lost its log: queue recent events again (inboxes drop repeats)."""
+        from datetime import timedelta
+
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        from shared.bus.outbox import mark_for_republish
+
+        engine = create_async_engine(self.database_url)
+        n = 0
+        for table in _outbox_tables():
+            n += await mark_for_republish(engine, table, timedelta(seconds=seconds))
+        await engine.dispose()
+        return n
+
+
+def _key_tables():
+    from services.intake.tables import api_keys as intake_keys
+    from services.publicity.tables import api_keys as publicity_keys
+    from services.scoring.tables import api_keys as scoring_keys
+    from services.verification.tables import api_keys as verification_keys
+
+    return {"intake": intake_keys, "verification": verification_keys, "scoring": scoring_keys,
+            "publicity": publicity_keys}
+
+
+def _outbox_tables():
+    from services.intake.tables import outbox as a
+    from services.publicity.tables import outbox as d
+    from services.scoring.tables import outbox as c
+    from services.verification.tables import outbox as b
+
+    return [a, b, c, d]

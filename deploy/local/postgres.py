@@ -1,0 +1,121 @@
+"""A throwaway PostgreSQL cluster in `.local/pg`, from the machine's server binaries.
+
+`initdb` refuses to run as root, so when we are root the cluster belongs to an
+unprivileged user (the `postgres` system user, created by the Debian package).
+"""
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import time
+
+from deploy.local.processes import LOCAL, LOGS, free_port, port_open
+
+PGDATA = LOCAL / "pg"
+PORT = int(os.environ.get("POINTS_PG_PORT", "55432"))
+USER = "points"
+DATABASE = "points"
+
+
+def _bindir() -> str:
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
+    if candidates:
+        return candidates[-1]
+    found = shutil.which("pg_ctl")
+    if found:
+        return os.path.dirname(os.path.realpath(found))
+    print("PostgreSQL server binaries not found: installing them with apt-get", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-q", "postgresql"], check=True, env=env)
+    return _bindir()
+
+
+def _run_as() -> list[str]:
+    if os.geteuid() != 0:
+        return []
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "postgres"], check=True)
+    return ["runuser", "-u", "postgres", "--"]
+
+
+def _chown(path) -> None:
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam("postgres")
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+
+
+def url(database: str = DATABASE) -> str:
+    return f"postgresql+asyncpg://{USER}@127.0.0.1:{PORT}/{database}"
+
+
+def _pg_ctl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run([*_run_as(), f"{_bindir()}/pg_ctl", "-D", str(PGDATA), *args], check=check,
+                          capture_output=True, text=True)
+
+
+def start() -> str:
+    bindir = _bindir()
+    run_as = _run_as()
+    LOGS.mkdir(parents=True, exist_ok=True)
+    if not (PGDATA / "PG_VERSION").exists():
+        if PGDATA.exists():
+            shutil.rmtree(PGDATA)
+        PGDATA.mkdir(parents=True)
+        _chown(PGDATA)
+        subprocess.run([*run_as, f"{bindir}/initdb", "-D", str(PGDATA), "-U", USER, "--auth=trust", "-E", "UTF8",
+                        "--locale=C.UTF-8"], check=True, capture_output=True)
+    if _pg_ctl("status", check=False).returncode == 0 and port_open(PORT):
+        return url()
+    # A crash leaves postmaster.pid behind; pg_ctl handles a stale one, a live one on our port is ours.
+    free_port(PORT, str(PGDATA))
+    sockdir = PGDATA / "sock"
+    sockdir.mkdir(exist_ok=True)
+    _chown(sockdir)
+    logfile = LOGS / "postgres.log"
+    logfile.touch()
+    _chown(logfile)
+    # A throwaway cluster: durability settings off (the platform's own crash safety is
+    # about process crashes, which these do not weaken).
+    opts = (f"-p {PORT} -k {sockdir} -c listen_addresses=127.0.0.1 -c max_connections=300 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB")
+    _pg_ctl("start", "-w", "-t", "60", "-l", str(logfile), "-o", opts)
+    create_database(DATABASE)
+    return url()
+
+
+def psql(sql: str, database: str = "postgres") -> str:
+    out = subprocess.run([f"{_bindir()}/psql", "-h", "127.0.0.1", "-p", str(PORT), "-U", USER, "-d", database,
+                          "-v", "ON_ERROR_STOP=1", "-tAc", sql], check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def _psql_bin() -> str:
+    return shutil.which("psql") or f"{_bindir()}/psql"
+
+
+def create_database(name: str, fresh: bool = False) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            exists = psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
+            break
+        except subprocess.CalledProcessError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+    if exists and fresh:
+        psql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        exists = ""
+    if not exists:
+        psql(f'CREATE DATABASE "{name}"')
+
+
+def stop() -> None:
+    if (PGDATA / "PG_VERSION").exists():
+        _pg_ctl("stop", "-m", "fast", "-w", check=False)

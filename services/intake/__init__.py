@@ -1,0 +1,1 @@
+"""Intake: the partner-facing application API and the status read model."""

@@ -1,0 +1,67 @@
+"""Intake's schema: applications, their per-item state, the status timeline, the bus tables."""
+from __future__ import annotations
+
+from sqlalchemy import (Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table,
+                        BigInteger, func, text)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from shared.auth import api_keys_table
+from shared.bus.tables import inbox_table, outbox_table
+
+SCHEMA = "intake"
+metadata = MetaData(schema=SCHEMA)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("holder_id_number", String(18), nullable=False),
+    Column("holder_name", String(100), nullable=False),
+    Column("holder_phone", String(20), nullable=False),
+    Column("permit_number", String(40), nullable=False),
+    Column("intent", String(40), nullable=False),
+    Column("principal", String(200), nullable=False),
+    Column("acting_as", String(40), nullable=False),
+    Column("declared_facts", JSONB, nullable=False),
+    Column("consent", Boolean, nullable=False),
+    Column("applied_on", Date, nullable=False),
+    Column("cut_off_date", Date, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("score_version", Integer),
+    Column("score_status", String(20)),
+    Column("score_total", Float),
+    Column("rule_set_id", String(60)),
+    Column("notice_url", String(300)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+# One open application per holder: a second one while the first is in progress is a 409.
+Index("uq_applications_open_per_holder", applications.c.holder_id_number, unique=True,
+      postgresql_where=text("status IN ('submitted', 'verifying')"))
+Index("ix_applications_principal_created", applications.c.principal, applications.c.created_at)
+
+application_items = Table(
+    "application_items",
+    metadata,
+    Column("application_id", String(40), ForeignKey(f"{SCHEMA}.applications.id"), primary_key=True),
+    Column("indicator", String(60), primary_key=True),
+    Column("department", String(40), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("reason", String(500)),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+timeline = Table(
+    "timeline",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("application_id", String(40), ForeignKey(f"{SCHEMA}.applications.id"), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("event_type", String(60), nullable=False),
+    Column("source", String(40), nullable=False),
+    Column("summary", JSONB, nullable=False),
+)
+
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
+api_keys = api_keys_table(metadata)

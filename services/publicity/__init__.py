@@ -1,0 +1,1 @@
+"""Publicity: public notices of scores, with personal data masked."""

@@ -1,0 +1,1 @@
+"""Scoring: rule sets as data, one vectorised engine, immutable explained score versions."""

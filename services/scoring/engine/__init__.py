@@ -1,0 +1,1 @@
+"""The scoring engine: rule-set loading, fact derivation, vectorised evaluation, explanation."""

@@ -1,0 +1,44 @@
+"""Scoring's schema: verification facts received, immutable score versions, the bus tables."""
+from __future__ import annotations
+
+from sqlalchemy import Column, Date, DateTime, Float, Integer, MetaData, String, Table, func
+from sqlalchemy.dialects.postgresql import JSONB
+
+from shared.auth import api_keys_table
+from shared.bus.tables import inbox_table, outbox_table
+
+SCHEMA = "scoring"
+metadata = MetaData(schema=SCHEMA)
+
+received = Table(
+    "received_verifications",
+    metadata,
+    Column("application_id", String(40), primary_key=True),
+    Column("department", String(40), primary_key=True),
+    Column("expected_departments", JSONB, nullable=False),
+    Column("cut_off_date", Date, nullable=False),
+    Column("holder", JSONB, nullable=False),
+    Column("items", JSONB, nullable=False),
+    Column("facts", JSONB, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Rows are only ever inserted: a new fact makes a new version, nothing is overwritten.
+scores = Table(
+    "scores",
+    metadata,
+    Column("application_id", String(40), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("total", Float, nullable=False),
+    Column("rule_set_id", String(60), nullable=False),
+    Column("rule_set_hash", String(64), nullable=False),
+    Column("cut_off_date", Date, nullable=False),
+    Column("holder", JSONB, nullable=False),
+    Column("explanation", JSONB, nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
+api_keys = api_keys_table(metadata)

@@ -1,0 +1,1 @@
+"""Verification: each department's verifier looks facts up in its registry and answers."""

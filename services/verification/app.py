@@ -1,0 +1,40 @@
+"""Verification's app factory: one process hosts every department, each its own consumer group."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from services.verification import routes, tables
+from services.verification.handlers import make_handlers
+from services.verification.registries import SqlRegistries
+from shared.events.catalogue import APPLICATIONS
+from shared.service import ConsumerSpec, ServiceSpec, create_app
+from shared.settings import get_settings
+
+settings = get_settings()
+registries = SqlRegistries(create_async_engine(settings.registry_database_url or settings.database_url, pool_size=5))
+
+
+async def _startup(app: FastAPI) -> None:
+    app.state.registries = registries
+
+
+SPEC = ServiceSpec(
+    name="verification",
+    title="Points platform — verification (department verifiers)",
+    metadata=tables.metadata,
+    outbox=tables.outbox,
+    inbox=tables.inbox,
+    api_keys=tables.api_keys,
+    routers=[routes.router],
+    consumers=[ConsumerSpec(f"verification-{d}", [APPLICATIONS], make_handlers(d, registries)) for d in routes.DEPARTMENTS],
+    publishes=["verification.completed"],
+    on_startup=_startup,
+)
+
+
+def build():
+    return create_app(SPEC, settings)
+
+
+app = build()

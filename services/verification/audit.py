@@ -1,0 +1,44 @@
+"""The append-only, hash-chained audit log of registry queries."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.verification.domain import GENESIS, chain_hash
+from services.verification.tables import audit_heads, audit_log
+
+
+async def append(conn: AsyncConnection, department: str, application_id: str, requester: str,
+                 entries: list[tuple[str, dict[str, Any], Any]]) -> None:
+    """Append (fact, query, response) entries to the department's chain, in this transaction."""
+    await conn.execute(pg_insert(audit_heads).values(department=department, last_hash=GENESIS).on_conflict_do_nothing())
+    prev = await conn.scalar(select(audit_heads.c.last_hash).where(audit_heads.c.department == department).with_for_update())
+    rows = []
+    for fact, query, response in entries:
+        at = datetime.now(timezone.utc)
+        entry = {"department": department, "application_id": application_id, "requester": requester, "fact": fact,
+                 "query": query, "response": response, "at": at.isoformat()}
+        h = chain_hash(prev, entry)
+        rows.append({**entry, "at": at, "prev_hash": prev, "hash": h})
+        prev = h
+    await conn.execute(insert(audit_log), rows)
+    await conn.execute(update(audit_heads).where(audit_heads.c.department == department).values(last_hash=prev))
+
+
+async def verify_chain(conn: AsyncConnection, department: str) -> tuple[bool, int, int | None]:
+    """Recompute the chain: (intact, entries checked, id of the first broken entry)."""
+    prev = GENESIS
+    n = 0
+    result = await conn.stream(select(audit_log).where(audit_log.c.department == department).order_by(audit_log.c.id))
+    async for row in result:
+        entry = {"department": row.department, "application_id": row.application_id, "requester": row.requester,
+                 "fact": row.fact, "query": row.query, "response": row.response, "at": row.at.isoformat()}
+        if row.prev_hash != prev or chain_hash(prev, entry) != row.hash:
+            return False, n, row.id
+        prev = row.hash
+        n += 1
+    return True, n, None

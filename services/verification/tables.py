@@ -1,0 +1,50 @@
+"""Verification's schema: results per department, the hash-chained audit log, the bus tables."""
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, func
+from sqlalchemy.dialects.postgresql import JSONB
+
+from shared.auth import api_keys_table
+from shared.bus.tables import inbox_table, outbox_table
+
+SCHEMA = "verification"
+metadata = MetaData(schema=SCHEMA)
+
+results = Table(
+    "results",
+    metadata,
+    Column("application_id", String(40), primary_key=True),
+    Column("department", String(40), primary_key=True),
+    Column("items", JSONB, nullable=False),
+    Column("facts", JSONB, nullable=False),
+    Column("verified_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Append-only: every registry query, who asked, for what, what came back. Each row's hash
+# covers the previous row's hash, so an edited or deleted row breaks the chain.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("department", String(40), nullable=False, index=True),
+    Column("application_id", String(40), nullable=False, index=True),
+    Column("requester", String(100), nullable=False),
+    Column("fact", String(60), nullable=False),
+    Column("query", JSONB, nullable=False),
+    Column("response", JSONB, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# The head of each department's chain; locking it serialises appends to that chain only.
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("department", String(40), primary_key=True),
+    Column("last_hash", String(64), nullable=False),
+)
+
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
+api_keys = api_keys_table(metadata)

@@ -1,0 +1,209 @@
+"""Idempotent event consumer: inbox, bounded retries with backoff, dead-letter topic.
+
+Each polled batch is first handled in one transaction (the fast path). If anything in
+it fails, the transaction is rolled back and the batch is replayed one event at a time,
+each with bounded retries; an event that still fails, or cannot be parsed at all, goes
+to `<topic>.dlq` with the error attached, and the consumer moves on. Offsets are
+committed only after a batch's effects (or its dead letters) are durable, so a crash
+redelivers and the inbox turns the redelivery into a no-op.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from shared.db import Database, UnitOfWork
+from shared.events.catalogue import parse_data
+from shared.events.envelope import Envelope, EventParseError
+from shared.logging import get_logger
+from shared.metrics import DEAD_LETTERS, EVENTS_CONSUMED, HANDLER_LATENCY
+from shared.settings import Settings
+from shared.tracing import continue_trace
+
+log = get_logger(__name__)
+
+Handler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
+
+
+@dataclass
+class _Parsed:
+    record: ConsumerRecord
+    event: Envelope | None = None
+    payload: Any = None
+    error: str | None = None
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        name: str,
+        topics: list[str],
+        handlers: dict[str, Handler],
+        db: Database,
+        inbox: Table,
+        producer: AIOKafkaProducer,
+        settings: Settings,
+    ) -> None:
+        self.name = name
+        self.topics = [settings.topic(t) for t in topics]
+        self.handlers = handlers
+        self.db = db
+        self.inbox = inbox
+        self.producer = producer
+        self.settings = settings
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task | None = None
+        self._stopping = False
+        self.processed = 0
+
+    @property
+    def group_id(self) -> str:
+        return self.settings.group(self.name)
+
+    async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            group_id=self.group_id,
+            client_id=f"{self.settings.service_name}-{self.name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
+            max_poll_records=self.settings.kafka_max_batch,
+        )
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.name}")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._task:
+            try:
+                await asyncio.wait_for(self._task, 10)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+        if self._consumer:
+            await self._consumer.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        assert self._consumer is not None
+        while not self._stopping:
+            try:
+                batches = await self._consumer.getmany(timeout_ms=200, max_records=self.settings.kafka_max_batch)
+                records = [r for recs in batches.values() for r in recs]
+                if not records:
+                    continue
+                started = time.perf_counter()
+                await self.process(records)
+                await self._consumer.commit()
+                HANDLER_LATENCY.labels(self.name).observe(time.perf_counter() - started)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # The database or the broker is unavailable: nothing was committed, so the
+                # same records come back after a pause (seek to the committed offsets).
+                log.error("consumer batch failed, retrying from committed offsets", consumer=self.name, error=str(exc))
+                await asyncio.sleep(1.0)
+                try:
+                    for tp in self._consumer.assignment():
+                        committed = await self._consumer.committed(tp)
+                        if committed is None:
+                            await self._consumer.seek_to_beginning(tp)
+                        else:
+                            self._consumer.seek(tp, committed)
+                except Exception as seek_exc:
+                    log.error("could not rewind consumer", consumer=self.name, error=str(seek_exc))
+
+    async def process(self, records: list[ConsumerRecord]) -> None:
+        """Handle a batch: one transaction if all goes well, else one event at a time."""
+        parsed = [self._parse(r) for r in records]
+        for p in parsed:
+            if p.error is not None:
+                await self._dead_letter(p.record, p.error)
+        good = [p for p in parsed if p.error is None]
+        if not good:
+            return
+        try:
+            async with self.db.unit_of_work() as uow:
+                for p in good:
+                    await self._handle_one(uow, p)
+                await uow.commit()
+            self.processed += len(good)
+            return
+        except Exception as exc:
+            log.warning("batch failed, replaying one by one", consumer=self.name, size=len(good), error=repr(exc))
+        for p in good:
+            await self._handle_isolated(p)
+
+    def _parse(self, record: ConsumerRecord) -> _Parsed:
+        try:
+            event = Envelope.from_bytes(record.value)
+            handler = self.handlers.get(event.type)
+            payload = parse_data(event) if handler is not None else None
+            return _Parsed(record, event, payload)
+        except EventParseError as exc:
+            return _Parsed(record, error=str(exc))
+
+    async def _handle_one(self, uow: UnitOfWork, p: _Parsed) -> None:
+        event = p.event
+        assert event is not None
+        continue_trace(event.traceparent)
+        first_time = await uow.conn.execute(
+            pg_insert(self.inbox)
+            .values(consumer=self.name, event_id=event.id, event_type=event.type)
+            .on_conflict_do_nothing()
+            .returning(self.inbox.c.event_id)
+        )
+        if first_time.first() is None:
+            EVENTS_CONSUMED.labels(self.name, event.type, "duplicate").inc()
+            return
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            EVENTS_CONSUMED.labels(self.name, event.type, "ignored").inc()
+            return
+        await handler(uow, event, p.payload)
+        EVENTS_CONSUMED.labels(self.name, event.type, "handled").inc()
+
+    async def _handle_isolated(self, p: _Parsed) -> None:
+        attempts = self.settings.consumer_max_retries + 1
+        error = ""
+        for attempt in range(attempts):
+            try:
+                async with self.db.unit_of_work() as uow:
+                    await self._handle_one(uow, p)
+                    await uow.commit()
+                self.processed += 1
+                return
+            except EventParseError as exc:  # a handler found the payload unusable: no retry helps
+                error = str(exc)
+                break
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                log.warning("handler failed", consumer=self.name, attempt=attempt + 1, error=error)
+                if attempt + 1 < attempts:
+                    await asyncio.sleep(self.settings.consumer_retry_backoff_ms / 1000 * (2**attempt))
+        await self._dead_letter(p.record, error)
+
+    async def _dead_letter(self, record: ConsumerRecord, error: str) -> None:
+        dlq = f"{record.topic}.dlq"
+        headers = list(record.headers or []) + [
+            ("dlq.error", error[:4000].encode()),
+            ("dlq.consumer", self.name.encode()),
+            ("dlq.topic", record.topic.encode()),
+            ("dlq.partition", str(record.partition).encode()),
+            ("dlq.offset", str(record.offset).encode()),
+        ]
+        await self.producer.send_and_wait(dlq, value=record.value, key=record.key, headers=headers)
+        DEAD_LETTERS.labels(self.name, record.topic).inc()
+        log.error("event dead-lettered", consumer=self.name, topic=record.topic, offset=record.offset, error=error[:500])

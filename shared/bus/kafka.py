@@ -1,0 +1,66 @@
+"""Producer and topic administration over aiokafka."""
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from shared.events.catalogue import TOPICS
+from shared.settings import Settings
+
+
+def make_producer(settings: Settings) -> AIOKafkaProducer:
+    # acks=all always; idempotence only where the broker supports it (Apache Kafka, not Tansu).
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        acks="all",
+        enable_idempotence=settings.kafka_enable_idempotence,
+        linger_ms=2,
+        request_timeout_ms=15000,
+        client_id=settings.service_name,
+    )
+
+
+def all_topic_names(settings: Settings) -> list[str]:
+    names = []
+    for t in TOPICS:
+        names += [settings.topic(t), settings.topic(t + ".dlq")]
+    return names
+
+
+async def ensure_topics(settings: Settings, names: list[str] | None = None, attempts: int = 30) -> None:
+    """Create the platform's topics with the configured partition count (idempotent).
+
+    Auto-created topics would get the broker's default partition count, so every
+    service creates the topics it touches before it produces or subscribes.
+    """
+    names = names or all_topic_names(settings)
+    last: Exception | None = None
+    for _ in range(attempts):
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=5000)
+        try:
+            await admin.start()
+            existing = set(await admin.list_topics())
+            missing = [n for n in names if n not in existing]
+            if missing:
+                try:
+                    await admin.create_topics(
+                        [NewTopic(n, settings.kafka_partitions, settings.kafka_replication_factor) for n in missing]
+                    )
+                except TopicAlreadyExistsError:
+                    pass  # another service created it first
+            return
+        except TopicAlreadyExistsError:
+            return
+        except Exception as exc:  # broker still starting: retry
+            last = exc
+            await asyncio.sleep(0.5)
+        finally:
+            await admin.close()
+    raise RuntimeError(f"could not create topics on {settings.kafka_bootstrap_servers}: {last}")
+
+
+async def broker_reachable(producer: AIOKafkaProducer, timeout: float = 2.0) -> None:
+    await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout)

@@ -1,0 +1,148 @@
+"""Transactional outbox and its relay.
+
+A service's state change and its outgoing events commit in one transaction (see
+UnitOfWork); the relay then publishes unpublished rows in id order and marks them.
+A crash between publish and mark re-publishes on restart (consumers deduplicate with
+their inbox); nothing committed is ever lost.
+
+Only one relay per service publishes at a time (a transaction-scoped advisory lock),
+so replicas never reorder the events of one application.
+"""
+from __future__ import annotations
+
+import asyncio
+import zlib
+from datetime import datetime, timedelta, timezone
+from typing import Sequence
+
+import orjson
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shared import failpoints
+from shared.events.catalogue import topic_of
+from shared.events.envelope import Envelope
+from shared.logging import get_logger
+from shared.metrics import EVENTS_PUBLISHED, OUTBOX_LAG
+from shared.settings import Settings
+
+log = get_logger(__name__)
+
+
+class Outbox:
+    def __init__(self, table: Table, settings: Settings) -> None:
+        self.table = table
+        self.settings = settings
+        self._wake = asyncio.Event()
+        # Advisory lock key: one relay per schema.
+        self.lock_key = zlib.crc32(f"outbox:{table.schema}".encode())
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def add(self, conn: AsyncConnection, events: Sequence[Envelope]) -> None:
+        await conn.execute(
+            insert(self.table),
+            [
+                {
+                    "event_id": e.id,
+                    "topic": self.settings.topic(topic_of(e)),
+                    "key": e.subject,
+                    "event_type": e.type,
+                    "payload": e.model_dump(mode="json"),
+                }
+                for e in events
+            ],
+        )
+
+    async def wait(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        self._wake.clear()
+
+
+class OutboxRelay:
+    def __init__(self, engine: AsyncEngine, outbox: Outbox, producer: AIOKafkaProducer, settings: Settings) -> None:
+        self.engine = engine
+        self.outbox = outbox
+        self.producer = producer
+        self.settings = settings
+        self._task: asyncio.Task | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.outbox.table.schema}")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self.outbox.wake()
+        if self._task:
+            try:
+                await asyncio.wait_for(self._task, 10)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+
+    async def _run(self) -> None:
+        interval = self.settings.outbox_poll_interval_ms / 1000
+        while not self._stopping:
+            try:
+                sent = await self.publish_pending()
+            except Exception as exc:  # broker or database down: back off, never die
+                log.warning("outbox relay failed, will retry", error=str(exc))
+                sent = 0
+                await asyncio.sleep(1.0)
+            if sent == 0:
+                await self.outbox.wait(interval)
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unpublished rows; return how many were sent."""
+        t = self.outbox.table
+        async with self.engine.begin() as conn:
+            locked = await conn.scalar(select(func.pg_try_advisory_xact_lock(self.outbox.lock_key)))
+            if not locked:
+                return 0
+            rows = (
+                await conn.execute(
+                    select(t.c.id, t.c.topic, t.c.key, t.c.event_type, t.c.payload, t.c.created_at)
+                    .where(t.c.published_at.is_(None))
+                    .order_by(t.c.id)
+                    .limit(self.settings.outbox_batch_size)
+                )
+            ).all()
+            if not rows:
+                return 0
+            failpoints.hit("outbox.before_publish")
+            futures = []
+            for row in rows:
+                headers = [("event_type", row.event_type.encode()), ("event_id", str(row.payload["id"]).encode())]
+                if row.payload.get("traceparent"):
+                    headers.append(("traceparent", row.payload["traceparent"].encode()))
+                futures.append(
+                    await self.producer.send(
+                        row.topic, value=orjson.dumps(row.payload), key=row.key.encode(), headers=headers
+                    )
+                )
+            await asyncio.gather(*futures)
+            failpoints.hit("outbox.after_publish_before_mark")
+            await conn.execute(update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=func.now()))
+            now = datetime.now(timezone.utc)
+            for row in rows:
+                EVENTS_PUBLISHED.labels(row.event_type).inc()
+            OUTBOX_LAG.observe((now - rows[0].created_at).total_seconds())
+            return len(rows)
+
+
+async def mark_for_republish(engine: AsyncEngine, table: Table, since: timedelta) -> int:
+    """Re-queue events published within `since`: used after a broker lost its log.
+
+    Consumers' inboxes make the second delivery harmless to those who already saw it.
+    """
+    cutoff = datetime.now(timezone.utc) - since
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(table).where(table.c.published_at.is_not(None), table.c.created_at >= cutoff).values(published_at=None)
+        )
+        return result.rowcount or 0

@@ -1,0 +1,36 @@
+"""Working days on the national calendar, adjusted working weekends included.
+
+`chinesecalendar` carries the State Council's published holiday schedule; for a year it
+does not know yet we fall back to Monday–Friday, and say so in the logs.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import chinese_calendar
+
+
+def is_working_day(day: date) -> bool:
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
+def add_working_days(start: date, n: int) -> date:
+    """The n-th working day after `start` (n=0: `start` itself if it is a working day, else the next one)."""
+    day = start
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    remaining = n
+    while remaining > 0:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            remaining -= 1
+    return day
+
+
+def working_period(start: date, length: int) -> tuple[date, date]:
+    """First and last day of a period of `length` working days beginning on or after `start`."""
+    first = add_working_days(start, 0)
+    return first, add_working_days(first, length - 1)

@@ -1,0 +1,81 @@
+"""Async database access: one engine per process and a unit of work around each transaction.
+
+Services use SQLAlchemy Core on an AsyncConnection: the hot paths (intake's insert, the
+consumers' inbox checks) are single statements, and Core keeps them cheap.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+if TYPE_CHECKING:
+    from shared.bus.outbox import Outbox
+    from shared.events.envelope import Envelope
+
+
+def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+class UnitOfWork:
+    """One database transaction plus the events it emits.
+
+    Events are written to the service's outbox table inside the same transaction, so
+    the state change and the promise to publish it commit or vanish together.
+    """
+
+    def __init__(self, engine: AsyncEngine, outbox: "Outbox | None" = None) -> None:
+        self._engine = engine
+        self._outbox = outbox
+        self._events: list[Envelope] = []
+        self._committed = False
+        self.conn: AsyncConnection
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.conn = await self._engine.connect()
+        await self.conn.begin()
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            if not self._committed:
+                await self.conn.rollback()
+        finally:
+            await self.conn.close()
+
+    def emit(self, event: "Envelope") -> None:
+        if self._outbox is None:
+            raise RuntimeError("this unit of work has no outbox to emit into")
+        self._events.append(event)
+
+    async def commit(self) -> None:
+        if self._events:
+            assert self._outbox is not None
+            await self._outbox.add(self.conn, self._events)
+        await self.conn.commit()
+        self._committed = True
+        if self._events and self._outbox is not None:
+            self._outbox.wake()
+        self._events = []
+
+
+class Database:
+    def __init__(self, url: str, pool_size: int = 10, outbox: "Outbox | None" = None) -> None:
+        self.engine = make_engine(url, pool_size)
+        self.outbox = outbox
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, self.outbox)
+
+    async def ping(self, timeout: float = 2.0) -> None:
+        async def _ping() -> None:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+
+        await asyncio.wait_for(_ping(), timeout)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,157 @@
+"""Versioned payloads of every event type, and the topic each one travels on.
+
+Adding a field with a default is a compatible change; anything else is a new version,
+registered beside the old one so consumers can read both during a rollout.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.events.envelope import Envelope, EventParseError
+
+APPLICATIONS = "points.applications"
+VERIFICATIONS = "points.verifications"
+SCORES = "points.scores"
+NOTICES = "points.notices"
+TOPICS = [APPLICATIONS, VERIFICATIONS, SCORES, NOTICES]
+
+Department = Literal["police", "social_insurance"]
+ItemState = Literal["passed", "in_review", "returned", "not_found"]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Holder(_Payload):
+    name: str
+    id_number: str
+    permit_number: str
+
+
+class ApplicationSubmitted(_Payload):
+    application_id: str
+    holder: Holder
+    intent: str = "general"
+    applied_on: date
+    cut_off_date: date
+    expected_departments: list[Department]
+    declared_facts: dict[str, Any] = Field(default_factory=dict)
+
+
+class VerifiedItem(_Payload):
+    indicator: str
+    state: ItemState
+    reason: str | None = None
+
+
+class VerificationCompleted(_Payload):
+    application_id: str
+    department: Department
+    expected_departments: list[Department]
+    cut_off_date: date
+    holder: Holder
+    items: list[VerifiedItem]
+    facts: dict[str, Any]
+    verified_at: datetime
+
+
+class ScoreLine(_Payload):
+    indicator: str
+    category: str
+    name_zh: str
+    name_en: str
+    fact_value: Any = None
+    department: str | None = None
+    raw_points: float
+    cap: float | None = None
+    points: float
+
+
+class ScoreComputed(_Payload):
+    application_id: str
+    score_version: int
+    holder: Holder
+    status: Literal["scored", "void", "paused"]
+    reason: str | None = None
+    rule_set_id: str
+    rule_set_hash: str
+    cut_off_date: date
+    total: float
+    categories: dict[str, float]
+    lines: list[ScoreLine]
+    computed_at: datetime
+
+
+class NoticePublished(_Payload):
+    notice_id: str
+    application_id: str
+    score_version: int
+    total: float
+    status: str
+    url: str
+    period_start: date
+    period_end: date
+
+
+# (type, version) -> (payload model, topic)
+CATALOGUE: dict[tuple[str, int], tuple[type[_Payload], str]] = {
+    ("application.submitted", 1): (ApplicationSubmitted, APPLICATIONS),
+    ("verification.completed", 1): (VerificationCompleted, VERIFICATIONS),
+    ("score.computed", 1): (ScoreComputed, SCORES),
+    ("notice.published", 1): (NoticePublished, NOTICES),
+}
+_BY_MODEL = {model: key for key, (model, _topic) in CATALOGUE.items()}
+
+
+def type_of(model: type[BaseModel]) -> tuple[str, int]:
+    return _BY_MODEL[model]
+
+
+def topic_of(event: Envelope) -> str:
+    return CATALOGUE[(event.type, event.version)][1]
+
+
+def parse_data(event: Envelope) -> Any:
+    entry = CATALOGUE.get((event.type, event.version))
+    if entry is None:
+        raise EventParseError(f"unknown event type {event.type!r} version {event.version}")
+    try:
+        return entry[0].model_validate(event.data)
+    except ValidationError as exc:
+        raise EventParseError(f"invalid {event.type} v{event.version} payload: {exc}") from exc
+
+
+def asyncapi_document(service: str, publishes: list[str], subscribes: list[str]) -> dict[str, Any]:
+    """The catalogue as an AsyncAPI 3 document, served beside each service's OpenAPI one."""
+    channels: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for (etype, version), (model, topic) in CATALOGUE.items():
+        name = f"{etype}.v{version}"
+        messages[name] = {
+            "name": etype,
+            "title": f"{etype} (version {version})",
+            "payload": {"schemaFormat": "application/schema+json;version=draft-07", "schema": model.model_json_schema()},
+        }
+        ch = channels.setdefault(topic, {"address": topic, "messages": {}})
+        ch["messages"][name] = {"$ref": f"#/components/messages/{name}"}
+    operations: dict[str, Any] = {}
+    for action, types in (("send", publishes), ("receive", subscribes)):
+        for etype in types:
+            for (t, v), (_m, topic) in CATALOGUE.items():
+                if t == etype:
+                    operations[f"{action}-{t}-v{v}"] = {
+                        "action": action,
+                        "channel": {"$ref": f"#/channels/{topic}"},
+                        "messages": [{"$ref": f"#/channels/{topic}/messages/{t}.v{v}"}],
+                    }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": f"points platform — {service} events", "version": "1"},
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages},
+    }

@@ -1,0 +1,36 @@
+"""Resident identity numbers (GB 11643-1999): 18 characters, the last a check digit."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+_SHAPE = re.compile(r"^\d{17}[\dX]$")
+
+
+def check_digit(first17: str) -> str:
+    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS)) % 11]
+
+
+def id_number_problem(value: str) -> str | None:
+    """Why an ID number is invalid, or None when it is valid."""
+    v = value.strip().upper()
+    if not _SHAPE.match(v):
+        return "must be 17 digits followed by a digit or X"
+    try:
+        date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
+    except ValueError:
+        return "contains an impossible birth date"
+    if check_digit(v[:17]) != v[17]:
+        return "check digit does not match (GB 11643)"
+    return None
+
+
+def birth_date(value: str) -> date:
+    return date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+
+
+def make_id_number(region: str, born: date, sequence: int) -> str:
+    first17 = f"{region}{born:%Y%m%d}{sequence % 1000:03d}"
+    return first17 + check_digit(first17)

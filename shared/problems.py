@@ -1,0 +1,64 @@
+"""RFC 9457 problem details for every error a partner can see."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+           409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 422: "Invalid request",
+           429: "Too many requests", 500: "Internal error", 503: "Service unavailable"}
+
+
+class Problem(Exception):
+    """Raise from a route to answer with a problem document."""
+
+    def __init__(self, status: int, detail: str, *, title: str | None = None, type_: str = "about:blank",
+                 errors: list[dict[str, str]] | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.title, self.type = status, detail, title or _TITLES.get(status, "Error"), type_
+        self.errors = errors
+        self.extra = extra
+
+
+def problem_response(request: Request, status: int, detail: str, *, title: str | None = None,
+                     type_: str = "about:blank", errors: list[dict[str, str]] | None = None,
+                     headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": type_, "title": title or _TITLES.get(status, "Error"), "status": status,
+                            "detail": detail, "instance": request.url.path}
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field(loc: tuple | list) -> str:
+    parts = [str(p) for p in loc if p not in ("body",)]
+    return ".".join(parts) if parts else "body"
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(request, exc.status, exc.detail, title=exc.title, type_=exc.type, errors=exc.errors, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors()]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        return problem_response(request, 422, detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        from shared.logging import get_logger
+
+        get_logger(__name__).exception("unhandled error", path=request.url.path)
+        return problem_response(request, 500, "An internal error occurred; it has been logged with this request's trace id.")

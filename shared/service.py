@@ -1,0 +1,128 @@
+"""The one app factory every service uses, so a reader who knows one service knows all.
+
+A service declares a `ServiceSpec` (its schema's tables, routers, consumers and the
+events it publishes); `create_app` wires the database, producer, outbox relay,
+consumers, health and metrics endpoints, problem details and tracing around it.
+"""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import MetaData, Table
+
+from shared.auth import ApiKeys
+from shared.bus.consumer import EventConsumer, Handler
+from shared.bus.kafka import broker_reachable, ensure_topics, make_producer
+from shared.bus.outbox import Outbox, OutboxRelay
+from shared.db import Database
+from shared.events.catalogue import asyncapi_document
+from shared.logging import configure_logging, get_logger
+from shared.middleware import TraceAndMetricsMiddleware
+from shared.problems import install_problem_handlers, problem_response
+from shared.settings import Settings, get_settings
+
+
+@dataclass
+class ConsumerSpec:
+    name: str
+    topics: list[str]
+    handlers: dict[str, Handler]
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    title: str
+    metadata: MetaData
+    outbox: Table
+    inbox: Table
+    api_keys: Table
+    routers: list[APIRouter]
+    consumers: list[ConsumerSpec] = field(default_factory=list)
+    publishes: list[str] = field(default_factory=list)
+    # Builds per-process state (caches, rule sets) once the database is up.
+    on_startup: Callable[[FastAPI], Any] | None = None
+
+
+def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(spec.name, settings.log_level, settings.log_json)
+    log = get_logger(spec.name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        outbox = Outbox(spec.outbox, settings)
+        db = Database(settings.database_url, settings.database_pool_size, outbox)
+        producer = make_producer(settings)
+        await ensure_topics(settings)
+        await producer.start()
+        relay = OutboxRelay(db.engine, outbox, producer, settings)
+        consumers = [
+            EventConsumer(name=c.name, topics=c.topics, handlers=c.handlers, db=db, inbox=spec.inbox,
+                          producer=producer, settings=settings)
+            for c in spec.consumers
+        ]
+        app.state.settings, app.state.db, app.state.producer = settings, db, producer
+        app.state.api_keys = ApiKeys(db.engine, spec.api_keys)
+        app.state.consumers = consumers
+        if spec.on_startup:
+            await spec.on_startup(app)
+        relay.start()
+        for c in consumers:
+            await c.start()
+        log.info("service started", consumers=[c.name for c in consumers])
+        try:
+            yield
+        finally:
+            for c in consumers:
+                await c.stop()
+            await relay.stop()
+            await producer.stop()
+            await db.dispose()
+            log.info("service stopped")
+
+    app = FastAPI(title=spec.title, version="1.0", lifespan=lifespan)
+    install_problem_handlers(app)
+    app.add_middleware(TraceAndMetricsMiddleware)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": spec.name}
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: database, broker and consumers are up")
+    async def readyz(request: Request):
+        checks: dict[str, str] = {}
+        try:
+            await request.app.state.db.ping()
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"down: {exc}"
+        try:
+            await broker_reachable(request.app.state.producer)
+            checks["broker"] = "ok"
+        except Exception as exc:
+            checks["broker"] = f"down: {exc!r}"
+        for c in request.app.state.consumers:
+            checks[f"consumer:{c.name}"] = "ok" if c.running else "stopped"
+        if all(v == "ok" for v in checks.values()):
+            return {"status": "ready", "checks": checks}
+        return problem_response(request, 503, "Not ready: " + ", ".join(f"{k} {v}" for k, v in checks.items() if v != "ok"),
+                                checks=checks)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    subscribes = sorted({t for c in spec.consumers for t in c.handlers})
+
+    @app.get("/asyncapi.json", tags=["operations"], summary="The events this service sends and receives (AsyncAPI 3)")
+    async def asyncapi() -> dict[str, Any]:
+        return asyncapi_document(spec.name, spec.publishes, subscribes)
+
+    for router in spec.routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,60 @@
+"""Process settings, read from environment variables (documented in the README).
+
+Defaults are the embedded local platform that `make run` starts, so a fresh clone
+needs no configuration at all.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    service_name: str = Field("points", description="Name used in logs, metrics, consumer groups")
+    database_url: str = "postgresql+asyncpg://points@127.0.0.1:55432/points"
+    database_pool_size: int = 10
+    # Where the verification service's SQL adapter finds the departments' registries (default: DATABASE_URL).
+    registry_database_url: str | None = None
+
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    # Lets a test run (or a second environment on one broker) use its own topics and groups.
+    kafka_topic_prefix: str = ""
+    kafka_partitions: int = 4
+    kafka_replication_factor: int = 1
+    # Tansu rejects aiokafka's idempotent producer; turn this on against Apache Kafka.
+    kafka_enable_idempotence: bool = False
+    # A group join on Tansu takes about half the session timeout: keep it short locally.
+    kafka_session_timeout_ms: int = 6000
+    kafka_heartbeat_interval_ms: int = 1000
+    kafka_max_batch: int = 200
+
+    consumer_max_retries: int = 3
+    consumer_retry_backoff_ms: int = 100
+
+    outbox_poll_interval_ms: int = 200
+    outbox_batch_size: int = 500
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # Comma-separated crash points for failure tests (see shared.failpoints).
+    failpoints: str = ""
+
+    scoring_base_url: str = "http://127.0.0.1:8003"
+    publicity_base_url: str = "http://127.0.0.1:8004"
+    notice_period_working_days: int = 7
+
+    def topic(self, name: str) -> str:
+        return f"{self.kafka_topic_prefix}{name}"
+
+    def group(self, name: str) -> str:
+        return f"{self.kafka_topic_prefix}{name}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

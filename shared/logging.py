@@ -36,6 +36,9 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(lvl)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers = []
+        logging.getLogger(name).propagate = True
     logging.getLogger("aiokafka").setLevel(max(lvl, logging.WARNING))
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
 

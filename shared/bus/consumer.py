@@ -174,6 +174,7 @@ class EventConsumer:
             return
         await handler(uow, event, p.payload)
         EVENTS_CONSUMED.labels(self.name, event.type, "handled").inc()
+        log.info("event handled", consumer=self.name, type=event.type, subject=event.subject, event_id=str(event.id))
 
     async def _handle_isolated(self, p: _Parsed) -> None:
         attempts = self.settings.consumer_max_retries + 1

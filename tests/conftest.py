@@ -1,0 +1,45 @@
+"""Shared fixtures. Integration tests use the real PostgreSQL and broker that `make test`
+starts (`python -m deploy.local infra`), in their own database and under their own topic
+prefix, so a `make run` on the same machine is left alone."""
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+
+from deploy.local import broker, postgres
+from deploy.local.platform import Platform
+
+TEST_DATABASE = "points_test"
+
+
+def _infra_up() -> bool:
+    from deploy.local.processes import port_open
+
+    return port_open(postgres.PORT) and port_open(broker.PORT)
+
+
+@pytest.fixture(scope="session")
+def infra():
+    if not _infra_up():
+        pytest.fail("PostgreSQL and the broker are not running: run the tests with `make test` "
+                    "(or start them with `make infra`)", pytrace=False)
+    return True
+
+
+@pytest.fixture(scope="session")
+def platform(infra):
+    """The four services, started as real uvicorn processes on test ports."""
+    p = Platform(port_base=18000, database=TEST_DATABASE, topic_prefix=f"t{secrets.token_hex(3)}.",
+                 extra_env={"LOG_LEVEL": "INFO", "OUTBOX_POLL_INTERVAL_MS": "100"})
+    p.infra_up(fresh_database=True)
+    p.migrate_and_seed(holders=3000)
+    p.start_services()
+    yield p
+    p.stop_services()
+
+
+@pytest.fixture(scope="session")
+def database_url(platform) -> str:
+    return platform.database_url

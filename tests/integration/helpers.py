@@ -1,0 +1,62 @@
+"""Helpers for tests that drive the running services over HTTP."""
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Awaitable, Callable
+
+import httpx
+
+from deploy.local.platform import Platform, demo_key
+from services.verification.seed import demo_id_number, demo_permit_number
+
+WINDOW = {"Authorization": f"Bearer {demo_key('intake', 'demowindow')}"}
+READER = {"Authorization": f"Bearer {demo_key('scoring', 'demoreader')}"}
+
+
+def application_body(n: int, name: str = "测试") -> dict[str, Any]:
+    return {"applicant": {"name": name, "id_number": demo_id_number(n), "phone": "13800000000"},
+            "permit_number": demo_permit_number(n), "consent": True}
+
+
+async def wait_for(stage: str, probe: Callable[[], Awaitable[Any]], timeout: float = 30.0, every: float = 0.2) -> Any:
+    """Poll until `probe` returns something truthy; fail naming the stage that stalled."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(every)
+    raise AssertionError(f"stalled at stage '{stage}': nothing after {timeout:.0f}s (last seen: {last!r})")
+
+
+async def status(client: httpx.AsyncClient, platform: Platform, app_id: str) -> dict:
+    r = await client.get(f"{platform.url('intake')}/v1/applications/{app_id}", headers=WINDOW)
+    r.raise_for_status()
+    return r.json()
+
+
+async def follow_to_notice(client: httpx.AsyncClient, platform: Platform, app_id: str, timeout: float = 30.0) -> dict:
+    """Wait through each stage of the road; return the final status document."""
+    await wait_for("verification: both departments answer",
+                   lambda: _items_done(client, platform, app_id), timeout)
+    await wait_for("scoring: the score reaches the application's status",
+                   lambda: _field(client, platform, app_id, "score"), timeout)
+    return await wait_for("publicity: the notice is published and linked",
+                          lambda: _with_notice(client, platform, app_id), timeout)
+
+
+async def _items_done(client, platform, app_id):
+    doc = await status(client, platform, app_id)
+    return all(i["state"] != "pending" for i in doc["items"]) and doc
+
+
+async def _field(client, platform, app_id, name):
+    doc = await status(client, platform, app_id)
+    return doc.get(name) and doc
+
+
+async def _with_notice(client, platform, app_id):
+    doc = await status(client, platform, app_id)
+    return doc.get("notice_url") and doc

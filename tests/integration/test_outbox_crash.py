@@ -1,0 +1,73 @@
+"""Crash the intake relay at the worst moments; the application's effect still happens exactly once."""
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from deploy.local.processes import read_pid, alive
+from services.intake.tables import applications, outbox, timeline
+from services.publicity.tables import notices
+from services.scoring.tables import scores
+from services.verification.seed import demo_id_number
+from tests.integration.helpers import WINDOW, application_body, follow_to_notice, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+async def _crash_and_recover(platform, failpoint: str, n: int) -> tuple[str, dict]:
+    platform.stop_service("intake")
+    platform.start_service("intake", env={"FAILPOINTS": failpoint})
+    platform.wait_ready(["intake"])
+    pid = read_pid(platform.proc_name("intake"))
+    async with httpx.AsyncClient(timeout=10) as client:
+        try:  # the process may die before or after it answers: the commit is what matters
+            await client.post(f"{platform.url('intake')}/v1/applications", json=application_body(n), headers=WINDOW)
+        except httpx.HTTPError:
+            pass
+        await wait_for(f"intake dies at failpoint {failpoint}", lambda: asyncio.sleep(0, not alive(pid)), 15)
+
+        engine = create_async_engine(platform.database_url)
+        async with engine.connect() as conn:
+            app_id = await conn.scalar(select(applications.c.id).where(applications.c.holder_id_number == demo_id_number(n)))
+            assert app_id, "the application must have been committed before the crash"
+            unpublished = await conn.scalar(select(func.count()).select_from(outbox).where(
+                outbox.c.key == app_id, outbox.c.published_at.is_(None)))
+            assert unpublished == 1, "the event must still be waiting in the outbox"
+
+        platform.start_service("intake")  # restart without the failpoint
+        platform.wait_ready(["intake"])
+        doc = await follow_to_notice(client, platform, app_id)
+        await asyncio.sleep(1.5)  # let any duplicate delivery land before counting effects
+        async with engine.connect() as conn:
+            counts = {
+                "scores": await conn.scalar(select(func.count()).select_from(scores).where(scores.c.application_id == app_id)),
+                "notices": await conn.scalar(select(func.count()).select_from(notices).where(notices.c.application_id == app_id)),
+                "timeline": dict((await conn.execute(select(timeline.c.event_type, func.count()).where(
+                    timeline.c.application_id == app_id).group_by(timeline.c.event_type))).all()),
+                "published": await conn.scalar(select(func.count()).select_from(outbox).where(
+                    outbox.c.key == app_id, outbox.c.published_at.is_not(None))),
+            }
+        await engine.dispose()
+    return app_id, counts
+
+
+async def test_relay_dies_after_commit_before_publish(platform):
+    app_id, counts = await _crash_and_recover(platform, "outbox.before_publish", 21)
+    assert counts["published"] == 1
+    assert counts["scores"] == 1 and counts["notices"] == 1
+    assert counts["timeline"] == {"application.submitted": 1, "verification.completed": 2, "score.computed": 1,
+                                  "notice.published": 1}
+
+
+async def test_relay_dies_after_publish_before_marking_it_sent(platform):
+    # The event reaches the broker, the crash loses the "sent" mark, the restart publishes it
+    # again: the departments, scoring and publicity must each act once.
+    app_id, counts = await _crash_and_recover(platform, "outbox.after_publish_before_mark", 22)
+    assert counts["published"] == 1
+    assert counts["scores"] == 1 and counts["notices"] == 1
+    assert counts["timeline"] == {"application.submitted": 1, "verification.completed": 2, "score.computed": 1,
+                                  "notice.published": 1}

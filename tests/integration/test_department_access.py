@@ -1,0 +1,49 @@
+"""A department officer sees only its own department's results; the audit chain holds."""
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from deploy.local.platform import demo_key
+from tests.integration.helpers import WINDOW, application_body, follow_to_notice
+
+pytestmark = pytest.mark.integration
+POLICE = {"Authorization": f"Bearer {demo_key('verification', 'demopolice')}"}
+
+
+async def test_departments_are_scoped_and_every_lookup_is_audited(platform):
+    base = platform.url("verification")
+    async with httpx.AsyncClient(timeout=10) as client:
+        r = await client.post(f"{platform.url('intake')}/v1/applications", json=application_body(31), headers=WINDOW)
+        app_id = r.json()["id"]
+        await follow_to_notice(client, platform, app_id)
+
+        own = await client.get(f"{base}/v1/departments/police/verifications/{app_id}", headers=POLICE)
+        assert own.status_code == 200 and own.json()["facts"]["permit_status"] == "valid"
+        other = await client.get(f"{base}/v1/departments/social_insurance/verifications/{app_id}", headers=POLICE)
+        assert other.status_code == 403 and other.headers["content-type"] == "application/problem+json"
+        assert (await client.get(f"{base}/v1/departments/police/verifications/{app_id}")).status_code == 401
+        # An intake key is not a verification key: keys belong to the service that issued them.
+        assert (await client.get(f"{base}/v1/departments/police/verifications/{app_id}", headers=WINDOW)).status_code == 401
+
+        chain = (await client.get(f"{base}/v1/departments/police/audit/verify", headers=POLICE)).json()
+        assert chain["intact"] and chain["entries_checked"] >= 2
+
+        engine = create_async_engine(platform.database_url)
+        async with engine.begin() as conn:
+            queried = await conn.scalar(text(
+                "SELECT array_agg(fact ORDER BY fact) FROM verification.audit_log WHERE application_id = :a"), {"a": app_id})
+            assert queried == ["permit", "residence", "social_insurance"]
+            # Someone edits a past answer in the database: the chain shows where.
+            await conn.execute(text("UPDATE verification.audit_log SET response = '\"terminated\"'::jsonb "
+                                    "WHERE application_id = :a AND fact = 'permit'"), {"a": app_id})
+        try:
+            chain = (await client.get(f"{base}/v1/departments/police/audit/verify", headers=POLICE)).json()
+            assert chain["intact"] is False and chain["first_broken_entry"] is not None
+        finally:
+            async with engine.begin() as conn:
+                await conn.execute(text("UPDATE verification.audit_log SET response = '\"valid\"'::jsonb "
+                                        "WHERE application_id = :a AND fact = 'permit'"), {"a": app_id})
+            await engine.dispose()

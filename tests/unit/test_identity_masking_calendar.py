@@ -1,0 +1,45 @@
+from datetime import date
+
+import pytest
+
+from shared.calendar import add_working_days, is_working_day, working_period
+from shared.identity import check_digit, id_number_problem, make_id_number
+from shared.masking import mask_id_number, mask_name, mask_phone
+
+
+def test_gb11643_check_digit_of_the_standard_example():
+    # The worked example of GB 11643-1999: 11010519491231002 → X.
+    assert check_digit("11010519491231002") == "X"
+    assert id_number_problem("11010519491231002X") is None
+    assert id_number_problem("11010519491231002x") is None  # lower-case x is accepted
+
+
+@pytest.mark.parametrize("bad, why", [
+    ("110105194912310021", "check digit"),
+    ("11010519491331002X", "impossible birth date"),
+    ("1101051949123100", "17 digits"),
+    ("11010519491231002Y", "17 digits"),
+])
+def test_invalid_id_numbers_say_why(bad, why):
+    assert why in id_number_problem(bad)
+
+
+def test_generated_id_numbers_are_valid():
+    for n in range(200):
+        assert id_number_problem(make_id_number("330106", date(1990, 1, 1), n)) is None
+
+
+def test_masking_keeps_nothing_identifying():
+    assert mask_name("张三") == "张*" and mask_name("欧阳娜娜") == "欧***" and mask_name("王") == "*"
+    masked = mask_id_number("11010519491231002X")
+    assert masked == "1101**********002X" and "19491231" not in masked
+    assert mask_phone("13812345678") == "138****5678"
+
+
+def test_working_days_follow_the_national_calendar():
+    assert not is_working_day(date(2025, 10, 1))  # National Day holiday
+    assert is_working_day(date(2025, 9, 28))  # a Sunday made a working day
+    assert not is_working_day(date(2025, 10, 4))  # a Saturday in the holiday
+    # 7 working days from Tuesday 30 Sep 2025: 30 Sep, 9, 10, 11 (an adjusted Saturday), 13, 14, 15 Oct.
+    assert working_period(date(2025, 9, 30), 7) == (date(2025, 9, 30), date(2025, 10, 15))
+    assert add_working_days(date(2025, 10, 1), 0) == date(2025, 10, 9)

@@ -1,0 +1,52 @@
+"""`make bench`: the platform's figures, each beside a reference measured in the same run."""
+from __future__ import annotations
+
+import asyncio
+import json
+import platform as host
+
+import typer
+
+from bench.broker import broker_rate
+from bench.end_to_end import bench_platform, run_load
+from deploy.local.processes import LOCAL
+from shared.settings import Settings
+
+
+def main(rate: float = typer.Option(120, help="Offered applications per second"),
+         duration: float = typer.Option(60, help="Seconds of sustained load"),
+         broker_messages: int = typer.Option(50_000, help="Messages for the raw broker reference"),
+         log_level: str = typer.Option("INFO", help="Services' log level during the run")) -> None:
+    results: dict = {"machine": {"cpus": __import__("os").cpu_count(), "python": host.python_version()}}
+    p = bench_platform(log_level)
+    typer.echo("== reference: raw broker produce→consume (acks=all, 900-byte messages)")
+    results["broker"] = asyncio.run(broker_rate(Settings(kafka_bootstrap_servers=p.env("intake")["KAFKA_BOOTSTRAP_SERVERS"]),
+                                                broker_messages))
+    typer.echo(json.dumps(results["broker"]))
+
+    typer.echo(f"== end to end: {rate:g} applications/s offered for {duration:g}s (submission → public notice)")
+    p.infra_up(fresh_database=True)
+    p.migrate_and_seed(holders=int(rate * duration * 1.1) + 1000)
+    p.start_services()
+    try:
+        results["end_to_end"] = asyncio.run(run_load(p, rate, duration))
+    finally:
+        p.stop_services()
+    e2e = results["end_to_end"]
+    typer.echo(json.dumps(e2e))
+    events_per_app = 5  # submitted, 2 × verification, score, notice
+    ratio = e2e["end_to_end_per_s"] * events_per_app / results["broker"]["produce_to_consume_per_s"]
+    results["ratio"] = {"platform_events_per_s_over_raw_broker": round(ratio, 4)}
+    typer.echo(f"\nend to end: {e2e['end_to_end_per_s']} applications/s sustained "
+               f"(offered {rate:g}/s), p50 {e2e['latency_p50_ms']} ms, p99 {e2e['latency_p99_ms']} ms submit→notice; "
+               f"{e2e['unfinished']} unfinished, errors {e2e['errors'] or 'none'}")
+    typer.echo(f"raw broker: {results['broker']['produce_to_consume_per_s']} messages/s produce→consume; the platform "
+               f"moves {e2e['end_to_end_per_s'] * events_per_app:.0f} events/s = {ratio:.2%} of the raw broker rate")
+    out = LOCAL / "bench" / "results.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    typer.echo(f"results: {out}")
+
+
+if __name__ == "__main__":
+    typer.run(main)

@@ -1,0 +1,106 @@
+"""Applications per second from submission to notice, sustained, with p50/p99 latency."""
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+
+import httpx
+import numpy as np
+import orjson
+from aiokafka import AIOKafkaConsumer
+
+from deploy.local.platform import Platform, demo_key
+from services.verification.seed import demo_holder, demo_id_number, demo_permit_number
+from shared.events.catalogue import NOTICES
+
+
+async def run_load(platform: Platform, rate: float, duration: float, first_holder: int = 1,
+                   drain: float = 30.0) -> dict:
+    url = f"{platform.url('intake')}/v1/applications"
+    headers = {"Authorization": f"Bearer {demo_key('intake', 'demowindow')}"}
+    submitted: dict[str, float] = {}
+    noticed: dict[str, float] = {}
+    errors: dict[str, int] = {}
+    submit_latency: list[float] = []
+
+    consumer = AIOKafkaConsumer(platform.topic_prefix + NOTICES, bootstrap_servers=platform.env("intake")["KAFKA_BOOTSTRAP_SERVERS"],
+                                group_id=None, auto_offset_reset="latest", enable_auto_commit=False)
+    await consumer.start()
+    await consumer.getmany(timeout_ms=1000)  # take the partition assignment before the load starts
+
+    stop_listening = False
+
+    async def listen() -> None:
+        while not stop_listening:
+            batch = await consumer.getmany(timeout_ms=200, max_records=5000)
+            now = time.perf_counter()
+            for recs in batch.values():
+                for r in recs:
+                    ev = orjson.loads(r.value)
+                    if ev.get("type") == "notice.published":
+                        noticed.setdefault(ev["data"]["application_id"], now)
+
+    listener = asyncio.create_task(listen())
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        sem = asyncio.Semaphore(64)
+
+        async def submit(n: int) -> None:
+            body = {"applicant": {"name": "压测", "id_number": demo_id_number(n), "phone": "13800000000"},
+                    "permit_number": demo_permit_number(n), "consent": True}
+            async with sem:
+                t0 = time.perf_counter()
+                try:
+                    r = await client.post(url, json=body, headers=headers)
+                except httpx.HTTPError as exc:
+                    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                    return
+                t1 = time.perf_counter()
+                if r.status_code == 201:
+                    submitted[r.json()["id"]] = t0
+                    submit_latency.append(t1 - t0)
+                else:
+                    errors[str(r.status_code)] = errors.get(str(r.status_code), 0) + 1
+
+        started = time.perf_counter()
+        tasks = []
+        n = first_holder
+        total = int(rate * duration)
+        for i in range(total):
+            while demo_holder(n)["permit"]["status"] != "valid":  # only valid permits get a notice
+                n += 1
+            # Open loop: the offered rate does not slow down when the platform does.
+            delay = started + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(submit(n)))
+            n += 1
+        await asyncio.gather(*tasks)
+        load_end = time.perf_counter()
+    deadline = time.perf_counter() + drain
+    while time.perf_counter() < deadline and not set(submitted) <= set(noticed):
+        await asyncio.sleep(0.2)
+    stop_listening = True
+    await listener
+    await consumer.stop()
+
+    done = [a for a in submitted if a in noticed]
+    lat = np.array([noticed[a] - submitted[a] for a in done]) if done else np.array([float("nan")])
+    last = max((noticed[a] for a in done), default=load_end)
+    # Applications the platform finished per second of the run (submission start to last notice).
+    return {
+        "offered_per_s": rate, "duration_s": duration, "submitted": len(submitted), "errors": errors,
+        "noticed": len(done), "submit_rate_per_s": round(len(submitted) / (load_end - started), 1),
+        "end_to_end_per_s": round(len(done) / (last - started), 1),
+        "latency_p50_ms": round(float(np.percentile(lat, 50)) * 1000, 1),
+        "latency_p99_ms": round(float(np.percentile(lat, 99)) * 1000, 1),
+        "submit_p50_ms": round(float(np.percentile(submit_latency, 50)) * 1000, 1) if submit_latency else None,
+        "submit_p99_ms": round(float(np.percentile(submit_latency, 99)) * 1000, 1) if submit_latency else None,
+        "unfinished": len(submitted) - len(done),
+    }
+
+
+def bench_platform(log_level: str) -> Platform:
+    return Platform(port_base=28000, database="points_bench", topic_prefix=f"bench{secrets.token_hex(3)}.",
+                    extra_env={"LOG_LEVEL": log_level})

@@ -13,6 +13,22 @@ from deploy.local.processes import LOCAL
 from shared.settings import Settings
 
 
+def mean_batches(p) -> dict[str, float]:
+    """Events per consumer transaction, from each service's Prometheus metrics."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    out = {}
+    for service in ("intake", "verification", "scoring", "publicity"):
+        text = httpx.get(p.url(service) + "/metrics", timeout=5).text
+        for family in text_string_to_metric_families(text):
+            if family.name == "points_consumer_batch_size":
+                sums = {s.labels["consumer"]: s.value for s in family.samples if s.name.endswith("_sum")}
+                counts = {s.labels["consumer"]: s.value for s in family.samples if s.name.endswith("_count")}
+                out.update({c: round(sums[c] / counts[c], 1) for c in counts if counts[c]})
+    return out
+
+
 def main(rate: float = typer.Option(120, help="Offered applications per second"),
          duration: float = typer.Option(60, help="Seconds of sustained load"),
          broker_messages: int = typer.Option(50_000, help="Messages for the raw broker reference"),
@@ -30,6 +46,7 @@ def main(rate: float = typer.Option(120, help="Offered applications per second")
     p.start_services()
     try:
         results["end_to_end"] = asyncio.run(run_load(p, rate, duration))
+        results["end_to_end"]["mean_consumer_batch"] = mean_batches(p)
     finally:
         p.stop_services()
     e2e = results["end_to_end"]

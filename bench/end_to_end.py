@@ -5,19 +5,21 @@ import asyncio
 import secrets
 import time
 
-import httpx
 import numpy as np
 import orjson
 from aiokafka import AIOKafkaConsumer
 
+from bench import cpu
+from bench.http import Pool
 from deploy.local.platform import Platform, demo_key
+from deploy.local.processes import read_pid
 from services.verification.seed import demo_holder, demo_id_number, demo_permit_number
 from shared.events.catalogue import NOTICES
 
 
 async def run_load(platform: Platform, rate: float, duration: float, first_holder: int = 1,
                    drain: float = 30.0) -> dict:
-    url = f"{platform.url('intake')}/v1/applications"
+    path = "/v1/applications"
     headers = {"Authorization": f"Bearer {demo_key('intake', 'demowindow')}"}
     submitted: dict[str, float] = {}
     noticed: dict[str, float] = {}
@@ -42,42 +44,43 @@ async def run_load(platform: Platform, rate: float, duration: float, first_holde
                         noticed.setdefault(ev["data"]["application_id"], now)
 
     listener = asyncio.create_task(listen())
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        sem = asyncio.Semaphore(64)
+    client = Pool("127.0.0.1", platform.port("intake"), 64)
+    async def submit(n: int) -> None:
+        body = {"applicant": {"name": "压测", "id_number": demo_id_number(n), "phone": "13800000000"},
+                "permit_number": demo_permit_number(n), "consent": True}
+        t0 = time.perf_counter()
+        try:
+            code, doc = await asyncio.wait_for(client.post_json(path, body, headers), 60)
+        except (OSError, ConnectionError, asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
+            errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+            return
+        t1 = time.perf_counter()
+        if code == 201:
+            submitted[doc["id"]] = t0
+            submit_latency.append(t1 - t0)
+        else:
+            errors[str(code)] = errors.get(str(code), 0) + 1
 
-        async def submit(n: int) -> None:
-            body = {"applicant": {"name": "压测", "id_number": demo_id_number(n), "phone": "13800000000"},
-                    "permit_number": demo_permit_number(n), "consent": True}
-            async with sem:
-                t0 = time.perf_counter()
-                try:
-                    r = await client.post(url, json=body, headers=headers)
-                except httpx.HTTPError as exc:
-                    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
-                    return
-                t1 = time.perf_counter()
-                if r.status_code == 201:
-                    submitted[r.json()["id"]] = t0
-                    submit_latency.append(t1 - t0)
-                else:
-                    errors[str(r.status_code)] = errors.get(str(r.status_code), 0) + 1
-
-        started = time.perf_counter()
-        tasks = []
-        n = first_holder
-        total = int(rate * duration)
-        for i in range(total):
-            while demo_holder(n)["permit"]["status"] != "valid":  # only valid permits get a notice
-                n += 1
-            # Open loop: the offered rate does not slow down when the platform does.
-            delay = started + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(submit(n)))
+    parts = {s: proc.pid for s, proc in platform.procs.items()}
+    parts["broker"] = read_pid("broker") or 0
+    cpu_before = cpu.snapshot(parts)
+    started = time.perf_counter()
+    tasks = []
+    n = first_holder
+    total = int(rate * duration)
+    for i in range(total):
+        while demo_holder(n)["permit"]["status"] != "valid":  # only valid permits get a notice
             n += 1
-        await asyncio.gather(*tasks)
-        load_end = time.perf_counter()
+        # Open loop: the offered rate does not slow down when the platform does.
+        delay = started + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(submit(n)))
+        n += 1
+    await asyncio.gather(*tasks)
+    load_end = time.perf_counter()
+    cores = cpu.used(cpu_before, cpu.snapshot(parts), load_end - started)
+    await client.close()
     deadline = time.perf_counter() + drain
     while time.perf_counter() < deadline and not set(submitted) <= set(noticed):
         await asyncio.sleep(0.2)
@@ -88,6 +91,9 @@ async def run_load(platform: Platform, rate: float, duration: float, first_holde
     done = [a for a in submitted if a in noticed]
     lat = np.array([noticed[a] - submitted[a] for a in done]) if done else np.array([float("nan")])
     last = max((noticed[a] for a in done), default=load_end)
+    # Kept up, or fell behind? Compare latency of the first and the last 10 s of submissions.
+    first = [noticed[a] - submitted[a] for a in done if submitted[a] < started + 10]
+    final = [noticed[a] - submitted[a] for a in done if submitted[a] > load_end - 10]
     # Applications the platform finished per second of the run (submission start to last notice).
     return {
         "offered_per_s": rate, "duration_s": duration, "submitted": len(submitted), "errors": errors,
@@ -97,7 +103,10 @@ async def run_load(platform: Platform, rate: float, duration: float, first_holde
         "latency_p99_ms": round(float(np.percentile(lat, 99)) * 1000, 1),
         "submit_p50_ms": round(float(np.percentile(submit_latency, 50)) * 1000, 1) if submit_latency else None,
         "submit_p99_ms": round(float(np.percentile(submit_latency, 99)) * 1000, 1) if submit_latency else None,
+        "latency_p50_first_10s_ms": round(float(np.median(first)) * 1000, 1) if first else None,
+        "latency_p50_last_10s_ms": round(float(np.median(final)) * 1000, 1) if final else None,
         "unfinished": len(submitted) - len(done),
+        "cores_used_during_load": cores,
     }
 
 

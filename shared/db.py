@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -16,8 +17,16 @@ if TYPE_CHECKING:
     from shared.events.envelope import Envelope
 
 
+def _dumps(value: object) -> str:
+    return orjson.dumps(value, default=str).decode()
+
+
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping (a round trip per checkout) and little overflow (overflow connections are
+    # closed on return, so a burst would reconnect over and over); a dead connection fails
+    # its transaction, which every caller already retries.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=max(2, pool_size // 4), pool_recycle=1800,
+                               json_serializer=_dumps, json_deserializer=orjson.loads)
 
 
 class UnitOfWork:

@@ -16,3 +16,5 @@ OUTBOX_LAG = Histogram(
     "points_outbox_lag_seconds", "Age of the oldest event in a relayed batch",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30),
 )
+BATCH_SIZE = Histogram("points_consumer_batch_size", "Events handled per consumer transaction", ["consumer"],
+                       buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500))

@@ -16,7 +16,7 @@ class Settings(BaseSettings):
 
     service_name: str = Field("points", description="Name used in logs, metrics, consumer groups")
     database_url: str = "postgresql+asyncpg://points@127.0.0.1:55432/points"
-    database_pool_size: int = 10
+    database_pool_size: int = 20
     # Where the verification service's SQL adapter finds the departments' registries (default: DATABASE_URL).
     registry_database_url: str | None = None
 
@@ -32,11 +32,13 @@ class Settings(BaseSettings):
     kafka_heartbeat_interval_ms: int = 1000
     kafka_max_batch: int = 200
 
+    consumer_coalesce_ms: int = 10
     consumer_max_retries: int = 3
     consumer_retry_backoff_ms: int = 100
 
     outbox_poll_interval_ms: int = 200
     outbox_batch_size: int = 500
+    outbox_coalesce_ms: int = 10
 
     log_level: str = "INFO"
     log_json: bool = True

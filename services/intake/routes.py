@@ -18,6 +18,10 @@ from shared.problems import Problem
 
 router = APIRouter(prefix="/v1", tags=["applications"])
 APPLY_SCOPES = {"window", "online", "guardian", "admin"}
+# Built once: see handlers.py on statement cost.
+ADD_APPLICATION = insert(applications)
+ADD_ITEMS = insert(application_items)
+ADD_TIMELINE = insert(timeline)
 
 
 def _can_apply(principal: Principal) -> None:
@@ -39,12 +43,12 @@ async def submit_application(body: ApplicationRequest, request: Request,
     db = request.app.state.db
     try:
         async with db.unit_of_work() as uow:
-            await uow.conn.execute(insert(applications).values(
+            await uow.conn.execute(ADD_APPLICATION, dict(
                 id=app_id, holder_id_number=body.applicant.id_number, holder_name=body.applicant.name,
                 holder_phone=body.applicant.phone, permit_number=body.permit_number, intent=body.intent,
                 principal=principal.principal, acting_as=acting_as, declared_facts=body.declared_facts,
                 consent=body.consent, applied_on=today, cut_off_date=cut_off, status="submitted"))
-            await uow.conn.execute(insert(application_items), [
+            await uow.conn.execute(ADD_ITEMS, [
                 {"application_id": app_id, "indicator": ind, "department": dept, "state": "pending"}
                 for ind, dept in domain.VERIFIED_BY.items()])
             event = Envelope.new(ApplicationSubmitted(
@@ -53,7 +57,7 @@ async def submit_application(body: ApplicationRequest, request: Request,
                 intent=body.intent, applied_on=today, cut_off_date=cut_off,
                 expected_departments=domain.expected_departments(),  # type: ignore[arg-type]
                 declared_facts=body.declared_facts), source="intake", subject=app_id)
-            await uow.conn.execute(insert(timeline).values(
+            await uow.conn.execute(ADD_TIMELINE, dict(
                 application_id=app_id, at=event.occurred_at, event_type=event.type, source="intake",
                 summary={"acting_as": acting_as, "principal": principal.principal}))
             uow.emit(event)
@@ -63,8 +67,17 @@ async def submit_application(body: ApplicationRequest, request: Request,
             raise Problem(409, "This holder already has an application in progress; wait for its score or withdraw it.",
                           type_="/problems/application-open")
         raise
-    view = await load_view(request, app_id)
-    return JSONResponse(view.model_dump(mode="json"), status_code=201, headers={"Location": view.links["self"]})
+    # The new application's state is exactly what was just written: answer without reading it back.
+    view = {
+        "id": app_id, "status": "submitted", "intent": body.intent, "applied_on": today.isoformat(),
+        "cut_off_date": cut_off.isoformat(),
+        "items": [{"indicator": i, "department": d, "state": "pending", "reason": None} for i, d in domain.VERIFIED_BY.items()],
+        "score": None, "notice_url": None,
+        "timeline": [{"at": event.occurred_at.isoformat(), "event_type": event.type, "source": "intake",
+                      "summary": {"acting_as": acting_as, "principal": principal.principal}}],
+        "links": {"self": f"/v1/applications/{app_id}"},
+    }
+    return JSONResponse(view, status_code=201, headers={"Location": view["links"]["self"]})
 
 
 @router.get("/applications/{application_id}", response_model=ApplicationView, summary="Read an application's status")

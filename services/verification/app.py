@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.verification import routes, tables
 from services.verification.handlers import make_handlers
 from services.verification.registries import SqlRegistries
+from shared.db import make_engine
 from shared.events.catalogue import APPLICATIONS
 from shared.service import ConsumerSpec, ServiceSpec, create_app
 from shared.settings import get_settings
 
 settings = get_settings()
-registries = SqlRegistries(create_async_engine(settings.registry_database_url or settings.database_url, pool_size=5))
+registries = SqlRegistries(make_engine(settings.registry_database_url, pool_size=10) if settings.registry_database_url else None)
 
 
 async def _startup(app: FastAPI) -> None:

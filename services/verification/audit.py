@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -12,11 +12,20 @@ from services.verification.domain import GENESIS, chain_hash
 from services.verification.tables import audit_heads, audit_log
 
 
+# Built once: see the intake handlers on statement cost.
+LOCK_HEAD = select(audit_heads.c.last_hash).where(audit_heads.c.department == bindparam("dept")).with_for_update()
+START_CHAIN = pg_insert(audit_heads).on_conflict_do_nothing()
+APPEND = insert(audit_log)
+MOVE_HEAD = update(audit_heads).where(audit_heads.c.department == bindparam("dept"))
+
+
 async def append(conn: AsyncConnection, department: str, application_id: str, requester: str,
                  entries: list[tuple[str, dict[str, Any], Any]]) -> None:
     """Append (fact, query, response) entries to the department's chain, in this transaction."""
-    await conn.execute(pg_insert(audit_heads).values(department=department, last_hash=GENESIS).on_conflict_do_nothing())
-    prev = await conn.scalar(select(audit_heads.c.last_hash).where(audit_heads.c.department == department).with_for_update())
+    prev = await conn.scalar(LOCK_HEAD, {"dept": department})
+    if prev is None:  # the department's first query ever: start its chain
+        await conn.execute(START_CHAIN, {"department": department, "last_hash": GENESIS})
+        prev = await conn.scalar(LOCK_HEAD, {"dept": department})
     rows = []
     for fact, query, response in entries:
         at = datetime.now(timezone.utc)
@@ -25,8 +34,8 @@ async def append(conn: AsyncConnection, department: str, application_id: str, re
         h = chain_hash(prev, entry)
         rows.append({**entry, "at": at, "prev_hash": prev, "hash": h})
         prev = h
-    await conn.execute(insert(audit_log), rows)
-    await conn.execute(update(audit_heads).where(audit_heads.c.department == department).values(last_hash=prev))
+    await conn.execute(APPEND, rows)
+    await conn.execute(MOVE_HEAD, {"dept": department, "last_hash": prev})
 
 
 async def verify_chain(conn: AsyncConnection, department: str) -> tuple[bool, int, int | None]:

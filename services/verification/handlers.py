@@ -13,6 +13,9 @@ from shared.events import Envelope
 from shared.events.catalogue import ApplicationSubmitted, Holder, VerificationCompleted
 
 
+ADD_RESULT = pg_insert(results).on_conflict_do_nothing()
+
+
 def make_handlers(department: str, registries: SqlRegistries):
     requester = f"verifier:{department}"
 
@@ -21,21 +24,21 @@ def make_handlers(department: str, registries: SqlRegistries):
             return
         holder = data.holder
         if department == "police":
-            permit, residence = await registries.police(holder.permit_number, holder.id_number, data.cut_off_date)
+            permit, residence = await registries.police(uow.conn, holder.permit_number, holder.id_number, data.cut_off_date)
             answer = domain.police_answer(holder.id_number, holder.permit_number, permit, residence, data.cut_off_date)
             queries = [("permit", {"permit_number": holder.permit_number}, answer.facts["permit_status"]),
                        ("residence", {"id_number": holder.id_number, "before": data.cut_off_date.isoformat()},
                         answer.facts["residence_spans"])]
         else:
-            spans = await registries.social_insurance(holder.id_number, data.cut_off_date)
+            spans = await registries.social_insurance(uow.conn, holder.id_number, data.cut_off_date)
             answer = domain.social_insurance_answer(spans)
             queries = [("social_insurance", {"id_number": holder.id_number, "before": data.cut_off_date.isoformat()},
                         answer.facts["social_insurance_spans"])]
         await audit.append(uow.conn, department, data.application_id, requester, queries)
         now = datetime.now(timezone.utc)
-        await uow.conn.execute(pg_insert(results).values(
+        await uow.conn.execute(ADD_RESULT, dict(
             application_id=data.application_id, department=department, items=answer.items, facts=answer.facts,
-            verified_at=now).on_conflict_do_nothing())
+            verified_at=now))
         uow.emit(Envelope.new(VerificationCompleted(
             application_id=data.application_id, department=department,  # type: ignore[arg-type]
             expected_departments=data.expected_departments, cut_off_date=data.cut_off_date,

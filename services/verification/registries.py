@@ -1,6 +1,8 @@
 """Adapters to the departments' registries ("shared data", outside the platform).
 
-Local runs and tests use the SQL adapter over a seeded `registries` schema; a production
+Local runs and tests use the SQL adapter over a seeded `registries` schema. When the
+registries live in the platform's own database (local runs), look-ups ride on the
+verifier's open transaction instead of taking a second connection; a production
 deployment points `REGISTRY_DATABASE_URL` at a replica, or replaces the adapter with an
 HTTP one behind the same two methods.
 """
@@ -8,8 +10,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, Column, Date, MetaData, String, Table, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import JSON, Boolean, Column, Date, MetaData, String, Table, bindparam, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 registry_metadata = MetaData(schema="registries")
 
@@ -39,22 +42,52 @@ social_insurance_spans = Table(
 )
 
 
+def _d(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
 class SqlRegistries:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine | None) -> None:
+        """`engine=None`: the registries share the platform's database and the caller's transaction."""
         self.engine = engine
 
-    async def police(self, permit_number: str, id_number: str, cut_off: date) -> tuple[dict | None, list[dict]]:
-        async with self.engine.connect() as conn:
-            permit = (await conn.execute(select(police_permits).where(police_permits.c.permit_number == permit_number))).first()
-            residence = (await conn.execute(
-                select(police_residence.c.start_date, police_residence.c.end_date)
-                .where(police_residence.c.id_number == id_number, police_residence.c.start_date < cut_off)
-                .order_by(police_residence.c.start_date))).all()
-        return (dict(permit._mapping) if permit else None), [dict(r._mapping) for r in residence]
+    async def _run(self, conn: AsyncConnection, statement, params: dict):
+        if self.engine is None:
+            return (await conn.execute(statement, params)).one()
+        async with self.engine.connect() as own:
+            return (await own.execute(statement, params)).one()
 
-    async def social_insurance(self, id_number: str, cut_off: date) -> list[dict]:
-        t = social_insurance_spans
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(t).where(t.c.id_number == id_number, t.c.start_month < cut_off)
-                                       .order_by(t.c.start_month))).all()
-        return [dict(r._mapping) for r in rows]
+    async def police(self, conn: AsyncConnection, permit_number: str, id_number: str,
+                     cut_off: date) -> tuple[dict | None, list[dict]]:
+        row = await self._run(conn, POLICE_LOOKUP, {"permit": permit_number, "id": id_number, "cut_off": cut_off})
+        found, spans = row[0], row[1] or []
+        if found:
+            found = {**found, "valid_to": _d(found["valid_to"])}
+        return found, [{"start_date": _d(s["start_date"]), "end_date": _d(s["end_date"])} for s in spans]
+
+    async def social_insurance(self, conn: AsyncConnection, id_number: str, cut_off: date) -> list[dict]:
+        spans = (await self._run(conn, SOCIAL_INSURANCE_LOOKUP, {"id": id_number, "cut_off": cut_off}))[0] or []
+        return [{**s, "start_month": _d(s["start_month"]), "end_month": _d(s["end_month"])} for s in spans]
+
+
+def _police_lookup():
+    p, r = police_permits, police_residence
+    permit = select(func.json_build_object("id_number", p.c.id_number, "name", p.c.name, "status", p.c.status,
+                                           "valid_to", p.c.valid_to, type_=JSON)).where(p.c.permit_number == bindparam("permit"))
+    residence = select(func.json_agg(aggregate_order_by(
+        func.json_build_object("start_date", r.c.start_date, "end_date", r.c.end_date), r.c.start_date), type_=JSON)) \
+        .where(r.c.id_number == bindparam("id"), r.c.start_date < bindparam("cut_off"))
+    # Both look-ups in one round trip.
+    return select(permit.scalar_subquery(), residence.scalar_subquery())
+
+
+def _social_insurance_lookup():
+    t = social_insurance_spans
+    return select(func.json_agg(aggregate_order_by(func.json_build_object(
+        "start_month", t.c.start_month, "end_month", t.c.end_month, "kind", t.c.kind,
+        "transferred_in", t.c.transferred_in, "back_paid", t.c.back_paid), t.c.start_month), type_=JSON)) \
+        .where(t.c.id_number == bindparam("id"), t.c.start_month < bindparam("cut_off"))
+
+
+POLICE_LOOKUP = _police_lookup()
+SOCIAL_INSURANCE_LOOKUP = _social_insurance_lookup()

@@ -22,7 +22,7 @@ from shared.db import Database, UnitOfWork
 from shared.events.catalogue import parse_data
 from shared.events.envelope import Envelope, EventParseError
 from shared.logging import get_logger
-from shared.metrics import DEAD_LETTERS, EVENTS_CONSUMED, HANDLER_LATENCY
+from shared.metrics import BATCH_SIZE, DEAD_LETTERS, EVENTS_CONSUMED, HANDLER_LATENCY
 from shared.settings import Settings
 from shared.tracing import continue_trace
 
@@ -104,6 +104,13 @@ class EventConsumer:
                 records = [r for recs in batches.values() for r in recs]
                 if not records:
                     continue
+                if len(records) < self.settings.kafka_max_batch and self.settings.consumer_coalesce_ms:
+                    # Under load, wait a moment for more: one transaction, one offset commit
+                    # and one relay batch for many events instead of one each.
+                    await asyncio.sleep(self.settings.consumer_coalesce_ms / 1000)
+                    more = await self._consumer.getmany(timeout_ms=0, max_records=self.settings.kafka_max_batch - len(records))
+                    records += [r for recs in more.values() for r in recs]
+                BATCH_SIZE.labels(self.name).observe(len(records))
                 started = time.perf_counter()
                 await self.process(records)
                 await self._consumer.commit()
@@ -136,8 +143,10 @@ class EventConsumer:
             return
         try:
             async with self.db.unit_of_work() as uow:
+                fresh = await self._claim(uow, good)
                 for p in good:
-                    await self._handle_one(uow, p)
+                    await self._handle_one(uow, p, claimed=p.event.id in fresh)  # type: ignore[union-attr]
+                    fresh.discard(p.event.id)  # type: ignore[union-attr]  # a repeat inside the batch
                 await uow.commit()
             self.processed += len(good)
             return
@@ -155,17 +164,22 @@ class EventConsumer:
         except EventParseError as exc:
             return _Parsed(record, error=str(exc))
 
-    async def _handle_one(self, uow: UnitOfWork, p: _Parsed) -> None:
+    async def _claim(self, uow: UnitOfWork, parsed: list[_Parsed]) -> set:
+        """Record the events in the inbox; return the ids not seen before (one statement a batch)."""
+        rows = {p.event.id: {"consumer": self.name, "event_id": p.event.id, "event_type": p.event.type}
+                for p in parsed if p.event is not None}
+        result = await uow.conn.execute(
+            pg_insert(self.inbox).values(list(rows.values())).on_conflict_do_nothing().returning(self.inbox.c.event_id)
+        )
+        return set(result.scalars())
+
+    async def _handle_one(self, uow: UnitOfWork, p: _Parsed, claimed: bool | None = None) -> None:
         event = p.event
         assert event is not None
         continue_trace(event.traceparent)
-        first_time = await uow.conn.execute(
-            pg_insert(self.inbox)
-            .values(consumer=self.name, event_id=event.id, event_type=event.type)
-            .on_conflict_do_nothing()
-            .returning(self.inbox.c.event_id)
-        )
-        if first_time.first() is None:
+        if claimed is None:
+            claimed = bool(await self._claim(uow, [p]))
+        if not claimed:
             EVENTS_CONSUMED.labels(self.name, event.type, "duplicate").inc()
             return
         handler = self.handlers.get(event.type)

@@ -35,6 +35,7 @@ class Outbox:
         self.table = table
         self.settings = settings
         self._wake = asyncio.Event()
+        self._insert = insert(table)
         # Advisory lock key: one relay per schema.
         self.lock_key = zlib.crc32(f"outbox:{table.schema}".encode())
 
@@ -43,7 +44,7 @@ class Outbox:
 
     async def add(self, conn: AsyncConnection, events: Sequence[Envelope]) -> None:
         await conn.execute(
-            insert(self.table),
+            self._insert,
             [
                 {
                     "event_id": e.id,
@@ -96,6 +97,9 @@ class OutboxRelay:
                 await asyncio.sleep(1.0)
             if sent == 0:
                 await self.outbox.wait(interval)
+                # Let the commits of the next few milliseconds join this batch: one relay
+                # transaction per batch instead of one per committed event.
+                await asyncio.sleep(self.settings.outbox_coalesce_ms / 1000)
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished rows; return how many were sent."""

@@ -1,0 +1,55 @@
+"""Issue and revoke partner API keys (`python -m shared.keys --help`).
+
+Every service keeps its own partners' keys in `<service>.api_keys`; the key is printed
+once and only its hash is stored.
+"""
+from __future__ import annotations
+
+import asyncio
+
+import typer
+from sqlalchemy import MetaData
+
+from shared.auth import ApiKeys, api_keys_table
+from shared.db import make_engine
+from shared.settings import get_settings
+
+SERVICES = ("intake", "verification", "scoring", "publicity")
+cli = typer.Typer(help=__doc__, no_args_is_help=True)
+
+
+def _keys(service: str) -> ApiKeys:
+    if service not in SERVICES:
+        raise typer.BadParameter(f"service must be one of {', '.join(SERVICES)}")
+    return ApiKeys(make_engine(get_settings().database_url, 2), api_keys_table(MetaData(schema=service)))
+
+
+@cli.command()
+def issue(service: str = typer.Option(..., help="Service whose API the key opens"),
+          principal: str = typer.Option(..., help="Who holds the key, e.g. 'hr-system-91330100MA27XXXXXX'"),
+          scope: list[str] = typer.Option(..., help="Scopes: window, online, guardian, admin, employer:<credit code>, "
+                                                    "department:<name>, scores:read")) -> None:
+    """Issue a key and print it (it cannot be shown again)."""
+    async def run() -> str:
+        keys = _keys(service)
+        try:
+            return await keys.issue(principal, scope)
+        finally:
+            await keys.engine.dispose()
+    typer.echo(asyncio.run(run()))
+
+
+@cli.command()
+def revoke(service: str = typer.Option(...), key_id: str = typer.Option(..., help="The part between 'pk_' and the next '_'")) -> None:
+    """Revoke a key; services stop accepting it within their 30 s cache."""
+    async def run() -> bool:
+        keys = _keys(service)
+        try:
+            return await keys.revoke(key_id)
+        finally:
+            await keys.engine.dispose()
+    typer.echo("revoked" if asyncio.run(run()) else "no such active key")
+
+
+if __name__ == "__main__":
+    cli()

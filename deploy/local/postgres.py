@@ -6,15 +6,18 @@ unprivileged user (the `postgres` system user, created by the Debian package).
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import pwd
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 from deploy.local.processes import LOCAL, LOGS, free_port, port_open
 
 PGDATA = LOCAL / "pg"
+_FALLBACK = Path("/var/tmp") / f"points-pg-{hashlib.sha1(str(LOCAL).encode()).hexdigest()[:10]}"
 PORT = int(os.environ.get("POINTS_PG_PORT", "55432"))
 USER = "points"
 DATABASE = "points"
@@ -50,12 +53,18 @@ def _chown(path) -> None:
         os.chown(path, pw.pw_uid, pw.pw_gid)
 
 
+def _reachable_by_postgres(path: Path) -> bool:
+    path.mkdir(parents=True, exist_ok=True)
+    return subprocess.run([*_run_as(), "test", "-x", str(path)], capture_output=True).returncode == 0
+
+
 def url(database: str = DATABASE) -> str:
     return f"postgresql+asyncpg://{USER}@127.0.0.1:{PORT}/{database}"
 
 
 def _pg_ctl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([*_run_as(), f"{_bindir()}/pg_ctl", "-D", str(PGDATA), *args], check=check,
+    # The resolved path: the server's user may not be able to walk through .local itself.
+    return subprocess.run([*_run_as(), f"{_bindir()}/pg_ctl", "-D", str(PGDATA.resolve()), *args], check=check,
                           capture_output=True, text=True)
 
 
@@ -64,22 +73,32 @@ def start() -> str:
     run_as = _run_as()
     LOGS.mkdir(parents=True, exist_ok=True)
     if not (PGDATA / "PG_VERSION").exists():
-        if PGDATA.exists():
+        if PGDATA.is_symlink():
+            PGDATA.unlink()
+        elif PGDATA.exists():
             shutil.rmtree(PGDATA)
-        PGDATA.mkdir(parents=True)
-        _chown(PGDATA)
-        subprocess.run([*run_as, f"{bindir}/initdb", "-D", str(PGDATA), "-U", USER, "--auth=trust", "-E", "UTF8",
+        if run_as and not _reachable_by_postgres(LOCAL):
+            # A checkout under a private directory (/root): the server's user cannot reach
+            # it, so the cluster lives in /var/tmp and .local/pg points there.
+            shutil.rmtree(_FALLBACK, ignore_errors=True)
+            _FALLBACK.mkdir(parents=True)
+            _chown(_FALLBACK)
+            PGDATA.parent.mkdir(parents=True, exist_ok=True)
+            PGDATA.symlink_to(_FALLBACK)
+        else:
+            PGDATA.mkdir(parents=True)
+            _chown(PGDATA)
+        subprocess.run([*run_as, f"{bindir}/initdb", "-D", str(PGDATA.resolve()), "-U", USER, "--auth=trust", "-E", "UTF8",
                         "--locale=C.UTF-8"], check=True, capture_output=True)
     if _pg_ctl("status", check=False).returncode == 0 and port_open(PORT):
         return url()
     # A crash leaves postmaster.pid behind; pg_ctl handles a stale one, a live one on our port is ours.
     free_port(PORT, str(PGDATA))
-    sockdir = PGDATA / "sock"
+    datadir = PGDATA.resolve()
+    sockdir = datadir / "sock"
     sockdir.mkdir(exist_ok=True)
     _chown(sockdir)
-    logfile = LOGS / "postgres.log"
-    logfile.touch()
-    _chown(logfile)
+    logfile = datadir / "server.log"  # beside the data: the server's user can always write there
     # A throwaway cluster: durability settings off (the platform's own crash safety is
     # about process crashes, which these do not weaken).
     opts = (f"-p {PORT} -k {sockdir} -c listen_addresses=127.0.0.1 -c max_connections=300 "

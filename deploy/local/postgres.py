@@ -93,7 +93,7 @@ def start() -> str:
     if _pg_ctl("status", check=False).returncode == 0 and port_open(PORT):
         return url()
     # A crash leaves postmaster.pid behind; pg_ctl handles a stale one, a live one on our port is ours.
-    free_port(PORT, str(PGDATA))
+    free_port(PORT, str(PGDATA.resolve()))
     datadir = PGDATA.resolve()
     sockdir = datadir / "sock"
     sockdir.mkdir(exist_ok=True)

@@ -31,6 +31,7 @@ def mean_batches(p) -> dict[str, float]:
 
 def main(rate: float = typer.Option(120, help="Offered applications per second"),
          duration: float = typer.Option(60, help="Seconds of sustained load"),
+         warmup: float = typer.Option(10, help="Seconds of load before measuring (pools, prepared statements)"),
          broker_messages: int = typer.Option(50_000, help="Messages for the raw broker reference"),
          log_level: str = typer.Option("INFO", help="Services' log level during the run")) -> None:
     results: dict = {"machine": {"cpus": __import__("os").cpu_count(), "python": host.python_version()}}
@@ -42,10 +43,15 @@ def main(rate: float = typer.Option(120, help="Offered applications per second")
 
     typer.echo(f"== end to end: {rate:g} applications/s offered for {duration:g}s (submission → public notice)")
     p.infra_up(fresh_database=True)
-    p.migrate_and_seed(holders=int(rate * duration * 1.1) + 1000)
+    p.migrate_and_seed(holders=int(rate * (duration + warmup) * 1.1) + 1000)
     p.start_services()
     try:
-        results["end_to_end"] = asyncio.run(run_load(p, rate, duration))
+        first = 1
+        if warmup > 0:
+            typer.echo(f"   warming up for {warmup:g}s (not measured)")
+            asyncio.run(run_load(p, rate, warmup, first_holder=first))
+            first = int(rate * warmup * 1.1) + 1
+        results["end_to_end"] = asyncio.run(run_load(p, rate, duration, first_holder=first))
         results["end_to_end"]["mean_consumer_batch"] = mean_batches(p)
     finally:
         p.stop_services()

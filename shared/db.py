@@ -40,6 +40,9 @@ class UnitOfWork:
         self._engine = engine
         self._outbox = outbox
         self._events: list[Envelope] = []
+        self._deferred: dict[int, tuple[Any, list[dict[str, Any]]]] = {}
+        # Per-transaction memory for handlers (e.g. a chain head already locked).
+        self.memo: dict[str, Any] = {}
         self._committed = False
         self.conn: AsyncConnection
 
@@ -55,12 +58,24 @@ class UnitOfWork:
         finally:
             await self.conn.close()
 
+    def later(self, statement: Any, params: dict[str, Any]) -> None:
+        """Run `statement` with `params` at commit, batched with the other calls of it.
+
+        A consumer batch of two hundred events then writes its timeline rows in one
+        statement, not two hundred. Only for writes this transaction does not read back.
+        Statements run in the order each was first deferred.
+        """
+        self._deferred.setdefault(id(statement), (statement, []))[1].append(params)
+
     def emit(self, event: "Envelope") -> None:
         if self._outbox is None:
             raise RuntimeError("this unit of work has no outbox to emit into")
         self._events.append(event)
 
     async def commit(self) -> None:
+        for statement, rows in self._deferred.values():
+            await self.conn.execute(statement, rows)
+        self._deferred = {}
         if self._events:
             assert self._outbox is not None
             await self._outbox.add(self.conn, self._events)

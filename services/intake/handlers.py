@@ -1,7 +1,9 @@
 """Intake's event handlers: they keep the status read model and timeline up to date.
 
 Statements are built once at import and executed with parameters: on the consumer's hot
-path, building a SQLAlchemy statement per event cost more CPU than running it.
+path, building a SQLAlchemy statement per event cost more CPU than running it. Nothing here
+reads what it writes, so every write is deferred to the batch's commit (`uow.later`), where
+each statement runs once for the whole batch.
 """
 from __future__ import annotations
 
@@ -30,30 +32,28 @@ SET_NOTICE = (update(applications).where(applications.c.id == bindparam("app"))
               .values(notice_url=bindparam("url"), updated_at=func.now()))
 
 
-async def _timeline(uow: UnitOfWork, event: Envelope, summary: dict) -> None:
-    await uow.conn.execute(ADD_TIMELINE, {"application_id": event.subject, "at": event.occurred_at,
-                                          "event_type": event.type, "source": event.source, "summary": summary})
+def _timeline(uow: UnitOfWork, event: Envelope, summary: dict) -> None:
+    uow.later(ADD_TIMELINE, {"application_id": event.subject, "at": event.occurred_at,
+                             "event_type": event.type, "source": event.source, "summary": summary})
 
 
 async def on_verification_completed(uow: UnitOfWork, event: Envelope, data: VerificationCompleted) -> None:
-    if data.items:
-        await uow.conn.execute(SET_ITEM, [{"app": data.application_id, "ind": i.indicator, "state": i.state,
-                                           "reason": i.reason} for i in data.items])
-    await uow.conn.execute(MARK_VERIFYING, {"app": data.application_id})
-    await _timeline(uow, event, {"department": data.department,
-                                 "items": {i.indicator: i.state for i in data.items}})
+    for i in data.items:
+        uow.later(SET_ITEM, {"app": data.application_id, "ind": i.indicator, "state": i.state, "reason": i.reason})
+    uow.later(MARK_VERIFYING, {"app": data.application_id})
+    _timeline(uow, event, {"department": data.department, "items": {i.indicator: i.state for i in data.items}})
 
 
 async def on_score_computed(uow: UnitOfWork, event: Envelope, data: ScoreComputed) -> None:
-    await uow.conn.execute(SET_SCORE, {"app": data.application_id, "version": data.score_version,
-                                       "status": domain.status_after_score(data.status), "score_status": data.status,
-                                       "total": data.total, "rule_set": data.rule_set_id})
-    await _timeline(uow, event, {"score_version": data.score_version, "status": data.status, "total": data.total})
+    uow.later(SET_SCORE, {"app": data.application_id, "version": data.score_version,
+                          "status": domain.status_after_score(data.status), "score_status": data.status,
+                          "total": data.total, "rule_set": data.rule_set_id})
+    _timeline(uow, event, {"score_version": data.score_version, "status": data.status, "total": data.total})
 
 
 async def on_notice_published(uow: UnitOfWork, event: Envelope, data: NoticePublished) -> None:
-    await uow.conn.execute(SET_NOTICE, {"app": data.application_id, "url": data.url})
-    await _timeline(uow, event, {"notice_id": data.notice_id, "period_end": data.period_end.isoformat()})
+    uow.later(SET_NOTICE, {"app": data.application_id, "url": data.url})
+    _timeline(uow, event, {"notice_id": data.notice_id, "period_end": data.period_end.isoformat()})
 
 
 HANDLERS = {

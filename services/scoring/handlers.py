@@ -38,7 +38,7 @@ def make_handlers(rule_sets: dict[str, RuleSet]):
         police = next((a for a in answers if a["department"] == "police"), answers[0])
         holder = Holder.model_validate(police["holder"])
         now = datetime.now(timezone.utc)
-        await uow.conn.execute(ADD_SCORE, dict(
+        uow.later(ADD_SCORE, dict(
             application_id=data.application_id, version=1, status=explanation["status"], total=explanation["total"],
             rule_set_id=explanation["rule_set_id"], rule_set_hash=explanation["rule_set_hash"],
             cut_off_date=data.cut_off_date, holder=holder.model_dump(), explanation=explanation, computed_at=now))

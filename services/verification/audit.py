@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.verification.domain import GENESIS, chain_hash
 from services.verification.tables import audit_heads, audit_log
-
+from shared.db import UnitOfWork
 
 # Built once: see the intake handlers on statement cost.
 LOCK_HEAD = select(audit_heads.c.last_hash).where(audit_heads.c.department == bindparam("dept")).with_for_update()
@@ -19,23 +19,29 @@ APPEND = insert(audit_log)
 MOVE_HEAD = update(audit_heads).where(audit_heads.c.department == bindparam("dept"))
 
 
-async def append(conn: AsyncConnection, department: str, application_id: str, requester: str,
+async def append(uow: UnitOfWork, department: str, application_id: str, requester: str,
                  entries: list[tuple[str, dict[str, Any], Any]]) -> None:
-    """Append (fact, query, response) entries to the department's chain, in this transaction."""
-    prev = await conn.scalar(LOCK_HEAD, {"dept": department})
-    if prev is None:  # the department's first query ever: start its chain
-        await conn.execute(START_CHAIN, {"department": department, "last_hash": GENESIS})
-        prev = await conn.scalar(LOCK_HEAD, {"dept": department})
-    rows = []
+    """Append (fact, query, response) entries to the department's chain, in this transaction.
+
+    The chain head is locked once per transaction and then carried in memory, so a batch
+    of events extends the chain with one read and two batched writes at commit.
+    """
+    key = f"audit_head:{department}"
+    prev = uow.memo.get(key)
+    if prev is None:
+        prev = await uow.conn.scalar(LOCK_HEAD, {"dept": department})
+        if prev is None:  # the department's first query ever: start its chain
+            await uow.conn.execute(START_CHAIN, {"department": department, "last_hash": GENESIS})
+            prev = await uow.conn.scalar(LOCK_HEAD, {"dept": department})
     for fact, query, response in entries:
         at = datetime.now(timezone.utc)
         entry = {"department": department, "application_id": application_id, "requester": requester, "fact": fact,
                  "query": query, "response": response, "at": at.isoformat()}
         h = chain_hash(prev, entry)
-        rows.append({**entry, "at": at, "prev_hash": prev, "hash": h})
+        uow.later(APPEND, {**entry, "at": at, "prev_hash": prev, "hash": h})
         prev = h
-    await conn.execute(APPEND, rows)
-    await conn.execute(MOVE_HEAD, {"dept": department, "last_hash": prev})
+    uow.memo[key] = prev
+    uow.later(MOVE_HEAD, {"dept": department, "last_hash": prev})
 
 
 async def verify_chain(conn: AsyncConnection, department: str) -> tuple[bool, int, int | None]:

@@ -34,9 +34,9 @@ def make_handlers(department: str, registries: SqlRegistries):
             answer = domain.social_insurance_answer(spans)
             queries = [("social_insurance", {"id_number": holder.id_number, "before": data.cut_off_date.isoformat()},
                         answer.facts["social_insurance_spans"])]
-        await audit.append(uow.conn, department, data.application_id, requester, queries)
+        await audit.append(uow, department, data.application_id, requester, queries)
         now = datetime.now(timezone.utc)
-        await uow.conn.execute(ADD_RESULT, dict(
+        uow.later(ADD_RESULT, dict(
             application_id=data.application_id, department=department, items=answer.items, facts=answer.facts,
             verified_at=now))
         uow.emit(Envelope.new(VerificationCompleted(

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from shared.identity import birth_date
+
 GENESIS = "0" * 64
 
 
@@ -31,6 +33,7 @@ def police_answer(holder_id: str, permit_number: str, permit: dict | None, resid
         ans.facts["permit_status"] = "mismatch"
     else:
         ans.holder_name = permit["name"]
+        ans.facts["birth_date"] = birth_date(holder_id).isoformat()
         status = permit["status"]
         if status == "valid" and permit["valid_to"] < cut_off:
             status = "expired"

@@ -1,0 +1,133 @@
+"""Date rules, vectorised: spans → full years or months, birth dates → ages, dated amounts → sums.
+
+All counting stops before the cut-off date (spans are clipped to it, events on or after it
+do not count); the look-back window starts the same day `lookback_years` earlier, inclusive.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from services.scoring.engine.population import Items, Population
+from services.scoring.engine.rules import Age, InsuranceMonths, Measure, SpanYears, SumInLookback
+
+
+def truthy(values: np.ndarray) -> np.ndarray:
+    """True, or a positive number; missing (None/NaN) is false."""
+    if values.dtype == object:
+        return np.array([v is True or (isinstance(v, (int, float)) and v == v and v > 0) for v in values], dtype=bool)
+    return np.nan_to_num(values.astype(float)) > 0
+
+
+def lookback_start(cut_off: date, years: int) -> date:
+    try:
+        return cut_off.replace(year=cut_off.year - years)
+    except ValueError:  # 29 February
+        return cut_off.replace(year=cut_off.year - years, day=28)
+
+
+def _days(values: np.ndarray) -> np.ndarray:
+    return values.astype("datetime64[D]").astype(np.int64)
+
+
+def union_length(owner: np.ndarray, start: np.ndarray, end: np.ndarray, n: int) -> np.ndarray:
+    """Per owner, the length of the union of [start, end) intervals: gaps summed, overlaps once."""
+    keep = end > start
+    owner, start, end = owner[keep], start[keep], end[keep]
+    if len(owner) == 0:
+        return np.zeros(n, dtype=np.int64)
+    order = np.lexsort((start, owner))
+    owner, start, end = owner[order], start[order], end[order]
+    # Running maximum of `end` within each owner: offset owners apart so one cumulative max serves all.
+    base = min(int(start.min()), int(end.min()))
+    span = int(end.max()) - base + 1
+    running = np.maximum.accumulate(end - base + owner * span) - owner * span + base
+    previous = np.empty_like(running)
+    previous[0] = np.iinfo(np.int64).min
+    previous[1:] = running[:-1]
+    first_of_owner = np.ones(len(owner), dtype=bool)
+    first_of_owner[1:] = owner[1:] != owner[:-1]
+    previous[first_of_owner] = np.iinfo(np.int64).min
+    counted = np.maximum(end - np.maximum(start, previous), 0)
+    return np.bincount(owner, weights=counted, minlength=n).astype(np.int64)
+
+
+def span_years(items: Items, n: int, cut_off: date) -> np.ndarray:
+    """Full years in the spans before the cut-off: days → months (30 days) → years (12 months)."""
+    if len(items) == 0:
+        return np.zeros(n)
+    c = np.datetime64(cut_off, "D").astype(np.int64)
+    start = _days(items.fields["start"])
+    end = items.fields.get("end")
+    end = np.full(len(items), c) if end is None else np.where(np.isnat(end), c, _days(end))
+    days = union_length(items.owner, start, np.minimum(end, c), n)
+    return ((days // 30) // 12).astype(float)
+
+
+def _month_index(values: np.ndarray) -> np.ndarray:
+    return values.astype("datetime64[M]").astype(np.int64)
+
+
+def insurance_months(items: Items, n: int, cut_off: date, insurance: list[str]) -> np.ndarray:
+    """Distinct months before the cut-off month, of the given kinds, not transferred in or back-paid."""
+    if len(items) == 0:
+        return np.zeros(n)
+    kind = items.fields.get("kind")
+    ok = np.isin(kind, insurance) if kind is not None else np.ones(len(items), dtype=bool)
+    for excluded in ("transferred_in", "back_paid"):
+        if excluded in items.fields:
+            ok &= ~truthy(items.fields[excluded])
+    last = np.datetime64(cut_off, "M").astype(np.int64)  # exclusive: the cut-off month does not count
+    start = _month_index(items.fields["start"])
+    end_field = items.fields.get("end")
+    end = np.full(len(items), last) if end_field is None else np.where(
+        np.isnat(end_field), last, _month_index(end_field) + 1)
+    return union_length(items.owner[ok], start[ok], np.minimum(end[ok], last), n).astype(float)
+
+
+def age(birth: np.ndarray, cut_off: date) -> np.ndarray:
+    """Completed years on the cut-off date (NaN where the birth date is unknown)."""
+    b = birth.astype("datetime64[D]")
+    years = b.astype("datetime64[Y]").astype(np.int64) + 1970
+    months = b.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    days = (b - b.astype("datetime64[M]")).astype(np.int64) + 1
+    before_birthday = (cut_off.month < months) | ((cut_off.month == months) & (cut_off.day < days))
+    result = (cut_off.year - years - before_birthday).astype(float)
+    result[np.isnat(b)] = np.nan
+    return result
+
+
+def in_window(dates: np.ndarray, cut_off: date, lookback_years: int) -> np.ndarray:
+    d = dates.astype("datetime64[D]")
+    lo = np.datetime64(lookback_start(cut_off, lookback_years), "D")
+    return ~np.isnat(d) & (d >= lo) & (d < np.datetime64(cut_off, "D"))
+
+
+def sum_in_lookback(items: Items, n: int, cut_off: date, lookback_years: int, field: str) -> np.ndarray:
+    if len(items) == 0 or field not in items.fields:
+        return np.zeros(n)
+    ok = in_window(items.fields["date"], cut_off, lookback_years)
+    amounts = np.nan_to_num(items.fields[field].astype(float))
+    return np.bincount(items.owner[ok], weights=amounts[ok], minlength=n)
+
+
+def measure(spec: Measure | None, fact: str, pop: Population, cut_off: date, lookback_years: int) -> np.ndarray:
+    """The number an indicator scores, one per holder (NaN or 0 where the fact is absent)."""
+    n = pop.n
+    if isinstance(spec, SpanYears):
+        return span_years(pop.items.get(fact, Items(np.zeros(0, np.int64), {})), n, cut_off)
+    if isinstance(spec, InsuranceMonths):
+        return insurance_months(pop.items.get(fact, Items(np.zeros(0, np.int64), {})), n, cut_off, spec.insurance)
+    if isinstance(spec, Age):
+        col = pop.scalars.get(fact)
+        return age(col, cut_off) if col is not None else np.full(n, np.nan)
+    if isinstance(spec, SumInLookback):
+        return sum_in_lookback(pop.items.get(fact, Items(np.zeros(0, np.int64), {})), n, cut_off, lookback_years,
+                               spec.field)
+    col = pop.scalars.get(fact)
+    if col is None:
+        return np.zeros(n)
+    if col.dtype == object:
+        return np.array([1.0 if v is True else (float(v) if isinstance(v, (int, float)) else 0.0) for v in col])
+    return np.nan_to_num(col.astype(float))

@@ -66,10 +66,11 @@ class ApiKeys:
         key_id = key_id or secrets.token_hex(8)
         secret = secret or secrets.token_urlsafe(32)
         async with self.engine.begin() as conn:
-            await conn.execute(
-                pg_insert(self.table).values(key_id=key_id, secret_sha256=_sha256(secret), principal=principal,
-                                             scopes=scopes).on_conflict_do_nothing()
-            )
+            stmt = pg_insert(self.table).values(key_id=key_id, secret_sha256=_sha256(secret), principal=principal,
+                                                scopes=scopes)
+            # Re-seeding a demo key brings its scopes up to date; a random key id never collides.
+            await conn.execute(stmt.on_conflict_do_update(index_elements=[self.table.c.key_id],
+                                                          set_={"scopes": stmt.excluded.scopes, "revoked_at": None}))
         return f"pk_{key_id}_{secret}"
 
     async def revoke(self, key_id: str) -> bool:

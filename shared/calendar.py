@@ -36,3 +36,10 @@ def working_period(start: date, length: int) -> tuple[date, date]:
     """First and last day of a period of `length` working days beginning on or after `start`."""
     first = add_working_days(start, 0)
     return first, add_working_days(first, length - 1)
+
+
+def cut_off_date(application_date: date, acceptance_opens: date | None = None) -> date:
+    """Facts count up to the first day of the month before the acceptance period opens
+    (continuous acceptance: before the application date)."""
+    day = acceptance_opens or application_date
+    return date(day.year - 1, 12, 1) if day.month == 1 else date(day.year, day.month - 1, 1)

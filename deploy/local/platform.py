@@ -24,7 +24,8 @@ DEMO_KEYS = {
                ("demoadmin", "local-demo-admin-key", "demo-admin", ["admin"])],
     "verification": [("demopolice", "local-demo-police-key", "demo-police-officer", ["department:police"]),
                      ("demosi", "local-demo-si-key", "demo-si-officer", ["department:social_insurance"])],
-    "scoring": [("demoreader", "local-demo-reader-key", "demo-reader", ["scores:read"])],
+    "scoring": [("demoreader", "local-demo-reader-key", "demo-reader", ["scores:read", "evaluate"]),
+                ("demoscoringadmin", "local-demo-scoring-admin-key", "demo-scoring-admin", ["admin"])],
     "publicity": [],
 }
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
+from shared.calendar import cut_off_date  # noqa: F401  (re-exported: the routes use domain.cut_off_date)
+
 # Indicators the spine verifies, and the department whose registry holds each fact.
 VERIFIED_BY: dict[str, str] = {
     "permit": "police",
@@ -14,13 +16,6 @@ VERIFIED_BY: dict[str, str] = {
 
 def expected_departments() -> list[str]:
     return sorted(set(VERIFIED_BY.values()))
-
-
-def cut_off_date(applied_on: date) -> date:
-    """First day of the month before the application date (continuous acceptance)."""
-    if applied_on.month == 1:
-        return date(applied_on.year - 1, 12, 1)
-    return date(applied_on.year, applied_on.month - 1, 1)
 
 
 def new_application_id(today: date) -> str:

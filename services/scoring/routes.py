@@ -1,9 +1,16 @@
 """Scoring's REST API: scores with their explanation, the rule sets in use."""
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from services.scoring.domain import score_facts
+from shared.calendar import cut_off_date
+from services.scoring.engine.rules import RuleSetError
 from services.scoring.tables import scores
 from shared.auth import Principal, current_principal, require_any
 from shared.problems import Problem
@@ -43,3 +50,29 @@ async def read_rule_set(rule_set_id: str, request: Request) -> dict:
     if rs is None:
         raise Problem(404, f"No rule set {rule_set_id!r}.")
     return rs.model_dump(mode="json")
+
+
+class EvaluateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    facts: dict[str, Any] = Field(description="The holder's facts, as departments report them (see the README)",
+                                  examples=[{"permit_status": "valid", "birth_date": "1990-05-01", "education": ["bachelor"],
+                                             "residence_spans": [{"start": "2015-03-01", "end": None}]}])
+    application_date: date | None = Field(None, description="Defaults to today; the cut-off date follows from it")
+    acceptance_opens: date | None = Field(None, description="For a yearly round: when its acceptance period opens")
+    rule_set_id: str | None = Field(None, description="Defaults to the rule set in force on the cut-off date")
+
+
+@router.post("/evaluate", tags=["simulation"], summary="Score facts without storing anything (模拟积分, self-estimate)")
+async def evaluate_facts(body: EvaluateRequest, request: Request, principal: Principal = Depends(current_principal)) -> dict:
+    require_any(principal, {"evaluate"})
+    rule_sets = request.app.state.rule_sets
+    cut_off = cut_off_date(body.application_date or date.today(), body.acceptance_opens)
+    if body.rule_set_id is not None and body.rule_set_id not in rule_sets:
+        raise Problem(422, f"No rule set {body.rule_set_id!r}.", errors=[{"field": "rule_set_id", "message": "unknown rule set"}])
+    try:
+        chosen = {body.rule_set_id: rule_sets[body.rule_set_id]} if body.rule_set_id else rule_sets
+        return score_facts(chosen, cut_off, body.facts)
+    except RuleSetError as exc:
+        raise Problem(422, str(exc), errors=[{"field": "application_date", "message": str(exc)}])
+    except (ValueError, TypeError, KeyError) as exc:
+        raise Problem(422, f"The facts cannot be read: {exc}", errors=[{"field": "facts", "message": str(exc)}])

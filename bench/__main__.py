@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 import json
 import platform as host
+import subprocess
+import sys
 
 import typer
 
@@ -33,8 +35,24 @@ def main(rate: float = typer.Option(120, help="Offered applications per second")
          duration: float = typer.Option(60, help="Seconds of sustained load"),
          warmup: float = typer.Option(10, help="Seconds of load before measuring (pools, prepared statements)"),
          broker_messages: int = typer.Option(50_000, help="Messages for the raw broker reference"),
-         log_level: str = typer.Option("INFO", help="Services' log level during the run")) -> None:
+         log_level: str = typer.Option("INFO", help="Services' log level during the run"),
+         holders: int = typer.Option(1_000_000, help="Synthetic holders for the scoring-engine benchmark"),
+         only: str = typer.Option("all", help="all, engine or platform")) -> None:
     results: dict = {"machine": {"cpus": __import__("os").cpu_count(), "python": host.python_version()}}
+    if only in ("all", "engine"):
+        typer.echo(f"== scoring engine: {holders:,} synthetic holders under hangzhou-2021, beside a per-person loop")
+        # Its own process, so that its peak memory is its own.
+        out = subprocess.run([sys.executable, "-m", "bench.engine", "--holders", str(holders)], check=True,
+                             capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        results["engine"] = json.loads(out)
+        e = results["engine"]
+        typer.echo(out)
+        typer.echo(f"engine: {e['engine_holders_per_s']:,} holders/s (best of 5; first run {e['engine_seconds_first_run']} s), "
+                   f"loop {e['loop_holders_per_s']:,} holders/s: {e['speedup']}x; peak memory {e['peak_rss_mib']} MiB; "
+                   f"engine and loop agree: {e['loop_and_engine_agree']}\n")
+        if only == "engine":
+            _save(results)
+            return
     p = bench_platform(log_level)
     typer.echo("== reference: raw broker produce→consume (acks=all, 900-byte messages)")
     results["broker"] = asyncio.run(broker_rate(Settings(kafka_bootstrap_servers=p.env("intake")["KAFKA_BOOTSTRAP_SERVERS"]),
@@ -65,6 +83,10 @@ def main(rate: float = typer.Option(120, help="Offered applications per second")
                f"{e2e['unfinished']} unfinished, errors {e2e['errors'] or 'none'}")
     typer.echo(f"raw broker: {results['broker']['produce_to_consume_per_s']} messages/s produce→consume; the platform "
                f"moves {e2e['end_to_end_per_s'] * events_per_app:.0f} events/s = {ratio:.2%} of the raw broker rate")
+    _save(results)
+
+
+def _save(results: dict) -> None:
     out = LOCAL / "bench" / "results.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))

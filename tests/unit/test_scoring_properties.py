@@ -125,3 +125,12 @@ def test_a_veto_always_yields_no_score(facts, case, day):
     assert ex["total"] == 0 and ex["status"] in ("vetoed", "void", "paused")
     if facts["permit_status"] == "valid":
         assert ex["status"] == "vetoed"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(holder, min_size=2, max_size=9), st.integers(1, 4))
+def test_evaluating_in_chunks_changes_nothing(records, chunk):
+    pop = Population.from_records(records)
+    whole = evaluate(RULES["hangzhou-2021"], pop, CUT_OFF)
+    chunked = evaluate(RULES["hangzhou-2021"], pop, CUT_OFF, chunk=chunk)
+    assert [whole.explain(i) for i in range(len(records))] == [chunked.explain(i) for i in range(len(records))]

@@ -17,6 +17,49 @@ NAT = np.datetime64("NaT", "D")
 
 
 @dataclass
+class Categorical:
+    """Labels stored as integer codes into a small table of distinct labels.
+
+    Matching a million education levels against six table entries is then a lookup in an
+    array of six, not a million string comparisons.
+    """
+    codes: np.ndarray  # int32 into `categories`
+    categories: np.ndarray  # distinct labels ('' for missing)
+
+    @classmethod
+    def encode(cls, values: Any) -> "Categorical":
+        if isinstance(values, Categorical):
+            return values
+        arr = np.asarray(values)
+        if arr.dtype.kind != "U":
+            arr = np.array(["" if v is None else str(v) for v in arr], dtype=str) if len(arr) else np.zeros(0, dtype=str)
+        categories, codes = np.unique(arr, return_inverse=True)
+        return cls(codes.ravel().astype(np.int32), categories)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, (int, np.integer)):
+            return str(self.categories[self.codes[index]])
+        return Categorical(self.codes[index], self.categories)
+
+    def lookup(self, table: dict[str, float], default: float = 0.0) -> np.ndarray:
+        lut = np.array([table.get(str(c), default) for c in self.categories], dtype=float)
+        return lut[self.codes] if len(lut) else np.zeros(len(self.codes))
+
+    def isin(self, labels: Any) -> np.ndarray:
+        mask = np.isin(self.categories, list(labels))
+        return mask[self.codes] if len(mask) else np.zeros(len(self.codes), dtype=bool)
+
+    def equals(self, label: str) -> np.ndarray:
+        return self.isin([label])
+
+    def decode(self) -> np.ndarray:
+        return self.categories[self.codes]
+
+
+@dataclass
 class Items:
     owner: np.ndarray  # int64: the holder's row
     fields: dict[str, np.ndarray]
@@ -24,10 +67,6 @@ class Items:
     def __len__(self) -> int:
         return len(self.owner)
 
-    def get(self, name: str, default: Any = None) -> np.ndarray:
-        if name in self.fields:
-            return self.fields[name]
-        return np.full(len(self.owner), default, dtype=object if not isinstance(default, (int, float, bool)) else type(default))
 
 
 @dataclass
@@ -35,6 +74,24 @@ class Population:
     n: int
     scalars: dict[str, np.ndarray] = field(default_factory=dict)
     items: dict[str, Items] = field(default_factory=dict)
+
+    def slice(self, lo: int, hi: int) -> "Population":
+        """Holders lo..hi-1 as a population of their own (items must be ordered by owner)."""
+        part = Population(hi - lo, {k: v[lo:hi] for k, v in self.scalars.items()})
+        for name, it in self.items.items():
+            a, b = np.searchsorted(it.owner, [lo, hi])
+            part.items[name] = Items(it.owner[a:b] - lo, {k: v[a:b] for k, v in it.fields.items()})
+        return part
+
+    def ordered(self) -> "Population":
+        """The same population with every item list ordered by owner (a no-op when already so)."""
+        out = Population(self.n, self.scalars)
+        for name, it in self.items.items():
+            if len(it.owner) > 1 and not (it.owner[1:] >= it.owner[:-1]).all():
+                order = np.argsort(it.owner, kind="stable")
+                it = Items(it.owner[order], {k: v[order] for k, v in it.fields.items()})
+            out.items[name] = it
+        return out
 
     @classmethod
     def from_records(cls, records: list[dict[str, Any]]) -> "Population":
@@ -65,7 +122,7 @@ def _column(name: str, values: list[Any]) -> np.ndarray:
     present = [v for v in values if v is not None]
     if present and all(isinstance(v, (bool, int, float)) for v in present):
         return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
-    return np.array(values, dtype=object)
+    return Categorical.encode(values)  # type: ignore[return-value]
 
 
 def _items(values: list[Any]) -> Items:

@@ -24,4 +24,4 @@ def new_application_id(today: date) -> str:
 
 
 def status_after_score(score_status: str) -> str:
-    return {"scored": "scored", "void": "void", "paused": "paused"}.get(score_status, "scored")
+    return {"scored": "scored", "void": "void", "paused": "paused", "vetoed": "vetoed"}.get(score_status, "scored")

@@ -67,7 +67,7 @@ class TimelineEntry(BaseModel):
 
 class ApplicationView(BaseModel):
     id: str
-    status: Literal["submitted", "verifying", "scored", "void", "paused", "withdrawn"]
+    status: Literal["submitted", "verifying", "scored", "void", "paused", "vetoed", "withdrawn"]
     intent: str
     applied_on: date
     cut_off_date: date

@@ -55,7 +55,10 @@ timeline = Table(
     "timeline",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("application_id", String(40), ForeignKey(f"{SCHEMA}.applications.id"), nullable=False, index=True),
+    # No foreign key: the timeline is fed by other services' events, and an event about an
+    # application intake does not hold (another channel's, or one not yet committed) must not
+    # poison the consumer. It simply never shows on any status page.
+    Column("application_id", String(40), nullable=False, index=True),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("event_type", String(60), nullable=False),
     Column("source", String(40), nullable=False),

@@ -25,12 +25,40 @@ def score_facts(rule_sets: dict[str, RuleSet], cut_off: date, facts: dict[str, A
     return evaluate(rule_set, Population.from_records([facts]), cut_off).explain(0)
 
 
-def score_application(rule_sets: dict[str, RuleSet], cut_off: date, answers: list[dict[str, Any]]) -> dict[str, Any]:
+FORGERY_BAR_YEARS = 5
+
+
+def forged_items(answers: list[dict[str, Any]]) -> list[str]:
+    return [i["indicator"] for a in answers for i in a["items"] if i["state"] == "forged"]
+
+
+def score_application(rule_sets: dict[str, RuleSet], cut_off: date, answers: list[dict[str, Any]],
+                      today: date | None = None) -> dict[str, Any]:
+    """Explanation of an application's score from the departments' answers.
+
+    Forged materials void the score and bar the holder for five years; a permit's state
+    (terminated, suspended) is applied by the rule set's eligibility rule.
+    """
     rule_set = in_force(rule_sets, cut_off)
     facts: dict[str, Any] = {}
     for a in answers:
         facts.update(a["facts"])
     for fact in returned_facts(rule_set, answers):
         facts.pop(fact, None)
-    # The permit is not a scored fact: its state decides whether there is a score at all.
-    return score_facts(rule_sets, cut_off, facts)
+    explanation = score_facts(rule_sets, cut_off, facts)
+    forged = forged_items(answers)
+    if forged:
+        day = today or date.today()
+        explanation.update(status="void", total=0.0, reason=f"forged materials: {', '.join(sorted(forged))}",
+                           barred_until=_years_later(day, FORGERY_BAR_YEARS).isoformat())
+        explanation["categories"] = {c: 0.0 for c in explanation["categories"]}
+        for line in explanation["lines"]:
+            line["points"] = 0.0
+    return explanation
+
+
+def _years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)

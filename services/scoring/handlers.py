@@ -1,10 +1,9 @@
-"""Scoring's event handler: wait for every expected department, then score once."""
+"""Scoring's event handler: wait for every expected department, then score; new facts, new version."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import bindparam, func, insert, select, update
 
 from services.scoring import domain
 from services.scoring.engine.rules import RuleSet
@@ -13,40 +12,57 @@ from shared.db import UnitOfWork
 from shared.events import Envelope
 from shared.events.catalogue import Holder, ScoreComputed, VerificationCompleted
 
-
 # Built once: see the intake handlers on statement cost.
-ADD_ANSWER = pg_insert(received).on_conflict_do_nothing()
+ADD_ANSWER = insert(received)
+# A re-verification (after an objection, or a supplemented item) replaces the department's answer.
+REPLACE_ANSWER = (update(received)
+                  .where(received.c.application_id == bindparam("app"), received.c.department == bindparam("dept"))
+                  .values(holder=bindparam("holder"), items=bindparam("items"), facts=bindparam("facts"),
+                          received_at=func.now()))
 # Locks the application's answers: two replicas in a rebalance cannot both score it.
 ANSWERS = (select(received).where(received.c.application_id == bindparam("app"))
            .order_by(received.c.department).with_for_update())
-SCORED = select(func.count()).select_from(scores).where(scores.c.application_id == bindparam("app"))
+LATEST_VERSION = select(func.max(scores.c.version)).where(scores.c.application_id == bindparam("app"))
 ADD_SCORE = insert(scores)
 
 
 def make_handlers(rule_sets: dict[str, RuleSet]):
     async def on_verification_completed(uow: UnitOfWork, event: Envelope, data: VerificationCompleted) -> None:
-        await uow.conn.execute(ADD_ANSWER, dict(
-            application_id=data.application_id, department=data.department,
-            expected_departments=data.expected_departments, cut_off_date=data.cut_off_date,
-            holder=data.holder.model_dump(), items=[i.model_dump() for i in data.items], facts=data.facts))
-        answers = [dict(r._mapping) for r in (await uow.conn.execute(ANSWERS, {"app": data.application_id})).all()]
-        if not domain.all_answered(data.expected_departments, {a["department"] for a in answers}):
+        app = data.application_id
+        answer = {"application_id": app, "department": data.department,
+                  "expected_departments": data.expected_departments, "cut_off_date": data.cut_off_date,
+                  "holder": data.holder.model_dump(), "items": [i.model_dump() for i in data.items], "facts": data.facts}
+        answers = {r.department: dict(r._mapping) for r in (await uow.conn.execute(ANSWERS, {"app": app})).all()}
+        prior = answers.get(data.department)
+        if prior is None:
+            await uow.conn.execute(ADD_ANSWER, answer)
+        elif (prior["facts"], prior["items"]) != (answer["facts"], answer["items"]):
+            await uow.conn.execute(REPLACE_ANSWER, {"app": app, "dept": data.department, "holder": answer["holder"],
+                                                    "items": answer["items"], "facts": answer["facts"]})
+        else:
+            return  # the same answer again: nothing new to score
+        answers[data.department] = answer
+        if not domain.all_answered(data.expected_departments, set(answers)):
             return
-        if await uow.conn.scalar(SCORED, {"app": data.application_id}):
-            return  # already scored from these answers
-        explanation = domain.score_application(rule_sets, data.cut_off_date, answers)
-        police = next((a for a in answers if a["department"] == "police"), answers[0])
+        # Versions this transaction already wrote are not in the table until commit (uow.later).
+        memo_key = f"score_version:{app}"
+        latest = uow.memo.get(memo_key) or await uow.conn.scalar(LATEST_VERSION, {"app": app}) or 0
+        version = latest + 1
+        uow.memo[memo_key] = version
+        ordered = [answers[d] for d in sorted(answers)]
+        explanation = domain.score_application(rule_sets, data.cut_off_date, ordered)
+        police = answers.get("police", ordered[0])
         holder = Holder.model_validate(police["holder"])
         now = datetime.now(timezone.utc)
         uow.later(ADD_SCORE, dict(
-            application_id=data.application_id, version=1, status=explanation["status"], total=explanation["total"],
+            application_id=app, version=version, status=explanation["status"], total=explanation["total"],
             rule_set_id=explanation["rule_set_id"], rule_set_hash=explanation["rule_set_hash"],
             cut_off_date=data.cut_off_date, holder=holder.model_dump(), explanation=explanation, computed_at=now))
         uow.emit(Envelope.new(ScoreComputed(
-            application_id=data.application_id, score_version=1, holder=holder, status=explanation["status"],
-            reason=explanation["reason"], rule_set_id=explanation["rule_set_id"],
-            rule_set_hash=explanation["rule_set_hash"], cut_off_date=data.cut_off_date, total=explanation["total"],
-            categories=explanation["categories"], lines=explanation["lines"], computed_at=now),
-            source="scoring", subject=data.application_id))
+            application_id=app, score_version=version, holder=holder, status=explanation["status"],
+            reason=explanation["reason"], barred_until=explanation.get("barred_until"),
+            rule_set_id=explanation["rule_set_id"], rule_set_hash=explanation["rule_set_hash"],
+            cut_off_date=data.cut_off_date, total=explanation["total"], categories=explanation["categories"],
+            lines=explanation["lines"], computed_at=now), source="scoring", subject=app))
 
     return {"verification.completed": on_verification_completed}

@@ -37,6 +37,18 @@ async def read_score(application_id: str, request: Request, principal: Principal
     return doc
 
 
+@router.get("/scores/{application_id}/versions/{version}", summary="One version of an application's score (kept forever)")
+async def read_score_version(application_id: str, version: int, request: Request,
+                             principal: Principal = Depends(current_principal)) -> dict:
+    require_any(principal, {"scores:read"})
+    async with request.app.state.db.engine.connect() as conn:
+        row = (await conn.execute(select(scores).where(scores.c.application_id == application_id,
+                                                       scores.c.version == version))).first()
+    if row is None:
+        raise Problem(404, f"No score version {version} for application {application_id}.")
+    return _score_doc(row)
+
+
 @router.get("/rule-sets", tags=["rule sets"], summary="Rule sets known to the engine (public)")
 async def list_rule_sets(request: Request) -> list[dict]:
     return [{"id": rs.id, "name": rs.name.model_dump(), "effective_from": rs.effective_from.isoformat(),

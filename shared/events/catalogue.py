@@ -19,7 +19,7 @@ NOTICES = "points.notices"
 TOPICS = [APPLICATIONS, VERIFICATIONS, SCORES, NOTICES]
 
 Department = Literal["police", "social_insurance"]
-ItemState = Literal["passed", "in_review", "returned", "not_found"]
+ItemState = Literal["passed", "in_review", "returned", "not_found", "forged"]
 
 
 class _Payload(BaseModel):
@@ -75,8 +75,10 @@ class ScoreComputed(_Payload):
     application_id: str
     score_version: int
     holder: Holder
-    status: Literal["scored", "void", "paused"]
+    status: Literal["scored", "void", "paused", "vetoed"]
     reason: str | None = None
+    # Forged materials: no new application before this date.
+    barred_until: date | None = None
     rule_set_id: str
     rule_set_hash: str
     cut_off_date: date

@@ -1,0 +1,119 @@
+"""Scoring over the bus: verification results in, explained `score.computed` out, new facts → new version."""
+from __future__ import annotations
+
+import asyncio
+import secrets
+from datetime import date, datetime, timezone
+
+import httpx
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from deploy.local import broker
+from shared.events import Envelope
+from shared.events.catalogue import SCORES, VERIFICATIONS, Holder, VerificationCompleted
+from tests.integration.helpers import READER
+
+pytestmark = pytest.mark.integration
+HOLDER = Holder(name="王芳", id_number="11010519491231002X", permit_number="ZJ-TEST-1")
+CUT_OFF = date(2026, 10, 1)
+POLICE_FACTS = {"permit_status": "valid", "birth_date": "1985-03-15", "residence_spans": [{"start": "2014-01-01", "end": None}],
+                "offences": [{"date": "2024-02-01", "act": "a", "case": "detention"},
+                             {"date": "2024-02-01", "act": "a", "case": "criminal"}]}
+SI_FACTS = {"employed": True, "social_insurance_spans": [{"start": "2016-01-01", "end": "2026-12-01", "kind": "pension"}]}
+
+
+def answer(app: str, department: str, facts: dict, items: dict[str, str]) -> Envelope:
+    return Envelope.new(VerificationCompleted(
+        application_id=app, department=department, expected_departments=["police", "social_insurance"],
+        cut_off_date=CUT_OFF, holder=HOLDER, items=[{"indicator": k, "state": v} for k, v in items.items()],
+        facts=facts, verified_at=datetime.now(timezone.utc)), source="verification", subject=app)
+
+
+class Bus:
+    def __init__(self, platform) -> None:
+        self.platform = platform
+        self.scores: list[dict] = []
+
+    async def __aenter__(self) -> "Bus":
+        self.producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap(), acks="all")
+        await self.producer.start()
+        self.consumer = AIOKafkaConsumer(self.platform.topic_prefix + SCORES, bootstrap_servers=broker.bootstrap(),
+                                         group_id=None, auto_offset_reset="earliest", enable_auto_commit=False)
+        await self.consumer.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.producer.stop()
+        await self.consumer.stop()
+
+    async def send(self, event: Envelope) -> None:
+        await self.producer.send_and_wait(self.platform.topic_prefix + VERIFICATIONS, event.to_bytes(),
+                                          key=event.subject.encode())
+
+    async def score(self, app: str, version: int, timeout: float = 30) -> dict:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            for recs in (await self.consumer.getmany(timeout_ms=300)).values():
+                self.scores += [orjson.loads(r.value) for r in recs]
+            found = [s["data"] for s in self.scores if s["subject"] == app and s["data"]["score_version"] == version]
+            if found:
+                return found[0]
+        raise AssertionError(f"stalled at stage 'scoring': no score version {version} for {app} after {timeout:.0f}s")
+
+
+async def test_two_answers_make_one_explained_score_and_new_facts_a_new_version(platform):
+    app = f"APP-BUS-{secrets.token_hex(4)}"
+    async with Bus(platform) as bus:
+        await bus.send(answer(app, "police", POLICE_FACTS, {"permit": "passed", "residence": "passed"}))
+        await bus.send(answer(app, "social_insurance", SI_FACTS, {"social_insurance": "passed"}))
+        v1 = await bus.score(app, 1)
+        lines = {l["indicator"]: l for l in v1["lines"]}
+        assert v1["status"] == "scored" and v1["rule_set_id"] == "hangzhou-2021"
+        assert lines["age"]["points"] == 30 and lines["age"]["department"] == "police"
+        assert lines["residence"]["fact_value"] == 12 and lines["residence"]["points"] == 60
+        assert lines["social_insurance"]["fact_value"] == 129 and lines["social_insurance"]["points"] == 64.5
+        assert lines["employment"]["points"] == 10
+        assert lines["criminal"]["points"] == -150 and lines["detention"]["points"] == 0  # one act, counted once
+        assert v1["total"] == sum(l["points"] for l in v1["lines"]) == 30 + 60 + 64.5 + 10 - 150
+        assert v1["categories"] == {"basic": 164.5, "bonus": 0.0, "deduction": -150.0}
+
+        # The same answer delivered again (another event id) changes nothing.
+        await bus.send(answer(app, "social_insurance", SI_FACTS, {"social_insurance": "passed"}))
+        # An objection's re-verification: the criminal case was quashed.
+        quashed = dict(POLICE_FACTS, offences=[{"date": "2024-02-01", "act": "a", "case": "detention"}])
+        await bus.send(answer(app, "police", quashed, {"permit": "passed", "residence": "passed"}))
+        v2 = await bus.score(app, 2)
+        assert v2["total"] == v1["total"] + 150 - 60
+        await asyncio.sleep(1.0)
+        for recs in (await bus.consumer.getmany(timeout_ms=500)).values():
+            bus.scores += [orjson.loads(r.value) for r in recs]
+        assert sorted(s["data"]["score_version"] for s in bus.scores if s["subject"] == app) == [1, 2]
+
+    async with httpx.AsyncClient(base_url=platform.url("scoring"), timeout=10) as client:
+        latest = (await client.get(f"/v1/scores/{app}", headers=READER)).json()
+        assert latest["version"] == 2 and latest["versions"] == [1, 2] and latest["total"] == v2["total"]
+        first = (await client.get(f"/v1/scores/{app}/versions/1", headers=READER)).json()
+        assert first["total"] == v1["total"]  # version 1 is kept as it was
+
+
+async def test_forged_materials_void_the_score_and_bar_the_holder_for_five_years(platform):
+    app = f"APP-BUS-{secrets.token_hex(4)}"
+    async with Bus(platform) as bus:
+        await bus.send(answer(app, "police", POLICE_FACTS, {"permit": "passed", "residence": "forged"}))
+        await bus.send(answer(app, "social_insurance", SI_FACTS, {"social_insurance": "passed"}))
+        v1 = await bus.score(app, 1)
+    assert v1["status"] == "void" and v1["total"] == 0 and "forged" in v1["reason"]
+    barred = date.fromisoformat(v1["barred_until"])
+    assert barred.year == date.today().year + 5
+
+
+async def test_a_terminated_permit_voids_and_a_suspended_one_pauses(platform):
+    async with Bus(platform) as bus:
+        for permit, status in (("terminated", "void"), ("suspended", "paused")):
+            app = f"APP-BUS-{secrets.token_hex(4)}"
+            await bus.send(answer(app, "police", dict(POLICE_FACTS, permit_status=permit), {"permit": "returned"}))
+            await bus.send(answer(app, "social_insurance", SI_FACTS, {"social_insurance": "passed"}))
+            score = await bus.score(app, 1)
+            assert score["status"] == status and score["total"] == 0 and permit in score["reason"]

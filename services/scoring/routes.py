@@ -1,4 +1,4 @@
-"""Scoring's REST API: scores with their explanation, the rule sets in use."""
+"""Scoring's REST API: scores with their explanation, and self-estimates."""
 from __future__ import annotations
 
 from datetime import date
@@ -47,21 +47,6 @@ async def read_score_version(application_id: str, version: int, request: Request
     if row is None:
         raise Problem(404, f"No score version {version} for application {application_id}.")
     return _score_doc(row)
-
-
-@router.get("/rule-sets", tags=["rule sets"], summary="Rule sets known to the engine (public)")
-async def list_rule_sets(request: Request) -> list[dict]:
-    return [{"id": rs.id, "name": rs.name.model_dump(), "effective_from": rs.effective_from.isoformat(),
-             "effective_to": rs.effective_to.isoformat() if rs.effective_to else None, "content_hash": rs.content_hash,
-             "indicators": len(rs.indicators)} for rs in request.app.state.rule_sets.values()]
-
-
-@router.get("/rule-sets/{rule_set_id}", tags=["rule sets"], summary="One rule set, in full (public)")
-async def read_rule_set(rule_set_id: str, request: Request) -> dict:
-    rs = request.app.state.rule_sets.get(rule_set_id)
-    if rs is None:
-        raise Problem(404, f"No rule set {rule_set_id!r}.")
-    return rs.model_dump(mode="json")
 
 
 class EvaluateRequest(BaseModel):

@@ -1,7 +1,7 @@
 """Scoring's schema: verification facts received, immutable score versions, the bus tables."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, Float, Integer, MetaData, String, Table, func
+from sqlalchemy import Column, Date, DateTime, Float, Integer, MetaData, String, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.auth import api_keys_table
@@ -37,6 +37,21 @@ scores = Table(
     Column("holder", JSONB, nullable=False),
     Column("explanation", JSONB, nullable=False),
     Column("computed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Uploaded rule sets: drafts may be replaced; a published one never changes again.
+rule_sets = Table(
+    "rule_sets",
+    metadata,
+    Column("id", String(60), primary_key=True),
+    Column("state", String(20), nullable=False),  # draft / published
+    Column("source", Text, nullable=False),  # the YAML as uploaded: the content hash is over these bytes
+    Column("content_hash", String(64), nullable=False),
+    Column("effective_from", Date, nullable=False),
+    Column("uploaded_by", String(200), nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("published_by", String(200)),
+    Column("published_at", DateTime(timezone=True)),
 )
 
 outbox = outbox_table(metadata)

@@ -67,3 +67,63 @@ async def test_rule_sets_are_public_and_complete(platform):
         full = (await client.get("/v1/rule-sets/hangzhou-2021")).json()
         assert {i["category"] for i in full["indicators"]} == {"basic", "bonus", "deduction", "veto"}
         assert (await client.get("/v1/rule-sets/nope")).status_code == 404
+
+
+ADMIN = {"Authorization": f"Bearer {demo_key('scoring', 'demoscoringadmin')}"}
+
+
+def _rule_file(rule_set_id: str, effective_from: str, residence_points: int = 7) -> str:
+    return f"""
+id: {rule_set_id}
+name: {{zh: 测试指标体系, en: Test indicator system}}
+effective_from: {effective_from}
+eligibility: {{fact: permit_status, department: police, void: [terminated], pause: [suspended]}}
+indicators:
+  - id: residence
+    category: basic
+    name: {{zh: 居住登记年限, en: Years of residence}}
+    department: police
+    fact: residence_spans
+    measure: {{kind: span_years}}
+    formula: {{kind: per_unit, unit: 1, points: {residence_points}, cap: 140}}
+"""
+
+
+async def test_a_draft_is_validated_published_by_an_admin_and_then_never_changes(platform):
+    from secrets import token_hex
+
+    rid = f"test-{token_hex(3)}"
+    async with httpx.AsyncClient(base_url=platform.url("scoring"), timeout=10) as client:
+        bad = _rule_file(rid, "2099-01-01").replace("unit: 1,", "unit: -1,")
+        r = await client.put(f"/v1/rule-sets/drafts/{rid}", content=bad, headers=ADMIN)
+        assert r.status_code == 422 and "'residence'" in r.json()["detail"] and "unit" in r.json()["detail"]
+        assert (await client.put(f"/v1/rule-sets/drafts/{rid}", content=_rule_file(rid, "2099-01-01"),
+                                 headers=PARTNER)).status_code == 403
+        r = await client.put(f"/v1/rule-sets/drafts/{rid}", content=_rule_file(rid, "2099-01-01"), headers=ADMIN)
+        assert r.status_code == 201 and r.json()["state"] == "draft"
+        drafts = (await client.get("/v1/rule-sets/drafts", headers=ADMIN)).json()
+        assert rid in [d["id"] for d in drafts]
+        assert (await client.get(f"/v1/rule-sets/{rid}")).status_code == 404  # not in use until published
+
+        past = f"{rid}p"
+        await client.put(f"/v1/rule-sets/drafts/{past}", content=_rule_file(past, "2020-01-01"), headers=ADMIN)
+        r = await client.post(f"/v1/rule-sets/{past}/publish", headers=ADMIN)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "effective_from"
+
+        assert (await client.post(f"/v1/rule-sets/{rid}/publish", headers=PARTNER)).status_code == 403
+        r = await client.post(f"/v1/rule-sets/{rid}/publish", headers=ADMIN)
+        assert r.status_code == 200 and r.json()["state"] == "published"
+        assert (await client.post(f"/v1/rule-sets/{rid}/publish", headers=ADMIN)).status_code == 409
+        r = await client.put(f"/v1/rule-sets/drafts/{rid}", content=_rule_file(rid, "2099-01-01", 9), headers=ADMIN)
+        assert r.status_code == 409
+        published = (await client.get(f"/v1/rule-sets/{rid}")).json()
+        assert published["indicators"][0]["formula"]["points"] == 7
+
+        # From its effective date on it is the rule set in force; before, the 2021 one still is.
+        facts = {"permit_status": "valid", "residence_spans": [{"start": "2080-01-01", "end": None}]}
+        later = (await client.post("/v1/evaluate", json={"facts": facts, "application_date": "2099-03-10"},
+                                   headers=PARTNER)).json()
+        assert later["rule_set_id"] == rid and later["total"] == 7 * 19
+        now = (await client.post("/v1/evaluate", json={"facts": facts, "application_date": "2026-11-26"},
+                                 headers=PARTNER)).json()
+        assert now["rule_set_id"] == "hangzhou-2021"

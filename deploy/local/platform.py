@@ -25,7 +25,8 @@ DEMO_KEYS = {
     "verification": [("demopolice", "local-demo-police-key", "demo-police-officer", ["department:police"]),
                      ("demosi", "local-demo-si-key", "demo-si-officer", ["department:social_insurance"])],
     "scoring": [("demoreader", "local-demo-reader-key", "demo-reader", ["scores:read", "evaluate"]),
-                ("demoscoringadmin", "local-demo-scoring-admin-key", "demo-scoring-admin", ["admin"])],
+                ("demoscoringadmin", "local-demo-scoring-admin-key", "demo-scoring-admin", ["admin"]),
+                ("demobinjiang", "local-demo-binjiang-key", "demo-binjiang-district", ["module:district:binjiang"])],
     "publicity": [],
 }
 

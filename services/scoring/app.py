@@ -5,7 +5,8 @@ import asyncio
 
 from fastapi import FastAPI
 
-from services.scoring import routes, rule_set_routes, rule_set_store, tables
+from services.scoring import module_routes, routes, rule_set_routes, rule_set_store, tables
+from services.scoring.engine.modules import load_shipped_modules
 from services.scoring.engine.rules import load_shipped
 from services.scoring.handlers import make_handlers
 from shared.events.catalogue import VERIFICATIONS
@@ -13,13 +14,15 @@ from shared.service import ConsumerSpec, ServiceSpec, create_app
 
 # Loaded at import: a bad shipped rule file stops the service before it takes traffic.
 RULE_SETS = load_shipped()
+MODULES = load_shipped_modules()
 
 
 async def _startup(app: FastAPI) -> None:
     # The handlers hold this very dict: rule sets published later are added to it in place.
     RULE_SETS.update(await rule_set_store.load_published(app.state.db.engine))
-    app.state.rule_sets = RULE_SETS
-    app.state.refresh_rules = asyncio.create_task(rule_set_store.keep_current(app.state.db.engine, RULE_SETS))
+    MODULES.update({k: m for k, (_v, m) in (await rule_set_store.load_modules(app.state.db.engine)).items()})
+    app.state.rule_sets, app.state.modules = RULE_SETS, MODULES
+    app.state.refresh_rules = asyncio.create_task(rule_set_store.keep_current(app.state.db.engine, RULE_SETS, MODULES))
 
 
 SPEC = ServiceSpec(
@@ -29,8 +32,8 @@ SPEC = ServiceSpec(
     outbox=tables.outbox,
     inbox=tables.inbox,
     api_keys=tables.api_keys,
-    routers=[routes.router, rule_set_routes.router],
-    consumers=[ConsumerSpec("scoring", [VERIFICATIONS], make_handlers(RULE_SETS))],
+    routers=[routes.router, rule_set_routes.router, module_routes.router],
+    consumers=[ConsumerSpec("scoring", [VERIFICATIONS], make_handlers(RULE_SETS, MODULES))],
     publishes=["score.computed"],
     on_startup=_startup,
 )

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from sqlalchemy import bindparam, func, insert, select, update
 
 from services.scoring import domain
+from services.scoring.engine.modules import Module
 from services.scoring.engine.rules import RuleSet
 from services.scoring.tables import received, scores
 from shared.db import UnitOfWork
@@ -26,7 +27,7 @@ LATEST_VERSION = select(func.max(scores.c.version)).where(scores.c.application_i
 ADD_SCORE = insert(scores)
 
 
-def make_handlers(rule_sets: dict[str, RuleSet]):
+def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | None = None):
     async def on_verification_completed(uow: UnitOfWork, event: Envelope, data: VerificationCompleted) -> None:
         app = data.application_id
         answer = {"application_id": app, "department": data.department,
@@ -50,7 +51,7 @@ def make_handlers(rule_sets: dict[str, RuleSet]):
         version = latest + 1
         uow.memo[memo_key] = version
         ordered = [answers[d] for d in sorted(answers)]
-        explanation = domain.score_application(rule_sets, data.cut_off_date, ordered)
+        explanation = domain.score_application(rule_sets, data.cut_off_date, ordered, modules)
         police = answers.get("police", ordered[0])
         holder = Holder.model_validate(police["holder"])
         now = datetime.now(timezone.utc)

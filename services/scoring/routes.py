@@ -68,7 +68,7 @@ async def evaluate_facts(body: EvaluateRequest, request: Request, principal: Pri
         raise Problem(422, f"No rule set {body.rule_set_id!r}.", errors=[{"field": "rule_set_id", "message": "unknown rule set"}])
     try:
         chosen = {body.rule_set_id: rule_sets[body.rule_set_id]} if body.rule_set_id else rule_sets
-        return score_facts(chosen, cut_off, body.facts)
+        return score_facts(chosen, cut_off, body.facts, request.app.state.modules)
     except RuleSetError as exc:
         raise Problem(422, str(exc), errors=[{"field": "application_date", "message": str(exc)}])
     except (ValueError, TypeError, KeyError) as exc:

@@ -54,6 +54,19 @@ rule_sets = Table(
     Column("published_at", DateTime(timezone=True)),
 )
 
+# X-modules registered by their owners; every version is kept, the latest is in use.
+modules = Table(
+    "modules",
+    metadata,
+    Column("id", String(60), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 api_keys = api_keys_table(metadata)

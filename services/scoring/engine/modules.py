@@ -128,7 +128,7 @@ def _tie_value(key: str, base: Evaluation, extra: Evaluation | None, totals: np.
             if ind_id in ids:
                 k = ids.index(ind_id)
                 return (ev.values if part == "value" else ev.counted)[k].astype(float)
-        raise RuleSetError(f"tie-breaker {key}: no indicator {ind_id!r}")
+        return np.zeros(pop.n)  # an indicator this rule set lacks separates nobody
     col = pop.scalars.get(rest)
     if col is None or col.dtype.kind not in "fiub":
         return np.zeros(pop.n)

@@ -69,7 +69,15 @@ def span_years(items: Items, n: int, cut_off: date) -> np.ndarray:
 
 
 def _month_index(values: np.ndarray) -> np.ndarray:
-    return values.astype("datetime64[M]").astype(np.int64)
+    """Months since 1970 of each date (NaT → NaT's integer). Calendar conversion is slow per
+    element, so convert each distinct day of the covered range once and look the rest up."""
+    days = _days(values)
+    valid = ~np.isnat(np.asarray(values, dtype="datetime64[D]"))
+    if not valid.any():
+        return days
+    lo, hi = int(days[valid].min()), int(days[valid].max())
+    table = np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return np.where(valid, table[np.clip(days - lo, 0, hi - lo)], days)
 
 
 def insurance_months(items: Items, n: int, cut_off: date, insurance: list[str]) -> np.ndarray:

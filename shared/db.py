@@ -6,7 +6,7 @@ consumers' inbox checks) are single statements, and Core keeps them cheap.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import orjson
 from sqlalchemy import text
@@ -43,6 +43,7 @@ class UnitOfWork:
         self._deferred: dict[int, tuple[Any, list[dict[str, Any]]]] = {}
         # Per-transaction memory for handlers (e.g. a chain head already locked).
         self.memo: dict[str, Any] = {}
+        self._before_commit: dict[str, Callable[[], Awaitable[None]]] = {}
         self._committed = False
         self.conn: AsyncConnection
 
@@ -67,12 +68,20 @@ class UnitOfWork:
         """
         self._deferred.setdefault(id(statement), (statement, []))[1].append(params)
 
+    def before_commit(self, key: str, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run `hook` once, just before commit: work that is cheaper done once for a whole
+        batch of events (scoring every application the batch completed in one evaluation)."""
+        self._before_commit.setdefault(key, hook)
+
     def emit(self, event: "Envelope") -> None:
         if self._outbox is None:
             raise RuntimeError("this unit of work has no outbox to emit into")
         self._events.append(event)
 
     async def commit(self) -> None:
+        while self._before_commit:
+            hook = self._before_commit.pop(next(iter(self._before_commit)))
+            await hook()
         for statement, rows in self._deferred.values():
             await self.conn.execute(statement, rows)
         self._deferred = {}

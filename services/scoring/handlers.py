@@ -1,6 +1,11 @@
-"""Scoring's event handler: wait for every expected department, then score; new facts, new version."""
+"""Scoring's event handler: wait for every expected department, then score; new facts, new version.
+
+The handler only decides *that* an application is to be scored; the scoring itself runs
+once per consumer batch, just before commit, over every application the batch completed.
+"""
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timezone
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -27,13 +32,43 @@ LATEST_VERSION = select(func.max(scores.c.version)).where(scores.c.application_i
 ADD_SCORE = insert(scores)
 
 
+def _public_line(line: dict) -> dict:
+    """An explanation line for the bus: points and labels; the facts themselves stay in scoring
+    (readable at /v1/scores), so personal data does not travel further than it must."""
+    return {k: v for k, v in line.items() if k not in ("fact", "fact_value")}
+
+
 def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | None = None):
+    async def score_pending(uow: UnitOfWork) -> None:
+        pending: dict[str, dict] = uow.memo.pop("to_score", {})
+        by_cut_off = defaultdict(list)
+        for job in pending.values():
+            by_cut_off[job["cut_off"]].append(job)
+        now = datetime.now(timezone.utc)
+        for cut_off, jobs in by_cut_off.items():
+            explanations = domain.score_applications(rule_sets, cut_off, [j["answers"] for j in jobs], modules)
+            for job, explanation in zip(jobs, explanations):
+                app, version, holder = job["app"], job["version"], job["holder"]
+                uow.later(ADD_SCORE, dict(
+                    application_id=app, version=version, status=explanation["status"], total=explanation["total"],
+                    rule_set_id=explanation["rule_set_id"], rule_set_hash=explanation["rule_set_hash"],
+                    cut_off_date=cut_off, holder=holder.model_dump(), explanation=explanation, computed_at=now))
+                uow.emit(Envelope.new(ScoreComputed(
+                    application_id=app, score_version=version, holder=holder, status=explanation["status"],
+                    reason=explanation["reason"], barred_until=explanation.get("barred_until"),
+                    rule_set_id=explanation["rule_set_id"], rule_set_hash=explanation["rule_set_hash"],
+                    cut_off_date=cut_off, total=explanation["total"], categories=explanation["categories"],
+                    lines=[_public_line(line) for line in explanation["lines"]], computed_at=now),
+                    source="scoring", subject=app))
+
     async def on_verification_completed(uow: UnitOfWork, event: Envelope, data: VerificationCompleted) -> None:
         app = data.application_id
         answer = {"application_id": app, "department": data.department,
                   "expected_departments": data.expected_departments, "cut_off_date": data.cut_off_date,
                   "holder": data.holder.model_dump(), "items": [i.model_dump() for i in data.items], "facts": data.facts}
-        answers = {r.department: dict(r._mapping) for r in (await uow.conn.execute(ANSWERS, {"app": app})).all()}
+        answers = uow.memo.get(f"answers:{app}")
+        if answers is None:
+            answers = {r.department: dict(r._mapping) for r in (await uow.conn.execute(ANSWERS, {"app": app})).all()}
         prior = answers.get(data.department)
         if prior is None:
             await uow.conn.execute(ADD_ANSWER, answer)
@@ -43,27 +78,18 @@ def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | No
         else:
             return  # the same answer again: nothing new to score
         answers[data.department] = answer
+        uow.memo[f"answers:{app}"] = answers
         if not domain.all_answered(data.expected_departments, set(answers)):
             return
-        # Versions this transaction already wrote are not in the table until commit (uow.later).
+        # Versions this transaction already decided are not in the table until commit.
         memo_key = f"score_version:{app}"
         latest = uow.memo.get(memo_key) or await uow.conn.scalar(LATEST_VERSION, {"app": app}) or 0
-        version = latest + 1
-        uow.memo[memo_key] = version
+        uow.memo[memo_key] = latest + 1
         ordered = [answers[d] for d in sorted(answers)]
-        explanation = domain.score_application(rule_sets, data.cut_off_date, ordered, modules)
-        police = answers.get("police", ordered[0])
-        holder = Holder.model_validate(police["holder"])
-        now = datetime.now(timezone.utc)
-        uow.later(ADD_SCORE, dict(
-            application_id=app, version=version, status=explanation["status"], total=explanation["total"],
-            rule_set_id=explanation["rule_set_id"], rule_set_hash=explanation["rule_set_hash"],
-            cut_off_date=data.cut_off_date, holder=holder.model_dump(), explanation=explanation, computed_at=now))
-        uow.emit(Envelope.new(ScoreComputed(
-            application_id=app, score_version=version, holder=holder, status=explanation["status"],
-            reason=explanation["reason"], barred_until=explanation.get("barred_until"),
-            rule_set_id=explanation["rule_set_id"], rule_set_hash=explanation["rule_set_hash"],
-            cut_off_date=data.cut_off_date, total=explanation["total"], categories=explanation["categories"],
-            lines=explanation["lines"], computed_at=now), source="scoring", subject=app))
+        holder = Holder.model_validate(answers.get("police", ordered[0])["holder"])
+        # Two changes to one application in a batch: the later answers make the next version.
+        uow.memo.setdefault("to_score", {})[f"{app}:{latest + 1}"] = {
+            "app": app, "version": latest + 1, "cut_off": data.cut_off_date, "answers": ordered, "holder": holder}
+        uow.before_commit("score", lambda: score_pending(uow))
 
     return {"verification.completed": on_verification_completed}

@@ -72,8 +72,8 @@ async def test_two_answers_make_one_explained_score_and_new_facts_a_new_version(
         lines = {l["indicator"]: l for l in v1["lines"]}
         assert v1["status"] == "scored" and v1["rule_set_id"] == "hangzhou-2021"
         assert lines["age"]["points"] == 30 and lines["age"]["department"] == "police"
-        assert lines["residence"]["fact_value"] == 12 and lines["residence"]["points"] == 60
-        assert lines["social_insurance"]["fact_value"] == 129 and lines["social_insurance"]["points"] == 64.5
+        assert lines["residence"]["points"] == 60 and lines["social_insurance"]["points"] == 64.5
+        assert "fact_value" not in lines["residence"] or lines["residence"]["fact_value"] is None  # facts stay in scoring
         assert lines["employment"]["points"] == 10
         assert lines["criminal"]["points"] == -150 and lines["detention"]["points"] == 0  # one act, counted once
         assert v1["total"] == sum(l["points"] for l in v1["lines"]) == 30 + 60 + 64.5 + 10 - 150
@@ -96,6 +96,9 @@ async def test_two_answers_make_one_explained_score_and_new_facts_a_new_version(
         assert latest["version"] == 2 and latest["versions"] == [1, 2] and latest["total"] == v2["total"]
         first = (await client.get(f"/v1/scores/{app}/versions/1", headers=READER)).json()
         assert first["total"] == v1["total"]  # version 1 is kept as it was
+        explained = {l["indicator"]: l for l in first["explanation"]["lines"]}
+        assert explained["residence"]["fact_value"] == 12 and explained["social_insurance"]["fact_value"] == 129
+        assert explained["residence"]["department"] == "police" and explained["residence"]["cap"] == 100
 
 
 async def test_forged_materials_void_the_score_and_bar_the_holder_for_five_years(platform):

@@ -3,7 +3,6 @@ starts (`python -m deploy.local infra`), in their own database and under their o
 prefix, so a `make run` on the same machine is left alone."""
 from __future__ import annotations
 
-import os
 import secrets
 
 import pytest

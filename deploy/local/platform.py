@@ -6,7 +6,6 @@ services on other ports, another database and their own topic prefix) and `make 
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import time
 from dataclasses import dataclass, field

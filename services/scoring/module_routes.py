@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select
 from services.scoring.engine.modules import Module, Round, evaluate_module, parse_module
 from services.scoring.engine.population import Population
 from services.scoring.engine.rules import RuleSetError
-from services.scoring.rule_set_routes import MAX_BYTES, YAML_BODY
+from services.scoring.rule_set_routes import YAML_BODY, read_yaml_upload
 from services.scoring.tables import modules as table
 from shared.auth import Principal, current_principal
 from shared.calendar import cut_off_date
@@ -52,19 +52,7 @@ async def read_module(module_id: str, request: Request) -> dict:
 @router.put("/{module_id}", summary="Register a module, or a new version of one's own", openapi_extra=YAML_BODY,
             responses={201: {"description": "Stored as a new version"}})
 async def put_module(module_id: str, request: Request, principal: Principal = Depends(current_principal)) -> JSONResponse:
-    raw = await request.body()
-    if len(raw) > MAX_BYTES:
-        raise Problem(413, f"A module file may be at most {MAX_BYTES} bytes.")
-    try:
-        text = raw.decode("utf-8")
-        module = parse_module(text, f"{module_id}.yaml")
-    except UnicodeDecodeError:
-        raise Problem(422, "The module file must be UTF-8 text.", errors=[{"field": "body", "message": "not UTF-8"}])
-    except RuleSetError as exc:
-        raise Problem(422, str(exc), errors=[{"field": "body", "message": m} for m in str(exc).split("; ")])
-    if module.id != module_id:
-        raise Problem(422, f"The file's id {module.id!r} differs from {module_id!r} in the path.",
-                      errors=[{"field": "id", "message": "must equal the id in the path"}])
+    text, module = await read_yaml_upload(request, module_id, parse_module)
     _require_owner(principal, module.owner)
     current = request.app.state.modules.get(module_id)
     if current is not None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, Callable
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -16,6 +17,25 @@ from shared.problems import Problem
 router = APIRouter(prefix="/v1/rule-sets", tags=["rule sets"])
 MAX_BYTES = 1 << 20
 YAML_BODY = {"requestBody": {"required": True, "content": {"application/yaml": {"schema": {"type": "string"}}}}}
+
+
+async def read_yaml_upload(request: Request, doc_id: str, parse: Callable[[str, str], Any]) -> tuple[str, Any]:
+    """The uploaded YAML and what it parses to; a 413 or a 422 naming the fault otherwise."""
+    raw = await request.body()
+    if len(raw) > MAX_BYTES:
+        raise Problem(413, f"The file may be at most {MAX_BYTES} bytes.")
+    try:
+        text = raw.decode("utf-8")
+        doc = parse(text, f"{doc_id}.yaml")
+    except UnicodeDecodeError:
+        raise Problem(422, "The file must be UTF-8 text.", errors=[{"field": "body", "message": "not UTF-8"}])
+    except RuleSetError as exc:
+        raise Problem(422, str(exc), errors=[{"field": m.split(": ", 2)[1] if m.count(": ") >= 2 else "body",
+                                              "message": m} for m in str(exc).split("; ")])
+    if doc.id != doc_id:
+        raise Problem(422, f"The file's id {doc.id!r} differs from {doc_id!r} in the path.",
+                      errors=[{"field": "id", "message": "must equal the id in the path"}])
+    return text, doc
 
 
 def _summary(rs: RuleSet, state: str) -> dict:
@@ -50,20 +70,7 @@ async def read_rule_set(rule_set_id: str, request: Request) -> dict:
             openapi_extra=YAML_BODY, responses={201: {"description": "Draft stored"}, 409: {"description": "Already published"}})
 async def put_draft(rule_set_id: str, request: Request, principal: Principal = Depends(current_principal)) -> JSONResponse:
     require_any(principal, {"rules:draft"})
-    raw = await request.body()
-    if len(raw) > MAX_BYTES:
-        raise Problem(413, f"A rule file may be at most {MAX_BYTES} bytes.")
-    try:
-        text = raw.decode("utf-8")
-        rs = parse_rule_set(text, f"{rule_set_id}.yaml")
-    except UnicodeDecodeError:
-        raise Problem(422, "The rule file must be UTF-8 text.", errors=[{"field": "body", "message": "not UTF-8"}])
-    except RuleSetError as exc:
-        raise Problem(422, str(exc), errors=[{"field": m.split(": ", 2)[1] if m.count(": ") >= 2 else "body",
-                                              "message": m} for m in str(exc).split("; ")])
-    if rs.id != rule_set_id:
-        raise Problem(422, f"The file's id {rs.id!r} differs from {rule_set_id!r} in the path.",
-                      errors=[{"field": "id", "message": "must equal the id in the path"}])
+    text, rs = await read_yaml_upload(request, rule_set_id, parse_rule_set)
     if rule_set_id in request.app.state.rule_sets:
         raise Problem(409, f"Rule set {rule_set_id!r} is published and can never change; upload a new id.")
     async with request.app.state.db.engine.begin() as conn:

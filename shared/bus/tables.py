@@ -1,7 +1,7 @@
 """The bus's tables, created in each service's own schema (outbox, inbox)."""
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, String, Table, Text, func, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, String, Table, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 

@@ -40,7 +40,7 @@ async def _crash_and_recover(platform, failpoint: str, n: int) -> tuple[str, dic
 
         platform.start_service("intake")  # restart without the failpoint
         platform.wait_ready(["intake"])
-        doc = await follow_to_notice(client, platform, app_id)
+        await follow_to_notice(client, platform, app_id)
         await asyncio.sleep(1.5)  # let any duplicate delivery land before counting effects
         async with engine.connect() as conn:
             counts = {

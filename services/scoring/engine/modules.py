@@ -6,19 +6,17 @@ score; for a child (school enrolment) the higher of the parents' scores counts.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from services.scoring.engine.evaluate import SCORED, Evaluation, evaluate
 from services.scoring.engine.population import Population
-from services.scoring.engine.rules import Indicator, Names, RuleSet, RuleSetError, _locate, _Strict, in_force
+from services.scoring.engine.rules import Indicator, Names, RuleSet, _Strict, in_force, parse_document
 
 MODULE_DIR = Path(__file__).resolve().parent.parent / "modules"
 
@@ -68,17 +66,7 @@ class Module(_Strict):
 
 
 def parse_module(text: str, source: str) -> Module:
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RuleSetError(f"{source}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise RuleSetError(f"{source}: a module must be a mapping")
-    try:
-        module = Module.model_validate(raw)
-    except ValidationError as exc:
-        raise RuleSetError("; ".join(f"{source}: {_locate(raw, tuple(e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
-    return module.model_copy(update={"content_hash": hashlib.sha256(text.encode()).hexdigest()})
+    return parse_document(text, source, Module, "a module")
 
 
 def load_shipped_modules() -> dict[str, Module]:

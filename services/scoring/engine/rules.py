@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, TypeVar, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -24,6 +24,9 @@ class RuleSetError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class Names(_Strict):
@@ -210,24 +213,29 @@ def _locate(raw: dict, loc: tuple) -> str:
     return f"field {'.'.join(str(p) for p in loc) or '(rule set)'!r}"
 
 
-def parse_rule_set(text: str, source: str) -> RuleSet:
-    """Validate a rule file whole; any fault refuses all of it, naming file, indicator and field."""
+def parse_document(text: str, source: str, model: type[_M], what: str) -> _M:
+    """Validate a YAML document whole; any fault refuses all of it, naming file, indicator and field."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise RuleSetError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
-        raise RuleSetError(f"{source}: a rule set must be a mapping")
+        raise RuleSetError(f"{source}: {what} must be a mapping")
     try:
-        rs = RuleSet.model_validate(raw)
+        doc = model.model_validate(raw)
     except ValidationError as exc:
-        msgs = [f"{source}: {_locate(raw, tuple(e['loc']))}: {e['msg']}" for e in exc.errors()]
-        raise RuleSetError("; ".join(msgs)) from exc
+        raise RuleSetError("; ".join(f"{source}: {_locate(raw, tuple(e['loc']))}: {e['msg']}"
+                                     for e in exc.errors())) from exc
+    return doc.model_copy(update={"content_hash": hashlib.sha256(text.encode()).hexdigest()})
+
+
+def parse_rule_set(text: str, source: str) -> RuleSet:
+    rs = parse_document(text, source, RuleSet, "a rule set")
     ids = [i.id for i in rs.indicators]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise RuleSetError(f"{source}: indicator ids repeated: {', '.join(dupes)}")
-    return rs.model_copy(update={"content_hash": hashlib.sha256(text.encode()).hexdigest()})
+    return rs
 
 
 def load_shipped() -> dict[str, RuleSet]:

@@ -8,9 +8,10 @@ each statement runs once for the whole batch.
 from __future__ import annotations
 
 from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.intake import domain
-from services.intake.tables import application_items, applications, timeline
+from services.intake.tables import application_items, applications, holder_bars, timeline
 from shared.db import UnitOfWork
 from shared.events import Envelope
 from shared.events.catalogue import NoticePublished, ScoreComputed, VerificationCompleted
@@ -28,6 +29,12 @@ SET_SCORE = (update(applications)
                     func.coalesce(applications.c.score_version, 0) < bindparam("version"))
              .values(status=bindparam("status"), score_version=bindparam("version"), score_status=bindparam("score_status"),
                      score_total=bindparam("total"), rule_set_id=bindparam("rule_set"), updated_at=func.now()))
+# A later bar never shortens an earlier one.
+BAR_HOLDER = pg_insert(holder_bars)
+BAR_HOLDER = BAR_HOLDER.on_conflict_do_update(
+    index_elements=[holder_bars.c.holder_id_number],
+    set_={"barred_until": func.greatest(holder_bars.c.barred_until, BAR_HOLDER.excluded.barred_until),
+          "reason": BAR_HOLDER.excluded.reason, "application_id": BAR_HOLDER.excluded.application_id})
 SET_NOTICE = (update(applications).where(applications.c.id == bindparam("app"))
               .values(notice_url=bindparam("url"), updated_at=func.now()))
 
@@ -48,6 +55,9 @@ async def on_score_computed(uow: UnitOfWork, event: Envelope, data: ScoreCompute
     uow.later(SET_SCORE, {"app": data.application_id, "version": data.score_version,
                           "status": domain.status_after_score(data.status), "score_status": data.status,
                           "total": data.total, "rule_set": data.rule_set_id})
+    if data.barred_until is not None:
+        uow.later(BAR_HOLDER, {"holder_id_number": data.holder.id_number, "barred_until": data.barred_until,
+                               "reason": data.reason or "forged materials", "application_id": data.application_id})
     _timeline(uow, event, {"score_version": data.score_version, "status": data.status, "total": data.total})
 
 

@@ -1,19 +1,22 @@
 """Intake's REST API for partner systems."""
 from __future__ import annotations
 
-from datetime import date
+import base64
+from datetime import date, datetime
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from services.intake import domain
 from services.intake.schemas import ApplicationRequest, ApplicationView
-from services.intake.tables import application_items, applications, timeline
+from services.intake.tables import application_items, applications, holder_bars, idempotency_keys, timeline
 from shared.auth import Principal, current_principal, require_any
 from shared.events import Envelope
 from shared.events.catalogue import ApplicationSubmitted, Holder
+from shared.idempotency import Idempotency
 from shared.problems import Problem
 
 router = APIRouter(prefix="/v1", tags=["applications"])
@@ -22,6 +25,9 @@ APPLY_SCOPES = {"window", "online", "guardian", "admin"}
 ADD_APPLICATION = insert(applications)
 ADD_ITEMS = insert(application_items)
 ADD_TIMELINE = insert(timeline)
+IDEMPOTENCY = Idempotency(idempotency_keys)
+BARRED = select(holder_bars).where(holder_bars.c.holder_id_number == bindparam("holder"),
+                                   holder_bars.c.barred_until > bindparam("today"))
 
 
 def _can_apply(principal: Principal) -> None:
@@ -43,6 +49,13 @@ async def submit_application(body: ApplicationRequest, request: Request,
     db = request.app.state.db
     try:
         async with db.unit_of_work() as uow:
+            replay = await IDEMPOTENCY.claim(uow.conn, request, principal.principal)
+            if replay is not None:
+                return replay
+            bar = (await uow.conn.execute(BARRED, {"holder": body.applicant.id_number, "today": today})).first()
+            if bar is not None:
+                raise Problem(403, f"This holder may not apply before {bar.barred_until.isoformat()} ({bar.reason}).",
+                              type_="/problems/holder-barred", barred_until=bar.barred_until.isoformat())
             await uow.conn.execute(ADD_APPLICATION, dict(
                 id=app_id, holder_id_number=body.applicant.id_number, holder_name=body.applicant.name,
                 holder_phone=body.applicant.phone, permit_number=body.permit_number, intent=body.intent,
@@ -61,14 +74,21 @@ async def submit_application(body: ApplicationRequest, request: Request,
                 application_id=app_id, at=event.occurred_at, event_type=event.type, source="intake",
                 summary={"acting_as": acting_as, "principal": principal.principal}))
             uow.emit(event)
+            view = _new_view(app_id, body, today, cut_off, event, acting_as, principal)
+            await IDEMPOTENCY.remember(uow.conn, request, principal.principal, 201, view)
             await uow.commit()
     except IntegrityError as exc:
         if "uq_applications_open_per_holder" in str(exc.orig):
             raise Problem(409, "This holder already has an application in progress; wait for its score or withdraw it.",
                           type_="/problems/application-open")
         raise
-    # The new application's state is exactly what was just written: answer without reading it back.
-    view = {
+    return JSONResponse(view, status_code=201, headers={"Location": view["links"]["self"]})
+
+
+def _new_view(app_id: str, body: ApplicationRequest, today: date, cut_off: date, event: Envelope, acting_as: str,
+              principal: Principal) -> dict:
+    """The new application's state is exactly what was just written: answer without reading it back."""
+    return {
         "id": app_id, "status": "submitted", "intent": body.intent, "applied_on": today.isoformat(),
         "cut_off_date": cut_off.isoformat(),
         "items": [{"indicator": i, "department": d, "state": "pending", "reason": None} for i, d in domain.VERIFIED_BY.items()],
@@ -77,7 +97,6 @@ async def submit_application(body: ApplicationRequest, request: Request,
                       "summary": {"acting_as": acting_as, "principal": principal.principal}}],
         "links": {"self": f"/v1/applications/{app_id}"},
     }
-    return JSONResponse(view, status_code=201, headers={"Location": view["links"]["self"]})
 
 
 @router.get("/applications/{application_id}", response_model=ApplicationView, summary="Read an application's status")
@@ -111,3 +130,54 @@ async def load_view(request: Request, application_id: str, principal: Principal 
         timeline=[{"at": e.at, "event_type": e.event_type, "source": e.source, "summary": e.summary} for e in events],
         links={"self": f"/v1/applications/{application_id}"},
     )
+
+
+def _cursor(created_at: datetime, app_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{app_id}".encode()).decode().rstrip("=")
+
+
+def _uncursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, app_id = raw.split("|", 1)
+        return datetime.fromisoformat(at), app_id
+    except (ValueError, UnicodeDecodeError):
+        raise Problem(400, "The cursor is not one this API gave out.", errors=[{"field": "after", "message": "invalid cursor"}])
+
+
+@router.get("/applications", summary="The applications this key submitted, newest first (keyset pagination)")
+async def list_applications(
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    status: Literal["submitted", "verifying", "scored", "void", "paused", "vetoed", "withdrawn"] | None = None,
+    intent: Literal["general", "settlement", "school_enrolment"] | None = None,
+    applied_from: date | None = None,
+    applied_to: date | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    after: str | None = Query(None, max_length=200, description="The `next` cursor of the previous page"),
+) -> dict:
+    a = applications
+    q = select(a.c.id, a.c.status, a.c.intent, a.c.applied_on, a.c.score_total, a.c.score_version, a.c.created_at)
+    if not principal.has("admin"):
+        q = q.where(a.c.principal == principal.principal)
+    if status:
+        q = q.where(a.c.status == status)
+    if intent:
+        q = q.where(a.c.intent == intent)
+    if applied_from:
+        q = q.where(a.c.applied_on >= applied_from)
+    if applied_to:
+        q = q.where(a.c.applied_on <= applied_to)
+    if after:
+        at, app_id = _uncursor(after)
+        q = q.where(tuple_(a.c.created_at, a.c.id) < tuple_(at, app_id))
+    q = q.order_by(a.c.created_at.desc(), a.c.id.desc()).limit(limit + 1)
+    async with request.app.state.db.engine.connect() as conn:
+        rows = (await conn.execute(q)).all()
+    page = rows[:limit]
+    return {
+        "items": [{"id": r.id, "status": r.status, "intent": r.intent, "applied_on": r.applied_on.isoformat(),
+                   "score_total": r.score_total, "score_version": r.score_version,
+                   "links": {"self": f"/v1/applications/{r.id}"}} for r in page],
+        "next": _cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None,
+    }

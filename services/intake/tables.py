@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.auth import api_keys_table
 from shared.bus.tables import inbox_table, outbox_table
+from shared.idempotency import idempotency_table
 
 SCHEMA = "intake"
 metadata = MetaData(schema=SCHEMA)
@@ -64,6 +65,18 @@ timeline = Table(
     Column("source", String(40), nullable=False),
     Column("summary", JSONB, nullable=False),
 )
+
+# Holders barred from applying (forged materials: five years), learnt from scoring's events.
+holder_bars = Table(
+    "holder_bars",
+    metadata,
+    Column("holder_id_number", String(18), primary_key=True),
+    Column("barred_until", Date, nullable=False),
+    Column("reason", String(300), nullable=False),
+    Column("application_id", String(40), nullable=False),
+)
+
+idempotency_keys = idempotency_table(metadata)
 
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

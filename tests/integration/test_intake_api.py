@@ -1,0 +1,92 @@
+"""Intake's partner API: idempotent submission, own applications by page, holders barred for forgery."""
+from __future__ import annotations
+
+import asyncio
+import secrets
+from datetime import date, datetime, timezone
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import MetaData, func, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from deploy.local import broker
+from services.intake.tables import applications
+from services.verification.seed import demo_id_number
+from shared.auth import ApiKeys, api_keys_table
+from shared.events import Envelope
+from shared.events.catalogue import SCORES, Holder, ScoreComputed
+from tests.integration.helpers import WINDOW, application_body
+
+pytestmark = pytest.mark.integration
+
+
+async def new_partner(platform, scopes: list[str]) -> dict:
+    engine = create_async_engine(platform.database_url)
+    key = await ApiKeys(engine, api_keys_table(MetaData(schema="intake"))).issue(f"partner-{secrets.token_hex(3)}", scopes)
+    await engine.dispose()
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def test_the_same_idempotency_key_and_body_answer_the_first_response(platform):
+    url = f"{platform.url('intake')}/v1/applications"
+    key = {"Idempotency-Key": f"retry-{secrets.token_hex(4)}"}
+    async with httpx.AsyncClient(timeout=10) as client:
+        first = await client.post(url, json=application_body(41), headers={**WINDOW, **key})
+        again = await client.post(url, json=application_body(41), headers={**WINDOW, **key})
+        assert first.status_code == again.status_code == 201
+        assert again.json()["id"] == first.json()["id"] and again.headers.get("idempotent-replayed") == "true"
+        other = await client.post(url, json=application_body(42), headers={**WINDOW, **key})
+        assert other.status_code == 409 and other.json()["errors"][0]["field"] == "Idempotency-Key"
+    engine = create_async_engine(platform.database_url)
+    async with engine.connect() as conn:
+        count = await conn.scalar(select(func.count()).select_from(applications)
+                                  .where(applications.c.holder_id_number == demo_id_number(41)))
+    await engine.dispose()
+    assert count == 1
+
+
+async def test_a_partner_pages_through_its_own_applications_only(platform):
+    mine, theirs = await new_partner(platform, ["online"]), await new_partner(platform, ["online"])
+    url = f"{platform.url('intake')}/v1/applications"
+    async with httpx.AsyncClient(timeout=10) as client:
+        ids = []
+        for n in (51, 52, 53):
+            r = await client.post(url, json=application_body(n), headers=mine)
+            assert r.status_code == 201, r.text
+            ids.append(r.json()["id"])
+        page1 = (await client.get(url, params={"limit": 2}, headers=mine)).json()
+        page2 = (await client.get(url, params={"limit": 2, "after": page1["next"]}, headers=mine)).json()
+        assert [a["id"] for a in page1["items"] + page2["items"]] == list(reversed(ids))
+        assert page2["next"] is None
+        assert (await client.get(url, headers=theirs)).json() == {"items": [], "next": None}
+        # Another partner's application answers exactly like a missing one.
+        assert (await client.get(f"{url}/{ids[0]}", headers=theirs)).status_code == 404
+        assert (await client.get(url, params={"after": "not-a-cursor"}, headers=mine)).status_code == 400
+        r = await client.get(url, params={"intent": "settlement"}, headers=mine)
+        assert r.json()["items"] == []
+
+
+async def test_a_holder_barred_for_forgery_is_refused_with_the_date_the_bar_ends(platform):
+    n = 61
+    until = date(date.today().year + 5, 1, 31)
+    event = Envelope.new(ScoreComputed(
+        application_id=f"APP-FORGED-{secrets.token_hex(3)}", score_version=1,
+        holder=Holder(name="测试", id_number=demo_id_number(n), permit_number="ZJ330100-000061"), status="void",
+        reason="forged materials: residence", barred_until=until, rule_set_id="hangzhou-2021", rule_set_hash="0" * 64,
+        cut_off_date=date(2026, 10, 1), total=0, categories={}, lines=[], computed_at=datetime.now(timezone.utc)),
+        source="scoring", subject="forged")
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap(), acks="all")
+    await producer.start()
+    await producer.send_and_wait(platform.topic_prefix + SCORES, event.to_bytes(), key=b"forged")
+    await producer.stop()
+    url = f"{platform.url('intake')}/v1/applications"
+    async with httpx.AsyncClient(timeout=10) as client:
+        for _ in range(100):
+            r = await client.post(url, json=application_body(n), headers=WINDOW)
+            if r.status_code == 403:
+                break
+            await asyncio.sleep(0.2)
+        assert r.status_code == 403, r.text
+        assert r.json()["barred_until"] == until.isoformat() and until.isoformat() in r.json()["detail"]

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     failpoints: str = ""
 
     scoring_base_url: str = "http://127.0.0.1:8003"
+    # Departments whose registries the platform reads (data-sharing first): no materials needed.
+    shared_data_departments: str = "police,social_insurance"
     publicity_base_url: str = "http://127.0.0.1:8004"
     notice_period_working_days: int = 7
 

@@ -1,10 +1,17 @@
 """Intake's app factory (`uvicorn services.intake.app:app`)."""
 from __future__ import annotations
 
+from fastapi import FastAPI
+
 from services.intake import routes, tables
+from services.intake.informing import RuleSetDirectory
 from services.intake.handlers import HANDLERS
 from shared.events.catalogue import NOTICES, SCORES, VERIFICATIONS
 from shared.service import ConsumerSpec, ServiceSpec, create_app
+
+async def _startup(app: FastAPI) -> None:
+    app.state.rule_set_directory = RuleSetDirectory(app.state.settings.scoring_base_url)
+
 
 SPEC = ServiceSpec(
     name="intake",
@@ -16,6 +23,7 @@ SPEC = ServiceSpec(
     routers=[routes.router],
     consumers=[ConsumerSpec("intake-status", [VERIFICATIONS, SCORES, NOTICES], HANDLERS)],
     publishes=["application.submitted"],
+    on_startup=_startup,
 )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from services.intake import domain
+from services.intake.informing import rules_notice
 from services.intake.schemas import ApplicationRequest, ApplicationView
 from services.intake.tables import application_items, applications, holder_bars, idempotency_keys, timeline
 from shared.auth import Principal, current_principal, require_any
@@ -47,6 +48,7 @@ async def submit_application(body: ApplicationRequest, request: Request,
     acting_as = "employer" if principal.scoped_values("employer") else next(
         (s for s in ("window", "online", "guardian", "admin") if s in principal.scopes), "holder")
     db = request.app.state.db
+    notice = await _notice(request, today, cut_off)  # before the transaction: it may ask scoring
     try:
         async with db.unit_of_work() as uow:
             replay = await IDEMPOTENCY.claim(uow.conn, request, principal.principal)
@@ -75,6 +77,7 @@ async def submit_application(body: ApplicationRequest, request: Request,
                 summary={"acting_as": acting_as, "principal": principal.principal}))
             uow.emit(event)
             view = _new_view(app_id, body, today, cut_off, event, acting_as, principal)
+            view["rules_notice"] = notice
             await IDEMPOTENCY.remember(uow.conn, request, principal.principal, 201, view)
             await uow.commit()
     except IntegrityError as exc:
@@ -97,6 +100,18 @@ def _new_view(app_id: str, body: ApplicationRequest, today: date, cut_off: date,
                       "summary": {"acting_as": acting_as, "principal": principal.principal}}],
         "links": {"self": f"/v1/applications/{app_id}"},
     }
+
+
+async def _notice(request: Request, applied_on: date, cut_off: date) -> dict:
+    settings = request.app.state.settings
+    shared = {d.strip() for d in settings.shared_data_departments.split(",") if d.strip()}
+    return rules_notice(await request.app.state.rule_set_directory.in_force(cut_off), applied_on, cut_off, shared)
+
+
+@router.get("/applications/{application_id}/rules-notice", summary="What the applicant was told on acceptance (告知)")
+async def read_rules_notice(application_id: str, request: Request, principal: Principal = Depends(current_principal)) -> dict:
+    view = await load_view(request, application_id, principal)
+    return await _notice(request, view.applied_on, view.cut_off_date)
 
 
 @router.get("/applications/{application_id}", response_model=ApplicationView, summary="Read an application's status")

@@ -76,3 +76,4 @@ class ApplicationView(BaseModel):
     notice_url: str | None = None
     timeline: list[TimelineEntry]
     links: dict[str, str]
+    rules_notice: dict[str, Any] | None = Field(None, description="On acceptance: the rules that apply (告知)")

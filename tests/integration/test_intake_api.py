@@ -15,6 +15,7 @@ from deploy.local import broker
 from services.intake.tables import applications
 from services.verification.seed import demo_id_number
 from shared.auth import ApiKeys, api_keys_table
+from shared.calendar import add_working_days
 from shared.events import Envelope
 from shared.events.catalogue import SCORES, Holder, ScoreComputed
 from tests.integration.helpers import WINDOW, application_body
@@ -90,3 +91,20 @@ async def test_a_holder_barred_for_forgery_is_refused_with_the_date_the_bar_ends
             await asyncio.sleep(0.2)
         assert r.status_code == 403, r.text
         assert r.json()["barred_until"] == until.isoformat() and until.isoformat() in r.json()["detail"]
+
+
+async def test_the_applicant_is_told_the_rules_that_apply(platform):
+    async with httpx.AsyncClient(timeout=10) as client:
+        r = await client.post(f"{platform.url('intake')}/v1/applications", json=application_body(71), headers=WINDOW)
+        assert r.status_code == 201, r.text
+        notice = r.json()["rules_notice"]
+        assert notice["rule_set"]["id"] == "hangzhou-2021" and len(notice["rule_set"]["content_hash"]) == 64
+        by_id = {i["id"]: i for i in notice["indicators"]}
+        assert by_id["residence"]["department"] == "police" and not by_id["residence"]["materials_needed"]
+        assert by_id["honours"]["materials_needed"] and by_id["education"]["name"]["zh"] == "文化程度"
+        applied = date.fromisoformat(r.json()["applied_on"])
+        assert notice["review_deadline"] == add_working_days(applied, 15).isoformat()
+        assert notice["result_date"] == add_working_days(applied, 20).isoformat()
+        assert notice["objection"]["working_days"] == 7 and "7" in notice["objection"]["zh"]
+        again = await client.get(f"{platform.url('intake')}/v1/applications/{r.json()['id']}/rules-notice", headers=WINDOW)
+        assert again.status_code == 200 and again.json() == notice

@@ -1,0 +1,89 @@
+"""Informing (告知): what the applicant is told on acceptance, in Chinese and English.
+
+Which rule set applies, each indicator with the department that verifies it and whether
+materials are needed, the review and result dates in working days, and how to object. The
+rule set comes from the scoring service's public API (cached: rule sets change rarely and a
+published one never changes).
+"""
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Any
+
+import httpx
+
+from shared.calendar import add_working_days
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+REVIEW_WORKING_DAYS = 15
+RESULT_WORKING_DAYS = 20
+OBJECTION_WORKING_DAYS = 7
+_CACHE_SECONDS = 60.0
+
+
+class RuleSetDirectory:
+    def __init__(self, scoring_base_url: str) -> None:
+        self.base = scoring_base_url.rstrip("/")
+        self._cache: tuple[float, list[dict]] | None = None
+        self._full: dict[str, dict] = {}
+
+    async def in_force(self, cut_off: date) -> dict | None:
+        try:
+            if self._cache is None or time.monotonic() - self._cache[0] > _CACHE_SECONDS:
+                async with httpx.AsyncClient(timeout=2.0) as client:
+                    listed = (await client.get(f"{self.base}/v1/rule-sets")).raise_for_status().json()
+                self._cache = (time.monotonic(), listed)
+            current = [rs for rs in self._cache[1] if date.fromisoformat(rs["effective_from"]) <= cut_off
+                       and (rs["effective_to"] is None or cut_off < date.fromisoformat(rs["effective_to"]))]
+            if not current:
+                return None
+            chosen = max(current, key=lambda rs: rs["effective_from"])
+            if chosen["id"] not in self._full:  # published rule sets never change: cache for good
+                async with httpx.AsyncClient(timeout=2.0) as client:
+                    self._full[chosen["id"]] = (await client.get(f"{self.base}/v1/rule-sets/{chosen['id']}")
+                                                ).raise_for_status().json()
+            return {**self._full[chosen["id"]], "content_hash": chosen["content_hash"]}
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            log.warning("rule set directory unavailable", error=str(exc))
+            return None
+
+
+def rules_notice(rule_set: dict | None, applied_on: date, cut_off: date, shared_data: set[str]) -> dict[str, Any]:
+    review_by = add_working_days(applied_on, REVIEW_WORKING_DAYS)
+    result_on = add_working_days(applied_on, RESULT_WORKING_DAYS)
+    notice: dict[str, Any] = {
+        "cut_off_date": cut_off.isoformat(),
+        "review_deadline": review_by.isoformat(),
+        "result_date": result_on.isoformat(),
+        "objection": {
+            "working_days": OBJECTION_WORKING_DAYS,
+            "zh": f"对积分结果有异议的，可在收到通知之日起{OBJECTION_WORKING_DAYS}个工作日内提出异议，相关部门将重新核查。",
+            "en": f"If you disagree with your score, you may object within {OBJECTION_WORKING_DAYS} working days of "
+                  "being notified; the departments concerned will verify the facts again.",
+        },
+        "summary": {
+            "zh": f"各部门将于{review_by.isoformat()}前完成联审，您可于{result_on.isoformat()}起查询积分结果。"
+                  f"事实计算截止日为{cut_off.isoformat()}。",
+            "en": f"The departments will complete their joint review by {review_by.isoformat()}; your score can be "
+                  f"queried from {result_on.isoformat()}. Facts are counted up to {cut_off.isoformat()}.",
+        },
+    }
+    if rule_set is None:
+        notice["rule_set"] = None
+        notice["indicators"] = []
+        notice["note"] = {"zh": "指标体系信息暂不可用，请稍后查询本告知。",
+                          "en": "The indicator system is momentarily unavailable; read this notice again later."}
+        return notice
+    notice["rule_set"] = {"id": rule_set["id"], "name": rule_set["name"], "content_hash": rule_set["content_hash"]}
+    notice["indicators"] = [
+        {"id": ind["id"], "category": ind["category"], "name": ind["name"], "department": ind["department"],
+         "materials_needed": ind["department"] not in shared_data,
+         "how": ({"zh": "由部门通过共享数据核实，您无需提交材料。", "en": "Looked up by the department in shared data: "
+                  "you submit nothing."} if ind["department"] in shared_data else
+                 {"zh": "请申报并上传证明材料，由部门人工审核。", "en": "Declare it and upload supporting materials "
+                  "for the department to review."})}
+        for ind in rule_set["indicators"]
+    ]
+    return notice

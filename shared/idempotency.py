@@ -58,6 +58,8 @@ class Idempotency:
             raise Problem(409, "This Idempotency-Key was used with a different request body.",
                           type_="/problems/idempotency-key-reused",
                           errors=[{"field": "Idempotency-Key", "message": "already used with another body"}])
+        if row.status_code is None:  # claimed by a request that did not finish: it changed nothing
+            raise Problem(409, "A request with this Idempotency-Key is still being processed; retry shortly.")
         return JSONResponse(row.response, status_code=row.status_code, headers={"Idempotent-Replayed": "true"})
 
     async def remember(self, conn: AsyncConnection, request: Request, principal: str, status_code: int,

@@ -22,7 +22,7 @@ SPEC = ServiceSpec(
     api_keys=tables.api_keys,
     routers=[routes.router],
     consumers=[ConsumerSpec("intake-status", [VERIFICATIONS, SCORES, NOTICES], HANDLERS)],
-    publishes=["application.submitted"],
+    publishes=["application.submitted", "application.withdrawn"],
     on_startup=_startup,
 )
 

@@ -25,7 +25,7 @@ MARK_VERIFYING = (update(applications)
                   .values(status="verifying", updated_at=func.now()))
 # Versions only move forward: a late redelivery of version 1 never hides version 2.
 SET_SCORE = (update(applications)
-             .where(applications.c.id == bindparam("app"),
+             .where(applications.c.id == bindparam("app"), applications.c.status != "withdrawn",
                     func.coalesce(applications.c.score_version, 0) < bindparam("version"))
              .values(status=bindparam("status"), score_version=bindparam("version"), score_status=bindparam("score_status"),
                      score_total=bindparam("total"), rule_set_id=bindparam("rule_set"), updated_at=func.now()))

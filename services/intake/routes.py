@@ -2,21 +2,21 @@
 from __future__ import annotations
 
 import base64
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import bindparam, insert, select, tuple_
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from services.intake import domain
 from services.intake.informing import rules_notice
-from services.intake.schemas import ApplicationRequest, ApplicationView
+from services.intake.schemas import ApplicationRequest, ApplicationView, TimelineEntry
 from services.intake.tables import application_items, applications, holder_bars, idempotency_keys, timeline
 from shared.auth import Principal, current_principal, require_any
 from shared.events import Envelope
-from shared.events.catalogue import ApplicationSubmitted, Holder
+from shared.events.catalogue import ApplicationSubmitted, ApplicationWithdrawn, Holder
 from shared.idempotency import Idempotency
 from shared.problems import Problem
 
@@ -100,6 +100,40 @@ def _new_view(app_id: str, body: ApplicationRequest, today: date, cut_off: date,
                       "summary": {"acting_as": acting_as, "principal": principal.principal}}],
         "links": {"self": f"/v1/applications/{app_id}"},
     }
+
+
+WITHDRAW = (update(applications)
+            .where(applications.c.id == bindparam("app"), applications.c.status.in_(["submitted", "verifying"]))
+            .values(status="withdrawn", updated_at=func.now()).returning(applications.c.id))
+
+
+@router.post("/applications/{application_id}/withdraw", response_model=ApplicationView,
+             summary="Withdraw an application before it is scored",
+             responses={409: {"description": "Already scored: it can no longer be withdrawn"}})
+async def withdraw_application(application_id: str, request: Request,
+                               principal: Principal = Depends(current_principal)) -> ApplicationView:
+    _can_apply(principal)
+    view = await load_view(request, application_id, principal)  # 404 unless it is this partner's
+    if view.status == "withdrawn":
+        return view  # withdrawing twice is withdrawing once
+    async with request.app.state.db.unit_of_work() as uow:
+        replay = await IDEMPOTENCY.claim(uow.conn, request, principal.principal)
+        if replay is not None:
+            return replay  # type: ignore[return-value]
+        if (await uow.conn.execute(WITHDRAW, {"app": application_id})).first() is None:
+            raise Problem(409, f"Application {application_id} is already {view.status}: only an application not yet "
+                               "scored can be withdrawn.", type_="/problems/too-late-to-withdraw")
+        event = Envelope.new(ApplicationWithdrawn(application_id=application_id, withdrawn_at=datetime.now(timezone.utc),
+                                                  principal=principal.principal), source="intake", subject=application_id)
+        await uow.conn.execute(ADD_TIMELINE, dict(application_id=application_id, at=event.occurred_at,
+                                                  event_type=event.type, source="intake",
+                                                  summary={"principal": principal.principal}))
+        uow.emit(event)
+        withdrawn = view.model_copy(update={"status": "withdrawn", "timeline": [*view.timeline, TimelineEntry(
+            at=event.occurred_at, event_type=event.type, source="intake", summary={"principal": principal.principal})]})
+        await IDEMPOTENCY.remember(uow.conn, request, principal.principal, 200, withdrawn.model_dump(mode="json"))
+        await uow.commit()
+    return withdrawn
 
 
 async def _notice(request: Request, applied_on: date, cut_off: date) -> dict:

@@ -9,7 +9,7 @@ from services.scoring import module_routes, routes, rule_set_routes, rule_set_st
 from services.scoring.engine.modules import load_shipped_modules
 from services.scoring.engine.rules import load_shipped
 from services.scoring.handlers import make_handlers
-from shared.events.catalogue import VERIFICATIONS
+from shared.events.catalogue import APPLICATIONS, VERIFICATIONS
 from shared.service import ConsumerSpec, ServiceSpec, create_app
 
 # Loaded at import: a bad shipped rule file stops the service before it takes traffic.
@@ -33,7 +33,7 @@ SPEC = ServiceSpec(
     inbox=tables.inbox,
     api_keys=tables.api_keys,
     routers=[routes.router, rule_set_routes.router, module_routes.router],
-    consumers=[ConsumerSpec("scoring", [VERIFICATIONS], make_handlers(RULE_SETS, MODULES))],
+    consumers=[ConsumerSpec("scoring", [VERIFICATIONS, APPLICATIONS], make_handlers(RULE_SETS, MODULES))],
     publishes=["score.computed"],
     on_startup=_startup,
 )

@@ -9,14 +9,15 @@ from collections import defaultdict
 from datetime import datetime, timezone
 
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.scoring import domain
 from services.scoring.engine.modules import Module
 from services.scoring.engine.rules import RuleSet
-from services.scoring.tables import received, scores
+from services.scoring.tables import received, scores, withdrawn
 from shared.db import UnitOfWork
 from shared.events import Envelope
-from shared.events.catalogue import Holder, ScoreComputed, VerificationCompleted
+from shared.events.catalogue import ApplicationWithdrawn, Holder, ScoreComputed, VerificationCompleted
 
 # Built once: see the intake handlers on statement cost.
 ADD_ANSWER = insert(received)
@@ -30,6 +31,8 @@ ANSWERS = (select(received).where(received.c.application_id == bindparam("app"))
            .order_by(received.c.department).with_for_update())
 LATEST_VERSION = select(func.max(scores.c.version)).where(scores.c.application_id == bindparam("app"))
 ADD_SCORE = insert(scores)
+ADD_WITHDRAWN = pg_insert(withdrawn).on_conflict_do_nothing()
+IS_WITHDRAWN = select(withdrawn.c.application_id).where(withdrawn.c.application_id == bindparam("app"))
 
 
 def _public_line(line: dict) -> dict:
@@ -81,6 +84,8 @@ def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | No
         uow.memo[f"answers:{app}"] = answers
         if not domain.all_answered(data.expected_departments, set(answers)):
             return
+        if await uow.conn.scalar(IS_WITHDRAWN, {"app": app}) or app in uow.memo.get("withdrawn", set()):
+            return  # withdrawn before it was scored
         # Versions this transaction already decided are not in the table until commit.
         memo_key = f"score_version:{app}"
         latest = uow.memo.get(memo_key) or await uow.conn.scalar(LATEST_VERSION, {"app": app}) or 0
@@ -92,4 +97,8 @@ def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | No
             "app": app, "version": latest + 1, "cut_off": data.cut_off_date, "answers": ordered, "holder": holder}
         uow.before_commit("score", lambda: score_pending(uow))
 
-    return {"verification.completed": on_verification_completed}
+    async def on_application_withdrawn(uow: UnitOfWork, event: Envelope, data: ApplicationWithdrawn) -> None:
+        uow.memo.setdefault("withdrawn", set()).add(data.application_id)
+        uow.later(ADD_WITHDRAWN, {"application_id": data.application_id, "withdrawn_at": data.withdrawn_at})
+
+    return {"verification.completed": on_verification_completed, "application.withdrawn": on_application_withdrawn}

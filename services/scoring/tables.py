@@ -23,6 +23,14 @@ received = Table(
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# Applications withdrawn before they were scored: they are never scored.
+withdrawn = Table(
+    "withdrawn",
+    metadata,
+    Column("application_id", String(40), primary_key=True),
+    Column("withdrawn_at", DateTime(timezone=True), nullable=False),
+)
+
 # Rows are only ever inserted: a new fact makes a new version, nothing is overwritten.
 scores = Table(
     "scores",

@@ -42,6 +42,12 @@ class ApplicationSubmitted(_Payload):
     declared_facts: dict[str, Any] = Field(default_factory=dict)
 
 
+class ApplicationWithdrawn(_Payload):
+    application_id: str
+    withdrawn_at: datetime
+    principal: str
+
+
 class VerifiedItem(_Payload):
     indicator: str
     state: ItemState
@@ -102,6 +108,7 @@ class NoticePublished(_Payload):
 # (type, version) -> (payload model, topic)
 CATALOGUE: dict[tuple[str, int], tuple[type[_Payload], str]] = {
     ("application.submitted", 1): (ApplicationSubmitted, APPLICATIONS),
+    ("application.withdrawn", 1): (ApplicationWithdrawn, APPLICATIONS),
     ("verification.completed", 1): (VerificationCompleted, VERIFICATIONS),
     ("score.computed", 1): (ScoreComputed, SCORES),
     ("notice.published", 1): (NoticePublished, NOTICES),

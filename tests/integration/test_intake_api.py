@@ -18,7 +18,7 @@ from shared.auth import ApiKeys, api_keys_table
 from shared.calendar import add_working_days
 from shared.events import Envelope
 from shared.events.catalogue import SCORES, Holder, ScoreComputed
-from tests.integration.helpers import WINDOW, application_body
+from tests.integration.helpers import READER, WINDOW, application_body, follow_to_notice
 
 pytestmark = pytest.mark.integration
 
@@ -108,3 +108,33 @@ async def test_the_applicant_is_told_the_rules_that_apply(platform):
         assert notice["objection"]["working_days"] == 7 and "7" in notice["objection"]["zh"]
         again = await client.get(f"{platform.url('intake')}/v1/applications/{r.json()['id']}/rules-notice", headers=WINDOW)
         assert again.status_code == 200 and again.json() == notice
+
+
+async def test_an_application_withdrawn_before_scoring_is_never_scored(platform):
+    url = f"{platform.url('intake')}/v1/applications"
+    platform.stop_service("verification")  # hold the joint review so the withdrawal comes first
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            app_id = (await client.post(url, json=application_body(81), headers=WINDOW)).json()["id"]
+            r = await client.post(f"{url}/{app_id}/withdraw", headers=WINDOW)
+            assert r.status_code == 200 and r.json()["status"] == "withdrawn"
+            assert r.json()["timeline"][-1]["event_type"] == "application.withdrawn"
+            again = await client.post(f"{url}/{app_id}/withdraw", headers=WINDOW)
+            assert again.status_code == 200 and again.json()["status"] == "withdrawn"
+            other = await new_partner(platform, ["online"])
+            assert (await client.post(f"{url}/{app_id}/withdraw", headers=other)).status_code == 404
+    finally:
+        platform.start_service("verification")
+        platform.wait_ready(["verification"])
+    async with httpx.AsyncClient(timeout=10) as client:
+        # The departments answer now; scoring must not score it. A later application of the same
+        # holder goes all the way (the withdrawn one no longer blocks it), proving the road is clear.
+        later = (await client.post(url, json=application_body(81), headers=WINDOW)).json()["id"]
+        await follow_to_notice(client, platform, later)
+        doc = (await client.get(f"{url}/{app_id}", headers=WINDOW)).json()
+        assert doc["status"] == "withdrawn" and doc["score"] is None
+        scored = (await client.get(f"{platform.url('scoring')}/v1/scores/{app_id}", headers=READER))
+        assert scored.status_code == 404
+        # Once scored, it is too late to withdraw.
+        r = await client.post(f"{url}/{later}/withdraw", headers=WINDOW)
+        assert r.status_code == 409 and r.json()["type"] == "/problems/too-late-to-withdraw"

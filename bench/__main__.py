@@ -37,7 +37,7 @@ def main(rate: float = typer.Option(120, help="Offered applications per second")
          broker_messages: int = typer.Option(50_000, help="Messages for the raw broker reference"),
          log_level: str = typer.Option("INFO", help="Services' log level during the run"),
          holders: int = typer.Option(1_000_000, help="Synthetic holders for the scoring-engine benchmark"),
-         only: str = typer.Option("all", help="all, engine or platform")) -> None:
+         only: str = typer.Option("all", help="all, engine, intake or platform")) -> None:
     results: dict = {"machine": {"cpus": __import__("os").cpu_count(), "python": host.python_version()}}
     if only in ("all", "engine"):
         typer.echo(f"== scoring engine: {holders:,} synthetic holders under hangzhou-2021, beside a per-person loop")
@@ -51,6 +51,18 @@ def main(rate: float = typer.Option(120, help="Offered applications per second")
                    f"loop {e['loop_holders_per_s']:,} holders/s: {e['speedup']}x; peak memory {e['peak_rss_mib']} MiB; "
                    f"engine and loop agree: {e['loop_and_engine_agree']}\n")
         if only == "engine":
+            _save(results)
+            return
+    if only in ("all", "intake"):
+        from bench.intake import run as intake_run
+
+        typer.echo("== intake: POST /v1/applications (one uvicorn worker) beside a bare one-row insert endpoint")
+        results["intake"] = r = intake_run()
+        typer.echo(json.dumps(r))
+        typer.echo(f"intake: {r['intake_post']['requests_per_s']}/s (p50 {r['intake_post']['p50_ms']} ms, p99 "
+                   f"{r['intake_post']['p99_ms']} ms) = {r['ratio']:.0%} of the bare endpoint's "
+                   f"{r['bare_insert']['requests_per_s']}/s\n")
+        if only == "intake":
             _save(results)
             return
     p = bench_platform(log_level)

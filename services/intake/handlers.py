@@ -17,9 +17,11 @@ from shared.events import Envelope
 from shared.events.catalogue import NoticePublished, ScoreComputed, VerificationCompleted
 
 ADD_TIMELINE = insert(timeline)
-SET_ITEM = (update(application_items)
-            .where(application_items.c.application_id == bindparam("app"), application_items.c.indicator == bindparam("ind"))
-            .values(state=bindparam("state"), reason=bindparam("reason"), updated_at=func.now()))
+# Items have no row until a department answers (until then they read as pending).
+SET_ITEM = pg_insert(application_items)
+SET_ITEM = SET_ITEM.on_conflict_do_update(
+    index_elements=[application_items.c.application_id, application_items.c.indicator],
+    set_={"state": SET_ITEM.excluded.state, "reason": SET_ITEM.excluded.reason, "updated_at": func.now()})
 MARK_VERIFYING = (update(applications)
                   .where(applications.c.id == bindparam("app"), applications.c.status == "submitted")
                   .values(status="verifying", updated_at=func.now()))
@@ -46,7 +48,8 @@ def _timeline(uow: UnitOfWork, event: Envelope, summary: dict) -> None:
 
 async def on_verification_completed(uow: UnitOfWork, event: Envelope, data: VerificationCompleted) -> None:
     for i in data.items:
-        uow.later(SET_ITEM, {"app": data.application_id, "ind": i.indicator, "state": i.state, "reason": i.reason})
+        uow.later(SET_ITEM, {"application_id": data.application_id, "indicator": i.indicator,
+                             "department": data.department, "state": i.state, "reason": i.reason})
     uow.later(MARK_VERIFYING, {"app": data.application_id})
     _timeline(uow, event, {"department": data.department, "items": {i.indicator: i.state for i in data.items}})
 

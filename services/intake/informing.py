@@ -21,6 +21,7 @@ REVIEW_WORKING_DAYS = 15
 RESULT_WORKING_DAYS = 20
 OBJECTION_WORKING_DAYS = 7
 _CACHE_SECONDS = 60.0
+_RETRY_SECONDS = 10.0
 
 
 class RuleSetDirectory:
@@ -28,26 +29,36 @@ class RuleSetDirectory:
         self.base = scoring_base_url.rstrip("/")
         self._cache: tuple[float, list[dict]] | None = None
         self._full: dict[str, dict] = {}
+        self._failed_at = -1e9
 
     async def in_force(self, cut_off: date) -> dict | None:
-        try:
-            if self._cache is None or time.monotonic() - self._cache[0] > _CACHE_SECONDS:
+        now = time.monotonic()
+        stale = self._cache is None or now - self._cache[0] > _CACHE_SECONDS
+        # After a failure, wait before asking again: no request should queue behind a dead service.
+        if stale and now - self._failed_at >= _RETRY_SECONDS:
+            try:
                 async with httpx.AsyncClient(timeout=2.0) as client:
-                    listed = (await client.get(f"{self.base}/v1/rule-sets")).raise_for_status().json()
-                self._cache = (time.monotonic(), listed)
-            current = [rs for rs in self._cache[1] if date.fromisoformat(rs["effective_from"]) <= cut_off
-                       and (rs["effective_to"] is None or cut_off < date.fromisoformat(rs["effective_to"]))]
-            if not current:
-                return None
-            chosen = max(current, key=lambda rs: rs["effective_from"])
-            if chosen["id"] not in self._full:  # published rule sets never change: cache for good
+                    self._cache = (now, (await client.get(f"{self.base}/v1/rule-sets")).raise_for_status().json())
+            except (httpx.HTTPError, ValueError) as exc:
+                self._failed_at = now
+                log.warning("rule set directory unavailable", error=str(exc))
+        if self._cache is None:
+            return None
+        current = [rs for rs in self._cache[1] if date.fromisoformat(rs["effective_from"]) <= cut_off
+                   and (rs["effective_to"] is None or cut_off < date.fromisoformat(rs["effective_to"]))]
+        if not current:
+            return None
+        chosen = max(current, key=lambda rs: rs["effective_from"])
+        if chosen["id"] not in self._full:  # a published rule set never changes: cached for good
+            try:
                 async with httpx.AsyncClient(timeout=2.0) as client:
                     self._full[chosen["id"]] = (await client.get(f"{self.base}/v1/rule-sets/{chosen['id']}")
                                                 ).raise_for_status().json()
-            return {**self._full[chosen["id"]], "content_hash": chosen["content_hash"]}
-        except (httpx.HTTPError, ValueError, KeyError) as exc:
-            log.warning("rule set directory unavailable", error=str(exc))
-            return None
+            except (httpx.HTTPError, ValueError) as exc:
+                self._failed_at = now
+                log.warning("rule set directory unavailable", error=str(exc))
+                return None
+        return {**self._full[chosen["id"]], "content_hash": chosen["content_hash"]}
 
 
 def rules_notice(rule_set: dict | None, applied_on: date, cut_off: date, shared_data: set[str]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, exists, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from services.intake import domain
@@ -23,8 +23,15 @@ from shared.problems import Problem
 router = APIRouter(prefix="/v1", tags=["applications"])
 APPLY_SCOPES = {"window", "online", "guardian", "admin"}
 # Built once: see handlers.py on statement cost.
-ADD_APPLICATION = insert(applications)
-ADD_ITEMS = insert(application_items)
+_COLUMNS = ["id", "holder_id_number", "holder_name", "holder_phone", "permit_number", "intent", "principal",
+            "acting_as", "declared_facts", "consent", "applied_on", "cut_off_date", "status"]
+# One statement: the application is added unless the holder is barred. Its items start
+# "pending" and its first timeline entry is the row itself, so nothing else is written.
+ADD_APPLICATION = insert(applications).from_select(
+    _COLUMNS,
+    select(*[bindparam(c, type_=applications.c[c].type) for c in _COLUMNS]).where(~exists().where(
+        holder_bars.c.holder_id_number == bindparam("holder_id_number"), holder_bars.c.barred_until > func.current_date())),
+).returning(applications.c.id)
 ADD_TIMELINE = insert(timeline)
 IDEMPOTENCY = Idempotency(idempotency_keys)
 BARRED = select(holder_bars).where(holder_bars.c.holder_id_number == bindparam("holder"),
@@ -54,27 +61,21 @@ async def submit_application(body: ApplicationRequest, request: Request,
             replay = await IDEMPOTENCY.claim(uow.conn, request, principal.principal)
             if replay is not None:
                 return replay
-            bar = (await uow.conn.execute(BARRED, {"holder": body.applicant.id_number, "today": today})).first()
-            if bar is not None:
-                raise Problem(403, f"This holder may not apply before {bar.barred_until.isoformat()} ({bar.reason}).",
-                              type_="/problems/holder-barred", barred_until=bar.barred_until.isoformat())
-            await uow.conn.execute(ADD_APPLICATION, dict(
+            added = (await uow.conn.execute(ADD_APPLICATION, dict(
                 id=app_id, holder_id_number=body.applicant.id_number, holder_name=body.applicant.name,
                 holder_phone=body.applicant.phone, permit_number=body.permit_number, intent=body.intent,
                 principal=principal.principal, acting_as=acting_as, declared_facts=body.declared_facts,
-                consent=body.consent, applied_on=today, cut_off_date=cut_off, status="submitted"))
-            await uow.conn.execute(ADD_ITEMS, [
-                {"application_id": app_id, "indicator": ind, "department": dept, "state": "pending"}
-                for ind, dept in domain.VERIFIED_BY.items()])
+                consent=body.consent, applied_on=today, cut_off_date=cut_off, status="submitted"))).first()
+            if added is None:  # the guard found a bar
+                bar = (await uow.conn.execute(BARRED, {"holder": body.applicant.id_number, "today": today})).one()
+                raise Problem(403, f"This holder may not apply before {bar.barred_until.isoformat()} ({bar.reason}).",
+                              type_="/problems/holder-barred", barred_until=bar.barred_until.isoformat())
             event = Envelope.new(ApplicationSubmitted(
                 application_id=app_id,
                 holder=Holder(name=body.applicant.name, id_number=body.applicant.id_number, permit_number=body.permit_number),
                 intent=body.intent, applied_on=today, cut_off_date=cut_off,
                 expected_departments=domain.expected_departments(),  # type: ignore[arg-type]
                 declared_facts=body.declared_facts), source="intake", subject=app_id)
-            await uow.conn.execute(ADD_TIMELINE, dict(
-                application_id=app_id, at=event.occurred_at, event_type=event.type, source="intake",
-                summary={"acting_as": acting_as, "principal": principal.principal}))
             uow.emit(event)
             view = _new_view(app_id, body, today, cut_off, event, acting_as, principal)
             view["rules_notice"] = notice
@@ -172,11 +173,17 @@ async def load_view(request: Request, application_id: str, principal: Principal 
         score = {"version": app.score_version, "status": app.score_status, "total": app.score_total,
                  "rule_set_id": app.rule_set_id,
                  "explanation_url": f"{settings.scoring_base_url}/v1/scores/{application_id}"}
+    answered = {i.indicator: {"indicator": i.indicator, "department": i.department, "state": i.state, "reason": i.reason}
+                for i in items}
+    submitted = {"at": app.created_at, "event_type": "application.submitted", "source": "intake",
+                 "summary": {"acting_as": app.acting_as, "principal": app.principal}}
     return ApplicationView(
         id=app.id, status=app.status, intent=app.intent, applied_on=app.applied_on, cut_off_date=app.cut_off_date,
-        items=[{"indicator": i.indicator, "department": i.department, "state": i.state, "reason": i.reason} for i in items],
+        items=[answered.get(ind, {"indicator": ind, "department": dept, "state": "pending", "reason": None})
+               for ind, dept in sorted(domain.VERIFIED_BY.items())],
         score=score, notice_url=app.notice_url,
-        timeline=[{"at": e.at, "event_type": e.event_type, "source": e.source, "summary": e.summary} for e in events],
+        timeline=[submitted, *({"at": e.at, "event_type": e.event_type, "source": e.source, "summary": e.summary}
+                               for e in events)],
         links={"self": f"/v1/applications/{application_id}"},
     )
 

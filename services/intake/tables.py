@@ -1,7 +1,7 @@
 """Intake's schema: applications, their per-item state, the status timeline, the bus tables."""
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table,
+from sqlalchemy import (Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table,
                         BigInteger, func, text)
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -44,7 +44,8 @@ Index("ix_applications_principal_created", applications.c.principal, application
 application_items = Table(
     "application_items",
     metadata,
-    Column("application_id", String(40), ForeignKey(f"{SCHEMA}.applications.id"), primary_key=True),
+    # No foreign key, as for the timeline: rows come from other services' events.
+    Column("application_id", String(40), primary_key=True),
     Column("indicator", String(60), primary_key=True),
     Column("department", String(40), nullable=False),
     Column("state", String(20), nullable=False),

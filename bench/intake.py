@@ -1,0 +1,77 @@
+"""Intake's POST /v1/applications with one uvicorn worker, beside a bare insert endpoint."""
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+import numpy as np
+
+from bench.http import Pool
+from deploy.local.platform import Platform, demo_key
+from deploy.local.processes import spawn, stop as stop_process, wait_for_port
+from services.verification.seed import demo_id_number, demo_permit_number
+
+BARE_PORT = 28100
+
+
+async def closed_loop(port: int, path: str, body_for, headers: dict, seconds: float, connections: int) -> dict:
+    """`connections` clients each sending the next request as soon as the last is answered."""
+    pool = Pool("127.0.0.1", port, connections)
+    latencies: list[float] = []
+    errors = 0
+    counter = 0
+    deadline = time.perf_counter() + seconds
+
+    async def client() -> None:
+        nonlocal counter, errors
+        while time.perf_counter() < deadline:
+            counter += 1
+            t0 = time.perf_counter()
+            code, _ = await pool.post_json(path, body_for(counter), headers)
+            if code in (200, 201):
+                latencies.append(time.perf_counter() - t0)
+            else:
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(connections)))
+    elapsed = time.perf_counter() - started
+    await pool.close()
+    lat = np.array(latencies)
+    return {"requests_per_s": round(len(lat) / elapsed, 1), "p50_ms": round(float(np.percentile(lat, 50)) * 1000, 2),
+            "p99_ms": round(float(np.percentile(lat, 99)) * 1000, 2), "errors": errors}
+
+
+def run(seconds: float = 15, connections: int = 8) -> dict:
+    p = Platform(port_base=28000, database="points_bench", topic_prefix="intakebench.", extra_env={"LOG_LEVEL": "INFO"})
+    holders = 60_000
+    p.infra_up(fresh_database=True)
+    p.migrate_and_seed(holders=holders)
+    p.start_services(["intake"])
+    bare = spawn("bench-bare", [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", "127.0.0.1",
+                                "--port", str(BARE_PORT), "--no-access-log", "--log-level", "warning"],
+                 env=p.env("intake"))
+    try:
+        wait_for_port(BARE_PORT, 30, "the bare endpoint", bare)
+        headers = {"Authorization": f"Bearer {demo_key('intake', 'demowindow')}"}
+        offset = iter(range(1, holders))
+
+        def application(_: int) -> dict:
+            n = next(offset)
+            return {"applicant": {"name": "压测", "id_number": demo_id_number(n), "phone": "13800000000"},
+                    "permit_number": demo_permit_number(n), "consent": True}
+
+        def row(i: int) -> dict:
+            return {"applicant": {"name": "压测", "id_number": demo_id_number(i), "phone": "13800000000"}}
+
+        asyncio.run(closed_loop(BARE_PORT, "/rows", row, {}, 3, connections))  # warm-up
+        asyncio.run(closed_loop(p.port("intake"), "/v1/applications", application, headers, 3, connections))
+        bare_result = asyncio.run(closed_loop(BARE_PORT, "/rows", row, {}, seconds, connections))
+        intake_result = asyncio.run(closed_loop(p.port("intake"), "/v1/applications", application, headers, seconds,
+                                                connections))
+    finally:
+        stop_process("bench-bare")
+        p.stop_services()
+    return {"connections": connections, "seconds": seconds, "bare_insert": bare_result, "intake_post": intake_result,
+            "ratio": round(intake_result["requests_per_s"] / bare_result["requests_per_s"], 3)}

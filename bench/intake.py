@@ -43,7 +43,11 @@ async def closed_loop(port: int, path: str, body_for, headers: dict, seconds: fl
             "p99_ms": round(float(np.percentile(lat, 99)) * 1000, 2), "errors": errors}
 
 
-def run(seconds: float = 15, connections: int = 8) -> dict:
+def _median(runs: list[dict]) -> dict:
+    return {k: float(np.median([r[k] for r in runs])) for k in runs[0]}
+
+
+def run(seconds: float = 20, connections: int = 8, rounds: int = 5) -> dict:
     p = Platform(port_base=28000, database="points_bench", topic_prefix="intakebench.", extra_env={"LOG_LEVEL": "INFO"})
     holders = 60_000
     p.infra_up(fresh_database=True)
@@ -65,13 +69,20 @@ def run(seconds: float = 15, connections: int = 8) -> dict:
         def row(i: int) -> dict:
             return {"applicant": {"name": "压测", "id_number": demo_id_number(i), "phone": "13800000000"}}
 
-        asyncio.run(closed_loop(BARE_PORT, "/rows", row, {}, 3, connections))  # warm-up
-        asyncio.run(closed_loop(p.port("intake"), "/v1/applications", application, headers, 3, connections))
-        bare_result = asyncio.run(closed_loop(BARE_PORT, "/rows", row, {}, seconds, connections))
-        intake_result = asyncio.run(closed_loop(p.port("intake"), "/v1/applications", application, headers, seconds,
-                                                connections))
+        asyncio.run(closed_loop(BARE_PORT, "/rows", row, {}, 2, connections))  # warm-up
+        asyncio.run(closed_loop(p.port("intake"), "/v1/applications", application, headers, 2, connections))
+        # Interleaved short rounds, so that both sides see the same machine (this one's speed drifts).
+        bare_runs, intake_runs = [], []
+        for _ in range(rounds):
+            bare_runs.append(asyncio.run(closed_loop(BARE_PORT, "/rows", row, {}, seconds / rounds, connections)))
+            intake_runs.append(asyncio.run(closed_loop(p.port("intake"), "/v1/applications", application, headers,
+                                                       seconds / rounds, connections)))
+        bare_result = _median(bare_runs)
+        intake_result = _median(intake_runs)
     finally:
         stop_process("bench-bare")
         p.stop_services()
-    return {"connections": connections, "seconds": seconds, "bare_insert": bare_result, "intake_post": intake_result,
-            "ratio": round(intake_result["requests_per_s"] / bare_result["requests_per_s"], 3)}
+    ratios = [i["requests_per_s"] / b["requests_per_s"] for i, b in zip(intake_runs, bare_runs)]
+    return {"connections": connections, "seconds": seconds, "rounds": rounds, "bare_insert": bare_result,
+            "intake_post": intake_result, "ratio": round(float(np.median(ratios)), 3),
+            "ratio_per_round": [round(r, 3) for r in ratios]}

@@ -30,6 +30,13 @@ class RuleSetDirectory:
         self._cache: tuple[float, list[dict]] | None = None
         self._full: dict[str, dict] = {}
         self._failed_at = -1e9
+        self._client: httpx.AsyncClient | None = None  # one client, one TLS context, kept connections
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=2.0)
+        return self._client
 
     async def in_force(self, cut_off: date) -> dict | None:
         now = time.monotonic()
@@ -37,8 +44,7 @@ class RuleSetDirectory:
         # After a failure, wait before asking again: no request should queue behind a dead service.
         if stale and now - self._failed_at >= _RETRY_SECONDS:
             try:
-                async with httpx.AsyncClient(timeout=2.0) as client:
-                    self._cache = (now, (await client.get(f"{self.base}/v1/rule-sets")).raise_for_status().json())
+                self._cache = (now, (await self.client.get(f"{self.base}/v1/rule-sets")).raise_for_status().json())
             except (httpx.HTTPError, ValueError) as exc:
                 self._failed_at = now
                 log.warning("rule set directory unavailable", error=str(exc))
@@ -51,9 +57,8 @@ class RuleSetDirectory:
         chosen = max(current, key=lambda rs: rs["effective_from"])
         if chosen["id"] not in self._full:  # a published rule set never changes: cached for good
             try:
-                async with httpx.AsyncClient(timeout=2.0) as client:
-                    self._full[chosen["id"]] = (await client.get(f"{self.base}/v1/rule-sets/{chosen['id']}")
-                                                ).raise_for_status().json()
+                self._full[chosen["id"]] = (await self.client.get(f"{self.base}/v1/rule-sets/{chosen['id']}")
+                                            ).raise_for_status().json()
             except (httpx.HTTPError, ValueError) as exc:
                 self._failed_at = now
                 log.warning("rule set directory unavailable", error=str(exc))

@@ -34,3 +34,23 @@ def birth_date(value: str) -> date:
 def make_id_number(region: str, born: date, sequence: int) -> str:
     first17 = f"{region}{born:%Y%m%d}{sequence % 1000:03d}"
     return first17 + check_digit(first17)
+
+
+# Unified social credit codes of organisations (GB 32100-2015): 18 characters, the last a check character.
+_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_check_char(first17: str) -> str:
+    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(first17, _CREDIT_WEIGHTS))
+    return _CREDIT_CHARS[(31 - total % 31) % 31]
+
+
+def credit_code_problem(value: str) -> str | None:
+    """Why a unified social credit code is invalid, or None when it is valid."""
+    v = value.strip().upper()
+    if len(v) != 18 or any(c not in _CREDIT_CHARS for c in v):
+        return f"must be 18 characters from {_CREDIT_CHARS}"
+    if credit_check_char(v[:17]) != v[17]:
+        return "check character does not match (GB 32100)"
+    return None

@@ -12,6 +12,7 @@ from sqlalchemy import MetaData
 
 from shared.auth import ApiKeys, api_keys_table
 from shared.db import make_engine
+from shared.identity import credit_code_problem
 from shared.settings import get_settings
 
 SERVICES = ("intake", "verification", "scoring", "publicity")
@@ -30,6 +31,10 @@ def issue(service: str = typer.Option(..., help="Service whose API the key opens
           scope: list[str] = typer.Option(..., help="Scopes: window, online, guardian, admin, employer:<credit code>, "
                                                     "department:<name>, scores:read")) -> None:
     """Issue a key and print it (it cannot be shown again)."""
+    for sc in scope:
+        if sc.startswith("employer:") and (problem := credit_code_problem(sc.split(":", 1)[1])):
+            raise typer.BadParameter(f"{sc}: the unified social credit code {problem}")
+
     async def run() -> str:
         keys = _keys(service)
         try:

@@ -43,3 +43,13 @@ def test_working_days_follow_the_national_calendar():
     # 7 working days from Tuesday 30 Sep 2025: 30 Sep, 9, 10, 11 (an adjusted Saturday), 13, 14, 15 Oct.
     assert working_period(date(2025, 9, 30), 7) == (date(2025, 9, 30), date(2025, 10, 15))
     assert add_working_days(date(2025, 10, 1), 0) == date(2025, 10, 9)
+
+
+def test_unified_social_credit_codes_are_checked():
+    from shared.identity import credit_code_problem
+
+    assert credit_code_problem("91350100M000100Y43") is None
+    assert credit_code_problem("91350100m000100y43") is None  # lower case accepted
+    assert "check character" in credit_code_problem("91350100M000100Y44")
+    assert "18 characters" in credit_code_problem("91350100M000100Y4")
+    assert "18 characters" in credit_code_problem("91350100I000100Y43")  # I is not in the alphabet

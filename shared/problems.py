@@ -1,6 +1,7 @@
 """RFC 9457 problem details for every error a partner can see."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -36,6 +37,9 @@ def problem_response(request: Request, status: int, detail: str, *, title: str |
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+_NAMED = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$")
+
+
 def _field(loc: tuple | list) -> str:
     parts = [str(p) for p in loc if p not in ("body",)]
     return ".".join(parts) if parts else "body"
@@ -48,7 +52,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors()]
+        errors = []
+        for e in exc.errors():
+            field, message = _field(e.get("loc", ())), e.get("msg", "invalid")
+            named = _NAMED.match(message)
+            if field == "body" and named:  # a whole-document rule that names the field it is about
+                field, message = named.group(1), named.group(2)
+            errors.append({"field": field, "message": message})
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
         return problem_response(request, 422, detail, errors=errors)
 

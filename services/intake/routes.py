@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1", tags=["applications"])
 APPLY_SCOPES = {"window", "online", "guardian", "admin"}
 # Built once: see handlers.py on statement cost.
 _COLUMNS = ["id", "holder_id_number", "holder_name", "holder_phone", "permit_number", "intent", "principal",
-            "acting_as", "declared_facts", "consent", "applied_on", "cut_off_date", "status"]
+            "acting_as", "declared_facts", "family", "consent", "applied_on", "cut_off_date", "status"]
 # One statement: the application is added unless the holder is barred. Its items start
 # "pending" and its first timeline entry is the row itself, so nothing else is written.
 ADD_APPLICATION = insert(applications).from_select(
@@ -56,6 +56,7 @@ async def submit_application(body: ApplicationRequest, request: Request,
         (s for s in ("window", "online", "guardian", "admin") if s in principal.scopes), "holder")
     db = request.app.state.db
     notice = await _notice(request, today, cut_off)  # before the transaction: it may ask scoring
+    family = [m.model_dump() for m in body.family]
     try:
         async with db.unit_of_work() as uow:
             replay = await IDEMPOTENCY.claim(uow.conn, request, principal.principal)
@@ -65,7 +66,8 @@ async def submit_application(body: ApplicationRequest, request: Request,
                 id=app_id, holder_id_number=body.applicant.id_number, holder_name=body.applicant.name,
                 holder_phone=body.applicant.phone, permit_number=body.permit_number, intent=body.intent,
                 principal=principal.principal, acting_as=acting_as, declared_facts=body.declared_facts,
-                consent=body.consent, applied_on=today, cut_off_date=cut_off, status="submitted"))).first()
+                family=family, consent=body.consent, applied_on=today, cut_off_date=cut_off,
+                status="submitted"))).first()
             if added is None:  # the guard found a bar
                 bar = (await uow.conn.execute(BARRED, {"holder": body.applicant.id_number, "today": today})).one()
                 raise Problem(403, f"This holder may not apply before {bar.barred_until.isoformat()} ({bar.reason}).",
@@ -75,7 +77,7 @@ async def submit_application(body: ApplicationRequest, request: Request,
                 holder=Holder(name=body.applicant.name, id_number=body.applicant.id_number, permit_number=body.permit_number),
                 intent=body.intent, applied_on=today, cut_off_date=cut_off,
                 expected_departments=domain.expected_departments(),  # type: ignore[arg-type]
-                declared_facts=body.declared_facts), source="intake", subject=app_id)
+                declared_facts=body.declared_facts, family=family), source="intake", subject=app_id)
             uow.emit(event)
             view = _new_view(app_id, body, today, cut_off, event, acting_as, principal)
             view["rules_notice"] = notice
@@ -93,7 +95,8 @@ def _new_view(app_id: str, body: ApplicationRequest, today: date, cut_off: date,
               principal: Principal) -> dict:
     """The new application's state is exactly what was just written: answer without reading it back."""
     return {
-        "id": app_id, "status": "submitted", "intent": body.intent, "applied_on": today.isoformat(),
+        "id": app_id, "status": "submitted", "intent": body.intent, "family": [m.model_dump() for m in body.family],
+        "applied_on": today.isoformat(),
         "cut_off_date": cut_off.isoformat(),
         "items": [{"indicator": i, "department": d, "state": "pending", "reason": None} for i, d in domain.VERIFIED_BY.items()],
         "score": None, "notice_url": None,
@@ -178,7 +181,8 @@ async def load_view(request: Request, application_id: str, principal: Principal 
     submitted = {"at": app.created_at, "event_type": "application.submitted", "source": "intake",
                  "summary": {"acting_as": app.acting_as, "principal": app.principal}}
     return ApplicationView(
-        id=app.id, status=app.status, intent=app.intent, applied_on=app.applied_on, cut_off_date=app.cut_off_date,
+        id=app.id, status=app.status, intent=app.intent, family=app.family, applied_on=app.applied_on,
+        cut_off_date=app.cut_off_date,
         items=[answered.get(ind, {"indicator": ind, "department": dept, "state": "pending", "reason": None})
                for ind, dept in sorted(domain.VERIFIED_BY.items())],
         score=score, notice_url=app.notice_url,

@@ -4,9 +4,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from shared.identity import id_number_problem
+from shared.identity import birth_date, id_number_problem
+
+
+def age_on(id_number: str, day: date) -> int:
+    b = birth_date(id_number)
+    return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
 
 
 class Applicant(BaseModel):
@@ -18,10 +24,24 @@ class Applicant(BaseModel):
     @field_validator("id_number")
     @classmethod
     def _valid_id(cls, v: str) -> str:
-        problem = id_number_problem(v)
-        if problem:
-            raise ValueError(f"resident ID number {problem}")
-        return v.strip().upper()
+        return _valid_id_number(v)
+
+
+def _valid_id_number(v: str) -> str:
+    problem = id_number_problem(v)
+    if problem:
+        raise ValueError(f"resident ID number {problem}")
+    return v.strip().upper()
+
+
+class FamilyMember(BaseModel):
+    """A spouse or child named in an application (settlement: those who move with the holder)."""
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    id_number: str = Field(description="18-character resident ID number (GB 11643)")
+    relation: Literal["spouse", "child"]
+
+    _id = field_validator("id_number")(classmethod(lambda cls, v: _valid_id_number(v)))
 
 
 class ApplicationRequest(BaseModel):
@@ -33,6 +53,10 @@ class ApplicationRequest(BaseModel):
         default_factory=dict,
         description="Facts per indicator that no registry holds; leave out what departments look up (data-sharing first).",
     )
+    family: list[FamilyMember] = Field(
+        default_factory=list, max_length=10,
+        description="Settlement: the spouse and minor children who settle with the holder. School enrolment: "
+                    "exactly one child, under 16 on the application date, who uses the holder's score.")
     consent: bool = Field(description="The applicant consents to the departments' registry look-ups; must be true.")
 
     @field_validator("consent")
@@ -41,6 +65,27 @@ class ApplicationRequest(BaseModel):
         if not v:
             raise ValueError("the applicant must consent to the departments' look-ups before anything is verified")
         return v
+
+    @model_validator(mode="after")
+    def _family_fits_intent(self) -> "ApplicationRequest":
+        today = date.today()
+        children = [m for m in self.family if m.relation == "child"]
+        if self.intent == "general" and self.family:
+            raise PydanticCustomError("family", "family: only a settlement or school-enrolment application names family")
+        if self.intent == "settlement":
+            if sum(m.relation == "spouse" for m in self.family) > 1:
+                raise PydanticCustomError("family", "family: at most one spouse")
+            if any(age_on(c.id_number, today) >= 18 for c in children):
+                raise PydanticCustomError("family", "family: children who settle with the holder must be minors (under 18)")
+        if self.intent == "school_enrolment":
+            if len(children) != 1 or len(self.family) != 1:
+                raise PydanticCustomError("family", "family: a school-enrolment application names exactly one child")
+            if age_on(children[0].id_number, today) >= 16:
+                raise PydanticCustomError("family", "family: the child must be under 16")
+        ids = [m.id_number for m in self.family] + [self.applicant.id_number]
+        if len(set(ids)) != len(ids):
+            raise PydanticCustomError("family", "family: each person may appear once")
+        return self
 
 
 class Item(BaseModel):
@@ -69,6 +114,7 @@ class ApplicationView(BaseModel):
     id: str
     status: Literal["submitted", "verifying", "scored", "void", "paused", "vetoed", "withdrawn"]
     intent: str
+    family: list[FamilyMember] = Field(default_factory=list)
     applied_on: date
     cut_off_date: date
     items: list[Item]

@@ -24,6 +24,7 @@ applications = Table(
     Column("principal", String(200), nullable=False),
     Column("acting_as", String(40), nullable=False),
     Column("declared_facts", JSONB, nullable=False),
+    Column("family", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("consent", Boolean, nullable=False),
     Column("applied_on", Date, nullable=False),
     Column("cut_off_date", Date, nullable=False),

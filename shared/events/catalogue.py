@@ -40,6 +40,8 @@ class ApplicationSubmitted(_Payload):
     cut_off_date: date
     expected_departments: list[Department]
     declared_facts: dict[str, Any] = Field(default_factory=dict)
+    # Settlement: spouse and minor children; school enrolment: the child. [{name, id_number, relation}]
+    family: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class ApplicationWithdrawn(_Payload):

@@ -16,6 +16,7 @@ from services.intake.tables import applications
 from services.verification.seed import demo_id_number
 from shared.auth import ApiKeys, api_keys_table
 from shared.calendar import add_working_days
+from shared.identity import make_id_number
 from shared.events import Envelope
 from shared.events.catalogue import SCORES, Holder, ScoreComputed
 from tests.integration.helpers import READER, WINDOW, application_body, follow_to_notice
@@ -138,3 +139,36 @@ async def test_an_application_withdrawn_before_scoring_is_never_scored(platform)
         # Once scored, it is too late to withdraw.
         r = await client.post(f"{url}/{later}/withdraw", headers=WINDOW)
         assert r.status_code == 409 and r.json()["type"] == "/problems/too-late-to-withdraw"
+
+
+async def test_settlement_and_school_enrolment_name_the_family_they_concern(platform):
+    today = date.today()
+    child = {"name": "小明", "id_number": make_id_number("330106", today.replace(year=today.year - 8), 101),
+             "relation": "child"}
+    teen = {"name": "小红", "id_number": make_id_number("330106", today.replace(year=today.year - 17), 102),
+            "relation": "child"}
+    spouse = {"name": "王芳", "id_number": make_id_number("330106", date(1988, 5, 1), 103), "relation": "spouse"}
+    url = f"{platform.url('intake')}/v1/applications"
+    async with httpx.AsyncClient(timeout=10) as client:
+        r = await client.post(url, json={**application_body(111), "intent": "school_enrolment", "family": [child]},
+                              headers=WINDOW)
+        assert r.status_code == 201, r.text
+        assert r.json()["family"] == [child]
+        doc = (await client.get(f"{url}/{r.json()['id']}", headers=WINDOW)).json()
+        assert doc["intent"] == "school_enrolment" and doc["family"] == [child]
+        r = await client.post(url, json={**application_body(112), "intent": "settlement", "family": [spouse, teen]},
+                              headers=WINDOW)
+        assert r.status_code == 201, r.text
+        for body, message in (
+            ({"intent": "school_enrolment", "family": [teen]}, "under 16"),
+            ({"intent": "school_enrolment", "family": []}, "exactly one child"),
+            ({"intent": "general", "family": [child]}, "only a settlement or school-enrolment"),
+            ({"intent": "settlement", "family": [spouse, spouse]}, "at most one spouse"),
+        ):
+            r = await client.post(url, json={**application_body(113), **body}, headers=WINDOW)
+            assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+            assert r.json()["errors"][0]["field"] == "family" and message in r.json()["errors"][0]["message"]
+        bad_child = dict(child, id_number=child["id_number"][:-1] + ("1" if child["id_number"][-1] != "1" else "2"))
+        r = await client.post(url, json={**application_body(113), "intent": "school_enrolment", "family": [bad_child]},
+                              headers=WINDOW)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "family.0.id_number"

@@ -43,3 +43,11 @@ def cut_off_date(application_date: date, acceptance_opens: date | None = None) -
     (continuous acceptance: before the application date)."""
     day = acceptance_opens or application_date
     return date(day.year - 1, 12, 1) if day.month == 1 else date(day.year, day.month - 1, 1)
+
+
+def shift_years(day: date, years: int) -> date:
+    """The same day `years` later (negative: earlier); 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

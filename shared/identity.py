@@ -31,6 +31,12 @@ def birth_date(value: str) -> date:
     return date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
 
 
+def age_on(id_number: str, day: date) -> int:
+    """Completed years of the ID number's holder on `day`."""
+    born = birth_date(id_number)
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
 def make_id_number(region: str, born: date, sequence: int) -> str:
     first17 = f"{region}{born:%Y%m%d}{sequence % 1000:03d}"
     return first17 + check_digit(first17)

@@ -119,9 +119,6 @@ def psql(sql: str, database: str = "postgres") -> str:
     return out.stdout.strip()
 
 
-def _psql_bin() -> str:
-    return shutil.which("psql") or f"{_bindir()}/psql"
-
 
 def create_database(name: str, fresh: bool = False) -> None:
     deadline = time.monotonic() + 30

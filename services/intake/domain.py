@@ -22,6 +22,3 @@ def new_application_id(today: date) -> str:
     # Sortable by day, unguessable: partners see it, and it must not let anyone enumerate.
     return f"APP-{today:%Y%m%d}-{secrets.token_hex(6).upper()}"
 
-
-def status_after_score(score_status: str) -> str:
-    return {"scored": "scored", "void": "void", "paused": "paused", "vetoed": "vetoed"}.get(score_status, "scored")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from services.intake import domain
 from services.intake.tables import application_items, applications, holder_bars, timeline
 from shared.db import UnitOfWork
 from shared.events import Envelope
@@ -56,7 +55,7 @@ async def on_verification_completed(uow: UnitOfWork, event: Envelope, data: Veri
 
 async def on_score_computed(uow: UnitOfWork, event: Envelope, data: ScoreComputed) -> None:
     uow.later(SET_SCORE, {"app": data.application_id, "version": data.score_version,
-                          "status": domain.status_after_score(data.status), "score_status": data.status,
+                          "status": data.status, "score_status": data.status,
                           "total": data.total, "rule_set": data.rule_set_id})
     if data.barred_until is not None:
         uow.later(BAR_HOLDER, {"holder_id_number": data.holder.id_number, "barred_until": data.barred_until,

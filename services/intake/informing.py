@@ -31,6 +31,17 @@ class RuleSetDirectory:
         self._full: dict[str, dict] = {}
         self._failed_at = -1e9
         self._client: httpx.AsyncClient | None = None  # one client, one TLS context, kept connections
+        self._notices: dict[tuple, dict[str, Any]] = {}
+
+    async def notice(self, applied_on: date, cut_off: date, shared_data: set[str]) -> dict[str, Any]:
+        """The rules notice of an application; the same for everyone applying on one day, so built once."""
+        rule_set = await self.in_force(cut_off)
+        key = (applied_on, cut_off, rule_set["content_hash"] if rule_set else None, frozenset(shared_data))
+        if key not in self._notices:
+            if len(self._notices) > 64:
+                self._notices.clear()
+            self._notices[key] = rules_notice(rule_set, applied_on, cut_off, shared_data)
+        return self._notices[key]
 
     @property
     def client(self) -> httpx.AsyncClient:

@@ -11,7 +11,6 @@ from sqlalchemy import bindparam, exists, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from services.intake import domain
-from services.intake.informing import rules_notice
 from services.intake.schemas import ApplicationRequest, ApplicationView, TimelineEntry
 from services.intake.tables import application_items, applications, holder_bars, idempotency_keys, timeline
 from shared.auth import Principal, current_principal, require_any
@@ -143,7 +142,7 @@ async def withdraw_application(application_id: str, request: Request,
 async def _notice(request: Request, applied_on: date, cut_off: date) -> dict:
     settings = request.app.state.settings
     shared = {d.strip() for d in settings.shared_data_departments.split(",") if d.strip()}
-    return rules_notice(await request.app.state.rule_set_directory.in_force(cut_off), applied_on, cut_off, shared)
+    return await request.app.state.rule_set_directory.notice(applied_on, cut_off, shared)
 
 
 @router.get("/applications/{application_id}/rules-notice", summary="What the applicant was told on acceptance (告知)")

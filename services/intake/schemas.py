@@ -7,12 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from shared.identity import birth_date, id_number_problem
-
-
-def age_on(id_number: str, day: date) -> int:
-    b = birth_date(id_number)
-    return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+from shared.identity import age_on, id_number_problem
 
 
 class Applicant(BaseModel):

@@ -12,6 +12,7 @@ from services.scoring.engine.evaluate import evaluate
 from services.scoring.engine.modules import Module, evaluate_module
 from services.scoring.engine.population import Population
 from services.scoring.engine.rules import RuleSet, in_force
+from shared.calendar import shift_years
 
 FORGERY_BAR_YEARS = 5
 
@@ -82,7 +83,7 @@ def score_applications(rule_sets: dict[str, RuleSet], cut_off: date, answers: li
         forged = forged_items(app_answers)
         if forged:
             explanation.update(status="void", total=0.0, reason=f"forged materials: {', '.join(sorted(forged))}",
-                               barred_until=_years_later(today or date.today(), FORGERY_BAR_YEARS).isoformat(),
+                               barred_until=shift_years(today or date.today(), FORGERY_BAR_YEARS).isoformat(),
                                modules={})
             explanation["categories"] = {c: 0.0 for c in explanation["categories"]}
             for line in explanation["lines"]:
@@ -94,9 +95,3 @@ def score_application(rule_sets: dict[str, RuleSet], cut_off: date, answers: lis
                       modules: dict[str, Module] | None = None, today: date | None = None) -> dict[str, Any]:
     return score_applications(rule_sets, cut_off, [answers], modules, today)[0]
 
-
-def _years_later(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)

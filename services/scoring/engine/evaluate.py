@@ -13,12 +13,11 @@ from typing import Any
 import numpy as np
 
 from services.scoring.engine import measures
-from services.scoring.engine.population import Categorical, Items, Population
+from services.scoring.engine.population import EMPTY, Categorical, Population
 from services.scoring.engine.rules import (BestOf, BracketTable, Events, Flag, Highest, Indicator, PerItem, PerUnit,
                                            RuleSet, Veto)
 
 CATEGORIES = ("basic", "bonus", "deduction")
-EMPTY = Items(np.zeros(0, np.int64), {})
 
 
 STATUSES = np.array(["scored", "vetoed", "paused", "void"], dtype=object)
@@ -182,13 +181,10 @@ def per_item(f: PerItem, fact: str, pop: Population, cut_off: date, lookback: in
     it = pop.items.get(fact, EMPTY)
     if len(it) == 0 or f.field not in it.fields:
         return np.zeros(pop.n), np.zeros(pop.n)
-    owner, pts = it.owner, _map(it.fields[f.field], f.points)
     if f.lookback:
-        ok = measures.in_window(it.fields["date"], cut_off, lookback)
-        owner, pts = owner[ok], pts[ok]
-        group = it.fields[f.group_by][ok] if f.group_by else None
-    else:
-        group = it.fields[f.group_by] if f.group_by else None
+        it = it.where(measures.in_window(it.fields["date"], cut_off, lookback))
+    owner, pts = it.owner, _map(it.fields[f.field], f.points)
+    group = it.fields[f.group_by] if f.group_by else None
     if group is not None and len(owner):
         # One matter counts once, at its highest level: reduce to (owner, matter) groups first.
         g = _group_keys(owner, group)

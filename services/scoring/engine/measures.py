@@ -9,7 +9,8 @@ from datetime import date
 
 import numpy as np
 
-from services.scoring.engine.population import Categorical, Items, Population
+from services.scoring.engine.population import EMPTY, Categorical, Items, Population
+from shared.calendar import shift_years
 from services.scoring.engine.rules import Age, InsuranceMonths, Measure, SpanYears, SumInLookback
 
 
@@ -21,10 +22,7 @@ def truthy(values: np.ndarray) -> np.ndarray:
 
 
 def lookback_start(cut_off: date, years: int) -> date:
-    try:
-        return cut_off.replace(year=cut_off.year - years)
-    except ValueError:  # 29 February
-        return cut_off.replace(year=cut_off.year - years, day=28)
+    return shift_years(cut_off, -years)
 
 
 def _days(values: np.ndarray) -> np.ndarray:
@@ -129,14 +127,14 @@ def measure(spec: Measure | None, fact: str, pop: Population, cut_off: date, loo
     """The number an indicator scores, one per holder (NaN or 0 where the fact is absent)."""
     n = pop.n
     if isinstance(spec, SpanYears):
-        return span_years(pop.items.get(fact, Items(np.zeros(0, np.int64), {})), n, cut_off)
+        return span_years(pop.items.get(fact, EMPTY), n, cut_off)
     if isinstance(spec, InsuranceMonths):
-        return insurance_months(pop.items.get(fact, Items(np.zeros(0, np.int64), {})), n, cut_off, spec.insurance)
+        return insurance_months(pop.items.get(fact, EMPTY), n, cut_off, spec.insurance)
     if isinstance(spec, Age):
         col = pop.scalars.get(fact)
         return age(col, cut_off) if col is not None else np.full(n, np.nan)
     if isinstance(spec, SumInLookback):
-        return sum_in_lookback(pop.items.get(fact, Items(np.zeros(0, np.int64), {})), n, cut_off, lookback_years,
+        return sum_in_lookback(pop.items.get(fact, EMPTY), n, cut_off, lookback_years,
                                spec.field)
     col = pop.scalars.get(fact)
     if col is None or isinstance(col, Categorical):

@@ -67,6 +67,13 @@ class Items:
     def __len__(self) -> int:
         return len(self.owner)
 
+    def where(self, mask: np.ndarray) -> "Items":
+        """Only the items where `mask` holds."""
+        return Items(self.owner[mask], {k: v[mask] for k, v in self.fields.items()})
+
+
+
+EMPTY = Items(np.zeros(0, dtype=np.int64), {})  # a fact nobody in the population has
 
 
 @dataclass

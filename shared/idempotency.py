@@ -39,15 +39,18 @@ class Idempotency:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    async def claim(self, conn: AsyncConnection, request: Request, principal: str) -> JSONResponse | None:
-        """Claim the request's key in this transaction; the stored response if it was answered before."""
+    async def claim(self, conn: AsyncConnection, request: Request, principal: str,
+                    body_digest: str | None = None) -> JSONResponse | None:
+        """Claim the request's key in this transaction; the stored response if it was answered before.
+
+        `body_digest` stands for the body when the route has already consumed it (multipart uploads)."""
         key = request.headers.get(HEADER)
         if key is None:
             return None
         if not 1 <= len(key) <= 200:
             raise Problem(400, "Idempotency-Key must be 1 to 200 characters.",
                           errors=[{"field": "Idempotency-Key", "message": "1 to 200 characters"}])
-        digest = hashlib.sha256(await request.body()).hexdigest()
+        digest = body_digest or hashlib.sha256(await request.body()).hexdigest()
         t = self.table
         mine = (await conn.execute(pg_insert(t).values(principal=principal, key=key, body_sha256=digest)
                                    .on_conflict_do_nothing().returning(t.c.key))).first()

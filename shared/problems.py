@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -37,6 +38,8 @@ def problem_response(request: Request, status: int, detail: str, *, title: str |
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+# invalid byte sequence (a NUL in text), untranslatable character (\u0000 in JSONB)
+_UNSTORABLE_TEXT = {"22021", "22P05"}
 _NAMED = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$")
 
 
@@ -56,7 +59,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         for e in exc.errors():
             field, message = _field(e.get("loc", ())), e.get("msg", "invalid")
             named = _NAMED.match(message)
-            if field == "body" and named:  # a whole-document rule that names the field it is about
+            # A rule over a whole document (or sub-document) that names the field it is about.
+            if named and (field == "body" or named.group(1).startswith(f"{field}.") or named.group(1) == field):
                 field, message = named.group(1), named.group(2)
             errors.append({"field": field, "message": message})
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
@@ -65,6 +69,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # PostgreSQL stores no NUL character in text or JSON: a request carrying one is the
+        # partner's error, whichever field (or path segment) it came in.
+        if getattr(exc.orig, "sqlstate", None) in _UNSTORABLE_TEXT:
+            return problem_response(request, 422, "Text must not contain NUL (\\u0000) characters.",
+                                    errors=[{"field": "body", "message": "contains a NUL character"}])
+        return await _crash(request, exc)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

@@ -21,7 +21,7 @@ from shared.bus.outbox import Outbox, OutboxRelay
 from shared.db import Database
 from shared.events.catalogue import asyncapi_document
 from shared.logging import configure_logging, get_logger
-from shared.middleware import TraceAndMetricsMiddleware
+from shared.middleware import BodyLimitMiddleware, TraceAndMetricsMiddleware
 from shared.problems import install_problem_handlers, problem_response
 from shared.settings import Settings, get_settings
 
@@ -87,6 +87,8 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title=spec.title, version="1.0", lifespan=lifespan)
     install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, default=settings.request_max_bytes,
+                       uploads=settings.material_max_bytes + 64 * 1024)
     app.add_middleware(TraceAndMetricsMiddleware)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")

@@ -47,10 +47,19 @@ class Settings(BaseSettings):
     failpoints: str = ""
 
     scoring_base_url: str = "http://127.0.0.1:8003"
+    # Where department officers' review desk fetches materials, and the key it presents (scope materials:read).
+    intake_base_url: str = "http://127.0.0.1:8001"
+    intake_materials_key: str = "pk_demomaterials_local-demo-materials-key"
     # Departments whose registries the platform reads (data-sharing first): no materials needed.
     shared_data_departments: str = "police,social_insurance"
     publicity_base_url: str = "http://127.0.0.1:8004"
     notice_period_working_days: int = 7
+
+    # Uploads: a material's size limit, and the limit on any other request body (JSON).
+    material_max_bytes: int = 10 * 1024 * 1024
+    request_max_bytes: int = 2 * 1024 * 1024
+    # A returned item may be supplemented until the review deadline, and never in fewer working days than this.
+    supplement_min_working_days: int = 5
 
     def topic(self, name: str) -> str:
         return f"{self.kafka_topic_prefix}{name}"

@@ -3,6 +3,7 @@ starts (`python -m deploy.local infra`), in their own database and under their o
 prefix, so a `make run` on the same machine is left alone."""
 from __future__ import annotations
 
+import os
 import secrets
 
 import pytest
@@ -10,7 +11,9 @@ import pytest
 from deploy.local import broker, postgres
 from deploy.local.platform import Platform
 
-TEST_DATABASE = "points_test"
+# Overridable so two test runs (say, a fuzzing run beside the suite) can share one machine.
+TEST_DATABASE = os.environ.get("TEST_DATABASE", "points_test")
+TEST_PORT_BASE = int(os.environ.get("TEST_PORT_BASE", "18000"))
 
 
 def _infra_up() -> bool:
@@ -30,7 +33,7 @@ def infra():
 @pytest.fixture(scope="session")
 def platform(infra):
     """The four services, started as real uvicorn processes on test ports."""
-    p = Platform(port_base=18000, database=TEST_DATABASE, topic_prefix=f"t{secrets.token_hex(3)}.",
+    p = Platform(port_base=TEST_PORT_BASE, database=TEST_DATABASE, topic_prefix=f"t{secrets.token_hex(3)}.",
                  extra_env={"LOG_LEVEL": "INFO", "OUTBOX_POLL_INTERVAL_MS": "100"})
     p.infra_up(fresh_database=True)
     p.migrate_and_seed(holders=3000)

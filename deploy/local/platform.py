@@ -13,14 +13,22 @@ from dataclasses import dataclass, field
 import httpx
 
 from deploy.local import broker, postgres
+from services.verification.seed import demo_credit_code
 from deploy.local.processes import alive, free_port, read_pid, spawn, stop as stop_process, wait_for_port
 
 SERVICES = ["intake", "verification", "scoring", "publicity"]
 
+# The employer of every demo holder with n % 7 == 0 (see services.verification.seed).
+DEMO_EMPLOYER = demo_credit_code(0)
+
 # Local demo keys, issued only by `seed_demo_keys` on the embedded platform.
 DEMO_KEYS = {
     "intake": [("demowindow", "local-demo-window-key", "demo-window", ["window"]),
-               ("demoadmin", "local-demo-admin-key", "demo-admin", ["admin"])],
+               ("demoadmin", "local-demo-admin-key", "demo-admin", ["admin"]),
+               ("demoemployer", "local-demo-employer-key", "demo-employer", [f"employer:{DEMO_EMPLOYER}"]),
+               ("demoguardian", "local-demo-guardian-key", "demo-guardian-channel", ["guardian"]),
+               # the verification service's review desk reads materials with this one
+               ("demomaterials", "local-demo-materials-key", "verification-review-desk", ["materials:read"])],
     "verification": [("demopolice", "local-demo-police-key", "demo-police-officer", ["department:police"]),
                      ("demosi", "local-demo-si-key", "demo-si-officer", ["department:social_insurance"])],
     "scoring": [("demoreader", "local-demo-reader-key", "demo-reader", ["scores:read", "evaluate"]),
@@ -65,6 +73,7 @@ class Platform:
             "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap(),
             "KAFKA_TOPIC_PREFIX": self.topic_prefix,
             "SCORING_BASE_URL": self.url("scoring"),
+            "INTAKE_BASE_URL": self.url("intake"),
             "PUBLICITY_BASE_URL": self.url("publicity"),
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.intake import routes, tables
+from services.intake import material_routes, routes, tables
 from services.intake.informing import RuleSetDirectory
 from services.intake.handlers import HANDLERS
 from shared.events.catalogue import NOTICES, SCORES, VERIFICATIONS
@@ -20,9 +20,9 @@ SPEC = ServiceSpec(
     outbox=tables.outbox,
     inbox=tables.inbox,
     api_keys=tables.api_keys,
-    routers=[routes.router],
+    routers=[routes.router, material_routes.router],
     consumers=[ConsumerSpec("intake-status", [VERIFICATIONS, SCORES, NOTICES], HANDLERS)],
-    publishes=["application.submitted", "application.withdrawn"],
+    publishes=["application.submitted", "application.withdrawn", "application.material_added"],
     on_startup=_startup,
 )
 

@@ -10,9 +10,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import bindparam, exists, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
-from services.intake import domain
+from services.intake import domain, materials
 from services.intake.schemas import ApplicationRequest, ApplicationView, TimelineEntry
 from services.intake.tables import application_items, applications, holder_bars, idempotency_keys, timeline
+from services.intake.tables import materials as materials_table
 from shared.auth import Principal, current_principal, require_any
 from shared.events import Envelope
 from shared.events.catalogue import ApplicationSubmitted, ApplicationWithdrawn, Holder
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/v1", tags=["applications"])
 APPLY_SCOPES = {"window", "online", "guardian", "admin"}
 # Built once: see handlers.py on statement cost.
 _COLUMNS = ["id", "holder_id_number", "holder_name", "holder_phone", "permit_number", "intent", "principal",
-            "acting_as", "declared_facts", "family", "consent", "applied_on", "cut_off_date", "status"]
+            "acting_as", "declared_facts", "family", "delegation", "consent", "applied_on", "cut_off_date", "status"]
 # One statement: the application is added unless the holder is barred. Its items start
 # "pending" and its first timeline entry is the row itself, so nothing else is written.
 ADD_APPLICATION = insert(applications).from_select(
@@ -32,6 +33,7 @@ ADD_APPLICATION = insert(applications).from_select(
         holder_bars.c.holder_id_number == bindparam("holder_id_number"), holder_bars.c.barred_until > func.current_date())),
 ).returning(applications.c.id)
 ADD_TIMELINE = insert(timeline)
+ADD_MATERIAL = insert(materials_table)
 IDEMPOTENCY = Idempotency(idempotency_keys)
 BARRED = select(holder_bars).where(holder_bars.c.holder_id_number == bindparam("holder"),
                                    holder_bars.c.barred_until > bindparam("today"))
@@ -43,17 +45,71 @@ def _can_apply(principal: Principal) -> None:
     require_any(principal, APPLY_SCOPES)
 
 
+def _invalid(field: str, message: str) -> Problem:
+    return Problem(422, f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+def _check_delegation(body: ApplicationRequest, principal: Principal) -> str | None:
+    """The key decides who may act: an employer's key only as employer, a guardian's only with a representative.
+    Returns the employer's credit code for an employer's application."""
+    employers = principal.scoped_values("employer")
+    d = body.delegation
+    if employers:
+        if d is None or d.relation != "employer":
+            raise _invalid("delegation", "an employer's key applies for its staff: give relation \"employer\" and "
+                                         "the holder's written authorisation")
+        return next(iter(employers))
+    if d is not None and d.relation == "employer":
+        raise _invalid("delegation.relation", "only an employer's key applies as employer")
+    if "guardian" in principal.scopes and d is None:
+        raise _invalid("delegation", "a guardian's key names the representative, the relation and the grounds")
+    return None
+
+
+def _delegation_record(body: ApplicationRequest, principal: Principal, employer: str | None,
+                       material: dict | None) -> dict | None:
+    """Who acted for whom and on what authority: kept with the application and sent to the departments."""
+    d = body.delegation
+    if d is None:
+        return None
+    if material is not None:
+        authority = {"kind": "written_authorisation", "material_id": material["id"], "sha256": material["sha256"],
+                     "signed_on": d.authorisation.signed_on.isoformat()}  # type: ignore[union-attr]
+    else:
+        authority = {"kind": "household_relation"}
+    return {"relation": d.relation, "grounds": d.grounds,
+            "representative": d.representative.model_dump() if d.representative else None,
+            "employer_credit_code": employer, "authority": authority, "channel": principal.principal}
+
+
+def _authorisation_material(body: ApplicationRequest, app_id: str, principal: Principal, max_bytes: int) -> dict | None:
+    d = body.delegation
+    if d is None or d.authorisation is None:
+        return None
+    try:
+        found = materials.inspect(d.authorisation.document, max_bytes)
+    except materials.MaterialRejected as exc:
+        raise Problem(exc.status, f"delegation.authorisation.document: {exc}",
+                      errors=[{"field": "delegation.authorisation.document", "message": str(exc)}])
+    return {"id": materials.new_material_id(), "application_id": app_id, "indicator": "delegation",
+            "purpose": "authorisation", "media_type": found.media_type, "size": found.size, "sha256": found.sha256,
+            "filename": d.authorisation.filename, "principal": principal.principal, "content": d.authorisation.document}
+
+
 @router.post("/applications", status_code=201, response_model=ApplicationView,
              summary="Submit a points application", responses={409: {"description": "An application is already open"}})
 async def submit_application(body: ApplicationRequest, request: Request,
                              principal: Principal = Depends(current_principal)) -> JSONResponse:
     _can_apply(principal)
+    employer = _check_delegation(body, principal)
     today = date.today()
     app_id = domain.new_application_id(today)
     cut_off = domain.cut_off_date(today)
-    acting_as = "employer" if principal.scoped_values("employer") else next(
-        (s for s in ("window", "online", "guardian", "admin") if s in principal.scopes), "holder")
+    acting_as = domain.acting_as(body.delegation.relation if body.delegation else None, principal.scopes,
+                                 employer is not None)
     db = request.app.state.db
+    authorisation = _authorisation_material(body, app_id, principal, request.app.state.settings.material_max_bytes)
+    delegation = _delegation_record(body, principal, employer, authorisation)
     notice = await _notice(request, today, cut_off)  # before the transaction: it may ask scoring
     family = [m.model_dump() for m in body.family]
     try:
@@ -65,20 +121,23 @@ async def submit_application(body: ApplicationRequest, request: Request,
                 id=app_id, holder_id_number=body.applicant.id_number, holder_name=body.applicant.name,
                 holder_phone=body.applicant.phone, permit_number=body.permit_number, intent=body.intent,
                 principal=principal.principal, acting_as=acting_as, declared_facts=body.declared_facts,
-                family=family, consent=body.consent, applied_on=today, cut_off_date=cut_off,
+                family=family, delegation=delegation, consent=body.consent, applied_on=today, cut_off_date=cut_off,
                 status="submitted"))).first()
             if added is None:  # the guard found a bar
                 bar = (await uow.conn.execute(BARRED, {"holder": body.applicant.id_number, "today": today})).one()
                 raise Problem(403, f"This holder may not apply before {bar.barred_until.isoformat()} ({bar.reason}).",
                               type_="/problems/holder-barred", barred_until=bar.barred_until.isoformat())
+            if authorisation is not None:
+                await uow.conn.execute(ADD_MATERIAL, authorisation)
             event = Envelope.new(ApplicationSubmitted(
                 application_id=app_id,
                 holder=Holder(name=body.applicant.name, id_number=body.applicant.id_number, permit_number=body.permit_number),
                 intent=body.intent, applied_on=today, cut_off_date=cut_off,
                 expected_departments=domain.expected_departments(),  # type: ignore[arg-type]
-                declared_facts=body.declared_facts, family=family), source="intake", subject=app_id)
+                declared_facts=body.declared_facts, family=family, delegation=delegation),
+                source="intake", subject=app_id)
             uow.emit(event)
-            view = _new_view(app_id, body, today, cut_off, event, acting_as, principal)
+            view = _new_view(app_id, body, today, cut_off, event, acting_as, principal, delegation)
             view["rules_notice"] = notice
             await IDEMPOTENCY.remember(uow.conn, request, principal.principal, 201, view)
             await uow.commit()
@@ -91,18 +150,25 @@ async def submit_application(body: ApplicationRequest, request: Request,
 
 
 def _new_view(app_id: str, body: ApplicationRequest, today: date, cut_off: date, event: Envelope, acting_as: str,
-              principal: Principal) -> dict:
+              principal: Principal, delegation: dict | None) -> dict:
     """The new application's state is exactly what was just written: answer without reading it back."""
     return {
         "id": app_id, "status": "submitted", "intent": body.intent, "family": [m.model_dump() for m in body.family],
+        "delegation": delegation,
         "applied_on": today.isoformat(),
         "cut_off_date": cut_off.isoformat(),
-        "items": [{"indicator": i, "department": d, "state": "pending", "reason": None} for i, d in domain.VERIFIED_BY.items()],
+        "items": [{"indicator": i, "department": d, "state": "pending", "reason": None, "supplement_by": None}
+                  for i, d in sorted(domain.items_of(delegation).items())],
         "score": None, "notice_url": None,
         "timeline": [{"at": event.occurred_at.isoformat(), "event_type": event.type, "source": "intake",
                       "summary": {"acting_as": acting_as, "principal": principal.principal}}],
-        "links": {"self": f"/v1/applications/{app_id}"},
+        "links": _links(app_id),
     }
+
+
+def _links(app_id: str) -> dict[str, str]:
+    base = f"/v1/applications/{app_id}"
+    return {"self": base, "materials": f"{base}/materials", "rules_notice": f"{base}/rules-notice"}
 
 
 WITHDRAW = (update(applications)
@@ -175,20 +241,26 @@ async def load_view(request: Request, application_id: str, principal: Principal 
         score = {"version": app.score_version, "status": app.score_status, "total": app.score_total,
                  "rule_set_id": app.rule_set_id,
                  "explanation_url": f"{settings.scoring_base_url}/v1/scores/{application_id}"}
-    answered = {i.indicator: {"indicator": i.indicator, "department": i.department, "state": i.state, "reason": i.reason}
-                for i in items}
+    answered = {i.indicator: _item(i, app.applied_on, settings.supplement_min_working_days) for i in items}
     submitted = {"at": app.created_at, "event_type": "application.submitted", "source": "intake",
                  "summary": {"acting_as": app.acting_as, "principal": app.principal}}
     return ApplicationView(
-        id=app.id, status=app.status, intent=app.intent, family=app.family, applied_on=app.applied_on,
-        cut_off_date=app.cut_off_date,
+        id=app.id, status=app.status, intent=app.intent, family=app.family, delegation=app.delegation,
+        applied_on=app.applied_on, cut_off_date=app.cut_off_date,
         items=[answered.get(ind, {"indicator": ind, "department": dept, "state": "pending", "reason": None})
-               for ind, dept in sorted(domain.VERIFIED_BY.items())],
+               for ind, dept in sorted(domain.items_of(app.delegation).items())],
         score=score, notice_url=app.notice_url,
         timeline=[submitted, *({"at": e.at, "event_type": e.event_type, "source": e.source, "summary": e.summary}
                                for e in events)],
-        links={"self": f"/v1/applications/{application_id}"},
+        links=_links(application_id),
     )
+
+
+def _item(row, applied_on: date, min_working_days: int) -> dict:
+    item = {"indicator": row.indicator, "department": row.department, "state": row.state, "reason": row.reason}
+    if row.state in materials.SUPPLEMENTABLE:
+        item["supplement_by"] = materials.supplement_deadline(applied_on, row.updated_at.date(), min_working_days)
+    return item
 
 
 def _cursor(created_at: datetime, app_id: str) -> str:
@@ -208,7 +280,7 @@ def _uncursor(cursor: str) -> tuple[datetime, str]:
 async def list_applications(
     request: Request,
     principal: Principal = Depends(current_principal),
-    status: Literal["submitted", "verifying", "scored", "void", "paused", "vetoed", "withdrawn"] | None = None,
+    status: Literal["submitted", "verifying", "scored", "void", "paused", "vetoed", "refused", "withdrawn"] | None = None,
     intent: Literal["general", "settlement", "school_enrolment"] | None = None,
     applied_from: date | None = None,
     applied_to: date | None = None,

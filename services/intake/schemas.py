@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.identity import age_on, id_number_problem
@@ -39,6 +39,57 @@ class FamilyMember(BaseModel):
     _id = field_validator("id_number")(classmethod(lambda cls, v: _valid_id_number(v)))
 
 
+class Person(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    id_number: str = Field(description="18-character resident ID number (GB 11643)")
+
+    _id = field_validator("id_number")(classmethod(lambda cls, v: _valid_id_number(v)))
+
+
+class Authorisation(BaseModel):
+    """An employer's written authorisation, signed by the employee (委托书)."""
+    model_config = ConfigDict(extra="forbid")
+    signed_on: date
+    document: Base64Bytes = Field(description="The signed letter, base64: PDF, JPEG or PNG (type read from the content)")
+    filename: str | None = Field(None, max_length=200)
+
+
+ELDERLY_AGE = 60
+MINOR_AGE = 16
+RELATIVES = ("parent", "guardian", "spouse", "child", "grandparent", "grandchild", "sibling")
+
+
+class Delegation(BaseModel):
+    """Someone applying for the holder (委托办). An employer (its key names it) shows the holder's written
+    authorisation; social insurance then confirms the employment. A guardian or close relative applies
+    for a minor under 16, an elderly or a disabled holder; the police household registry confirms the relation."""
+    model_config = ConfigDict(extra="forbid")
+    relation: Literal["employer", "parent", "guardian", "spouse", "child", "grandparent", "grandchild", "sibling"] = \
+        Field(description="What the one acting is to the holder")
+    grounds: Literal["employment", "minor", "elderly", "disabled"]
+    representative: Person | None = Field(None, description="The relative or guardian who acts (not for employers)")
+    authorisation: Authorisation | None = Field(None, description="Employers: the holder's written authorisation")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Delegation":
+        if self.relation == "employer":
+            if self.grounds != "employment":
+                raise PydanticCustomError("delegation", "delegation.grounds: an employer applies on the grounds of employment")
+            if self.authorisation is None:
+                raise PydanticCustomError("delegation", "delegation.authorisation: an employer must show the holder's written authorisation")
+            if self.authorisation.signed_on > date.today():
+                raise PydanticCustomError("delegation", "delegation.authorisation.signed_on: cannot be in the future")
+        else:
+            if self.grounds == "employment":
+                raise PydanticCustomError("delegation", "delegation.grounds: only an employer applies on the grounds of employment")
+            if self.representative is None:
+                raise PydanticCustomError("delegation", "delegation.representative: name the guardian or relative who acts")
+            if age_on(self.representative.id_number, date.today()) < 18:
+                raise PydanticCustomError("delegation", "delegation.representative: must be an adult")
+        return self
+
+
 class ApplicationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     applicant: Applicant
@@ -52,6 +103,9 @@ class ApplicationRequest(BaseModel):
         default_factory=list, max_length=10,
         description="Settlement: the spouse and minor children who settle with the holder. School enrolment: "
                     "exactly one child, under 16 on the application date, who uses the holder's score.")
+    delegation: Delegation | None = Field(
+        None, description="When someone applies for the holder: who, on what grounds and authority (委托办). "
+                          "Required with an employer's or a guardian's key.")
     consent: bool = Field(description="The applicant consents to the departments' registry look-ups; must be true.")
 
     @field_validator("consent")
@@ -77,6 +131,15 @@ class ApplicationRequest(BaseModel):
                 raise PydanticCustomError("family", "family: a school-enrolment application names exactly one child")
             if age_on(children[0].id_number, today) >= 16:
                 raise PydanticCustomError("family", "family: the child must be under 16")
+        d = self.delegation
+        if d is not None and d.grounds in ("minor", "elderly"):
+            age = age_on(self.applicant.id_number, today)
+            if d.grounds == "minor" and age >= MINOR_AGE:
+                raise PydanticCustomError("delegation", f"delegation.grounds: the holder is {age}, not a minor under {MINOR_AGE}")
+            if d.grounds == "elderly" and age < ELDERLY_AGE:
+                raise PydanticCustomError("delegation", f"delegation.grounds: the holder is {age}, under {ELDERLY_AGE}")
+        if d is not None and d.representative is not None and d.representative.id_number == self.applicant.id_number:
+            raise PydanticCustomError("delegation", "delegation.representative: the holder cannot represent themselves")
         ids = [m.id_number for m in self.family] + [self.applicant.id_number]
         if len(set(ids)) != len(ids):
             raise PydanticCustomError("family", "family: each person may appear once")
@@ -86,8 +149,22 @@ class ApplicationRequest(BaseModel):
 class Item(BaseModel):
     indicator: str
     department: str
-    state: Literal["pending", "passed", "in_review", "returned", "not_found", "not_applicable"]
+    state: Literal["pending", "passed", "in_review", "returned", "not_found", "forged", "not_applicable"]
     reason: str | None = None
+    supplement_by: date | None = Field(None, description="Returned or not found: the last day to upload a "
+                                                          "supplement; after it the item scores 0")
+
+
+class Material(BaseModel):
+    id: str
+    indicator: str
+    purpose: Literal["evidence", "supplement", "authorisation"]
+    media_type: str
+    size: int
+    sha256: str
+    filename: str | None
+    uploaded_at: datetime
+    links: dict[str, str]
 
 
 class ScoreSummary(BaseModel):
@@ -107,9 +184,10 @@ class TimelineEntry(BaseModel):
 
 class ApplicationView(BaseModel):
     id: str
-    status: Literal["submitted", "verifying", "scored", "void", "paused", "vetoed", "withdrawn"]
+    status: Literal["submitted", "verifying", "scored", "void", "paused", "vetoed", "refused", "withdrawn"]
     intent: str
     family: list[FamilyMember] = Field(default_factory=list)
+    delegation: dict[str, Any] | None = Field(None, description="Who acted for the holder and on what authority")
     applied_on: date
     cut_off_date: date
     items: list[Item]

@@ -1,8 +1,8 @@
 """Intake's schema: applications, their per-item state, the status timeline, the bus tables."""
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table,
-                        BigInteger, func, text)
+from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, Index, Integer, LargeBinary, MetaData,
+                        String, Table, func, text)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.auth import api_keys_table
@@ -26,6 +26,8 @@ applications = Table(
     Column("declared_facts", JSONB, nullable=False),
     Column("family", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("consent", Boolean, nullable=False),
+    # Who acted for whom and on what authority (委托办); null when holders apply for themselves.
+    Column("delegation", JSONB),
     Column("applied_on", Date, nullable=False),
     Column("cut_off_date", Date, nullable=False),
     Column("status", String(20), nullable=False),
@@ -76,6 +78,24 @@ holder_bars = Table(
     Column("barred_until", Date, nullable=False),
     Column("reason", String(300), nullable=False),
     Column("application_id", String(40), nullable=False),
+)
+
+# Supporting materials, kept whole with their SHA-256: a department reviews exactly what was sent.
+# Stored in the database for simplicity of operation; an object store would hold them at scale.
+materials = Table(
+    "materials",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("application_id", String(40), nullable=False, index=True),
+    Column("indicator", String(60), nullable=False),
+    Column("purpose", String(20), nullable=False),  # evidence / supplement / authorisation
+    Column("media_type", String(40), nullable=False),  # sniffed from the content
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("filename", String(200)),
+    Column("principal", String(200), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 idempotency_keys = idempotency_table(metadata)

@@ -31,6 +31,19 @@ def forged_items(answers: list[dict[str, Any]]) -> list[str]:
     return [i["indicator"] for a in answers for i in a["items"] if i["state"] == "forged"]
 
 
+def unproven_delegation(answers: list[dict[str, Any]]) -> str | None:
+    """Why the delegation an application was made under does not hold, or None."""
+    return next((i["reason"] or "not verified" for a in answers for i in a["items"]
+                 if i["indicator"] == "delegation" and i["state"] in ("returned", "not_found")), None)
+
+
+def _zeroed(explanation: dict[str, Any], **update: Any) -> None:
+    explanation.update(total=0.0, modules={}, **update)
+    explanation["categories"] = {c: 0.0 for c in explanation["categories"]}
+    for line in explanation["lines"]:
+        line["points"] = 0.0
+
+
 def score_many(rule_sets: dict[str, RuleSet], cut_off: date, facts: list[dict[str, Any]],
                modules: dict[str, Module] | None = None) -> list[dict[str, Any]]:
     """Explanations of holders' scores under the rule set in force on the cut-off, with the
@@ -74,20 +87,21 @@ def score_applications(rule_sets: dict[str, RuleSet], cut_off: date, answers: li
                        modules: dict[str, Module] | None = None, today: date | None = None) -> list[dict[str, Any]]:
     """Explanations of applications' scores from their departments' answers (one list per application).
 
-    Forged materials void the score and bar the holder for five years; a permit's state
+    Forged materials void the score and bar the holder for five years; an unproven delegation
+    refuses it (nothing scored, no bar); a permit's state
     (terminated, suspended) is applied by the rule set's eligibility rule.
     """
     rule_set = in_force(rule_sets, cut_off)
     explanations = score_many(rule_sets, cut_off, [application_facts(rule_set, a) for a in answers], modules)
     for app_answers, explanation in zip(answers, explanations):
         forged = forged_items(app_answers)
+        unproven = unproven_delegation(app_answers)
         if forged:
-            explanation.update(status="void", total=0.0, reason=f"forged materials: {', '.join(sorted(forged))}",
-                               barred_until=shift_years(today or date.today(), FORGERY_BAR_YEARS).isoformat(),
-                               modules={})
-            explanation["categories"] = {c: 0.0 for c in explanation["categories"]}
-            for line in explanation["lines"]:
-                line["points"] = 0.0
+            _zeroed(explanation, status="void", reason=f"forged materials: {', '.join(sorted(forged))}",
+                    barred_until=shift_years(today or date.today(), FORGERY_BAR_YEARS).isoformat())
+        elif unproven:
+            # Nothing is scored for someone who has not shown they may act for the holder; nobody is barred.
+            _zeroed(explanation, status="refused", reason=f"delegation not verified: {unproven}")
     return explanations
 
 

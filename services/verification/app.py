@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.verification import routes, tables
+from services.verification import review, routes, tables
 from services.verification.handlers import make_handlers
 from services.verification.registries import SqlRegistries
 from shared.db import make_engine
@@ -26,7 +26,7 @@ SPEC = ServiceSpec(
     outbox=tables.outbox,
     inbox=tables.inbox,
     api_keys=tables.api_keys,
-    routers=[routes.router],
+    routers=[routes.router, review.router],
     consumers=[ConsumerSpec(f"verification-{d}", [APPLICATIONS], make_handlers(d, registries)) for d in routes.DEPARTMENTS],
     publishes=["verification.completed"],
     on_startup=_startup,

@@ -4,10 +4,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from shared.identity import birth_date
+from shared.identity import age_on, birth_date
 
 GENESIS = "0" * 64
 
@@ -64,3 +64,41 @@ def social_insurance_answer(spans: list[dict]) -> Answer:
 def chain_hash(prev_hash: str, entry: dict[str, Any]) -> str:
     body = json.dumps(entry, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+ELDERLY_AGE = 60
+MINOR_AGE = 16
+# Contributions paid within this many days before the application show a current employment.
+CURRENT_EMPLOYMENT_DAYS = 92
+
+
+def delegation_item(passed: bool, reason: str) -> dict[str, Any]:
+    return {"indicator": "delegation", "state": "passed" if passed else "returned", "reason": None if passed else reason}
+
+
+def employment_item(delegation: dict[str, Any], spans: list[dict], applied_on: date) -> dict[str, Any]:
+    """An employer's delegation holds when the social-insurance registry shows it paying for the holder now."""
+    code = delegation.get("employer_credit_code")
+    since = applied_on - timedelta(days=CURRENT_EMPLOYMENT_DAYS)
+    current = any(s.get("employer_credit_code") == code and not s["transferred_in"] and s["end_month"] >= since
+                  for s in spans)
+    return delegation_item(current, f"the social-insurance registry shows no current employment of the holder by {code}")
+
+
+def relation_item(delegation: dict[str, Any], registered: list[str], disabled: bool, holder_id: str,
+                  today: date) -> dict[str, Any]:
+    """A relative's delegation holds when the household registry records the relation and the grounds hold."""
+    claimed = delegation["relation"]
+    if claimed not in registered:
+        found = f" (registered: {', '.join(registered)})" if registered else ""
+        return delegation_item(False, f"the household registry does not record the representative as the holder's "
+                                      f"{claimed}{found}")
+    grounds = delegation["grounds"]
+    age = age_on(holder_id, today)
+    if grounds == "minor" and age >= MINOR_AGE:
+        return delegation_item(False, f"the holder is {age}, not a minor under {MINOR_AGE}")
+    if grounds == "elderly" and age < ELDERLY_AGE:
+        return delegation_item(False, f"the holder is {age}, under {ELDERLY_AGE}")
+    if grounds == "disabled" and not disabled:
+        return delegation_item(False, "no valid disability certificate is registered for the holder")
+    return delegation_item(True, "")

@@ -1,4 +1,8 @@
-"""Department verifiers: one consumer group per department, each answering for its own items."""
+"""Department verifiers: one consumer group per department, each answering for its own items.
+
+A department answers an application from its registry at once; a supplemented item goes to
+its officers' review desk (see review.py), whose decision answers again.
+"""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -7,43 +11,73 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.verification import audit, domain
 from services.verification.registries import SqlRegistries
-from services.verification.tables import results
+from services.verification.tables import results, review_tasks
 from shared.db import UnitOfWork
 from shared.events import Envelope
-from shared.events.catalogue import ApplicationSubmitted, Holder, VerificationCompleted
-
+from shared.events.catalogue import ApplicationSubmitted, Holder, MaterialAdded, VerificationCompleted
 
 ADD_RESULT = pg_insert(results).on_conflict_do_nothing()
+ADD_TASK = pg_insert(review_tasks).on_conflict_do_nothing()
 
 
 def make_handlers(department: str, registries: SqlRegistries):
     requester = f"verifier:{department}"
 
+    async def police(uow: UnitOfWork, data: ApplicationSubmitted) -> tuple[domain.Answer, list]:
+        holder, delegation = data.holder, data.delegation
+        permit, residence = await registries.police(uow.conn, holder.permit_number, holder.id_number, data.cut_off_date)
+        answer = domain.police_answer(holder.id_number, holder.permit_number, permit, residence, data.cut_off_date)
+        queries = [("permit", {"permit_number": holder.permit_number}, answer.facts["permit_status"]),
+                   ("residence", {"id_number": holder.id_number, "before": data.cut_off_date.isoformat()},
+                    answer.facts["residence_spans"])]
+        if delegation and delegation.get("representative"):
+            representative = delegation["representative"]["id_number"]
+            registered, disabled = await registries.relation(uow.conn, holder.id_number, representative, data.applied_on)
+            answer.items.append(domain.relation_item(delegation, registered, disabled, holder.id_number, data.applied_on))
+            queries.append(("household_relation", {"id_number": holder.id_number, "relative": representative,
+                                                   "grounds": delegation["grounds"]},
+                            {"relations": registered, "disability_certificate": disabled}))
+        return answer, queries
+
+    async def social_insurance(uow: UnitOfWork, data: ApplicationSubmitted) -> tuple[domain.Answer, list]:
+        holder, delegation = data.holder, data.delegation
+        spans = await registries.social_insurance(uow.conn, holder.id_number, data.cut_off_date)
+        answer = domain.social_insurance_answer(spans)
+        queries = [("social_insurance", {"id_number": holder.id_number, "before": data.cut_off_date.isoformat()},
+                    answer.facts["social_insurance_spans"])]
+        if delegation and delegation.get("relation") == "employer":
+            item = domain.employment_item(delegation, spans, data.applied_on)
+            answer.items.append(item)
+            queries.append(("employment", {"id_number": holder.id_number,
+                                           "employer_credit_code": delegation["employer_credit_code"]},
+                            {"current": item["state"] == "passed"}))
+        return answer, queries
+
+    look_up = police if department == "police" else social_insurance
+
     async def on_application_submitted(uow: UnitOfWork, event: Envelope, data: ApplicationSubmitted) -> None:
         if department not in data.expected_departments:
             return
-        holder = data.holder
-        if department == "police":
-            permit, residence = await registries.police(uow.conn, holder.permit_number, holder.id_number, data.cut_off_date)
-            answer = domain.police_answer(holder.id_number, holder.permit_number, permit, residence, data.cut_off_date)
-            queries = [("permit", {"permit_number": holder.permit_number}, answer.facts["permit_status"]),
-                       ("residence", {"id_number": holder.id_number, "before": data.cut_off_date.isoformat()},
-                        answer.facts["residence_spans"])]
-        else:
-            spans = await registries.social_insurance(uow.conn, holder.id_number, data.cut_off_date)
-            answer = domain.social_insurance_answer(spans)
-            queries = [("social_insurance", {"id_number": holder.id_number, "before": data.cut_off_date.isoformat()},
-                        answer.facts["social_insurance_spans"])]
+        answer, queries = await look_up(uow, data)
         await audit.append(uow, department, data.application_id, requester, queries)
         now = datetime.now(timezone.utc)
+        holder = Holder(name=answer.holder_name or data.holder.name, id_number=data.holder.id_number,
+                        permit_number=data.holder.permit_number)
+        context = {"holder": holder.model_dump(), "expected_departments": data.expected_departments,
+                   "cut_off_date": data.cut_off_date.isoformat(), "applied_on": data.applied_on.isoformat()}
         uow.later(ADD_RESULT, dict(
             application_id=data.application_id, department=department, items=answer.items, facts=answer.facts,
-            verified_at=now))
+            verified_at=now, context=context))
         uow.emit(Envelope.new(VerificationCompleted(
             application_id=data.application_id, department=department,  # type: ignore[arg-type]
-            expected_departments=data.expected_departments, cut_off_date=data.cut_off_date,
-            holder=Holder(name=answer.holder_name or holder.name, id_number=holder.id_number,
-                          permit_number=holder.permit_number),
+            expected_departments=data.expected_departments, cut_off_date=data.cut_off_date, holder=holder,
             items=answer.items, facts=answer.facts, verified_at=now), source="verification", subject=data.application_id))
 
-    return {"application.submitted": on_application_submitted}
+    async def on_material_added(uow: UnitOfWork, event: Envelope, data: MaterialAdded) -> None:
+        if data.department != department or not data.supplement:
+            return  # evidence for items no registry holds reaches the desk with the manual-review work (issue 5)
+        uow.later(ADD_TASK, dict(department=department, application_id=data.application_id, indicator=data.indicator,
+                                 material=data.material.model_dump(), material_id=data.material.id,
+                                 deadline=data.supplement_deadline, state="pending"))
+
+    return {"application.submitted": on_application_submitted, "application.material_added": on_material_added}

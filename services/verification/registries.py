@@ -39,6 +39,21 @@ social_insurance_spans = Table(
     Column("kind", String(20), nullable=False),  # pension / medical
     Column("transferred_in", Boolean, nullable=False),
     Column("back_paid", Boolean, nullable=False),
+    Column("employer_credit_code", String(18)),  # the paying unit: confirms who employs the holder
+)
+# The household registry's relations: `relative_id_number` is `relation` of `id_number`
+# (e.g. a row (child, mother, "parent")). Both directions are registered.
+police_relations = Table(
+    "police_relations", registry_metadata,
+    Column("id_number", String(18), nullable=False, index=True),
+    Column("relative_id_number", String(18), nullable=False),
+    Column("relation", String(20), nullable=False),
+)
+disability_certificates = Table(
+    "disability_certificates", registry_metadata,
+    Column("id_number", String(18), primary_key=True),
+    Column("grade", String(4), nullable=False),
+    Column("valid_to", Date, nullable=False),
 )
 
 
@@ -65,6 +80,12 @@ class SqlRegistries:
             found = {**found, "valid_to": _d(found["valid_to"])}
         return found, [{"start_date": _d(s["start_date"]), "end_date": _d(s["end_date"])} for s in spans]
 
+    async def relation(self, conn: AsyncConnection, id_number: str, relative: str, today: date) -> tuple[list[str], bool]:
+        """How `relative` is registered in `id_number`'s household, and whether the holder has a valid
+        disability certificate: the facts a guardian's or relative's delegation rests on."""
+        row = await self._run(conn, RELATION_LOOKUP, {"id": id_number, "relative": relative, "today": today})
+        return sorted(row[0] or []), bool(row[1])
+
     async def social_insurance(self, conn: AsyncConnection, id_number: str, cut_off: date) -> list[dict]:
         spans = (await self._run(conn, SOCIAL_INSURANCE_LOOKUP, {"id": id_number, "cut_off": cut_off}))[0] or []
         return [{**s, "start_month": _d(s["start_month"]), "end_month": _d(s["end_month"])} for s in spans]
@@ -85,9 +106,19 @@ def _social_insurance_lookup():
     t = social_insurance_spans
     return select(func.json_agg(aggregate_order_by(func.json_build_object(
         "start_month", t.c.start_month, "end_month", t.c.end_month, "kind", t.c.kind,
-        "transferred_in", t.c.transferred_in, "back_paid", t.c.back_paid), t.c.start_month), type_=JSON)) \
+        "transferred_in", t.c.transferred_in, "back_paid", t.c.back_paid,
+        "employer_credit_code", t.c.employer_credit_code), t.c.start_month), type_=JSON)) \
         .where(t.c.id_number == bindparam("id"), t.c.start_month < bindparam("cut_off"))
 
 
+def _relation_lookup():
+    r, d = police_relations, disability_certificates
+    relations = select(func.array_agg(r.c.relation)).where(r.c.id_number == bindparam("id"),
+                                                           r.c.relative_id_number == bindparam("relative"))
+    disabled = select(func.count()).where(d.c.id_number == bindparam("id"), d.c.valid_to >= bindparam("today"))
+    return select(relations.scalar_subquery(), disabled.scalar_subquery())
+
+
 POLICE_LOOKUP = _police_lookup()
+RELATION_LOOKUP = _relation_lookup()
 SOCIAL_INSURANCE_LOOKUP = _social_insurance_lookup()

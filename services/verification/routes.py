@@ -13,7 +13,7 @@ router = APIRouter(prefix="/v1/departments/{department}", tags=["department offi
 DEPARTMENTS = ("police", "social_insurance")
 
 
-def _own_department(department: str, principal: Principal) -> None:
+def own_department(department: str, principal: Principal) -> None:
     if department not in DEPARTMENTS:
         raise Problem(404, f"No department {department!r}.")
     if not principal.has("admin") and department not in principal.scoped_values("department"):
@@ -23,7 +23,7 @@ def _own_department(department: str, principal: Principal) -> None:
 @router.get("/verifications/{application_id}", summary="A department's verification result for an application")
 async def read_result(department: str, application_id: str, request: Request,
                       principal: Principal = Depends(current_principal)) -> dict:
-    _own_department(department, principal)
+    own_department(department, principal)
     async with request.app.state.db.engine.connect() as conn:
         row = (await conn.execute(select(results).where(results.c.application_id == application_id,
                                                         results.c.department == department))).first()
@@ -35,7 +35,7 @@ async def read_result(department: str, application_id: str, request: Request,
 
 @router.get("/audit/verify", summary="Recompute the department's audit hash chain")
 async def verify_audit(department: str, request: Request, principal: Principal = Depends(current_principal)) -> dict:
-    _own_department(department, principal)
+    own_department(department, principal)
     async with request.app.state.db.engine.connect() as conn:
         intact, checked, broken_at = await verify_chain(conn, department)
     return {"department": department, "intact": intact, "entries_checked": checked, "first_broken_entry": broken_at}

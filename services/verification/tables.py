@@ -1,7 +1,7 @@
 """Verification's schema: results per department, the hash-chained audit log, the bus tables."""
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, func
+from sqlalchemy import BigInteger, Column, Date, DateTime, Index, MetaData, String, Table, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.auth import api_keys_table
@@ -18,7 +18,29 @@ results = Table(
     Column("items", JSONB, nullable=False),
     Column("facts", JSONB, nullable=False),
     Column("verified_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # What a later decision needs to answer again: {holder, expected_departments, cut_off_date, applied_on}
+    Column("context", JSONB),
 )
+
+# The review desk: an item an officer must decide (today: a returned item the applicant supplemented).
+review_tasks = Table(
+    "review_tasks",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("department", String(40), nullable=False),
+    Column("application_id", String(40), nullable=False),
+    Column("indicator", String(60), nullable=False),
+    Column("material", JSONB, nullable=False),  # {id, media_type, size, sha256, url}
+    Column("deadline", Date),
+    Column("state", String(20), nullable=False, server_default="pending"),  # pending / decided
+    Column("decision", JSONB),
+    Column("decided_by", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("material_id", String(40), nullable=False),
+    UniqueConstraint("department", "material_id", name="uq_review_task_material"),
+)
+Index("ix_review_tasks_queue", review_tasks.c.department, review_tasks.c.state, review_tasks.c.id)
 
 # Append-only: every registry query, who asked, for what, what came back. Each row's hash
 # covers the previous row's hash, so an edited or deleted row breaks the chain.

@@ -42,6 +42,29 @@ class ApplicationSubmitted(_Payload):
     declared_facts: dict[str, Any] = Field(default_factory=dict)
     # Settlement: spouse and minor children; school enrolment: the child. [{name, id_number, relation}]
     family: list[dict[str, Any]] = Field(default_factory=list)
+    # Delegated applications (委托办): who acted for the holder and on what authority, for the
+    # departments to verify: {relation, grounds, representative?, employer_credit_code?, authority}.
+    delegation: dict[str, Any] | None = None
+
+
+class MaterialRef(_Payload):
+    """A stored material, by reference: the bytes stay in intake, readable with a department's key."""
+    id: str
+    media_type: str
+    size: int
+    sha256: str
+    url: str
+
+
+class MaterialAdded(_Payload):
+    """A material uploaded for an item; `supplement` when it answers a returned item before its deadline."""
+    application_id: str
+    indicator: str
+    department: str
+    material: MaterialRef
+    supplement: bool
+    supplement_deadline: date | None = None
+    added_at: datetime
 
 
 class ApplicationWithdrawn(_Payload):
@@ -83,7 +106,8 @@ class ScoreComputed(_Payload):
     application_id: str
     score_version: int
     holder: Holder
-    status: Literal["scored", "void", "paused", "vetoed"]
+    # refused: the delegation it was made under could not be verified (nothing is scored, nobody is barred)
+    status: Literal["scored", "void", "paused", "vetoed", "refused"]
     reason: str | None = None
     # Forged materials: no new application before this date.
     barred_until: date | None = None
@@ -111,6 +135,7 @@ class NoticePublished(_Payload):
 CATALOGUE: dict[tuple[str, int], tuple[type[_Payload], str]] = {
     ("application.submitted", 1): (ApplicationSubmitted, APPLICATIONS),
     ("application.withdrawn", 1): (ApplicationWithdrawn, APPLICATIONS),
+    ("application.material_added", 1): (MaterialAdded, APPLICATIONS),
     ("verification.completed", 1): (VerificationCompleted, VERIFICATIONS),
     ("score.computed", 1): (ScoreComputed, SCORES),
     ("notice.published", 1): (NoticePublished, NOTICES),

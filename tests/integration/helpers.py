@@ -11,7 +11,16 @@ from deploy.local.platform import Platform, demo_key
 from services.verification.seed import demo_id_number, demo_permit_number
 
 WINDOW = {"Authorization": f"Bearer {demo_key('intake', 'demowindow')}"}
+EMPLOYER = {"Authorization": f"Bearer {demo_key('intake', 'demoemployer')}"}
+GUARDIAN = {"Authorization": f"Bearer {demo_key('intake', 'demoguardian')}"}
 READER = {"Authorization": f"Bearer {demo_key('scoring', 'demoreader')}"}
+POLICE = {"Authorization": f"Bearer {demo_key('verification', 'demopolice')}"}
+SOCIAL_INSURANCE = {"Authorization": f"Bearer {demo_key('verification', 'demosi')}"}
+
+
+def pdf(text: str = "scan") -> bytes:
+    """A small document that is a PDF by its content (what intake sniffs)."""
+    return b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n% " + text.encode() + b"\n%%EOF\n"
 
 
 def application_body(n: int, name: str = "测试") -> dict[str, Any]:

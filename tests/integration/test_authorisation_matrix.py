@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.local.platform import demo_key
 from shared.auth import ApiKeys, api_keys_table
-from tests.integration.helpers import application_body
+from tests.integration.helpers import application_body, pdf
+from tests.integration.test_delegation import employer_body, relative_body
 
 pytestmark = pytest.mark.integration
 
@@ -25,6 +26,7 @@ async def keys(platform):
         "admin": await store.issue("matrix-admin", ["admin"]),
         "reader": await store.issue("matrix-reader", ["scores:read"]),  # a scope intake does not grant applying
         "revoked": await store.issue("matrix-revoked", ["window"]),
+        "review desk": await store.issue("matrix-review-desk", ["materials:read"]),
     }
     await store.revoke(made["revoked"].split("_")[1])
     await engine.dispose()
@@ -36,11 +38,17 @@ async def keys(platform):
 async def test_the_authorisation_matrix(platform, keys):
     base = f"{platform.url('intake')}/v1/applications"
     submit_expected = {"window": 201, "online": 201, "employer": 201, "guardian": 201, "admin": 201, "reader": 403,
-                       "revoked": 401, "other service": 401, "garbage": 401, "none": 401}
+                       "review desk": 403, "revoked": 401, "other service": 401, "garbage": 401, "none": 401}
     created: dict[str, str] = {}
     async with httpx.AsyncClient(timeout=10) as client:
         for n, (who, expected) in enumerate(submit_expected.items(), start=91):
-            r = await client.post(base, json=application_body(n), headers=keys[who])
+            body = application_body(n)
+            if who == "employer":
+                body = employer_body(n)
+            elif who == "guardian":
+                holder = {"name": "测试", "id_number": body["applicant"]["id_number"], "permit_number": body["permit_number"]}
+                body = relative_body(holder, application_body(n + 100)["applicant"]["id_number"], "sibling", "disabled")
+            r = await client.post(base, json=body, headers=keys[who])
             assert r.status_code == expected, f"{who}: POST {r.status_code} {r.text}"
             assert r.headers["content-type"] in ("application/json", "application/problem+json")
             if r.status_code == 201:
@@ -62,6 +70,21 @@ async def test_the_authorisation_matrix(platform, keys):
         for who in ("revoked", "other service", "garbage", "none"):
             assert (await client.get(base, headers=keys[who])).status_code == 401
             assert (await client.get(f"{base}/{created['window']}", headers=keys[who])).status_code == 401
+        # Materials: the partner who applied uploads and reads them; a department's review desk only reads.
+        for who in [*owner_only, "admin", "review desk", "reader"]:
+            for whose, app_id in created.items():
+                up = await client.post(f"{base}/{app_id}/materials", data={"indicator": "education"},
+                                       files={"file": ("scan.pdf", pdf(f"{who} for {whose}"), "application/pdf")},
+                                       headers=keys[who])
+                allowed = who == whose or who == "admin"
+                expected = 403 if who in ("review desk", "reader") else (201 if allowed else 404)
+                assert up.status_code == expected, f"{who} uploading to {whose}'s: {up.status_code} {up.text}"
+                listed = await client.get(f"{base}/{app_id}/materials", headers=keys[who])
+                readable = allowed or who == "review desk"
+                assert listed.status_code == (200 if readable else 404), \
+                    f"{who} listing {whose}'s materials: {listed.status_code}"
+        for who in ("revoked", "other service", "garbage", "none"):
+            assert (await client.get(f"{base}/{created['window']}/materials", headers=keys[who])).status_code == 401
         # Withdrawing: only the partner who applied (or an administrator).
         assert (await client.post(f"{base}/{created['online']}/withdraw", headers=keys["employer"])).status_code == 404
         assert (await client.post(f"{base}/{created['online']}/withdraw", headers=keys["reader"])).status_code == 403

@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+
+from shared.tracing import current_traceparent, parse_trace_id
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -43,7 +45,9 @@ _UNSTORABLE_TEXT = {"22021", "22P05"}
 _NAMED = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$")
 
 
-def _field(loc: tuple | list) -> str:
+def _field(loc: tuple | list, error_type: str = "") -> str:
+    if error_type == "json_invalid":  # the location is a character offset, not a field
+        return "body"
     parts = [str(p) for p in loc if p not in ("body",)]
     return ".".join(parts) if parts else "body"
 
@@ -57,7 +61,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for e in exc.errors():
-            field, message = _field(e.get("loc", ())), e.get("msg", "invalid")
+            field, message = _field(e.get("loc", ()), e.get("type", "")), e.get("msg", "invalid")
             named = _NAMED.match(message)
             # A rule over a whole document (or sub-document) that names the field it is about.
             if named and (field == "body" or named.group(1).startswith(f"{field}.") or named.group(1) == field):
@@ -84,4 +88,6 @@ def install_problem_handlers(app: FastAPI) -> None:
         from shared.logging import get_logger
 
         get_logger(__name__).exception("unhandled error", path=request.url.path)
-        return problem_response(request, 500, "An internal error occurred; it has been logged with this request's trace id.")
+        # Answered from outside the tracing middleware: the trace id goes in the body instead.
+        return problem_response(request, 500, "An internal error occurred; it has been logged with this request's trace id.",
+                                trace_id=parse_trace_id(current_traceparent()))

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from shared.documents import document_problem
 from shared.identity import age_on, id_number_problem
 
 
@@ -107,6 +108,14 @@ class ApplicationRequest(BaseModel):
         None, description="When someone applies for the holder: who, on what grounds and authority (委托办). "
                           "Required with an employer's or a guardian's key.")
     consent: bool = Field(description="The applicant consents to the departments' registry look-ups; must be true.")
+
+    @field_validator("declared_facts")
+    @classmethod
+    def _storable(cls, v: dict[str, Any]) -> dict[str, Any]:
+        problem = document_problem(v)
+        if problem:
+            raise ValueError(f"the declared facts {problem}")
+        return v
 
     @field_validator("consent")
     @classmethod

@@ -22,6 +22,7 @@ from services.verification import audit
 from services.verification.routes import own_department
 from services.verification.tables import results, review_tasks
 from shared.auth import Principal, current_principal
+from shared.documents import document_problem
 from shared.events import Envelope
 from shared.events.catalogue import Holder, VerificationCompleted
 from shared.problems import Problem
@@ -48,6 +49,8 @@ class Decision(BaseModel):
             raise PydanticCustomError("decision", "reason: say why, so the applicant can act on it")
         if self.decision != "confirm" and self.facts:
             raise PydanticCustomError("decision", "facts: only a confirmation vouches for facts")
+        if problem := document_problem(self.facts):
+            raise PydanticCustomError("decision", f"facts: the document {problem}")
         return self
 
 

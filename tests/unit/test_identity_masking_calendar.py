@@ -53,3 +53,11 @@ def test_unified_social_credit_codes_are_checked():
     assert "check character" in credit_code_problem("91350100M000100Y44")
     assert "18 characters" in credit_code_problem("91350100M000100Y4")
     assert "18 characters" in credit_code_problem("91350100I000100Y43")  # I is not in the alphabet
+
+
+def test_full_width_digits_are_not_an_id_number():
+    # `\d` would take them, and one person would have two identities (two open applications).
+    ascii_id = make_id_number("330112", date(2001, 3, 30), 903)
+    full_width = ascii_id[:-1].translate(str.maketrans("0123456789", "０１２３４５６７８９")) + ascii_id[-1]
+    assert id_number_problem(ascii_id) is None
+    assert id_number_problem(full_width) is not None

@@ -7,9 +7,10 @@ import time
 
 import numpy as np
 
+from bench import cpu
 from bench.http import Pool
 from deploy.local.platform import Platform, demo_key
-from deploy.local.processes import spawn, stop as stop_process, wait_for_port
+from deploy.local.processes import read_pid, spawn, stop as stop_process, wait_for_port
 from services.verification.seed import demo_id_number, demo_permit_number
 
 BARE_PORT = 28100
@@ -73,10 +74,18 @@ def run(seconds: float = 20, connections: int = 8, rounds: int = 5) -> dict:
         asyncio.run(closed_loop(p.port("intake"), "/v1/applications", application, headers, 2, connections))
         # Interleaved short rounds, so that both sides see the same machine (this one's speed drifts).
         bare_runs, intake_runs = [], []
+        parts = {"intake": read_pid(p.proc_name("intake")) or 0, "bare": bare.pid}
+
+        def measured(port: int, path: str, body_for, hdrs: dict) -> dict:
+            # Cores each part used during the round: shows which one the rate is bound by.
+            before, t0 = cpu.snapshot(parts), time.perf_counter()
+            result = asyncio.run(closed_loop(port, path, body_for, hdrs, seconds / rounds, connections))
+            return {**result, **{f"cores_{k.replace(' ', '_')}": v for k, v in
+                                 cpu.used(before, cpu.snapshot(parts), time.perf_counter() - t0).items()}}
+
         for _ in range(rounds):
-            bare_runs.append(asyncio.run(closed_loop(BARE_PORT, "/rows", row, {}, seconds / rounds, connections)))
-            intake_runs.append(asyncio.run(closed_loop(p.port("intake"), "/v1/applications", application, headers,
-                                                       seconds / rounds, connections)))
+            bare_runs.append(measured(BARE_PORT, "/rows", row, {}))
+            intake_runs.append(measured(p.port("intake"), "/v1/applications", application, headers))
         bare_result = _median(bare_runs)
         intake_result = _median(intake_runs)
     finally:

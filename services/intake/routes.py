@@ -5,18 +5,21 @@ import base64
 from datetime import date, datetime, timezone
 from typing import Literal
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from sqlalchemy import bindparam, exists, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from services.intake import domain, materials
 from services.intake.schemas import ApplicationRequest, ApplicationView, TimelineEntry
-from services.intake.tables import application_items, applications, holder_bars, idempotency_keys, timeline
+from services.intake.tables import application_items, applications, holder_bars, idempotency_keys, outbox, timeline
 from services.intake.tables import materials as materials_table
 from shared.auth import Principal, current_principal, require_any
+from shared.db import OneStatement
 from shared.events import Envelope
 from shared.events.catalogue import ApplicationSubmitted, ApplicationWithdrawn, Holder
+from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import Idempotency
 from shared.problems import Problem
 
@@ -34,6 +37,15 @@ ADD_APPLICATION = insert(applications).from_select(
 ).returning(applications.c.id)
 ADD_TIMELINE = insert(timeline)
 ADD_MATERIAL = insert(materials_table)
+_EVENT_COLUMNS = ["event_id", "topic", "key", "event_type", "payload"]
+# ... and its application.submitted event goes into the outbox in the same statement, so the
+# application and the promise to announce it are written together or not at all.
+ADD_APPLICATION_AND_EVENT = insert(outbox).from_select(
+    _EVENT_COLUMNS,
+    select(*[bindparam(f"event_{c}", type_=outbox.c[c].type) for c in _EVENT_COLUMNS])
+    .select_from(ADD_APPLICATION.cte("added")),
+).returning(outbox.c.event_id)
+SUBMIT = OneStatement(ADD_APPLICATION_AND_EVENT)
 IDEMPOTENCY = Idempotency(idempotency_keys)
 BARRED = select(holder_bars).where(holder_bars.c.holder_id_number == bindparam("holder"),
                                    holder_bars.c.barred_until > bindparam("today"))
@@ -99,7 +111,7 @@ def _authorisation_material(body: ApplicationRequest, app_id: str, principal: Pr
 @router.post("/applications", status_code=201, response_model=ApplicationView,
              summary="Submit a points application", responses={409: {"description": "An application is already open"}})
 async def submit_application(body: ApplicationRequest, request: Request,
-                             principal: Principal = Depends(current_principal)) -> JSONResponse:
+                             principal: Principal = Depends(current_principal)) -> Response:
     _can_apply(principal)
     employer = _check_delegation(body, principal)
     today = date.today()
@@ -112,41 +124,52 @@ async def submit_application(body: ApplicationRequest, request: Request,
     delegation = _delegation_record(body, principal, employer, authorisation)
     notice = await _notice(request, today, cut_off)  # before the transaction: it may ask scoring
     family = [m.model_dump() for m in body.family]
+    event = Envelope.new(ApplicationSubmitted(
+        application_id=app_id,
+        holder=Holder(name=body.applicant.name, id_number=body.applicant.id_number, permit_number=body.permit_number),
+        intent=body.intent, applied_on=today, cut_off_date=cut_off,
+        expected_departments=domain.expected_departments(),  # type: ignore[arg-type]
+        declared_facts=body.declared_facts, family=family, delegation=delegation), source="intake", subject=app_id)
+    params = dict(
+        id=app_id, holder_id_number=body.applicant.id_number, holder_name=body.applicant.name,
+        holder_phone=body.applicant.phone, permit_number=body.permit_number, intent=body.intent,
+        principal=principal.principal, acting_as=acting_as, declared_facts=body.declared_facts, family=family,
+        delegation=delegation, consent=body.consent, applied_on=today, cut_off_date=cut_off, status="submitted",
+        **{f"event_{k}": v for k, v in db.outbox.row(event).items()})
+    view = _new_view(app_id, body, today, cut_off, event, acting_as, principal, delegation)
+    view["rules_notice"] = notice
     try:
-        async with db.unit_of_work() as uow:
-            replay = await IDEMPOTENCY.claim(uow.conn, request, principal.principal)
-            if replay is not None:
-                return replay
-            added = (await uow.conn.execute(ADD_APPLICATION, dict(
-                id=app_id, holder_id_number=body.applicant.id_number, holder_name=body.applicant.name,
-                holder_phone=body.applicant.phone, permit_number=body.permit_number, intent=body.intent,
-                principal=principal.principal, acting_as=acting_as, declared_facts=body.declared_facts,
-                family=family, delegation=delegation, consent=body.consent, applied_on=today, cut_off_date=cut_off,
-                status="submitted"))).first()
-            if added is None:  # the guard found a bar
-                bar = (await uow.conn.execute(BARRED, {"holder": body.applicant.id_number, "today": today})).one()
-                raise Problem(403, f"This holder may not apply before {bar.barred_until.isoformat()} ({bar.reason}).",
-                              type_="/problems/holder-barred", barred_until=bar.barred_until.isoformat())
-            if authorisation is not None:
-                await uow.conn.execute(ADD_MATERIAL, authorisation)
-            event = Envelope.new(ApplicationSubmitted(
-                application_id=app_id,
-                holder=Holder(name=body.applicant.name, id_number=body.applicant.id_number, permit_number=body.permit_number),
-                intent=body.intent, applied_on=today, cut_off_date=cut_off,
-                expected_departments=domain.expected_departments(),  # type: ignore[arg-type]
-                declared_facts=body.declared_facts, family=family, delegation=delegation),
-                source="intake", subject=app_id)
-            uow.emit(event)
-            view = _new_view(app_id, body, today, cut_off, event, acting_as, principal, delegation)
-            view["rules_notice"] = notice
-            await IDEMPOTENCY.remember(uow.conn, request, principal.principal, 201, view)
-            await uow.commit()
+        if authorisation is None and IDEMPOTENCY_HEADER not in request.headers:
+            # The whole effect is one statement, so it needs no transaction of its own: one round trip.
+            if await SUBMIT.fetchrow(db.engine, params) is None:
+                async with db.engine.connect() as conn:
+                    await _refuse_barred(conn, body.applicant.id_number, today)
+        else:
+            async with db.unit_of_work() as uow:
+                replay = await IDEMPOTENCY.claim(uow.conn, request, principal.principal)
+                if replay is not None:
+                    return replay
+                if (await uow.conn.execute(ADD_APPLICATION_AND_EVENT, params)).first() is None:
+                    await _refuse_barred(uow.conn, body.applicant.id_number, today)
+                if authorisation is not None:
+                    await uow.conn.execute(ADD_MATERIAL, authorisation)
+                await IDEMPOTENCY.remember(uow.conn, request, principal.principal, 201, view)
+                await uow.commit()
     except IntegrityError as exc:
         if "uq_applications_open_per_holder" in str(exc.orig):
             raise Problem(409, "This holder already has an application in progress; wait for its score or withdraw it.",
                           type_="/problems/application-open")
         raise
-    return JSONResponse(view, status_code=201, headers={"Location": view["links"]["self"]})
+    db.outbox.wake()
+    return Response(orjson.dumps(view), status_code=201, media_type="application/json",
+                    headers={"Location": view["links"]["self"]})
+
+
+async def _refuse_barred(conn, holder_id_number: str, today: date) -> None:
+    """The statement's guard found a bar: say until when."""
+    bar = (await conn.execute(BARRED, {"holder": holder_id_number, "today": today})).one()
+    raise Problem(403, f"This holder may not apply before {bar.barred_until.isoformat()} ({bar.reason}).",
+                  type_="/problems/holder-barred", barred_until=bar.barred_until.isoformat())
 
 
 def _new_view(app_id: str, body: ApplicationRequest, today: date, cut_off: date, event: Envelope, acting_as: str,

@@ -42,20 +42,13 @@ class Outbox:
     def wake(self) -> None:
         self._wake.set()
 
+    def row(self, e: Envelope) -> dict:
+        """The outbox row of an event (for statements that write it themselves, see `add`)."""
+        return {"event_id": e.id, "topic": self.settings.topic(topic_of(e)), "key": e.subject,
+                "event_type": e.type, "payload": e.model_dump(mode="json")}
+
     async def add(self, conn: AsyncConnection, events: Sequence[Envelope]) -> None:
-        await conn.execute(
-            self._insert,
-            [
-                {
-                    "event_id": e.id,
-                    "topic": self.settings.topic(topic_of(e)),
-                    "key": e.subject,
-                    "event_type": e.type,
-                    "payload": e.model_dump(mode="json"),
-                }
-                for e in events
-            ],
-        )
+        await conn.execute(self._insert, [self.row(e) for e in events])
 
     async def wait(self, timeout: float) -> None:
         try:
@@ -97,8 +90,9 @@ class OutboxRelay:
                 await asyncio.sleep(1.0)
             if sent == 0:
                 await self.outbox.wait(interval)
-                # Let the commits of the next few milliseconds join this batch: one relay
-                # transaction per batch instead of one per committed event.
+            if sent < self.settings.outbox_batch_size:
+                # Let the commits of the next few milliseconds join the next batch: under load,
+                # one relay transaction per batch instead of one per handful of events.
                 await asyncio.sleep(self.settings.outbox_coalesce_ms / 1000)
 
     async def publish_pending(self) -> int:

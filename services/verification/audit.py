@@ -1,16 +1,23 @@
-"""The append-only, hash-chained audit log of registry queries."""
+"""The append-only, hash-chained audit log of registry queries.
+
+`python -m services.verification.audit verify --department police` recomputes a chain and
+names its first broken link (exit status 1 when broken).
+"""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+import typer
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from services.verification.domain import GENESIS, chain_hash
 from services.verification.tables import audit_heads, audit_log
 from shared.db import UnitOfWork
+from shared.settings import get_settings
 
 # Built once: see the intake handlers on statement cost.
 LOCK_HEAD = select(audit_heads.c.last_hash).where(audit_heads.c.department == bindparam("dept")).with_for_update()
@@ -57,3 +64,35 @@ async def verify_chain(conn: AsyncConnection, department: str) -> tuple[bool, in
         prev = row.hash
         n += 1
     return True, n, None
+
+
+cli = typer.Typer(help="The verification service's audit log")
+
+
+@cli.callback()
+def _commands() -> None:
+    """Commands on the audit log."""
+
+
+@cli.command()
+def verify(department: str = typer.Option(..., help="The department whose chain to check, e.g. police"),
+           database_url: str = typer.Option(None, help="Defaults to DATABASE_URL")) -> None:
+    """Recompute a department's hash chain and name the first broken link."""
+    async def run() -> tuple[bool, int, int | None]:
+        engine = create_async_engine(database_url or get_settings().database_url)
+        try:
+            async with engine.connect() as conn:
+                return await verify_chain(conn, department)
+        finally:
+            await engine.dispose()
+
+    intact, checked, broken = asyncio.run(run())
+    if intact:
+        typer.echo(f"{department}: intact, {checked} entries checked")
+        return
+    typer.echo(f"{department}: BROKEN at entry {broken} (the {checked} entries before it are intact)")
+    raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,9 +1,13 @@
 """A department officer sees only its own department's results; the audit chain holds."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.local.platform import demo_key
@@ -36,14 +40,31 @@ async def test_departments_are_scoped_and_every_lookup_is_audited(platform):
             queried = await conn.scalar(text(
                 "SELECT array_agg(fact ORDER BY fact) FROM verification.audit_log WHERE application_id = :a"), {"a": app_id})
             assert queried == ["permit", "residence", "social_insurance"]
-            # Someone edits a past answer in the database: the chain shows where.
-            await conn.execute(text("UPDATE verification.audit_log SET response = '\"terminated\"'::jsonb "
-                                    "WHERE application_id = :a AND fact = 'permit'"), {"a": app_id})
+            # The database itself refuses to change the log.
+            for change in ("UPDATE verification.audit_log SET response = '\"terminated\"'::jsonb WHERE application_id = :a",
+                           "DELETE FROM verification.audit_log WHERE application_id = :a"):
+                with pytest.raises(DBAPIError, match="append-only"):
+                    async with conn.begin_nested():
+                        await conn.execute(text(change), {"a": app_id})
+        # Someone with the power to switch triggers off edits a past answer: the chain shows where.
+        await _as_superuser_bypassing_triggers(engine, "UPDATE verification.audit_log SET response = "
+                                               "'\"terminated\"'::jsonb WHERE application_id = :a AND fact = 'permit'", app_id)
         try:
             chain = (await client.get(f"{base}/v1/departments/police/audit/verify", headers=POLICE)).json()
             assert chain["intact"] is False and chain["first_broken_entry"] is not None
+            cli = subprocess.run([sys.executable, "-m", "services.verification.audit", "verify", "--department", "police",
+                                  "--database-url", platform.database_url], capture_output=True, text=True)
+            assert cli.returncode == 1 and f"BROKEN at entry {chain['first_broken_entry']}" in cli.stdout
         finally:
-            async with engine.begin() as conn:
-                await conn.execute(text("UPDATE verification.audit_log SET response = '\"valid\"'::jsonb "
-                                        "WHERE application_id = :a AND fact = 'permit'"), {"a": app_id})
+            await _as_superuser_bypassing_triggers(engine, "UPDATE verification.audit_log SET response = '\"valid\"'::jsonb "
+                                                   "WHERE application_id = :a AND fact = 'permit'", app_id)
             await engine.dispose()
+        cli = subprocess.run([sys.executable, "-m", "services.verification.audit", "verify", "--department", "police",
+                              "--database-url", platform.database_url], capture_output=True, text=True)
+        assert cli.returncode == 0 and "intact" in cli.stdout
+
+
+async def _as_superuser_bypassing_triggers(engine, statement: str, app_id: str) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text("SET LOCAL session_replication_role = replica"))
+        await conn.execute(text(statement), {"a": app_id})

@@ -6,16 +6,14 @@ from datetime import date
 
 from shared.calendar import cut_off_date  # noqa: F401  (re-exported: the routes use domain.cut_off_date)
 
-# Indicators the spine verifies, and the department whose registry holds each fact.
-VERIFIED_BY: dict[str, str] = {
-    "permit": "police",
-    "residence": "police",
-    "social_insurance": "social_insurance",
-}
+from shared.departments import DEPARTMENT_OF, DEPARTMENTS
+
+# Every item of an application, and the department whose registry holds its fact.
+VERIFIED_BY: dict[str, str] = DEPARTMENT_OF
 
 
 def expected_departments() -> list[str]:
-    return sorted(set(VERIFIED_BY.values()))
+    return sorted(DEPARTMENTS)
 
 
 def new_application_id(today: date) -> str:

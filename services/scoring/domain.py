@@ -75,11 +75,19 @@ def score_facts(rule_sets: dict[str, RuleSet], cut_off: date, facts: dict[str, A
 
 
 def application_facts(rule_set: RuleSet, answers: list[dict[str, Any]]) -> dict[str, Any]:
+    """One holder's facts from all departments' answers. A fact several departments add to (offences:
+    police, credit and health each report their own) is the union of their lists; what a department
+    returned or could not find is left out of its own contribution."""
     facts: dict[str, Any] = {}
     for a in answers:
-        facts.update(a["facts"])
-    for fact in returned_facts(rule_set, answers):
-        facts.pop(fact, None)
+        dropped = returned_facts(rule_set, [a])
+        for fact, value in a["facts"].items():
+            if fact in dropped:
+                continue
+            if isinstance(value, list) and isinstance(facts.get(fact), list):
+                facts[fact] = facts[fact] + value
+            else:
+                facts[fact] = value
     return facts
 
 

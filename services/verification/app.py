@@ -7,6 +7,7 @@ from services.verification import review, routes, tables
 from services.verification.handlers import make_handlers
 from services.verification.registries import SqlRegistries
 from shared.db import make_engine
+from shared.departments import DEPARTMENTS
 from shared.events.catalogue import APPLICATIONS
 from shared.service import ConsumerSpec, ServiceSpec, create_app
 from shared.settings import get_settings
@@ -27,7 +28,7 @@ SPEC = ServiceSpec(
     inbox=tables.inbox,
     api_keys=tables.api_keys,
     routers=[routes.router, review.router],
-    consumers=[ConsumerSpec(f"verification-{d}", [APPLICATIONS], make_handlers(d, registries)) for d in routes.DEPARTMENTS],
+    consumers=[ConsumerSpec(f"verification-{d}", [APPLICATIONS], make_handlers(d, registries)) for d in DEPARTMENTS],
     publishes=["verification.completed"],
     on_startup=_startup,
 )

@@ -23,6 +23,8 @@ class Answer:
 
 def police_answer(holder_id: str, permit_number: str, permit: dict | None, residence: list[dict], cut_off: date) -> Answer:
     ans = Answer()
+    ans.facts["birth_date"] = birth_date(holder_id).isoformat()  # the ID number carries it
+    ans.items.append({"indicator": "age", "state": "passed", "reason": None})
     if permit is None:
         ans.items.append({"indicator": "permit", "state": "returned",
                           "reason": "no residence permit with this number in the police registry"})
@@ -33,7 +35,6 @@ def police_answer(holder_id: str, permit_number: str, permit: dict | None, resid
         ans.facts["permit_status"] = "mismatch"
     else:
         ans.holder_name = permit["name"]
-        ans.facts["birth_date"] = birth_date(holder_id).isoformat()
         status = permit["status"]
         if status == "valid" and permit["valid_to"] < cut_off:
             status = "expired"
@@ -49,7 +50,7 @@ def police_answer(holder_id: str, permit_number: str, permit: dict | None, resid
     return ans
 
 
-def social_insurance_answer(spans: list[dict]) -> Answer:
+def social_insurance_answer(spans: list[dict], applied_on: date) -> Answer:
     ans = Answer()
     ans.facts["social_insurance_spans"] = [
         {"start": s["start_month"].isoformat(), "end": s["end_month"].isoformat(), "kind": s["kind"],
@@ -58,7 +59,28 @@ def social_insurance_answer(spans: list[dict]) -> Answer:
     ]
     ans.items.append({"indicator": "social_insurance", "state": "passed" if spans else "not_found",
                       "reason": None if spans else "no contributions found in the city"})
+    employed = currently_employed(spans, applied_on)
+    ans.facts["employed"] = employed
+    ans.items.append({"indicator": "employment", "state": "passed" if employed else "not_found",
+                      "reason": None if employed else "no contributions paid by an employer in the last three months"})
     return ans
+
+
+def currently_employed(spans: list[dict], applied_on: date, employer: str | None = None) -> bool:
+    """Contributions paid (by `employer`, or by anyone) in the months just before the application."""
+    since = applied_on - timedelta(days=CURRENT_EMPLOYMENT_DAYS)
+    return any((employer is None or s.get("employer_credit_code") == employer) and not s["transferred_in"]
+               and s["end_month"] >= since for s in spans)
+
+
+def note_declared(answer: Answer, declared: dict[str, Any]) -> None:
+    """The registry's value counts; where the applicant declared otherwise, the item records what they said."""
+    items = {i["indicator"]: i for i in answer.items}
+    for key, value in declared.items():
+        if key in answer.facts and answer.facts[key] != value:
+            item = items.get(key) or (answer.items[0] if len(answer.items) == 1 else None)
+            if item is not None:
+                item["declared"] = value
 
 
 def chain_hash(prev_hash: str, entry: dict[str, Any]) -> str:
@@ -79,10 +101,8 @@ def delegation_item(passed: bool, reason: str) -> dict[str, Any]:
 def employment_item(delegation: dict[str, Any], spans: list[dict], applied_on: date) -> dict[str, Any]:
     """An employer's delegation holds when the social-insurance registry shows it paying for the holder now."""
     code = delegation.get("employer_credit_code")
-    since = applied_on - timedelta(days=CURRENT_EMPLOYMENT_DAYS)
-    current = any(s.get("employer_credit_code") == code and not s["transferred_in"] and s["end_month"] >= since
-                  for s in spans)
-    return delegation_item(current, f"the social-insurance registry shows no current employment of the holder by {code}")
+    return delegation_item(currently_employed(spans, applied_on, code),
+                           f"the social-insurance registry shows no current employment of the holder by {code}")
 
 
 def relation_item(delegation: dict[str, Any], registered: list[str], disabled: bool, holder_id: str,

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from services.verification import audit, domain
+from services.verification import audit, departments, domain
 from services.verification.registries import SqlRegistries
 from services.verification.tables import results, review_tasks
 from shared.db import UnitOfWork
@@ -27,9 +27,15 @@ def make_handlers(department: str, registries: SqlRegistries):
         holder, delegation = data.holder, data.delegation
         permit, residence = await registries.police(uow.conn, holder.permit_number, holder.id_number, data.cut_off_date)
         answer = domain.police_answer(holder.id_number, holder.permit_number, permit, residence, data.cut_off_date)
+        records = await registries.records(uow.conn, "police_records", holder.id_number, data.cut_off_date)
+        offences = departments.police_records(records, {})
+        answer.items += offences.items
+        answer.facts.update(offences.facts)
         queries = [("permit", {"permit_number": holder.permit_number}, answer.facts["permit_status"]),
                    ("residence", {"id_number": holder.id_number, "before": data.cut_off_date.isoformat()},
-                    answer.facts["residence_spans"])]
+                    answer.facts["residence_spans"]),
+                   ("offences", {"id_number": holder.id_number, "before": data.cut_off_date.isoformat()},
+                    records["offences"])]
         if delegation and delegation.get("representative"):
             representative = delegation["representative"]["id_number"]
             registered, disabled = await registries.relation(uow.conn, holder.id_number, representative, data.applied_on)
@@ -42,7 +48,7 @@ def make_handlers(department: str, registries: SqlRegistries):
     async def social_insurance(uow: UnitOfWork, data: ApplicationSubmitted) -> tuple[domain.Answer, list]:
         holder, delegation = data.holder, data.delegation
         spans = await registries.social_insurance(uow.conn, holder.id_number, data.cut_off_date)
-        answer = domain.social_insurance_answer(spans)
+        answer = domain.social_insurance_answer(spans, data.applied_on)
         queries = [("social_insurance", {"id_number": holder.id_number, "before": data.cut_off_date.isoformat()},
                     answer.facts["social_insurance_spans"])]
         if delegation and delegation.get("relation") == "employer":
@@ -53,12 +59,23 @@ def make_handlers(department: str, registries: SqlRegistries):
                             {"current": item["state"] == "passed"}))
         return answer, queries
 
-    look_up = police if department == "police" else social_insurance
+    async def from_records(uow: UnitOfWork, data: ApplicationSubmitted) -> tuple[domain.Answer, list]:
+        lookup, answer_of = departments.ANSWERS[department]
+        holder = data.holder.id_number
+        people = [holder, *(m["id_number"] for m in data.family)]  # housing: the family's homes count too
+        records = await registries.records(uow.conn, lookup, holder, data.cut_off_date, people)
+        answer = answer_of(records, {"cut_off_date": data.cut_off_date.isoformat()})
+        query = {"id_number": holder, "before": data.cut_off_date.isoformat()}
+        return answer, [(name, {**query, "people": people} if lookup == "housing" else query, rows)
+                        for name, rows in records.items()]
+
+    look_up = {"police": police, "social_insurance": social_insurance}.get(department, from_records)
 
     async def on_application_submitted(uow: UnitOfWork, event: Envelope, data: ApplicationSubmitted) -> None:
         if department not in data.expected_departments:
             return
         answer, queries = await look_up(uow, data)
+        domain.note_declared(answer, data.declared_facts)
         await audit.append(uow, department, data.application_id, requester, queries)
         now = datetime.now(timezone.utc)
         holder = Holder(name=answer.holder_name or data.holder.name, id_number=data.holder.id_number,

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import JSON, Boolean, Column, Date, MetaData, String, Table, bindparam, func, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Column, Date, Integer, MetaData, String, Table, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 registry_metadata = MetaData(schema="registries")
@@ -86,6 +88,13 @@ class SqlRegistries:
         row = await self._run(conn, RELATION_LOOKUP, {"id": id_number, "relative": relative, "today": today})
         return sorted(row[0] or []), bool(row[1])
 
+    async def records(self, conn: AsyncConnection, lookup: str, id_number: str, cut_off: date,
+                      people: list[str] | None = None) -> dict[str, list[dict]]:
+        """A department's registry records of the holder (`people`: also of the family members named)."""
+        names, statement = LOOKUPS[lookup]
+        row = await self._run(conn, statement, {"id": id_number, "cut_off": cut_off, "people": people or [id_number]})
+        return dict(zip(names, (list(v or []) for v in row)))
+
     async def social_insurance(self, conn: AsyncConnection, id_number: str, cut_off: date) -> list[dict]:
         spans = (await self._run(conn, SOCIAL_INSURANCE_LOOKUP, {"id": id_number, "cut_off": cut_off}))[0] or []
         return [{**s, "start_month": _d(s["start_month"]), "end_month": _d(s["end_month"])} for s in spans]
@@ -122,3 +131,70 @@ def _relation_lookup():
 POLICE_LOOKUP = _police_lookup()
 RELATION_LOOKUP = _relation_lookup()
 SOCIAL_INSURANCE_LOOKUP = _social_insurance_lookup()
+
+
+# ---- the other departments' registries ----------------------------------------------------
+def _table(name: str, *columns: Column) -> Table:
+    return Table(name, registry_metadata, Column("id_number", String(18), nullable=False, index=True), *columns)
+
+
+police_offences = _table(  # criminal, drug_rehab, detention, custody_education, serious_crime, banned_org
+    "police_offences", Column("case", String(30), nullable=False), Column("act", String(40), nullable=False),
+    Column("date", Date, nullable=False))
+hr_qualifications = _table(  # skill levels and professional titles
+    "hr_qualifications", Column("level", String(30), nullable=False), Column("awarded_on", Date, nullable=False))
+education_degrees = _table(
+    "education_degrees", Column("level", String(30), nullable=False), Column("awarded_on", Date, nullable=False),
+    Column("foreign", Boolean, nullable=False), Column("certified", Boolean, nullable=False))
+housing_homes = _table("housing_homes", Column("acquired_on", Date, nullable=False))
+housing_rentals = _table(
+    "housing_rentals", Column("start_date", Date, nullable=False), Column("end_date", Date),
+    Column("registered", Boolean, nullable=False))
+tax_payments = _table("tax_payments", Column("date", Date, nullable=False), Column("yuan", Integer, nullable=False))
+charity_donations = _table("charity_donations", Column("date", Date, nullable=False), Column("yuan", Integer, nullable=False))
+volunteer_records = _table("volunteer_records", Column("date", Date, nullable=False), Column("hours", Integer, nullable=False))
+honours = _table(
+    "honours", Column("matter", String(60), nullable=False), Column("level", String(20), nullable=False),
+    Column("date", Date, nullable=False))
+blood_donations = _table(  # kind: blood (with ml) or marrow
+    "blood_donations", Column("kind", String(10), nullable=False), Column("ml", Integer, nullable=False),
+    Column("date", Date, nullable=False))
+family_planning_records = _table("family_planning_records", Column("act", String(40), nullable=False),
+                                 Column("date", Date, nullable=False))
+credit_listings = _table("credit_listings", Column("act", String(40), nullable=False),
+                         Column("listed_on", Date, nullable=False), Column("lifted_on", Date))
+patents = _table(  # one row per inventor of a granted invention patent
+    "patents", Column("patent_number", String(30), nullable=False), Column("inventor_order", Integer, nullable=False),
+    Column("transferred_in", Boolean, nullable=False), Column("granted_on", Date, nullable=False))
+
+
+def _records(table: Table, *columns: str, before: str | None = None, ids: str = "id"):
+    """One registry's rows for the holder (or a list of people), as a JSON array, counted before the cut-off."""
+    obj = func.json_build_object(*[x for c in columns for x in (c, table.c[c])])
+    who = (table.c.id_number == func.any(bindparam("people", type_=ARRAY(String))) if ids == "people"
+           else table.c.id_number == bindparam("id"))
+    q = select(func.coalesce(func.json_agg(obj), func.json_build_array(), type_=JSON)).where(who)
+    if before:
+        q = q.where(table.c[before] < bindparam("cut_off"))
+    return q.scalar_subquery()
+
+
+# Per department: the registry records it reads, each a JSON array, all in one round trip.
+RECORDS: dict[str, dict[str, Any]] = {
+    "police_records": {"offences": _records(police_offences, "case", "act", "date", before="date")},
+    "human_resources": {"qualifications": _records(hr_qualifications, "level", "awarded_on", before="awarded_on")},
+    "education": {"degrees": _records(education_degrees, "level", "awarded_on", "foreign", "certified",
+                                      before="awarded_on")},
+    "housing": {"homes": _records(housing_homes, "id_number", "acquired_on", before="acquired_on", ids="people"),
+                "rentals": _records(housing_rentals, "start_date", "end_date", "registered", before="start_date")},
+    "tax": {"payments": _records(tax_payments, "date", "yuan", before="date")},
+    "civil_affairs": {"donations": _records(charity_donations, "date", "yuan", before="date"),
+                      "volunteering": _records(volunteer_records, "date", "hours", before="date"),
+                      "honours": _records(honours, "matter", "level", "date", before="date")},
+    "health": {"donations": _records(blood_donations, "kind", "ml", "date", before="date"),
+               "family_planning": _records(family_planning_records, "act", "date", before="date")},
+    "credit": {"listings": _records(credit_listings, "act", "listed_on", "lifted_on", before="listed_on")},
+    "market_regulation": {"patents": _records(patents, "patent_number", "inventor_order", "transferred_in",
+                                              "granted_on", before="granted_on")},
+}
+LOOKUPS = {dept: (list(facts), select(*facts.values())) for dept, facts in RECORDS.items()}

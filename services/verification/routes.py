@@ -7,10 +7,10 @@ from sqlalchemy import select
 from services.verification.audit import verify_chain
 from services.verification.tables import results
 from shared.auth import Principal, current_principal
+from shared.departments import DEPARTMENTS
 from shared.problems import Problem
 
 router = APIRouter(prefix="/v1/departments/{department}", tags=["department officers"])
-DEPARTMENTS = ("police", "social_insurance")
 
 
 def own_department(department: str, principal: Principal) -> None:

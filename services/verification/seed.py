@@ -17,8 +17,12 @@ import typer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.verification.registries import (disability_certificates, police_permits, police_relations,
-                                              police_residence, registry_metadata, social_insurance_spans)
+from services.verification.registries import (blood_donations, charity_donations, credit_listings,
+                                              disability_certificates, education_degrees, family_planning_records,
+                                              honours, housing_homes, housing_rentals, hr_qualifications, patents,
+                                              police_offences, police_permits, police_relations, police_residence,
+                                              registry_metadata, social_insurance_spans, tax_payments,
+                                              volunteer_records)
 from shared.identity import credit_check_char, make_id_number
 from shared.settings import get_settings
 
@@ -93,13 +97,79 @@ def demo_holder(n: int) -> dict:
     if n % 31 == 3:
         certificates.append({"id_number": id_number, "grade": "2", "valid_to": date(2030, 12, 31)})
     return {"permit": permit, "permits": permits, "residence": residences, "spans": spans, "relations": relations,
-            "certificates": certificates}
+            "certificates": certificates, **other_records(n, id_number, rng, res_start)}
+
+
+# Offences at fixed residues, away from the holders the tests follow: holder n has
+# (case, act) when n % modulus == residue. 400/401/... keep them off the first few hundred.
+OFFENCES = [(499, 400, "criminal"), (503, 401, "drug_rehab"), (97, 50, "detention"), (509, 402, "custody_education"),
+            (1009, 403, "serious_crime"), (1013, 404, "banned_org")]
+DEGREES = [("high_school", 25), ("secondary_vocational", 10), ("junior_college", 25), ("bachelor", 30), ("master", 8),
+           ("doctorate", 2)]
+QUALIFICATIONS = ["senior_worker", "technician", "senior_technician", "intermediate_title", "deputy_senior_title",
+                  "senior_title"]
+
+
+def other_records(n: int, id_number: str, rng: random.Random, since: date) -> dict[str, list[dict]]:
+    """The other departments' registry rows of holder n, with plausible rates and a few edge cases."""
+    def day(start_year: int, end_year: int = 2026) -> date:
+        return date(rng.randrange(start_year, end_year), rng.randrange(1, 13), rng.randrange(1, 29))
+
+    row = {"id_number": id_number}
+    out: dict[str, list[dict]] = {k: [] for k in ("offences", "qualifications", "degrees", "homes", "rentals", "tax",
+                                                  "donations", "volunteering", "honours", "blood", "family_planning",
+                                                  "credit", "patents")}
+    for modulus, residue, case in OFFENCES:
+        if n % modulus == residue:
+            out["offences"].append({**row, "case": case, "act": f"{case}-{n}", "date": date(2024, 3, 1)})
+    if rng.random() < 0.85:
+        level = rng.choices([d for d, _ in DEGREES], [w for _, w in DEGREES])[0]
+        foreign = n % 59 == 20  # a foreign degree, certified only for every other such holder
+        out["degrees"].append({**row, "level": level, "awarded_on": day(1995, 2020), "foreign": foreign,
+                               "certified": foreign and n % 118 == 79})
+    if rng.random() < 0.2:
+        out["qualifications"].append({**row, "level": rng.choice(QUALIFICATIONS), "awarded_on": day(2005, 2024)})
+    if rng.random() < 0.3:
+        out["homes"].append({**row, "acquired_on": day(2010, 2025)})
+    elif rng.random() < 0.6:
+        start = day(2012, 2024)
+        out["rentals"].append({**row, "start_date": start, "end_date": None, "registered": rng.random() < 0.85})
+    if rng.random() < 0.7:
+        for year in range(2021, 2026):
+            out["tax"].append({**row, "date": date(year, 12, 31), "yuan": rng.randrange(500, 30000)})
+    if rng.random() < 0.1:
+        out["donations"].append({**row, "date": day(2020), "yuan": rng.randrange(200, 5000)})
+    if rng.random() < 0.15:
+        out["volunteering"] += [{**row, "date": day(2021), "hours": rng.randrange(4, 40)} for _ in range(rng.randrange(1, 6))]
+    if rng.random() < 0.02:
+        out["honours"].append({**row, "matter": f"matter-{n}", "level": rng.choice(["national", "provincial", "city",
+                                                                                    "district"]), "date": day(2021)})
+    if rng.random() < 0.1:
+        out["blood"] += [{**row, "kind": "blood", "ml": rng.choice([200, 300, 400]), "date": day(2019)}
+                         for _ in range(rng.randrange(1, 4))]
+    if n % 211 == 17:
+        out["blood"].append({**row, "kind": "marrow", "ml": 0, "date": date(2023, 6, 1)})
+    if n % 223 == 101:
+        out["family_planning"].append({**row, "act": f"fp-{n}", "date": date(2023, 5, 1)})
+    if n % 211 == 100:
+        out["credit"].append({**row, "act": f"credit-{n}", "listed_on": date(2024, 1, 15), "lifted_on": None})
+    if n % 67 == 0:  # co-inventors: holder n first, holder n + 1 second on the same patent
+        out["patents"].append({**row, "patent_number": f"ZL2023{n:06d}", "inventor_order": 1, "transferred_in": False,
+                               "granted_on": date(2023, 9, 1)})
+    if n % 67 == 1 and n > 1:
+        out["patents"].append({**row, "patent_number": f"ZL2023{n - 1:06d}", "inventor_order": 2,
+                               "transferred_in": False, "granted_on": date(2023, 9, 1)})
+    return out
 
 
 # Bump when the registries' tables or the synthetic population change: the seed then starts over.
-SEED_VERSION = 2
+SEED_VERSION = 3
 TABLES = {"permits": police_permits, "residence": police_residence, "spans": social_insurance_spans,
-          "relations": police_relations, "certificates": disability_certificates}
+          "relations": police_relations, "certificates": disability_certificates, "offences": police_offences,
+          "qualifications": hr_qualifications, "degrees": education_degrees, "homes": housing_homes,
+          "rentals": housing_rentals, "tax": tax_payments, "donations": charity_donations,
+          "volunteering": volunteer_records, "honours": honours, "blood": blood_donations,
+          "family_planning": family_planning_records, "credit": credit_listings, "patents": patents}
 
 
 async def seed(url: str, holders: int) -> None:

@@ -18,7 +18,8 @@ SCORES = "points.scores"
 NOTICES = "points.notices"
 TOPICS = [APPLICATIONS, VERIFICATIONS, SCORES, NOTICES]
 
-Department = Literal["police", "social_insurance"]
+Department = Literal["police", "social_insurance", "human_resources", "education", "housing", "tax", "civil_affairs",
+                     "health", "credit", "market_regulation"]
 ItemState = Literal["passed", "in_review", "returned", "not_found", "forged"]
 
 
@@ -77,6 +78,8 @@ class VerifiedItem(_Payload):
     indicator: str
     state: ItemState
     reason: str | None = None
+    # What the applicant declared, when the registry says otherwise: the registry's value counts.
+    declared: Any = None
 
 
 class VerificationCompleted(_Payload):

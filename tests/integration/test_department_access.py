@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.local.platform import demo_key
+from shared.departments import DEPARTMENTS
 from tests.integration.helpers import WINDOW, application_body, follow_to_notice
 
 pytestmark = pytest.mark.integration
@@ -37,9 +38,12 @@ async def test_departments_are_scoped_and_every_lookup_is_audited(platform):
 
         engine = create_async_engine(platform.database_url)
         async with engine.begin() as conn:
-            queried = await conn.scalar(text(
-                "SELECT array_agg(fact ORDER BY fact) FROM verification.audit_log WHERE application_id = :a"), {"a": app_id})
-            assert queried == ["permit", "residence", "social_insurance"]
+            queried = (await conn.execute(text(
+                "SELECT department, fact FROM verification.audit_log WHERE application_id = :a"), {"a": app_id})).all()
+            # Every department looked up its own registries, and each look-up is on record.
+            assert {d for d, _f in queried} == set(DEPARTMENTS)
+            assert {"permit", "residence", "offences"} <= {f for d, f in queried if d == "police"}
+            assert {f for d, f in queried if d == "housing"} == {"homes", "rentals"}
             # The database itself refuses to change the log.
             for change in ("UPDATE verification.audit_log SET response = '\"terminated\"'::jsonb WHERE application_id = :a",
                            "DELETE FROM verification.audit_log WHERE application_id = :a"):

@@ -6,6 +6,7 @@ import pytest
 
 from deploy.local.processes import LOGS
 from services.verification.seed import demo_holder, demo_id_number
+from shared.departments import DEPARTMENT_OF, DEPARTMENTS
 from shared.tracing import parse_trace_id
 from tests.integration.helpers import READER, WINDOW, application_body, follow_to_notice, status, wait_for
 
@@ -21,14 +22,17 @@ async def test_application_is_verified_scored_and_put_on_notice(platform):
         app_id = created["id"]
         assert r.headers["location"] == f"/v1/applications/{app_id}"
         assert created["status"] == "submitted"
-        assert {i["indicator"]: i["state"] for i in created["items"]} == {
-            "permit": "pending", "residence": "pending", "social_insurance": "pending"}
+        assert {i["indicator"]: (i["department"], i["state"]) for i in created["items"]} == {
+            item: (dept, "pending") for item, dept in DEPARTMENT_OF.items()}
 
         doc = await follow_to_notice(client, platform, app_id)
         assert doc["status"] == "scored"
-        assert {i["indicator"]: i["state"] for i in doc["items"]} == {
-            "permit": "passed", "residence": "passed", "social_insurance": "passed"}
-        assert [e["event_type"] for e in doc["timeline"]].count("verification.completed") == 2
+        states = {i["indicator"]: i["state"] for i in doc["items"]}
+        assert states["permit"] == states["residence"] == states["social_insurance"] == "passed"
+        assert all(state in ("passed", "not_found", "returned") for state in states.values()), states
+        # Every department answered once, each for its own items.
+        answered = [e["summary"]["department"] for e in doc["timeline"] if e["event_type"] == "verification.completed"]
+        assert sorted(answered) == sorted(DEPARTMENTS)
         assert doc["timeline"][-1]["event_type"] == "notice.published"
 
         # The explanation: every line's points add up to the published total.

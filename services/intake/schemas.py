@@ -158,7 +158,7 @@ class ApplicationRequest(BaseModel):
 class Item(BaseModel):
     indicator: str
     department: str
-    state: Literal["pending", "passed", "in_review", "returned", "not_found", "forged", "not_applicable"]
+    state: Literal["pending", "passed", "in_review", "returned", "not_found", "forged", "overdue", "not_applicable"]
     reason: str | None = None
     supplement_by: date | None = Field(None, description="Returned or not found: the last day to upload a "
                                                           "supplement; after it the item scores 0")

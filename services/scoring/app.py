@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 from fastapi import FastAPI
 
@@ -10,11 +11,27 @@ from services.scoring.engine.modules import load_shipped_modules
 from services.scoring.engine.rules import load_shipped
 from services.scoring.handlers import make_handlers
 from shared.events.catalogue import APPLICATIONS, VERIFICATIONS
+from shared.logging import get_logger
 from shared.service import ConsumerSpec, ServiceSpec, create_app
 
 # Loaded at import: a bad shipped rule file stops the service before it takes traffic.
 RULE_SETS = load_shipped()
 MODULES = load_shipped_modules()
+HANDLERS, SWEEP_OVERDUE = make_handlers(RULE_SETS, MODULES)
+log = get_logger("scoring")
+
+
+async def _sweep_overdue_forever(db, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            async with db.unit_of_work() as uow:
+                scored = await SWEEP_OVERDUE(uow, date.today())
+                await uow.commit()
+            if scored:
+                log.info("scored applications past their review deadline", applications=scored)
+        except Exception as exc:  # the database away for a moment: try again next time
+            log.warning("overdue sweep failed", error=str(exc))
 
 
 async def _startup(app: FastAPI) -> None:
@@ -23,6 +40,8 @@ async def _startup(app: FastAPI) -> None:
     MODULES.update({k: m for k, (_v, m) in (await rule_set_store.load_modules(app.state.db.engine)).items()})
     app.state.rule_sets, app.state.modules = RULE_SETS, MODULES
     app.state.refresh_rules = asyncio.create_task(rule_set_store.keep_current(app.state.db.engine, RULE_SETS, MODULES))
+    app.state.sweep_overdue = asyncio.create_task(
+        _sweep_overdue_forever(app.state.db, app.state.settings.overdue_sweep_seconds))
 
 
 SPEC = ServiceSpec(
@@ -33,7 +52,7 @@ SPEC = ServiceSpec(
     inbox=tables.inbox,
     api_keys=tables.api_keys,
     routers=[routes.router, rule_set_routes.router, module_routes.router],
-    consumers=[ConsumerSpec("scoring", [VERIFICATIONS, APPLICATIONS], make_handlers(RULE_SETS, MODULES))],
+    consumers=[ConsumerSpec("scoring", [VERIFICATIONS, APPLICATIONS], HANDLERS)],
     publishes=["score.computed"],
     on_startup=_startup,
 )

@@ -13,6 +13,7 @@ from services.scoring.engine.modules import Module, evaluate_module
 from services.scoring.engine.population import Population
 from services.scoring.engine.rules import RuleSet, in_force
 from shared.calendar import shift_years
+from shared.departments import ITEMS_BY_DEPARTMENT
 
 FORGERY_BAR_YEARS = 5
 
@@ -23,8 +24,16 @@ def all_answered(expected: list[str], answered: set[str]) -> bool:
 
 def returned_facts(rule_set: RuleSet, answers: list[dict[str, Any]]) -> set[str]:
     """Facts of items a department returned or could not find: they score 0, the other items go on."""
-    dropped = {i["indicator"] for a in answers for i in a["items"] if i["state"] in ("returned", "not_found")}
+    dropped = {i["indicator"] for a in answers for i in a["items"] if i["state"] in ("returned", "not_found", "overdue")}
     return {ind.fact for ind in rule_set.indicators if ind.id in dropped and ind.fact}
+
+
+def overdue_answers(expected: list[str], answered: set[str]) -> list[dict[str, Any]]:
+    """Stand-in answers of the departments that missed the review deadline: their items score 0."""
+    return [{"department": d, "facts": {}, "items": [{"indicator": i, "state": "overdue",
+                                                     "reason": "not answered by the review deadline"}
+                                                    for i in ITEMS_BY_DEPARTMENT.get(d, ())]}
+            for d in sorted(set(expected) - answered)]
 
 
 def forged_items(answers: list[dict[str, Any]]) -> list[str]:
@@ -104,6 +113,10 @@ def score_applications(rule_sets: dict[str, RuleSet], cut_off: date, answers: li
     for app_answers, explanation in zip(answers, explanations):
         forged = forged_items(app_answers)
         unproven = unproven_delegation(app_answers)
+        late = sorted(a["department"] for a in app_answers if any(i["state"] == "overdue" for i in a["items"]))
+        if late:
+            overdue = f"overdue, scored 0 until they answer: {', '.join(late)}"
+            explanation["reason"] = "; ".join(r for r in (explanation.get("reason"), overdue) if r)
         if forged:
             _zeroed(explanation, status="void", reason=f"forged materials: {', '.join(sorted(forged))}",
                     barred_until=shift_years(today or date.today(), FORGERY_BAR_YEARS).isoformat())

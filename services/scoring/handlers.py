@@ -5,16 +5,18 @@ once per consumer batch, just before commit, over every application the batch co
 """
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.scoring import domain
 from services.scoring.engine.modules import Module
 from services.scoring.engine.rules import RuleSet
 from services.scoring.tables import received, scores, withdrawn
+from shared.calendar import add_working_days
 from shared.db import UnitOfWork
 from shared.events import Envelope
 from shared.events.catalogue import ApplicationWithdrawn, Holder, ScoreComputed, VerificationCompleted
@@ -33,6 +35,16 @@ LATEST_VERSION = select(func.max(scores.c.version)).where(scores.c.application_i
 ADD_SCORE = insert(scores)
 ADD_WITHDRAWN = pg_insert(withdrawn).on_conflict_do_nothing()
 IS_WITHDRAWN = select(withdrawn.c.application_id).where(withdrawn.c.application_id == bindparam("app"))
+REVIEW_WORKING_DAYS = 15
+SWEEP_LOCK = select(func.pg_try_advisory_xact_lock(zlib.crc32(b"scoring:overdue-sweep")))
+# Applications never scored, not withdrawn, whose review deadline passed with a department silent.
+OVERDUE = (select(received.c.application_id)
+           .where(~exists().where(scores.c.application_id == received.c.application_id),
+                  ~exists().where(withdrawn.c.application_id == received.c.application_id))
+           .group_by(received.c.application_id)
+           .having(and_(func.min(received.c.review_deadline) < bindparam("today"),
+                        func.count() < func.max(func.jsonb_array_length(received.c.expected_departments))))
+           .limit(bindparam("limit")))
 
 
 def _public_line(line: dict) -> dict:
@@ -42,6 +54,7 @@ def _public_line(line: dict) -> dict:
 
 
 def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | None = None):
+    """The consumer's event handlers, and the overdue sweep (run periodically by the app)."""
     async def score_pending(uow: UnitOfWork) -> None:
         pending: dict[str, dict] = uow.memo.pop("to_score", {})
         by_cut_off = defaultdict(list)
@@ -66,9 +79,11 @@ def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | No
 
     async def on_verification_completed(uow: UnitOfWork, event: Envelope, data: VerificationCompleted) -> None:
         app = data.application_id
+        deadline = add_working_days(data.applied_on, REVIEW_WORKING_DAYS) if data.applied_on else None
         answer = {"application_id": app, "department": data.department,
                   "expected_departments": data.expected_departments, "cut_off_date": data.cut_off_date,
-                  "holder": data.holder.model_dump(), "items": [i.model_dump() for i in data.items], "facts": data.facts}
+                  "holder": data.holder.model_dump(), "items": [i.model_dump() for i in data.items], "facts": data.facts,
+                  "review_deadline": deadline}
         answers = uow.memo.get(f"answers:{app}")
         if answers is None:
             answers = {r.department: dict(r._mapping) for r in (await uow.conn.execute(ANSWERS, {"app": app})).all()}
@@ -82,23 +97,44 @@ def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | No
             return  # the same answer again: nothing new to score
         answers[data.department] = answer
         uow.memo[f"answers:{app}"] = answers
-        if not domain.all_answered(data.expected_departments, set(answers)):
-            return
+        # Everyone has answered, or the review deadline has passed (then the silent score 0 for now).
+        if domain.all_answered(data.expected_departments, set(answers)) or _past_deadline(answers):
+            await schedule(uow, app, answers, data.expected_departments, data.cut_off_date)
+
+    async def schedule(uow: UnitOfWork, app: str, answers: dict[str, dict], expected: list[str], cut_off) -> None:
         if await uow.conn.scalar(IS_WITHDRAWN, {"app": app}) or app in uow.memo.get("withdrawn", set()):
             return  # withdrawn before it was scored
         # Versions this transaction already decided are not in the table until commit.
         memo_key = f"score_version:{app}"
         latest = uow.memo.get(memo_key) or await uow.conn.scalar(LATEST_VERSION, {"app": app}) or 0
         uow.memo[memo_key] = latest + 1
-        ordered = [answers[d] for d in sorted(answers)]
-        holder = Holder.model_validate(answers.get("police", ordered[0])["holder"])
+        holder = Holder.model_validate(answers.get("police", answers[min(answers)])["holder"])
+        ordered = [answers[d] for d in sorted(answers)] + domain.overdue_answers(expected, set(answers))
         # Two changes to one application in a batch: the later answers make the next version.
         uow.memo.setdefault("to_score", {})[f"{app}:{latest + 1}"] = {
-            "app": app, "version": latest + 1, "cut_off": data.cut_off_date, "answers": ordered, "holder": holder}
+            "app": app, "version": latest + 1, "cut_off": cut_off, "answers": ordered, "holder": holder}
         uow.before_commit("score", lambda: score_pending(uow))
+
+    async def sweep_overdue(uow: UnitOfWork, today: date, limit: int = 200) -> int:
+        """Score the applications some department left unanswered past their review deadline:
+        one slow department never stalls a round. Run now and then; one sweeper at a time."""
+        if not await uow.conn.scalar(SWEEP_LOCK):
+            return 0
+        overdue = (await uow.conn.execute(OVERDUE, {"today": today, "limit": limit})).scalars().all()
+        for app in overdue:
+            answers = {r.department: dict(r._mapping) for r in (await uow.conn.execute(ANSWERS, {"app": app})).all()}
+            first = answers[min(answers)]
+            await schedule(uow, app, answers, first["expected_departments"], first["cut_off_date"])
+        return len(overdue)
 
     async def on_application_withdrawn(uow: UnitOfWork, event: Envelope, data: ApplicationWithdrawn) -> None:
         uow.memo.setdefault("withdrawn", set()).add(data.application_id)
         uow.later(ADD_WITHDRAWN, {"application_id": data.application_id, "withdrawn_at": data.withdrawn_at})
 
-    return {"verification.completed": on_verification_completed, "application.withdrawn": on_application_withdrawn}
+    return {"verification.completed": on_verification_completed,
+            "application.withdrawn": on_application_withdrawn}, sweep_overdue
+
+
+def _past_deadline(answers: dict[str, dict]) -> bool:
+    deadlines = [a.get("review_deadline") for a in answers.values() if a.get("review_deadline")]
+    return bool(deadlines) and date.today() > min(deadlines)

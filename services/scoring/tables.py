@@ -21,6 +21,8 @@ received = Table(
     Column("items", JSONB, nullable=False),
     Column("facts", JSONB, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # 15 working days after acceptance: departments still silent then are scored as overdue.
+    Column("review_deadline", Date, index=True),
 )
 
 # Applications withdrawn before they were scored: they are never scored.

@@ -157,7 +157,8 @@ async def decide(department: str, task_id: int, body: Decision, request: Request
         uow.emit(Envelope.new(VerificationCompleted(
             application_id=task.application_id, department=department,  # type: ignore[arg-type]
             expected_departments=ctx["expected_departments"], cut_off_date=date.fromisoformat(ctx["cut_off_date"]),
-            holder=Holder.model_validate(ctx["holder"]), items=items, facts=facts, verified_at=now),
+            holder=Holder.model_validate(ctx["holder"]), items=items, facts=facts, verified_at=now,
+            applied_on=date.fromisoformat(ctx["applied_on"])),
             source="verification", subject=task.application_id))
         await uow.commit()
     return _task_view((await _task(request, department, task_id)))

@@ -20,7 +20,8 @@ TOPICS = [APPLICATIONS, VERIFICATIONS, SCORES, NOTICES]
 
 Department = Literal["police", "social_insurance", "human_resources", "education", "housing", "tax", "civil_affairs",
                      "health", "credit", "market_regulation"]
-ItemState = Literal["passed", "in_review", "returned", "not_found", "forged"]
+# overdue: the department had not answered by the review deadline; the item scores 0 until it does.
+ItemState = Literal["passed", "in_review", "returned", "not_found", "forged", "overdue"]
 
 
 class _Payload(BaseModel):
@@ -91,6 +92,8 @@ class VerificationCompleted(_Payload):
     items: list[VerifiedItem]
     facts: dict[str, Any]
     verified_at: datetime
+    # The application's acceptance date: its review deadline runs from it.
+    applied_on: date | None = None
 
 
 class ScoreLine(_Payload):

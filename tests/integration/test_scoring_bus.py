@@ -3,17 +3,20 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import httpx
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.local import broker
 from shared.events import Envelope
 from shared.events.catalogue import SCORES, VERIFICATIONS, Holder, VerificationCompleted
-from tests.integration.helpers import READER
+from shared.departments import DEPARTMENTS
+from tests.integration.helpers import READER, wait_for
 
 pytestmark = pytest.mark.integration
 HOLDER = Holder(name="王芳", id_number="11010519491231002X", permit_number="ZJ-TEST-1")
@@ -120,3 +123,53 @@ async def test_a_terminated_permit_voids_and_a_suspended_one_pauses(platform):
             await bus.send(answer(app, "social_insurance", SI_FACTS, {"social_insurance": "passed"}))
             score = await bus.score(app, 1)
             assert score["status"] == status and score["total"] == 0 and permit in score["reason"]
+
+
+async def test_departments_silent_past_the_review_deadline_score_zero_and_the_round_goes_on(platform):
+    app = f"APP-LATE-{secrets.token_hex(4)}"
+    applied_on = date.today() - timedelta(days=60)  # the review deadline (15 working days) is long past
+
+    def late_answer(department: str, facts: dict, items: dict[str, str]) -> Envelope:
+        return Envelope.new(VerificationCompleted(
+            application_id=app, department=department, expected_departments=list(DEPARTMENTS), cut_off_date=CUT_OFF,
+            holder=HOLDER, items=[{"indicator": k, "state": v} for k, v in items.items()], facts=facts,
+            verified_at=datetime.now(timezone.utc), applied_on=applied_on), source="verification", subject=app)
+
+    async with Bus(platform) as bus:
+        # Past the deadline every answer is scored at once, with the departments still silent at 0.
+        await bus.send(late_answer("police", POLICE_FACTS, {"permit": "passed", "residence": "passed"}))
+        v1 = await bus.score(app, 1)
+        assert v1["status"] == "scored" and "overdue" in v1["reason"]
+        assert all(d in v1["reason"] for d in set(DEPARTMENTS) - {"police"})
+        await bus.send(late_answer("social_insurance", SI_FACTS, {"social_insurance": "passed"}))
+        v2 = await bus.score(app, 2)
+        assert "social_insurance" not in v2["reason"] and "education" in v2["reason"] and v2["total"] > v1["total"]
+        # The slow department answers after all: a new version counts its item.
+        await bus.send(late_answer("education", {"education": ["master"]}, {"education": "passed"}))
+        v3 = await bus.score(app, 3)
+        assert v3["total"] == v2["total"] + 70 and "education" not in v3["reason"]
+
+
+async def test_the_overdue_sweep_scores_an_application_whose_deadline_passes_in_silence(platform):
+    app = f"APP-SWEEP-{secrets.token_hex(4)}"
+    event = Envelope.new(VerificationCompleted(
+        application_id=app, department="police", expected_departments=list(DEPARTMENTS), cut_off_date=CUT_OFF,
+        holder=HOLDER, items=[{"indicator": "permit", "state": "passed"}], facts=POLICE_FACTS,
+        verified_at=datetime.now(timezone.utc), applied_on=date.today()), source="verification", subject=app)
+    engine = create_async_engine(platform.database_url)
+    query = text("SELECT count(*) FROM scoring.received_verifications WHERE application_id = :a")
+    async with Bus(platform) as bus:
+        await bus.send(event)
+        async def received():
+            async with engine.connect() as conn:
+                return await conn.scalar(query, {"a": app})
+        await wait_for("scoring: the police answer is received", received)
+        # Several sweeps go by: within the deadline, nine departments silent is no reason to score.
+        with pytest.raises(AssertionError, match="stalled"):
+            await bus.score(app, 1, timeout=2.5)
+        async with engine.begin() as conn:  # three weeks pass
+            await conn.execute(text("UPDATE scoring.received_verifications SET review_deadline = current_date - 1 "
+                                    "WHERE application_id = :a"), {"a": app})
+        v1 = await bus.score(app, 1)
+        assert v1["status"] == "scored" and "overdue" in v1["reason"]
+    await engine.dispose()

@@ -10,6 +10,8 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.departments import DEPARTMENTS
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore")
@@ -19,6 +21,8 @@ class Settings(BaseSettings):
     database_pool_size: int = 20
     # Where the verification service's SQL adapter finds the departments' registries (default: DATABASE_URL).
     registry_database_url: str | None = None
+    # A data-sharing platform's HTTP API instead (the HTTP adapter: timeouts, retries, circuit breaker).
+    registry_base_url: str | None = None
 
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
     # Lets a test run (or a second environment on one broker) use its own topics and groups.
@@ -51,9 +55,11 @@ class Settings(BaseSettings):
     intake_base_url: str = "http://127.0.0.1:8001"
     intake_materials_key: str = "pk_demomaterials_local-demo-materials-key"
     # Departments whose registries the platform reads (data-sharing first): no materials needed.
-    shared_data_departments: str = "police,social_insurance"
+    shared_data_departments: str = ",".join(DEPARTMENTS)
     publicity_base_url: str = "http://127.0.0.1:8004"
     notice_period_working_days: int = 7
+    # How often scoring looks for applications a department left unanswered past the review deadline.
+    overdue_sweep_seconds: float = 300.0
 
     # Uploads: a material's size limit, and the limit on any other request body (JSON).
     material_max_bytes: int = 10 * 1024 * 1024

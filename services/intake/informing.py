@@ -107,8 +107,9 @@ def rules_notice(rule_set: dict | None, applied_on: date, cut_off: date, shared_
     notice["indicators"] = [
         {"id": ind["id"], "category": ind["category"], "name": ind["name"], "department": ind["department"],
          "materials_needed": ind["department"] not in shared_data,
-         "how": ({"zh": "由部门通过共享数据核实，您无需提交材料。", "en": "Looked up by the department in shared data: "
-                  "you submit nothing."} if ind["department"] in shared_data else
+         "how": ({"zh": "由部门通过共享数据核实，您无需提交材料；如部门未查到记录，可补充上传证明材料。",
+                  "en": "Looked up by the department in shared data: you submit nothing. If nothing is on record, "
+                        "you may upload supporting materials."} if ind["department"] in shared_data else
                  {"zh": "请申报并上传证明材料，由部门人工审核。", "en": "Declare it and upload supporting materials "
                   "for the department to review."})}
         for ind in rule_set["indicators"]

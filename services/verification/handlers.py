@@ -7,20 +7,28 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.verification import audit, departments, domain
 from services.verification.registries import SqlRegistries
+from services.verification.registries_http import HttpRegistries
 from services.verification.tables import results, review_tasks
 from shared.db import UnitOfWork
 from shared.events import Envelope
-from shared.events.catalogue import ApplicationSubmitted, Holder, MaterialAdded, VerificationCompleted
+from shared.departments import ITEMS_BY_DEPARTMENT
+from shared.events.catalogue import (ApplicationSubmitted, Holder, MaterialAdded, ReverificationRequested,
+                                     VerificationCompleted)
 
 ADD_RESULT = pg_insert(results).on_conflict_do_nothing()
 ADD_TASK = pg_insert(review_tasks).on_conflict_do_nothing()
+RESULT_FOR_UPDATE = (select(results).where(results.c.application_id == bindparam("app"),
+                                           results.c.department == bindparam("dept")).with_for_update())
+UPDATE_RESULT = (update(results).where(results.c.application_id == bindparam("app"), results.c.department == bindparam("dept"))
+                 .values(items=bindparam("items"), facts=bindparam("facts"), verified_at=bindparam("verified_at")))
 
 
-def make_handlers(department: str, registries: SqlRegistries):
+def make_handlers(department: str, registries: SqlRegistries | HttpRegistries):
     requester = f"verifier:{department}"
 
     async def police(uow: UnitOfWork, data: ApplicationSubmitted) -> tuple[domain.Answer, list]:
@@ -71,24 +79,40 @@ def make_handlers(department: str, registries: SqlRegistries):
 
     look_up = {"police": police, "social_insurance": social_insurance}.get(department, from_records)
 
-    async def on_application_submitted(uow: UnitOfWork, event: Envelope, data: ApplicationSubmitted) -> None:
-        if department not in data.expected_departments:
-            return
+    async def answer(uow: UnitOfWork, data: ApplicationSubmitted, purpose: str) -> tuple[domain.Answer, Holder]:
         answer, queries = await look_up(uow, data)
         domain.note_declared(answer, data.declared_facts)
-        await audit.append(uow, department, data.application_id, requester, queries)
-        now = datetime.now(timezone.utc)
+        await audit.append(uow, department, data.application_id, f"{requester} ({purpose})", queries)
         holder = Holder(name=answer.holder_name or data.holder.name, id_number=data.holder.id_number,
                         permit_number=data.holder.permit_number)
-        context = {"holder": holder.model_dump(), "expected_departments": data.expected_departments,
-                   "cut_off_date": data.cut_off_date.isoformat(), "applied_on": data.applied_on.isoformat()}
-        uow.later(ADD_RESULT, dict(
-            application_id=data.application_id, department=department, items=answer.items, facts=answer.facts,
-            verified_at=now, context=context))
         uow.emit(Envelope.new(VerificationCompleted(
             application_id=data.application_id, department=department,  # type: ignore[arg-type]
             expected_departments=data.expected_departments, cut_off_date=data.cut_off_date, holder=holder,
-            items=answer.items, facts=answer.facts, verified_at=now), source="verification", subject=data.application_id))
+            items=answer.items, facts=answer.facts, verified_at=datetime.now(timezone.utc), applied_on=data.applied_on),
+            source="verification", subject=data.application_id))
+        return answer, holder
+
+    async def on_application_submitted(uow: UnitOfWork, event: Envelope, data: ApplicationSubmitted) -> None:
+        if department not in data.expected_departments:
+            return
+        answer_, holder = await answer(uow, data, "application")
+        # Kept whole: a later decision or re-verification answers from the same question.
+        context = {**data.model_dump(mode="json"), "holder": holder.model_dump()}
+        uow.later(ADD_RESULT, dict(
+            application_id=data.application_id, department=department, items=answer_.items, facts=answer_.facts,
+            verified_at=datetime.now(timezone.utc), context=context))
+
+    async def on_reverification_requested(uow: UnitOfWork, event: Envelope, data: ReverificationRequested) -> None:
+        """After an objection: look the facts up again and answer again (a new result, audited as such)."""
+        if not set(data.items) & set(ITEMS_BY_DEPARTMENT[department]):
+            return  # none of the items in question is this department's
+        result = (await uow.conn.execute(RESULT_FOR_UPDATE, {"app": data.application_id, "dept": department})).first()
+        if result is None or result.context is None:
+            return  # never asked of this department: nothing to verify again
+        submitted = ApplicationSubmitted.model_validate(result.context)
+        answer_, _holder = await answer(uow, submitted, f"re-verification: {data.reason}"[:80])
+        uow.later(UPDATE_RESULT, {"app": data.application_id, "dept": department, "items": answer_.items,
+                                  "facts": answer_.facts, "verified_at": datetime.now(timezone.utc)})
 
     async def on_material_added(uow: UnitOfWork, event: Envelope, data: MaterialAdded) -> None:
         if data.department != department or not data.supplement:
@@ -97,4 +121,5 @@ def make_handlers(department: str, registries: SqlRegistries):
                                  material=data.material.model_dump(), material_id=data.material.id,
                                  deadline=data.supplement_deadline, state="pending"))
 
-    return {"application.submitted": on_application_submitted, "application.material_added": on_material_added}
+    return {"application.submitted": on_application_submitted, "application.material_added": on_material_added,
+            "reverification.requested": on_reverification_requested}

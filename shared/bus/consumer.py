@@ -39,6 +39,12 @@ class _Parsed:
     error: str | None = None
 
 
+class Unavailable(Exception):
+    """A handler's dependency (a registry, a partner service) is down. The event is fine: it is
+    neither retried to exhaustion nor dead-lettered; the batch is replayed from the committed
+    offsets after a pause, so nothing is lost and, with the inbox, nothing is done twice."""
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -150,6 +156,8 @@ class EventConsumer:
                 await uow.commit()
             self.processed += len(good)
             return
+        except Unavailable:
+            raise  # nothing is wrong with the events: the whole batch comes back later
         except Exception as exc:
             log.warning("batch failed, replaying one by one", consumer=self.name, size=len(good), error=repr(exc))
         for p in good:
@@ -203,6 +211,8 @@ class EventConsumer:
             except EventParseError as exc:  # a handler found the payload unusable: no retry helps
                 error = str(exc)
                 break
+            except Unavailable:
+                raise
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 log.warning("handler failed", consumer=self.name, attempt=attempt + 1, error=error)

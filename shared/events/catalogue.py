@@ -126,6 +126,15 @@ class ScoreComputed(_Payload):
     computed_at: datetime
 
 
+class ReverificationRequested(_Payload):
+    """An objection to a published score: the departments owning these items look them up again."""
+    application_id: str
+    items: list[str]
+    reason: str
+    requested_by: str
+    requested_at: datetime
+
+
 class NoticePublished(_Payload):
     notice_id: str
     application_id: str
@@ -145,6 +154,7 @@ CATALOGUE: dict[tuple[str, int], tuple[type[_Payload], str]] = {
     ("verification.completed", 1): (VerificationCompleted, VERIFICATIONS),
     ("score.computed", 1): (ScoreComputed, SCORES),
     ("notice.published", 1): (NoticePublished, NOTICES),
+    ("reverification.requested", 1): (ReverificationRequested, NOTICES),
 }
 _BY_MODEL = {model: key for key, (model, _topic) in CATALOGUE.items()}
 

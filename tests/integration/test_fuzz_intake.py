@@ -28,6 +28,7 @@ Run it alone, beside another test run, with its own ports and database:
 from __future__ import annotations
 
 import json
+import time
 import warnings
 
 import httpx
@@ -112,6 +113,16 @@ def _submit(client: httpx.Client, holder: int) -> dict:
     return r.json()
 
 
+def _item_open_to_materials(client: httpx.Client, app_id: str, timeout: float = 30) -> str | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        items = client.get(f"/v1/applications/{app_id}").json()["items"]
+        if all(i["state"] != "pending" for i in items):
+            return next((i["indicator"] for i in items if i["state"] in ("not_found", "returned")), None)
+        time.sleep(0.2)
+    return None
+
+
 def _targets(base: str, raw_schema: dict) -> dict:
     """Real resources of the window key's own, so that fuzzed requests get past the lookups."""
     with httpx.Client(base_url=base, headers=WINDOW, timeout=REQUEST_TIMEOUT) as client:
@@ -122,10 +133,10 @@ def _targets(base: str, raw_schema: dict) -> dict:
         targets["indicators"] = sorted({*targets["indicators"], *(i["id"] for i in notice.get("indicators", []))})
         upload = "/v1/applications/{application_id}/materials"
         if _has(raw_schema, "post", upload):  # only once the service has materials
-            # An indicator outside the application's own items is still open for evidence.
-            evidence = next((i["id"] for i in notice.get("indicators", []) if i.get("materials_needed")), None)
-            if evidence is None:  # no rule set reached intake: fuzz on, without a material to aim at
-                warnings.warn(f"fuzzing without a material: no indicator of the rules notice needs one ({notice!r})")
+            # Every item is looked up in a registry: once they have answered, one found in none takes a material.
+            evidence = _item_open_to_materials(client, kept["id"])
+            if evidence is None:
+                warnings.warn(f"fuzzing without a material: every item of {kept['id']} is closed")
                 return targets
             r = client.post(upload.format(application_id=kept["id"]), data={"indicator": evidence},
                             files={"file": ("fuzz.pdf", PDF.encode(), "application/pdf")})

@@ -102,7 +102,9 @@ async def test_the_applicant_is_told_the_rules_that_apply(platform):
         assert notice["rule_set"]["id"] == "hangzhou-2021" and len(notice["rule_set"]["content_hash"]) == 64
         by_id = {i["id"]: i for i in notice["indicators"]}
         assert by_id["residence"]["department"] == "police" and not by_id["residence"]["materials_needed"]
-        assert by_id["honours"]["materials_needed"] and by_id["education"]["name"]["zh"] == "文化程度"
+        # Every department reads its registry (data-sharing first): materials only where nothing is on record.
+        assert not any(i["materials_needed"] for i in notice["indicators"]) and "nothing is on record" in \
+            by_id["honours"]["how"]["en"] and by_id["education"]["name"]["zh"] == "文化程度"
         applied = date.fromisoformat(r.json()["applied_on"])
         assert notice["review_deadline"] == add_working_days(applied, 15).isoformat()
         assert notice["result_date"] == add_working_days(applied, 20).isoformat()

@@ -5,7 +5,10 @@ Holders are deterministic: holder n has ID number `demo_id_number(n)` and permit
 name them without reading the database. Families and employers are as deterministic:
 holder n works for `demo_credit_code(n % 7)`; an even n has a registered spouse; every tenth
 holder has a minor child who holds a permit of their own (`demo_child(n)`); holders with
-n % 31 == 3 hold a disability certificate; n % 101 == 29 have no residence registration.
+n % 31 == 3 hold a disability certificate; n % 101 == 29 have no residence registration. Edge
+cases: n % 1000 == 462 has a gap in residence; 460 and 461 a detention on the look-back's first
+day and the day before it; n % 67 == 0 and the next holder are co-inventors; n % 5 == 0 has
+transferred-in insurance months; n % 59 == 20 a foreign degree (certified when n % 118 == 79).
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from services.verification.registries import (blood_donations, charity_donations
                                               police_offences, police_permits, police_relations, police_residence,
                                               registry_metadata, social_insurance_spans, tax_payments,
                                               volunteer_records)
+from shared.calendar import cut_off_date, shift_years
 from shared.identity import credit_check_char, make_id_number
 from shared.settings import get_settings
 
@@ -76,6 +80,9 @@ def demo_holder(n: int) -> dict:
     # n % 101 == 29: no residence registration (a rental never registered): the item is not found
     # and the applicant supplements it with the contract.
     residence = [] if n % 101 == 29 else [{"id_number": id_number, "start_date": res_start, "end_date": None}]
+    if n % 1000 == 462:  # a gap: registered 2010-2014, left, back since 2018
+        residence = [{"id_number": id_number, "start_date": date(2010, 1, 1), "end_date": date(2014, 1, 1)},
+                     {"id_number": id_number, "start_date": date(2018, 1, 1), "end_date": None}]
     si_start = date(res_start.year + rng.randrange(0, 3), rng.randrange(1, 13), 1)
     spans = [{"id_number": id_number, "start_month": si_start, "end_month": date(2026, 10, 1), "kind": "pension",
               "transferred_in": False, "back_paid": False, "employer_credit_code": demo_credit_code(n % 7)}]
@@ -104,6 +111,7 @@ def demo_holder(n: int) -> dict:
 # (case, act) when n % modulus == residue. 400/401/... keep them off the first few hundred.
 OFFENCES = [(499, 400, "criminal"), (503, 401, "drug_rehab"), (97, 50, "detention"), (509, 402, "custody_education"),
             (1009, 403, "serious_crime"), (1013, 404, "banned_org")]
+LOOKBACK_YEARS = 5  # hangzhou-2021's look-back: offences count from the same day five years before the cut-off
 DEGREES = [("high_school", 25), ("secondary_vocational", 10), ("junior_college", 25), ("bachelor", 30), ("master", 8),
            ("doctorate", 2)]
 QUALIFICATIONS = ["senior_worker", "technician", "senior_technician", "intermediate_title", "deputy_senior_title",
@@ -122,6 +130,9 @@ def other_records(n: int, id_number: str, rng: random.Random, since: date) -> di
     for modulus, residue, case in OFFENCES:
         if n % modulus == residue:
             out["offences"].append({**row, "case": case, "act": f"{case}-{n}", "date": date(2024, 3, 1)})
+    if n % 1000 in (460, 461):  # the look-back boundary of an application made today: on it, and the day before
+        first_day = shift_years(cut_off_date(date.today()), -LOOKBACK_YEARS) - timedelta(days=n % 1000 - 460)
+        out["offences"].append({**row, "case": "detention", "act": f"boundary-{n}", "date": first_day})
     if rng.random() < 0.85:
         level = rng.choices([d for d, _ in DEGREES], [w for _, w in DEGREES])[0]
         foreign = n % 59 == 20  # a foreign degree, certified only for every other such holder
@@ -163,7 +174,7 @@ def other_records(n: int, id_number: str, rng: random.Random, since: date) -> di
 
 
 # Bump when the registries' tables or the synthetic population change: the seed then starts over.
-SEED_VERSION = 3
+SEED_VERSION = 4
 TABLES = {"permits": police_permits, "residence": police_residence, "spans": social_insurance_spans,
           "relations": police_relations, "certificates": disability_certificates, "offences": police_offences,
           "qualifications": hr_qualifications, "degrees": education_degrees, "homes": housing_homes,

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     database_pool_size: int = 20
     # Where the verification service's SQL adapter finds the departments' registries (default: DATABASE_URL).
     registry_database_url: str | None = None
+    # The departments a verification process answers for (comma-separated; empty: all of them).
+    verification_departments: str = ""
     # A data-sharing platform's HTTP API instead (the HTTP adapter: timeouts, retries, circuit breaker).
     registry_base_url: str | None = None
 

@@ -14,6 +14,10 @@ from shared.service import ConsumerSpec, ServiceSpec, create_app
 from shared.settings import get_settings
 
 settings = get_settings()
+# Each department is a consumer group of its own: a process may answer for all, or one deployment per department.
+ANSWERING = [d.strip() for d in settings.verification_departments.split(",") if d.strip()] or list(DEPARTMENTS)
+if unknown := set(ANSWERING) - set(DEPARTMENTS):
+    raise SystemExit(f"VERIFICATION_DEPARTMENTS names unknown departments: {', '.join(sorted(unknown))}")
 if settings.registry_base_url:
     registries: SqlRegistries | HttpRegistries = HttpRegistries(settings.registry_base_url)
 else:
@@ -33,7 +37,8 @@ SPEC = ServiceSpec(
     inbox=tables.inbox,
     api_keys=tables.api_keys,
     routers=[routes.router, review.router],
-    consumers=[ConsumerSpec(f"verification-{d}", [APPLICATIONS, NOTICES], make_handlers(d, registries)) for d in DEPARTMENTS],
+    consumers=[ConsumerSpec(f"verification-{d}", [APPLICATIONS, NOTICES], make_handlers(d, registries))
+               for d in ANSWERING],
     publishes=["verification.completed"],
     on_startup=_startup,
 )

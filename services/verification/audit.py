@@ -6,11 +6,13 @@ names its first broken link (exit status 1 when broken).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+import orjson
 import typer
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
@@ -30,7 +32,9 @@ async def append(uow: UnitOfWork, department: str, application_id: str, requeste
                  entries: list[tuple[str, dict[str, Any], Any]]) -> None:
     """Append (fact, query, response) entries to the department's chain, in this transaction.
 
-    The chain head is locked once per transaction and then carried in memory, so a batch
+    The log keeps a digest of what came back, not the personal data itself: enough to prove
+    later what a department saw (the department's result holds the facts), without a second
+    copy of everyone's records in a table nobody may ever delete from. The chain head is locked once per transaction and then carried in memory, so a batch
     of events extends the chain with one read and two batched writes at commit.
     """
     key = f"audit_head:{department}"
@@ -43,12 +47,22 @@ async def append(uow: UnitOfWork, department: str, application_id: str, requeste
     for fact, query, response in entries:
         at = datetime.now(timezone.utc)
         entry = {"department": department, "application_id": application_id, "requester": requester, "fact": fact,
-                 "query": query, "response": response, "at": at.isoformat()}
+                 "query": query, "response": response_digest(response), "at": at.isoformat()}
         h = chain_hash(prev, entry)
         uow.later(APPEND, {**entry, "at": at, "prev_hash": prev, "hash": h})
         prev = h
     uow.memo[key] = prev
     uow.later(MOVE_HEAD, {"dept": department, "last_hash": prev})
+
+
+def response_digest(response: Any) -> dict[str, Any]:
+    """What came back, as a SHA-256 of its canonical JSON, or of the bytes (and how many records, when a list)."""
+    canonical = response if isinstance(response, bytes) else orjson.dumps(response, option=orjson.OPT_SORT_KEYS,
+                                                                           default=str)
+    digest: dict[str, Any] = {"sha256": hashlib.sha256(canonical).hexdigest()}
+    if isinstance(response, list):
+        digest["records"] = len(response)
+    return digest
 
 
 async def verify_chain(conn: AsyncConnection, department: str) -> tuple[bool, int, int | None]:

@@ -12,7 +12,7 @@ from datetime import date
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, Date, Integer, MetaData, String, Table, bindparam, func, select
+from sqlalchemy import JSON, Boolean, Column, Date, Integer, MetaData, String, Table, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -179,13 +179,26 @@ def _records(table: Table, *columns: str, before: str | None = None, ids: str = 
     return q.scalar_subquery()
 
 
+def _family_homes():
+    """Homes of the holder, of the family the application names, and of the spouse, parents and
+    children the household registry knows (the data-sharing platform answers by relation)."""
+    h, r = housing_homes, police_relations
+    relatives = select(r.c.relative_id_number).where(r.c.id_number == bindparam("id"),
+                                                     r.c.relation.in_(["spouse", "parent", "child"]))
+    obj = func.json_build_object("id_number", h.c.id_number, "acquired_on", h.c.acquired_on)
+    return (select(func.coalesce(func.json_agg(obj), func.json_build_array(), type_=JSON))
+            .where(or_(h.c.id_number == func.any(bindparam("people", type_=ARRAY(String))), h.c.id_number.in_(relatives)),
+                   h.c.acquired_on < bindparam("cut_off"))
+            .scalar_subquery())
+
+
 # Per department: the registry records it reads, each a JSON array, all in one round trip.
 RECORDS: dict[str, dict[str, Any]] = {
     "police_records": {"offences": _records(police_offences, "case", "act", "date", before="date")},
     "human_resources": {"qualifications": _records(hr_qualifications, "level", "awarded_on", before="awarded_on")},
     "education": {"degrees": _records(education_degrees, "level", "awarded_on", "foreign", "certified",
                                       before="awarded_on")},
-    "housing": {"homes": _records(housing_homes, "id_number", "acquired_on", before="acquired_on", ids="people"),
+    "housing": {"homes": _family_homes(),
                 "rentals": _records(housing_rentals, "start_date", "end_date", "registered", before="start_date")},
     "tax": {"payments": _records(tax_payments, "date", "yuan", before="date")},
     "civil_affairs": {"donations": _records(charity_donations, "date", "yuan", before="date"),

@@ -121,8 +121,7 @@ async def open_material(department: str, task_id: int, request: Request,
         raise Problem(502, "The material intake returned does not match the SHA-256 recorded at upload.")
     async with request.app.state.db.unit_of_work() as uow:
         await audit.append(uow, department, task.application_id, principal.principal,
-                           [("material", {"material_id": task.material["id"], "indicator": task.indicator},
-                             {"sha256": digest})])
+                           [("material", {"material_id": task.material["id"], "indicator": task.indicator}, r.content)])
         await uow.commit()
     return Response(r.content, media_type=task.material["media_type"],
                     headers={"X-Content-SHA256": digest, "X-Content-Type-Options": "nosniff"})

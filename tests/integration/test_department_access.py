@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -44,6 +45,10 @@ async def test_departments_are_scoped_and_every_lookup_is_audited(platform):
             assert {d for d, _f in queried} == set(DEPARTMENTS)
             assert {"permit", "residence", "offences"} <= {f for d, f in queried if d == "police"}
             assert {f for d, f in queried if d == "housing"} == {"homes", "rentals"}
+            # The log keeps a digest of what came back, not a second copy of the person's records.
+            permit_answer = await conn.scalar(text("SELECT response FROM verification.audit_log "
+                                                   "WHERE application_id = :a AND fact = 'permit'"), {"a": app_id})
+            assert set(permit_answer) == {"sha256"} and len(permit_answer["sha256"]) == 64
             # The database itself refuses to change the log.
             for change in ("UPDATE verification.audit_log SET response = '\"terminated\"'::jsonb WHERE application_id = :a",
                            "DELETE FROM verification.audit_log WHERE application_id = :a"):
@@ -51,8 +56,9 @@ async def test_departments_are_scoped_and_every_lookup_is_audited(platform):
                     async with conn.begin_nested():
                         await conn.execute(text(change), {"a": app_id})
         # Someone with the power to switch triggers off edits a past answer: the chain shows where.
-        await _as_superuser_bypassing_triggers(engine, "UPDATE verification.audit_log SET response = "
-                                               "'\"terminated\"'::jsonb WHERE application_id = :a AND fact = 'permit'", app_id)
+        forged = '{"sha256": "' + "0" * 64 + '"}'
+        await _as_superuser_bypassing_triggers(engine, "UPDATE verification.audit_log SET response = CAST(:r AS jsonb) "
+                                               "WHERE application_id = :a AND fact = 'permit'", app_id, forged)
         try:
             chain = (await client.get(f"{base}/v1/departments/police/audit/verify", headers=POLICE)).json()
             assert chain["intact"] is False and chain["first_broken_entry"] is not None
@@ -60,15 +66,16 @@ async def test_departments_are_scoped_and_every_lookup_is_audited(platform):
                                   "--database-url", platform.database_url], capture_output=True, text=True)
             assert cli.returncode == 1 and f"BROKEN at entry {chain['first_broken_entry']}" in cli.stdout
         finally:
-            await _as_superuser_bypassing_triggers(engine, "UPDATE verification.audit_log SET response = '\"valid\"'::jsonb "
-                                                   "WHERE application_id = :a AND fact = 'permit'", app_id)
+            await _as_superuser_bypassing_triggers(engine, "UPDATE verification.audit_log SET response = CAST(:r AS jsonb) "
+                                                   "WHERE application_id = :a AND fact = 'permit'", app_id,
+                                                   orjson.dumps(permit_answer).decode())
             await engine.dispose()
         cli = subprocess.run([sys.executable, "-m", "services.verification.audit", "verify", "--department", "police",
                               "--database-url", platform.database_url], capture_output=True, text=True)
         assert cli.returncode == 0 and "intact" in cli.stdout
 
 
-async def _as_superuser_bypassing_triggers(engine, statement: str, app_id: str) -> None:
+async def _as_superuser_bypassing_triggers(engine, statement: str, app_id: str, response: str) -> None:
     async with engine.begin() as conn:
         await conn.execute(text("SET LOCAL session_replication_role = replica"))
-        await conn.execute(text(statement), {"a": app_id})
+        await conn.execute(text(statement), {"a": app_id, "r": response})

@@ -20,6 +20,7 @@ ON_THE_BOUNDARY, DAY_BEFORE = 460, 461
 RESIDENCE_GAP = 462
 TRANSFERRED_IN = 275            # n % 5 == 0
 FOREIGN_UNCERTIFIED, FOREIGN_CERTIFIED = 256, 315
+SPOUSE_OWNS_THE_HOME = 166      # n % 18 == 4: the home is in the spouse's name; no home or rental of the holder's
 
 
 async def explained(client: httpx.AsyncClient, platform, n: int) -> tuple[dict, dict[str, dict]]:
@@ -36,7 +37,7 @@ async def explained(client: httpx.AsyncClient, platform, n: int) -> tuple[dict, 
 
 async def test_the_seeded_edge_cases_count_as_the_rules_say(platform):
     holders = [*CO_INVENTORS, ON_THE_BOUNDARY, DAY_BEFORE, RESIDENCE_GAP, TRANSFERRED_IN, FOREIGN_UNCERTIFIED,
-               FOREIGN_CERTIFIED]
+               FOREIGN_CERTIFIED, SPOUSE_OWNS_THE_HOME]
     async with httpx.AsyncClient(timeout=10) as client:
         results = dict(zip(holders, await asyncio.gather(*(explained(client, platform, n) for n in holders))))
     cut_off = cut_off_date(date.today())
@@ -68,3 +69,6 @@ async def test_the_seeded_edge_cases_count_as_the_rules_say(platform):
     item = next(i for i in doc["items"] if i["indicator"] == "education")
     assert item["state"] == "returned" and "certif" in item["reason"] and lines["education"]["points"] == 0
     assert results[FOREIGN_CERTIFIED][1]["education"]["points"] == 30  # a certified junior-college degree
+
+    # A home in the spouse's name (a relation the household registry knows) is the family's home.
+    assert results[SPOUSE_OWNS_THE_HOME][1]["housing"]["points"] == 30

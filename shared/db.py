@@ -127,6 +127,9 @@ class OneStatement:
             except asyncpg.PostgresError as exc:
                 error = IntegrityError if isinstance(exc, asyncpg.IntegrityConstraintViolationError) else DBAPIError
                 raise error(sql, None, exc) from exc  # type: ignore[arg-type]
+            except (asyncpg.InterfaceError, OSError) as exc:
+                await conn.invalidate()  # a dropped connection must not go back to the pool
+                raise DBAPIError(sql, None, exc, connection_invalidated=True) from exc  # type: ignore[arg-type]
 
 
 class Database:

@@ -8,10 +8,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import orjson
+
 INT64 = (-(2**63), 2**63 - 1)
 
 
-def document_problem(value: Any, max_depth: int = 16, max_values: int = 2000) -> str | None:
+def document_problem(value: Any, max_depth: int = 16, max_values: int = 2000, max_bytes: int = 64 * 1024) -> str | None:
     """Why `value` is not an acceptable free-form document, or None."""
     count = 0
     stack: list[tuple[Any, int]] = [(value, 1)]
@@ -39,4 +41,7 @@ def document_problem(value: Any, max_depth: int = 16, max_values: int = 2000) ->
                 stack.append((v, depth + 1))
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
+    # It travels in events too: a document the size of a message would block its service's outbox.
+    if len(orjson.dumps(value)) > max_bytes:
+        return f"is over {max_bytes // 1024} KiB"
     return None

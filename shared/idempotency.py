@@ -50,7 +50,9 @@ class Idempotency:
         if not 1 <= len(key) <= 200:
             raise Problem(400, "Idempotency-Key must be 1 to 200 characters.",
                           errors=[{"field": "Idempotency-Key", "message": "1 to 200 characters"}])
-        digest = body_digest or hashlib.sha256(await request.body()).hexdigest()
+        body = body_digest or hashlib.sha256(await request.body()).hexdigest()
+        # The same key on another route or resource (withdrawing another application) is another request.
+        digest = hashlib.sha256(f"{request.method} {request.url.path} {body}".encode()).hexdigest()
         t = self.table
         mine = (await conn.execute(pg_insert(t).values(principal=principal, key=key, body_sha256=digest)
                                    .on_conflict_do_nothing().returning(t.c.key))).first()

@@ -12,6 +12,8 @@ EVENTS_PUBLISHED = Counter("points_events_published_total", "Events published fr
 EVENTS_CONSUMED = Counter("points_events_consumed_total", "Events consumed", ["consumer", "type", "outcome"])
 DEAD_LETTERS = Counter("points_dead_letters_total", "Messages sent to a dead-letter topic", ["consumer", "topic"])
 HANDLER_LATENCY = Histogram("points_event_handler_seconds", "Event batch handling time", ["consumer"])
+OUTBOX_UNDELIVERABLE = Counter("points_outbox_undeliverable_total",
+                               "Outbox events the broker refused for good (too large)", ["event_type"])
 OUTBOX_LAG = Histogram(
     "points_outbox_lag_seconds", "Age of the oldest event in a relayed batch",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30),

@@ -87,8 +87,10 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title=spec.title, version="1.0", lifespan=lifespan)
     install_problem_handlers(app)
+    # Uploads: materials, and an application carrying an employer's authorisation letter (base64, so 4/3 larger).
     app.add_middleware(BodyLimitMiddleware, default=settings.request_max_bytes,
-                       uploads=settings.material_max_bytes + 64 * 1024)
+                       uploads=settings.material_max_bytes * 4 // 3 + 64 * 1024,
+                       upload_paths=r"/materials$|^/v1/applications$")
     app.add_middleware(TraceAndMetricsMiddleware)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")

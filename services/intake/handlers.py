@@ -7,7 +7,7 @@ each statement runs once for the whole batch.
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import bindparam, case, func, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.intake.tables import application_items, applications, holder_bars, timeline
@@ -18,9 +18,13 @@ from shared.events.catalogue import NoticePublished, ScoreComputed, Verification
 ADD_TIMELINE = insert(timeline)
 # Items have no row until a department answers (until then they read as pending).
 SET_ITEM = pg_insert(application_items)
+# The time only moves when the state does: a supplement deadline counts from the return itself,
+# not from a later answer that repeats it.
 SET_ITEM = SET_ITEM.on_conflict_do_update(
     index_elements=[application_items.c.application_id, application_items.c.indicator],
-    set_={"state": SET_ITEM.excluded.state, "reason": SET_ITEM.excluded.reason, "updated_at": func.now()})
+    set_={"state": SET_ITEM.excluded.state, "reason": SET_ITEM.excluded.reason,
+          "updated_at": case((application_items.c.state != SET_ITEM.excluded.state, func.now()),
+                             else_=application_items.c.updated_at)})
 MARK_VERIFYING = (update(applications)
                   .where(applications.c.id == bindparam("app"), applications.c.status == "submitted")
                   .values(status="verifying", updated_at=func.now()))

@@ -33,7 +33,7 @@ _COLUMNS = ["id", "holder_id_number", "holder_name", "holder_phone", "permit_num
 ADD_APPLICATION = insert(applications).from_select(
     _COLUMNS,
     select(*[bindparam(c, type_=applications.c[c].type) for c in _COLUMNS]).where(~exists().where(
-        holder_bars.c.holder_id_number == bindparam("holder_id_number"), holder_bars.c.barred_until > func.current_date())),
+        holder_bars.c.holder_id_number == bindparam("holder_id_number"), holder_bars.c.barred_until > bindparam("today"))),
 ).returning(applications.c.id)
 ADD_TIMELINE = insert(timeline)
 ADD_MATERIAL = insert(materials_table)
@@ -134,7 +134,7 @@ async def submit_application(body: ApplicationRequest, request: Request,
         id=app_id, holder_id_number=body.applicant.id_number, holder_name=body.applicant.name,
         holder_phone=body.applicant.phone, permit_number=body.permit_number, intent=body.intent,
         principal=principal.principal, acting_as=acting_as, declared_facts=body.declared_facts, family=family,
-        delegation=delegation, consent=body.consent, applied_on=today, cut_off_date=cut_off, status="submitted",
+        delegation=delegation, consent=body.consent, applied_on=today, cut_off_date=cut_off, status="submitted", today=today,
         **{f"event_{k}": v for k, v in db.outbox.row(event).items()})
     view = _new_view(app_id, body, today, cut_off, event, acting_as, principal, delegation)
     view["rules_notice"] = notice
@@ -167,7 +167,9 @@ async def submit_application(body: ApplicationRequest, request: Request,
 
 async def _refuse_barred(conn, holder_id_number: str, today: date) -> None:
     """The statement's guard found a bar: say until when."""
-    bar = (await conn.execute(BARRED, {"holder": holder_id_number, "today": today})).one()
+    bar = (await conn.execute(BARRED, {"holder": holder_id_number, "today": today})).first()
+    if bar is None:  # the bar ended between the two statements
+        raise Problem(409, "The holder's bar has just ended; send the application again.", type_="/problems/retry")
     raise Problem(403, f"This holder may not apply before {bar.barred_until.isoformat()} ({bar.reason}).",
                   type_="/problems/holder-barred", barred_until=bar.barred_until.isoformat())
 

@@ -81,7 +81,13 @@ class Delegation(BaseModel):
                 raise PydanticCustomError("delegation", "delegation.authorisation: an employer must show the holder's written authorisation")
             if self.authorisation.signed_on > date.today():
                 raise PydanticCustomError("delegation", "delegation.authorisation.signed_on: cannot be in the future")
+            if self.representative is not None:
+                raise PydanticCustomError("delegation", "delegation.representative: an employer acts through its key "
+                                                        "and the written authorisation, not a representative")
         else:
+            if self.authorisation is not None:
+                raise PydanticCustomError("delegation", "delegation.authorisation: only an employer shows a written "
+                                                        "authorisation; a relative's relation is checked in the registry")
             if self.grounds == "employment":
                 raise PydanticCustomError("delegation", "delegation.grounds: only an employer applies on the grounds of employment")
             if self.representative is None:

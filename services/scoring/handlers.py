@@ -123,6 +123,9 @@ def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | No
         overdue = (await uow.conn.execute(OVERDUE, {"today": today, "limit": limit})).scalars().all()
         for app in overdue:
             answers = {r.department: dict(r._mapping) for r in (await uow.conn.execute(ANSWERS, {"app": app})).all()}
+            # Locked now; a consumer may have scored it (with an answer this query could not see) meanwhile.
+            if await uow.conn.scalar(LATEST_VERSION, {"app": app}):
+                continue
             first = answers[min(answers)]
             await schedule(uow, app, answers, first["expected_departments"], first["cut_off_date"])
         return len(overdue)

@@ -18,12 +18,16 @@ settings = get_settings()
 ANSWERING = [d.strip() for d in settings.verification_departments.split(",") if d.strip()] or list(DEPARTMENTS)
 if unknown := set(ANSWERING) - set(DEPARTMENTS):
     raise SystemExit(f"VERIFICATION_DEPARTMENTS names unknown departments: {', '.join(sorted(unknown))}")
-if settings.registry_base_url:
-    registries: SqlRegistries | HttpRegistries = HttpRegistries(settings.registry_base_url)
-else:
-    registries = SqlRegistries(make_engine(settings.registry_database_url, pool_size=10)
-                               if settings.registry_database_url else None)
+def _registries() -> dict[str, SqlRegistries | HttpRegistries]:
+    if settings.registry_base_url:
+        # One client and circuit breaker per department: one registry down stalls only its department.
+        return {d: HttpRegistries(settings.registry_base_url) for d in ANSWERING}
+    sql = SqlRegistries(make_engine(settings.registry_database_url, pool_size=10)
+                        if settings.registry_database_url else None)
+    return {d: sql for d in ANSWERING}
 
+
+registries = _registries()
 
 async def _startup(app: FastAPI) -> None:
     app.state.registries = registries
@@ -37,7 +41,7 @@ SPEC = ServiceSpec(
     inbox=tables.inbox,
     api_keys=tables.api_keys,
     routers=[routes.router, review.router],
-    consumers=[ConsumerSpec(f"verification-{d}", [APPLICATIONS, NOTICES], make_handlers(d, registries))
+    consumers=[ConsumerSpec(f"verification-{d}", [APPLICATIONS, NOTICES], make_handlers(d, registries[d]))
                for d in ANSWERING],
     publishes=["verification.completed"],
     on_startup=_startup,

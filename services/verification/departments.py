@@ -11,6 +11,18 @@ from typing import Any, Callable
 
 from services.verification.domain import Answer
 
+# The facts each item rests on: what an officer's confirmation may set, what a re-verification renews.
+FACTS_OF_ITEM: dict[str, tuple[str, ...]] = {
+    "permit": ("permit_status",), "age": ("birth_date",), "residence": ("residence_spans",),
+    "criminal": ("offences",), "drug_rehab": ("offences",), "detention": ("offences",),
+    "custody_education": ("offences",), "serious_crime": ("offences",), "banned_org": ("offences",),
+    "social_insurance": ("social_insurance_spans",), "employment": ("employed",), "skill_title": ("skill_title",),
+    "education": ("education",), "housing": ("own_home", "rental_spans"), "tax": ("income_tax",),
+    "honours": ("honours",), "volunteering": ("volunteer_service",), "charity": ("charity_donations",),
+    "marrow_donation": ("marrow_donated",), "blood_donation": ("blood_donated_ml",),
+    "family_planning": ("offences",), "dishonesty": ("offences",), "patents": ("patents",), "delegation": (),
+}
+
 POLICE_CASES = ("criminal", "drug_rehab", "detention", "custody_education", "serious_crime", "banned_org")
 
 

@@ -44,7 +44,7 @@ def make_handlers(department: str, registries: SqlRegistries | HttpRegistries):
                     answer.facts["residence_spans"]),
                    ("offences", {"id_number": holder.id_number, "before": data.cut_off_date.isoformat()},
                     records["offences"])]
-        if delegation and delegation.get("representative"):
+        if delegation and delegation.get("relation") != "employer" and delegation.get("representative"):
             representative = delegation["representative"]["id_number"]
             registered, disabled = await registries.relation(uow.conn, holder.id_number, representative, data.applied_on)
             answer.items.append(domain.relation_item(delegation, registered, disabled, holder.id_number, data.applied_on))
@@ -79,28 +79,29 @@ def make_handlers(department: str, registries: SqlRegistries | HttpRegistries):
 
     look_up = {"police": police, "social_insurance": social_insurance}.get(department, from_records)
 
-    async def answer(uow: UnitOfWork, data: ApplicationSubmitted, purpose: str) -> tuple[domain.Answer, Holder]:
+    async def look_again(uow: UnitOfWork, data: ApplicationSubmitted, purpose: str) -> tuple[domain.Answer, Holder]:
+        """Look the application's facts up in the registries, on the audit record with its purpose."""
         answer, queries = await look_up(uow, data)
         domain.note_declared(answer, data.declared_facts)
         await audit.append(uow, department, data.application_id, f"{requester} ({purpose})", queries)
         holder = Holder(name=answer.holder_name or data.holder.name, id_number=data.holder.id_number,
                         permit_number=data.holder.permit_number)
-        uow.emit(Envelope.new(VerificationCompleted(
-            application_id=data.application_id, department=department,  # type: ignore[arg-type]
-            expected_departments=data.expected_departments, cut_off_date=data.cut_off_date, holder=holder,
-            items=answer.items, facts=answer.facts, verified_at=datetime.now(timezone.utc), applied_on=data.applied_on),
-            source="verification", subject=data.application_id))
         return answer, holder
 
     async def on_application_submitted(uow: UnitOfWork, event: Envelope, data: ApplicationSubmitted) -> None:
         if department not in data.expected_departments:
             return
-        answer_, holder = await answer(uow, data, "application")
+        answer, holder = await look_again(uow, data, "application")
+        now = datetime.now(timezone.utc)
         # Kept whole: a later decision or re-verification answers from the same question.
         context = {**data.model_dump(mode="json"), "holder": holder.model_dump()}
-        uow.later(ADD_RESULT, dict(
-            application_id=data.application_id, department=department, items=answer_.items, facts=answer_.facts,
-            verified_at=datetime.now(timezone.utc), context=context))
+        uow.later(ADD_RESULT, dict(application_id=data.application_id, department=department, items=answer.items,
+                                   facts=answer.facts, verified_at=now, context=context))
+        uow.emit(Envelope.new(VerificationCompleted(
+            application_id=data.application_id, department=department,  # type: ignore[arg-type]
+            expected_departments=data.expected_departments, cut_off_date=data.cut_off_date, holder=holder,
+            items=answer.items, facts=answer.facts, verified_at=now, applied_on=data.applied_on),
+            source="verification", subject=data.application_id))
 
     async def on_reverification_requested(uow: UnitOfWork, event: Envelope, data: ReverificationRequested) -> None:
         """After an objection: look the facts up again and answer again (a new result, audited as such)."""
@@ -110,16 +111,37 @@ def make_handlers(department: str, registries: SqlRegistries | HttpRegistries):
         if result is None or result.context is None:
             return  # never asked of this department: nothing to verify again
         submitted = ApplicationSubmitted.model_validate(result.context)
-        answer_, _holder = await answer(uow, submitted, f"re-verification: {data.reason}"[:80])
-        uow.later(UPDATE_RESULT, {"app": data.application_id, "dept": department, "items": answer_.items,
-                                  "facts": answer_.facts, "verified_at": datetime.now(timezone.utc)})
+        fresh, holder = await look_again(uow, submitted, f"re-verification: {data.reason}"[:80])
+        # Only the items in question are looked at again: the others, and every officer's decision
+        # on them (a confirmation, a forgery), stand.
+        asked = set(data.items)
+        items = [next((i for i in fresh.items if i["indicator"] == kept["indicator"]), kept)
+                 if kept["indicator"] in asked and kept["state"] != "forged" else kept for kept in result.items]
+        renewed = {fact for item in asked for fact in departments.FACTS_OF_ITEM.get(item, ())}
+        facts = {**result.facts, **{k: v for k, v in fresh.facts.items() if k in renewed}}
+        now = datetime.now(timezone.utc)
+        uow.later(UPDATE_RESULT, {"app": data.application_id, "dept": department, "items": items, "facts": facts,
+                                  "verified_at": now})
+        uow.emit(Envelope.new(VerificationCompleted(
+            application_id=submitted.application_id, department=department,  # type: ignore[arg-type]
+            expected_departments=submitted.expected_departments, cut_off_date=submitted.cut_off_date, holder=holder,
+            items=items, facts=facts, verified_at=now, applied_on=submitted.applied_on),
+            source="verification", subject=submitted.application_id))
 
     async def on_material_added(uow: UnitOfWork, event: Envelope, data: MaterialAdded) -> None:
         if data.department != department or not data.supplement:
-            return  # evidence for items no registry holds reaches the desk with the manual-review work (issue 5)
+            return  # evidence for items no registry holds reaches the desk with the manual-review work
         uow.later(ADD_TASK, dict(department=department, application_id=data.application_id, indicator=data.indicator,
                                  material=data.material.model_dump(), material_id=data.material.id,
                                  deadline=data.supplement_deadline, state="pending"))
+        # The department's own record shows the item in review too: a decision on another item,
+        # which answers with all of them, must not hand this one back as returned.
+        result = (await uow.conn.execute(RESULT_FOR_UPDATE, {"app": data.application_id, "dept": department})).first()
+        if result is not None:
+            items = [{**i, "state": "in_review", "reason": "supplemented"} if i["indicator"] == data.indicator else i
+                     for i in result.items]
+            uow.later(UPDATE_RESULT, {"app": data.application_id, "dept": department, "items": items,
+                                      "facts": result.facts, "verified_at": result.verified_at})
 
     return {"application.submitted": on_application_submitted, "application.material_added": on_material_added,
             "reverification.requested": on_reverification_requested}

@@ -28,6 +28,7 @@ class CircuitBreaker:
         self.failures_to_open, self.open_seconds = failures_to_open, open_seconds
         self.failures = 0
         self.opened_at: float | None = None
+        self.trial = False
 
     @property
     def state(self) -> str:
@@ -36,16 +37,20 @@ class CircuitBreaker:
         return "open" if time.monotonic() - self.opened_at < self.open_seconds else "half-open"
 
     def before_call(self) -> None:
-        if self.state == "open":
+        state = self.state
+        if state == "open" or (state == "half-open" and self.trial):
             raise Unavailable("the registry's circuit is open: it failed repeatedly, not asking for a while")
+        if state == "half-open":
+            self.trial = True  # one call finds out whether the registry is back; the others wait
 
     def succeeded(self) -> None:
-        self.failures, self.opened_at = 0, None
+        self.failures, self.opened_at, self.trial = 0, None, False
 
     def failed(self) -> None:
         self.failures += 1
         if self.state == "half-open" or self.failures >= self.failures_to_open:
             self.opened_at = time.monotonic()
+        self.trial = False
 
 
 def _transient(exc: BaseException) -> bool:
@@ -88,6 +93,9 @@ class HttpRegistries:
         except httpx.TransportError as exc:
             self.breaker.failed()
             raise Unavailable(f"{path}: {type(exc).__name__}") from exc
+        except Exception:  # an answer that is not JSON, say: count it, never leave a trial call hanging
+            self.breaker.failed()
+            raise
         self.breaker.succeeded()
         return answer
 

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import bindparam, select, update
 
 from services.verification import audit
+from services.verification.departments import FACTS_OF_ITEM
 from services.verification.routes import own_department
 from services.verification.tables import results, review_tasks
 from shared.auth import Principal, current_principal
@@ -141,6 +142,14 @@ async def decide(department: str, task_id: int, body: Decision, request: Request
         result = (await uow.conn.execute(RESULT_FOR_UPDATE, {"app": task.application_id, "dept": department})).first()
         if result is None or result.context is None:
             raise Problem(409, f"The {department} department has no earlier answer for {task.application_id} to revise.")
+        owned = FACTS_OF_ITEM.get(task.indicator, ())
+        if stray := sorted(set(body.facts) - set(owned)):
+            raise Problem(422, f"facts: {', '.join(stray)} {'is' if len(stray) == 1 else 'are'} not facts of the "
+                               f"{task.indicator} item (it rests on: {', '.join(owned) or 'no fact'})",
+                          errors=[{"field": "facts", "message": f"only {', '.join(owned) or 'none'}"}])
+        if body.decision == "confirm" and owned and not body.facts:
+            raise Problem(422, f"facts: confirming {task.indicator} means saying what the material proves "
+                               f"({', '.join(owned)})", errors=[{"field": "facts", "message": "required to confirm"}])
         item = {"indicator": task.indicator, "state": STATES[body.decision],
                 "reason": None if body.decision == "confirm" else body.reason}
         items = [i for i in result.items if i["indicator"] != task.indicator] + [item]

@@ -68,6 +68,7 @@ class EventConsumer:
         self._task: asyncio.Task | None = None
         self._stopping = False
         self.processed = 0
+        self._dead_lettered: set[tuple[str, int, int]] = set()
 
     @property
     def group_id(self) -> str:
@@ -221,6 +222,11 @@ class EventConsumer:
         await self._dead_letter(p.record, error)
 
     async def _dead_letter(self, record: ConsumerRecord, error: str) -> None:
+        where = (record.topic, record.partition, record.offset)
+        if where in self._dead_lettered:
+            return  # the batch is being replayed (a dependency was down): this one is in the DLQ already
+        if len(self._dead_lettered) > 10_000:
+            self._dead_lettered.clear()
         dlq = f"{record.topic}.dlq"
         headers = list(record.headers or []) + [
             ("dlq.error", error[:4000].encode()),
@@ -230,5 +236,6 @@ class EventConsumer:
             ("dlq.offset", str(record.offset).encode()),
         ]
         await self.producer.send_and_wait(dlq, value=record.value, key=record.key, headers=headers)
+        self._dead_lettered.add(where)
         DEAD_LETTERS.labels(self.name, record.topic).inc()
         log.error("event dead-lettered", consumer=self.name, topic=record.topic, offset=record.offset, error=error[:500])

@@ -17,6 +17,7 @@ from typing import Sequence
 
 import orjson
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -24,7 +25,7 @@ from shared import failpoints
 from shared.events.catalogue import topic_of
 from shared.events.envelope import Envelope
 from shared.logging import get_logger
-from shared.metrics import EVENTS_PUBLISHED, OUTBOX_LAG
+from shared.metrics import EVENTS_PUBLISHED, OUTBOX_LAG, OUTBOX_UNDELIVERABLE
 from shared.settings import Settings
 
 log = get_logger(__name__)
@@ -118,11 +119,15 @@ class OutboxRelay:
                 headers = [("event_type", row.event_type.encode()), ("event_id", str(row.payload["id"]).encode())]
                 if row.payload.get("traceparent"):
                     headers.append(("traceparent", row.payload["traceparent"].encode()))
-                futures.append(
-                    await self.producer.send(
-                        row.topic, value=orjson.dumps(row.payload), key=row.key.encode(), headers=headers
-                    )
-                )
+                try:
+                    futures.append(await self.producer.send(
+                        row.topic, value=orjson.dumps(row.payload), key=row.key.encode(), headers=headers))
+                except MessageSizeTooLargeError:
+                    # No retry makes it fit: it must not hold up every event behind it. The row is
+                    # marked relayed with the others but stays in the table, payload and all, for an operator.
+                    OUTBOX_UNDELIVERABLE.labels(row.event_type).inc()
+                    log.error("outbox event too large for the broker: not published, kept in the outbox table",
+                              outbox_id=row.id, event_type=row.event_type, bytes=len(orjson.dumps(row.payload)))
             await asyncio.gather(*futures)
             failpoints.hit("outbox.after_publish_before_mark")
             await conn.execute(update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=func.now()))

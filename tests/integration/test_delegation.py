@@ -99,6 +99,11 @@ async def test_the_key_decides_who_may_act_and_the_authorisation_is_checked(plat
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "delegation.authorisation"
         r = await client.post(url, json=application_body(147), headers=GUARDIAN)
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "delegation"
+        # An employer acts through its key and the letter: a representative would be checked as a relative.
+        with_representative = employer_body(147)
+        with_representative["delegation"]["representative"] = {"name": "人事", "id_number": demo_id_number(148)}
+        r = await client.post(url, json=with_representative, headers=EMPLOYER)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "delegation.representative"
 
 
 async def test_a_parent_applies_for_a_minor_and_the_household_registry_confirms_it(platform):

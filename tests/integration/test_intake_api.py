@@ -113,6 +113,17 @@ async def test_the_applicant_is_told_the_rules_that_apply(platform):
         assert again.status_code == 200 and again.json() == notice
 
 
+async def test_an_idempotency_key_is_for_one_request_not_for_every_route(platform):
+    url = f"{platform.url('intake')}/v1/applications"
+    key = {"Idempotency-Key": f"withdraw-{secrets.token_hex(4)}"}
+    async with httpx.AsyncClient(timeout=10) as client:
+        a, b = [(await client.post(url, json=application_body(n), headers=WINDOW)).json()["id"] for n in (181, 182)]
+        first = await client.post(f"{url}/{a}/withdraw", headers={**WINDOW, **key})
+        other = await client.post(f"{url}/{b}/withdraw", headers={**WINDOW, **key})
+        assert first.json()["id"] == a and other.status_code == 409  # not a replay of A's answer
+        assert other.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
 async def test_an_application_withdrawn_before_scoring_is_never_scored(platform):
     url = f"{platform.url('intake')}/v1/applications"
     platform.stop_service("verification")  # hold the joint review so the withdrawal comes first

@@ -61,8 +61,8 @@ async def test_a_material_is_kept_as_sent_and_typed_by_its_content(platform):
         big = pdf("big") + b"0" * (10 * 1024 * 1024)
         r = await client.post(f"{url}/{app_id}/materials", **upload(open_items[1], "big.pdf", big), headers=WINDOW)
         assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
-        huge = {"applicant": {"name": "x" * (3 * 1024 * 1024)}}
-        r = await client.post(url, json=huge, headers=WINDOW)
+        # Any other request body has a smaller limit (an application may carry a letter: 10 MiB, base64).
+        r = await client.post(f"{url}/{app_id}/withdraw", content=b"x" * (3 * 1024 * 1024), headers=WINDOW)
         assert r.status_code == 413 and r.json()["status"] == 413
 
         # A retried upload with the same Idempotency-Key stores the material once.
@@ -101,11 +101,18 @@ async def test_a_returned_item_supplemented_in_time_is_reviewed_and_scored_again
 
         no_reason = await client.post(f"{desk}/{task['id']}/decision", json={"decision": "return"}, headers=POLICE)
         assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["field"] == "reason"
+        # A confirmation vouches for the facts of its own item, and for nothing else.
+        stray = await client.post(f"{desk}/{task['id']}/decision", headers=POLICE, json={
+            "decision": "confirm", "facts": {"residence_spans": [], "permit_status": "valid"}})
+        assert stray.status_code == 422 and "permit_status" in stray.json()["detail"]
+        bare = await client.post(f"{desk}/{task['id']}/decision", json={"decision": "confirm"}, headers=POLICE)
+        assert bare.status_code == 422 and bare.json()["errors"][0]["field"] == "facts"
         spans = [{"start": "2019-03-01", "end": None}]
         r = await client.post(f"{desk}/{task['id']}/decision", headers=POLICE,
                               json={"decision": "confirm", "facts": {"residence_spans": spans}})
         assert r.status_code == 200 and r.json()["state"] == "decided", r.text
-        twice = await client.post(f"{desk}/{task['id']}/decision", json={"decision": "confirm"}, headers=POLICE)
+        twice = await client.post(f"{desk}/{task['id']}/decision", headers=POLICE,
+                                  json={"decision": "confirm", "facts": {"residence_spans": spans}})
         assert twice.status_code == 409
 
         second = await scored(client, platform, app_id, version=2)

@@ -25,6 +25,7 @@ def nested(depth: int) -> dict:
     (nested(16), None),
     (nested(17), "deeper"),
     ({"x": list(range(3000))}, "more than"),
+    ({"note": "x" * 1_200_000}, "KiB"),  # bigger than a broker message: it would block the outbox
 ])
 def test_documents_are_checked_before_they_are_stored(doc, problem):
     found = document_problem(doc)

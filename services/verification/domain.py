@@ -4,9 +4,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from shared.events import Envelope
+from shared.events.catalogue import ApplicationSubmitted, Holder, VerificationCompleted
 from shared.identity import age_on, birth_date
 
 GENESIS = "0" * 64
@@ -71,6 +73,17 @@ def currently_employed(spans: list[dict], applied_on: date, employer: str | None
     since = applied_on - timedelta(days=CURRENT_EMPLOYMENT_DAYS)
     return any((employer is None or s.get("employer_credit_code") == employer) and not s["transferred_in"]
                and s["end_month"] >= since for s in spans)
+
+
+def completed(question: ApplicationSubmitted, department: str, holder: Holder, items: list[dict[str, Any]],
+              facts: dict[str, Any], at: datetime) -> Envelope:
+    """A department's answer to an application: the event, whether it comes from the registries,
+    a re-verification or an officer's decision."""
+    return Envelope.new(VerificationCompleted(
+        application_id=question.application_id, department=department,  # type: ignore[arg-type]
+        expected_departments=question.expected_departments, cut_off_date=question.cut_off_date, holder=holder,
+        items=items, facts=facts, verified_at=at, applied_on=question.applied_on),
+        source="verification", subject=question.application_id)
 
 
 def note_declared(answer: Answer, declared: dict[str, Any]) -> None:

@@ -17,8 +17,7 @@ from services.verification.tables import results, review_tasks
 from shared.db import UnitOfWork
 from shared.events import Envelope
 from shared.departments import ITEMS_BY_DEPARTMENT
-from shared.events.catalogue import (ApplicationSubmitted, Holder, MaterialAdded, ReverificationRequested,
-                                     VerificationCompleted)
+from shared.events.catalogue import ApplicationSubmitted, Holder, MaterialAdded, ReverificationRequested
 
 ADD_RESULT = pg_insert(results).on_conflict_do_nothing()
 ADD_TASK = pg_insert(review_tasks).on_conflict_do_nothing()
@@ -97,11 +96,7 @@ def make_handlers(department: str, registries: SqlRegistries | HttpRegistries):
         context = {**data.model_dump(mode="json"), "holder": holder.model_dump()}
         uow.later(ADD_RESULT, dict(application_id=data.application_id, department=department, items=answer.items,
                                    facts=answer.facts, verified_at=now, context=context))
-        uow.emit(Envelope.new(VerificationCompleted(
-            application_id=data.application_id, department=department,  # type: ignore[arg-type]
-            expected_departments=data.expected_departments, cut_off_date=data.cut_off_date, holder=holder,
-            items=answer.items, facts=answer.facts, verified_at=now, applied_on=data.applied_on),
-            source="verification", subject=data.application_id))
+        uow.emit(domain.completed(data, department, holder, answer.items, answer.facts, now))
 
     async def on_reverification_requested(uow: UnitOfWork, event: Envelope, data: ReverificationRequested) -> None:
         """After an objection: look the facts up again and answer again (a new result, audited as such)."""
@@ -122,11 +117,7 @@ def make_handlers(department: str, registries: SqlRegistries | HttpRegistries):
         now = datetime.now(timezone.utc)
         uow.later(UPDATE_RESULT, {"app": data.application_id, "dept": department, "items": items, "facts": facts,
                                   "verified_at": now})
-        uow.emit(Envelope.new(VerificationCompleted(
-            application_id=submitted.application_id, department=department,  # type: ignore[arg-type]
-            expected_departments=submitted.expected_departments, cut_off_date=submitted.cut_off_date, holder=holder,
-            items=items, facts=facts, verified_at=now, applied_on=submitted.applied_on),
-            source="verification", subject=submitted.application_id))
+        uow.emit(domain.completed(submitted, department, holder, items, facts, now))
 
     async def on_material_added(uow: UnitOfWork, event: Envelope, data: MaterialAdded) -> None:
         if data.department != department or not data.supplement:

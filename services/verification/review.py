@@ -20,12 +20,12 @@ from sqlalchemy import bindparam, select, update
 
 from services.verification import audit
 from services.verification.departments import FACTS_OF_ITEM
+from services.verification.domain import completed
 from services.verification.routes import own_department
 from services.verification.tables import results, review_tasks
 from shared.auth import Principal, current_principal
 from shared.documents import document_problem
-from shared.events import Envelope
-from shared.events.catalogue import Holder, VerificationCompleted
+from shared.events.catalogue import ApplicationSubmitted
 from shared.problems import Problem
 
 router = APIRouter(prefix="/v1/departments/{department}/reviews", tags=["review desk"])
@@ -161,12 +161,7 @@ async def decide(department: str, task_id: int, body: Decision, request: Request
         await uow.conn.execute(update(review_tasks).where(review_tasks.c.id == task_id)
                                .values(state="decided", decision=decision, decided_by=principal.principal,
                                        decided_at=now))
-        ctx = result.context
-        uow.emit(Envelope.new(VerificationCompleted(
-            application_id=task.application_id, department=department,  # type: ignore[arg-type]
-            expected_departments=ctx["expected_departments"], cut_off_date=date.fromisoformat(ctx["cut_off_date"]),
-            holder=Holder.model_validate(ctx["holder"]), items=items, facts=facts, verified_at=now,
-            applied_on=date.fromisoformat(ctx["applied_on"])),
-            source="verification", subject=task.application_id))
+        question = ApplicationSubmitted.model_validate(result.context)
+        uow.emit(completed(question, department, question.holder, items, facts, now))
         await uow.commit()
     return _task_view((await _task(request, department, task_id)))

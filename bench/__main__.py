@@ -9,6 +9,8 @@ import sys
 
 import typer
 
+from bench import intake as intake_bench
+from bench import verification as verification_bench
 from bench.broker import broker_rate
 from bench.end_to_end import bench_platform, run_load
 from deploy.local.processes import LOCAL
@@ -40,42 +42,31 @@ def main(rate: float = typer.Option(120, help="Offered applications per second")
          holders: int = typer.Option(1_000_000, help="Synthetic holders for the scoring-engine benchmark"),
          only: str = typer.Option("all", help="all, engine, intake, verification or platform")) -> None:
     results: dict = {"machine": {"cpus": __import__("os").cpu_count(), "python": host.python_version()}}
-    if only in ("all", "engine"):
-        typer.echo(f"== scoring engine: {holders:,} synthetic holders under hangzhou-2021, beside a per-person loop")
-        # Its own process, so that its peak memory is its own.
-        out = subprocess.run([sys.executable, "-m", "bench.engine", "--holders", str(holders)], check=True,
-                             capture_output=True, text=True).stdout.strip().splitlines()[-1]
-        results["engine"] = json.loads(out)
-        e = results["engine"]
-        typer.echo(out)
-        typer.echo(f"engine: {e['engine_holders_per_s']:,} holders/s (best of 5; first run {e['engine_seconds_first_run']} s), "
-                   f"loop {e['loop_holders_per_s']:,} holders/s: {e['speedup']}x; peak memory {e['peak_rss_mib']} MiB; "
-                   f"engine and loop agree: {e['loop_and_engine_agree']}\n")
-        if only == "engine":
-            _save(results)
-            return
-    if only in ("all", "intake"):
-        from bench.intake import run as intake_run
-
-        typer.echo("== intake: POST /v1/applications (one uvicorn worker) beside a bare one-row insert endpoint")
-        results["intake"] = r = intake_run()
-        typer.echo(json.dumps(r))
-        typer.echo(f"intake: {r['intake_post']['requests_per_s']}/s (p50 {r['intake_post']['p50_ms']} ms, p99 "
+    parts = [
+        ("engine", f"scoring engine: {holders:,} synthetic holders under hangzhou-2021, beside a per-person loop",
+         lambda: _engine(holders),
+         lambda e: f"engine: {e['engine_holders_per_s']:,} holders/s (best of 5; first run "
+                   f"{e['engine_seconds_first_run']} s), loop {e['loop_holders_per_s']:,} holders/s: {e['speedup']}x; "
+                   f"peak memory {e['peak_rss_mib']} MiB; engine and loop agree: {e['loop_and_engine_agree']}"),
+        ("intake", "intake: POST /v1/applications (one uvicorn worker) beside a bare one-row insert endpoint",
+         intake_bench.run,
+         lambda r: f"intake: {r['intake_post']['requests_per_s']}/s (p50 {r['intake_post']['p50_ms']} ms, p99 "
                    f"{r['intake_post']['p99_ms']} ms) = {r['ratio']:.0%} of the bare endpoint's "
-                   f"{r['bare_insert']['requests_per_s']}/s\n")
-        if only == "intake":
-            _save(results)
-            return
-    if only in ("all", "verification"):
-        from bench.verification import run as verification_run
-
-        typer.echo("== verification: all departments answering applications, beside the raw consume rate")
-        results["verification"] = v = verification_run()
-        typer.echo(json.dumps(v))
-        typer.echo(f"verification: {v['verified_applications_per_s']} applications/s verified by all "
+                   f"{r['bare_insert']['requests_per_s']}/s"),
+        ("verification", "verification: all departments answering applications, beside the raw consume rate",
+         verification_bench.run,
+         lambda v: f"verification: {v['verified_applications_per_s']} applications/s verified by all "
                    f"{v['departments']} departments ({v['department_answers_per_s']} answers/s); the broker hands "
-                   f"out {v['raw_consume_per_s']} messages/s to one consumer: {v['ratio']:.2%}\n")
-        if only == "verification":
+                   f"out {v['raw_consume_per_s']} messages/s to one consumer: {v['ratio']:.2%}"),
+    ]
+    for key, title, run, summary in parts:
+        if only not in ("all", key):
+            continue
+        typer.echo(f"== {title}")
+        results[key] = r = run()
+        typer.echo(json.dumps(r))
+        typer.echo(summary(r) + "\n")
+        if only == key:
             _save(results)
             return
     p = bench_platform(log_level)
@@ -109,6 +100,13 @@ def main(rate: float = typer.Option(120, help="Offered applications per second")
     typer.echo(f"raw broker: {results['broker']['produce_to_consume_per_s']} messages/s produce→consume; the platform "
                f"moves {e2e['end_to_end_per_s'] * events_per_app:.0f} events/s = {ratio:.2%} of the raw broker rate")
     _save(results)
+
+
+def _engine(holders: int) -> dict:
+    # Its own process, so that its peak memory is its own.
+    out = subprocess.run([sys.executable, "-m", "bench.engine", "--holders", str(holders)], check=True,
+                         capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    return json.loads(out)
 
 
 def _save(results: dict) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import secrets
 import time
 from collections import Counter
+from datetime import date
 
 import httpx
 import orjson
@@ -46,7 +47,6 @@ async def _measure(p: Platform, applications: int) -> dict:
     answers = AIOKafkaConsumer(settings.topic(VERIFICATIONS), bootstrap_servers=broker.bootstrap(), group_id=None,
                                auto_offset_reset="earliest", max_poll_records=5000)
     await answers.start()
-    from datetime import date
     today = date.today()
     parts = {"verification": read_pid(p.proc_name("verification")) or 0}
     before, started = cpu.snapshot(parts), time.perf_counter()

@@ -21,6 +21,11 @@ _TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not 
 class Problem(Exception):
     """Raise from a route to answer with a problem document."""
 
+    @classmethod
+    def at(cls, field: str, message: str, status: int = 422, detail: str | None = None, **extra: Any) -> "Problem":
+        """A problem with one field at fault: the detail names it ("field: message") unless given."""
+        return cls(status, detail or f"{field}: {message}", errors=[{"field": field, "message": message}], **extra)
+
     def __init__(self, status: int, detail: str, *, title: str | None = None, type_: str = "about:blank",
                  errors: list[dict[str, str]] | None = None, **extra: Any) -> None:
         super().__init__(detail)

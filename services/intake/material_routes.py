@@ -73,11 +73,11 @@ async def upload_material(application_id: str, request: Request,
     try:
         found = materials.inspect(content, settings.material_max_bytes)
     except materials.MaterialRejected as exc:
-        raise Problem(exc.status, f"file: {exc}", errors=[{"field": "file", "message": str(exc)}])
+        raise Problem.at("file", str(exc), exc.status)
     departments = await _indicators(request, view)
     if indicator not in departments:
-        raise Problem(422, f"indicator: {indicator!r} is not an indicator of this application",
-                      errors=[{"field": "indicator", "message": f"one of {', '.join(sorted(departments))}"}])
+        raise Problem.at("indicator", f"one of {', '.join(sorted(departments))}",
+                         detail=f"indicator: {indicator!r} is not an indicator of this application")
     if view.status not in OPEN:
         raise Problem(409, f"Application {application_id} is {view.status}: it takes no more materials.",
                       type_="/problems/application-closed")
@@ -91,8 +91,8 @@ async def upload_material(application_id: str, request: Request,
         item = (await uow.conn.execute(ITEM_FOR_UPDATE, {"app": application_id, "indicator": indicator})).first()
         state = item.state if item else "pending"
         if state in materials.CLOSED:
-            raise Problem(409, f"Item {indicator} is {state}: there is nothing to supplement.",
-                          type_="/problems/item-closed", errors=[{"field": "indicator", "message": f"item is {state}"}])
+            raise Problem.at("indicator", f"item is {state}", 409, type_="/problems/item-closed",
+                             detail=f"Item {indicator} is {state}: there is nothing to supplement.")
         supplement = state in materials.SUPPLEMENTABLE
         deadline = None
         if supplement:

@@ -57,10 +57,6 @@ def _can_apply(principal: Principal) -> None:
     require_any(principal, APPLY_SCOPES)
 
 
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, f"{field}: {message}", errors=[{"field": field, "message": message}])
-
-
 def _check_delegation(body: ApplicationRequest, principal: Principal) -> str | None:
     """The key decides who may act: an employer's key only as employer, a guardian's only with a representative.
     Returns the employer's credit code for an employer's application."""
@@ -68,13 +64,13 @@ def _check_delegation(body: ApplicationRequest, principal: Principal) -> str | N
     d = body.delegation
     if employers:
         if d is None or d.relation != "employer":
-            raise _invalid("delegation", "an employer's key applies for its staff: give relation \"employer\" and "
+            raise Problem.at("delegation", "an employer's key applies for its staff: give relation \"employer\" and "
                                          "the holder's written authorisation")
         return next(iter(employers))
     if d is not None and d.relation == "employer":
-        raise _invalid("delegation.relation", "only an employer's key applies as employer")
+        raise Problem.at("delegation.relation", "only an employer's key applies as employer")
     if "guardian" in principal.scopes and d is None:
-        raise _invalid("delegation", "a guardian's key names the representative, the relation and the grounds")
+        raise Problem.at("delegation", "a guardian's key names the representative, the relation and the grounds")
     return None
 
 
@@ -101,8 +97,7 @@ def _authorisation_material(body: ApplicationRequest, app_id: str, principal: Pr
     try:
         found = materials.inspect(d.authorisation.document, max_bytes)
     except materials.MaterialRejected as exc:
-        raise Problem(exc.status, f"delegation.authorisation.document: {exc}",
-                      errors=[{"field": "delegation.authorisation.document", "message": str(exc)}])
+        raise Problem.at("delegation.authorisation.document", str(exc), exc.status)
     return {"id": materials.new_material_id(), "application_id": app_id, "indicator": "delegation",
             "purpose": "authorisation", "media_type": found.media_type, "size": found.size, "sha256": found.sha256,
             "filename": d.authorisation.filename, "principal": principal.principal, "content": d.authorisation.document}

@@ -168,12 +168,11 @@ patents = _table(  # one row per inventor of a granted invention patent
     Column("transferred_in", Boolean, nullable=False), Column("granted_on", Date, nullable=False))
 
 
-def _records(table: Table, *columns: str, before: str | None = None, ids: str = "id"):
-    """One registry's rows for the holder (or a list of people), as a JSON array, counted before the cut-off."""
+def _records(table: Table, *columns: str, before: str | None = None):
+    """One registry's rows for the holder, as a JSON array, counted before the cut-off."""
     obj = func.json_build_object(*[x for c in columns for x in (c, table.c[c])])
-    who = (table.c.id_number == func.any(bindparam("people", type_=ARRAY(String))) if ids == "people"
-           else table.c.id_number == bindparam("id"))
-    q = select(func.coalesce(func.json_agg(obj), func.json_build_array(), type_=JSON)).where(who)
+    q = select(func.coalesce(func.json_agg(obj), func.json_build_array(), type_=JSON)).where(
+        table.c.id_number == bindparam("id"))
     if before:
         q = q.where(table.c[before] < bindparam("cut_off"))
     return q.scalar_subquery()

@@ -144,12 +144,12 @@ async def decide(department: str, task_id: int, body: Decision, request: Request
             raise Problem(409, f"The {department} department has no earlier answer for {task.application_id} to revise.")
         owned = FACTS_OF_ITEM.get(task.indicator, ())
         if stray := sorted(set(body.facts) - set(owned)):
-            raise Problem(422, f"facts: {', '.join(stray)} {'is' if len(stray) == 1 else 'are'} not facts of the "
-                               f"{task.indicator} item (it rests on: {', '.join(owned) or 'no fact'})",
-                          errors=[{"field": "facts", "message": f"only {', '.join(owned) or 'none'}"}])
+            raise Problem.at("facts", f"only {', '.join(owned) or 'none'}",
+                             detail=f"facts: {', '.join(stray)} {'is' if len(stray) == 1 else 'are'} not facts of the "
+                                    f"{task.indicator} item (it rests on: {', '.join(owned) or 'no fact'})")
         if body.decision == "confirm" and owned and not body.facts:
-            raise Problem(422, f"facts: confirming {task.indicator} means saying what the material proves "
-                               f"({', '.join(owned)})", errors=[{"field": "facts", "message": "required to confirm"}])
+            raise Problem.at("facts", "required to confirm", detail=f"facts: confirming {task.indicator} means "
+                                                                       f"saying what the material proves ({', '.join(owned)})")
         item = {"indicator": task.indicator, "state": STATES[body.decision],
                 "reason": None if body.decision == "confirm" else body.reason}
         items = [i for i in result.items if i["indicator"] != task.indicator] + [item]

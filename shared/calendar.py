@@ -1,14 +1,42 @@
 """Working days on the national calendar, adjusted working weekends included.
 
-`chinesecalendar` carries the State Council's published holiday schedule; for a year it
-does not know yet we fall back to Monday–Friday, and say so in the logs.
+`chinesecalendar` carries the State Council's published holiday schedule. A year it does not
+know is not guessed at (a guess would silently move deadlines): `CalendarYearUnknown` is raised.
+Between the State Council's announcement and a package release, operators may supply that
+year's schedule in a YAML file (`WORKING_CALENDAR_FILE`):
+
+    2027:
+      holidays: [2027-01-01, 2027-02-05, ...]      # days off that fall on weekdays
+      workdays: [2027-02-14, ...]                  # adjusted working weekends
 """
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 from functools import lru_cache
+from pathlib import Path
 
 import chinese_calendar
+import yaml
+
+
+class CalendarYearUnknown(ValueError):
+    """A working-day count reached a year whose holiday schedule nobody has published to us."""
+
+    def __init__(self, year: int):
+        self.year = year
+        super().__init__(f"the national holiday schedule for {year} is not known yet: update the chinesecalendar "
+                         f"package or give the State Council's schedule in WORKING_CALENDAR_FILE")
+
+
+@lru_cache(maxsize=1)
+def _supplied_years() -> dict[int, tuple[frozenset[date], frozenset[date]]]:
+    path = os.environ.get("WORKING_CALENDAR_FILE")
+    if not path:
+        return {}
+    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return {int(year): (frozenset(spec.get("holidays") or ()), frozenset(spec.get("workdays") or ()))
+            for year, spec in doc.items()}
 
 
 @lru_cache(maxsize=4096)
@@ -16,7 +44,11 @@ def is_working_day(day: date) -> bool:
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
-        return day.weekday() < 5
+        supplied = _supplied_years().get(day.year)
+        if supplied is None:
+            raise CalendarYearUnknown(day.year) from None
+        holidays, workdays = supplied
+        return day in workdays or (day.weekday() < 5 and day not in holidays)
 
 
 def add_working_days(start: date, n: int) -> date:

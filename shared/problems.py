@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
+from shared.calendar import CalendarYearUnknown
 from shared.tracing import current_traceparent, parse_trace_id
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -27,8 +28,10 @@ class Problem(Exception):
         return cls(status, detail or f"{field}: {message}", errors=[{"field": field, "message": message}], **extra)
 
     def __init__(self, status: int, detail: str, *, title: str | None = None, type_: str = "about:blank",
-                 errors: list[dict[str, str]] | None = None, **extra: Any) -> None:
+                 errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
         super().__init__(detail)
+        self.headers = headers
         self.status, self.detail, self.title, self.type = status, detail, title or _TITLES.get(status, "Error"), type_
         self.errors = errors
         self.extra = extra
@@ -60,7 +63,8 @@ def _field(loc: tuple | list, error_type: str = "") -> str:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(request, exc.status, exc.detail, title=exc.title, type_=exc.type, errors=exc.errors, **exc.extra)
+        return problem_response(request, exc.status, exc.detail, title=exc.title, type_=exc.type, errors=exc.errors,
+                                headers=exc.headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -78,6 +82,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(CalendarYearUnknown)
+    async def _calendar(request: Request, exc: CalendarYearUnknown) -> JSONResponse:
+        # A working-day deadline nobody can compute yet: say so rather than guess a date.
+        return problem_response(request, 503, str(exc), type_="/problems/calendar-unknown", year=exc.year)
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:

@@ -60,6 +60,18 @@ class Settings(BaseSettings):
     shared_data_departments: str = ",".join(DEPARTMENTS)
     publicity_base_url: str = "http://127.0.0.1:8004"
     notice_period_working_days: int = 7
+    # Publicity: how often it closes rounds whose acceptance ended, finalises lists and sends notifications.
+    publicity_sweep_seconds: float = 60.0
+    # Score notifications: "outbox" keeps them in publicity.notifications (local runs, tests);
+    # "sms" posts them to the SMS gateway.
+    notifier: str = "outbox"
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
+    # Objections from one client (address) per hour, and the length of a reason.
+    objections_per_client_hour: int = 5
+    objection_reason_max: int = 500
+    # Salts the hashes that group a child's parents in publicity (never shown anywhere).
+    candidate_key_salt: str = "local-demo-salt"
     # How often scoring looks for applications a department left unanswered past the review deadline.
     overdue_sweep_seconds: float = 300.0
 

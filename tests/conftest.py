@@ -34,7 +34,8 @@ def infra():
 def platform(infra):
     """The four services, started as real uvicorn processes on test ports."""
     p = Platform(port_base=TEST_PORT_BASE, database=TEST_DATABASE, topic_prefix=f"t{secrets.token_hex(3)}.",
-                 extra_env={"LOG_LEVEL": "INFO", "OUTBOX_POLL_INTERVAL_MS": "100", "OVERDUE_SWEEP_SECONDS": "1"})
+                 extra_env={"LOG_LEVEL": "INFO", "OUTBOX_POLL_INTERVAL_MS": "100", "OVERDUE_SWEEP_SECONDS": "1",
+                           "PUBLICITY_SWEEP_SECONDS": "1"})
     p.infra_up(fresh_database=True)
     p.migrate_and_seed(holders=3000)
     p.start_services()

@@ -34,7 +34,12 @@ DEMO_KEYS = {
     "scoring": [("demoreader", "local-demo-reader-key", "demo-reader", ["scores:read", "evaluate"]),
                 ("demoscoringadmin", "local-demo-scoring-admin-key", "demo-scoring-admin", ["admin"]),
                 ("demobinjiang", "local-demo-binjiang-key", "demo-binjiang-district", ["module:district:binjiang"])],
-    "publicity": [],
+    "publicity": [("democity", "local-demo-city-key", "demo-city-education-bureau", ["module:city"]),
+                  ("demobinjiang", "local-demo-binjiang-key", "demo-binjiang-district", ["module:district:binjiang"]),
+                  # the government service app: an applicant asks for a review of their own score
+                  ("demoserviceapp", "local-demo-service-app-key", "demo-service-app", ["review:request"]),
+                  ("demoofficer", "local-demo-publicity-officer-key", "demo-publicity-officer",
+                   ["publicity:officer"])],
 }
 
 

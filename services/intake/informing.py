@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from shared.calendar import add_working_days
+from shared.calendar import CalendarYearUnknown, add_working_days
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -78,12 +78,18 @@ class RuleSetDirectory:
 
 
 def rules_notice(rule_set: dict | None, applied_on: date, cut_off: date, shared_data: set[str]) -> dict[str, Any]:
-    review_by = add_working_days(applied_on, REVIEW_WORKING_DAYS)
-    result_on = add_working_days(applied_on, RESULT_WORKING_DAYS)
+    try:
+        review_by = add_working_days(applied_on, REVIEW_WORKING_DAYS).isoformat()
+        result_on = add_working_days(applied_on, RESULT_WORKING_DAYS).isoformat()
+        calendar_note = None
+    except CalendarYearUnknown as exc:
+        # The dates are left open rather than guessed; the applicant is told why.
+        review_by = result_on = "（待公布 to be announced）"
+        calendar_note = str(exc)
     notice: dict[str, Any] = {
         "cut_off_date": cut_off.isoformat(),
-        "review_deadline": review_by.isoformat(),
-        "result_date": result_on.isoformat(),
+        "review_deadline": None if calendar_note else review_by,
+        "result_date": None if calendar_note else result_on,
         "objection": {
             "working_days": OBJECTION_WORKING_DAYS,
             "zh": f"对积分结果有异议的，可在收到通知之日起{OBJECTION_WORKING_DAYS}个工作日内提出异议，相关部门将重新核查。",
@@ -91,12 +97,14 @@ def rules_notice(rule_set: dict | None, applied_on: date, cut_off: date, shared_
                   "being notified; the departments concerned will verify the facts again.",
         },
         "summary": {
-            "zh": f"各部门将于{review_by.isoformat()}前完成联审，您可于{result_on.isoformat()}起查询积分结果。"
+            "zh": f"各部门将于{review_by}前完成联审，您可于{result_on}起查询积分结果。"
                   f"事实计算截止日为{cut_off.isoformat()}。",
-            "en": f"The departments will complete their joint review by {review_by.isoformat()}; your score can be "
-                  f"queried from {result_on.isoformat()}. Facts are counted up to {cut_off.isoformat()}.",
+            "en": f"The departments will complete their joint review by {review_by}; your score can be "
+                  f"queried from {result_on}. Facts are counted up to {cut_off.isoformat()}.",
         },
     }
+    if calendar_note:
+        notice["calendar"] = calendar_note
     if rule_set is None:
         notice["rule_set"] = None
         notice["indicators"] = []

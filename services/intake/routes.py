@@ -15,6 +15,7 @@ from services.intake import domain, materials
 from services.intake.schemas import ApplicationRequest, ApplicationView, TimelineEntry
 from services.intake.tables import application_items, applications, holder_bars, idempotency_keys, outbox, timeline
 from services.intake.tables import materials as materials_table
+from shared.calendar import CalendarYearUnknown
 from shared.auth import Principal, current_principal, require_any
 from shared.db import OneStatement
 from shared.events import Envelope
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/v1", tags=["applications"])
 APPLY_SCOPES = {"window", "online", "guardian", "admin"}
 # Built once: see handlers.py on statement cost.
 _COLUMNS = ["id", "holder_id_number", "holder_name", "holder_phone", "permit_number", "intent", "principal",
-            "acting_as", "declared_facts", "family", "delegation", "consent", "applied_on", "cut_off_date", "status"]
+            "acting_as", "declared_facts", "family", "delegation", "modules", "consent", "applied_on", "cut_off_date", "status"]
 # One statement: the application is added unless the holder is barred. Its items start
 # "pending" and its first timeline entry is the row itself, so nothing else is written.
 ADD_APPLICATION = insert(applications).from_select(
@@ -124,12 +125,13 @@ async def submit_application(body: ApplicationRequest, request: Request,
         holder=Holder(name=body.applicant.name, id_number=body.applicant.id_number, permit_number=body.permit_number),
         intent=body.intent, applied_on=today, cut_off_date=cut_off,
         expected_departments=domain.expected_departments(),  # type: ignore[arg-type]
-        declared_facts=body.declared_facts, family=family, delegation=delegation), source="intake", subject=app_id)
+        declared_facts=body.declared_facts, family=family, delegation=delegation, modules=body.chosen_modules(),
+        contact_phone=body.applicant.phone), source="intake", subject=app_id)
     params = dict(
         id=app_id, holder_id_number=body.applicant.id_number, holder_name=body.applicant.name,
         holder_phone=body.applicant.phone, permit_number=body.permit_number, intent=body.intent,
         principal=principal.principal, acting_as=acting_as, declared_facts=body.declared_facts, family=family,
-        delegation=delegation, consent=body.consent, applied_on=today, cut_off_date=cut_off, status="submitted", today=today,
+        delegation=delegation, modules=body.chosen_modules(), consent=body.consent, applied_on=today, cut_off_date=cut_off, status="submitted", today=today,
         **{f"event_{k}": v for k, v in db.outbox.row(event).items()})
     view = _new_view(app_id, body, today, cut_off, event, acting_as, principal, delegation)
     view["rules_notice"] = notice
@@ -173,7 +175,8 @@ def _new_view(app_id: str, body: ApplicationRequest, today: date, cut_off: date,
               principal: Principal, delegation: dict | None) -> dict:
     """The new application's state is exactly what was just written: answer without reading it back."""
     return {
-        "id": app_id, "status": "submitted", "intent": body.intent, "family": [m.model_dump() for m in body.family],
+        "id": app_id, "status": "submitted", "intent": body.intent, "modules": body.chosen_modules(),
+        "family": [m.model_dump() for m in body.family],
         "delegation": delegation,
         "applied_on": today.isoformat(),
         "cut_off_date": cut_off.isoformat(),
@@ -265,7 +268,7 @@ async def load_view(request: Request, application_id: str, principal: Principal 
     submitted = {"at": app.created_at, "event_type": "application.submitted", "source": "intake",
                  "summary": {"acting_as": app.acting_as, "principal": app.principal}}
     return ApplicationView(
-        id=app.id, status=app.status, intent=app.intent, family=app.family, delegation=app.delegation,
+        id=app.id, status=app.status, intent=app.intent, modules=app.modules, family=app.family, delegation=app.delegation,
         applied_on=app.applied_on, cut_off_date=app.cut_off_date,
         items=[answered.get(ind, {"indicator": ind, "department": dept, "state": "pending", "reason": None})
                for ind, dept in sorted(domain.items_of(app.delegation).items())],
@@ -279,7 +282,10 @@ async def load_view(request: Request, application_id: str, principal: Principal 
 def _item(row, applied_on: date, min_working_days: int) -> dict:
     item = {"indicator": row.indicator, "department": row.department, "state": row.state, "reason": row.reason}
     if row.state in materials.SUPPLEMENTABLE:
-        item["supplement_by"] = materials.supplement_deadline(applied_on, row.updated_at.date(), min_working_days)
+        try:
+            item["supplement_by"] = materials.supplement_deadline(applied_on, row.updated_at.date(), min_working_days)
+        except CalendarYearUnknown:
+            item["supplement_by"] = None  # not guessed; an upload is then refused with the reason (503)
     return item
 
 

@@ -1,6 +1,7 @@
 """Intake's request and response documents (the partner contract, in OpenAPI)."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -56,6 +57,8 @@ class Authorisation(BaseModel):
     filename: str | None = Field(None, max_length=200)
 
 
+MODULE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,59}")
+INTENT_MODULES = {"settlement": ["settlement"], "school_enrolment": ["school-enrolment"]}
 ELDERLY_AGE = 60
 MINOR_AGE = 16
 RELATIVES = ("parent", "guardian", "spouse", "child", "grandparent", "grandchild", "sibling")
@@ -114,6 +117,24 @@ class ApplicationRequest(BaseModel):
         None, description="When someone applies for the holder: who, on what grounds and authority (委托办). "
                           "Required with an employer's or a guardian's key.")
     consent: bool = Field(description="The applicant consents to the departments' registry look-ups; must be true.")
+    modules: list[str] | None = Field(
+        None, max_length=5,
+        description="The X-modules (services) this score is for, e.g. a district's module; by default the one the "
+                    "intent names (settlement → settlement, school_enrolment → school-enrolment). A round ranks "
+                    "only those who chose its module.")
+
+    @field_validator("modules")
+    @classmethod
+    def _module_ids(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return None
+        for m in v:
+            if not MODULE_ID.fullmatch(m):
+                raise ValueError(f"{m[:60]!r} is not a module id (lower-case letters, digits and hyphens)")
+        return list(dict.fromkeys(v))
+
+    def chosen_modules(self) -> list[str]:
+        return self.modules if self.modules is not None else INTENT_MODULES.get(self.intent, [])
 
     @field_validator("declared_facts")
     @classmethod
@@ -201,6 +222,7 @@ class ApplicationView(BaseModel):
     id: str
     status: Literal["submitted", "verifying", "scored", "void", "paused", "vetoed", "refused", "withdrawn"]
     intent: str
+    modules: list[str] = Field(default_factory=list, description="The X-modules this score is for")
     family: list[FamilyMember] = Field(default_factory=list)
     delegation: dict[str, Any] | None = Field(None, description="Who acted for the holder and on what authority")
     applied_on: date

@@ -28,6 +28,7 @@ applications = Table(
     Column("consent", Boolean, nullable=False),
     # Who acted for whom and on what authority (委托办); null when holders apply for themselves.
     Column("delegation", JSONB),
+    Column("modules", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("applied_on", Date, nullable=False),
     Column("cut_off_date", Date, nullable=False),
     Column("status", String(20), nullable=False),

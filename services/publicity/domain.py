@@ -1,15 +1,27 @@
-"""Publicity's pure rules: what a notice shows and for how long."""
+"""Publicity's pure rules: what a notice shows and for how long, who may still object,
+what a search asks for, what the applicant is told."""
 from __future__ import annotations
 
+import hashlib
+import re
 import secrets
+from dataclasses import dataclass
 from datetime import date
 
-from shared.calendar import working_period
+from shared.calendar import add_working_days, working_period
+from shared.departments import DEPARTMENT_OF
 from shared.masking import mask_id_number, mask_name
+
+# Reviews (复核) are answered within this many working days of the request.
+REVIEW_WORKING_DAYS = 5
+
+
+def new_id(prefix: str, day: date) -> str:
+    return f"{prefix}-{day:%Y%m%d}-{secrets.token_hex(5).upper()}"
 
 
 def new_notice_id(day: date) -> str:
-    return f"NTC-{day:%Y%m%d}-{secrets.token_hex(5).upper()}"
+    return new_id("NTC", day)
 
 
 def notice_period(published_on: date, working_days: int) -> tuple[date, date]:
@@ -17,11 +29,98 @@ def notice_period(published_on: date, working_days: int) -> tuple[date, date]:
     return working_period(published_on, working_days)
 
 
+def review_due(requested_on: date) -> date:
+    return add_working_days(requested_on, REVIEW_WORKING_DAYS)
+
+
 def public_lines(lines: list[dict]) -> list[dict]:
     """Per-indicator points for the notice; fact values stay out (they are personal data)."""
     return [{"indicator": l["indicator"], "category": l["category"], "name_zh": l["name_zh"], "name_en": l["name_en"],
-             "points": l["points"]} for l in lines]
+             "points": l["points"], "department": l.get("department")} for l in lines]
 
 
 def masked_holder(name: str, id_number: str) -> tuple[str, str]:
     return mask_name(name), mask_id_number(id_number)
+
+
+def candidate_key(id_number: str, salt: str) -> str:
+    """Groups one person's entries (a child named by both parents) without keeping the number."""
+    return hashlib.sha256(f"{salt}:{id_number.strip().upper()}".encode()).hexdigest()
+
+
+def search_columns(masked_name: str, masked_id: str) -> tuple[str, str]:
+    """What the public can search a list by: the surname the masked name shows, the ID number's last four."""
+    return masked_name[:1], masked_id[-4:]
+
+
+@dataclass(frozen=True)
+class Search:
+    surname: str | None = None
+    id_tail: str | None = None
+
+
+_TAIL = re.compile(r"^[0-9]{3}[0-9X]$")
+
+
+def parse_search(q: str | None) -> Search:
+    """One search box: four characters of digits (and X) are an ID number's end; anything else, a surname."""
+    q = (q or "").strip().upper()
+    if not q:
+        return Search()
+    if _TAIL.match(q):
+        return Search(id_tail=q)
+    return Search(surname=q[:1])
+
+
+def admitted(rank: int, score: float, quota: int | None, threshold: float | None) -> bool:
+    return (quota is None or rank <= quota) and (threshold is None or score >= threshold)
+
+
+class ObjectionRefused(Exception):
+    """Why an objection cannot be taken (late, final list, an item nobody can re-verify)."""
+
+    def __init__(self, status: int, message: str, type_: str, field: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.type, self.field = status, message, type_, field
+
+
+def objection_window(today: date, period_end: date | None, final: bool) -> None:
+    if final:
+        raise ObjectionRefused(409, "This list is final: objections are no longer taken and nothing in it changes.",
+                               "/problems/list-final")
+    if period_end is None:
+        raise ObjectionRefused(409, "This list is not on notice yet.", "/problems/not-on-notice")
+    if today > period_end:
+        raise ObjectionRefused(409, f"The notice period ended on {period_end.isoformat()}; objections had to be "
+                                    f"lodged by then (公示期已于{period_end.isoformat()}结束，逾期异议不予受理).",
+                               "/problems/objection-late")
+
+
+def departments_to_ask(items: list[str], lines: list[dict]) -> list[str]:
+    """The departments that re-verify the items in question. Each item must be one the score counted
+    and that a department verifies."""
+    counted = {l["indicator"]: l.get("department") for l in lines}
+    departments = set()
+    for item in items:
+        department = DEPARTMENT_OF.get(item) or counted.get(item)
+        if item not in counted or department not in set(DEPARTMENT_OF.values()):
+            raise ObjectionRefused(422, f"{item!r} is not an indicator of this score that a department verifies.",
+                                   "/problems/objection-item", field="items")
+        departments.add(department)
+    return sorted(departments)
+
+
+STATUS_TEXT = {
+    "scored": "已完成计分，得分{total}分，公示期{start}至{end}。如有异议，请于{end}前通过公示页面或服务窗口提出",
+    "void": "积分无效（{reason}）",
+    "paused": "居住证状态异常，积分暂停",
+    "vetoed": "因一票否决情形不予计分",
+    "refused": "委托关系未核实，不予计分（{reason}）",
+}
+
+
+def notification_text(application_id: str, status: str, total: float, reason: str | None,
+                      period: tuple[date, date] | None) -> str:
+    start, end = (period[0].isoformat(), period[1].isoformat()) if period else ("", "")
+    body = STATUS_TEXT.get(status, "积分结果已更新").format(total=f"{total:g}", start=start, end=end, reason=reason or "")
+    return f"【居住证积分】您的积分申请{application_id}{body}。"

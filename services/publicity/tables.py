@@ -1,7 +1,9 @@
-"""Publicity's schema: notices (masked at write time), the bus tables."""
+"""Publicity's schema. Public pages read only masked columns; the few private ones (a key to
+group a child's parents, the phone a score notification goes to) never reach a response."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, Float, Integer, MetaData, String, Table, UniqueConstraint, func
+from sqlalchemy import (ARRAY, BigInteger, Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, String,
+                        Table, Text, UniqueConstraint, func, text)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.auth import api_keys_table
@@ -10,7 +12,7 @@ from shared.bus.tables import inbox_table, outbox_table
 SCHEMA = "publicity"
 metadata = MetaData(schema=SCHEMA)
 
-# Only masked personal data is ever stored here: a public page cannot leak what it never had.
+# A score's public notice, open to objection for its notice period (7 working days).
 notices = Table(
     "notices",
     metadata,
@@ -27,6 +29,156 @@ notices = Table(
     Column("period_end", Date, nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("application_id", "score_version", name="uq_notices_application_version"),
+)
+
+# What intake announced: who applied, for which modules (and, at school, for which child).
+# The keys are salted hashes of ID numbers: they group a child's two parents, nothing more.
+applicants = Table(
+    "applicants",
+    metadata,
+    Column("application_id", String(40), primary_key=True),
+    Column("holder_key", String(64), nullable=False),
+    Column("holder_name_masked", String(100), nullable=False),
+    Column("holder_id_masked", String(18), nullable=False),
+    Column("child_key", String(64)),
+    Column("child_name_masked", String(100)),
+    Column("child_id_masked", String(18)),
+    Column("modules", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("applied_on", Date, nullable=False),
+    Column("contact_phone", String(20)),
+    Column("withdrawn_at", DateTime(timezone=True)),
+    Index("ix_publicity_applicants_modules", "modules", postgresql_using="gin"),
+)
+
+# Each application's latest score, with what each module ranks it by.
+scores = Table(
+    "scores",
+    metadata,
+    Column("application_id", String(40), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("total", Float, nullable=False),
+    Column("modules", JSONB, nullable=False),
+    Column("lines", JSONB, nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+)
+
+# Score notifications to applicants: written with the score's effect, delivered by the notifier.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("application_id", String(40), nullable=False, index=True),
+    Column("score_version", Integer, nullable=False),
+    Column("phone", String(20)),
+    Column("body", Text, nullable=False),
+    Column("status", String(20), nullable=False, server_default="pending"),  # pending, sent, recorded, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("sent_at", DateTime(timezone=True)),
+    UniqueConstraint("application_id", "score_version", name="uq_notifications_application_version"),
+    Index("ix_publicity_notifications_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+)
+
+rounds = Table(
+    "rounds",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("module_id", String(60), nullable=False, index=True),
+    Column("owner", String(80), nullable=False),
+    Column("candidate", String(10), nullable=False),  # holder | child
+    Column("name", JSONB, nullable=False),
+    Column("tie_breakers", JSONB, nullable=False),
+    Column("acceptance_opens", Date, nullable=False),
+    Column("acceptance_closes", Date, nullable=False),
+    Column("cut_off_date", Date, nullable=False),
+    Column("quota", Integer),
+    Column("threshold", Float),
+    Column("notice_working_days", Integer, nullable=False),
+    Column("status", String(12), nullable=False, server_default="accepting"),  # accepting, notice, final
+    Column("list_version", Integer, nullable=False, server_default="0"),
+    Column("entries", Integer, nullable=False, server_default="0"),
+    Column("admitted", Integer, nullable=False, server_default="0"),
+    Column("notice_start", Date),
+    Column("notice_end", Date),
+    Column("finalized_at", DateTime(timezone=True)),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# The current list. `seq` numbers an entry for good; `rank` moves when a score changes during the notice.
+round_entries = Table(
+    "round_entries",
+    metadata,
+    Column("round_id", String(40), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("rank", Integer, nullable=False),
+    Column("application_id", String(40), nullable=False),
+    Column("candidate_key", String(64), nullable=False),
+    Column("name_masked", String(100), nullable=False),
+    Column("id_masked", String(18), nullable=False),
+    Column("surname", String(4), nullable=False),
+    Column("id_tail", String(4), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("sort_key", ARRAY(Float), nullable=False),
+    Column("applied_on", Date, nullable=False),
+    Column("admitted", Boolean, nullable=False),
+    Index("ix_publicity_entries_rank", "round_id", "rank"),
+    Index("ix_publicity_entries_surname", "round_id", "surname", "rank"),
+    Index("ix_publicity_entries_id_tail", "round_id", "id_tail", "rank"),
+    Index("ix_publicity_entries_candidate", "round_id", "candidate_key", unique=True),
+    Index("ix_publicity_entries_application", "application_id"),
+)
+
+# Every publication of a round's list, and what each re-publication changed (the old values).
+round_versions = Table(
+    "round_versions",
+    metadata,
+    Column("round_id", String(40), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("published_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("reason", Text, nullable=False),
+    Column("changed", Integer, nullable=False),
+)
+
+round_entry_history = Table(
+    "round_entry_history",
+    metadata,
+    Column("round_id", String(40), nullable=False),
+    Column("version", Integer, nullable=False),  # the version that superseded these values
+    Column("seq", Integer, nullable=False),
+    Column("rank", Integer),
+    Column("score", Float),
+    Column("admitted", Boolean),
+    Index("ix_publicity_entry_history", "round_id", "seq", "version"),
+)
+
+# Objections (anyone, during a notice) and reviews (the holder, of their own score).
+objections = Table(
+    "objections",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("kind", String(10), nullable=False),  # objection | review
+    Column("application_id", String(40), nullable=False, index=True),
+    Column("round_id", String(40), index=True),
+    Column("seq", Integer),
+    Column("notice_id", String(40)),
+    Column("items", JSONB, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("contact_phone", String(20)),
+    Column("client", String(64), nullable=False),
+    Column("status", String(12), nullable=False, server_default="open"),  # open, resolved, answered
+    Column("pending_departments", JSONB, nullable=False),
+    Column("score_before", Float),
+    Column("score_after", Float),
+    Column("outcome", Text),
+    Column("due_by", Date, nullable=False),
+    Column("lodged_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("answered_by", String(100)),
+    Index("ix_publicity_objections_client", "client", "lodged_at"),
 )
 
 outbox = outbox_table(metadata)

@@ -64,8 +64,9 @@ def score_many(rule_sets: dict[str, RuleSet], cut_off: date, facts: list[dict[st
     for e in explanations:
         e["modules"] = {}
     for module in (modules or {}).values():
-        if module.candidate != "holder" or not module.in_force_on(cut_off):
+        if not module.in_force_on(cut_off):
             continue
+        # A child's module is scored per parent here; publicity's round gives the child the better parent.
         result = evaluate_module(module, rule_sets, pop, cut_off, base=base)
         threshold = result.round.threshold if result.round else None
         for i, e in enumerate(explanations):
@@ -74,7 +75,7 @@ def score_many(rule_sets: dict[str, RuleSet], cut_off: date, facts: list[dict[st
                 "owner": module.owner, "module_points": doc["module_points"], "total": doc["total"],
                 "eligible": doc["eligible"], "threshold": threshold,
                 "meets_threshold": doc["eligible"] and (threshold is None or doc["total"] >= threshold),
-                "lines": doc["lines"]}
+                "lines": doc["lines"], "sort_key": doc["sort_key"]}
     return explanations
 
 

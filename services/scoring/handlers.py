@@ -16,7 +16,8 @@ from services.scoring import domain
 from services.scoring.engine.modules import Module
 from services.scoring.engine.rules import RuleSet
 from services.scoring.tables import received, scores, withdrawn
-from shared.calendar import add_working_days
+from shared.calendar import CalendarYearUnknown, add_working_days
+from shared.logging import get_logger
 from shared.db import UnitOfWork
 from shared.events import Envelope
 from shared.events.catalogue import ApplicationWithdrawn, Holder, ScoreComputed, VerificationCompleted
@@ -36,6 +37,7 @@ ADD_SCORE = insert(scores)
 ADD_WITHDRAWN = pg_insert(withdrawn).on_conflict_do_nothing()
 IS_WITHDRAWN = select(withdrawn.c.application_id).where(withdrawn.c.application_id == bindparam("app"))
 REVIEW_WORKING_DAYS = 15
+log = get_logger("scoring")
 SWEEP_LOCK = select(func.pg_try_advisory_xact_lock(zlib.crc32(b"scoring:overdue-sweep")))
 # Applications never scored, not withdrawn, whose review deadline passed with a department silent.
 OVERDUE = (select(received.c.application_id)
@@ -45,6 +47,22 @@ OVERDUE = (select(received.c.application_id)
            .having(and_(func.min(received.c.review_deadline) < bindparam("today"),
                         func.count() < func.max(func.jsonb_array_length(received.c.expected_departments))))
            .limit(bindparam("limit")))
+
+
+def _review_deadline(applied_on: date | None) -> date | None:
+    if applied_on is None:
+        return None
+    try:
+        return add_working_days(applied_on, REVIEW_WORKING_DAYS)
+    except CalendarYearUnknown as exc:
+        # No guessed deadline: the overdue sweep leaves this application alone until the calendar is known.
+        log.warning("review deadline unknown", applied_on=applied_on.isoformat(), error=str(exc))
+        return None
+
+
+def _module_scores(explanation: dict) -> dict[str, dict]:
+    return {m: {"total": doc["total"], "module_points": doc["module_points"], "eligible": doc["eligible"],
+                "sort_key": doc["sort_key"]} for m, doc in explanation.get("modules", {}).items()}
 
 
 def _public_line(line: dict) -> dict:
@@ -74,12 +92,13 @@ def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | No
                     reason=explanation["reason"], barred_until=explanation.get("barred_until"),
                     rule_set_id=explanation["rule_set_id"], rule_set_hash=explanation["rule_set_hash"],
                     cut_off_date=cut_off, total=explanation["total"], categories=explanation["categories"],
-                    lines=[_public_line(line) for line in explanation["lines"]], computed_at=now),
+                    lines=[_public_line(line) for line in explanation["lines"]], computed_at=now,
+                    modules=_module_scores(explanation), answers_to=job["answers_to"]),
                     source="scoring", subject=app))
 
     async def on_verification_completed(uow: UnitOfWork, event: Envelope, data: VerificationCompleted) -> None:
         app = data.application_id
-        deadline = add_working_days(data.applied_on, REVIEW_WORKING_DAYS) if data.applied_on else None
+        deadline = _review_deadline(data.applied_on)
         answer = {"application_id": app, "department": data.department,
                   "expected_departments": data.expected_departments, "cut_off_date": data.cut_off_date,
                   "holder": data.holder.model_dump(), "items": [i.model_dump() for i in data.items], "facts": data.facts,
@@ -93,15 +112,18 @@ def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | No
         elif (prior["facts"], prior["items"]) != (answer["facts"], answer["items"]):
             await uow.conn.execute(REPLACE_ANSWER, {"app": app, "dept": data.department, "holder": answer["holder"],
                                                     "items": answer["items"], "facts": answer["facts"]})
-        else:
+        elif data.in_answer_to is None:
             return  # the same answer again: nothing new to score
+        # (A re-verification's answer is scored even when nothing changed: the objection gets its outcome.)
         answers[data.department] = answer
         uow.memo[f"answers:{app}"] = answers
         # Everyone has answered, or the review deadline has passed (then the silent score 0 for now).
         if domain.all_answered(data.expected_departments, set(answers)) or _past_deadline(answers):
-            await schedule(uow, app, answers, data.expected_departments, data.cut_off_date)
+            answers_to = [{"request_id": data.in_answer_to, "department": data.department}] if data.in_answer_to else []
+            await schedule(uow, app, answers, data.expected_departments, data.cut_off_date, answers_to)
 
-    async def schedule(uow: UnitOfWork, app: str, answers: dict[str, dict], expected: list[str], cut_off) -> None:
+    async def schedule(uow: UnitOfWork, app: str, answers: dict[str, dict], expected: list[str], cut_off,
+                       answers_to: list[dict[str, str]] | None = None) -> None:
         if await uow.conn.scalar(IS_WITHDRAWN, {"app": app}) or app in uow.memo.get("withdrawn", set()):
             return  # withdrawn before it was scored
         # Versions this transaction already decided are not in the table until commit.
@@ -112,7 +134,8 @@ def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | No
         ordered = [answers[d] for d in sorted(answers)] + domain.overdue_answers(expected, set(answers))
         # Two changes to one application in a batch: the later answers make the next version.
         uow.memo.setdefault("to_score", {})[f"{app}:{latest + 1}"] = {
-            "app": app, "version": latest + 1, "cut_off": cut_off, "answers": ordered, "holder": holder}
+            "app": app, "version": latest + 1, "cut_off": cut_off, "answers": ordered, "holder": holder,
+            "answers_to": answers_to or []}
         uow.before_commit("score", lambda: score_pending(uow))
 
     async def sweep_overdue(uow: UnitOfWork, today: date, limit: int = 200) -> int:

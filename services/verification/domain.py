@@ -76,13 +76,13 @@ def currently_employed(spans: list[dict], applied_on: date, employer: str | None
 
 
 def completed(question: ApplicationSubmitted, department: str, holder: Holder, items: list[dict[str, Any]],
-              facts: dict[str, Any], at: datetime) -> Envelope:
+              facts: dict[str, Any], at: datetime, in_answer_to: str | None = None) -> Envelope:
     """A department's answer to an application: the event, whether it comes from the registries,
     a re-verification or an officer's decision."""
     return Envelope.new(VerificationCompleted(
         application_id=question.application_id, department=department,  # type: ignore[arg-type]
         expected_departments=question.expected_departments, cut_off_date=question.cut_off_date, holder=holder,
-        items=items, facts=facts, verified_at=at, applied_on=question.applied_on),
+        items=items, facts=facts, verified_at=at, applied_on=question.applied_on, in_answer_to=in_answer_to),
         source="verification", subject=question.application_id)
 
 

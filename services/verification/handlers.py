@@ -117,7 +117,7 @@ def make_handlers(department: str, registries: SqlRegistries | HttpRegistries):
         now = datetime.now(timezone.utc)
         uow.later(UPDATE_RESULT, {"app": data.application_id, "dept": department, "items": items, "facts": facts,
                                   "verified_at": now})
-        uow.emit(domain.completed(submitted, department, holder, items, facts, now))
+        uow.emit(domain.completed(submitted, department, holder, items, facts, now, in_answer_to=data.request_id))
 
     async def on_material_added(uow: UnitOfWork, event: Envelope, data: MaterialAdded) -> None:
         if data.department != department or not data.supplement:

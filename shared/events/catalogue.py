@@ -47,6 +47,10 @@ class ApplicationSubmitted(_Payload):
     # Delegated applications (委托办): who acted for the holder and on what authority, for the
     # departments to verify: {relation, grounds, representative?, employer_credit_code?, authority}.
     delegation: dict[str, Any] | None = None
+    # The X-modules (services) the holder applies to with this score, e.g. ["school-enrolment"].
+    modules: list[str] = Field(default_factory=list)
+    # Where the holder is told of the score (publicity's notifications); never shown in public.
+    contact_phone: str | None = None
 
 
 class MaterialRef(_Payload):
@@ -94,6 +98,8 @@ class VerificationCompleted(_Payload):
     verified_at: datetime
     # The application's acceptance date: its review deadline runs from it.
     applied_on: date | None = None
+    # Set when this answers a re-verification request (an objection or a review): its id.
+    in_answer_to: str | None = None
 
 
 class ScoreLine(_Payload):
@@ -106,6 +112,14 @@ class ScoreLine(_Payload):
     raw_points: float
     cap: float | None = None
     points: float
+
+
+class ModuleScore(_Payload):
+    total: float
+    module_points: float
+    eligible: bool
+    # Compared as a list, larger first: the total, then each tie-breaker in the module's order.
+    sort_key: list[float]
 
 
 class ScoreComputed(_Payload):
@@ -124,11 +138,17 @@ class ScoreComputed(_Payload):
     categories: dict[str, float]
     lines: list[ScoreLine]
     computed_at: datetime
+    # Per X-module in force: the module's total and the keys it ranks by, for publicity's rounds.
+    modules: dict[str, ModuleScore] = Field(default_factory=dict)
+    # The re-verification requests whose answers this version takes in: [{request_id, department}].
+    answers_to: list[dict[str, str]] = Field(default_factory=list)
 
 
 class ReverificationRequested(_Payload):
     """An objection to a published score: the departments owning these items look them up again."""
     application_id: str
+    # The objection's or review's id: the departments' answers carry it back (in_answer_to).
+    request_id: str | None = None
     items: list[str]
     reason: str
     requested_by: str
@@ -146,6 +166,26 @@ class NoticePublished(_Payload):
     period_end: date
 
 
+class AdmittedEntry(_Payload):
+    rank: int
+    application_id: str
+    candidate_name_masked: str
+    candidate_id_number_masked: str
+    score: float
+
+
+class RoundFinalized(_Payload):
+    """A round's list is final: the module owner's systems grant the service to those admitted."""
+    round_id: str
+    module_id: str
+    owner: str
+    list_version: int
+    notice_end: date
+    finalized_at: datetime
+    entries: int
+    admitted: list[AdmittedEntry]
+
+
 # (type, version) -> (payload model, topic)
 CATALOGUE: dict[tuple[str, int], tuple[type[_Payload], str]] = {
     ("application.submitted", 1): (ApplicationSubmitted, APPLICATIONS),
@@ -155,6 +195,7 @@ CATALOGUE: dict[tuple[str, int], tuple[type[_Payload], str]] = {
     ("score.computed", 1): (ScoreComputed, SCORES),
     ("notice.published", 1): (NoticePublished, NOTICES),
     ("reverification.requested", 1): (ReverificationRequested, NOTICES),
+    ("round.finalized", 1): (RoundFinalized, NOTICES),
 }
 _BY_MODEL = {model: key for key, (model, _topic) in CATALOGUE.items()}
 

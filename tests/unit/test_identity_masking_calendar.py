@@ -61,3 +61,33 @@ def test_full_width_digits_are_not_an_id_number():
     full_width = ascii_id[:-1].translate(str.maketrans("0123456789", "０１２３４５６７８９")) + ascii_id[-1]
     assert id_number_problem(ascii_id) is None
     assert id_number_problem(full_width) is not None
+
+
+def test_a_year_the_calendar_does_not_know_is_an_explicit_error_not_a_guess(tmp_path, monkeypatch):
+    import pytest
+
+    from shared import calendar
+
+    with pytest.raises(calendar.CalendarYearUnknown) as raised:
+        calendar.add_working_days(date(2099, 12, 30), 5)  # runs into a year nobody has published
+    assert raised.value.year >= 2099 and "WORKING_CALENDAR_FILE" in str(raised.value)
+
+
+def test_operators_may_supply_a_new_years_schedule(tmp_path, monkeypatch):
+    from shared import calendar
+
+    year = date.today().year + 5
+    supplied = tmp_path / "calendar.yaml"
+    supplied.write_text(f"{year}:\n  holidays: [{year}-01-01]\n  workdays: []\n")
+    monkeypatch.setenv("WORKING_CALENDAR_FILE", str(supplied))
+    calendar._supplied_years.cache_clear()
+    calendar.is_working_day.cache_clear()
+    try:
+        weekday_jan = next(date(year, 1, d) for d in range(2, 9) if date(year, 1, d).weekday() < 5)
+        holiday_is_weekday = date(year, 1, 1).weekday() < 5
+        if holiday_is_weekday:
+            assert not calendar.is_working_day(date(year, 1, 1))
+        assert calendar.is_working_day(weekday_jan)
+    finally:
+        calendar._supplied_years.cache_clear()
+        calendar.is_working_day.cache_clear()

@@ -84,6 +84,8 @@ class ModuleResult:
     rank: np.ndarray  # 1-based among eligible candidates, 0 when not eligible
     qualified: np.ndarray
     round: Round | None
+    # Per candidate, what it is ranked by: the total, then each tie-breaker signed so larger ranks first.
+    sort_keys: np.ndarray  # shape (1 + tie-breakers, candidates)
 
     def candidate(self, c: int) -> dict[str, Any]:
         row = int(self.chosen[c])
@@ -91,7 +93,7 @@ class ModuleResult:
         return {"eligible": bool(self.eligible[c]), "base_total": float(self.base.totals[row]) if row >= 0 else 0.0,
                 "module_points": float(sum(l["points"] for l in lines)), "total": float(self.total[c]),
                 "rank": int(self.rank[c]) or None, "qualified": bool(self.qualified[c]), "counted_row": row,
-                "lines": lines}
+                "lines": lines, "sort_key": [float(k) for k in self.sort_keys[:, c]]}
 
 
 def _extra_rule_set(module: Module, base: RuleSet) -> RuleSet | None:
@@ -172,4 +174,4 @@ def evaluate_module(module: Module, rule_sets: dict[str, RuleSet], pop: Populati
         qualified &= total >= rnd.threshold
     if rnd is not None and rnd.quota is not None:
         qualified &= (rank > 0) & (rank <= rnd.quota)
-    return ModuleResult(module, base, extra, chosen, eligible, total, rank, qualified, rnd)
+    return ModuleResult(module, base, extra, chosen, eligible, total, rank, qualified, rnd, np.vstack(keys))

@@ -1,0 +1,109 @@
+"""The public pages (公示): server-rendered, in Chinese, for a phone first. They read the same
+masked columns as the JSON API; the objection form posts through the same service layer."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from services.publicity import objections
+from services.publicity.objection_routes import ObjectionRequest, lodge_or_problem
+from services.publicity.round_routes import (PAGE_MAX, entries_page, entry_doc, entry_lines, entry_with_history,
+                                             find_round, round_doc)
+from services.publicity.tables import objections as objections_table
+from services.publicity.tables import rounds
+from shared.problems import Problem
+
+router = APIRouter(tags=["public pages"], include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+FIELD_ZH = {"items": "核查事项", "reason": "异议理由", "contact_phone": "联系电话", "entry": "公示条目", "body": "表单"}
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request) -> HTMLResponse:
+    async with request.app.state.db.engine.connect() as conn:
+        rows = (await conn.execute(select(rounds).where(rounds.c.status.in_(["notice", "final"]))
+                                   .order_by(rounds.c.status.desc(), rounds.c.notice_end.desc()).limit(50))).all()
+    return templates.TemplateResponse(request, "home.html", {"rounds": [round_doc(r) for r in rows]})
+
+
+@router.get("/rounds/{round_id}", response_class=HTMLResponse)
+async def round_page(round_id: str, request: Request, q: str | None = Query(None, max_length=20),
+                     after: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=PAGE_MAX)) -> HTMLResponse:
+    async with request.app.state.db.engine.connect() as conn:
+        r = round_doc(await find_round(conn, round_id))
+    rows = await entries_page(request.app.state.db.engine, round_id, q, after, limit)
+    return templates.TemplateResponse(request, "round.html", {
+        "r": r, "entries": [entry_doc(e) for e in rows], "q": q or "", "limit": limit,
+        "next_after": rows[-1].rank if len(rows) == limit else None})
+
+
+async def _entry_context(request: Request, round_id: str, seq: int) -> dict:
+    async with request.app.state.db.engine.connect() as conn:
+        r = round_doc(await find_round(conn, round_id))
+        entry, history = await entry_with_history(conn, round_id, seq)
+        lines = await entry_lines(conn, round_id, seq)
+    return {"r": r, "e": entry, "history": history, "lines": lines,
+            "objectable": [l for l in lines if l.get("department")], "errors": {}, "form": {}}
+
+
+@router.get("/rounds/{round_id}/entries/{seq}", response_class=HTMLResponse)
+async def entry_page(round_id: str, seq: int, request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "entry.html", await _entry_context(request, round_id, seq))
+
+
+@router.post("/rounds/{round_id}/entries/{seq}/objection", response_class=HTMLResponse)
+async def object_by_form(round_id: str, seq: int, request: Request):
+    form = await request.form()
+    submitted = {"items": form.getlist("items"), "reason": str(form.get("reason") or ""),
+                 "contact_phone": str(form.get("contact_phone") or "") or None}
+    errors: dict[str, str] = {}
+    try:
+        body = ObjectionRequest(round_id=round_id, entry=seq, **submitted)
+    except ValidationError as exc:
+        for e in exc.errors():
+            field = str(e["loc"][0]) if e["loc"] else "body"
+            errors.setdefault(field, _message_zh(field, e))
+    if not errors:
+        try:
+            receipt = await lodge_or_problem(request, kind="objection", items=body.items, reason=body.reason,
+                                             round_id=round_id, seq=seq, contact_phone=body.contact_phone)
+            return RedirectResponse(f"/objections/{receipt['id']}", status_code=303)
+        except Problem as exc:
+            field = exc.errors[0]["field"] if exc.errors else "body"
+            errors[field] = exc.detail if exc.status != 422 else (exc.errors[0]["message"] if exc.errors else exc.detail)
+            status = exc.status
+        else:
+            status = 422
+    else:
+        status = 422
+    context = await _entry_context(request, round_id, seq)
+    context.update(errors=errors, form=submitted)
+    return templates.TemplateResponse(request, "entry.html", context, status_code=status)
+
+
+def _message_zh(field: str, error: dict) -> str:
+    kind = error.get("type", "")
+    if field == "items":
+        return "请至少选择一项需要核查的事项（最多10项）。"
+    if field == "reason":
+        if kind == "string_too_short":
+            return "请填写异议理由（至少5个字）。"
+        if kind == "string_too_long":
+            return "异议理由不能超过500字。"
+    if field == "contact_phone":
+        return "请填写11位手机号码，或留空。"
+    return f"{FIELD_ZH.get(field, field)}：{error.get('msg', '填写有误')}"
+
+
+@router.get("/objections/{objection_id}", response_class=HTMLResponse)
+async def receipt_page(objection_id: str, request: Request) -> HTMLResponse:
+    async with request.app.state.db.engine.connect() as conn:
+        row = (await conn.execute(select(objections_table).where(objections_table.c.id == objection_id))).first()
+    if row is None:
+        raise Problem(404, f"No objection {objection_id}.")
+    return templates.TemplateResponse(request, "receipt.html", {"o": objections.public_view(row)})

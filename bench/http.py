@@ -2,8 +2,8 @@
 
 The load generator shares the machine's two cores with the platform it measures; a
 general-purpose client spent several milliseconds of CPU per request, which would be
-counted against the platform. This one only does what the benchmark needs: POST JSON,
-read the status line, headers and a Content-Length body.
+counted against the platform. This one only does what the benchmark needs: POST JSON or
+GET, read the status line, headers and a Content-Length body.
 """
 from __future__ import annotations
 
@@ -25,7 +25,16 @@ class Connection:
         payload = orjson.dumps(body)
         head = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}", "Content-Type: application/json",
                 f"Content-Length: {len(payload)}"] + [f"{k}: {v}" for k, v in headers.items()]
-        request = ("\r\n".join(head) + "\r\n\r\n").encode() + payload
+        status, data = await self._exchange(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
+        return status, (orjson.loads(data) if data else {})
+
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """GET `path` (already percent-encoded); the body comes back unparsed (JSON or HTML)."""
+        head = [f"GET {path} HTTP/1.1", f"Host: {self.host}:{self.port}"] + [
+            f"{k}: {v}" for k, v in (headers or {}).items()]
+        return await self._exchange(("\r\n".join(head) + "\r\n\r\n").encode())
+
+    async def _exchange(self, request: bytes) -> tuple[int, bytes]:
         for attempt in (0, 1):  # the server may have closed an idle keep-alive connection
             try:
                 if self.writer is None:
@@ -51,7 +60,7 @@ class Connection:
                 data = await self.reader.readexactly(length) if length else b""
                 if close:
                     await self.close()
-                return status, (orjson.loads(data) if data else {})
+                return status, data
             except (ConnectionError, asyncio.IncompleteReadError, OSError):
                 await self.close()
                 if attempt:
@@ -79,6 +88,13 @@ class Pool:
         conn = await self._free.get()
         try:
             return await conn.post_json(path, body, headers)
+        finally:
+            self._free.put_nowait(conn)
+
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        conn = await self._free.get()
+        try:
+            return await conn.get(path, headers)
         finally:
             self._free.put_nowait(conn)
 

@@ -67,9 +67,8 @@ class Settings(BaseSettings):
     notifier: str = "outbox"
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
-    # Objections from one client (address) per hour, and the length of a reason.
+    # Objections from one client (address) per hour.
     objections_per_client_hour: int = 5
-    objection_reason_max: int = 500
     # Salts the hashes that group a child's parents in publicity (never shown anywhere).
     candidate_key_salt: str = "local-demo-salt"
     # How often scoring looks for applications a department left unanswered past the review deadline.

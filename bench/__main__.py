@@ -10,6 +10,7 @@ import sys
 import typer
 
 from bench import intake as intake_bench
+from bench import publicity as publicity_bench
 from bench import verification as verification_bench
 from bench.broker import broker_rate
 from bench.end_to_end import bench_platform, run_load
@@ -40,7 +41,7 @@ def main(rate: float = typer.Option(120, help="Offered applications per second")
          broker_messages: int = typer.Option(50_000, help="Messages for the raw broker reference"),
          log_level: str = typer.Option("INFO", help="Services' log level during the run"),
          holders: int = typer.Option(1_000_000, help="Synthetic holders for the scoring-engine benchmark"),
-         only: str = typer.Option("all", help="all, engine, intake, verification or platform")) -> None:
+         only: str = typer.Option("all", help="all, engine, intake, verification, publicity or platform")) -> None:
     results: dict = {"machine": {"cpus": __import__("os").cpu_count(), "python": host.python_version()}}
     parts = [
         ("engine", f"scoring engine: {holders:,} synthetic holders under hangzhou-2021, beside a per-person loop",
@@ -58,6 +59,9 @@ def main(rate: float = typer.Option(120, help="Offered applications per second")
          lambda v: f"verification: {v['verified_applications_per_s']} applications/s verified by all "
                    f"{v['departments']} departments ({v['department_answers_per_s']} answers/s); the broker hands "
                    f"out {v['raw_consume_per_s']} messages/s to one consumer: {v['ratio']:.2%}"),
+        ("publicity", ("publicity: the public list (JSON and HTML) of a 1,000,000-entry round, keyset pages and "
+                       "indexed search (one uvicorn worker), beside a bare one-row read endpoint"),
+         publicity_bench.run, publicity_bench.summary),
     ]
     for key, title, run, summary in parts:
         if only not in ("all", key):

@@ -38,3 +38,10 @@ def snapshot(parts: dict[str, int]) -> dict[str, float]:
 def used(before: dict[str, float], after: dict[str, float], seconds: float) -> dict[str, float]:
     """Cores used on average by each part between two snapshots."""
     return {k: round((after.get(k, 0) - v) / seconds, 2) for k, v in before.items()}
+
+
+def machine() -> float:
+    """CPU seconds the whole machine has been busy (all processes, ours and anyone else's)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / _TICK

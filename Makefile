@@ -28,6 +28,7 @@ infra: install
 
 ## Every test: unit tests, then integration and end-to-end tests on the real PostgreSQL and broker.
 test: install
+	@sh deploy/local/chromium.sh
 	$(BIN)/python -m deploy.local infra
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

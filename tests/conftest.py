@@ -35,7 +35,11 @@ def platform(infra):
     """The four services, started as real uvicorn processes on test ports."""
     p = Platform(port_base=TEST_PORT_BASE, database=TEST_DATABASE, topic_prefix=f"t{secrets.token_hex(3)}.",
                  extra_env={"LOG_LEVEL": "INFO", "OUTBOX_POLL_INTERVAL_MS": "100", "OVERDUE_SWEEP_SECONDS": "1",
-                           "PUBLICITY_SWEEP_SECONDS": "1"})
+                           "PUBLICITY_SWEEP_SECONDS": "1",
+                           # Objections are limited per client address and hour, and most tests lodge theirs
+                           # from 127.0.0.1: room for them all. The limit itself is proved from an address
+                           # of its own (test_public_pages_browser.py).
+                           "OBJECTIONS_PER_CLIENT_HOUR": "20"})
     p.infra_up(fresh_database=True)
     p.migrate_and_seed(holders=3000)
     p.start_services()

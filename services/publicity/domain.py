@@ -86,7 +86,8 @@ class ObjectionRefused(Exception):
 
 def objection_window(today: date, period_end: date | None, final: bool) -> None:
     if final:
-        raise ObjectionRefused(409, "This list is final: objections are no longer taken and nothing in it changes.",
+        raise ObjectionRefused(409, "This list is final: objections are no longer taken and nothing in it changes "
+                                    "(名单已终结，不再受理异议).",
                                "/problems/list-final")
     if period_end is None:
         raise ObjectionRefused(409, "This list is not on notice yet.", "/problems/not-on-notice")
@@ -104,7 +105,8 @@ def departments_to_ask(items: list[str], lines: list[dict]) -> list[str]:
     for item in items:
         department = DEPARTMENT_OF.get(item) or counted.get(item)
         if item not in counted or department not in set(DEPARTMENT_OF.values()):
-            raise ObjectionRefused(422, f"{item!r} is not an indicator of this score that a department verifies.",
+            raise ObjectionRefused(422, f"{item!r} is not an indicator of this score that a department verifies "
+                                        f"(所选事项不属于可核查的积分指标).",
                                    "/problems/objection-item", field="items")
         departments.add(department)
     return sorted(departments)

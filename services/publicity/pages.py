@@ -3,6 +3,7 @@ masked columns as the JSON API; the objection form posts through the same servic
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -20,6 +21,10 @@ from shared.problems import Problem
 
 router = APIRouter(tags=["public pages"], include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+DEPARTMENT_ZH = {"police": "公安", "social_insurance": "人力社保（社保）", "human_resources": "人力社保（人才）",
+                 "education": "教育", "housing": "住建", "tax": "税务", "civil_affairs": "民政", "health": "卫健",
+                 "credit": "发改（信用）", "market_regulation": "市场监管"}
+BEIJING = ZoneInfo("Asia/Shanghai")
 FIELD_ZH = {"items": "核查事项", "reason": "异议理由", "contact_phone": "联系电话", "entry": "公示条目", "body": "表单"}
 
 
@@ -47,6 +52,8 @@ async def _entry_context(request: Request, round_id: str, seq: int) -> dict:
         r = round_doc(await find_round(conn, round_id))
         entry, history = await entry_with_history(conn, round_id, seq)
         lines = await entry_lines(conn, round_id, seq)
+    lines = [{**l, "department_zh": DEPARTMENT_ZH.get(l.get("department") or "", l.get("department") or "")}
+             for l in lines]
     return {"r": r, "e": entry, "history": history, "lines": lines,
             "objectable": [l for l in lines if l.get("department")], "errors": {}, "form": {}}
 
@@ -106,4 +113,5 @@ async def receipt_page(objection_id: str, request: Request) -> HTMLResponse:
         row = (await conn.execute(select(objections_table).where(objections_table.c.id == objection_id))).first()
     if row is None:
         raise Problem(404, f"No objection {objection_id}.")
-    return templates.TemplateResponse(request, "receipt.html", {"o": objections.public_view(row)})
+    lodged = row.lodged_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return templates.TemplateResponse(request, "receipt.html", {"o": objections.public_view(row), "lodged": lodged})

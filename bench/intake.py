@@ -16,9 +16,9 @@ from services.verification.seed import demo_id_number, demo_permit_number
 BARE_PORT = 28100
 
 
-async def closed_loop(port: int, path: str, body_for, headers: dict, seconds: float, connections: int) -> dict:
-    """`connections` clients each sending the next request as soon as the last is answered."""
-    pool = Pool("127.0.0.1", port, connections)
+async def timed_loop(send, seconds: float, connections: int) -> dict:
+    """`connections` clients each sending the next request (`send(i)` -> (status, body)) as soon as the
+    last is answered; rate and latency of the successful ones."""
     latencies: list[float] = []
     errors = 0
     counter = 0
@@ -29,7 +29,7 @@ async def closed_loop(port: int, path: str, body_for, headers: dict, seconds: fl
         while time.perf_counter() < deadline:
             counter += 1
             t0 = time.perf_counter()
-            code, _ = await pool.post_json(path, body_for(counter), headers)
+            code, _ = await send(counter)
             if code in (200, 201):
                 latencies.append(time.perf_counter() - t0)
             else:
@@ -38,10 +38,18 @@ async def closed_loop(port: int, path: str, body_for, headers: dict, seconds: fl
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(connections)))
     elapsed = time.perf_counter() - started
-    await pool.close()
     lat = np.array(latencies)
     return {"requests_per_s": round(len(lat) / elapsed, 1), "p50_ms": round(float(np.percentile(lat, 50)) * 1000, 2),
             "p99_ms": round(float(np.percentile(lat, 99)) * 1000, 2), "errors": errors}
+
+
+async def closed_loop(port: int, path: str, body_for, headers: dict, seconds: float, connections: int) -> dict:
+    """POSTs of `body_for(i)` to `path`, closed loop."""
+    pool = Pool("127.0.0.1", port, connections)
+    try:
+        return await timed_loop(lambda i: pool.post_json(path, body_for(i), headers), seconds, connections)
+    finally:
+        await pool.close()
 
 
 def _median(runs: list[dict]) -> dict:

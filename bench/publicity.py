@@ -18,6 +18,7 @@ import numpy as np
 
 from bench import cpu
 from bench.http import Pool
+from bench.intake import timed_loop
 from deploy.local.platform import Platform
 from deploy.local.processes import read_pid, spawn, wait_for_port
 from deploy.local.processes import stop as stop_process
@@ -135,30 +136,12 @@ def loaded(database_url: str, entries: int) -> bool:
 
 
 async def closed_loop(port: int, path_for, seconds: float, connections: int) -> dict:
-    """`connections` clients each sending the next GET as soon as the last is answered."""
+    """GETs of the next `path_for()`, closed loop."""
     pool = Pool("127.0.0.1", port, connections)
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
-
-    async def client() -> None:
-        nonlocal errors
-        while time.perf_counter() < deadline:
-            path = path_for()
-            t0 = time.perf_counter()
-            code, _ = await pool.get(path)
-            if code == 200:
-                latencies.append(time.perf_counter() - t0)
-            else:
-                errors += 1
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(connections)))
-    elapsed = time.perf_counter() - started
-    await pool.close()
-    lat = np.array(latencies) * 1000
-    return {"requests_per_s": round(len(lat) / elapsed, 1), "p50_ms": round(float(np.percentile(lat, 50)), 2),
-            "p99_ms": round(float(np.percentile(lat, 99)), 2), "errors": errors}
+    try:
+        return await timed_loop(lambda _i: pool.get(path_for()), seconds, connections)
+    finally:
+        await pool.close()
 
 
 def cases(entries: int, publicity: int) -> dict[str, tuple[int, object]]:

@@ -56,17 +56,22 @@ def _median(runs: list[dict]) -> dict:
     return {k: float(np.median([r[k] for r in runs])) for k in runs[0]}
 
 
+def spawn_bare(name: str, port: int, env: dict[str, str]):
+    """The reference: a bare FastAPI app (bench/bare_app.py), one uvicorn worker, on the service's database."""
+    bare = spawn(name, [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", "127.0.0.1",
+                        "--port", str(port), "--no-access-log", "--log-level", "warning"], env=env)
+    wait_for_port(port, 30, "the bare endpoint", bare)
+    return bare
+
+
 def run(seconds: float = 20, connections: int = 8, rounds: int = 5) -> dict:
     p = Platform(port_base=28000, database="points_bench", topic_prefix="intakebench.", extra_env={"LOG_LEVEL": "INFO"})
     holders = 60_000
     p.infra_up(fresh_database=True)
     p.migrate_and_seed(holders=holders)
     p.start_services(["intake"])
-    bare = spawn("bench-bare", [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", "127.0.0.1",
-                                "--port", str(BARE_PORT), "--no-access-log", "--log-level", "warning"],
-                 env=p.env("intake"))
+    bare = spawn_bare("bench-bare", BARE_PORT, p.env("intake"))
     try:
-        wait_for_port(BARE_PORT, 30, "the bare endpoint", bare)
         headers = {"Authorization": f"Bearer {demo_key('intake', 'demowindow')}"}
         offset = iter(range(1, holders))
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sys
 import time
 from datetime import date, timedelta
 from urllib.parse import quote
@@ -18,9 +17,9 @@ import numpy as np
 
 from bench import cpu
 from bench.http import Pool
-from bench.intake import timed_loop
+from bench.intake import spawn_bare, timed_loop
 from deploy.local.platform import Platform
-from deploy.local.processes import read_pid, spawn, wait_for_port
+from deploy.local.processes import read_pid
 from deploy.local.processes import stop as stop_process
 
 PORT_BASE = 37000  # publicity on 37004
@@ -206,11 +205,8 @@ def run(entries: int = 1_000_000, seconds: float = 10, connections: int = 8, rou
         command.upgrade(config_for("publicity", p.database_url), "head")
         setup = load(p.database_url, entries)
     p.start_services(["publicity"])
-    bare = spawn("bench-bare-publicity", [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", "127.0.0.1",
-                                          "--port", str(BARE_PORT), "--no-access-log", "--log-level", "warning"],
-                 env=p.env("publicity"))
+    bare = spawn_bare("bench-bare-publicity", BARE_PORT, p.env("publicity"))
     try:
-        wait_for_port(BARE_PORT, 30, "the bare endpoint", bare)
         publicity = p.port("publicity")
         samples = _samples(entries, publicity)
         todo = cases(entries, publicity)

@@ -17,7 +17,6 @@ from shared.auth import Principal, current_principal, require_any
 from shared.problems import Problem
 
 router = APIRouter(tags=["objections and reviews"])
-ITEM = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9_]+$")
 
 
 class _Challenge(BaseModel):

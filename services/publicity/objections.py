@@ -77,8 +77,6 @@ async def lodge(uow: UnitOfWork, *, kind: str, items: list[str], reason: str, cl
     if score is None:
         raise domain.ObjectionRefused(409, "This score is being recomputed; try again shortly.", "/problems/retry")
     departments = domain.departments_to_ask(items, score.lines)
-    if kind == "objection" and round_id is None and notice_id is None:
-        raise ValueError("an objection names a list entry or a notice")
     objection_id = domain.new_id("OBJ" if kind == "objection" else "REV", today)
     now = datetime.now(timezone.utc)
     row = dict(id=objection_id, kind=kind, application_id=application_id, round_id=round_id, seq=seq,

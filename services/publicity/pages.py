@@ -41,7 +41,7 @@ async def round_page(round_id: str, request: Request, q: str | None = Query(None
                      after: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=PAGE_MAX)) -> HTMLResponse:
     async with request.app.state.db.engine.connect() as conn:
         r = round_doc(await find_round(conn, round_id))
-    rows = await entries_page(request.app.state.db.engine, round_id, q, after, limit)
+        rows = await entries_page(conn, round_id, q, after, limit)
     return templates.TemplateResponse(request, "round.html", {
         "r": r, "entries": [entry_doc(e) for e in rows], "q": q or "", "limit": limit,
         "next_after": rows[-1].rank if len(rows) == limit else None})
@@ -69,25 +69,20 @@ async def object_by_form(round_id: str, seq: int, request: Request):
     submitted = {"items": form.getlist("items"), "reason": str(form.get("reason") or ""),
                  "contact_phone": str(form.get("contact_phone") or "") or None}
     errors: dict[str, str] = {}
+    status = 422
     try:
         body = ObjectionRequest(round_id=round_id, entry=seq, **submitted)
+        receipt = await lodge_or_problem(request, kind="objection", items=body.items, reason=body.reason,
+                                         round_id=round_id, seq=seq, contact_phone=body.contact_phone)
+        return RedirectResponse(f"/objections/{receipt['id']}", status_code=303)
     except ValidationError as exc:
         for e in exc.errors():
             field = str(e["loc"][0]) if e["loc"] else "body"
             errors.setdefault(field, _message_zh(field, e))
-    if not errors:
-        try:
-            receipt = await lodge_or_problem(request, kind="objection", items=body.items, reason=body.reason,
-                                             round_id=round_id, seq=seq, contact_phone=body.contact_phone)
-            return RedirectResponse(f"/objections/{receipt['id']}", status_code=303)
-        except Problem as exc:
-            field = exc.errors[0]["field"] if exc.errors else "body"
-            errors[field] = exc.detail if exc.status != 422 else (exc.errors[0]["message"] if exc.errors else exc.detail)
-            status = exc.status
-        else:
-            status = 422
-    else:
-        status = 422
+    except Problem as exc:
+        field = exc.errors[0]["field"] if exc.errors else "body"
+        errors[field] = exc.errors[0]["message"] if exc.status == 422 and exc.errors else exc.detail
+        status = exc.status
     context = await _entry_context(request, round_id, seq)
     context.update(errors=errors, form=submitted)
     return templates.TemplateResponse(request, "entry.html", context, status_code=status)

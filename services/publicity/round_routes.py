@@ -143,7 +143,7 @@ async def read_round(round_id: str, request: Request) -> dict:
         return round_doc(await find_round(conn, round_id))
 
 
-async def entries_page(engine, round_id: str, q: str | None, after: int, limit: int) -> list[Any]:
+async def entries_page(conn, round_id: str, q: str | None, after: int, limit: int) -> list[Any]:
     search = domain.parse_search(q)
     params: dict[str, Any] = {"round": round_id, "after": after, "limit": limit}
     if search.id_tail:
@@ -152,8 +152,7 @@ async def entries_page(engine, round_id: str, q: str | None, after: int, limit: 
         statement, params["surname"] = PAGE_BY_SURNAME, search.surname
     else:
         statement = PAGE
-    async with engine.connect() as conn:
-        return (await conn.execute(statement, params)).all()
+    return (await conn.execute(statement, params)).all()
 
 
 @router.get("/{round_id}/entries", summary="The ranked list, a page at a time (public, masked)")
@@ -161,9 +160,9 @@ async def list_entries(round_id: str, request: Request,
                        q: str | None = Query(None, max_length=20, description="A surname, or an ID number's last four"),
                        after: int = Query(0, ge=0, description="The last rank of the previous page"),
                        limit: int = Query(20, ge=1, le=PAGE_MAX)) -> Response:
-    rows = await entries_page(request.app.state.db.engine, round_id, q, after, limit)
-    if not rows and after == 0:
-        async with request.app.state.db.engine.connect() as conn:
+    async with request.app.state.db.engine.connect() as conn:
+        rows = await entries_page(conn, round_id, q, after, limit)
+        if not rows and after == 0:
             await find_round(conn, round_id)  # an empty list, or no such round
     body = {"round_id": round_id, "items": [entry_doc(e) for e in rows],
             "next_after": rows[-1].rank if len(rows) == limit else None}

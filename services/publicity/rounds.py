@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text, update
 
 from services.publicity import domain
-from services.publicity.tables import objections, round_entries, round_versions, rounds
+from services.publicity.tables import applicants, round_entries, round_versions, rounds
 from shared.db import UnitOfWork
 from shared.events import Envelope
 from shared.events.catalogue import AdmittedEntry, RoundFinalized
@@ -56,7 +56,7 @@ WITH n AS (
 ), m AS (
   SELECT *, (CAST(:quota AS int) IS NULL OR rk <= CAST(:quota AS int))
             AND (CAST(:threshold AS float8) IS NULL OR score >= CAST(:threshold AS float8)) AS adm
-  FROM n WHERE true
+  FROM n
 ), moved AS (
   SELECT * FROM m WHERE old_rank <> rk OR old_admitted <> adm
 ), kept AS (
@@ -126,8 +126,10 @@ async def rescore(uow: UnitOfWork, application_id: str) -> list[str]:
     """A new score during a notice: move the candidate's entry, re-rank, publish a new version
     with the old values kept. Returns the rounds re-published."""
     changed_rounds = []
+    keys = (await uow.conn.execute(select(applicants.c.holder_key, applicants.c.child_key)
+                                   .where(applicants.c.application_id == application_id))).first()
     for r in (await uow.conn.execute(ROUNDS_OF_APPLICATION, {"app": application_id})).all():
-        key = await _candidate_key(uow, r, application_id)
+        key = keys.child_key if r.candidate == "child" else keys.holder_key
         if key is None:
             continue
         best = (await uow.conn.execute(BEST_OF, {"round": r.id, "ck": key})).first()
@@ -167,15 +169,6 @@ async def rescore(uow: UnitOfWork, application_id: str) -> list[str]:
     return changed_rounds
 
 
-async def _candidate_key(uow: UnitOfWork, r: Any, application_id: str) -> str | None:
-    row = (await uow.conn.execute(text(
-        "SELECT holder_key, child_key FROM publicity.applicants WHERE application_id = :app"),
-        {"app": application_id})).first()
-    if row is None:
-        return None
-    return row.child_key if r.candidate == "child" else row.holder_key
-
-
 async def finalize_due(uow: UnitOfWork, today: date, source: str = "publicity") -> list[str]:
     """Lists whose notice ended with nothing open become final, and the module owner is told who is admitted."""
     done = []
@@ -194,7 +187,3 @@ async def finalize_due(uow: UnitOfWork, today: date, source: str = "publicity") 
         done.append(round_id)
     return done
 
-
-async def open_objections(conn, round_id: str) -> int:
-    return await conn.scalar(select(func.count()).select_from(objections).where(
-        objections.c.round_id == round_id, objections.c.status == "open"))

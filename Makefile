@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run stop infra test unit bench clean
+.PHONY: install run stop infra test unit bench simulate clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ unit: install
 bench: install
 	$(BIN)/python -m deploy.local infra
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## The shipped simulation (租购同分) on a synthetic city of 6.2 million holders; report in simulation-reports/.
+simulate: install
+	$(BIN)/python -m services.scoring.simulation example $(SIM_ARGS)
 
 clean: stop
 	rm -rf .local $(VENV)

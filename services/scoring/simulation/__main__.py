@@ -1,0 +1,3 @@
+from services.scoring.simulation.cli import app
+
+app()

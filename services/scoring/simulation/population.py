@@ -1,0 +1,95 @@
+"""A population file's Arrow batches as the engine's columns, and the groups a report compares.
+
+Columns are read as they are: dictionary labels stay integer codes, dates stay day counts,
+and a list column becomes the engine's flattened items (one owner row per item).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from services.scoring.engine import measures
+from services.scoring.engine.population import EMPTY, Categorical, Items, Population
+
+
+def _column(arr: pa.Array) -> np.ndarray | Categorical:
+    t = arr.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        arr, t = pc.dictionary_encode(arr), None
+    if t is None or pa.types.is_dictionary(t):
+        labels = np.asarray(arr.dictionary.cast(pa.string()).to_pylist() + [""], dtype=str)
+        codes = arr.indices.fill_null(len(labels) - 1).to_numpy(zero_copy_only=False)
+        return Categorical(codes.astype(np.int32), labels)
+    if pa.types.is_date(t) or pa.types.is_timestamp(t):
+        return arr.cast(pa.date32()).to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return arr.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+    raise ValueError(f"a column of type {t} cannot be scored")
+
+
+def from_arrow(batch: pa.RecordBatch | pa.Table) -> Population:
+    """The holders of one batch; raises ValueError naming the column that cannot be read."""
+    if isinstance(batch, pa.Table):
+        batch = batch.combine_chunks().to_batches()[0] if batch.num_rows else pa.RecordBatch.from_pylist([], schema=batch.schema)
+    pop = Population(batch.num_rows)
+    for name, col in zip(batch.schema.names, batch.columns):
+        try:
+            if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+                owner = pc.list_parent_indices(col).to_numpy().astype(np.int64)
+                values = col.flatten()
+                if pa.types.is_struct(values.type):
+                    fields = {values.type.field(i).name: _column(values.field(i)) for i in range(values.type.num_fields)}
+                else:
+                    fields = {"value": _column(values)}
+                pop.items[name] = Items(owner, fields)
+            else:
+                pop.scalars[name] = _column(col)
+        except (pa.ArrowException, ValueError) as exc:
+            raise ValueError(f"column {name!r}: {exc}") from exc
+    return pop
+
+
+# -- the groups a report compares -----------------------------------------------------------------
+AGE_BANDS = [(18, "18–24"), (25, "25–34"), (35, "35–44"), (45, "45–54"), (55, "55+")]
+EDUCATION_ORDER = ["", "high_school", "secondary_vocational", "junior_college", "bachelor", "master", "doctorate"]
+RESIDENCE_BANDS = [(0, "0–2"), (3, "3–5"), (6, "6–10"), (11, "11+")]
+GROUPS = {
+    "age_band": {"zh": "年龄段", "en": "Age band", "labels": ["unknown"] + [b for _, b in AGE_BANDS]},
+    "education": {"zh": "文化程度", "en": "Education", "labels": ["none on record"] + EDUCATION_ORDER[1:]},
+    "housing": {"zh": "住房", "en": "Housing", "labels": ["owner", "registered renter", "neither"]},
+    "residence_years": {"zh": "居住登记年限", "en": "Years of residence", "labels": [b for _, b in RESIDENCE_BANDS]},
+}
+
+
+def _band(values: np.ndarray, bands: list[tuple[int, str]], first: int) -> np.ndarray:
+    lows = np.array([lo for lo, _ in bands])
+    return (first + np.searchsorted(lows, values, side="right") - 1).astype(np.int8)
+
+
+def _education(pop: Population) -> np.ndarray:
+    rank = {label: i for i, label in enumerate(EDUCATION_ORDER)}
+    col = pop.scalars.get("education")
+    if isinstance(col, Categorical):
+        return np.array([rank.get(str(c), 0) for c in col.categories], dtype=np.int8)[col.codes]
+    it = pop.items.get("education", EMPTY)
+    best = np.zeros(pop.n, dtype=np.int8)
+    if len(it):
+        values = Categorical.encode(it.fields["value"])
+        np.maximum.at(best, it.owner, np.array([rank.get(str(c), 0) for c in values.categories], dtype=np.int8)[values.codes])
+    return best
+
+
+def group_codes(pop: Population, cut_off: date) -> dict[str, np.ndarray]:
+    """Per group, each holder's label as an index into GROUPS[group]['labels']."""
+    age = measures.age(pop.scalars["birth_date"], cut_off) if "birth_date" in pop.scalars else np.full(pop.n, np.nan)
+    age_band = np.where(np.isnan(age) | (age < AGE_BANDS[0][0]), 0, _band(np.nan_to_num(age), AGE_BANDS, 1))
+    own = pop.scalars.get("own_home")
+    owner = np.zeros(pop.n, dtype=bool) if own is None or isinstance(own, Categorical) else np.nan_to_num(own) > 0
+    renter = np.bincount(pop.items.get("rental_spans", EMPTY).owner, minlength=pop.n) > 0
+    years = measures.span_years(pop.items.get("residence_spans", EMPTY), pop.n, cut_off)
+    return {"age_band": age_band.astype(np.int8), "education": _education(pop),
+            "housing": np.where(owner, 0, np.where(renter, 1, 2)).astype(np.int8),
+            "residence_years": _band(years, RESIDENCE_BANDS, 0)}

@@ -59,14 +59,17 @@ class BodyLimitMiddleware:
     the limit is refused at once; a body streamed without one is cut off when it passes the limit.
     """
 
-    def __init__(self, app, default: int, uploads: int, upload_paths: str = r"/materials$") -> None:
+    def __init__(self, app, default: int, uploads: int, upload_paths: str = r"/materials$",
+                 large: dict[str, int] | None = None) -> None:
         self.app, self.default, self.uploads = app, default, uploads
         self.upload_paths = re.compile(upload_paths)
+        self.large = [(re.compile(p), limit) for p, limit in (large or {}).items()]  # e.g. a population file
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         limit = self.uploads if self.upload_paths.search(scope["path"]) else self.default
+        limit = next((big for p, big in self.large if p.search(scope["path"])), limit)
         for k, v in scope.get("headers", []):
             if k == b"content-length" and v.isdigit() and int(v) > limit:
                 # Most HTTP clients read no answer before they have sent the whole body: discard it

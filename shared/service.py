@@ -46,6 +46,7 @@ class ServiceSpec:
     publishes: list[str] = field(default_factory=list)
     # Builds per-process state (caches, rule sets) once the database is up.
     on_startup: Callable[[FastAPI], Any] | None = None
+    on_shutdown: Callable[[FastAPI], Any] | None = None  # runs first, while the database is still there
 
 
 def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
@@ -78,6 +79,8 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if spec.on_shutdown:
+                await spec.on_shutdown(app)
             for c in consumers:
                 await c.stop()
             await relay.stop()
@@ -90,7 +93,8 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     # Uploads: materials, and an application carrying an employer's authorisation letter (base64, so 4/3 larger).
     app.add_middleware(BodyLimitMiddleware, default=settings.request_max_bytes,
                        uploads=settings.material_max_bytes * 4 // 3 + 64 * 1024,
-                       upload_paths=r"/materials$|^/v1/applications$")
+                       upload_paths=r"/materials$|^/v1/applications$",
+                       large={r"^/v1/simulations$": settings.simulation_upload_max_bytes})
     app.add_middleware(TraceAndMetricsMiddleware)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")

@@ -74,6 +74,14 @@ class Settings(BaseSettings):
     # How often scoring looks for applications a department left unanswered past the review deadline.
     overdue_sweep_seconds: float = 300.0
 
+    # Simulations (scoring): where populations and reports are kept (a volume in containers); a job
+    # whose runner has not been heard of for the lease is taken over, up to the attempts, then failed.
+    simulation_dir: str = ".local/simulations"
+    simulation_lease_seconds: float = 30.0
+    simulation_max_attempts: int = 3
+    simulation_max_holders: int = 10_000_000
+    simulation_upload_max_bytes: int = 2 * 1024 * 1024 * 1024
+
     # Uploads: a material's size limit, and the limit on any other request body (JSON).
     material_max_bytes: int = 10 * 1024 * 1024
     request_max_bytes: int = 2 * 1024 * 1024

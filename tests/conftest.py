@@ -39,7 +39,9 @@ def platform(infra):
                            # Objections are limited per client address and hour, and most tests lodge theirs
                            # from 127.0.0.1: room for them all. The limit itself is proved from an address
                            # of its own (test_public_pages_browser.py).
-                           "OBJECTIONS_PER_CLIENT_HOUR": "20"})
+                           "OBJECTIONS_PER_CLIENT_HOUR": "20",
+                           # A simulation whose runner went away is taken over after this many seconds.
+                           "SIMULATION_LEASE_SECONDS": "3", "SIMULATION_DIR": ".local/test-simulations"})
     p.infra_up(fresh_database=True)
     p.migrate_and_seed(holders=3000)
     p.start_services()

@@ -33,7 +33,9 @@ DEMO_KEYS = {
                      ("demosi", "local-demo-si-key", "demo-si-officer", ["department:social_insurance"])],
     "scoring": [("demoreader", "local-demo-reader-key", "demo-reader", ["scores:read", "evaluate"]),
                 ("demoscoringadmin", "local-demo-scoring-admin-key", "demo-scoring-admin", ["admin"]),
-                ("demobinjiang", "local-demo-binjiang-key", "demo-binjiang-district", ["module:district:binjiang"])],
+                ("demobinjiang", "local-demo-binjiang-key", "demo-binjiang-district", ["module:district:binjiang"]),
+                # the policy office: simulations of draft rule sets (模拟积分 for the whole city)
+                ("demopolicy", "local-demo-policy-key", "demo-policy-office", ["simulation", "rules:draft"])],
     "publicity": [("democity", "local-demo-city-key", "demo-city-education-bureau", ["module:city"]),
                   ("demobinjiang", "local-demo-binjiang-key", "demo-binjiang-district", ["module:district:binjiang"]),
                   # the government service app: an applicant asks for a review of their own score

@@ -10,6 +10,8 @@ from services.scoring import module_routes, routes, rule_set_routes, rule_set_st
 from services.scoring.engine.modules import load_shipped_modules
 from services.scoring.engine.rules import load_shipped
 from services.scoring.handlers import make_handlers
+from services.scoring.simulation import jobs as simulation_jobs
+from services.scoring.simulation import routes as simulation_routes
 from shared.events.catalogue import APPLICATIONS, VERIFICATIONS
 from shared.logging import get_logger
 from shared.service import ConsumerSpec, ServiceSpec, create_app
@@ -42,6 +44,14 @@ async def _startup(app: FastAPI) -> None:
     app.state.refresh_rules = asyncio.create_task(rule_set_store.keep_current(app.state.db.engine, RULE_SETS, MODULES))
     app.state.sweep_overdue = asyncio.create_task(
         _sweep_overdue_forever(app.state.db, app.state.settings.overdue_sweep_seconds))
+    app.state.simulations = asyncio.create_task(simulation_jobs.work_forever(app.state.db.engine, app.state.settings))
+
+
+async def _shutdown(app: FastAPI) -> None:
+    # Before the database goes: a running simulation is put back in the queue for the next start.
+    for task in (app.state.simulations, app.state.sweep_overdue, app.state.refresh_rules):
+        task.cancel()
+    await asyncio.gather(app.state.simulations, return_exceptions=True)
 
 
 SPEC = ServiceSpec(
@@ -51,10 +61,11 @@ SPEC = ServiceSpec(
     outbox=tables.outbox,
     inbox=tables.inbox,
     api_keys=tables.api_keys,
-    routers=[routes.router, rule_set_routes.router, module_routes.router],
+    routers=[routes.router, rule_set_routes.router, module_routes.router, simulation_routes.router],
     consumers=[ConsumerSpec("scoring", [VERIFICATIONS, APPLICATIONS], HANDLERS)],
     publishes=["score.computed"],
     on_startup=_startup,
+    on_shutdown=_shutdown,
 )
 
 

@@ -1,7 +1,7 @@
 """Scoring's schema: verification facts received, immutable score versions, the bus tables."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, Float, Integer, MetaData, String, Table, Text, func
+from sqlalchemy import BigInteger, Column, Date, DateTime, Float, Integer, MetaData, String, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.auth import api_keys_table
@@ -75,6 +75,28 @@ modules = Table(
     Column("content_hash", String(64), nullable=False),
     Column("created_by", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Simulation jobs: the spec is kept whole (rule sets and module as documents), so a job taken over
+# after a restart runs exactly what was asked, whatever was published since.
+simulations = Table(
+    "simulations",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("requested_by", String(200), nullable=False, index=True),
+    Column("state", String(20), nullable=False, index=True),  # queued / running / done / failed
+    Column("spec", JSONB, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("phase", String(40)),  # generating / scoring / report
+    Column("holders_done", BigInteger, nullable=False, server_default="0"),
+    Column("holders_total", BigInteger),
+    Column("error", Text),
+    Column("summary", JSONB),
+    Column("report_dir", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("heartbeat_at", DateTime(timezone=True)),
 )
 
 outbox = outbox_table(metadata)

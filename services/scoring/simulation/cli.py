@@ -96,3 +96,11 @@ def example(holders: int = typer.Option(CITY, min=1), seed: int = typer.Option(D
         generate(out=population, holders=holders, seed=seed, as_of=DEFAULT_AS_OF.isoformat())
     run(population=population, draft=str(EXAMPLE), baseline="hangzhou-2021", out=out, cut_off=None, module=None,
         threshold=None, quota=100_000)
+
+
+@app.command(hidden=True)
+def job(folder: Path = typer.Argument(..., exists=True, file_okay=False), attempt: int = typer.Option(1)) -> None:
+    """Run the job kept in `folder` (the scoring service starts this as a child process)."""
+    from services.scoring.simulation.job_runner import run_job_folder
+
+    run_job_folder(folder, attempt)

@@ -1,0 +1,152 @@
+"""Simulation jobs in the service: a queue in PostgreSQL, a worker that runs each in a child process.
+
+A job is claimed with SKIP LOCKED (several replicas share the queue), and its runner renews a
+lease while the child works. A runner that goes away (a restart, a crash) stops renewing: the
+job is taken over from the start after the lease, and after `simulation_max_attempts` it is
+failed with the reason instead of being tried forever.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.scoring.simulation.job_runner import attempt_dir
+from services.scoring.simulation.spec import PROGRESS_FILE, SPEC_FILE, write_json
+from services.scoring.tables import simulations
+from shared.logging import get_logger
+from shared.settings import Settings
+
+log = get_logger("scoring.simulations")
+POLL_SECONDS = 1.0
+
+
+def new_id() -> str:
+    return "SIM-" + secrets.token_hex(8).upper()
+
+
+def folder_of(settings: Settings, job_id: str) -> Path:
+    return Path(settings.simulation_dir) / job_id
+
+
+async def enqueue(engine: AsyncEngine, settings: Settings, job_id: str, principal: str, spec: dict[str, Any],
+                  holders: int) -> None:
+    folder = folder_of(settings, job_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(folder / SPEC_FILE, spec)
+    async with engine.begin() as conn:
+        await conn.execute(simulations.insert().values(id=job_id, requested_by=principal, state="queued", spec=spec,
+                                                       holders_total=holders, phase="queued"))
+
+
+_CLAIM = text("""
+UPDATE scoring.simulations SET state = 'running', attempts = attempts + 1, phase = 'starting', heartbeat_at = now(),
+       started_at = coalesce(started_at, now()), holders_done = 0
+WHERE id = (SELECT id FROM scoring.simulations WHERE state = 'queued' ORDER BY created_at
+            FOR UPDATE SKIP LOCKED LIMIT 1)
+RETURNING id, attempts""")
+
+_TAKE_OVER = text("""
+UPDATE scoring.simulations
+SET state = CASE WHEN attempts >= :most THEN 'failed' ELSE 'queued' END,
+    error = CASE WHEN attempts >= :most
+                 THEN 'interrupted ' || attempts || ' times (the service stopped while running it); not tried again'
+                 ELSE error END,
+    finished_at = CASE WHEN attempts >= :most THEN now() END, phase = CASE WHEN attempts >= :most THEN NULL ELSE 'queued' END
+WHERE state = 'running' AND heartbeat_at < now() - make_interval(secs => :lease)
+RETURNING id, state""")
+
+
+async def _mine(engine: AsyncEngine, job_id: str, attempt: int, **values: Any) -> bool:
+    """Update the job if this runner still holds it (another may have taken it over)."""
+    async with engine.begin() as conn:
+        result = await conn.execute(update(simulations).where(
+            simulations.c.id == job_id, simulations.c.attempts == attempt, simulations.c.state == "running").values(**values))
+    return result.rowcount == 1
+
+
+async def _run(engine: AsyncEngine, settings: Settings, job_id: str, attempt: int) -> None:
+    folder = folder_of(settings, job_id)
+    (folder / PROGRESS_FILE).unlink(missing_ok=True)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.scoring.simulation", "job", str(folder), "--attempt", str(attempt),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    errors = asyncio.create_task(proc.stderr.read())  # type: ignore[union-attr]
+    try:
+        while True:
+            try:
+                await asyncio.wait_for(proc.wait(), timeout=POLL_SECONDS)
+                break
+            except asyncio.TimeoutError:
+                pass
+            progress = _progress(folder)
+            still = await _mine(engine, job_id, attempt, heartbeat_at=text("now()"), phase=progress.get("phase", "starting"),
+                                holders_done=progress.get("done", 0), **({"holders_total": progress["total"]} if "total" in progress else {}))
+            if not still:  # taken over while we were slow: leave it to the new runner
+                proc.kill()
+                return
+    except asyncio.CancelledError:
+        # The service is stopping: stop the child and put the job back at once, rather than after the lease.
+        proc.kill()
+        await asyncio.shield(_release(engine, job_id, attempt))
+        raise
+    stderr = (await errors).decode("utf-8", "replace").strip()
+    if proc.returncode == 0:
+        report = attempt_dir(folder, attempt)
+        summary = json.loads((report / "summary.json").read_text(encoding="utf-8"))
+        await _mine(engine, job_id, attempt, state="done", phase=None, summary=summary, report_dir=str(report),
+                    holders_done=summary["holders"], holders_total=summary["holders"], finished_at=text("now()"))
+        log.info("simulation done", simulation=job_id, holders=summary["holders"], seconds=summary["timings"])
+        return
+    reason = _reason(proc.returncode, stderr)
+    await _mine(engine, job_id, attempt, state="failed", phase=None, error=reason, finished_at=text("now()"))
+    log.warning("simulation failed", simulation=job_id, error=reason)
+
+
+def _progress(folder: Path) -> dict[str, Any]:
+    try:
+        return json.loads((folder / PROGRESS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _reason(code: int | None, stderr: str) -> str:
+    if code is not None and code < 0:
+        return f"the simulation process was stopped by {signal.Signals(-code).name} (out of memory?)"
+    last = stderr.splitlines()[-1] if stderr else ""
+    return f"the simulation could not run: {last or f'exit status {code}'}"
+
+
+async def _release(engine: AsyncEngine, job_id: str, attempt: int) -> None:
+    try:
+        await _mine(engine, job_id, attempt, state="queued", phase="queued", attempts=attempt - 1)
+    except Exception as exc:  # the database already gone: the lease will hand it over instead
+        log.warning("could not put a simulation back in the queue", simulation=job_id, error=str(exc))
+
+
+async def work_forever(engine: AsyncEngine, settings: Settings) -> None:
+    """Take over jobs whose runner went away, then run queued jobs one at a time (each uses a core)."""
+    while True:
+        try:
+            async with engine.begin() as conn:
+                for row in (await conn.execute(_TAKE_OVER, {"most": settings.simulation_max_attempts,
+                                                            "lease": settings.simulation_lease_seconds})).all():
+                    log.warning("simulation runner went away", simulation=row.id, now=row.state)
+                claimed = (await conn.execute(_CLAIM)).first()
+            if claimed is None:
+                await asyncio.sleep(POLL_SECONDS)
+                continue
+            log.info("simulation started", simulation=claimed.id, attempt=claimed.attempts)
+            await _run(engine, settings, claimed.id, claimed.attempts)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database away for a moment: try again
+            log.warning("simulation worker", error=str(exc))
+            await asyncio.sleep(POLL_SECONDS)

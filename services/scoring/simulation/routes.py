@@ -1,0 +1,213 @@
+"""Simulations over REST: start one on a generated or uploaded population, follow it, fetch its report."""
+from __future__ import annotations
+
+import asyncio
+import shutil
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field, ValidationError, model_validator
+from sqlalchemy import select
+
+from services.scoring.engine.modules import Module
+from services.scoring.engine.rules import RuleSet, RuleSetError, parse_rule_set
+from services.scoring.simulation import jobs
+from services.scoring.simulation.drafts import parse_draft
+from services.scoring.simulation.population import from_arrow
+from services.scoring.simulation.spec import POPULATION_FILE, describe, make_spec
+from services.scoring.tables import rule_sets as rule_set_table
+from services.scoring.tables import simulations
+from shared.auth import Principal, current_principal, require_any
+from shared.problems import Problem
+from shared.synthetic.holders import DEFAULT_AS_OF, DEFAULT_SEED
+from shared.synthetic.parquet import population_info, read_batches
+
+router = APIRouter(prefix="/v1/simulations", tags=["simulation"])
+SCOPE = {"simulation"}
+
+
+class GeneratedPopulation(BaseModel):
+    holders: int = Field(ge=1, description="How many synthetic holders (see README, 'The synthetic population')")
+    seed: int = DEFAULT_SEED
+    as_of: date = Field(DEFAULT_AS_OF, description="The registries' reference date")
+
+
+class SimulationRequest(BaseModel):
+    population: GeneratedPopulation | None = Field(None, description="Generate one (JSON); or upload a Parquet file (multipart)")
+    baseline: str = Field("hangzhou-2021", description="A rule set in use")
+    draft: str | None = Field(None, description="A rule set id: in use, or an uploaded draft (PUT /v1/rule-sets/drafts/{id})")
+    draft_document: str | None = Field(None, description="Or the draft itself: YAML, whole or `based_on` + changed indicators")
+    module: str | None = Field(None, description="An X-module in use: module totals are compared")
+    threshold: float | None = None
+    quota: int | None = Field(None, ge=1)
+    cut_off_date: date | None = Field(None, description="Default: the population's reference date")
+
+    @model_validator(mode="after")
+    def _one_draft(self) -> "SimulationRequest":
+        if (self.draft is None) == (self.draft_document is None):
+            raise ValueError("give exactly one of draft (an id) and draft_document (YAML)")
+        return self
+
+
+def _field_problem(field: str, message: str, status: int = 422) -> Problem:
+    return Problem(status, f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+async def _draft_of(request: Request, body: SimulationRequest) -> RuleSet:
+    in_use: dict[str, RuleSet] = request.app.state.rule_sets
+    try:
+        if body.draft_document is not None:
+            return parse_draft(body.draft_document, "draft_document", in_use)
+        if body.draft in in_use:
+            return in_use[body.draft]
+        async with request.app.state.db.engine.connect() as conn:
+            source = (await conn.execute(select(rule_set_table.c.source).where(rule_set_table.c.id == body.draft))).scalar()
+        if source is None:
+            raise _field_problem("draft", f"no rule set or uploaded draft {body.draft!r}")
+        return parse_rule_set(source, f"{body.draft}.yaml")
+    except RuleSetError as exc:
+        raise _field_problem("draft_document" if body.draft_document is not None else "draft", str(exc))
+
+
+def _module_of(request: Request, body: SimulationRequest) -> Module | None:
+    if body.module is None:
+        return None
+    module = request.app.state.modules.get(body.module)
+    if module is None:
+        raise _field_problem("module", f"no module {body.module!r} in use")
+    return module
+
+
+def _check_population(path, cut_off: date | None) -> dict[str, Any]:
+    """An uploaded file the engine can read (its first rows converted), or a 422 naming the fault."""
+    try:
+        info = population_info(path)
+        first = next(read_batches(path, chunk=1000), None)
+        if first is None or info.holders == 0:
+            raise ValueError("the file holds no holders")
+        from_arrow(first)
+    except (ValueError, OSError) as exc:
+        raise _field_problem("population", str(exc))
+    if cut_off is None and info.as_of is None:
+        raise _field_problem("cut_off_date", "required: the file does not say its reference date")
+    return {"kind": "uploaded", **info.as_dict()}
+
+
+async def _read_request(request: Request) -> tuple[SimulationRequest, Any]:
+    kind = request.headers.get("content-type", "")
+    upload = None
+    try:
+        if kind.startswith("multipart/form-data"):
+            form = await request.form(max_files=1, max_fields=20)
+            upload = form.get("population")
+            if upload is None or isinstance(upload, str):
+                raise _field_problem("population", "attach the population as a Parquet file part")
+            fields = {k: v for k, v in form.items() if k != "population" and isinstance(v, str) and v != ""}
+            return SimulationRequest.model_validate(fields), upload
+        return SimulationRequest.model_validate_json(await request.body()), None
+    except ValidationError as exc:
+        errors = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()]
+        raise Problem(422, "The simulation request is not valid.", errors=errors)
+
+
+@router.post("", status_code=202, summary="Start a simulation (generated population: JSON; uploaded: multipart)",
+             responses={202: {"description": "Queued; follow the Location"}})
+async def start(request: Request, principal: Principal = Depends(current_principal)) -> JSONResponse:
+    require_any(principal, SCOPE)
+    settings = request.app.state.settings
+    body, upload = await _read_request(request)
+    if body.baseline not in request.app.state.rule_sets:
+        raise _field_problem("baseline", f"no rule set {body.baseline!r} in use")
+    baseline, draft, module = request.app.state.rule_sets[body.baseline], await _draft_of(request, body), _module_of(request, body)
+    job_id = jobs.new_id()
+    folder = jobs.folder_of(settings, job_id)
+    if upload is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            await asyncio.to_thread(_save, upload.file, folder / POPULATION_FILE)
+            population = await asyncio.to_thread(_check_population, folder / POPULATION_FILE, body.cut_off_date)
+        except Problem:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+    elif body.population is not None:
+        if body.population.holders > settings.simulation_max_holders:
+            raise _field_problem("population.holders", f"at most {settings.simulation_max_holders:,}")
+        population = {"kind": "generated", "holders": body.population.holders, "seed": body.population.seed,
+                      "as_of": body.population.as_of.isoformat()}
+    else:
+        raise _field_problem("population", "generate one ({\"holders\": …}) or upload a Parquet file (multipart)")
+    spec = make_spec(population, baseline, draft, module, body.cut_off_date, body.threshold, body.quota)
+    await jobs.enqueue(request.app.state.db.engine, settings, job_id, principal.principal, spec, population["holders"])
+    doc = await _read(request, job_id, principal)
+    return JSONResponse(doc, status_code=202, headers={"Location": f"/v1/simulations/{job_id}"})
+
+
+def _save(src, dest) -> None:
+    with open(dest, "wb") as out:
+        shutil.copyfileobj(src, out, length=1 << 20)
+
+
+def _doc(row) -> dict[str, Any]:
+    base = f"/v1/simulations/{row.id}"
+    doc = {"id": row.id, "state": row.state, "phase": row.phase, "attempts": row.attempts,
+           "progress": {"holders_done": row.holders_done, "holders_total": row.holders_total},
+           "request": describe(row.spec), "error": row.error,
+           "created_at": row.created_at.isoformat(), "started_at": row.started_at and row.started_at.isoformat(),
+           "finished_at": row.finished_at and row.finished_at.isoformat(), "links": {"self": base}}
+    if row.state == "done":
+        s = row.summary
+        doc["result"] = {"holders": s["holders"], "change": s["change"], "line": s["line"], "timings": s["timings"]}
+        doc["links"].update(report=f"{base}/report", summary=f"{base}/summary")
+    return doc
+
+
+async def _row(request: Request, job_id: str, principal: Principal):
+    async with request.app.state.db.engine.connect() as conn:
+        row = (await conn.execute(select(simulations).where(simulations.c.id == job_id))).first()
+    # Another office's simulation is as good as absent.
+    if row is None or (row.requested_by != principal.principal and not principal.has("admin")):
+        raise Problem(404, f"No simulation {job_id!r}.")
+    return row
+
+
+async def _read(request: Request, job_id: str, principal: Principal) -> dict[str, Any]:
+    return _doc(await _row(request, job_id, principal))
+
+
+@router.get("", summary="Your latest simulations")
+async def list_simulations(request: Request, principal: Principal = Depends(current_principal)) -> list[dict]:
+    require_any(principal, SCOPE)
+    q = select(simulations).order_by(simulations.c.created_at.desc()).limit(50)
+    if not principal.has("admin"):
+        q = q.where(simulations.c.requested_by == principal.principal)
+    async with request.app.state.db.engine.connect() as conn:
+        return [_doc(r) for r in (await conn.execute(q)).all()]
+
+
+@router.get("/{job_id}", summary="A simulation's state, progress and headline figures")
+async def read_simulation(job_id: str, request: Request, principal: Principal = Depends(current_principal)) -> dict:
+    require_any(principal, SCOPE)
+    return await _read(request, job_id, principal)
+
+
+async def _finished_file(request: Request, job_id: str, principal: Principal, name: str) -> FileResponse:
+    require_any(principal, SCOPE)
+    row = await _row(request, job_id, principal)
+    if row.state != "done":
+        detail = f" ({row.error})" if row.state == "failed" else ""
+        raise Problem(409, f"Simulation {job_id} is {row.state}{detail}: no report.")
+    media = "text/html; charset=utf-8" if name.endswith(".html") else "application/json"
+    return FileResponse(f"{row.report_dir}/{name}", media_type=media,
+                        headers={"Content-Disposition": f'inline; filename="{job_id}-{name}"'})
+
+
+@router.get("/{job_id}/report", summary="The HTML report, with its charts", response_class=FileResponse)
+async def report(job_id: str, request: Request, principal: Principal = Depends(current_principal)) -> FileResponse:
+    return await _finished_file(request, job_id, principal, "report.html")
+
+
+@router.get("/{job_id}/summary", summary="The report's figures as JSON", response_class=FileResponse)
+async def summary(job_id: str, request: Request, principal: Principal = Depends(current_principal)) -> FileResponse:
+    return await _finished_file(request, job_id, principal, "summary.json")

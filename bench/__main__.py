@@ -11,6 +11,7 @@ import typer
 
 from bench import intake as intake_bench
 from bench import publicity as publicity_bench
+from bench import simulation as simulation_bench
 from bench import verification as verification_bench
 from bench.broker import broker_rate
 from bench.end_to_end import bench_platform, run_load
@@ -41,7 +42,7 @@ def main(rate: float = typer.Option(120, help="Offered applications per second")
          broker_messages: int = typer.Option(50_000, help="Messages for the raw broker reference"),
          log_level: str = typer.Option("INFO", help="Services' log level during the run"),
          holders: int = typer.Option(1_000_000, help="Synthetic holders for the scoring-engine benchmark"),
-         only: str = typer.Option("all", help="all, engine, intake, verification, publicity or platform")) -> None:
+         only: str = typer.Option("all", help="all, engine, simulation, intake, verification, publicity or platform")) -> None:
     results: dict = {"machine": {"cpus": __import__("os").cpu_count(), "python": host.python_version()}}
     parts = [
         ("engine", f"scoring engine: {holders:,} synthetic holders under hangzhou-2021, beside a per-person loop",
@@ -62,6 +63,9 @@ def main(rate: float = typer.Option(120, help="Offered applications per second")
         ("publicity", ("publicity: the public list (JSON and HTML) of a 1,000,000-entry round, keyset pages and "
                        "indexed search (one uvicorn worker), beside a bare one-row read endpoint"),
          publicity_bench.run, publicity_bench.summary),
+        ("simulation", ("simulation: 1,000,000 and 6,200,000 synthetic holders under hangzhou-2021 and the 租购同分 "
+                        "draft, report included, beside a per-person loop on a sample"),
+         simulation_bench.run, simulation_bench.summary),
     ]
     for key, title, run, summary in parts:
         if only not in ("all", key):

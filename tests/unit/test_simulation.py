@@ -1,0 +1,137 @@
+"""The synthetic population, drafts, and the comparison a simulation report is made of."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pyarrow.compute as pc
+import pytest
+
+from services.scoring.engine.evaluate import SCORED, evaluate
+from services.scoring.engine.rules import RuleSetError, load_shipped
+from services.scoring.simulation.cli import EXAMPLE
+from services.scoring.simulation.compare import Comparison, Line
+from services.scoring.simulation.drafts import parse_draft
+from services.scoring.simulation.population import from_arrow
+from services.scoring.simulation.report import write_report
+from shared.synthetic.holders import DEFAULT_AS_OF, generate
+from shared.synthetic.parquet import population_info, read_batches, write_population
+
+RULES = load_shipped()
+CUT_OFF = DEFAULT_AS_OF
+
+
+@pytest.fixture(scope="module")
+def city():
+    return generate(np.arange(1, 100_001))
+
+
+def test_a_holder_has_the_same_facts_alone_in_a_chunk_or_in_the_city(city):
+    assert generate(np.array([73_219])).to_pylist() == city.slice(73_218, 1).to_pylist()
+    assert generate(np.arange(5, 9), seed=1).to_pylist() != city.slice(4, 4).to_pylist()  # the seed matters
+
+
+def test_the_population_follows_its_documented_distributions(city):
+    n = city.num_rows
+    share = lambda col: pc.sum(city.column(col)).as_py() / n  # noqa: E731
+    assert share("employed") == pytest.approx(0.84, abs=0.01)
+    assert 0.15 < share("own_home") < 0.25
+    statuses = {d["values"]: d["counts"] / n for d in pc.value_counts(city.column("permit_status")).to_pylist()}
+    assert statuses["valid"] == pytest.approx(0.974, abs=0.005)
+    born = city.column("birth_date").to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    age = (np.datetime64(CUT_OFF) - born).astype(int) / 365.2425
+    assert ((age >= 25) & (age < 35)).mean() == pytest.approx(0.38, abs=0.01)
+    assert age.min() >= 18 and age.max() < 65
+    renters = pc.list_value_length(city.column("rental_spans")).to_numpy() > 0
+    assert not (renters & city.column("own_home").to_numpy(zero_copy_only=False)).any()  # owners do not rent too
+    offences = pc.list_flatten(city.column("offences")).field("case")
+    assert 0.009 < len(offences) / n < 0.018
+
+
+def test_a_population_file_round_trips_with_its_metadata(tmp_path):
+    path = tmp_path / "p.parquet"
+    info = write_population(path, 1500, seed=3, as_of=date(2026, 6, 1), chunk=1000)
+    assert population_info(path) == info and info.as_of == date(2026, 6, 1)
+    back = [b.to_pylist() for b in read_batches(path)]
+    assert sum(back, []) == generate(np.arange(1, 1501), seed=3, as_of=date(2026, 6, 1)).to_pylist()
+    with pytest.raises(ValueError, match="not a Parquet file"):
+        (tmp_path / "x.parquet").write_text("id,name\n")
+        population_info(tmp_path / "x.parquet")
+
+
+def test_a_draft_changes_only_what_it_names():
+    draft = parse_draft(EXAMPLE.read_text(encoding="utf-8"), EXAMPLE.name, RULES)
+    base = RULES["hangzhou-2021"]
+    assert [i.id for i in draft.indicators] == [i.id for i in base.indicators]
+    assert draft.indicator("housing") != base.indicator("housing")
+    assert all(draft.indicator(i.id) == i for i in base.indicators if i.id != "housing")
+    fewer = parse_draft("based_on: hangzhou-2021\nid: no-tax\nremove: [tax]\n", "d.yaml", RULES)
+    assert "tax" not in [i.id for i in fewer.indicators] and fewer.id == "no-tax"
+    with pytest.raises(RuleSetError, match="field 'remove'.*no_such"):
+        parse_draft("based_on: hangzhou-2021\nid: x\nremove: [no_such]\n", "d.yaml", RULES)
+    with pytest.raises(RuleSetError, match="indicator 'housing', field 'formula"):
+        parse_draft("based_on: hangzhou-2021\nid: x\nindicators:\n  - {id: housing, category: basic, "
+                    "name: {zh: 住, en: h}, department: housing, fact: own_home, formula: {kind: flag}}\n", "d.yaml", RULES)
+
+
+def _compare(batch, draft, **kw) -> dict:
+    c = Comparison(RULES["hangzhou-2021"], draft, CUT_OFF, **kw)
+    for lo in range(0, batch.num_rows, 30_000):  # in chunks, as from a file
+        c.add(from_arrow(batch.slice(lo, 30_000)))
+    return c.summary()
+
+
+def test_the_same_rules_change_nothing(city):
+    s = _compare(city.slice(0, 20_000), RULES["hangzhou-2021"])
+    assert s["change"]["unchanged"] == 20_000 and s["change"]["gainers"] == s["change"]["losers"] == 0
+    assert all(r["mean_change"] == 0 and r["holders_changed"] == 0 for r in s["indicators"])
+    assert s["score"]["before"] == s["score"]["after"]
+
+
+def test_the_comparison_agrees_with_scoring_everyone_at_once(city):
+    batch = city.slice(0, 60_000)
+    draft = parse_draft(EXAMPLE.read_text(encoding="utf-8"), EXAMPLE.name, RULES)
+    s = _compare(batch, draft, line=Line(threshold=150, quota=5_000))
+    pop = from_arrow(batch)
+    before, after = evaluate(RULES["hangzhou-2021"], pop, CUT_OFF), evaluate(draft, pop, CUT_OFF)
+    delta = after.totals - before.totals
+    assert s["change"]["gainers"] == int((delta > 0).sum()) and s["change"]["losers"] == int((delta < 0).sum())
+    housing = next(r for r in s["indicators"] if r["indicator"] == "housing")
+    assert housing["share_of_change"] == pytest.approx(1.0)
+    assert housing["holders_changed"] == int((delta != 0).sum())
+    for side, ev in (("before", before), ("after", after)):
+        ok = (ev.status_code == SCORED) & (ev.totals >= 150)
+        top = np.sort(ev.totals[ok])[::-1]
+        assert s["line"][side]["qualified"] == min(5_000, ok.sum())
+        assert s["line"][side]["lowest_qualifying_score"] == top[min(5_000, len(top)) - 1]
+    for group in s["groups"].values():
+        assert sum(r["holders"] for r in group["labels"]) == 60_000
+        assert sum(r["newly_qualified"] for r in group["labels"]) == s["line"]["newly_qualified"]
+    renters = next(r for r in s["groups"]["housing"]["labels"] if r["label"] == "registered renter")
+    assert renters["mean_change"] > 0 and renters["losers"] == 0
+
+
+def test_a_module_compares_module_totals_and_takes_its_round():
+    from services.scoring.engine.modules import load_shipped_modules
+
+    module = load_shipped_modules()["binjiang-talent"]
+    batch = generate(np.arange(1, 20_001))
+    s = _compare(batch, RULES["hangzhou-2021"], module=module, line=Line(threshold=120))
+    assert s["module"]["id"] == "binjiang-talent" and s["scores_are"].startswith("module totals")
+    base = evaluate(RULES["hangzhou-2021"], from_arrow(batch), CUT_OFF)
+    assert s["score"]["before"]["mean"] > float(base.totals[base.status_code == SCORED].mean())  # module points added
+    assert s["line"]["before"]["qualified"] == s["line"]["after"]["qualified"] > 0
+
+
+def test_the_report_holds_the_charts_and_every_figure(city, tmp_path):
+    draft = parse_draft(EXAMPLE.read_text(encoding="utf-8"), EXAMPLE.name, RULES)
+    s = _compare(city.slice(0, 10_000), draft, line=Line(quota=1_000))
+    html = write_report(s, tmp_path / "r")
+    page = html.read_text(encoding="utf-8")
+    assert page.count("<svg") == 3 + len(s["groups"])  # distribution, crossing, indicators, one per group
+    for label in ("registered renter", "25–34", "bachelor", "11+", "合法稳定住所"):
+        assert label in page
+    assert json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8")) == json.loads(json.dumps(s))
+    assert not list(Path(tmp_path / "r").glob("*.partial"))

@@ -213,14 +213,20 @@ def _locate(raw: dict, loc: tuple) -> str:
     return f"field {'.'.join(str(p) for p in loc) or '(rule set)'!r}"
 
 
-def parse_document(text: str, source: str, model: type[_M], what: str) -> _M:
-    """Validate a YAML document whole; any fault refuses all of it, naming file, indicator and field."""
+def read_mapping(text: str, source: str, what: str) -> dict:
+    """The YAML document as a mapping, or a RuleSetError naming the file."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise RuleSetError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise RuleSetError(f"{source}: {what} must be a mapping")
+    return raw
+
+
+def parse_document(text: str, source: str, model: type[_M], what: str) -> _M:
+    """Validate a YAML document whole; any fault refuses all of it, naming file, indicator and field."""
+    raw = read_mapping(text, source, what)
     try:
         doc = model.model_validate(raw)
     except ValidationError as exc:

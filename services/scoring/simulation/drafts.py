@@ -10,16 +10,11 @@ from datetime import date
 
 import yaml
 
-from services.scoring.engine.rules import RuleSet, RuleSetError, parse_rule_set
+from services.scoring.engine.rules import RuleSet, RuleSetError, parse_rule_set, read_mapping
 
 
 def parse_draft(text: str, source: str, rule_sets: dict[str, RuleSet]) -> RuleSet:
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RuleSetError(f"{source}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise RuleSetError(f"{source}: a draft must be a mapping")
+    raw = read_mapping(text, source, "a draft")
     if "based_on" not in raw:
         return parse_rule_set(text, source)
     base_id = raw.pop("based_on")

@@ -161,17 +161,22 @@ async def test_a_job_interrupted_too_often_fails_visibly(platform):
         assert r.status_code == 409 and "interrupted" in r.json()["detail"]
 
 
-async def test_a_population_the_engine_cannot_read_fails_with_the_reason(platform, tmp_path):
-    bad = tmp_path / "bad.parquet"  # dates written as free text
-    pq.write_table(pa.table({"birth_date": ["born in spring"] * 5, "own_home": [True] * 5}), bad)
+async def test_a_job_whose_process_dies_fails_with_the_reason(platform):
     async with httpx.AsyncClient(timeout=30) as client:
-        with bad.open("rb") as f:
-            r = await client.post(f"{platform.url('scoring')}/v1/simulations", headers=POLICY,
-                                  files={"population": ("bad.parquet", f)},
-                                  data={"draft": "hangzhou-2021", "cut_off_date": "2026-10-01"})
+        r = await client.post(f"{platform.url('scoring')}/v1/simulations", headers=POLICY,
+                              json={"population": {"holders": 1_500_000, "seed": 11}, "draft": "hangzhou-2021"})
         assert r.status_code == 202, r.text
-        job = await _finished(client, platform.url("scoring") + r.headers["location"])
-    assert job["state"] == "failed" and job["error"].startswith("the simulation could not run")
+        job_url = platform.url("scoring") + r.headers["location"]
+
+        async def under_way():
+            doc = (await client.get(job_url, headers=POLICY)).json()
+            return _children(platform.procs["scoring"].pid) if doc["state"] == "running" else None
+        for pid in await wait_for("the job's process", under_way, timeout=60, every=0.1):
+            os.kill(pid, signal.SIGKILL)  # as the kernel's OOM killer would
+        job = await _finished(client, job_url)
+        assert job["state"] == "failed" and "SIGKILL" in job["error"] and job["attempts"] == 1, job
+        r = await client.get(job_url + "/summary", headers=POLICY)
+        assert r.status_code == 409 and "SIGKILL" in r.json()["detail"]
 
 
 async def test_bad_requests_are_refused_field_by_field(platform, tmp_path):
@@ -197,6 +202,21 @@ async def test_bad_requests_are_refused_field_by_field(platform, tmp_path):
         with not_parquet.open("rb") as f:
             r = await client.post(url, headers=POLICY, files={"population": ("x.parquet", f)}, data={"draft": "hangzhou-2021"})
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "population", r.text
+        wrong = tmp_path / "wrong.parquet"  # dates as free text, spans without a start
+        pq.write_table(pa.table({"birth_date": ["born in spring"] * 5, "own_home": [True] * 5,
+                                 "residence_spans": [[{"end": date(2020, 1, 1)}]] * 5}), wrong)
+        with wrong.open("rb") as f:
+            r = await client.post(url, headers=POLICY, files={"population": ("wrong.parquet", f)},
+                                  data={"draft": "hangzhou-2021", "cut_off_date": "2026-10-01"})
+        assert r.status_code == 422, r.text
+        assert {e["field"] for e in r.json()["errors"]} == {"population.birth_date", "population.residence_spans"}
+        unrelated = tmp_path / "unrelated.parquet"
+        pq.write_table(pa.table({"name": ["a"], "salary": [1.0]}), unrelated)
+        with unrelated.open("rb") as f:
+            r = await client.post(url, headers=POLICY, files={"population": ("u.parquet", f)},
+                                  data={"draft": "hangzhou-2021", "cut_off_date": "2026-10-01"})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "population", r.text
+        assert not [p for p in Path(".local/test-simulations").glob("*") if not (p / "spec.json").exists()]  # none kept
         # Only the policy office's keys, and each office sees only its own jobs.
         assert (await client.post(url, json={"population": {"holders": 5}, "draft": "hangzhou-2021"})).status_code == 401
         r = await client.post(url, json={"population": {"holders": 5}, "draft": "hangzhou-2021"}, headers=READER)

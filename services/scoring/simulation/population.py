@@ -93,3 +93,39 @@ def group_codes(pop: Population, cut_off: date) -> dict[str, np.ndarray]:
     return {"age_band": age_band.astype(np.int8), "education": _education(pop),
             "housing": np.where(owner, 0, np.where(renter, 1, 2)).astype(np.int8),
             "residence_years": _band(years, RESIDENCE_BANDS, 0)}
+
+
+# -- what an uploaded file must look like ------------------------------------------------------------
+def _kind(t: pa.DataType) -> str:
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if pa.types.is_date(t) or pa.types.is_timestamp(t):
+        return "date"
+    if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return "number"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "label"
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return "list"
+    return str(t)
+
+
+def schema_faults(schema: pa.Schema, expected: pa.Schema) -> list[tuple[str, str]]:
+    """(column, what is wrong) for each column named like a fact but not shaped like it (see `expected`)."""
+    faults = []
+    known = [name for name in schema.names if name in expected.names]
+    if not known:
+        return [("population", f"no column names a fact the rule sets read (such as {', '.join(expected.names[1:6])})")]
+    for name in known:
+        have, want = schema.field(name).type, expected.field(name).type
+        if _kind(have) != _kind(want):
+            faults.append((name, f"must be {_kind(want)} values ({want}), not {have}"))
+        elif _kind(want) == "list":
+            fields = {f.name: f.type for f in have.value_type} if pa.types.is_struct(have.value_type) else {}
+            for sub in want.value_type:
+                if sub.name in fields and _kind(fields[sub.name]) != _kind(sub.type):
+                    faults.append((f"{name}.{sub.name}", f"must be {_kind(sub.type)} values, not {fields[sub.name]}"))
+            needed = {"start"} if "start" in want.value_type.names else ({"date"} if "date" in want.value_type.names else set())
+            if needed - set(fields):
+                faults.append((name, f"each item needs {', '.join(sorted(needed - set(fields)))}"))
+    return faults

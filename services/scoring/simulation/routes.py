@@ -6,6 +6,7 @@ import shutil
 from datetime import date
 from typing import Any
 
+import pyarrow.parquet as pq
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError, model_validator
@@ -15,13 +16,14 @@ from services.scoring.engine.modules import Module
 from services.scoring.engine.rules import RuleSet, RuleSetError, parse_rule_set
 from services.scoring.simulation import jobs
 from services.scoring.simulation.drafts import parse_draft
-from services.scoring.simulation.population import from_arrow
+from services.scoring.simulation.population import from_arrow, schema_faults
 from services.scoring.simulation.spec import POPULATION_FILE, describe, make_spec
 from services.scoring.tables import rule_sets as rule_set_table
 from services.scoring.tables import simulations
 from shared.auth import Principal, current_principal, require_any
 from shared.problems import Problem
 from shared.synthetic.holders import DEFAULT_AS_OF, DEFAULT_SEED
+from shared.synthetic.holders import SCHEMA as POPULATION_SCHEMA
 from shared.synthetic.parquet import population_info, read_batches
 
 router = APIRouter(prefix="/v1/simulations", tags=["simulation"])
@@ -84,6 +86,11 @@ def _check_population(path, cut_off: date | None) -> dict[str, Any]:
     """An uploaded file the engine can read (its first rows converted), or a 422 naming the fault."""
     try:
         info = population_info(path)
+        faults = schema_faults(pq.read_schema(path), POPULATION_SCHEMA)
+        if faults:
+            raise Problem(422, "The population's columns do not fit the facts they are named after.",
+                          errors=[{"field": f"population.{col}" if col != "population" else col, "message": m}
+                                  for col, m in faults])
         first = next(read_batches(path, chunk=1000), None)
         if first is None or info.holders == 0:
             raise ValueError("the file holds no holders")

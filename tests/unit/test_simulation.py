@@ -135,3 +135,15 @@ def test_the_report_holds_the_charts_and_every_figure(city, tmp_path):
         assert label in page
     assert json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8")) == json.loads(json.dumps(s))
     assert not list(Path(tmp_path / "r").glob("*.partial"))
+
+
+def test_a_population_nobody_can_be_scored_in_still_gets_a_report(tmp_path):
+    import pyarrow as pa
+
+    batch = generate(np.arange(1, 50))
+    batch = batch.set_column(batch.schema.get_field_index("permit_status"), "permit_status",
+                             pa.array(["terminated"] * batch.num_rows).dictionary_encode())
+    s = _compare(batch, RULES["hangzhou-2021"], line=Line(quota=5))
+    assert s["status"]["before"]["void"] == 49 and s["score"]["before"]["holders"] == 0
+    assert s["line"]["before"] == {"qualified": 0, "lowest_qualifying_score": None}
+    assert "—" in write_report(s, tmp_path / "r").read_text(encoding="utf-8")

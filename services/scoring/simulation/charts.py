@@ -39,7 +39,8 @@ def distribution(summary: dict[str, Any]) -> str:
                 ax.axvline(cut, color=colour, linestyle=":", linewidth=1.2, label=f"cut-off {side}: {cut:g}")
     ax.set_xlabel(summary["scores_are"])
     ax.set_ylabel("holders")
-    ax.legend(frameon=False, fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(frameon=False, fontsize=8)
     return _svg(fig)
 
 
@@ -70,7 +71,7 @@ def group(summary: dict[str, Any], name: str) -> str:
     ax2.bar(x - 0.2, share("gainers"), 0.4, color=GAIN, label="gain")
     ax2.bar(x + 0.2, share("losers"), 0.4, color=LOSS, label="lose")
     ax2.set_title("% of the group", fontsize=9)
-    ax2.legend(frameon=False, fontsize=8)
+    ax2.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))
     for ax in (ax1, ax2):
         ax.set_xticks(x, labels, rotation=30, ha="right")
     fig.suptitle(summary["groups"][name]["name"]["en"], fontsize=10)
@@ -91,5 +92,5 @@ def crossing(summary: dict[str, Any]) -> str | None:
         ax.set_xticks(x, [r["label"] for r in rows], rotation=40, ha="right", fontsize=7)
         ax.set_title(summary["groups"][name]["name"]["en"], fontsize=9)
     np.atleast_1d(axes)[0].set_ylabel("holders")
-    np.atleast_1d(axes)[0].legend(frameon=False, fontsize=7)
+    np.atleast_1d(axes)[-1].legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
     return _svg(fig)

@@ -201,7 +201,7 @@ def _counts(status: np.ndarray) -> dict[str, int]:
 
 def _stats(v: np.ndarray) -> dict[str, float | None]:
     if len(v) == 0:
-        return {"holders": 0, "mean": None}
+        return {"holders": 0, **{k: None for k in ("mean", "min", "p10", "p25", "median", "p75", "p90", "p99", "max")}}
     p = np.percentile(v, [10, 25, 50, 75, 90, 99])
     return {"holders": int(len(v)), "mean": float(v.mean()), "min": float(v.min()), "p10": float(p[0]),
             "p25": float(p[1]), "median": float(p[2]), "p75": float(p[3]), "p90": float(p[4]), "p99": float(p[5]),

@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.local import broker
 from deploy.local.platform import demo_key
+from services.scoring.engine.rules import in_force, load_shipped
 from services.verification.seed import demo_child, demo_id_number
+from shared.calendar import cut_off_date
 from shared.events.catalogue import NOTICES
 from shared.masking import mask_id_number
 from tests.integration.helpers import WINDOW, application_body, follow_to_notice, wait_for
@@ -95,25 +97,32 @@ async def test_a_round_is_ranked_objected_to_re_ranked_and_made_final(platform):
         rows = await wait_for("publicity: every applicant notified", notified)
         assert all(r.phone == "13800000000" and "得分" in r.body and "异议" in r.body for r in rows)
 
-        # An objection to the last entry: the registry missed a doctorate.
-        last = entries[-1]
-        detail = (await client.get(f"{base}/v1/rounds/{round_id}/entries/{last['entry']}")).json()
-        assert "education" in [l["indicator"] for l in detail["lines"]] and detail["history"] == []
+        # An objection: the registry missed a doctorate. It is lodged for the lowest entry a doctorate
+        # lifts above the entry ranked before it (the scores are the synthetic population's).
+        details = [(await client.get(f"{base}/v1/rounds/{round_id}/entries/{e['entry']}")).json() for e in entries]
+        assert all("education" in [l["indicator"] for l in d["lines"]] and d["history"] == [] for d in details)
+        education = next(i for i in in_force(load_shipped(), cut_off_date(today)).indicators if i.id == "education")
+        doctorate = education.formula.points["doctorate"]
+        gains = [doctorate - next(l["points"] for l in d["lines"] if l["indicator"] == "education") for d in details]
+        lifted = [i for i in range(1, len(entries)) if entries[i]["score"] + gains[i] > entries[i - 1]["score"]]
+        assert lifted, f"no entry a doctorate would move up: {[e['score'] for e in entries]}"
+        objected = entries[lifted[-1]]
         async with engine.connect() as conn:
-            app_of_last = await conn.scalar(text(
+            app_of_objected = await conn.scalar(text(
                 "SELECT application_id FROM publicity.round_entries WHERE round_id = :r AND seq = :s"),
-                {"r": round_id, "s": last["entry"]})
-        n_last = HOLDERS[apps.index(app_of_last)]
+                {"r": round_id, "s": objected["entry"]})
+        n_objected = HOLDERS[apps.index(app_of_objected)]
         wrong_item = await client.post(f"{base}/v1/objections", json={
-            "round_id": round_id, "entry": last["entry"], "items": ["no_such_item"], "reason": "这一项有问题，请核查"})
+            "round_id": round_id, "entry": objected["entry"], "items": ["no_such_item"],
+            "reason": "这一项有问题，请核查"})
         assert wrong_item.status_code == 422 and wrong_item.json()["errors"][0]["field"] == "items"
         async with engine.begin() as conn:
             await conn.execute(text("DELETE FROM registries.education_degrees WHERE id_number = :id"),
-                               {"id": demo_id_number(n_last)})
+                               {"id": demo_id_number(n_objected)})
             await conn.execute(text("INSERT INTO registries.education_degrees VALUES (:id, 'doctorate', :d, false, false)"),
-                               {"id": demo_id_number(n_last), "d": date(2012, 7, 1)})
+                               {"id": demo_id_number(n_objected), "d": date(2012, 7, 1)})
         lodged = await client.post(f"{base}/v1/objections", json={
-            "round_id": round_id, "entry": last["entry"], "items": ["education"],
+            "round_id": round_id, "entry": objected["entry"], "items": ["education"],
             "reason": "该申请人具有博士学位，公示学历积分有误。"})
         assert lodged.status_code == 201, lodged.text
         receipt = lodged.json()
@@ -127,9 +136,9 @@ async def test_a_round_is_ranked_objected_to_re_ranked_and_made_final(platform):
         # The list was re-ranked and re-published; the old standing is kept.
         round_doc = (await client.get(f"{base}/v1/rounds/{round_id}")).json()
         assert round_doc["list_version"] >= 2
-        moved = (await client.get(f"{base}/v1/rounds/{round_id}/entries/{last['entry']}")).json()
-        assert moved["score"] == outcome["score_after"] and moved["rank"] < last["rank"]
-        assert moved["history"][0]["rank"] == last["rank"] and moved["history"][0]["score"] == last["score"]
+        moved = (await client.get(f"{base}/v1/rounds/{round_id}/entries/{objected['entry']}")).json()
+        assert moved["score"] == outcome["score_after"] and moved["rank"] < objected["rank"]
+        assert moved["history"][0]["rank"] == objected["rank"] and moved["history"][0]["score"] == objected["score"]
         versions = (await client.get(f"{base}/v1/rounds/{round_id}/versions")).json()
         assert [v["version"] for v in versions][:2] == [1, 2] and versions[0]["reason"] == "published"
         now = await _entries(client, base, round_id)

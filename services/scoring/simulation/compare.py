@@ -74,13 +74,15 @@ class Comparison:
         codes = group_codes(pop, self.cut_off)
         for g, c in codes.items():
             self.groups[g].append(c)
+        for g, c in codes.items():
+            # Sums per (indicator, label) as one matrix product with the labels one-hot: one BLAS call,
+            # not an indicator-by-indicator loop.
+            one_hot = np.zeros((pop.n, len(GROUPS[g]["labels"])))
+            one_hot[np.arange(pop.n), c] = 1.0
+            for side in self.sides:
+                self.group_points[g][side] += counted[side] @ one_hot
         for side in self.sides:
             self.points[side] += counted[side].sum(axis=1)
-            for g, c in codes.items():
-                width = len(GROUPS[g]["labels"])
-                gp = self.group_points[g][side]
-                for k in range(len(self.indicators)):
-                    gp[k] += np.bincount(c, weights=counted[side][k], minlength=width)
         self.changed += (counted["before"] != counted["after"]).sum(axis=1)
         self.holders += pop.n
 

@@ -69,7 +69,8 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         limit = self.uploads if self.upload_paths.search(scope["path"]) else self.default
-        limit = next((big for p, big in self.large if p.search(scope["path"])), limit)
+        if any(k == b"content-type" and v.startswith(b"multipart/form-data") for k, v in scope.get("headers", [])):
+            limit = next((big for p, big in self.large if p.search(scope["path"])), limit)  # files only, not JSON
         for k, v in scope.get("headers", []):
             if k == b"content-length" and v.isdigit() and int(v) > limit:
                 # Most HTTP clients read no answer before they have sent the whole body: discard it

@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     simulation_max_attempts: int = 3
     simulation_max_holders: int = 10_000_000
     simulation_upload_max_bytes: int = 2 * 1024 * 1024 * 1024
+    simulation_retention_days: int = 30  # finished jobs (and their files) are removed after this
 
     # Uploads: a material's size limit, and the limit on any other request body (JSON).
     material_max_bytes: int = 10 * 1024 * 1024

@@ -57,9 +57,14 @@ def population_info(path: Path) -> PopulationInfo:
     except (pa.ArrowInvalid, OSError) as exc:
         raise ValueError(f"not a Parquet file: {exc}") from exc
     raw = (meta.metadata or {}).get(META_KEY)
-    doc = json.loads(raw) if raw else {}
-    return PopulationInfo(meta.num_rows, doc.get("seed"), date.fromisoformat(doc["as_of"]) if doc.get("as_of") else None,
-                          doc.get("generator_version"))
+    try:
+        doc = json.loads(raw) if raw else {}
+        seed, as_of, version = doc.get("seed"), doc.get("as_of"), doc.get("generator_version")
+        if not (seed is None or isinstance(seed, int)) or not (version is None or isinstance(version, int)):
+            raise ValueError("seed and generator_version must be integers")
+        return PopulationInfo(meta.num_rows, seed, date.fromisoformat(as_of) if as_of is not None else None, version)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ValueError(f"the file's population metadata cannot be read: {exc}") from exc
 
 
 def read_batches(path: Path, chunk: int = CHUNK) -> Iterator[pa.RecordBatch]:

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.local.platform import demo_key
@@ -20,6 +20,7 @@ from services.scoring.engine.evaluate import STATUSES, evaluate
 from services.scoring.engine.rules import load_shipped
 from services.scoring.simulation.cli import EXAMPLE
 from services.scoring.simulation.population import from_arrow
+from shared.auth import ApiKeys, api_keys_table
 from shared.synthetic.documents import documents
 from shared.synthetic.holders import DEFAULT_AS_OF
 from shared.synthetic.parquet import read_batches, write_population
@@ -125,6 +126,26 @@ async def test_a_job_survives_a_restart_of_the_service(platform):
         assert line["threshold"] == 150 and line["before"]["qualified"] > 0
 
 
+async def test_a_job_goes_back_to_the_queue_when_the_service_stops_gracefully(platform):
+    url = f"{platform.url('scoring')}/v1/simulations"
+    async with httpx.AsyncClient(timeout=30) as client:
+        r = await client.post(url, json={"population": {"holders": 1_500_000, "seed": 9}, "draft": "hangzhou-2021"},
+                              headers=POLICY)
+        assert r.status_code == 202, r.text
+        job_url = platform.url("scoring") + r.headers["location"]
+
+        async def running():
+            doc = (await client.get(job_url, headers=POLICY)).json()
+            return doc if doc["state"] == "running" and doc["progress"]["holders_done"] > 0 else None
+        await wait_for("the job to be under way", running, timeout=60, every=0.1)
+        platform.stop_service("scoring")  # SIGTERM to the service's process group, as a supervisor or Ctrl-C sends
+        platform.start_service("scoring")
+        platform.wait_ready(["scoring"])
+        job = await _finished(client, job_url, timeout=120)
+        # Put back at once, not failed, not counted as an interruption.
+        assert job["state"] == "done" and job["attempts"] == 1, job
+
+
 def _children(pid: int) -> list[int]:
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -193,6 +214,11 @@ async def test_bad_requests_are_refused_field_by_field(platform, tmp_path):
             ({"population": {"holders": 10}, "draft_document": "based_on: hangzhou-2021\nid: d\nremove: [no_such]"},
              "draft_document"),
             ({"population": {"holders": 10_000_001}, "draft": "hangzhou-2021"}, "population.holders"),
+            ({"population": {"holders": 10, "seed": 1 << 40}, "draft": "hangzhou-2021"}, "population.seed"),
+            ({"population": {"holders": 10}, "draft": "hangzhou-2021", "quota": 10 ** 20}, "quota"),
+            # school enrolment ranks children by the better parent: a population of holders has no families
+            ({"population": {"holders": 10}, "draft": "hangzhou-2021", "module": "school-enrolment"}, "module"),
+            ({"population": {"holders": 10}, "draft_document": "based_on: hangzhou-2021\nremove: [tax]"}, "draft_document"),
         ]
         for body, field in cases:
             r = await client.post(url, json=body, headers=POLICY)
@@ -223,7 +249,20 @@ async def test_bad_requests_are_refused_field_by_field(platform, tmp_path):
         assert r.status_code == 403
         r = await client.post(url, json={"population": {"holders": 5}, "draft": "hangzhou-2021"}, headers=POLICY)
         assert r.status_code == 202
+        mine = platform.url("scoring") + r.headers["location"]
         admin = {"Authorization": f"Bearer {demo_key('scoring', 'demoscoringadmin')}"}
         binjiang = {"Authorization": f"Bearer {demo_key('scoring', 'demobinjiang')}"}
-        assert (await client.get(platform.url("scoring") + r.headers["location"], headers=admin)).status_code == 200
-        assert (await client.get(platform.url("scoring") + r.headers["location"], headers=binjiang)).status_code == 403
+        assert (await client.get(mine, headers=admin)).status_code == 200
+        assert (await client.get(mine, headers=binjiang)).status_code == 403
+        await _finished(client, mine)
+        # Another office with the same scope: the job, its report and summary are as good as absent.
+        engine = create_async_engine(platform.database_url)
+        other = {"Authorization": "Bearer " + await ApiKeys(engine, api_keys_table(MetaData(schema="scoring"))).issue(
+            "another-policy-office", ["simulation"])}
+        await engine.dispose()
+        for path in ("", "/report", "/summary"):
+            assert (await client.get(mine + path, headers=other)).status_code == 404, path
+            assert (await client.get(mine + path, headers=POLICY)).status_code == 200, path
+        listed = (await client.get(url, headers=other)).json()
+        assert r.json()["id"] not in [j["id"] for j in listed]
+        assert r.json()["id"] in [j["id"] for j in (await client.get(url, headers=POLICY)).json()]

@@ -116,13 +116,79 @@ def test_the_comparison_agrees_with_scoring_everyone_at_once(city):
 def test_a_module_compares_module_totals_and_takes_its_round():
     from services.scoring.engine.modules import load_shipped_modules
 
-    module = load_shipped_modules()["binjiang-talent"]
+    modules = load_shipped_modules()
     batch = generate(np.arange(1, 20_001))
-    s = _compare(batch, RULES["hangzhou-2021"], module=module, line=Line(threshold=120))
-    assert s["module"]["id"] == "binjiang-talent" and s["scores_are"].startswith("module totals")
+    draft = parse_draft(EXAMPLE.read_text(encoding="utf-8"), EXAMPLE.name, RULES)
+    s = _compare(batch, draft, module=modules["settlement"])  # no line given: the module's round of 2023
+    assert s["line"]["threshold"] == 100 and s["line"]["quota"] is None
+    assert s["scores_are"].startswith("module totals")
+    s = _compare(batch, draft, module=modules["binjiang-talent"], line=Line(threshold=120))
+    assert s["module"]["id"] == "binjiang-talent"
+    rows = {r["indicator"]: r for r in s["indicators"]}
+    assert rows["binjiang-talent/district_residence"]["mean_before"] > 0  # the module's own points are rows
+    for side in ("before", "after"):  # and the rows add up to the module totals compared
+        total = sum(r[f"mean_{side}"] for r in s["indicators"]) * s["holders"]
+        assert total == pytest.approx(s["score"][side]["mean"] * s["score"][side]["holders"], rel=1e-6)
     base = evaluate(RULES["hangzhou-2021"], from_arrow(batch), CUT_OFF)
     assert s["score"]["before"]["mean"] > float(base.totals[base.status_code == SCORED].mean())  # module points added
-    assert s["line"]["before"]["qualified"] == s["line"]["after"]["qualified"] > 0
+
+
+def test_group_breakdowns_are_each_groups_own_sums(city):
+    from services.scoring.simulation.population import GROUPS, group_codes
+
+    batch = city.slice(0, 40_000)
+    draft = parse_draft("based_on: hangzhou-2021\nid: d\nremove: [tax, volunteering]\n", "d.yaml", RULES)
+    s = _compare(batch, draft)
+    pop = from_arrow(batch)
+    ev = evaluate(RULES["hangzhou-2021"], pop, CUT_OFF)
+    scored = ev.status_code == SCORED
+    codes = group_codes(pop, CUT_OFF)
+    tax = [i.id for i in RULES["hangzhou-2021"].indicators].index("tax")
+    for g, c in codes.items():
+        labels = [r["label"] for r in s["groups"][g]["labels"]]
+        for i, label in enumerate(GROUPS[g]["labels"]):
+            if label not in labels:
+                continue
+            mine = c == i
+            row = s["groups"][g]["labels"][labels.index(label)]
+            expected = -float(np.where(scored & mine, ev.counted[tax], 0).sum()) / mine.sum()
+            assert row["indicators"].get("tax", 0.0) == pytest.approx(expected, abs=1e-4), (g, label)
+            assert row["holders"] == mine.sum()
+
+
+def test_uploaded_columns_may_hold_nulls():
+    import pyarrow as pa
+
+    spans = pa.array([[{"start": date(2015, 3, 1), "end": None}, None], [{"start": None, "end": date(2021, 1, 1)}], None],
+                     type=pa.list_(pa.struct([("start", pa.date32()), ("end", pa.date32())])))
+    batch = pa.RecordBatch.from_pydict({"residence_spans": spans, "education": pa.array(["bachelor", None, None]).dictionary_encode()})
+    pop = from_arrow(batch)
+    assert pop.items["residence_spans"].owner.tolist() == [0]  # a null item, a span without a start: nothing
+    assert from_arrow(batch.slice(1, 2)).items["residence_spans"].owner.tolist() == []
+    ev = evaluate(RULES["hangzhou-2021"], pop, CUT_OFF)
+    residence = [i.id for i in RULES["hangzhou-2021"].indicators].index("residence")
+    assert ev.values[residence].tolist() == [11.0, 0.0, 0.0]
+
+
+def test_drafts_of_the_wrong_shape_are_refused_by_field():
+    cases = {"based_on: [x]\nid: d\n": "based_on", "based_on: hangzhou-2021\n": "id",
+             "based_on: hangzhou-2021\nid: hangzhou-2021\n": "id", "based_on: hangzhou-2021\nid: d\nremove: 5\n": "remove",
+             "based_on: hangzhou-2021\nid: d\nremove: [[tax]]\n": "remove",
+             "based_on: hangzhou-2021\nid: d\nindicators: [{id: [a]}]\n": "indicators"}
+    for text, field in cases.items():
+        with pytest.raises(RuleSetError, match=f"field '{field}'"):
+            parse_draft(text, "d.yaml", RULES)
+
+
+def test_unreadable_population_metadata_is_a_clear_error(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for meta in (b"[]", b'{"as_of": 5}', b'{"seed": "x"}', b"{not json"):
+        path = tmp_path / "m.parquet"
+        pq.write_table(pa.table({"own_home": [True]}).replace_schema_metadata({b"points.population": meta}), path)
+        with pytest.raises(ValueError, match="metadata cannot be read"):
+            population_info(path)
 
 
 def test_the_report_holds_the_charts_and_every_figure(city, tmp_path):

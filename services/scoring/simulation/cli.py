@@ -69,6 +69,9 @@ def run(population: Path = typer.Option(..., exists=True, dir_okay=False, help="
             modules = load_shipped_modules()
             mpath = Path(module)
             chosen_module = modules.get(module) or parse_module(mpath.read_text(encoding="utf-8"), mpath.name)
+            if chosen_module.candidate != "holder":
+                raise RuleSetError(f"{chosen_module.id} ranks {chosen_module.candidate}ren, not holders: "
+                                   "a population of holders has no families to rank")
     except (RuleSetError, OSError) as exc:
         raise typer.BadParameter(str(exc)) from exc
     sim = Simulation(population, rule_sets[baseline], chosen_draft, date.fromisoformat(cut_off) if cut_off else None,

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from services.scoring.engine.evaluate import SCORED, STATUSES, Evaluation, evaluate
-from services.scoring.engine.modules import Module, evaluate_module
+from services.scoring.engine.modules import Module, ModuleResult, evaluate_module
 from services.scoring.engine.population import Population
 from services.scoring.engine.rules import RuleSet
 from services.scoring.simulation.drafts import as_if_in_force
@@ -56,6 +56,10 @@ class Comparison:
             self.line = Line(rnd.threshold, rnd.quota)  # the module's own current round
         base_ids = [i.id for i in self.baseline.indicators]
         self.indicators = base_ids + [i.id for i in self.draft.indicators if i.id not in base_ids]
+        # A module's own indicators are rows too, named "<module>/<indicator>": with a module, the
+        # rows add up to the module totals compared.
+        self.module_rows = [f"{module.id}/{i.id}" for i in module.indicators] if module else []
+        self.indicators += self.module_rows
         self.sides = {"before": _Side(), "after": _Side()}
         self.groups: dict[str, list[np.ndarray]] = {g: [] for g in GROUPS}
         k = len(self.indicators)
@@ -69,8 +73,10 @@ class Comparison:
         counted = {}
         for side, rs in (("before", self.baseline), ("after", self.draft)):
             ev = evaluate(rs, pop, self.cut_off)
-            counted[side] = self._per_indicator(ev, pop.n)
-            self._keep(self.sides[side], ev, pop)
+            result = None if self.module is None else evaluate_module(
+                self.module, {ev.rule_set.id: ev.rule_set}, pop, self.cut_off, base=ev)
+            counted[side] = self._per_indicator(ev, result, pop.n)
+            self._keep(self.sides[side], ev, result)
         codes = group_codes(pop, self.cut_off)
         for g, c in codes.items():
             self.groups[g].append(c)
@@ -86,22 +92,25 @@ class Comparison:
         self.changed += (counted["before"] != counted["after"]).sum(axis=1)
         self.holders += pop.n
 
-    def _per_indicator(self, ev: Evaluation, n: int) -> np.ndarray:
-        """Counted points per indicator of the union (0 where the rule set lacks it or the holder is not scored)."""
+    def _per_indicator(self, ev: Evaluation, result: ModuleResult | None, n: int) -> np.ndarray:
+        """Counted points per row of the union, of the holders whose score is compared (scored; with a
+        module, eligible for it): 0 elsewhere, and where the rule set lacks the indicator."""
         out = np.zeros((len(self.indicators), n))
-        scored = ev.status_code == SCORED
+        counts = ev.status_code == SCORED if result is None else result.eligible
         for row, ind in enumerate(ev.rule_set.indicators):
-            out[self.indicators.index(ind.id)] = np.where(scored, ev.counted[row], 0.0)
+            out[self.indicators.index(ind.id)] = np.where(counts, ev.counted[row], 0.0)
+        if result is not None and result.extra is not None:
+            for row, name in enumerate(self.module_rows):
+                out[self.indicators.index(name)] = np.where(counts, result.extra.counted[row], 0.0)
         return out
 
-    def _keep(self, side: _Side, ev: Evaluation, pop: Population) -> None:
+    def _keep(self, side: _Side, ev: Evaluation, result: ModuleResult | None) -> None:
         side.status.append(ev.status_code.copy())
-        if self.module is None:
+        if result is None:
             side.score.append(ev.totals.astype(np.float32))
             side.eligible.append(ev.status_code == SCORED)
             side.sort_keys.append(ev.totals[None, :].astype(np.float64))
             return
-        result = evaluate_module(self.module, {ev.rule_set.id: ev.rule_set}, pop, self.cut_off, base=ev)
         side.score.append(result.total.astype(np.float32))
         side.eligible.append(result.eligible)
         side.sort_keys.append(result.sort_keys)
@@ -178,14 +187,16 @@ class Comparison:
 
     def _indicator_rows(self, n: int) -> list[dict[str, Any]]:
         names = {i.id: i for rs in (self.draft, self.baseline) for i in rs.indicators}
+        if self.module is not None:
+            names.update({f"{self.module.id}/{i.id}": i for i in self.module.indicators})
         total_change = float(self.points["after"].sum() - self.points["before"].sum())
         rows = []
         for k, ind_id in enumerate(self.indicators):
             ind = names[ind_id]
             change = float(self.points["after"][k] - self.points["before"][k])
             rows.append({"indicator": ind_id, "name_zh": ind.name.zh, "name_en": ind.name.en,
-                         "in_baseline": any(i.id == ind_id for i in self.baseline.indicators),
-                         "in_draft": any(i.id == ind_id for i in self.draft.indicators),
+                         "in_baseline": ind_id in self.module_rows or any(i.id == ind_id for i in self.baseline.indicators),
+                         "in_draft": ind_id in self.module_rows or any(i.id == ind_id for i in self.draft.indicators),
                          "mean_before": float(self.points["before"][k]) / n, "mean_after": float(self.points["after"][k]) / n,
                          "mean_change": change / n, "holders_changed": int(self.changed[k]),
                          "share_of_change": change / total_change if total_change else 0.0})

@@ -13,21 +13,30 @@ import yaml
 from services.scoring.engine.rules import RuleSet, RuleSetError, parse_rule_set, read_mapping
 
 
+def _fault(source: str, field: str, message: str) -> RuleSetError:
+    return RuleSetError(f"{source}: field {field!r}: {message}")
+
+
 def parse_draft(text: str, source: str, rule_sets: dict[str, RuleSet]) -> RuleSet:
     raw = read_mapping(text, source, "a draft")
     if "based_on" not in raw:
         return parse_rule_set(text, source)
     base_id = raw.pop("based_on")
-    if base_id not in rule_sets:
-        raise RuleSetError(f"{source}: field 'based_on': no rule set {base_id!r} (known: {', '.join(sorted(rule_sets))})")
+    if not isinstance(base_id, str) or base_id not in rule_sets:
+        raise _fault(source, "based_on", f"no rule set {base_id!r} (known: {', '.join(sorted(rule_sets))})")
+    # Its own id: a report comparing "hangzhou-2021" with "hangzhou-2021" would tell nobody anything.
+    if not isinstance(raw.get("id"), str) or raw["id"] == base_id:
+        raise _fault(source, "id", f"a draft needs an id of its own (not {base_id!r})")
     base = rule_sets[base_id].model_dump(mode="json", by_alias=True, exclude={"content_hash"}, exclude_none=True)
-    changed = raw.pop("indicators", []) or []
-    removed = set(raw.pop("remove", []) or [])
-    if not isinstance(changed, list) or not all(isinstance(i, dict) and "id" in i for i in changed):
-        raise RuleSetError(f"{source}: field 'indicators': a list of indicators, each with its id")
-    unknown = removed - {i["id"] for i in base["indicators"]}
+    changed = raw.pop("indicators", None) or []
+    removed = raw.pop("remove", None) or []
+    if not isinstance(changed, list) or not all(isinstance(i, dict) and isinstance(i.get("id"), str) for i in changed):
+        raise _fault(source, "indicators", "a list of indicators, each with its id")
+    if not isinstance(removed, list) or not all(isinstance(i, str) for i in removed):
+        raise _fault(source, "remove", "a list of indicator ids")
+    unknown = set(removed) - {i["id"] for i in base["indicators"]}
     if unknown:
-        raise RuleSetError(f"{source}: field 'remove': {base_id} has no indicator {', '.join(sorted(unknown))}")
+        raise _fault(source, "remove", f"{base_id} has no indicator {', '.join(sorted(unknown))}")
     by_id = {i["id"]: i for i in changed}
     indicators = [by_id.pop(i["id"], i) for i in base["indicators"] if i["id"] not in removed] + list(by_id.values())
     merged = {**base, **raw, "indicators": indicators}

@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import shutil
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text, update
+from tenacity import retry, stop_after_attempt, wait_exponential
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.scoring.simulation.job_runner import attempt_dir
@@ -26,6 +28,7 @@ from shared.settings import Settings
 
 log = get_logger("scoring.simulations")
 POLL_SECONDS = 1.0
+FORGET_EVERY_SECONDS = 600.0
 
 
 def new_id() -> str:
@@ -75,10 +78,14 @@ async def _mine(engine: AsyncEngine, job_id: str, attempt: int, **values: Any) -
 async def _run(engine: AsyncEngine, settings: Settings, job_id: str, attempt: int) -> None:
     folder = folder_of(settings, job_id)
     (folder / PROGRESS_FILE).unlink(missing_ok=True)
+    # A session of its own: a signal to the service's process group (Ctrl-C, a supervisor's SIGTERM)
+    # is for the service, which then puts the job back; the child still dies with the service.
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services.scoring.simulation", "job", str(folder), "--attempt", str(attempt),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, start_new_session=True)
     errors = asyncio.create_task(proc.stderr.read())  # type: ignore[union-attr]
+    loop = asyncio.get_running_loop()
+    silent_since: float | None = None
     try:
         while True:
             try:
@@ -87,27 +94,58 @@ async def _run(engine: AsyncEngine, settings: Settings, job_id: str, attempt: in
             except asyncio.TimeoutError:
                 pass
             progress = _progress(folder)
-            still = await _mine(engine, job_id, attempt, heartbeat_at=text("now()"), phase=progress.get("phase", "starting"),
-                                holders_done=progress.get("done", 0), **({"holders_total": progress["total"]} if "total" in progress else {}))
-            if not still:  # taken over while we were slow: leave it to the new runner
-                proc.kill()
+            try:
+                still = await _mine(engine, job_id, attempt, heartbeat_at=text("now()"),
+                                    phase=progress.get("phase", "starting"), holders_done=progress.get("done", 0),
+                                    **({"holders_total": progress["total"]} if "total" in progress else {}))
+                silent_since = None
+            except Exception as exc:  # the database away for a moment: the child goes on, for half a lease
+                silent_since = silent_since or loop.time()
+                log.warning("simulation heartbeat failed", simulation=job_id, error=str(exc))
+                if loop.time() - silent_since > settings.simulation_lease_seconds / 2:
+                    raise  # before anyone takes the job over, this child is stopped (below)
+                continue
+            if not still:  # taken over while we were away: leave it to the new runner
                 return
     except asyncio.CancelledError:
         # The service is stopping: stop the child and put the job back at once, rather than after the lease.
-        proc.kill()
+        _stop(proc)
         await asyncio.shield(_release(engine, job_id, attempt))
         raise
+    finally:
+        _stop(proc)  # whatever went wrong here, no child runs on unwatched
     stderr = (await errors).decode("utf-8", "replace").strip()
     if proc.returncode == 0:
         report = attempt_dir(folder, attempt)
         summary = json.loads((report / "summary.json").read_text(encoding="utf-8"))
-        await _mine(engine, job_id, attempt, state="done", phase=None, summary=summary, report_dir=str(report),
-                    holders_done=summary["holders"], holders_total=summary["holders"], finished_at=text("now()"))
+        await _settle(engine, job_id, attempt, state="done", phase=None, summary=summary, report_dir=str(report),
+                      holders_done=summary["holders"], holders_total=summary["holders"], finished_at=text("now()"))
         log.info("simulation done", simulation=job_id, holders=summary["holders"], seconds=summary["timings"])
-        return
-    reason = _reason(proc.returncode, stderr)
-    await _mine(engine, job_id, attempt, state="failed", phase=None, error=reason, finished_at=text("now()"))
-    log.warning("simulation failed", simulation=job_id, error=reason)
+    elif proc.returncode in INTERRUPTED:
+        # Stopped from outside (a shutdown reaching it): an interruption like a restart, not the job's fault.
+        await _settle(engine, job_id, attempt, state="queued", phase="queued")
+        log.warning("simulation interrupted", simulation=job_id, attempt=attempt)
+    else:
+        reason = _reason(proc.returncode, stderr)
+        await _settle(engine, job_id, attempt, state="failed", phase=None, error=reason, finished_at=text("now()"))
+        log.warning("simulation failed", simulation=job_id, error=reason)
+
+
+INTERRUPTED = {-signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP}
+
+
+def _stop(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass
+
+
+@retry(stop=stop_after_attempt(5), wait=wait_exponential(multiplier=0.5, max=8), reraise=True)
+async def _settle(engine: AsyncEngine, job_id: str, attempt: int, **values: Any) -> bool:
+    """The job's outcome, recorded even if the database blinks (else the lease hands the job over)."""
+    return await _mine(engine, job_id, attempt, **values)
 
 
 def _progress(folder: Path) -> dict[str, Any]:
@@ -131,10 +169,29 @@ async def _release(engine: AsyncEngine, job_id: str, attempt: int) -> None:
         log.warning("could not put a simulation back in the queue", simulation=job_id, error=str(exc))
 
 
+_FORGET = text("""
+DELETE FROM scoring.simulations
+WHERE state IN ('done', 'failed') AND finished_at < now() - make_interval(days => :days) RETURNING id""")
+
+
+async def _forget_old(engine: AsyncEngine, settings: Settings) -> None:
+    """Finished jobs past their retention go, folder and all: uploads are large and the volume is shared."""
+    async with engine.begin() as conn:
+        gone = (await conn.execute(_FORGET, {"days": settings.simulation_retention_days})).scalars().all()
+    for job_id in gone:
+        await asyncio.to_thread(shutil.rmtree, folder_of(settings, job_id), True)
+    if gone:
+        log.info("simulations past retention removed", simulations=len(gone))
+
+
 async def work_forever(engine: AsyncEngine, settings: Settings) -> None:
     """Take over jobs whose runner went away, then run queued jobs one at a time (each uses a core)."""
+    next_forget = 0.0
     while True:
         try:
+            if asyncio.get_running_loop().time() >= next_forget:
+                await _forget_old(engine, settings)
+                next_forget = asyncio.get_running_loop().time() + FORGET_EVERY_SECONDS
             async with engine.begin() as conn:
                 for row in (await conn.execute(_TAKE_OVER, {"most": settings.simulation_max_attempts,
                                                             "lease": settings.simulation_lease_seconds})).all():

@@ -20,7 +20,7 @@ def _column(arr: pa.Array) -> np.ndarray | Categorical:
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         arr, t = pc.dictionary_encode(arr), None
     if t is None or pa.types.is_dictionary(t):
-        labels = np.asarray(arr.dictionary.cast(pa.string()).to_pylist() + [""], dtype=str)
+        labels = np.asarray(arr.dictionary.cast(pa.string()).fill_null("").to_pylist() + [""], dtype=str)
         codes = arr.indices.fill_null(len(labels) - 1).to_numpy(zero_copy_only=False)
         return Categorical(codes.astype(np.int32), labels)
     if pa.types.is_date(t) or pa.types.is_timestamp(t):
@@ -38,13 +38,19 @@ def from_arrow(batch: pa.RecordBatch | pa.Table) -> Population:
     for name, col in zip(batch.schema.names, batch.columns):
         try:
             if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
-                owner = pc.list_parent_indices(col).to_numpy().astype(np.int64)
+                owner = pc.list_parent_indices(col)
                 values = col.flatten()
+                # A null item is no item; a span without its start cannot be measured, so it counts nothing.
+                keep = values.is_valid()
+                if pa.types.is_struct(values.type) and values.type.get_field_index("start") >= 0:
+                    keep = pc.and_(keep, values.field("start").is_valid())
+                if keep.false_count:
+                    owner, values = owner.filter(keep), values.filter(keep)
                 if pa.types.is_struct(values.type):
                     fields = {values.type.field(i).name: _column(values.field(i)) for i in range(values.type.num_fields)}
                 else:
                     fields = {"value": _column(values)}
-                pop.items[name] = Items(owner, fields)
+                pop.items[name] = Items(owner.to_numpy().astype(np.int64), fields)
             else:
                 pop.scalars[name] = _column(col)
         except (pa.ArrowException, ValueError) as exc:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from services.scoring.engine.modules import Module
 from services.scoring.engine.rules import RuleSet, RuleSetError, parse_rule_set
 from services.scoring.simulation import jobs
+from services.scoring.simulation.compare import Comparison
 from services.scoring.simulation.drafts import parse_draft
 from services.scoring.simulation.population import from_arrow, schema_faults
 from services.scoring.simulation.spec import POPULATION_FILE, describe, make_spec
@@ -32,7 +33,7 @@ SCOPE = {"simulation"}
 
 class GeneratedPopulation(BaseModel):
     holders: int = Field(ge=1, description="How many synthetic holders (see README, 'The synthetic population')")
-    seed: int = DEFAULT_SEED
+    seed: int = Field(DEFAULT_SEED, ge=0, lt=1 << 32)
     as_of: date = Field(DEFAULT_AS_OF, description="The registries' reference date")
 
 
@@ -42,8 +43,8 @@ class SimulationRequest(BaseModel):
     draft: str | None = Field(None, description="A rule set id: in use, or an uploaded draft (PUT /v1/rule-sets/drafts/{id})")
     draft_document: str | None = Field(None, description="Or the draft itself: YAML, whole or `based_on` + changed indicators")
     module: str | None = Field(None, description="An X-module in use: module totals are compared")
-    threshold: float | None = None
-    quota: int | None = Field(None, ge=1)
+    threshold: float | None = Field(None, allow_inf_nan=False)
+    quota: int | None = Field(None, ge=1, le=1 << 31)
     cut_off_date: date | None = Field(None, description="Default: the population's reference date")
 
     @model_validator(mode="after")
@@ -79,11 +80,15 @@ def _module_of(request: Request, body: SimulationRequest) -> Module | None:
     module = request.app.state.modules.get(body.module)
     if module is None:
         raise _field_problem("module", f"no module {body.module!r} in use")
+    if module.candidate != "holder":
+        # Its candidates are children ranked by the better parent: a population of holders has no families.
+        raise _field_problem("module", f"{body.module!r} ranks {module.candidate}ren, not holders: it cannot be simulated")
     return module
 
 
-def _check_population(path, cut_off: date | None) -> dict[str, Any]:
-    """An uploaded file the engine can read (its first rows converted), or a 422 naming the fault."""
+def _check_population(path, cut_off: date | None, max_holders: int, rules: tuple[RuleSet, RuleSet, Module | None]
+                      ) -> dict[str, Any]:
+    """An uploaded file the engine can score (its first rows are), or a 422 naming the fault."""
     try:
         info = population_info(path)
         faults = schema_faults(pq.read_schema(path), POPULATION_SCHEMA)
@@ -91,14 +96,20 @@ def _check_population(path, cut_off: date | None) -> dict[str, Any]:
             raise Problem(422, "The population's columns do not fit the facts they are named after.",
                           errors=[{"field": f"population.{col}" if col != "population" else col, "message": m}
                                   for col, m in faults])
-        first = next(read_batches(path, chunk=1000), None)
-        if first is None or info.holders == 0:
+        if info.holders == 0:
             raise ValueError("the file holds no holders")
-        from_arrow(first)
+        if info.holders > max_holders:
+            raise ValueError(f"{info.holders:,} holders: at most {max_holders:,}")
     except (ValueError, OSError) as exc:
         raise _field_problem("population", str(exc))
     if cut_off is None and info.as_of is None:
         raise _field_problem("cut_off_date", "required: the file does not say its reference date")
+    try:
+        baseline, draft, module = rules
+        trial = Comparison(baseline, draft, cut_off or info.as_of, module)  # type: ignore[arg-type]
+        trial.add(from_arrow(next(read_batches(path, chunk=1000))))
+    except Exception as exc:  # whatever the engine trips on, the office hears it now, not after the queue
+        raise _field_problem("population", f"its first rows cannot be scored: {exc}")
     return {"kind": "uploaded", **info.as_dict()}
 
 
@@ -134,9 +145,10 @@ async def start(request: Request, principal: Principal = Depends(current_princip
         folder.mkdir(parents=True, exist_ok=True)
         try:
             await asyncio.to_thread(_save, upload.file, folder / POPULATION_FILE)
-            population = await asyncio.to_thread(_check_population, folder / POPULATION_FILE, body.cut_off_date)
-        except Problem:
-            shutil.rmtree(folder, ignore_errors=True)
+            population = await asyncio.to_thread(_check_population, folder / POPULATION_FILE, body.cut_off_date,
+                                                 settings.simulation_max_holders, (baseline, draft, module))
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)  # a refused upload leaves nothing on the shared volume
             raise
     elif body.population is not None:
         if body.population.holders > settings.simulation_max_holders:
@@ -146,7 +158,11 @@ async def start(request: Request, principal: Principal = Depends(current_princip
     else:
         raise _field_problem("population", "generate one ({\"holders\": …}) or upload a Parquet file (multipart)")
     spec = make_spec(population, baseline, draft, module, body.cut_off_date, body.threshold, body.quota)
-    await jobs.enqueue(request.app.state.db.engine, settings, job_id, principal.principal, spec, population["holders"])
+    try:
+        await jobs.enqueue(request.app.state.db.engine, settings, job_id, principal.principal, spec, population["holders"])
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     doc = await _read(request, job_id, principal)
     return JSONResponse(doc, status_code=202, headers={"Location": f"/v1/simulations/{job_id}"})
 

@@ -60,8 +60,9 @@ async def test_the_simulation_scores_as_the_service_does_indicator_by_indicator(
         # The simulation path: the uploaded file, scored by a job of the service.
         with population.open("rb") as f:
             r = await client.post(f"{platform.url('scoring')}/v1/simulations", headers=POLICY,
-                                  files={"population": ("city.parquet", f, "application/vnd.apache.parquet")},
-                                  data={"draft_document": EXAMPLE.read_text(encoding="utf-8"), "quota": "300"})
+                                  files={"population": ("city.parquet", f, "application/vnd.apache.parquet"),
+                                         "draft_document": ("rent-equals-own.yaml", EXAMPLE.read_bytes())},
+                                  data={"quota": "300"})
         assert r.status_code == 202, r.text
         job = await _finished(client, platform.url("scoring") + r.headers["location"])
         assert job["state"] == "done", job

@@ -16,7 +16,7 @@ from services.scoring.engine.modules import load_shipped_modules, parse_module
 from services.scoring.engine.rules import RuleSetError, load_shipped
 from services.scoring.simulation.compare import Line
 from services.scoring.simulation.drafts import parse_draft
-from services.scoring.simulation.run import Simulation, simulate
+from services.scoring.simulation.run import Simulation, cut_off_of, simulate
 from shared.synthetic.holders import DEFAULT_AS_OF, DEFAULT_SEED
 from shared.synthetic.parquet import population_info, write_population
 
@@ -72,10 +72,11 @@ def run(population: Path = typer.Option(..., exists=True, dir_okay=False, help="
             if chosen_module.candidate != "holder":
                 raise RuleSetError(f"{chosen_module.id} ranks {chosen_module.candidate}ren, not holders: "
                                    "a population of holders has no families to rank")
-    except (RuleSetError, OSError) as exc:
+        sim = Simulation(population, rule_sets[baseline], chosen_draft, date.fromisoformat(cut_off) if cut_off else None,
+                         chosen_module, Line(threshold, quota) if threshold is not None or quota is not None else None)
+        cut_off_of(sim)  # a file without its reference date needs --cut-off; a file that is no population fails here
+    except (RuleSetError, OSError, ValueError) as exc:  # RuleSetError is a ValueError too
         raise typer.BadParameter(str(exc)) from exc
-    sim = Simulation(population, rule_sets[baseline], chosen_draft, date.fromisoformat(cut_off) if cut_off else None,
-                     chosen_module, Line(threshold, quota) if threshold is not None or quota is not None else None)
     with _bar() as bar:
         task = bar.add_task("scoring under both rule sets", total=population_info(population).holders)
         summary = simulate(sim, out, progress=lambda done, total: bar.update(task, completed=done))

@@ -29,6 +29,7 @@ from shared.synthetic.parquet import population_info, read_batches
 
 router = APIRouter(prefix="/v1/simulations", tags=["simulation"])
 SCOPE = {"simulation"}
+MAX_DRAFT_BYTES = 1 << 20
 
 
 class GeneratedPopulation(BaseModel):
@@ -118,11 +119,20 @@ async def _read_request(request: Request) -> tuple[SimulationRequest, Any]:
     upload = None
     try:
         if kind.startswith("multipart/form-data"):
-            form = await request.form(max_files=1, max_fields=20)
+            form = await request.form(max_files=2, max_fields=20)
             upload = form.get("population")
             if upload is None or isinstance(upload, str):
                 raise _field_problem("population", "attach the population as a Parquet file part")
             fields = {k: v for k, v in form.items() if k != "population" and isinstance(v, str) and v != ""}
+            document = form.get("draft_document")
+            if document is not None and not isinstance(document, str):  # the draft as a file part (curl -F x=@f)
+                raw = await document.read(MAX_DRAFT_BYTES + 1)
+                if len(raw) > MAX_DRAFT_BYTES:
+                    raise _field_problem("draft_document", f"at most {MAX_DRAFT_BYTES} bytes")
+                try:
+                    fields["draft_document"] = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise _field_problem("draft_document", "must be UTF-8 text")
             return SimulationRequest.model_validate(fields), upload
         return SimulationRequest.model_validate_json(await request.body()), None
     except ValidationError as exc:

@@ -98,19 +98,24 @@ async def test_the_simulation_scores_as_the_service_does_indicator_by_indicator(
     assert summary["line"]["quota"] == 300 and summary["line"]["before"]["qualified"] == 300
 
 
+async def _under_way(client: httpx.AsyncClient, platform, body: dict) -> str:
+    """Start a job and wait until its child is scoring or generating; its URL."""
+    r = await client.post(f"{platform.url('scoring')}/v1/simulations", json=body, headers=POLICY)
+    assert r.status_code == 202, r.text
+    job_url = platform.url("scoring") + r.headers["location"]
+
+    async def running():
+        doc = (await client.get(job_url, headers=POLICY)).json()
+        return doc if doc["state"] == "running" and doc["progress"]["holders_done"] > 0 else None
+    await wait_for("the job to be under way", running, timeout=60, every=0.1)
+    return job_url
+
+
 async def test_a_job_survives_a_restart_of_the_service(platform):
-    url = f"{platform.url('scoring')}/v1/simulations"
     body = {"population": {"holders": 1_500_000, "seed": 7}, "draft_document": EXAMPLE.read_text(encoding="utf-8"),
             "module": "binjiang-talent", "threshold": 150}
     async with httpx.AsyncClient(timeout=30) as client:
-        r = await client.post(url, json=body, headers=POLICY)
-        assert r.status_code == 202, r.text
-        job_url = platform.url("scoring") + r.headers["location"]
-
-        async def running():
-            doc = (await client.get(job_url, headers=POLICY)).json()
-            return doc if doc["state"] == "running" and doc["progress"]["holders_done"] > 0 else None
-        await wait_for("the job to be under way", running, timeout=60, every=0.1)
+        job_url = await _under_way(client, platform, body)
         children = _children(platform.procs["scoring"].pid)
         assert children, "the job runs in a child process"
         os.kill(platform.procs["scoring"].pid, signal.SIGKILL)  # no time to put the job back
@@ -128,17 +133,9 @@ async def test_a_job_survives_a_restart_of_the_service(platform):
 
 
 async def test_a_job_goes_back_to_the_queue_when_the_service_stops_gracefully(platform):
-    url = f"{platform.url('scoring')}/v1/simulations"
     async with httpx.AsyncClient(timeout=30) as client:
-        r = await client.post(url, json={"population": {"holders": 1_500_000, "seed": 9}, "draft": "hangzhou-2021"},
-                              headers=POLICY)
-        assert r.status_code == 202, r.text
-        job_url = platform.url("scoring") + r.headers["location"]
-
-        async def running():
-            doc = (await client.get(job_url, headers=POLICY)).json()
-            return doc if doc["state"] == "running" and doc["progress"]["holders_done"] > 0 else None
-        await wait_for("the job to be under way", running, timeout=60, every=0.1)
+        job_url = await _under_way(client, platform, {"population": {"holders": 1_500_000, "seed": 9},
+                                                      "draft": "hangzhou-2021"})
         platform.stop_service("scoring")  # SIGTERM to the service's process group, as a supervisor or Ctrl-C sends
         platform.start_service("scoring")
         platform.wait_ready(["scoring"])

@@ -151,30 +151,31 @@ async def start(request: Request, principal: Principal = Depends(current_princip
     baseline, draft, module = request.app.state.rule_sets[body.baseline], await _draft_of(request, body), _module_of(request, body)
     job_id = jobs.new_id()
     folder = jobs.folder_of(settings, job_id)
-    if upload is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            await asyncio.to_thread(_save, upload.file, folder / POPULATION_FILE)
-            population = await asyncio.to_thread(_check_population, folder / POPULATION_FILE, body.cut_off_date,
-                                                 settings.simulation_max_holders, (baseline, draft, module))
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)  # a refused upload leaves nothing on the shared volume
-            raise
-    elif body.population is not None:
-        if body.population.holders > settings.simulation_max_holders:
-            raise _field_problem("population.holders", f"at most {settings.simulation_max_holders:,}")
-        population = {"kind": "generated", "holders": body.population.holders, "seed": body.population.seed,
-                      "as_of": body.population.as_of.isoformat()}
-    else:
-        raise _field_problem("population", "generate one ({\"holders\": …}) or upload a Parquet file (multipart)")
-    spec = make_spec(population, baseline, draft, module, body.cut_off_date, body.threshold, body.quota)
     try:
+        population = await _population_of(body, upload, folder, settings, (baseline, draft, module))
+        spec = make_spec(population, baseline, draft, module, body.cut_off_date, body.threshold, body.quota)
         await jobs.enqueue(request.app.state.db.engine, settings, job_id, principal.principal, spec, population["holders"])
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)  # a refused request leaves nothing on the shared volume
         raise
     doc = await _read(request, job_id, principal)
     return JSONResponse(doc, status_code=202, headers={"Location": f"/v1/simulations/{job_id}"})
+
+
+async def _population_of(body: SimulationRequest, upload: Any, folder, settings,
+                         rules: tuple[RuleSet, RuleSet, Module | None]) -> dict[str, Any]:
+    """The population the job is for: the upload saved into the job's folder and checked, or the one to generate."""
+    if upload is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(_save, upload.file, folder / POPULATION_FILE)
+        return await asyncio.to_thread(_check_population, folder / POPULATION_FILE, body.cut_off_date,
+                                       settings.simulation_max_holders, rules)
+    if body.population is None:
+        raise _field_problem("population", "generate one ({\"holders\": …}) or upload a Parquet file (multipart)")
+    if body.population.holders > settings.simulation_max_holders:
+        raise _field_problem("population.holders", f"at most {settings.simulation_max_holders:,}")
+    return {"kind": "generated", "holders": body.population.holders, "seed": body.population.seed,
+            "as_of": body.population.as_of.isoformat()}
 
 
 def _save(src, dest) -> None:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text, update
-from tenacity import retry, stop_after_attempt, wait_exponential
 from sqlalchemy.ext.asyncio import AsyncEngine
+from tenacity import retry, stop_after_attempt, wait_exponential
 
 from services.scoring.simulation.job_runner import attempt_dir
 from services.scoring.simulation.spec import PROGRESS_FILE, SPEC_FILE, write_json
@@ -121,7 +121,7 @@ async def _run(engine: AsyncEngine, settings: Settings, job_id: str, attempt: in
         await _settle(engine, job_id, attempt, state="done", phase=None, summary=summary, report_dir=str(report),
                       holders_done=summary["holders"], holders_total=summary["holders"], finished_at=text("now()"))
         log.info("simulation done", simulation=job_id, holders=summary["holders"], seconds=summary["timings"])
-    elif proc.returncode in INTERRUPTED:
+    elif proc.returncode in INTERRUPTED and attempt < settings.simulation_max_attempts:
         # Stopped from outside (a shutdown reaching it): an interruption like a restart, not the job's fault.
         await _settle(engine, job_id, attempt, state="queued", phase="queued")
         log.warning("simulation interrupted", simulation=job_id, attempt=attempt)
@@ -131,7 +131,8 @@ async def _run(engine: AsyncEngine, settings: Settings, job_id: str, attempt: in
         log.warning("simulation failed", simulation=job_id, error=reason)
 
 
-INTERRUPTED = {-signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP}
+INTERRUPTED_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+INTERRUPTED = {-s for s in INTERRUPTED_SIGNALS}
 
 
 def _stop(proc: asyncio.subprocess.Process) -> None:
@@ -156,6 +157,8 @@ def _progress(folder: Path) -> dict[str, Any]:
 
 
 def _reason(code: int | None, stderr: str) -> str:
+    if code is not None and -code in INTERRUPTED_SIGNALS:
+        return f"the simulation process was stopped by {signal.Signals(-code).name} on its last allowed attempt; not tried again"
     if code is not None and code < 0:
         return f"the simulation process was stopped by {signal.Signals(-code).name} (out of memory?)"
     last = stderr.splitlines()[-1] if stderr else ""

@@ -63,7 +63,9 @@ SPEC = ServiceSpec(
 
 
 def build():
-    return create_app(SPEC, settings)
+    app = create_app(SPEC, settings)
+    pages.install_error_pages(app)
+    return app
 
 
 app = build()

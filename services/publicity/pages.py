@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy import select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.publicity import objections
 from services.publicity.objection_routes import ObjectionRequest, lodge_or_problem
@@ -110,3 +111,35 @@ async def receipt_page(objection_id: str, request: Request) -> HTMLResponse:
         raise Problem(404, f"No objection {objection_id}.")
     lodged = row.lodged_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
     return templates.TemplateResponse(request, "receipt.html", {"o": objections.public_view(row), "lodged": lodged})
+
+
+# -- errors on the public pages: a page in Chinese, not a problem document -----------------------------
+ERROR_ZH = {404: ("未找到", "没有找到您要查看的公示、名单条目或异议回执。请核对链接，或从公示首页重新查找。"),
+            409: ("无法办理", "该事项当前状态下无法办理。"),
+            429: ("操作过于频繁", "提交过于频繁，请稍后再试。")}
+
+
+def _wants_page(request: Request) -> bool:
+    """A person's browser on a public page (not a partner on /v1, not the operations endpoints)."""
+    path = request.url.path
+    return (not path.startswith(("/v1/", "/healthz", "/readyz", "/metrics", "/docs", "/openapi", "/asyncapi"))
+            and "text/html" in request.headers.get("accept", ""))
+
+
+def install_error_pages(app) -> None:
+    """Problems on the public pages render as a page; everywhere else they stay RFC 9457 documents."""
+    json_problem = app.exception_handlers[Problem]
+    json_http = app.exception_handlers[StarletteHTTPException]
+
+    async def page_or_problem(request: Request, exc):
+        status = exc.status if isinstance(exc, Problem) else exc.status_code
+        if not _wants_page(request) or status >= 500:
+            handler = json_problem if isinstance(exc, Problem) else json_http
+            return await handler(request, exc)
+        title, message = ERROR_ZH.get(status, ("请求无法处理", "请求无法处理，请返回重试。"))
+        return templates.TemplateResponse(request, "error.html", {"title_zh": title, "message_zh": message,
+                                                                  "detail": exc.detail}, status_code=status,
+                                          headers=getattr(exc, "headers", None))
+
+    app.add_exception_handler(Problem, page_or_problem)
+    app.add_exception_handler(StarletteHTTPException, page_or_problem)

@@ -217,9 +217,30 @@ async def test_a_phone_reads_the_list_searches_pages_and_objects(platform):
             await page.wait_for_url(f"**/rounds/{round_id}/entries/{seq}")
             assert "alert(" not in await page.content() and dialogs == []
             await _shot(page, "10-entry-again")
+
+            # A link that leads nowhere (a mistyped round, an entry past the end): a page that says so, in Chinese.
+            for wrong in ("/rounds/RND-NO-SUCH-ROUND", f"/rounds/{round_id}/entries/99999", "/objections/OBJ-NONE"):
+                missing = await page.goto(wrong)
+                assert missing is not None and missing.status == 404, wrong
+                assert await page.locator("h1").inner_text() == "未找到"
+                await page.get_by_role("link", name="返回公示首页", exact=True).wait_for()
+            await _shot(page, "11-not-found")
         finally:
             await browser.close()
             await engine.dispose()
+
+
+async def test_partners_still_get_problem_documents(platform):
+    """Error pages are for people's browsers; partners and scripts keep RFC 9457 documents."""
+    base = platform.url("publicity")
+    async with httpx.AsyncClient(timeout=10) as client:
+        for path, accept in (("/v1/rounds/RND-NO-SUCH-ROUND", "text/html"), ("/rounds/RND-NO-SUCH-ROUND", "application/json"),
+                             ("/rounds/RND-NO-SUCH-ROUND", "*/*")):
+            r = await client.get(base + path, headers={"Accept": accept})
+            assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", (path, accept)
+            assert r.json()["status"] == 404
+        r = await client.get(base + "/no/such/page", headers={"Accept": "text/html,application/xhtml+xml"})
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html") and "未找到" in r.text
 
 
 def _objection_limit(platform) -> int:

@@ -107,10 +107,15 @@ def _message_zh(field: str, error: dict) -> str:
 async def receipt_page(objection_id: str, request: Request) -> HTMLResponse:
     async with request.app.state.db.engine.connect() as conn:
         row = (await conn.execute(select(objections_table).where(objections_table.c.id == objection_id))).first()
-    if row is None:
-        raise Problem(404, f"No objection {objection_id}.")
+        if row is None:
+            raise Problem(404, f"No objection {objection_id}.")
+        lines = await entry_lines(conn, row.round_id, row.seq) if row.round_id else []
     lodged = row.lodged_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
-    return templates.TemplateResponse(request, "receipt.html", {"o": objections.public_view(row), "lodged": lodged})
+    # The items by the names the entry page showed them under (an id only where no name is known).
+    names = {line["indicator"]: line.get("name_zh") for line in lines}
+    view = objections.public_view(row)
+    return templates.TemplateResponse(request, "receipt.html", {
+        "o": view, "lodged": lodged, "items_zh": [names.get(i) or i for i in view["items"]]})
 
 
 # -- errors on the public pages: a page in Chinese, not a problem document -----------------------------

@@ -176,6 +176,8 @@ async def test_a_phone_reads_the_list_searches_pages_and_objects(platform):
             # Markup as the reason and in the phone field, and a phone that is no phone: refused, and
             # what was typed comes back as text (escaped in the HTML), never as markup; nothing runs.
             await items.first.check()
+            first_item_name = (await page.locator("#objection label.item").first.inner_text()).strip()
+            assert first_item_name and not re.fullmatch(r"[a-z_]+", first_item_name)
             await page.locator("#reason").fill(REASON)
             await page.locator("#contact_phone").fill(BAD_PHONE)
             assert await page.locator("#contact_phone").input_value() == BAD_PHONE
@@ -205,6 +207,8 @@ async def test_a_phone_reads_the_list_searches_pages_and_objects(platform):
             assert re.fullmatch(r"OBJ-\d{8}-[0-9A-F]{10}", receipt_id)
             assert page.url.endswith(f"/objections/{receipt_id}")
             assert await page.locator("#receipt-status").inner_text() == "核查中"
+            # The item by the name the entry page showed it under, not the indicator's id.
+            assert await page.locator("#receipt-items").inner_text() == first_item_name
             raw = await response.text()
             assert "alert(" not in raw and CONTACT not in raw and "学历积分有误" not in raw
             assert dialogs == []

@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import typer
 
 from deploy.local.processes import LOCAL
@@ -58,19 +59,13 @@ def one(holders: int = typer.Option(...), population: Path = typer.Option(...)) 
 def loop_rate(sample: int) -> dict:
     """The same two rule sets, one holder at a time in plain Python, on holders 1..sample."""
     baseline, draft = _rule_sets()
-    docs = documents(generate(range_ids(sample)))
+    docs = documents(generate(np.arange(1, sample + 1)))
     started = time.perf_counter()
     for facts in docs:
         reference.score(baseline, facts, DEFAULT_AS_OF)
         reference.score(draft, facts, DEFAULT_AS_OF)
     wall = time.perf_counter() - started
     return {"sample": sample, "wall_s": round(wall, 2), "holders_per_s": round(sample / wall)}
-
-
-def range_ids(n: int):
-    import numpy as np
-
-    return np.arange(1, n + 1)
 
 
 def population_file(holders: int) -> Path:

@@ -10,14 +10,23 @@ import json
 import signal
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from services.scoring.simulation.run import simulate
-from services.scoring.simulation.spec import POPULATION_FILE, PROGRESS_FILE, SPEC_FILE, simulation_of, write_json
+from services.scoring.engine.modules import Module
+from services.scoring.engine.rules import RuleSet
+from services.scoring.simulation.compare import Line
+from services.scoring.simulation.files import POPULATION_FILE, PROGRESS_FILE, SPEC_FILE, attempt_dir, write_json
+from services.scoring.simulation.run import Simulation, simulate
 from shared.synthetic.parquet import write_population
 
 
-def attempt_dir(folder: Path, attempt: int) -> Path:
-    return folder / f"attempt-{attempt}"
+def simulation_of(spec: dict[str, Any], folder: Path) -> Simulation:
+    """The job's spec (see spec.py) as the simulation to run on the population in `folder`."""
+    line = Line(spec["threshold"], spec["quota"]) if spec["threshold"] is not None or spec["quota"] is not None else None
+    return Simulation(folder / POPULATION_FILE, RuleSet.model_validate(spec["baseline"]),
+                      RuleSet.model_validate(spec["draft"]),
+                      date.fromisoformat(spec["cut_off_date"]) if spec["cut_off_date"] else None,
+                      Module.model_validate(spec["module"]) if spec["module"] else None, line)
 
 
 def _die_with_parent() -> None:

@@ -20,8 +20,7 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tenacity import retry, stop_after_attempt, wait_exponential
 
-from services.scoring.simulation.job_runner import attempt_dir
-from services.scoring.simulation.spec import PROGRESS_FILE, SPEC_FILE, write_json
+from services.scoring.simulation.files import PROGRESS_FILE, SPEC_FILE, attempt_dir, write_json
 from services.scoring.tables import simulations
 from shared.logging import get_logger
 from shared.settings import Settings

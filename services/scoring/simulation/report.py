@@ -8,6 +8,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.scoring.simulation import charts
+from services.scoring.simulation.files import write_text
 
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 _env.filters["n"] = lambda v: f"{v:,}" if isinstance(v, int) else v
@@ -25,12 +26,6 @@ def write_report(summary: dict[str, Any], out: Path) -> Path:
                "crossing": charts.crossing(summary),
                "groups": {g: charts.group(summary, g) for g in summary["groups"]}}
     html = _env.get_template("report.html").render(s=summary, fig=figures)
-    _write(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2))
-    _write(out / "report.html", html)
+    write_text(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2))
+    write_text(out / "report.html", html)
     return out / "report.html"
-
-
-def _write(path: Path, text: str) -> None:
-    partial = path.with_suffix(path.suffix + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)  # a reader never sees half a report

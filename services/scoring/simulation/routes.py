@@ -18,7 +18,8 @@ from services.scoring.simulation import jobs
 from services.scoring.simulation.compare import Comparison
 from services.scoring.simulation.drafts import parse_draft
 from services.scoring.simulation.population import from_arrow, schema_faults
-from services.scoring.simulation.spec import POPULATION_FILE, describe, make_spec
+from services.scoring.simulation.files import POPULATION_FILE
+from services.scoring.simulation.spec import describe, make_spec
 from services.scoring.tables import rule_sets as rule_set_table
 from services.scoring.tables import simulations
 from shared.auth import Principal, current_principal, require_any
@@ -55,10 +56,6 @@ class SimulationRequest(BaseModel):
         return self
 
 
-def _field_problem(field: str, message: str, status: int = 422) -> Problem:
-    return Problem(status, f"{field}: {message}", errors=[{"field": field, "message": message}])
-
-
 async def _draft_of(request: Request, body: SimulationRequest) -> RuleSet:
     in_use: dict[str, RuleSet] = request.app.state.rule_sets
     try:
@@ -69,10 +66,10 @@ async def _draft_of(request: Request, body: SimulationRequest) -> RuleSet:
         async with request.app.state.db.engine.connect() as conn:
             source = (await conn.execute(select(rule_set_table.c.source).where(rule_set_table.c.id == body.draft))).scalar()
         if source is None:
-            raise _field_problem("draft", f"no rule set or uploaded draft {body.draft!r}")
+            raise Problem.at("draft", f"no rule set or uploaded draft {body.draft!r}")
         return parse_rule_set(source, f"{body.draft}.yaml")
     except RuleSetError as exc:
-        raise _field_problem("draft_document" if body.draft_document is not None else "draft", str(exc))
+        raise Problem.at("draft_document" if body.draft_document is not None else "draft", str(exc))
 
 
 def _module_of(request: Request, body: SimulationRequest) -> Module | None:
@@ -80,10 +77,10 @@ def _module_of(request: Request, body: SimulationRequest) -> Module | None:
         return None
     module = request.app.state.modules.get(body.module)
     if module is None:
-        raise _field_problem("module", f"no module {body.module!r} in use")
+        raise Problem.at("module", f"no module {body.module!r} in use")
     if module.candidate != "holder":
         # Its candidates are children ranked by the better parent: a population of holders has no families.
-        raise _field_problem("module", f"{body.module!r} ranks {module.candidate}ren, not holders: it cannot be simulated")
+        raise Problem.at("module", f"{body.module!r} ranks {module.candidate}ren, not holders: it cannot be simulated")
     return module
 
 
@@ -102,15 +99,15 @@ def _check_population(path, cut_off: date | None, max_holders: int, rules: tuple
         if info.holders > max_holders:
             raise ValueError(f"{info.holders:,} holders: at most {max_holders:,}")
     except (ValueError, OSError) as exc:
-        raise _field_problem("population", str(exc))
+        raise Problem.at("population", str(exc))
     if cut_off is None and info.as_of is None:
-        raise _field_problem("cut_off_date", "required: the file does not say its reference date")
+        raise Problem.at("cut_off_date", "required: the file does not say its reference date")
     try:
         baseline, draft, module = rules
         trial = Comparison(baseline, draft, cut_off or info.as_of, module)  # type: ignore[arg-type]
         trial.add(from_arrow(next(read_batches(path, chunk=1000))))
     except Exception as exc:  # whatever the engine trips on, the office hears it now, not after the queue
-        raise _field_problem("population", f"its first rows cannot be scored: {exc}")
+        raise Problem.at("population", f"its first rows cannot be scored: {exc}")
     return {"kind": "uploaded", **info.as_dict()}
 
 
@@ -122,17 +119,17 @@ async def _read_request(request: Request) -> tuple[SimulationRequest, Any]:
             form = await request.form(max_files=2, max_fields=20)
             upload = form.get("population")
             if upload is None or isinstance(upload, str):
-                raise _field_problem("population", "attach the population as a Parquet file part")
+                raise Problem.at("population", "attach the population as a Parquet file part")
             fields = {k: v for k, v in form.items() if k != "population" and isinstance(v, str) and v != ""}
             document = form.get("draft_document")
             if document is not None and not isinstance(document, str):  # the draft as a file part (curl -F x=@f)
                 raw = await document.read(MAX_DRAFT_BYTES + 1)
                 if len(raw) > MAX_DRAFT_BYTES:
-                    raise _field_problem("draft_document", f"at most {MAX_DRAFT_BYTES} bytes")
+                    raise Problem.at("draft_document", f"at most {MAX_DRAFT_BYTES} bytes")
                 try:
                     fields["draft_document"] = raw.decode("utf-8")
                 except UnicodeDecodeError:
-                    raise _field_problem("draft_document", "must be UTF-8 text")
+                    raise Problem.at("draft_document", "must be UTF-8 text")
             return SimulationRequest.model_validate(fields), upload
         return SimulationRequest.model_validate_json(await request.body()), None
     except ValidationError as exc:
@@ -147,7 +144,7 @@ async def start(request: Request, principal: Principal = Depends(current_princip
     settings = request.app.state.settings
     body, upload = await _read_request(request)
     if body.baseline not in request.app.state.rule_sets:
-        raise _field_problem("baseline", f"no rule set {body.baseline!r} in use")
+        raise Problem.at("baseline", f"no rule set {body.baseline!r} in use")
     baseline, draft, module = request.app.state.rule_sets[body.baseline], await _draft_of(request, body), _module_of(request, body)
     job_id = jobs.new_id()
     folder = jobs.folder_of(settings, job_id)
@@ -171,9 +168,9 @@ async def _population_of(body: SimulationRequest, upload: Any, folder, settings,
         return await asyncio.to_thread(_check_population, folder / POPULATION_FILE, body.cut_off_date,
                                        settings.simulation_max_holders, rules)
     if body.population is None:
-        raise _field_problem("population", "generate one ({\"holders\": …}) or upload a Parquet file (multipart)")
+        raise Problem.at("population", "generate one ({\"holders\": …}) or upload a Parquet file (multipart)")
     if body.population.holders > settings.simulation_max_holders:
-        raise _field_problem("population.holders", f"at most {settings.simulation_max_holders:,}")
+        raise Problem.at("population.holders", f"at most {settings.simulation_max_holders:,}")
     return {"kind": "generated", "holders": body.population.holders, "seed": body.population.seed,
             "as_of": body.population.as_of.isoformat()}
 

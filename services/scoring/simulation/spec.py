@@ -5,19 +5,11 @@ restarts and the published rule sets have moved on in between.
 """
 from __future__ import annotations
 
-import json
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from services.scoring.engine.modules import Module
 from services.scoring.engine.rules import RuleSet
-from services.scoring.simulation.compare import Line
-from services.scoring.simulation.run import Simulation
-
-POPULATION_FILE = "population.parquet"
-SPEC_FILE = "spec.json"
-PROGRESS_FILE = "progress.json"
 
 
 def make_spec(population: dict[str, Any], baseline: RuleSet, draft: RuleSet, module: Module | None,
@@ -33,17 +25,3 @@ def describe(spec: dict[str, Any]) -> dict[str, Any]:
     return {"population": spec["population"], "baseline": spec["baseline"]["id"], "draft": spec["draft"]["id"],
             "draft_content_hash": spec["draft"]["content_hash"], "module": (spec["module"] or {}).get("id"),
             "cut_off_date": spec["cut_off_date"], "threshold": spec["threshold"], "quota": spec["quota"]}
-
-
-def simulation_of(spec: dict[str, Any], folder: Path) -> Simulation:
-    line = Line(spec["threshold"], spec["quota"]) if spec["threshold"] is not None or spec["quota"] is not None else None
-    return Simulation(folder / POPULATION_FILE, RuleSet.model_validate(spec["baseline"]),
-                      RuleSet.model_validate(spec["draft"]),
-                      date.fromisoformat(spec["cut_off_date"]) if spec["cut_off_date"] else None,
-                      Module.model_validate(spec["module"]) if spec["module"] else None, line)
-
-
-def write_json(path: Path, doc: dict[str, Any]) -> None:
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    partial.replace(path)

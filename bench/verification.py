@@ -30,7 +30,8 @@ async def _ready(p: Platform, timeout: float = 60) -> None:
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:
             try:
-                if (await client.get(p.url("verification") + "/readyz")).status_code == 200:
+                r = await client.get(p.url("verification") + "/readyz")
+                if r.status_code == 200 and r.json()["status"] == "ready":
                     return
             except httpx.HTTPError:
                 pass

@@ -125,6 +125,9 @@ class OneStatement:
             try:
                 return await raw.fetchrow(sql, *args)
             except asyncpg.PostgresError as exc:
+                if (exc.sqlstate or "")[:2] in ("08", "57"):  # the server is going away (a restart, a crash)
+                    await conn.invalidate()
+                    raise DBAPIError(sql, None, exc, connection_invalidated=True) from exc  # type: ignore[arg-type]
                 error = IntegrityError if isinstance(exc, asyncpg.IntegrityConstraintViolationError) else DBAPIError
                 raise error(sql, None, exc) from exc  # type: ignore[arg-type]
             except (asyncpg.InterfaceError, OSError) as exc:

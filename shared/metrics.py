@@ -1,7 +1,7 @@
 """Prometheus metrics shared by every service (served at /metrics)."""
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Counter("points_http_requests_total", "HTTP requests", ["method", "route", "status"])
 HTTP_LATENCY = Histogram(
@@ -20,3 +20,7 @@ OUTBOX_LAG = Histogram(
 )
 BATCH_SIZE = Histogram("points_consumer_batch_size", "Events handled per consumer transaction", ["consumer"],
                        buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500))
+CONSUMER_WAITING = Gauge("points_consumer_waiting", "1 while a consumer waits for a dependency to come back",
+                         ["consumer"])
+OUTAGE_WAITS = Counter("points_outage_waits_total", "Times work waited for a dependency instead of failing",
+                       ["component"])

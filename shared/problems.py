@@ -100,6 +100,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         from shared.logging import get_logger
+        from shared.outages import describe, is_outage
+
+        if is_outage(exc):
+            # The database (or another dependency) is away: nothing was done, and the same
+            # request will work in a moment. A wait for the partner, not an error of ours.
+            get_logger(__name__).warning("dependency unavailable", path=request.url.path, error=describe(exc))
+            return problem_response(request, 503, "The service is briefly unavailable (a dependency is restarting); "
+                                    "nothing was done: send the same request again shortly.",
+                                    type_="/problems/temporarily-unavailable", headers={"Retry-After": "2"})
 
         get_logger(__name__).exception("unhandled error", path=request.url.path)
         # Answered from outside the tracing middleware: the trace id goes in the body instead.

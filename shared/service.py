@@ -16,12 +16,14 @@ from sqlalchemy import MetaData, Table
 
 from shared.auth import ApiKeys
 from shared.bus.consumer import EventConsumer, Handler
-from shared.bus.kafka import broker_reachable, ensure_topics, make_producer
+from shared.bus.kafka import broker_reachable
+from shared.bus.link import BrokerLink
 from shared.bus.outbox import Outbox, OutboxRelay
 from shared.db import Database
 from shared.events.catalogue import asyncapi_document
 from shared.logging import configure_logging, get_logger
 from shared.middleware import BodyLimitMiddleware, TraceAndMetricsMiddleware
+from shared.outages import describe
 from shared.problems import install_problem_handlers, problem_response
 from shared.settings import Settings, get_settings
 
@@ -58,33 +60,27 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         outbox = Outbox(spec.outbox, settings)
         db = Database(settings.database_url, settings.database_pool_size, outbox)
-        producer = make_producer(settings)
-        await ensure_topics(settings)
-        await producer.start()
-        relay = OutboxRelay(db.engine, outbox, producer, settings)
+        relay = OutboxRelay(db.engine, outbox, None, settings)
         consumers = [
             EventConsumer(name=c.name, topics=c.topics, handlers=c.handlers, db=db, inbox=spec.inbox,
-                          producer=producer, settings=settings)
+                          producer=None, settings=settings)
             for c in spec.consumers
         ]
-        app.state.settings, app.state.db, app.state.producer = settings, db, producer
+        link = BrokerLink(settings, relay, consumers)
+        app.state.settings, app.state.db, app.state.broker = settings, db, link
         app.state.api_keys = ApiKeys(db.engine, spec.api_keys)
         app.state.consumers = consumers
         if spec.on_startup:
             await spec.on_startup(app)
-        relay.start()
-        for c in consumers:
-            await c.start()
+        # The broker is not a precondition of serving: the link connects whenever it is there.
+        link.start()
         log.info("service started", consumers=[c.name for c in consumers])
         try:
             yield
         finally:
             if spec.on_shutdown:
                 await spec.on_shutdown(app)
-            for c in consumers:
-                await c.stop()
-            await relay.stop()
-            await producer.stop()
+            await link.stop()
             await db.dispose()
             log.info("service stopped")
 
@@ -101,25 +97,36 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": spec.name}
 
-    @app.get("/readyz", tags=["operations"], summary="Readiness: database, broker and consumers are up")
+    @app.get("/readyz", tags=["operations"],
+             summary="Readiness: 200 while the service can accept work (its database is up), 503 when it cannot")
     async def readyz(request: Request):
+        # Two questions, kept apart: can it accept work (the database), and can it publish and
+        # consume yet (the broker, the consumers)? Only the first takes it out of a load balancer:
+        # while the broker is away intake still accepts, and the outbox keeps the events.
         checks: dict[str, str] = {}
         try:
             await request.app.state.db.ping()
             checks["database"] = "ok"
         except Exception as exc:
-            checks["database"] = f"down: {exc}"
-        try:
-            await broker_reachable(request.app.state.producer)
-            checks["broker"] = "ok"
-        except Exception as exc:
-            checks["broker"] = f"down: {exc!r}"
+            checks["database"] = f"down: {describe(exc)}"
+        link = request.app.state.broker
+        if link.producer is None:
+            checks["broker"] = f"waiting: {link.waiting_for}"
+        else:
+            try:
+                await broker_reachable(link.producer)
+                checks["broker"] = "ok"
+            except Exception as exc:
+                checks["broker"] = f"down: {describe(exc)}"
         for c in request.app.state.consumers:
-            checks[f"consumer:{c.name}"] = "ok" if c.running else "stopped"
-        if all(v == "ok" for v in checks.values()):
-            return {"status": "ready", "checks": checks}
+            checks[f"consumer:{c.name}"] = ("ok" if c.running and not c.waiting_for else
+                                            f"waiting: {c.waiting_for}" if c.running else "not started")
+        publishing = all(v == "ok" for k, v in checks.items() if k != "database")
+        if checks["database"] == "ok":
+            return {"status": "ready" if publishing else "accepting", "accepting": True, "publishing": publishing,
+                    "checks": checks}
         return problem_response(request, 503, "Not ready: " + ", ".join(f"{k} {v}" for k, v in checks.items() if v != "ok"),
-                                checks=checks)
+                                checks=checks, accepting=False, publishing=publishing)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def metrics() -> Response:

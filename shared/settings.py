@@ -37,10 +37,21 @@ class Settings(BaseSettings):
     kafka_session_timeout_ms: int = 6000
     kafka_heartbeat_interval_ms: int = 1000
     kafka_max_batch: int = 200
+    # A name of this replica that survives its restarts (a StatefulSet pod's name; the process name
+    # locally): its consumers then rejoin their groups at once (static membership). Unset: dynamic.
+    kafka_group_instance_id: str | None = None
+    # A secured cluster: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL; SASL PLAIN or SCRAM-SHA-256/512.
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    kafka_ssl_cafile: str | None = None  # the cluster's CA (default: the system's trust store)
 
     consumer_coalesce_ms: int = 10
     consumer_max_retries: int = 3
     consumer_retry_backoff_ms: int = 100
+    # While a dependency is away, retries back off exponentially up to this pause.
+    consumer_outage_backoff_max_ms: int = 5000
 
     outbox_poll_interval_ms: int = 200
     outbox_batch_size: int = 500

@@ -16,6 +16,11 @@ TEST_DATABASE = os.environ.get("TEST_DATABASE", "points_test")
 TEST_PORT_BASE = int(os.environ.get("TEST_PORT_BASE", "18000"))
 
 
+def pytest_collection_modifyitems(config, items):
+    """Fault tests last: they stop PostgreSQL and the broker that every other test shares."""
+    items.sort(key=lambda item: item.get_closest_marker("faults") is not None)
+
+
 def _infra_up() -> bool:
     from deploy.local.processes import port_open
 

@@ -50,14 +50,13 @@ def run() -> None:
             if stopping:
                 break
             if not broker.running():
-                # Tansu keeps messages in memory: a restart loses topics and offsets, so
-                # the services restart with it and the outboxes re-publish recent events.
-                typer.echo("broker down: restarting it, the services, and re-publishing recent events")
-                p.stop_services()
+                # Tansu keeps messages in memory: a restart loses topics and offsets, so the
+                # topics are made again and the outboxes re-publish recent events. The services
+                # keep serving meanwhile (intake keeps accepting) and reconnect on their own.
+                typer.echo("broker down: restarting it and re-publishing recent events")
                 broker.start()
-                n = asyncio.run(p.republish_recent())
-                p.start_services()
-                typer.echo(f"platform back up; {n} events queued for re-publishing")
+                n = asyncio.run(p.recover_broker())
+                typer.echo(f"broker back up; {n} events queued for re-publishing")
                 continue
             for s in SERVICES:
                 if not p.service_alive(s):

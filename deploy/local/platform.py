@@ -83,6 +83,7 @@ class Platform:
             "INTAKE_BASE_URL": self.url("intake"),
             "PUBLICITY_BASE_URL": self.url("publicity"),
             "PYTHONUNBUFFERED": "1",
+            "KAFKA_GROUP_INSTANCE_ID": self.proc_name(service),
             **self.extra_env,
         }
 
@@ -133,7 +134,8 @@ class Platform:
             while True:
                 try:
                     r = httpx.get(self.url(s) + "/readyz", timeout=3)
-                    if r.status_code == 200:
+                    # "accepting" is not enough here: its consumers have not joined yet.
+                    if r.status_code == 200 and r.json().get("status") == "ready":
                         break
                     last = r.text
                 except httpx.HTTPError as exc:
@@ -153,6 +155,16 @@ class Platform:
     def service_alive(self, service: str) -> bool:
         pid = read_pid(self.proc_name(service))
         return bool(pid and alive(pid))
+
+    async def recover_broker(self) -> int:
+        """After the local broker restarted empty (it keeps messages in memory): create the topics
+        again and re-queue the last hour of events; the services reconnect on their own, and
+        their inboxes drop whatever they had already handled. Returns the events re-queued."""
+        from shared.bus.kafka import ensure_topics
+        from shared.settings import Settings
+
+        await ensure_topics(Settings(kafka_bootstrap_servers=broker.bootstrap(), kafka_topic_prefix=self.topic_prefix))
+        return await self.republish_recent()
 
     async def republish_recent(self, seconds: int = 3600) -> int:
         """After a broker restart lost its log: queue recent events again (inboxes drop repeats)."""

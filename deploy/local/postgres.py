@@ -137,6 +137,7 @@ def create_database(name: str, fresh: bool = False) -> None:
         psql(f'CREATE DATABASE "{name}"')
 
 
-def stop() -> None:
+def stop(mode: str = "fast") -> None:
+    """Stop the server: `fast` (clean), or `immediate` (every connection dropped, as in a crash)."""
     if (PGDATA / "PG_VERSION").exists():
-        _pg_ctl("stop", "-m", "fast", "-w", check=False)
+        _pg_ctl("stop", "-m", mode, "-w", check=False)

@@ -16,7 +16,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from shared.bus.consumer import Unavailable
+from shared.outages import Unavailable
 
 
 class RegistryError(Exception):

@@ -6,6 +6,11 @@ each with bounded retries; an event that still fails, or cannot be parsed at all
 to `<topic>.dlq` with the error attached, and the consumer moves on. Offsets are
 committed only after a batch's effects (or its dead letters) are durable, so a crash
 redelivers and the inbox turns the redelivery into a no-op.
+
+An outage is not a fault of the events (see shared.outages): while the database, the broker
+or a registry is away, the consumer keeps its batch in hand and tries it again with capped
+exponential backoff, for as long as it takes, reporting what it waits for (`waiting_for`,
+readiness, the `points_consumer_waiting` gauge). Nothing is dead-lettered for an outage.
 """
 from __future__ import annotations
 
@@ -18,11 +23,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from shared.bus.kafka import kafka_security
 from shared.db import Database, UnitOfWork
 from shared.events.catalogue import parse_data
 from shared.events.envelope import Envelope, EventParseError
 from shared.logging import get_logger
-from shared.metrics import BATCH_SIZE, DEAD_LETTERS, EVENTS_CONSUMED, HANDLER_LATENCY
+from shared.metrics import BATCH_SIZE, CONSUMER_WAITING, DEAD_LETTERS, EVENTS_CONSUMED, HANDLER_LATENCY, OUTAGE_WAITS
+from shared.outages import describe, is_outage
 from shared.settings import Settings
 from shared.tracing import continue_trace
 
@@ -37,12 +44,6 @@ class _Parsed:
     event: Envelope | None = None
     payload: Any = None
     error: str | None = None
-
-
-class Unavailable(Exception):
-    """A handler's dependency (a registry, a partner service) is down. The event is fine: it is
-    neither retried to exhaustion nor dead-lettered; the batch is replayed from the committed
-    offsets after a pause, so nothing is lost and, with the inbox, nothing is done twice."""
 
 
 class EventConsumer:
@@ -68,14 +69,16 @@ class EventConsumer:
         self._task: asyncio.Task | None = None
         self._stopping = False
         self.processed = 0
+        # What the consumer is waiting for (a dependency's error), or None while it works.
+        self.waiting_for: str | None = None
         self._dead_lettered: set[tuple[str, int, int]] = set()
 
     @property
     def group_id(self) -> str:
         return self.settings.group(self.name)
 
-    async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(
+    def _make_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
             *self.topics,
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             group_id=self.group_id,
@@ -85,8 +88,22 @@ class EventConsumer:
             session_timeout_ms=self.settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
             max_poll_records=self.settings.kafka_max_batch,
+            # Static membership: a restarted process takes its own place back at once, instead of
+            # waiting a session timeout for the group to forget the one that died.
+            group_instance_id=(f"{self.settings.kafka_group_instance_id}-{self.name}"
+                               if self.settings.kafka_group_instance_id else None),
+            **kafka_security(self.settings),
         )
-        await self._consumer.start()
+
+    async def start(self) -> None:
+        """Connect and join the group (raises while the broker is away: the caller retries)."""
+        consumer = self._make_consumer()
+        try:
+            await consumer.start()
+        except BaseException:
+            await consumer.stop()
+            raise
+        self._consumer = consumer
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.name}")
 
     async def stop(self) -> None:
@@ -103,6 +120,16 @@ class EventConsumer:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    def _waiting(self, reason: str | None) -> None:
+        self.waiting_for = reason
+        CONSUMER_WAITING.labels(self.name).set(1 if reason else 0)
+
+    async def _pause(self, attempt: int) -> None:
+        """Exponential backoff with a cap: a long outage costs a poll every few seconds, not a storm."""
+        delay = min(self.settings.consumer_outage_backoff_max_ms,
+                    self.settings.consumer_retry_backoff_ms * 2 ** min(attempt, 16)) / 1000
+        await asyncio.sleep(delay)
+
     async def _run(self) -> None:
         assert self._consumer is not None
         while not self._stopping:
@@ -110,6 +137,7 @@ class EventConsumer:
                 batches = await self._consumer.getmany(timeout_ms=200, max_records=self.settings.kafka_max_batch)
                 records = [r for recs in batches.values() for r in recs]
                 if not records:
+                    self._waiting(None)
                     continue
                 if len(records) < self.settings.kafka_max_batch and self.settings.consumer_coalesce_ms:
                     # Under load, wait a moment for more: one transaction, one offset commit
@@ -119,25 +147,67 @@ class EventConsumer:
                     records += [r for recs in more.values() for r in recs]
                 BATCH_SIZE.labels(self.name).observe(len(records))
                 started = time.perf_counter()
-                await self.process(records)
+                if not await self._process_until_done(records):
+                    return  # stopping: nothing committed, the batch is redelivered to whoever comes next
                 await self._consumer.commit()
                 HANDLER_LATENCY.labels(self.name).observe(time.perf_counter() - started)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                # The database or the broker is unavailable: nothing was committed, so the
-                # same records come back after a pause (seek to the committed offsets).
-                log.error("consumer batch failed, retrying from committed offsets", consumer=self.name, error=str(exc))
-                await asyncio.sleep(1.0)
-                try:
-                    for tp in self._consumer.assignment():
-                        committed = await self._consumer.committed(tp)
-                        if committed is None:
-                            await self._consumer.seek_to_beginning(tp)
-                        else:
-                            self._consumer.seek(tp, committed)
-                except Exception as seek_exc:
-                    log.error("could not rewind consumer", consumer=self.name, error=str(seek_exc))
+                # The broker is away, or the group rebalanced under us: the effects are durable but
+                # the offsets may not be, so the same records may come back (the inbox drops them).
+                log.warning("consumer could not commit or poll, rewinding to committed offsets",
+                            consumer=self.name, error=describe(exc))
+                await self._rewind()
+
+    async def _process_until_done(self, records: list[ConsumerRecord]) -> bool:
+        """Handle the batch, waiting out any outage of the database or broker; False if stopping first.
+
+        The batch is kept in hand while it waits: polling on would hand out later records, and
+        committing them would skip this batch.
+        """
+        attempt = 0
+        while True:
+            try:
+                await self.process(records)
+                self._waiting(None)
+                return True
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                self._waiting(describe(exc))
+                OUTAGE_WAITS.labels(self.name).inc()
+                if attempt % 10 == 0:
+                    log.warning("a dependency is away: the batch waits", consumer=self.name, size=len(records),
+                                attempt=attempt + 1, error=self.waiting_for)
+            if self._stopping:
+                return False
+            await self._pause(attempt)
+            attempt += 1
+
+    async def _rewind(self) -> None:
+        """Seek every assigned partition back to its committed offset, however long the broker is away:
+        polling on from the current position would skip what was not committed."""
+        assert self._consumer is not None
+        attempt = 0
+        while not self._stopping:
+            try:
+                for tp in self._consumer.assignment():
+                    committed = await self._consumer.committed(tp)
+                    if committed is None:
+                        await self._consumer.seek_to_beginning(tp)
+                    else:
+                        self._consumer.seek(tp, committed)
+                self._waiting(None)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._waiting(describe(exc))
+                if attempt % 10 == 0:
+                    log.warning("could not rewind consumer yet", consumer=self.name, error=describe(exc))
+                await self._pause(attempt)
+                attempt += 1
 
     async def process(self, records: list[ConsumerRecord]) -> None:
         """Handle a batch: one transaction if all goes well, else one event at a time."""
@@ -157,9 +227,9 @@ class EventConsumer:
                 await uow.commit()
             self.processed += len(good)
             return
-        except Unavailable:
-            raise  # nothing is wrong with the events: the whole batch comes back later
         except Exception as exc:
+            if is_outage(exc):
+                raise  # nothing is wrong with the events: the whole batch waits for the dependency
             log.warning("batch failed, replaying one by one", consumer=self.name, size=len(good), error=repr(exc))
         for p in good:
             await self._handle_isolated(p)
@@ -212,9 +282,9 @@ class EventConsumer:
             except EventParseError as exc:  # a handler found the payload unusable: no retry helps
                 error = str(exc)
                 break
-            except Unavailable:
-                raise
             except Exception as exc:
+                if is_outage(exc):
+                    raise  # the database or a registry went away meanwhile: the batch waits, whole
                 error = f"{type(exc).__name__}: {exc}"
                 log.warning("handler failed", consumer=self.name, attempt=attempt + 1, error=error)
                 if attempt + 1 < attempts:

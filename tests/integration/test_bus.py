@@ -190,3 +190,81 @@ async def test_a_consumer_restarted_mid_stream_resumes_from_its_committed_offset
 
 async def _all_done(db, n):
     return await effect_count(db, consumer="restart") >= n
+
+
+async def test_a_database_outage_is_a_wait_not_a_dead_letter(bus, database_url):
+    """The consumer's database goes away mid-stream (connections reset, new ones refused) and comes
+    back: every event is handled exactly once, none is dead-lettered, and meanwhile the consumer
+    says what it waits for."""
+    from sqlalchemy.engine import make_url
+
+    from deploy.local import postgres
+    from tests.integration.tcp_cut import CuttableRelay
+
+    settings, producer, _db = bus
+    settings = settings.model_copy(update={"consumer_outage_backoff_max_ms": 400})
+    relay = CuttableRelay("127.0.0.1", postgres.PORT)
+    await relay.open()
+    url = make_url(database_url).set(host="127.0.0.1", port=relay.port, query={})
+    db = Database(url.render_as_string(hide_password=False), pool_size=2)
+    topic = settings.topic(APPLICATIONS)
+    events = [event(500 + i) for i in range(40)]
+    c = consumer(settings, producer, db, "outage", recorder("outage"))
+    await c.start()
+    try:
+        for ev in events[:10]:
+            await producer.send_and_wait(topic, ev.to_bytes(), key=ev.subject.encode())
+        await until(lambda: _done(_db, "outage", 10), what="the events before the outage")
+        await relay.cut()
+        for ev in events[10:]:
+            await producer.send(topic, ev.to_bytes(), key=ev.subject.encode())
+        await producer.flush()
+        await until(lambda: asyncio.sleep(0, c.waiting_for is not None), what="the consumer to notice the outage")
+        await asyncio.sleep(1.5)  # several retries happen while the database is away (the old limit was 3)
+        assert c.running and c.waiting_for
+        await relay.open()
+        await until(lambda: _done(_db, "outage", 40), what="every event once the database is back")
+        await until(lambda: asyncio.sleep(0, c.waiting_for is None), what="the consumer to stop waiting")
+    finally:
+        await c.stop()
+        await relay.cut()
+        await db.dispose()
+    async with _db.engine.connect() as conn:
+        ids = (await conn.execute(select(effects.c.event_id).where(effects.c.consumer == "outage"))).scalars().all()
+    assert sorted(map(str, ids)) == sorted(str(e.id) for e in events)  # none lost, none twice
+    assert await read_dlq(settings, 1, timeout=2.0) == []  # nothing dead-lettered
+
+
+async def _done(db, name, n):
+    async with db.engine.connect() as conn:
+        return await conn.scalar(select(func.count()).select_from(effects).where(effects.c.consumer == name)) >= n
+
+
+async def test_dead_letters_are_listed_and_replayed_once_the_cause_is_fixed(bus):
+    from shared.bus.dlq import read_dead_letters, replay
+
+    settings, producer, db = bus
+    topic = settings.topic(APPLICATIONS)
+    bad = event(7)
+    await producer.send_and_wait(topic, bad.to_bytes(), key=bad.subject.encode())
+    broken = consumer(settings, producer, db, "replayed", recorder("replayed", fail=True))
+    await broken.start()
+    try:
+        await read_dlq(settings, 1)
+    finally:
+        await broken.stop()
+    letters = await read_dead_letters(settings, APPLICATIONS, consumer="replayed")
+    assert [(d.value, d.header("dlq.consumer")) for d in letters] == [(bad.to_bytes(), "replayed")]
+    assert "registry unavailable" in letters[0].header("dlq.error")
+    assert await read_dead_letters(settings, APPLICATIONS, consumer="someone-else") == []
+
+    fixed = consumer(settings, producer, db, "replayed", recorder("replayed"))  # the new release
+    await fixed.start()
+    try:
+        assert await replay(settings, letters, APPLICATIONS) == 1
+        await until(lambda: effect_count(db, event_id=bad.id), what="the replayed event to be handled")
+        assert await replay(settings, letters, APPLICATIONS) == 1  # replayed twice by mistake…
+        await until(lambda: asyncio.sleep(0, fixed.processed >= 2), what="the second replay to arrive")
+    finally:
+        await fixed.stop()
+    assert await effect_count(db, event_id=bad.id) == 1  # …still one effect (the inbox)

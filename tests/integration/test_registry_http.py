@@ -23,7 +23,8 @@ from services.verification.registries import LOOKUPS, SqlRegistries
 from services.verification.registries_http import CircuitBreaker, HttpRegistries
 from services.verification.registry_server import build
 from services.verification.seed import demo_child, demo_id_number, demo_permit_number
-from shared.bus.consumer import EventConsumer, Unavailable
+from shared.bus.consumer import EventConsumer
+from shared.outages import Unavailable
 from shared.bus.kafka import ensure_topics, make_producer
 from shared.bus.outbox import Outbox, OutboxRelay
 from shared.db import Database, make_engine

@@ -29,7 +29,7 @@ def _keys(service: str) -> ApiKeys:
 def issue(service: str = typer.Option(..., help="Service whose API the key opens"),
           principal: str = typer.Option(..., help="Who holds the key, e.g. 'hr-system-91330100MA27XXXXXX'"),
           scope: list[str] = typer.Option(..., help="Scopes: window, online, guardian, admin, employer:<credit code>, "
-                                                    "materials:read, department:<name>, scores:read")) -> None:
+                                                    "materials:read, department:<name>, scores:read, scores:holder")) -> None:
     """Issue a key and print it (it cannot be shown again)."""
     for sc in scope:
         if sc.startswith("employer:") and (problem := credit_code_problem(sc.split(":", 1)[1])):

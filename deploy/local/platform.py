@@ -31,7 +31,13 @@ DEMO_KEYS = {
                ("demomaterials", "local-demo-materials-key", "verification-review-desk", ["materials:read"])],
     "verification": [("demopolice", "local-demo-police-key", "demo-police-officer", ["department:police"]),
                      ("demosi", "local-demo-si-key", "demo-si-officer", ["department:social_insurance"])],
-    "scoring": [("demoreader", "local-demo-reader-key", "demo-reader", ["scores:read", "evaluate"]),
+    "scoring": [("demoreader", "local-demo-reader-key", "demo-reader", ["evaluate"]),
+                # the demo window reads the scores of the applications it submitted (same principal as in intake)
+                ("demowindowscores", "local-demo-window-scores-key", "demo-window", ["scores:read"]),
+                # a department reads its own lines of the scores of applications it answered
+                ("demopolicescores", "local-demo-police-scores-key", "demo-police-officer", ["department:police"]),
+                # the government service app reads a holder's own score, presenting their ID number
+                ("demoserviceapp", "local-demo-service-app-key", "demo-service-app", ["scores:holder"]),
                 ("demoscoringadmin", "local-demo-scoring-admin-key", "demo-scoring-admin", ["admin"]),
                 ("demobinjiang", "local-demo-binjiang-key", "demo-binjiang-district", ["module:district:binjiang"]),
                 # the policy office: simulations of draft rule sets (模拟积分 for the whole city)

@@ -126,7 +126,7 @@ async def submit_application(body: ApplicationRequest, request: Request,
         intent=body.intent, applied_on=today, cut_off_date=cut_off,
         expected_departments=domain.expected_departments(),  # type: ignore[arg-type]
         declared_facts=body.declared_facts, family=family, delegation=delegation, modules=body.chosen_modules(),
-        contact_phone=body.applicant.phone), source="intake", subject=app_id)
+        contact_phone=body.applicant.phone, principal=principal.principal), source="intake", subject=app_id)
     params = dict(
         id=app_id, holder_id_number=body.applicant.id_number, holder_name=body.applicant.name,
         holder_phone=body.applicant.phone, permit_number=body.permit_number, intent=body.intent,

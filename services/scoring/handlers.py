@@ -9,18 +9,19 @@ import zlib
 from collections import defaultdict
 from datetime import date, datetime, timezone
 
-from sqlalchemy import and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, union, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.scoring import domain
 from services.scoring.engine.modules import Module
 from services.scoring.engine.rules import RuleSet
-from services.scoring.tables import received, scores, withdrawn
+from services.scoring.tables import applications, received, scores, withdrawn
 from shared.calendar import CalendarYearUnknown, add_working_days
 from shared.logging import get_logger
 from shared.db import UnitOfWork
 from shared.events import Envelope
-from shared.events.catalogue import ApplicationWithdrawn, Holder, ScoreComputed, VerificationCompleted
+from shared.events.catalogue import (ApplicationSubmitted, ApplicationWithdrawn, Holder, ScoreComputed,
+                                     VerificationCompleted)
 
 # Built once: see the intake handlers on statement cost.
 ADD_ANSWER = insert(received)
@@ -39,14 +40,28 @@ IS_WITHDRAWN = select(withdrawn.c.application_id).where(withdrawn.c.application_
 REVIEW_WORKING_DAYS = 15
 log = get_logger("scoring")
 SWEEP_LOCK = select(func.pg_try_advisory_xact_lock(zlib.crc32(b"scoring:overdue-sweep")))
-# Applications never scored, not withdrawn, whose review deadline passed with a department silent.
-OVERDUE = (select(received.c.application_id)
-           .where(~exists().where(scores.c.application_id == received.c.application_id),
-                  ~exists().where(withdrawn.c.application_id == received.c.application_id))
-           .group_by(received.c.application_id)
-           .having(and_(func.min(received.c.review_deadline) < bindparam("today"),
-                        func.count() < func.max(func.jsonb_array_length(received.c.expected_departments))))
-           .limit(bindparam("limit")))
+# Applications never scored, not withdrawn, whose review deadline passed with a department silent:
+# those intake announced (even if no department ever answered), and those known only from an answer
+# (announced before scoring kept applications).
+_UNSCORED = [~exists().where(scores.c.application_id == applications.c.application_id),
+             ~exists().where(withdrawn.c.application_id == applications.c.application_id)]
+_ANSWERS_OF_APP = (select(func.count()).where(received.c.application_id == applications.c.application_id)
+                   .scalar_subquery())
+OVERDUE = union(
+    select(applications.c.application_id)
+    .where(applications.c.review_deadline < bindparam("today"), *_UNSCORED,
+           _ANSWERS_OF_APP < func.jsonb_array_length(applications.c.expected_departments)),
+    select(received.c.application_id)
+    .where(~exists().where(scores.c.application_id == received.c.application_id),
+           ~exists().where(withdrawn.c.application_id == received.c.application_id))
+    .group_by(received.c.application_id)
+    .having(and_(func.min(received.c.review_deadline) < bindparam("today"),
+                 func.count() < func.max(func.jsonb_array_length(received.c.expected_departments)))),
+).limit(bindparam("limit"))
+ADD_APPLICATION = pg_insert(applications).on_conflict_do_nothing()
+# The sweep holds the application while it decides. (A consumer scoring the same one at that moment
+# meets the scores' primary key on (application, version): one of the two transactions retries.)
+APPLICATION = select(applications).where(applications.c.application_id == bindparam("app")).with_for_update()
 
 
 def _review_deadline(applied_on: date | None) -> date | None:
@@ -123,14 +138,17 @@ def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | No
             await schedule(uow, app, answers, data.expected_departments, data.cut_off_date, answers_to)
 
     async def schedule(uow: UnitOfWork, app: str, answers: dict[str, dict], expected: list[str], cut_off,
-                       answers_to: list[dict[str, str]] | None = None) -> None:
+                       answers_to: list[dict[str, str]] | None = None, holder: Holder | None = None) -> None:
         if await uow.conn.scalar(IS_WITHDRAWN, {"app": app}) or app in uow.memo.get("withdrawn", set()):
             return  # withdrawn before it was scored
         # Versions this transaction already decided are not in the table until commit.
         memo_key = f"score_version:{app}"
         latest = uow.memo.get(memo_key) or await uow.conn.scalar(LATEST_VERSION, {"app": app}) or 0
         uow.memo[memo_key] = latest + 1
-        holder = Holder.model_validate(answers.get("police", answers[min(answers)])["holder"])
+        if answers:  # the holder as the departments know them (police first); else as submitted
+            holder = Holder.model_validate(answers.get("police", answers[min(answers)])["holder"])
+        if holder is None:
+            raise ValueError(f"{app}: no department answered and no holder was given")
         ordered = [answers[d] for d in sorted(answers)] + domain.overdue_answers(expected, set(answers))
         # Two changes to one application in a batch: the later answers make the next version.
         uow.memo.setdefault("to_score", {})[f"{app}:{latest + 1}"] = {
@@ -145,19 +163,32 @@ def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | No
             return 0
         overdue = (await uow.conn.execute(OVERDUE, {"today": today, "limit": limit})).scalars().all()
         for app in overdue:
+            submitted = (await uow.conn.execute(APPLICATION, {"app": app})).first()
             answers = {r.department: dict(r._mapping) for r in (await uow.conn.execute(ANSWERS, {"app": app})).all()}
             # Locked now; a consumer may have scored it (with an answer this query could not see) meanwhile.
             if await uow.conn.scalar(LATEST_VERSION, {"app": app}):
                 continue
-            first = answers[min(answers)]
-            await schedule(uow, app, answers, first["expected_departments"], first["cut_off_date"])
+            if submitted is not None:
+                await schedule(uow, app, answers, submitted.expected_departments, submitted.cut_off_date,
+                               holder=Holder.model_validate(submitted.holder))
+            else:
+                first = answers[min(answers)]
+                await schedule(uow, app, answers, first["expected_departments"], first["cut_off_date"])
         return len(overdue)
+
+    async def on_application_submitted(uow: UnitOfWork, event: Envelope, data: ApplicationSubmitted) -> None:
+        # Kept whether or not any department ever answers: who may read the score, and the deadline.
+        uow.later(ADD_APPLICATION, {
+            "application_id": data.application_id, "principal": data.principal, "holder": data.holder.model_dump(),
+            "expected_departments": data.expected_departments, "applied_on": data.applied_on,
+            "cut_off_date": data.cut_off_date, "review_deadline": _review_deadline(data.applied_on)})
 
     async def on_application_withdrawn(uow: UnitOfWork, event: Envelope, data: ApplicationWithdrawn) -> None:
         uow.memo.setdefault("withdrawn", set()).add(data.application_id)
         uow.later(ADD_WITHDRAWN, {"application_id": data.application_id, "withdrawn_at": data.withdrawn_at})
 
-    return {"verification.completed": on_verification_completed,
+    return {"application.submitted": on_application_submitted,
+            "verification.completed": on_verification_completed,
             "application.withdrawn": on_application_withdrawn}, sweep_overdue
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from services.scoring import access
 from services.scoring.domain import score_facts
 from shared.calendar import cut_off_date
 from services.scoring.engine.rules import RuleSetError
@@ -24,29 +25,42 @@ def _score_doc(row) -> dict:
             "computed_at": row.computed_at.isoformat(), "explanation": row.explanation}
 
 
-@router.get("/scores/{application_id}", summary="The latest score of an application, with its explanation")
-async def read_score(application_id: str, request: Request, principal: Principal = Depends(current_principal)) -> dict:
-    require_any(principal, {"scores:read"})
+def _not_visible(application_id: str, version: int | None = None) -> Problem:
+    # One answer for an unknown application, one not yet scored and one this key may not see.
+    what = f"score version {version}" if version is not None else "score"
+    return Problem(404, f"No {what} of application {application_id} is visible to this key.")
+
+
+@router.get("/scores/{application_id}", summary="The latest score of an application, with its explanation",
+            description=f"For the partner that submitted it, a department that answered it (its own lines), an app "
+                        f"acting for the holder (header `{access.HOLDER_HEADER}`), and administrators.")
+async def read_score(application_id: str, request: Request, principal: Principal = Depends(current_principal),
+                     holder_id_number: str | None = Header(None, alias=access.HOLDER_HEADER, max_length=18)) -> dict:
+    access.require_reader(principal, holder_id_number)
     async with request.app.state.db.engine.connect() as conn:
-        rows = (await conn.execute(select(scores).where(scores.c.application_id == application_id)
-                                   .order_by(scores.c.version.desc()))).all()
-    if not rows:
-        raise Problem(404, f"No score for application {application_id} yet.")
+        sight = await access.sight_of(conn, application_id, principal, holder_id_number)
+        rows = [] if sight is None else (await conn.execute(
+            select(scores).where(scores.c.application_id == application_id).order_by(scores.c.version.desc()))).all()
+    if sight is None or not rows:
+        raise _not_visible(application_id)
     doc = _score_doc(rows[0])
     doc["versions"] = [r.version for r in reversed(rows)]
-    return doc
+    return access.shown(doc, sight)
 
 
 @router.get("/scores/{application_id}/versions/{version}", summary="One version of an application's score (kept forever)")
 async def read_score_version(application_id: str, version: int, request: Request,
-                             principal: Principal = Depends(current_principal)) -> dict:
-    require_any(principal, {"scores:read"})
+                             principal: Principal = Depends(current_principal),
+                             holder_id_number: str | None = Header(None, alias=access.HOLDER_HEADER,
+                                                                   max_length=18)) -> dict:
+    access.require_reader(principal, holder_id_number)
     async with request.app.state.db.engine.connect() as conn:
-        row = (await conn.execute(select(scores).where(scores.c.application_id == application_id,
-                                                       scores.c.version == version))).first()
-    if row is None:
-        raise Problem(404, f"No score version {version} for application {application_id}.")
-    return _score_doc(row)
+        sight = await access.sight_of(conn, application_id, principal, holder_id_number)
+        row = None if sight is None else (await conn.execute(select(scores).where(
+            scores.c.application_id == application_id, scores.c.version == version))).first()
+    if sight is None or row is None:
+        raise _not_visible(application_id, version)
+    return access.shown(_score_doc(row), sight)
 
 
 class EvaluateRequest(BaseModel):

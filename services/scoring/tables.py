@@ -25,6 +25,24 @@ received = Table(
     Column("review_deadline", Date, index=True),
 )
 
+# Applications as intake accepted them (application.submitted): who may read their scores, and
+# when the review deadline passes even if no department ever answers.
+applications = Table(
+    "applications",
+    metadata,
+    Column("application_id", String(40), primary_key=True),
+    # The submitting partner's principal name (keys are per service; names are the shared identity).
+    # Null for an application announced before the event carried it: then only administrators read it.
+    Column("principal", String(200)),
+    # The holder as submitted: their own reads are checked against it, and an application no
+    # department answered is still scored (and announced) in their name.
+    Column("holder", JSONB, nullable=False),
+    Column("expected_departments", JSONB, nullable=False),
+    Column("applied_on", Date, nullable=False),
+    Column("cut_off_date", Date, nullable=False),
+    Column("review_deadline", Date, index=True),
+)
+
 # Applications withdrawn before they were scored: they are never scored.
 withdrawn = Table(
     "withdrawn",

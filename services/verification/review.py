@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, select, update
 from services.verification import audit
 from services.verification.departments import FACTS_OF_ITEM
 from services.verification.domain import completed
-from services.verification.routes import own_department
+from services.verification.routes import not_visible, own_department
 from services.verification.tables import results, review_tasks
 from shared.auth import Principal, current_principal
 from shared.documents import document_problem
@@ -84,7 +84,7 @@ async def _task(request: Request, department: str, task_id: int):
         row = (await conn.execute(select(review_tasks).where(review_tasks.c.id == task_id,
                                                              review_tasks.c.department == department))).first()
     if row is None:
-        raise Problem(404, f"No review task {task_id} in the {department} department's queue.")
+        raise not_visible()
     return row
 
 
@@ -136,7 +136,7 @@ async def decide(department: str, task_id: int, body: Decision, request: Request
     async with request.app.state.db.unit_of_work() as uow:
         task = (await uow.conn.execute(TASK_FOR_UPDATE, {"task": task_id, "dept": department})).first()
         if task is None:
-            raise Problem(404, f"No review task {task_id} in the {department} department's queue.")
+            raise not_visible()
         if task.state != "pending":
             raise Problem(409, f"Review task {task_id} was already decided.", type_="/problems/already-decided")
         result = (await uow.conn.execute(RESULT_FOR_UPDATE, {"app": task.application_id, "dept": department})).first()

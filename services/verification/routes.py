@@ -14,10 +14,16 @@ router = APIRouter(prefix="/v1/departments/{department}", tags=["department offi
 
 
 def own_department(department: str, principal: Principal) -> None:
-    if department not in DEPARTMENTS:
-        raise Problem(404, f"No department {department!r}.")
-    if not principal.has("admin") and department not in principal.scoped_values("department"):
-        raise Problem(403, f"This key does not act for the {department} department.")
+    """A key without any department is refused; another department's records (or an unknown
+    department) answer exactly like a record that does not exist."""
+    if not principal.has("admin") and not principal.scoped_values("department"):
+        raise Problem(403, "This key does not act for a department (scope department:<name>).")
+    if department not in DEPARTMENTS or not (principal.has("admin") or department in principal.scoped_values("department")):
+        raise not_visible()
+
+
+def not_visible() -> Problem:
+    return Problem(404, "Nothing at this address is visible to this key.")
 
 
 @router.get("/verifications/{application_id}", summary="A department's verification result for an application")
@@ -28,7 +34,7 @@ async def read_result(department: str, application_id: str, request: Request,
         row = (await conn.execute(select(results).where(results.c.application_id == application_id,
                                                         results.c.department == department))).first()
     if row is None:
-        raise Problem(404, f"The {department} department has no result for {application_id} yet.")
+        raise not_visible()
     return {"application_id": row.application_id, "department": row.department, "items": row.items,
             "facts": row.facts, "verified_at": row.verified_at.isoformat()}
 

@@ -51,6 +51,9 @@ class ApplicationSubmitted(_Payload):
     modules: list[str] = Field(default_factory=list)
     # Where the holder is told of the score (publicity's notifications); never shown in public.
     contact_phone: str | None = None
+    # The partner (principal name) that submitted it: keys are per service, names are shared, so
+    # scoring shows the score to this partner. Absent on events written before it was added.
+    principal: str | None = None
 
 
 class MaterialRef(_Payload):

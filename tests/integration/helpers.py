@@ -13,7 +13,10 @@ from services.verification.seed import demo_id_number, demo_permit_number
 WINDOW = {"Authorization": f"Bearer {demo_key('intake', 'demowindow')}"}
 EMPLOYER = {"Authorization": f"Bearer {demo_key('intake', 'demoemployer')}"}
 GUARDIAN = {"Authorization": f"Bearer {demo_key('intake', 'demoguardian')}"}
-READER = {"Authorization": f"Bearer {demo_key('scoring', 'demoreader')}"}
+READER = {"Authorization": f"Bearer {demo_key('scoring', 'demoreader')}"}  # self-estimates only
+# The window's key in scoring: it reads the scores of the applications WINDOW submitted (one principal, two keys).
+WINDOW_SCORES = {"Authorization": f"Bearer {demo_key('scoring', 'demowindowscores')}"}
+SCORING_ADMIN = {"Authorization": f"Bearer {demo_key('scoring', 'demoscoringadmin')}"}
 POLICE = {"Authorization": f"Bearer {demo_key('verification', 'demopolice')}"}
 SOCIAL_INSURANCE = {"Authorization": f"Bearer {demo_key('verification', 'demosi')}"}
 

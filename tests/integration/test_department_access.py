@@ -28,8 +28,12 @@ async def test_departments_are_scoped_and_every_lookup_is_audited(platform):
 
         own = await client.get(f"{base}/v1/departments/police/verifications/{app_id}", headers=POLICE)
         assert own.status_code == 200 and own.json()["facts"]["permit_status"] == "valid"
+        # Another department's result answers exactly like one that does not exist.
         other = await client.get(f"{base}/v1/departments/social_insurance/verifications/{app_id}", headers=POLICE)
-        assert other.status_code == 403 and other.headers["content-type"] == "application/problem+json"
+        unknown = await client.get(f"{base}/v1/departments/police/verifications/APP-NO-SUCH", headers=POLICE)
+        assert other.status_code == unknown.status_code == 404
+        assert {**other.json(), "instance": None} == {**unknown.json(), "instance": None}
+        assert other.headers["content-type"] == "application/problem+json"
         assert (await client.get(f"{base}/v1/departments/police/verifications/{app_id}")).status_code == 401
         # An intake key is not a verification key: keys belong to the service that issued them.
         assert (await client.get(f"{base}/v1/departments/police/verifications/{app_id}", headers=WINDOW)).status_code == 401

@@ -12,7 +12,7 @@ from services.scoring.engine.reference import _measure
 from services.scoring.engine.rules import InsuranceMonths, SpanYears, in_force, load_shipped
 from services.verification.seed import demo_holder
 from shared.calendar import cut_off_date
-from tests.integration.helpers import READER, WINDOW, application_body, status, wait_for
+from tests.integration.helpers import WINDOW, WINDOW_SCORES, application_body, status, wait_for
 
 pytestmark = pytest.mark.integration
 CO_INVENTORS = (268, 269)       # n % 67 == 0 is first inventor, the next holder second, on one patent
@@ -47,7 +47,7 @@ async def explained(client: httpx.AsyncClient, platform, n: int) -> tuple[dict, 
         doc = await status(client, platform, app_id)
         return doc["score"] and doc
     doc = await wait_for(f"scoring: holder {n} is scored", probe, timeout=60)
-    score = (await client.get(doc["score"]["explanation_url"], headers=READER)).json()
+    score = (await client.get(doc["score"]["explanation_url"], headers=WINDOW_SCORES)).json()
     return doc, {line["indicator"]: line for line in score["explanation"]["lines"]}
 
 

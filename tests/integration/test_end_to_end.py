@@ -8,7 +8,7 @@ from deploy.local.processes import LOGS
 from services.verification.seed import demo_holder, demo_id_number
 from shared.departments import DEPARTMENT_OF, DEPARTMENTS
 from shared.tracing import parse_trace_id
-from tests.integration.helpers import READER, WINDOW, application_body, follow_to_notice, status, wait_for
+from tests.integration.helpers import WINDOW, WINDOW_SCORES, application_body, follow_to_notice, status, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +36,7 @@ async def test_application_is_verified_scored_and_put_on_notice(platform):
         assert doc["timeline"][-1]["event_type"] == "notice.published"
 
         # The explanation: every line's points add up to the published total.
-        score = (await client.get(doc["score"]["explanation_url"], headers=READER)).json()
+        score = (await client.get(doc["score"]["explanation_url"], headers=WINDOW_SCORES)).json()
         lines = score["explanation"]["lines"]
         assert score["rule_set"]["id"] == "hangzhou-2021"
         assert sum(l["points"] for l in lines) == pytest.approx(score["total"]) == pytest.approx(doc["score"]["total"])

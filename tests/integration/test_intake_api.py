@@ -19,7 +19,7 @@ from shared.calendar import add_working_days
 from shared.identity import make_id_number
 from shared.events import Envelope
 from shared.events.catalogue import SCORES, Holder, ScoreComputed
-from tests.integration.helpers import READER, WINDOW, application_body, follow_to_notice
+from tests.integration.helpers import WINDOW, WINDOW_SCORES, application_body, follow_to_notice
 
 pytestmark = pytest.mark.integration
 
@@ -147,7 +147,7 @@ async def test_an_application_withdrawn_before_scoring_is_never_scored(platform)
         await follow_to_notice(client, platform, later)
         doc = (await client.get(f"{url}/{app_id}", headers=WINDOW)).json()
         assert doc["status"] == "withdrawn" and doc["score"] is None
-        scored = (await client.get(f"{platform.url('scoring')}/v1/scores/{app_id}", headers=READER))
+        scored = (await client.get(f"{platform.url('scoring')}/v1/scores/{app_id}", headers=WINDOW_SCORES))
         assert scored.status_code == 404
         # Once scored, it is too late to withdraw.
         r = await client.post(f"{url}/{later}/withdraw", headers=WINDOW)

@@ -218,6 +218,6 @@ async def test_a_child_carries_the_higher_parents_score(platform):
         totals = []
         for d in docs:
             r = await client.get(f"{platform.url('scoring')}/v1/scores/{d['id']}",
-                                 headers={"Authorization": f"Bearer {demo_key('scoring', 'demoreader')}"})
+                                 headers={"Authorization": f"Bearer {demo_key('scoring', 'demowindowscores')}"})
             totals.append(r.json()["explanation"]["modules"]["school-enrolment"]["total"])
         assert ours[0]["score"] == max(totals) and min(totals) < max(totals)

@@ -14,7 +14,7 @@ from deploy.local import broker
 from services.verification.seed import demo_id_number
 from shared.events import Envelope
 from shared.events.catalogue import NOTICES, ReverificationRequested
-from tests.integration.helpers import READER, WINDOW, application_body, follow_to_notice, status, wait_for
+from tests.integration.helpers import WINDOW, WINDOW_SCORES, application_body, follow_to_notice, status, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +44,7 @@ async def test_an_objection_has_the_items_looked_up_again_and_scored_again(platf
             doc = await status(client, platform, app_id)
             return doc["score"]["version"] >= 2 and doc
         second = await wait_for("scoring: the re-verified item makes a new version", rescored)
-        explanation = (await client.get(second["score"]["explanation_url"], headers=READER)).json()["explanation"]
+        explanation = (await client.get(second["score"]["explanation_url"], headers=WINDOW_SCORES)).json()["explanation"]
         assert next(line for line in explanation["lines"] if line["indicator"] == "education")["points"] == 90
         # Only the department owning the item answered again, and its look-up is on the audit record as such.
         def answered(doc: dict) -> list[str]:

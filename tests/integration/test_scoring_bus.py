@@ -16,7 +16,7 @@ from deploy.local import broker
 from shared.events import Envelope
 from shared.events.catalogue import SCORES, VERIFICATIONS, Holder, VerificationCompleted
 from shared.departments import DEPARTMENTS
-from tests.integration.helpers import READER, wait_for
+from tests.integration.helpers import SCORING_ADMIN, WINDOW, WINDOW_SCORES, application_body, wait_for
 
 pytestmark = pytest.mark.integration
 HOLDER = Holder(name="王芳", id_number="11010519491231002X", permit_number="ZJ-TEST-1")
@@ -95,9 +95,9 @@ async def test_two_answers_make_one_explained_score_and_new_facts_a_new_version(
         assert sorted(s["data"]["score_version"] for s in bus.scores if s["subject"] == app) == [1, 2]
 
     async with httpx.AsyncClient(base_url=platform.url("scoring"), timeout=10) as client:
-        latest = (await client.get(f"/v1/scores/{app}", headers=READER)).json()
+        latest = (await client.get(f"/v1/scores/{app}", headers=SCORING_ADMIN)).json()
         assert latest["version"] == 2 and latest["versions"] == [1, 2] and latest["total"] == v2["total"]
-        first = (await client.get(f"/v1/scores/{app}/versions/1", headers=READER)).json()
+        first = (await client.get(f"/v1/scores/{app}/versions/1", headers=SCORING_ADMIN)).json()
         assert first["total"] == v1["total"]  # version 1 is kept as it was
         explained = {l["indicator"]: l for l in first["explanation"]["lines"]}
         assert explained["residence"]["fact_value"] == 12 and explained["social_insurance"]["fact_value"] == 129
@@ -173,3 +173,54 @@ async def test_the_overdue_sweep_scores_an_application_whose_deadline_passes_in_
         v1 = await bus.score(app, 1)
         assert v1["status"] == "scored" and "overdue" in v1["reason"]
     await engine.dispose()
+
+
+async def test_an_application_no_department_answers_is_scored_at_its_deadline_and_again_when_they_answer(platform):
+    engine = create_async_engine(platform.database_url)
+    recorded = text("SELECT principal FROM scoring.applications WHERE application_id = :a")
+    platform.stop_service("verification")  # every department is silent
+    try:
+        async with Bus(platform) as bus, httpx.AsyncClient(timeout=10) as client:
+            r = await client.post(f"{platform.url('intake')}/v1/applications", json=application_body(2871), headers=WINDOW)
+            assert r.status_code == 201, r.text
+            app = r.json()["id"]
+
+            async def known():
+                async with engine.connect() as conn:
+                    return await conn.scalar(recorded, {"a": app})
+            # Scoring keeps the application as intake announced it, with the partner that submitted it.
+            assert await wait_for("scoring: the submitted application is recorded", known) == "demo-window"
+            # Several sweeps go by: within the deadline, no answer at all is no reason to score.
+            with pytest.raises(AssertionError, match="stalled"):
+                await bus.score(app, 1, timeout=2.5)
+            async with engine.begin() as conn:  # three weeks pass
+                await conn.execute(text("UPDATE scoring.applications SET review_deadline = current_date - 1 "
+                                        "WHERE application_id = :a"), {"a": app})
+            v1 = await bus.score(app, 1)
+            # With the police silent no permit is on record: the rule set's eligibility rule voids the
+            # score until they answer (nobody is barred for it).
+            assert v1["status"] == "void" and v1["total"] == 0 and v1["barred_until"] is None
+            assert v1["holder"]["id_number"] == application_body(2871)["applicant"]["id_number"]
+            late = v1["reason"].split("scored 0 until they answer: ", 1)[1]
+            assert set(late.split(", ")) == set(DEPARTMENTS)  # every item overdue
+            # The partner that submitted it reads it with its scoring key; the score reaches intake's status.
+            read = await client.get(f"{platform.url('scoring')}/v1/scores/{app}", headers=WINDOW_SCORES)
+            assert read.status_code == 200 and read.json()["version"] == 1
+            async def in_intake():
+                doc = (await client.get(f"{platform.url('intake')}/v1/applications/{app}", headers=WINDOW)).json()
+                return doc["score"] and doc["score"]["version"] == 1
+            await wait_for("intake: the overdue score reaches the application", in_intake)
+        platform.start_service("verification")  # the departments answer after all
+        platform.wait_ready(["verification"])
+
+        async with httpx.AsyncClient(timeout=10) as client:
+            async def answered():
+                doc = (await client.get(f"{platform.url('scoring')}/v1/scores/{app}", headers=WINDOW_SCORES)).json()
+                return doc["version"] >= 2 and "overdue" not in (doc["explanation"]["reason"] or "") and doc
+            latest = await wait_for("scoring: the late answers make a new version", answered, timeout=60)
+        assert latest["versions"][0] == 1 and latest["status"] == "scored" and latest["total"] > 0
+    finally:
+        if not platform.service_alive("verification"):
+            platform.start_service("verification")
+            platform.wait_ready(["verification"])
+        await engine.dispose()

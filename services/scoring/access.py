@@ -1,0 +1,83 @@
+"""Who may read an application's score, its explanation and its facts: deny by default.
+
+Keys are per service, so the identity shared with intake is the principal's name. A score is
+shown whole to the partner that submitted the application (`scores:read`, same principal name
+as in intake), to the holder through a partner app acting for them (`scores:holder`, presenting
+the holder's ID number), and to administrators; a department (`department:<name>`) that answered
+the application sees only its own lines. Anyone else gets exactly the answer an unknown
+application gets, so an application id (printed on public notices) tells them nothing.
+"""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.scoring.tables import applications, received
+from shared.auth import Principal
+from shared.problems import Problem
+
+PARTNER = "scores:read"
+HOLDER = "scores:holder"
+HOLDER_HEADER = "X-Holder-Id-Number"
+SUBMITTED = select(applications.c.principal, applications.c.holder).where(
+    applications.c.application_id == bindparam("app"))
+ANSWERED_BY = select(received.c.department).where(received.c.application_id == bindparam("app"),
+                                                  received.c.department.in_(bindparam("departments", expanding=True)))
+
+
+@dataclass(frozen=True)
+class Sight:
+    """What of a score one principal sees: all of it, or the lines of these departments only."""
+    departments: frozenset[str] | None = None
+
+    @property
+    def whole(self) -> bool:
+        return self.departments is None
+
+
+def require_reader(principal: Principal, holder_id_number: str | None) -> None:
+    """Refuse a key that could read no score at all, before anything is looked up."""
+    departments = principal.scoped_values("department")
+    if not (principal.has(PARTNER) or principal.has(HOLDER) or departments):
+        raise Problem(403, f"This key lacks a scope for reading scores (one of: {PARTNER}, {HOLDER}, department:<name>).")
+    if not (principal.has("admin") or principal.has(PARTNER) or departments) and not holder_id_number:
+        raise Problem.at(HOLDER_HEADER, "required: a key acting for the holder presents the holder's ID number", 422)
+
+
+async def sight_of(conn: AsyncConnection, application_id: str, principal: Principal,
+                   holder_id_number: str | None) -> Sight | None:
+    """What this principal may see of the application's scores, or None (then: the unknown-id 404)."""
+    if principal.has("admin"):
+        return Sight()
+    submitted = (await conn.execute(SUBMITTED, {"app": application_id})).first()
+    if submitted is not None:
+        if PARTNER in principal.scopes and submitted.principal is not None and submitted.principal == principal.principal:
+            return Sight()
+        if HOLDER in principal.scopes and holder_id_number and _same_id_number(submitted.holder["id_number"],
+                                                                               holder_id_number):
+            return Sight()
+    departments = principal.scoped_values("department")
+    if departments:
+        answered = (await conn.execute(ANSWERED_BY, {"app": application_id, "departments": sorted(departments)})
+                    ).scalars().all()
+        if answered:
+            return Sight(frozenset(answered))
+    return None
+
+
+def _same_id_number(on_record: str, presented: str) -> bool:
+    return hmac.compare_digest(on_record.strip().upper().encode(), presented.strip().upper().encode())
+
+
+def shown(doc: dict[str, Any], sight: Sight) -> dict[str, Any]:
+    """The score document as this sight shows it: a department gets its own lines and facts, and nothing
+    that speaks of the others' (no total, status, reason or module results)."""
+    if sight.whole:
+        return doc
+    lines = [line for line in doc["explanation"]["lines"] if line.get("department") in (sight.departments or ())]
+    return {k: doc[k] for k in ("application_id", "version", "versions", "rule_set", "cut_off_date", "computed_at")
+            if k in doc} | {"departments": sorted(sight.departments or ()), "explanation": {"lines": lines}}

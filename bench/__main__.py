@@ -9,6 +9,7 @@ import sys
 
 import typer
 
+from bench import faults as faults_bench
 from bench import intake as intake_bench
 from bench import publicity as publicity_bench
 from bench import simulation as simulation_bench
@@ -42,7 +43,7 @@ def main(rate: float = typer.Option(120, help="Offered applications per second")
          broker_messages: int = typer.Option(50_000, help="Messages for the raw broker reference"),
          log_level: str = typer.Option("INFO", help="Services' log level during the run"),
          holders: int = typer.Option(1_000_000, help="Synthetic holders for the scoring-engine benchmark"),
-         only: str = typer.Option("all", help="all, engine, simulation, intake, verification, publicity or platform")) -> None:
+         only: str = typer.Option("all", help="all, engine, simulation, intake, verification, publicity, faults or platform")) -> None:
     results: dict = {"machine": {"cpus": __import__("os").cpu_count(), "python": host.python_version()}}
     parts = [
         ("engine", f"scoring engine: {holders:,} synthetic holders under hangzhou-2021, beside a per-person loop",
@@ -66,6 +67,9 @@ def main(rate: float = typer.Option(120, help="Offered applications per second")
         ("simulation", ("simulation: 1,000,000 and 6,200,000 synthetic holders under hangzhou-2021 and the 租购同分 "
                         "draft, report included, beside a per-person loop on a sample"),
          simulation_bench.run, simulation_bench.summary),
+        ("faults", ("faults: 10,000 applications at 30/s, with kill -9 of each service, the broker and PostgreSQL "
+                    "(immediate stop) once each, beside the same load without a fault"),
+         faults_bench.bench, faults_bench.summary),
     ]
     for key, title, run, summary in parts:
         if only not in ("all", key):

@@ -232,3 +232,36 @@ async def _count(engine, out: Outcome) -> tuple[int, int, int]:
             " + (SELECT count(*) FROM (SELECT application_id FROM publicity.notices GROUP BY 1 HAVING count(*) > 1) n)"
             " + (SELECT count(*) FROM (SELECT application_id FROM publicity.notifications GROUP BY 1 HAVING count(*) > 1) m)"))
     return scored, noticed, notified
+
+
+def bench(applications: int = 10_000, rate: float = 30.0) -> dict:
+    """The long version (`make bench BENCH_ARGS="--only faults"`): `applications` at `rate` a second,
+    every fault once, on a platform of its own; the reference is the same load with no fault."""
+    import secrets
+
+    results = {}
+    for name, faults in (("no_fault", []), ("each_fault", FAULTS)):
+        p = Platform(port_base=28000, database="points_bench", topic_prefix=f"faultbench{secrets.token_hex(2)}.",
+                     extra_env={"LOG_LEVEL": "WARNING"})
+        p.infra_up(fresh_database=True)
+        p.migrate_and_seed(holders=int(applications * 1.1) + 100)
+        p.start_services()
+        try:
+            t0 = time.monotonic()
+            out = asyncio.run(run(p, rate=rate, duration=applications / rate, faults=faults, first_holder=1,
+                                  drain=300))
+            results[name] = out.row() | {"client_errors_by_kind": out.client_errors,
+                                         "seconds_to_last_notice": round(time.monotonic() - t0, 1)}
+        finally:
+            p.stop_services()
+    return results
+
+
+def summary(r: dict) -> str:
+    cols = ["accepted", "scored", "notified", "noticed", "stuck", "unnoticed", "stale", "duplicates", "dead_letters",
+            "client_errors"]
+    lines = ["| run | " + " | ".join(cols) + " | recovery seconds |", "|---" * (len(cols) + 2) + "|"]
+    for name, row in r.items():
+        recovery = ", ".join(f"{k} {v}" for k, v in row["recovery_seconds"].items()) or "-"
+        lines.append(f"| {name} | " + " | ".join(str(row[c]) for c in cols) + f" | {recovery} |")
+    return "\n".join(lines)

@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults]
 @pytest.fixture(scope="module")
 def fault_platform(platform):
     # `platform` first: the session's own services are up, and must come through the faults too.
-    p = Platform(port_base=int(platform.port_base) + 300, database="points_faults",
+    p = Platform(port_base=int(platform.port_base) + 500, database="points_faults",
                  topic_prefix=f"f{secrets.token_hex(3)}.",
                  extra_env={"LOG_LEVEL": "INFO", "OUTBOX_POLL_INTERVAL_MS": "100",
                             "CONSUMER_OUTAGE_BACKOFF_MAX_MS": "1000"})

@@ -33,7 +33,7 @@ async def test_intake_accepts_while_the_broker_is_away_and_publishes_when_it_com
     relay = CuttableRelay(host, int(port))
     await relay.open()
     await relay.cut()  # the port is known and refuses connections: the broker is "away"
-    replica = Platform(port_base=platform.port_base + 200, database=platform.database, topic_prefix=platform.topic_prefix,
+    replica = Platform(port_base=platform.port_base + 600, database=platform.database, topic_prefix=platform.topic_prefix,
                        extra_env={**platform.extra_env, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{relay.port}"})
     replica.start_service("intake")
     try:

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     simulation_max_attempts: int = 3
     simulation_max_holders: int = 10_000_000
     simulation_upload_max_bytes: int = 2 * 1024 * 1024 * 1024
+    # An uploaded population, judged from its footer before any column is read (a small file can
+    # stand for gigabytes): list items per holder in any list column, and its size decompressed.
+    simulation_max_items_per_holder: int = 50
+    simulation_max_decompressed_bytes: int = 4 * 1024 * 1024 * 1024
     simulation_retention_days: int = 30  # finished jobs (and their files) are removed after this
 
     # Uploads: a material's size limit, and the limit on any other request body (JSON).

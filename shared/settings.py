@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     verification_departments: str = ""
     # A data-sharing platform's HTTP API instead (the HTTP adapter: timeouts, retries, circuit breaker).
     registry_base_url: str | None = None
+    # How often each department's audit chain head is anchored (its first anchor of a day also goes on the bus).
+    audit_anchor_seconds: float = 300.0
 
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
     # Lets a test run (or a second environment on one broker) use its own topics and groups.

@@ -99,8 +99,7 @@ class Platform:
         from services.verification.seed import seed
 
         self.migrate()
-        asyncio.run(seed(self.database_url, holders))
-        postgres.grant_registries(self.database, SERVICE_ROLES["verification"])
+        asyncio.run(seed(self.database_url, holders))  # also lets verification's role read the registries
         asyncio.run(self.seed_demo_keys())
 
     def migrate(self, services: list[str] | None = None) -> None:

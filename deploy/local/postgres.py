@@ -170,13 +170,6 @@ def ensure_roles(database: str) -> None:
     END $$""", database)
 
 
-def grant_registries(database: str, role: str) -> None:
-    """The demo registries stand in for the departments' own systems: the verifiers may read them, no more."""
-    psql(f"DO $$ BEGIN IF EXISTS (SELECT FROM pg_namespace WHERE nspname = 'registries') THEN "
-         f"GRANT USAGE ON SCHEMA registries TO {role}; "
-         f"GRANT SELECT ON ALL TABLES IN SCHEMA registries TO {role}; END IF; END $$", database)
-
-
 def stop() -> None:
     if (PGDATA / "PG_VERSION").exists():
         _pg_ctl("stop", "-m", "fast", "-w", check=False)

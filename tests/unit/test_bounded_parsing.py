@@ -11,7 +11,9 @@ import pytest
 
 from services.scoring.engine.bounded_yaml import MAX_NODES
 from services.scoring.engine.rules import RULESET_DIR, RuleSetError, load_shipped, read_mapping
+from services.scoring.simulation.population import schema_faults
 from services.scoring.simulation.upload_limits import UploadLimits, limit_faults
+from shared.synthetic.holders import SCHEMA as POPULATION_SCHEMA
 from shared.synthetic.parquet import write_population
 
 LIMITS = UploadLimits(max_holders=10_000, max_items_per_holder=50, max_decompressed_bytes=64 * 1024 * 1024)
@@ -79,3 +81,17 @@ def test_lists_that_expand_to_millions_of_items_are_named_from_the_footer(tmp_pa
     assert (tmp_path / "bomb.parquet").stat().st_size < 64 * 1024
     assert _faults(tmp_path / "bomb.parquet") == [
         ("residence_spans", "2,000,000 items for 100 holders in row group 0: at most 50 a holder")]
+
+
+def test_a_column_the_engine_cannot_read_is_named_from_the_schema():
+    """Every column is read, by the job's child: one it could never read is refused before the job is queued."""
+    schema = pa.schema([("birth_date", pa.date32()), ("photo", pa.binary()), ("notes", pa.struct([("x", pa.int8())])),
+                        ("income_tax", pa.list_(pa.struct([("date", pa.date32()), ("yuan", pa.float64()),
+                                                           ("scan", pa.binary())]))),
+                        ("own_home", pa.bool_()), ("district", pa.dictionary(pa.int8(), pa.string()))])
+    assert schema_faults(schema, POPULATION_SCHEMA) == [
+        ("photo", "a column of type binary cannot be scored"),
+        ("notes", "a column of type struct<x: int8> cannot be scored"),
+        ("income_tax", "its items' fields scan (binary) cannot be scored")]
+    # The generator's own schema is readable throughout.
+    assert schema_faults(POPULATION_SCHEMA, POPULATION_SCHEMA) == []

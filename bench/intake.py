@@ -70,7 +70,8 @@ def run(seconds: float = 20, connections: int = 8, rounds: int = 5) -> dict:
     p.infra_up(fresh_database=True)
     p.migrate_and_seed(holders=holders)
     p.start_services(["intake"])
-    bare = spawn_bare("bench-bare", BARE_PORT, p.env("intake"))
+    # The reference app makes its own table: it connects as the superuser, not as the service's role.
+    bare = spawn_bare("bench-bare", BARE_PORT, {**p.env("intake"), "DATABASE_URL": p.database_url})
     try:
         headers = {"Authorization": f"Bearer {demo_key('intake', 'demowindow')}"}
         offset = iter(range(1, holders))

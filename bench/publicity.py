@@ -195,17 +195,11 @@ def run(entries: int = 1_000_000, seconds: float = 10, connections: int = 8, rou
     p = Platform(port_base=PORT_BASE, database=DATABASE, topic_prefix="publicitybench.",
                  extra_env={"LOG_LEVEL": "INFO"})
     p.infra_up(fresh_database=not reuse)
-    if reuse and loaded(p.database_url, entries):
-        setup = {"reused": True}
-    else:
-        from alembic import command
-
-        from shared.migrate import config_for
-
-        command.upgrade(config_for("publicity", p.database_url), "head")
-        setup = load(p.database_url, entries)
+    p.migrate(["publicity"])  # as the owner, with the service's role granted its rights
+    setup = {"reused": True} if reuse and loaded(p.database_url, entries) else load(p.database_url, entries)
     p.start_services(["publicity"])
-    bare = spawn_bare("bench-bare-publicity", BARE_PORT, p.env("publicity"))
+    # The reference app makes its own table: it connects as the superuser, not as the service's role.
+    bare = spawn_bare("bench-bare-publicity", BARE_PORT, {**p.env("publicity"), "DATABASE_URL": p.database_url})
     try:
         publicity = p.port("publicity")
         samples = _samples(entries, publicity)

@@ -2,6 +2,7 @@
 request body limits."""
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 
@@ -56,8 +57,13 @@ class BodyLimitMiddleware:
     """Refuse request bodies over a limit before they are read into memory or spooled to disk.
 
     Uploads (paths matching `upload_paths`) get the larger limit. A declared Content-Length over
-    the limit is refused at once; a body streamed without one is cut off when it passes the limit.
+    the limit is answered at once with a 413, before any of the body is read; a body streamed
+    without one is cut off when it passes the limit.
     """
+
+    DRAIN_BYTES = 16 * 1024 * 1024  # after the answer, what is read of the refused body at most…
+    DRAIN_IDLE_SECONDS = 1.0  # …and how long the client may go quiet meanwhile
+    DRAIN_SECONDS = 10.0  # …and for how long in all
 
     def __init__(self, app, default: int, uploads: int, upload_paths: str = r"/materials$",
                  large: dict[str, int] | None = None) -> None:
@@ -73,10 +79,7 @@ class BodyLimitMiddleware:
             limit = next((big for p, big in self.large if p.search(scope["path"])), limit)  # files only, not JSON
         for k, v in scope.get("headers", []):
             if k == b"content-length" and v.isdigit() and int(v) > limit:
-                # Most HTTP clients read no answer before they have sent the whole body: discard it
-                # (up to a bound), so the client gets the problem document instead of a broken pipe.
-                await self._drain(receive, bound=max(int(v), limit) if int(v) <= 8 * limit else 0)
-                return await self._refuse(scope, send, limit)
+                return await self._refuse(scope, receive, send, limit)
         seen = 0
 
         async def limited_receive():
@@ -90,23 +93,34 @@ class BodyLimitMiddleware:
 
         await self.app(scope, limited_receive, send)
 
-    @staticmethod
-    async def _drain(receive, bound: int) -> None:
-        drained = 0
-        while drained < bound:
-            message = await receive()
-            if message["type"] != "http.request":
-                return
-            drained += len(message.get("body", b""))
-            if not message.get("more_body", False):
-                return
-
-    @staticmethod
-    async def _refuse(scope, send, limit: int) -> None:
+    async def _refuse(self, scope, receive, send, limit: int) -> None:
+        """The 413 goes out first, whatever the client still means to send (it may announce gigabytes and
+        send nothing). Most clients read no answer before they have sent their whole body, so what keeps
+        coming is then read and discarded for a while, within bounds, before the answer is closed:
+        such a client sees the problem document rather than a broken pipe."""
         body = orjson.dumps({"type": "about:blank", "title": "Payload too large", "status": 413,
                              "detail": f"The request body is over the limit of {limit} bytes.",
                              "instance": scope["path"]})
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/problem+json"), (b"connection", b"close"),
                                 (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": body, "more_body": True})
+        await self._drain(receive)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _drain(self, receive) -> None:
+        loop = asyncio.get_running_loop()
+        drained, deadline = 0, loop.time() + self.DRAIN_SECONDS
+        while drained < self.DRAIN_BYTES:
+            wait = min(self.DRAIN_IDLE_SECONDS, deadline - loop.time())
+            if wait <= 0:
+                return
+            try:
+                message = await asyncio.wait_for(receive(), timeout=wait)
+            except asyncio.TimeoutError:
+                return
+            if message["type"] != "http.request":
+                return
+            drained += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return

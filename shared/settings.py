@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     verification_departments: str = ""
     # A data-sharing platform's HTTP API instead (the HTTP adapter: timeouts, retries, circuit breaker).
     registry_base_url: str | None = None
+    # How often each department's audit chain head is anchored (its first anchor of a day also goes on the bus).
+    audit_anchor_seconds: float = 300.0
 
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
     # Lets a test run (or a second environment on one broker) use its own topics and groups.
@@ -92,6 +94,10 @@ class Settings(BaseSettings):
     simulation_max_attempts: int = 3
     simulation_max_holders: int = 10_000_000
     simulation_upload_max_bytes: int = 2 * 1024 * 1024 * 1024
+    # An uploaded population, judged from its footer before any column is read (a small file can
+    # stand for gigabytes): list items per holder in any list column, and its size decompressed.
+    simulation_max_items_per_holder: int = 50
+    simulation_max_decompressed_bytes: int = 4 * 1024 * 1024 * 1024
     simulation_retention_days: int = 30  # finished jobs (and their files) are removed after this
 
     # Uploads: a material's size limit, and the limit on any other request body (JSON).

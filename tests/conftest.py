@@ -46,7 +46,9 @@ def platform(infra):
                            # of its own (test_public_pages_browser.py).
                            "OBJECTIONS_PER_CLIENT_HOUR": "20",
                            # A simulation whose runner went away is taken over after this many seconds.
-                           "SIMULATION_LEASE_SECONDS": "3", "SIMULATION_DIR": ".local/test-simulations"})
+                           "SIMULATION_LEASE_SECONDS": "3", "SIMULATION_DIR": ".local/test-simulations",
+                           # Audit chain heads anchored every second, so a test need not wait minutes for one.
+                           "AUDIT_ANCHOR_SECONDS": "1"})
     p.infra_up(fresh_database=True)
     p.migrate_and_seed(holders=3000)
     p.start_services()

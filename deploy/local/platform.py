@@ -15,6 +15,7 @@ import httpx
 from deploy.local import broker, postgres
 from services.verification.seed import demo_credit_code
 from deploy.local.processes import alive, free_port, read_pid, spawn, stop as stop_process, wait_for_port
+from shared.migrate import OWNER_ROLE, SERVICE_ROLES
 
 SERVICES = ["intake", "verification", "scoring", "publicity"]
 
@@ -82,7 +83,8 @@ class Platform:
     def env(self, service: str) -> dict[str, str]:
         return {
             "SERVICE_NAME": service,
-            "DATABASE_URL": self.database_url,
+            # Each service as its own role: its own schema's tables, nothing else (shared/migrate.py).
+            "DATABASE_URL": postgres.url(self.database, SERVICE_ROLES[service]),
             "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap(),
             "KAFKA_TOPIC_PREFIX": self.topic_prefix,
             "SCORING_BASE_URL": self.url("scoring"),
@@ -97,15 +99,21 @@ class Platform:
     def infra_up(self, fresh_database: bool = False) -> None:
         postgres.start()
         postgres.create_database(self.database, fresh=fresh_database)
+        postgres.ensure_roles(self.database)
         broker.start()
 
     def migrate_and_seed(self, holders: int = 20000) -> None:
         from services.verification.seed import seed
+
+        self.migrate()
+        asyncio.run(seed(self.database_url, holders))  # also lets verification's role read the registries
+        asyncio.run(self.seed_demo_keys())
+
+    def migrate(self, services: list[str] | None = None) -> None:
+        """The schemas, migrated as their owner; then each service's role its rights."""
         from shared.migrate import upgrade_all
 
-        upgrade_all(self.database_url)
-        asyncio.run(seed(self.database_url, holders))
-        asyncio.run(self.seed_demo_keys())
+        upgrade_all(postgres.url(self.database, OWNER_ROLE), services)
 
     async def seed_demo_keys(self) -> None:
         from sqlalchemy.ext.asyncio import create_async_engine

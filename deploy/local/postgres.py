@@ -58,13 +58,14 @@ def _reachable_by_postgres(path: Path) -> bool:
     return subprocess.run([*_run_as(), "test", "-x", str(path)], capture_output=True).returncode == 0
 
 
-def url(database: str = DATABASE) -> str:
+def url(database: str = DATABASE, user: str = USER) -> str:
+    """The superuser's URL by default; `user` for a role of its own (see ensure_roles)."""
     # The Unix socket: a round trip costs about half the CPU of one over loopback TCP, and
     # the platform is bound by round trips. (TCP on 127.0.0.1 works too, for other tools.)
     sockdir = PGDATA.resolve() / "sock"
     if sockdir.is_dir():
-        return f"postgresql+asyncpg://{USER}@/{database}?host={sockdir}&port={PORT}"
-    return f"postgresql+asyncpg://{USER}@127.0.0.1:{PORT}/{database}"
+        return f"postgresql+asyncpg://{user}@/{database}?host={sockdir}&port={PORT}"
+    return f"postgresql+asyncpg://{user}@127.0.0.1:{PORT}/{database}"
 
 
 def _pg_ctl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -137,6 +138,38 @@ def create_database(name: str, fresh: bool = False) -> None:
         exists = ""
     if not exists:
         psql(f'CREATE DATABASE "{name}"')
+
+
+def ensure_roles(database: str) -> None:
+    """The owner role that migrations run as, and one login role per service (shared/migrate.py names
+    them; the migration step grants each its rights). Schemas a superuser created before the roles
+    existed are handed over to the owner, so a cluster from an older checkout migrates as before."""
+    from shared.migrate import OWNER_ROLE, SERVICE_ROLES
+
+    for role in [OWNER_ROLE, *SERVICE_ROLES.values()]:
+        psql(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
+             f"CREATE ROLE {role} LOGIN; END IF; END $$")
+    psql(f'GRANT CREATE ON DATABASE "{database}" TO {OWNER_ROLE}')
+    schemas = ", ".join(f"'{s}'" for s in SERVICE_ROLES)
+    psql(f"""DO $$ DECLARE r record; BEGIN
+        FOR r IN SELECT nspname FROM pg_namespace WHERE nspname IN ({schemas})
+                 AND nspowner <> '{OWNER_ROLE}'::regrole LOOP
+            EXECUTE format('ALTER SCHEMA %I OWNER TO {OWNER_ROLE}', r.nspname);
+        END LOOP;
+        FOR r IN SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname IN ({schemas}) AND c.relkind IN ('r', 'p', 'v', 'm')
+                 AND c.relowner <> '{OWNER_ROLE}'::regrole LOOP
+            EXECUTE format('ALTER TABLE %s OWNER TO {OWNER_ROLE}', r.name);
+        END LOOP;
+        FOR r IN SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname IN ({schemas}) AND c.relkind = 'S' AND c.relowner <> '{OWNER_ROLE}'::regrole LOOP
+            EXECUTE format('ALTER SEQUENCE %s OWNER TO {OWNER_ROLE}', r.name);
+        END LOOP;
+        FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                 WHERE n.nspname IN ({schemas}) AND p.proowner <> '{OWNER_ROLE}'::regrole LOOP
+            EXECUTE format('ALTER FUNCTION %s OWNER TO {OWNER_ROLE}', r.name);
+        END LOOP;
+    END $$""", database)
 
 
 def stop(mode: str = "fast") -> None:

@@ -52,11 +52,14 @@ async def read_module(module_id: str, request: Request) -> dict:
 @router.put("/{module_id}", summary="Register a module, or a new version of one's own", openapi_extra=YAML_BODY,
             responses={201: {"description": "Stored as a new version"}})
 async def put_module(module_id: str, request: Request, principal: Principal = Depends(current_principal)) -> JSONResponse:
-    text, module = await read_yaml_upload(request, module_id, parse_module)
-    _require_owner(principal, module.owner)
+    # Authorise before the body is even read: a key that owns no module never gets its YAML parsed.
+    if not (principal.has("admin") or any(s.startswith("module:") for s in principal.scopes)):
+        raise Problem(403, "This key acts for no module owner; a module is managed only by its owner.")
     current = request.app.state.modules.get(module_id)
     if current is not None:
         _require_owner(principal, current.owner)  # nobody takes over another owner's module
+    text, module = await read_yaml_upload(request, module_id, parse_module)
+    _require_owner(principal, module.owner)
     async with request.app.state.db.engine.begin() as conn:
         # Two uploads of one module at once: one waits for the other, each gets its own version.
         await conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"module:{module_id}"))))

@@ -1,9 +1,12 @@
 """Verification's app factory: one process hosts every department, each its own consumer group."""
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 
 from services.verification import review, routes, tables
+from services.verification.anchors import anchor_forever
 from services.verification.handlers import make_handlers
 from services.verification.registries import SqlRegistries
 from services.verification.registries_http import HttpRegistries
@@ -31,6 +34,13 @@ registries = _registries()
 
 async def _startup(app: FastAPI) -> None:
     app.state.registries = registries
+    app.state.anchoring = asyncio.create_task(
+        anchor_forever(app.state.db, ANSWERING, app.state.settings.audit_anchor_seconds))
+
+
+async def _shutdown(app: FastAPI) -> None:
+    app.state.anchoring.cancel()
+    await asyncio.gather(app.state.anchoring, return_exceptions=True)
 
 
 SPEC = ServiceSpec(
@@ -43,8 +53,9 @@ SPEC = ServiceSpec(
     routers=[routes.router, review.router],
     consumers=[ConsumerSpec(f"verification-{d}", [APPLICATIONS, NOTICES], make_handlers(d, registries[d]))
                for d in ANSWERING],
-    publishes=["verification.completed"],
+    publishes=["verification.completed", "audit.chain_anchored"],
     on_startup=_startup,
+    on_shutdown=_shutdown,
 )
 
 

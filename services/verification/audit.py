@@ -1,12 +1,13 @@
 """The append-only, hash-chained audit log of registry queries.
 
-`python -m services.verification.audit verify --department police` recomputes a chain and
-names its first broken link (exit status 1 when broken).
+`python -m services.verification.audit verify --department police` recomputes a chain, names
+its first broken link, or a tail cut off after its latest anchor (exit status 1 either way).
 """
 from __future__ import annotations
 
 import asyncio
 import hashlib
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -17,7 +18,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from services.verification.domain import GENESIS, chain_hash
-from services.verification.tables import audit_heads, audit_log
+from services.verification.tables import audit_anchors, audit_heads, audit_log
 from shared.db import UnitOfWork
 from shared.settings import get_settings
 
@@ -65,19 +66,46 @@ def response_digest(response: Any) -> dict[str, Any]:
     return digest
 
 
-async def verify_chain(conn: AsyncConnection, department: str) -> tuple[bool, int, int | None]:
-    """Recompute the chain: (intact, entries checked, id of the first broken entry)."""
-    prev = GENESIS
-    n = 0
+@dataclass(frozen=True)
+class ChainCheck:
+    intact: bool
+    entries_checked: int  # intact entries, from the first
+    first_broken_entry: int | None  # the id of the first entry that does not follow from the one before
+    last_entry: int | None  # the id the chain ends at
+    anchored_entry: int | None  # the latest anchor's entry id (anchors.py)
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+LATEST_ANCHOR = (select(audit_anchors.c.entry_id, audit_anchors.c.hash)
+                 .where(audit_anchors.c.department == bindparam("dept"))
+                 .order_by(audit_anchors.c.entry_id.desc()).limit(1))
+
+
+async def verify_chain(conn: AsyncConnection, department: str) -> ChainCheck:
+    """Recompute the chain and hold it against its latest anchor: an edited or removed entry breaks
+    the chain where it was; a tail cut off leaves the chain ending before the anchored entry."""
+    anchor = (await conn.execute(LATEST_ANCHOR, {"dept": department})).first()
+    prev, n, last = GENESIS, 0, None
     result = await conn.stream(select(audit_log).where(audit_log.c.department == department).order_by(audit_log.c.id))
     async for row in result:
         entry = {"department": row.department, "application_id": row.application_id, "requester": row.requester,
                  "fact": row.fact, "query": row.query, "response": row.response, "at": row.at.isoformat()}
         if row.prev_hash != prev or chain_hash(prev, entry) != row.hash:
-            return False, n, row.id
-        prev = row.hash
+            return ChainCheck(False, n, row.id, None, anchor and anchor.entry_id,
+                              f"entry {row.id} does not follow from the entry before it")
+        if anchor is not None and row.id == anchor.entry_id and row.hash != anchor.hash:
+            return ChainCheck(False, n, row.id, None, anchor.entry_id,
+                              f"entry {row.id} is not the entry that was anchored")
+        prev, last = row.hash, row.id
         n += 1
-    return True, n, None
+    if anchor is not None and (last or 0) < anchor.entry_id:
+        ends = f"ends at entry {last}" if last is not None else "is empty"
+        return ChainCheck(False, n, None, last, anchor.entry_id,
+                          f"the chain {ends} but was anchored at entry {anchor.entry_id}: its tail was cut off")
+    return ChainCheck(True, n, None, last, anchor and anchor.entry_id)
 
 
 cli = typer.Typer(help="The verification service's audit log")
@@ -92,7 +120,7 @@ def _commands() -> None:
 def verify(department: str = typer.Option(..., help="The department whose chain to check, e.g. police"),
            database_url: str = typer.Option(None, help="Defaults to DATABASE_URL")) -> None:
     """Recompute a department's hash chain and name the first broken link."""
-    async def run() -> tuple[bool, int, int | None]:
+    async def run() -> ChainCheck:
         engine = create_async_engine(database_url or get_settings().database_url)
         try:
             async with engine.connect() as conn:
@@ -100,11 +128,16 @@ def verify(department: str = typer.Option(..., help="The department whose chain 
         finally:
             await engine.dispose()
 
-    intact, checked, broken = asyncio.run(run())
-    if intact:
-        typer.echo(f"{department}: intact, {checked} entries checked")
+    check = asyncio.run(run())
+    if check.intact:
+        anchored = f", anchored at entry {check.anchored_entry}" if check.anchored_entry is not None else ""
+        typer.echo(f"{department}: intact, {check.entries_checked} entries checked{anchored}")
         return
-    typer.echo(f"{department}: BROKEN at entry {broken} (the {checked} entries before it are intact)")
+    if check.first_broken_entry is not None:
+        typer.echo(f"{department}: BROKEN at entry {check.first_broken_entry} ({check.reason}; "
+                   f"the {check.entries_checked} entries before it are intact)")
+    else:
+        typer.echo(f"{department}: TRUNCATED: {check.reason}")
     raise typer.Exit(1)
 
 

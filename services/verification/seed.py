@@ -66,6 +66,7 @@ from services.verification.registries import (blood_donations, charity_donations
                                               volunteer_records)
 from shared.calendar import cut_off_date, shift_years
 from shared.identity import birth_date, credit_check_char, make_id_number
+from shared.migrate import SERVICE_ROLES
 from shared.settings import get_settings
 from shared.synthetic.holders import DEFAULT_AS_OF, generate
 
@@ -307,6 +308,7 @@ async def seed(url: str, holders: int) -> None:
         have = (await conn.execute(text("SELECT * FROM registries.seed_info"))).mappings().first()
         if (have is not None and have["version"] == SEED_VERSION and have.get("as_of") == as_of
                 and have["holders"] >= holders):
+            await _let_verification_read(conn)
             await engine.dispose()
             return
         await conn.execute(text("DROP SCHEMA registries CASCADE"))
@@ -324,7 +326,16 @@ async def seed(url: str, holders: int) -> None:
                 await conn.execute(table.insert(), rows[name][i:i + 5000])
         await conn.execute(text("INSERT INTO registries.seed_info VALUES (:v, :h, :a)"),
                            {"v": SEED_VERSION, "h": holders, "a": as_of})
+        await _let_verification_read(conn)
     await engine.dispose()
+
+
+async def _let_verification_read(conn) -> None:
+    """The registries stand in for the departments' own systems: the verifiers' role may read them, no more."""
+    role = SERVICE_ROLES["verification"]
+    if await conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}):
+        await conn.execute(text(f"GRANT USAGE ON SCHEMA registries TO {role}"))
+        await conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA registries TO {role}"))
 
 
 def main(holders: int = typer.Option(20000, help="How many demo holders to seed"),

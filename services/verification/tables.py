@@ -1,7 +1,8 @@
 """Verification's schema: results per department, the hash-chained audit log, the bus tables."""
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, Index, MetaData, String, Table, UniqueConstraint, func
+from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Index, MetaData, String, Table, UniqueConstraint,
+                        false, func)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.auth import api_keys_table
@@ -66,6 +67,21 @@ audit_heads = Table(
     Column("department", String(40), primary_key=True),
     Column("last_hash", String(64), nullable=False),
 )
+
+# Each department's chain head as it was (entry id and hash), recorded every few minutes; the
+# service may only add rows, so a tail cut off the log later still shows against its anchor.
+audit_anchors = Table(
+    "audit_anchors",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("department", String(40), nullable=False),
+    Column("entry_id", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("anchored_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("published", Boolean, nullable=False, server_default=false()),  # also sent on the bus (daily)
+)
+Index("ix_audit_anchors_head", audit_anchors.c.department, audit_anchors.c.entry_id)
+Index("ix_audit_log_chain", audit_log.c.department, audit_log.c.id)
 
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

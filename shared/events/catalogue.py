@@ -16,7 +16,8 @@ APPLICATIONS = "points.applications"
 VERIFICATIONS = "points.verifications"
 SCORES = "points.scores"
 NOTICES = "points.notices"
-TOPICS = [APPLICATIONS, VERIFICATIONS, SCORES, NOTICES]
+AUDIT = "points.audit"
+TOPICS = [APPLICATIONS, VERIFICATIONS, SCORES, NOTICES, AUDIT]
 
 Department = Literal["police", "social_insurance", "human_resources", "education", "housing", "tax", "civil_affairs",
                      "health", "credit", "market_regulation"]
@@ -189,6 +190,15 @@ class RoundFinalized(_Payload):
     admitted: list[AdmittedEntry]
 
 
+class AuditChainAnchored(_Payload):
+    """A department's audit chain head, published daily: a copy outside the database, so a chain cut
+    short later (even by someone who may change the database) shows against it."""
+    department: Department
+    entry_id: int  # the chain's last entry when anchored
+    hash: str  # that entry's hash, which covers every entry before it
+    anchored_at: datetime
+
+
 # (type, version) -> (payload model, topic)
 CATALOGUE: dict[tuple[str, int], tuple[type[_Payload], str]] = {
     ("application.submitted", 1): (ApplicationSubmitted, APPLICATIONS),
@@ -199,6 +209,7 @@ CATALOGUE: dict[tuple[str, int], tuple[type[_Payload], str]] = {
     ("notice.published", 1): (NoticePublished, NOTICES),
     ("reverification.requested", 1): (ReverificationRequested, NOTICES),
     ("round.finalized", 1): (RoundFinalized, NOTICES),
+    ("audit.chain_anchored", 1): (AuditChainAnchored, AUDIT),
 }
 _BY_MODEL = {model: key for key, (model, _topic) in CATALOGUE.items()}
 

@@ -45,9 +45,15 @@ def test_unknown_versions_and_bad_payloads_are_parse_errors():
 
 def test_the_catalogue_is_published_as_asyncapi():
     doc = asyncapi_document("intake", ["application.submitted"], ["score.computed"])
-    assert set(doc["channels"]) == {"points.applications", "points.verifications", "points.scores", "points.notices"}
+    assert set(doc["channels"]) == {"points.applications", "points.verifications", "points.scores", "points.notices",
+                                    "points.audit"}
     assert doc["operations"]["send-application.submitted-v1"]["action"] == "send"
     assert doc["operations"]["receive-score.computed-v1"]["action"] == "receive"
+    # Verification publishes its audit chains' daily heads on a channel of their own.
+    audit = asyncapi_document("verification", ["audit.chain_anchored"], [])
+    assert audit["operations"]["send-audit.chain_anchored-v1"]["channel"] == {"$ref": "#/channels/points.audit"}
+    schema = audit["components"]["messages"]["audit.chain_anchored.v1"]["payload"]["schema"]
+    assert {"department", "entry_id", "hash", "anchored_at"} <= set(schema["required"])
 
 
 def test_the_audit_chain_hash_covers_the_previous_hash():

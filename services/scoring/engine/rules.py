@@ -15,6 +15,8 @@ from typing import Annotated, Literal, TypeVar, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from services.scoring.engine import bounded_yaml
+
 RULESET_DIR = Path(__file__).resolve().parent.parent / "rulesets"
 
 
@@ -216,7 +218,9 @@ def _locate(raw: dict, loc: tuple) -> str:
 def read_mapping(text: str, source: str, what: str) -> dict:
     """The YAML document as a mapping, or a RuleSetError naming the file."""
     try:
-        raw = yaml.safe_load(text)
+        raw = bounded_yaml.load(text)  # a document from outside: aliases cannot make it huge
+    except bounded_yaml.DocumentTooLarge as exc:
+        raise RuleSetError(f"{source}: too large: {exc}") from exc
     except yaml.YAMLError as exc:
         raise RuleSetError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):

@@ -116,12 +116,33 @@ def _kind(t: pa.DataType) -> str:
     return str(t)
 
 
+_SCALARS = {"date", "number", "label"}
+
+
+def _unreadable(t: pa.DataType) -> str | None:
+    """Why `from_arrow` could not read a column of this type (None: it can), from the type alone."""
+    if _kind(t) in _SCALARS:
+        return None
+    if _kind(t) == "list":
+        item = t.value_type
+        if _kind(item) in _SCALARS:
+            return None
+        if pa.types.is_struct(item):
+            bad = [f"{f.name} ({f.type})" for f in item if _kind(f.type) not in _SCALARS]
+            return f"its items' fields {', '.join(bad)} cannot be scored" if bad else None
+        return f"a list of {item} cannot be scored"
+    return f"a column of type {t} cannot be scored"
+
+
 def schema_faults(schema: pa.Schema, expected: pa.Schema) -> list[tuple[str, str]]:
-    """(column, what is wrong) for each column named like a fact but not shaped like it (see `expected`)."""
-    faults = []
+    """(column, what is wrong) for each column named like a fact but not shaped like it (see `expected`),
+    and for any column the engine could not read at all (every column is read)."""
+    unreadable = [(f.name, why) for f in schema if (why := _unreadable(f.type))]
     known = [name for name in schema.names if name in expected.names]
     if not known:
-        return [("population", f"no column names a fact the rule sets read (such as {', '.join(expected.names[1:6])})")]
+        return unreadable + [("population", f"no column names a fact the rule sets read "
+                                            f"(such as {', '.join(expected.names[1:6])})")]
+    faults: list[tuple[str, str]] = []
     for name in known:
         have, want = schema.field(name).type, expected.field(name).type
         if _kind(have) != _kind(want):
@@ -134,4 +155,5 @@ def schema_faults(schema: pa.Schema, expected: pa.Schema) -> list[tuple[str, str
             needed = {"start"} if "start" in want.value_type.names else ({"date"} if "date" in want.value_type.names else set())
             if needed - set(fields):
                 faults.append((name, f"each item needs {', '.join(sorted(needed - set(fields)))}"))
-    return faults
+    told = {column.split(".")[0] for column, _ in faults}  # a fact's column is told how it should be instead
+    return [(name, why) for name, why in unreadable if name not in told] + faults

@@ -6,6 +6,7 @@ import shutil
 from datetime import date
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -15,18 +16,18 @@ from sqlalchemy import select
 from services.scoring.engine.modules import Module
 from services.scoring.engine.rules import RuleSet, RuleSetError, parse_rule_set
 from services.scoring.simulation import jobs
-from services.scoring.simulation.compare import Comparison
 from services.scoring.simulation.drafts import parse_draft
-from services.scoring.simulation.population import from_arrow, schema_faults
+from services.scoring.simulation.population import schema_faults
 from services.scoring.simulation.files import POPULATION_FILE
 from services.scoring.simulation.spec import describe, make_spec
+from services.scoring.simulation.upload_limits import UploadLimits, limit_faults
 from services.scoring.tables import rule_sets as rule_set_table
 from services.scoring.tables import simulations
 from shared.auth import Principal, current_principal, require_any
 from shared.problems import Problem
 from shared.synthetic.holders import DEFAULT_AS_OF, DEFAULT_SEED
 from shared.synthetic.holders import SCHEMA as POPULATION_SCHEMA
-from shared.synthetic.parquet import population_info, read_batches
+from shared.synthetic.parquet import population_info
 
 router = APIRouter(prefix="/v1/simulations", tags=["simulation"])
 SCOPE = {"simulation"}
@@ -43,7 +44,8 @@ class SimulationRequest(BaseModel):
     population: GeneratedPopulation | None = Field(None, description="Generate one (JSON); or upload a Parquet file (multipart)")
     baseline: str = Field("hangzhou-2021", description="A rule set in use")
     draft: str | None = Field(None, description="A rule set id: in use, or an uploaded draft (PUT /v1/rule-sets/drafts/{id})")
-    draft_document: str | None = Field(None, description="Or the draft itself: YAML, whole or `based_on` + changed indicators")
+    draft_document: str | None = Field(None, max_length=MAX_DRAFT_BYTES,
+                                       description="Or the draft itself: YAML, whole or `based_on` + changed indicators")
     module: str | None = Field(None, description="An X-module in use: module totals are compared")
     threshold: float | None = Field(None, allow_inf_nan=False)
     quota: int | None = Field(None, ge=1, le=1 << 31)
@@ -59,15 +61,16 @@ class SimulationRequest(BaseModel):
 async def _draft_of(request: Request, body: SimulationRequest) -> RuleSet:
     in_use: dict[str, RuleSet] = request.app.state.rule_sets
     try:
+        # Parsed in a thread: even a document at the limits (see bounded_yaml) leaves the event loop free.
         if body.draft_document is not None:
-            return parse_draft(body.draft_document, "draft_document", in_use)
+            return await asyncio.to_thread(parse_draft, body.draft_document, "draft_document", in_use)
         if body.draft in in_use:
             return in_use[body.draft]
         async with request.app.state.db.engine.connect() as conn:
             source = (await conn.execute(select(rule_set_table.c.source).where(rule_set_table.c.id == body.draft))).scalar()
         if source is None:
             raise Problem.at("draft", f"no rule set or uploaded draft {body.draft!r}")
-        return parse_rule_set(source, f"{body.draft}.yaml")
+        return await asyncio.to_thread(parse_rule_set, source, f"{body.draft}.yaml")
     except RuleSetError as exc:
         raise Problem.at("draft_document" if body.draft_document is not None else "draft", str(exc))
 
@@ -84,30 +87,30 @@ def _module_of(request: Request, body: SimulationRequest) -> Module | None:
     return module
 
 
-def _check_population(path, cut_off: date | None, max_holders: int, rules: tuple[RuleSet, RuleSet, Module | None]
-                      ) -> dict[str, Any]:
-    """An uploaded file the engine can score (its first rows are), or a 422 naming the fault."""
+def _check_population(path, cut_off: date | None, limits: UploadLimits) -> dict[str, Any]:
+    """An uploaded file within the limits, shaped like the facts its columns are named after, or a
+    422 naming the fault. Only the footer is read here: the columns are the job's child's to read."""
     try:
         info = population_info(path)
-        faults = schema_faults(pq.read_schema(path), POPULATION_SCHEMA)
+        parquet = pq.ParquetFile(path)
+        meta, schema = parquet.metadata, parquet.schema_arrow
+        faults = schema_faults(schema, POPULATION_SCHEMA)
         if faults:
             raise Problem(422, "The population's columns do not fit the facts they are named after.",
                           errors=[{"field": f"population.{col}" if col != "population" else col, "message": m}
                                   for col, m in faults])
         if info.holders == 0:
             raise ValueError("the file holds no holders")
-        if info.holders > max_holders:
-            raise ValueError(f"{info.holders:,} holders: at most {max_holders:,}")
-    except (ValueError, OSError) as exc:
+        lists = {f.name for f in schema if pa.types.is_list(f.type) or pa.types.is_large_list(f.type)}
+        over = limit_faults(meta, schema.names, lists, limits)
+        if over:
+            raise Problem(422, "The population is over the limits of an upload.",
+                          errors=[{"field": f"population.{col}" if col != "population" else col, "message": m}
+                                  for col, m in over])
+    except (ValueError, OSError, pa.ArrowException) as exc:
         raise Problem.at("population", str(exc))
     if cut_off is None and info.as_of is None:
         raise Problem.at("cut_off_date", "required: the file does not say its reference date")
-    try:
-        baseline, draft, module = rules
-        trial = Comparison(baseline, draft, cut_off or info.as_of, module)  # type: ignore[arg-type]
-        trial.add(from_arrow(next(read_batches(path, chunk=1000))))
-    except Exception as exc:  # whatever the engine trips on, the office hears it now, not after the queue
-        raise Problem.at("population", f"its first rows cannot be scored: {exc}")
     return {"kind": "uploaded", **info.as_dict()}
 
 
@@ -149,7 +152,7 @@ async def start(request: Request, principal: Principal = Depends(current_princip
     job_id = jobs.new_id()
     folder = jobs.folder_of(settings, job_id)
     try:
-        population = await _population_of(body, upload, folder, settings, (baseline, draft, module))
+        population = await _population_of(body, upload, folder, settings)
         spec = make_spec(population, baseline, draft, module, body.cut_off_date, body.threshold, body.quota)
         await jobs.enqueue(request.app.state.db.engine, settings, job_id, principal.principal, spec, population["holders"])
     except BaseException:
@@ -159,14 +162,14 @@ async def start(request: Request, principal: Principal = Depends(current_princip
     return JSONResponse(doc, status_code=202, headers={"Location": f"/v1/simulations/{job_id}"})
 
 
-async def _population_of(body: SimulationRequest, upload: Any, folder, settings,
-                         rules: tuple[RuleSet, RuleSet, Module | None]) -> dict[str, Any]:
+async def _population_of(body: SimulationRequest, upload: Any, folder, settings) -> dict[str, Any]:
     """The population the job is for: the upload saved into the job's folder and checked, or the one to generate."""
     if upload is not None:
         folder.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(_save, upload.file, folder / POPULATION_FILE)
-        return await asyncio.to_thread(_check_population, folder / POPULATION_FILE, body.cut_off_date,
-                                       settings.simulation_max_holders, rules)
+        limits = UploadLimits(settings.simulation_max_holders, settings.simulation_max_items_per_holder,
+                              settings.simulation_max_decompressed_bytes)
+        return await asyncio.to_thread(_check_population, folder / POPULATION_FILE, body.cut_off_date, limits)
     if body.population is None:
         raise Problem.at("population", "generate one ({\"holders\": …}) or upload a Parquet file (multipart)")
     if body.population.holders > settings.simulation_max_holders:

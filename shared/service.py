@@ -23,6 +23,7 @@ from shared.events.catalogue import asyncapi_document
 from shared.logging import configure_logging, get_logger
 from shared.middleware import BodyLimitMiddleware, TraceAndMetricsMiddleware
 from shared.problems import install_problem_handlers, problem_response
+from shared.secrets import check_demo_keys_at_startup, refuse_unsafe_secrets
 from shared.settings import Settings, get_settings
 
 
@@ -53,6 +54,9 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(spec.name, settings.log_level, settings.log_json)
     log = get_logger(spec.name)
+    # No demo or missing secrets outside the embedded platform: refused before serving anything.
+    refuse_unsafe_secrets(settings, spec.name)
+    spec = check_demo_keys_at_startup(spec, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

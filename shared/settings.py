@@ -1,15 +1,17 @@
 """Process settings, read from environment variables (documented in the README).
 
 Defaults are the embedded local platform that `make run` starts, so a fresh clone
-needs no configuration at all.
+needs no configuration at all; secrets are the exception: they have demo values only on the
+embedded platform (POINTS_ENVIRONMENT=embedded) and none anywhere else (see shared.secrets).
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.demo import DEMO_MATERIALS_KEY, DEMO_SALT, EMBEDDED
 from shared.departments import DEPARTMENTS
 
 
@@ -17,6 +19,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore")
 
     service_name: str = Field("points", description="Name used in logs, metrics, consumer groups")
+    # "embedded": the local platform of make run/test/bench, where demo secrets are allowed.
+    # Anything else (unset included) is a real deployment: secrets must be given, and not the demo ones.
+    points_environment: str = ""
     database_url: str = "postgresql+asyncpg://points@127.0.0.1:55432/points"
     database_pool_size: int = 20
     # Where the verification service's SQL adapter finds the departments' registries (default: DATABASE_URL).
@@ -55,7 +60,7 @@ class Settings(BaseSettings):
     scoring_base_url: str = "http://127.0.0.1:8003"
     # Where department officers' review desk fetches materials, and the key it presents (scope materials:read).
     intake_base_url: str = "http://127.0.0.1:8001"
-    intake_materials_key: str = "pk_demomaterials_local-demo-materials-key"
+    intake_materials_key: str | None = None  # a secret: see _embedded_demo_secrets
     # Departments whose registries the platform reads (data-sharing first): no materials needed.
     shared_data_departments: str = ",".join(DEPARTMENTS)
     publicity_base_url: str = "http://127.0.0.1:8004"
@@ -70,7 +75,7 @@ class Settings(BaseSettings):
     # Objections from one client (address) per hour.
     objections_per_client_hour: int = 5
     # Salts the hashes that group a child's parents in publicity (never shown anywhere).
-    candidate_key_salt: str = "local-demo-salt"
+    candidate_key_salt: str | None = None  # a secret: see _embedded_demo_secrets
     # How often scoring looks for applications a department left unanswered past the review deadline.
     overdue_sweep_seconds: float = 300.0
 
@@ -88,6 +93,15 @@ class Settings(BaseSettings):
     request_max_bytes: int = 2 * 1024 * 1024
     # A returned item may be supplemented until the review deadline, and never in fewer working days than this.
     supplement_min_working_days: int = 5
+
+    @model_validator(mode="after")
+    def _embedded_demo_secrets(self) -> "Settings":
+        # Only the embedded platform falls back to the demo secrets; a real deployment that
+        # forgets one is refused at start-up (shared.secrets), not run with a public value.
+        if self.points_environment == EMBEDDED:
+            self.candidate_key_salt = self.candidate_key_salt or DEMO_SALT
+            self.intake_materials_key = self.intake_materials_key or DEMO_MATERIALS_KEY
+        return self
 
     def topic(self, name: str) -> str:
         return f"{self.kafka_topic_prefix}{name}"

@@ -11,6 +11,10 @@ import pytest
 from deploy.local import broker, postgres
 from deploy.local.platform import Platform
 
+# The test process is part of the embedded platform (it imports service apps, e.g. the public-masking
+# scan): demo secrets are allowed in it, as in the services Platform.env starts.
+os.environ.setdefault("POINTS_ENVIRONMENT", "embedded")
+
 # Overridable so two test runs (say, a fuzzing run beside the suite) can share one machine.
 TEST_DATABASE = os.environ.get("TEST_DATABASE", "points_test")
 TEST_PORT_BASE = int(os.environ.get("TEST_PORT_BASE", "18000"))

@@ -43,7 +43,7 @@ def secret_problems(settings: Settings, service: str) -> list[str]:
     problems = []
     for var, demo in _DEMO_VALUES.items():
         value = getattr(settings, var.lower())
-        if value is None:
+        if not value:  # unset, or set to nothing (compose's ${VAR:-})
             if var in NEEDS.get(service, ()):
                 problems.append(f"{var} is not set: the {service} service needs it (give it from a secret store).")
         elif value == demo:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.demo import DEMO_MATERIALS_KEY, DEMO_SALT, EMBEDDED
@@ -72,8 +72,19 @@ class Settings(BaseSettings):
     notifier: str = "outbox"
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
-    # Objections from one client (address) per hour.
+    # Our own reverse proxies (addresses or CIDRs, comma-separated; none by default): only a request
+    # from one of them has its X-Forwarded-For believed (shared.client_address).
+    trusted_proxies: str = ""
+    # Abuse limits (shared.ratelimit), per hour: by client address (see trusted_proxies) and by API key.
     objections_per_client_hour: int = 5
+    reviews_per_principal_hour: int = 1000
+    reviews_per_client_hour: int = 1000
+    evaluations_per_principal_hour: int = 3600
+    evaluations_per_client_hour: int = 3600
+    simulations_per_principal_hour: int = 20
+    simulations_per_client_hour: int = 20
+    material_uploads_per_principal_hour: int = 2000
+    material_uploads_per_client_hour: int = 2000
     # Salts the hashes that group a child's parents in publicity (never shown anywhere).
     candidate_key_salt: str | None = None  # a secret: see _embedded_demo_secrets
     # How often scoring looks for applications a department left unanswered past the review deadline.
@@ -93,6 +104,14 @@ class Settings(BaseSettings):
     request_max_bytes: int = 2 * 1024 * 1024
     # A returned item may be supplemented until the review deadline, and never in fewer working days than this.
     supplement_min_working_days: int = 5
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: str) -> str:
+        from shared.client_address import trusted_networks
+
+        trusted_networks(v)  # a typo is refused at start-up, not found when the limits misfire
+        return v
 
     @model_validator(mode="after")
     def _embedded_demo_secrets(self) -> "Settings":

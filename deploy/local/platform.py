@@ -88,7 +88,9 @@ class Platform:
         stop_process(name)
         free_port(self.port(service), f"services.{service}.app")
         argv = [sys.executable, "-m", "uvicorn", f"services.{service}.app:app", "--host", "127.0.0.1",
-                "--port", str(self.port(service)), "--no-access-log", "--timeout-graceful-shutdown", "10"]
+                "--port", str(self.port(service)), "--no-access-log", "--timeout-graceful-shutdown", "10",
+                # The services read X-Forwarded-For themselves, from TRUSTED_PROXIES only (shared.client_address).
+                "--no-proxy-headers"]
         self.procs[service] = spawn(name, argv, env={**self.env(service), **(env or {})})
 
     def start_services(self, only: list[str] | None = None) -> None:

@@ -14,6 +14,7 @@ from services.publicity import domain, objections
 from services.publicity.tables import applicants
 from services.publicity.tables import objections as table
 from shared.auth import Principal, current_principal, require_any
+from shared.client_address import request_client
 from shared.problems import Problem
 
 router = APIRouter(tags=["objections and reviews"])
@@ -59,8 +60,9 @@ class Answer(BaseModel):
 
 
 def client_of(request: Request) -> str:
-    """Who is objecting, for the rate limit only: a hash of the address, not the address."""
-    host = request.client.host if request.client else "unknown"
+    """Who is objecting, for the rate limit only: a hash of the address (behind our trusted
+    proxies, the forwarded one), not the address."""
+    host = request_client(request)
     return hashlib.sha256(f"{request.app.state.settings.candidate_key_salt}:{host}".encode()).hexdigest()
 
 

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.integration
 def _start_as_deployment(platform, service: str, port: int, **env: str) -> subprocess.CompletedProcess:
     """Start a service the way the image does, with the platform's addresses but no POINTS_ENVIRONMENT."""
     base = {k: v for k, v in {**os.environ, **platform.env(service)}.items() if k != "POINTS_ENVIRONMENT"}
-    argv = [sys.executable, "-m", "uvicorn", f"services.{service}.app:app", "--host", "127.0.0.1", "--port", str(port)]
+    argv = [sys.executable, "-m", "uvicorn", f"services.{service}.app:app", "--host", "127.0.0.1", "--port", str(port),
+            "--no-proxy-headers"]
     # Bounded: a refused service exits at once (or once its database check has run), never serves.
     return subprocess.run(argv, env={**base, **env}, capture_output=True, text=True, timeout=90)
 

@@ -24,6 +24,7 @@ from shared.logging import configure_logging, get_logger
 from shared.middleware import BodyLimitMiddleware, TraceAndMetricsMiddleware
 from shared.problems import install_problem_handlers, problem_response
 from shared.secrets import check_demo_keys_at_startup, refuse_unsafe_secrets
+from shared.security_headers import BASE_POLICY, SecurityHeadersMiddleware
 from shared.settings import Settings, get_settings
 
 
@@ -48,6 +49,8 @@ class ServiceSpec:
     # Builds per-process state (caches, rule sets) once the database is up.
     on_startup: Callable[[FastAPI], Any] | None = None
     on_shutdown: Callable[[FastAPI], Any] | None = None  # runs first, while the database is still there
+    # The Content-Security-Policy of the service's HTML pages (shared.security_headers).
+    page_policy: str = BASE_POLICY
 
 
 def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
@@ -99,6 +102,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
                        uploads=settings.material_max_bytes * 4 // 3 + 64 * 1024,
                        upload_paths=r"/materials$|^/v1/applications$",
                        large={r"^/v1/simulations$": settings.simulation_upload_max_bytes})
+    app.add_middleware(SecurityHeadersMiddleware, policy=spec.page_policy)
     app.add_middleware(TraceAndMetricsMiddleware)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")

@@ -44,6 +44,13 @@ def platform(infra):
                            # from 127.0.0.1: room for them all. The limit itself is proved from an address
                            # of its own (test_public_pages_browser.py).
                            "OBJECTIONS_PER_CLIENT_HOUR": "20",
+                           # The other abuse limits: room for the whole suite at 127.0.0.1 and the demo keys;
+                           # the limits themselves are proved on a platform of their own (test_abuse_limits.py).
+                           **{f"{what}_PER_{whom}_HOUR": "100000" for what in ("REVIEWS", "EVALUATIONS", "SIMULATIONS",
+                                                                               "MATERIAL_UPLOADS")
+                              for whom in ("PRINCIPAL", "CLIENT")},
+                           # A request from 127.0.0.9 comes through our proxy: its X-Forwarded-For is believed.
+                           "TRUSTED_PROXIES": "127.0.0.9",
                            # A simulation whose runner went away is taken over after this many seconds.
                            "SIMULATION_LEASE_SECONDS": "3", "SIMULATION_DIR": ".local/test-simulations"})
     p.infra_up(fresh_database=True)

@@ -8,6 +8,7 @@ The objection limit needs lists on notice, so it is proved on the suite's platfo
 """
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.local.platform import Platform
 from shared.auth import ApiKeys, api_keys_table
+from shared.ratelimit import Counter, RateLimited, rate_limits_table
 from tests.conftest import TEST_DATABASE, TEST_PORT_BASE
 from tests.integration.public_rounds import Person, from_address, round_on_notice
 
@@ -191,3 +193,19 @@ async def test_html_pages_carry_the_security_headers(platform):
             assert r.headers["referrer-policy"] == "no-referrer" and r.headers["x-content-type-options"] == "nosniff"
         api = await client.get(platform.url("publicity") + "/v1/rounds")
         assert api.headers["x-content-type-options"] == "nosniff" and "content-security-policy" not in api.headers
+
+
+async def test_replicas_counting_at_once_never_let_more_than_the_limit_through(limited):
+    """Two counters (as two replicas hold) hit one bucket 60 times at once: exactly the limit passes."""
+    table = rate_limits_table(MetaData(schema="scoring"))
+    replicas = [Counter(table), Counter(table)]
+    bucket, limit = f"race:{secrets.token_hex(4)}", 10
+    engine = create_async_engine(limited.database_url, pool_size=20, max_overflow=0)
+    try:
+        results = await asyncio.gather(*(replicas[i % 2].hit(engine, [(bucket, limit)]) for i in range(60)),
+                                       return_exceptions=True)
+    finally:
+        await engine.dispose()
+    refused = [r for r in results if r is not None]
+    assert len(results) - len(refused) == limit
+    assert all(isinstance(r, RateLimited) and r.bucket == bucket for r in refused)

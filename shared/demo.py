@@ -1,6 +1,6 @@
 """The embedded platform's demo credentials (`make run`, `make test`, `make bench`).
 
-They are in this repository, so anyone can use them: shared.secrets refuses every one of them
+They are in this repository, so anyone can use them: shared.secrets_check refuses every one of them
 outside the embedded platform. deploy/local/platform.py issues the keys; the services only need
 to recognise them.
 """

@@ -23,7 +23,7 @@ from shared.events.catalogue import asyncapi_document
 from shared.logging import configure_logging, get_logger
 from shared.middleware import BodyLimitMiddleware, TraceAndMetricsMiddleware
 from shared.problems import install_problem_handlers, problem_response
-from shared.secrets import check_demo_keys_at_startup, refuse_unsafe_secrets
+from shared.secrets_check import check_demo_keys_at_startup, refuse_unsafe_secrets
 from shared.security_headers import BASE_POLICY, SecurityHeadersMiddleware
 from shared.settings import Settings, get_settings
 

@@ -2,7 +2,7 @@
 
 Defaults are the embedded local platform that `make run` starts, so a fresh clone
 needs no configuration at all; secrets are the exception: they have demo values only on the
-embedded platform (POINTS_ENVIRONMENT=embedded) and none anywhere else (see shared.secrets).
+embedded platform (POINTS_ENVIRONMENT=embedded) and none anywhere else (see shared.secrets_check).
 """
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _embedded_demo_secrets(self) -> "Settings":
         # Only the embedded platform falls back to the demo secrets; a real deployment that
-        # forgets one is refused at start-up (shared.secrets), not run with a public value.
+        # forgets one is refused at start-up (shared.secrets_check), not run with a public value.
         if self.points_environment == EMBEDDED:
             self.candidate_key_salt = self.candidate_key_salt or DEMO_SALT
             self.intake_materials_key = self.intake_materials_key or DEMO_MATERIALS_KEY

@@ -15,7 +15,7 @@ import httpx
 from deploy.local import broker, postgres
 from deploy.local.processes import alive, free_port, read_pid, spawn, stop as stop_process, wait_for_port
 # The demo keys live in shared.demo, so that the services can refuse them outside the embedded
-# platform (shared.secrets); imported here for `seed_demo_keys` and the tests.
+# platform (shared.secrets_check); imported here for `seed_demo_keys` and the tests.
 from shared.demo import DEMO_EMPLOYER, DEMO_KEYS, EMBEDDED, demo_key  # noqa: F401
 
 SERVICES = ["intake", "verification", "scoring", "publicity"]
@@ -44,7 +44,7 @@ class Platform:
     def env(self, service: str) -> dict[str, str]:
         return {
             "SERVICE_NAME": service,
-            # Demo secrets are allowed here, and refused anywhere else (shared.secrets).
+            # Demo secrets are allowed here, and refused anywhere else (shared.secrets_check).
             "POINTS_ENVIRONMENT": EMBEDDED,
             "DATABASE_URL": self.database_url,
             "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap(),

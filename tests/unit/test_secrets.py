@@ -1,4 +1,4 @@
-"""Secrets outside the embedded platform: given, not the public demo values (shared.secrets)."""
+"""Secrets outside the embedded platform: given, not the public demo values (shared.secrets_check)."""
 from __future__ import annotations
 
 import hashlib
@@ -7,7 +7,7 @@ import pytest
 
 from services.verification.seed import demo_credit_code
 from shared.demo import DEMO_EMPLOYER, DEMO_MATERIALS_KEY, DEMO_SALT
-from shared.secrets import demo_key_hashes, demo_key_problems, refuse_unsafe_secrets, secret_problems
+from shared.secrets_check import demo_key_hashes, demo_key_problems, refuse_unsafe_secrets, secret_problems
 from shared.settings import Settings
 
 REAL_SALT = "k3v9-Zq1x-8Lr2-Pw7m-Tt4c"

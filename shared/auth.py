@@ -3,7 +3,9 @@
 Each service keeps the keys of its own partners in its own schema (partners of intake,
 officers of verification, districts of scoring). A key looks like `pk_<key id>_<secret>`;
 only the SHA-256 of the secret is stored (the secret is 32 random bytes, so a slow hash
-adds nothing). Lookups are cached briefly: a revocation takes effect within `cache_ttl`.
+adds nothing). Lookups are cached briefly, so a revocation takes effect on every replica within
+`cache_ttl` (half a second: one indexed read per key and replica at most twice a second), in a
+cache of bounded size (an LRU), so a flood of made-up key ids cannot grow it.
 """
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select, update
@@ -53,12 +57,54 @@ def _sha256(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+# Revocation must reach every replica within a second; the TTL leaves room for the request in flight.
+CACHE_TTL = 0.5
+# Far more than the active keys of any service; unknown key ids only ever evict each other's entries
+# and the least recently used keys, which then cost one read each.
+CACHE_SIZE = 4096
+
+
+_MISSING = object()
+
+
+class KeyCache:
+    """Key lookups of the last `ttl` seconds, at most `size` of them (least recently used go first).
+
+    A value is (secret hash, principal), or None for an unknown or revoked key id: caching those too
+    keeps a client retrying a bad key off the database, and the bound keeps made-up ids from growing it.
+    """
+
+    def __init__(self, ttl: float, size: int) -> None:
+        self.ttl, self.size = ttl, size
+        self._entries: OrderedDict[str, tuple[float, tuple[str, Principal] | None]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key_id: str, now: float) -> Any:
+        """The cached value, or _MISSING when there is none younger than the TTL."""
+        entry = self._entries.get(key_id)
+        if entry is None or now - entry[0] >= self.ttl:
+            return _MISSING
+        self._entries.move_to_end(key_id)
+        return entry[1]
+
+    def put(self, key_id: str, value: tuple[str, Principal] | None, now: float) -> None:
+        self._entries[key_id] = (now, value)
+        self._entries.move_to_end(key_id)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def drop(self, key_id: str) -> None:
+        self._entries.pop(key_id, None)
+
+
 class ApiKeys:
-    def __init__(self, engine: AsyncEngine, table: Table, cache_ttl: float = 30.0) -> None:
+    def __init__(self, engine: AsyncEngine, table: Table, cache_ttl: float = CACHE_TTL,
+                 cache_size: int = CACHE_SIZE) -> None:
         self.engine = engine
         self.table = table
-        self.cache_ttl = cache_ttl
-        self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self._cache = KeyCache(cache_ttl, cache_size)
 
     async def issue(self, principal: str, scopes: list[str], *, key_id: str | None = None,
                     secret: str | None = None) -> str:
@@ -78,7 +124,7 @@ class ApiKeys:
             res = await conn.execute(
                 update(self.table).where(self.table.c.key_id == key_id, self.table.c.revoked_at.is_(None)).values(revoked_at=func.now())
             )
-        self._cache.pop(key_id, None)
+        self._cache.drop(key_id)
         return bool(res.rowcount)
 
     async def authenticate(self, raw: str) -> Principal | None:
@@ -88,21 +134,24 @@ class ApiKeys:
             return None
         if prefix != "pk" or not key_id or not secret:
             return None
-        now = time.monotonic()
-        cached = self._cache.get(key_id)
-        if cached and now - cached[0] < self.cache_ttl:
-            row = cached[1]
-        else:
-            async with self.engine.connect() as conn:
-                r = (await conn.execute(select(self.table).where(self.table.c.key_id == key_id))).first()
-            row = None
-            if r is not None and r.revoked_at is None:
-                row = (r.secret_sha256, Principal(key_id, r.principal, frozenset(r.scopes)))  # type: ignore[assignment]
-            self._cache[key_id] = (now, row)  # type: ignore[assignment]
+        row = await self._lookup(key_id)
         if row is None:
             return None
-        digest, principal = row  # type: ignore[misc]
+        digest, principal = row
         return principal if hmac.compare_digest(digest, _sha256(secret)) else None
+
+    async def _lookup(self, key_id: str) -> tuple[str, Principal] | None:
+        now = time.monotonic()
+        cached = self._cache.get(key_id, now)
+        if cached is not _MISSING:
+            return cached
+        async with self.engine.connect() as conn:
+            r = (await conn.execute(select(self.table).where(self.table.c.key_id == key_id))).first()
+        row = None
+        if r is not None and r.revoked_at is None:
+            row = (r.secret_sha256, Principal(key_id, r.principal, frozenset(r.scopes)))
+        self._cache.put(key_id, row, now)
+        return row
 
 
 async def current_principal(request: Request) -> Principal:

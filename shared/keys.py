@@ -46,7 +46,7 @@ def issue(service: str = typer.Option(..., help="Service whose API the key opens
 
 @cli.command()
 def revoke(service: str = typer.Option(...), key_id: str = typer.Option(..., help="The part between 'pk_' and the next '_'")) -> None:
-    """Revoke a key; services stop accepting it within their 30 s cache."""
+    """Revoke a key; every replica of the service refuses it within a second."""
     async def run() -> bool:
         keys = _keys(service)
         try:

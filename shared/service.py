@@ -25,6 +25,8 @@ from shared.logging import configure_logging, get_logger
 from shared.middleware import BodyLimitMiddleware, TraceAndMetricsMiddleware
 from shared.outages import describe
 from shared.problems import install_problem_handlers, problem_response
+from shared.secrets_check import check_demo_keys_at_startup, refuse_unsafe_secrets
+from shared.security_headers import BASE_POLICY, SecurityHeadersMiddleware
 from shared.settings import Settings, get_settings
 
 
@@ -49,12 +51,17 @@ class ServiceSpec:
     # Builds per-process state (caches, rule sets) once the database is up.
     on_startup: Callable[[FastAPI], Any] | None = None
     on_shutdown: Callable[[FastAPI], Any] | None = None  # runs first, while the database is still there
+    # The Content-Security-Policy of the service's HTML pages (shared.security_headers).
+    page_policy: str = BASE_POLICY
 
 
 def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(spec.name, settings.log_level, settings.log_json)
     log = get_logger(spec.name)
+    # No demo or missing secrets outside the embedded platform: refused before serving anything.
+    refuse_unsafe_secrets(settings, spec.name)
+    spec = check_demo_keys_at_startup(spec, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -91,6 +98,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
                        uploads=settings.material_max_bytes * 4 // 3 + 64 * 1024,
                        upload_paths=r"/materials$|^/v1/applications$",
                        large={r"^/v1/simulations$": settings.simulation_upload_max_bytes})
+    app.add_middleware(SecurityHeadersMiddleware, policy=spec.page_policy)
     app.add_middleware(TraceAndMetricsMiddleware)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")

@@ -1,15 +1,17 @@
 """Process settings, read from environment variables (documented in the README).
 
 Defaults are the embedded local platform that `make run` starts, so a fresh clone
-needs no configuration at all.
+needs no configuration at all; secrets are the exception: they have demo values only on the
+embedded platform (POINTS_ENVIRONMENT=embedded) and none anywhere else (see shared.secrets_check).
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.demo import DEMO_MATERIALS_KEY, DEMO_SALT, EMBEDDED
 from shared.departments import DEPARTMENTS
 
 
@@ -17,6 +19,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore")
 
     service_name: str = Field("points", description="Name used in logs, metrics, consumer groups")
+    # "embedded": the local platform of make run/test/bench, where demo secrets are allowed.
+    # Anything else (unset included) is a real deployment: secrets must be given, and not the demo ones.
+    points_environment: str = ""
     database_url: str = "postgresql+asyncpg://points@127.0.0.1:55432/points"
     database_pool_size: int = 20
     # Where the verification service's SQL adapter finds the departments' registries (default: DATABASE_URL).
@@ -68,7 +73,7 @@ class Settings(BaseSettings):
     scoring_base_url: str = "http://127.0.0.1:8003"
     # Where department officers' review desk fetches materials, and the key it presents (scope materials:read).
     intake_base_url: str = "http://127.0.0.1:8001"
-    intake_materials_key: str = "pk_demomaterials_local-demo-materials-key"
+    intake_materials_key: str | None = None  # a secret: see _embedded_demo_secrets
     # Departments whose registries the platform reads (data-sharing first): no materials needed.
     shared_data_departments: str = ",".join(DEPARTMENTS)
     publicity_base_url: str = "http://127.0.0.1:8004"
@@ -80,10 +85,21 @@ class Settings(BaseSettings):
     notifier: str = "outbox"
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
-    # Objections from one client (address) per hour.
+    # Our own reverse proxies (addresses or CIDRs, comma-separated; none by default): only a request
+    # from one of them has its X-Forwarded-For believed (shared.client_address).
+    trusted_proxies: str = ""
+    # Abuse limits (shared.ratelimit), per hour: by client address (see trusted_proxies) and by API key.
     objections_per_client_hour: int = 5
+    reviews_per_principal_hour: int = 1000
+    reviews_per_client_hour: int = 1000
+    evaluations_per_principal_hour: int = 3600
+    evaluations_per_client_hour: int = 3600
+    simulations_per_principal_hour: int = 20
+    simulations_per_client_hour: int = 20
+    material_uploads_per_principal_hour: int = 2000
+    material_uploads_per_client_hour: int = 2000
     # Salts the hashes that group a child's parents in publicity (never shown anywhere).
-    candidate_key_salt: str = "local-demo-salt"
+    candidate_key_salt: str | None = None  # a secret: see _embedded_demo_secrets
     # How often scoring looks for applications a department left unanswered past the review deadline.
     overdue_sweep_seconds: float = 300.0
 
@@ -105,6 +121,23 @@ class Settings(BaseSettings):
     request_max_bytes: int = 2 * 1024 * 1024
     # A returned item may be supplemented until the review deadline, and never in fewer working days than this.
     supplement_min_working_days: int = 5
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: str) -> str:
+        from shared.client_address import trusted_networks
+
+        trusted_networks(v)  # a typo is refused at start-up, not found when the limits misfire
+        return v
+
+    @model_validator(mode="after")
+    def _embedded_demo_secrets(self) -> "Settings":
+        # Only the embedded platform falls back to the demo secrets; a real deployment that
+        # forgets one is refused at start-up (shared.secrets_check), not run with a public value.
+        if self.points_environment == EMBEDDED:
+            self.candidate_key_salt = self.candidate_key_salt or DEMO_SALT
+            self.intake_materials_key = self.intake_materials_key or DEMO_MATERIALS_KEY
+        return self
 
     def topic(self, name: str) -> str:
         return f"{self.kafka_topic_prefix}{name}"

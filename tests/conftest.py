@@ -11,6 +11,10 @@ import pytest
 from deploy.local import broker, postgres
 from deploy.local.platform import Platform
 
+# The test process is part of the embedded platform (it imports service apps, e.g. the public-masking
+# scan): demo secrets are allowed in it, as in the services Platform.env starts.
+os.environ.setdefault("POINTS_ENVIRONMENT", "embedded")
+
 # Overridable so two test runs (say, a fuzzing run beside the suite) can share one machine.
 TEST_DATABASE = os.environ.get("TEST_DATABASE", "points_test")
 TEST_PORT_BASE = int(os.environ.get("TEST_PORT_BASE", "18000"))
@@ -45,6 +49,13 @@ def platform(infra):
                            # from 127.0.0.1: room for them all. The limit itself is proved from an address
                            # of its own (test_public_pages_browser.py).
                            "OBJECTIONS_PER_CLIENT_HOUR": "20",
+                           # The other abuse limits: room for the whole suite at 127.0.0.1 and the demo keys;
+                           # the limits themselves are proved on a platform of their own (test_abuse_limits.py).
+                           **{f"{what}_PER_{whom}_HOUR": "100000" for what in ("REVIEWS", "EVALUATIONS", "SIMULATIONS",
+                                                                               "MATERIAL_UPLOADS")
+                              for whom in ("PRINCIPAL", "CLIENT")},
+                           # A request from 127.0.0.9 comes through our proxy: its X-Forwarded-For is believed.
+                           "TRUSTED_PROXIES": "127.0.0.9",
                            # A simulation whose runner went away is taken over after this many seconds.
                            "SIMULATION_LEASE_SECONDS": "3", "SIMULATION_DIR": ".local/test-simulations",
                            # Audit chain heads anchored every second, so a test need not wait minutes for one.

@@ -13,50 +13,13 @@ from dataclasses import dataclass, field
 import httpx
 
 from deploy.local import broker, postgres
-from services.verification.seed import demo_credit_code
 from deploy.local.processes import alive, free_port, read_pid, spawn, stop as stop_process, wait_for_port
 from shared.migrate import OWNER_ROLE, SERVICE_ROLES
+# The demo keys live in shared.demo, so that the services can refuse them outside the embedded
+# platform (shared.secrets_check); imported here for `seed_demo_keys` and the tests.
+from shared.demo import DEMO_EMPLOYER, DEMO_KEYS, EMBEDDED, demo_key  # noqa: F401
 
 SERVICES = ["intake", "verification", "scoring", "publicity"]
-
-# The employer of every demo holder with n % 7 == 0 (see services.verification.seed).
-DEMO_EMPLOYER = demo_credit_code(0)
-
-# Local demo keys, issued only by `seed_demo_keys` on the embedded platform.
-DEMO_KEYS = {
-    "intake": [("demowindow", "local-demo-window-key", "demo-window", ["window"]),
-               ("demoadmin", "local-demo-admin-key", "demo-admin", ["admin"]),
-               ("demoemployer", "local-demo-employer-key", "demo-employer", [f"employer:{DEMO_EMPLOYER}"]),
-               ("demoguardian", "local-demo-guardian-key", "demo-guardian-channel", ["guardian"]),
-               # the verification service's review desk reads materials with this one
-               ("demomaterials", "local-demo-materials-key", "verification-review-desk", ["materials:read"])],
-    "verification": [("demopolice", "local-demo-police-key", "demo-police-officer", ["department:police"]),
-                     ("demosi", "local-demo-si-key", "demo-si-officer", ["department:social_insurance"])],
-    "scoring": [("demoreader", "local-demo-reader-key", "demo-reader", ["evaluate"]),
-                # the demo window reads the scores of the applications it submitted (same principal as in intake)
-                ("demowindowscores", "local-demo-window-scores-key", "demo-window", ["scores:read"]),
-                # a department reads its own lines of the scores of applications it answered
-                ("demopolicescores", "local-demo-police-scores-key", "demo-police-officer", ["department:police"]),
-                # the government service app reads a holder's own score, presenting their ID number
-                ("demoserviceapp", "local-demo-service-app-key", "demo-service-app", ["scores:holder"]),
-                ("demoscoringadmin", "local-demo-scoring-admin-key", "demo-scoring-admin", ["admin"]),
-                ("demobinjiang", "local-demo-binjiang-key", "demo-binjiang-district", ["module:district:binjiang"]),
-                # the policy office: simulations of draft rule sets (模拟积分 for the whole city)
-                ("demopolicy", "local-demo-policy-key", "demo-policy-office", ["simulation", "rules:draft"])],
-    "publicity": [("democity", "local-demo-city-key", "demo-city-education-bureau", ["module:city"]),
-                  ("demobinjiang", "local-demo-binjiang-key", "demo-binjiang-district", ["module:district:binjiang"]),
-                  # the government service app: an applicant asks for a review of their own score
-                  ("demoserviceapp", "local-demo-service-app-key", "demo-service-app", ["review:request"]),
-                  ("demoofficer", "local-demo-publicity-officer-key", "demo-publicity-officer",
-                   ["publicity:officer"])],
-}
-
-
-def demo_key(service: str, key_id: str) -> str:
-    for kid, secret, _p, _s in DEMO_KEYS[service]:
-        if kid == key_id:
-            return f"pk_{kid}_{secret}"
-    raise KeyError(key_id)
 
 
 @dataclass
@@ -83,6 +46,8 @@ class Platform:
     def env(self, service: str) -> dict[str, str]:
         return {
             "SERVICE_NAME": service,
+            # Demo secrets are allowed here, and refused anywhere else (shared.secrets_check).
+            "POINTS_ENVIRONMENT": EMBEDDED,
             # Each service as its own role: its own schema's tables, nothing else (shared/migrate.py).
             "DATABASE_URL": postgres.url(self.database, SERVICE_ROLES[service]),
             "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap(),
@@ -133,7 +98,9 @@ class Platform:
         stop_process(name)
         free_port(self.port(service), f"services.{service}.app")
         argv = [sys.executable, "-m", "uvicorn", f"services.{service}.app:app", "--host", "127.0.0.1",
-                "--port", str(self.port(service)), "--no-access-log", "--timeout-graceful-shutdown", "10"]
+                "--port", str(self.port(service)), "--no-access-log", "--timeout-graceful-shutdown", "10",
+                # The services read X-Forwarded-For themselves, from TRUSTED_PROXIES only (shared.client_address).
+                "--no-proxy-headers"]
         self.procs[service] = spawn(name, argv, env={**self.env(service), **(env or {})})
 
     def start_services(self, only: list[str] | None = None) -> None:

@@ -19,12 +19,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from services.intake import domain, materials
 from services.intake.routes import ADD_TIMELINE, IDEMPOTENCY, _can_apply, _notice, load_view
 from services.intake.schemas import Material
-from services.intake.tables import application_items, applications
+from services.intake.tables import application_items, applications, rate_limits
 from services.intake.tables import materials as materials_table
 from shared.auth import Principal, current_principal
 from shared.events import Envelope
 from shared.events.catalogue import MaterialAdded, MaterialRef
 from shared.problems import Problem
+from shared.ratelimit import rate_limited
 
 router = APIRouter(prefix="/v1", tags=["materials"])
 # A refused application (its delegation unproven) stays open to a supplement of that proof.
@@ -61,7 +62,10 @@ async def _indicators(request: Request, view) -> dict[str, str]:
              summary="Upload a material for one item (PDF, JPEG or PNG)",
              responses={409: {"description": "The item is closed, the application is closed, or the deadline passed"},
                         413: {"description": "The file is over the size limit"},
-                        415: {"description": "The content is not a PDF, JPEG or PNG"}})
+                        415: {"description": "The content is not a PDF, JPEG or PNG"},
+                        429: {"description": "Over the hourly limit of this key or address; see Retry-After"}},
+             dependencies=[Depends(rate_limited(rate_limits, "upload", "material_uploads_per_principal_hour",
+                                                "material_uploads_per_client_hour", "material uploads"))])
 async def upload_material(application_id: str, request: Request,
                           indicator: str = Form(..., max_length=60, description="The indicator the material is for"),
                           file: UploadFile = File(..., description="The material; its type is read from its content"),

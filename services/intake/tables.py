@@ -6,6 +6,7 @@ from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, Inde
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.auth import api_keys_table
+from shared.ratelimit import rate_limits_table
 from shared.bus.tables import inbox_table, outbox_table
 from shared.idempotency import idempotency_table
 
@@ -104,3 +105,5 @@ idempotency_keys = idempotency_table(metadata)
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 api_keys = api_keys_table(metadata)
+# Abuse limits: requests per bucket (action, key or client address) and hour (shared.ratelimit).
+rate_limits = rate_limits_table(metadata)

@@ -12,6 +12,7 @@ from services.publicity import notifier, objection_routes, pages, round_routes, 
 from services.publicity.handlers import make_handlers
 from shared.events.catalogue import APPLICATIONS, SCORES
 from shared.logging import get_logger
+from shared.security_headers import BASE_POLICY, style_hashes
 from shared.service import ConsumerSpec, ServiceSpec, create_app
 from shared.settings import get_settings
 
@@ -59,6 +60,8 @@ SPEC = ServiceSpec(
     consumers=[ConsumerSpec("publicity", [SCORES, APPLICATIONS], make_handlers(settings))],
     publishes=["notice.published", "reverification.requested", "round.finalized"],
     on_startup=_startup,
+    # The public pages: no scripts; the one <style> of base.html, by its hash.
+    page_policy=f"{BASE_POLICY}; style-src {style_hashes(pages.TEMPLATES / 'base.html')}",
 )
 
 

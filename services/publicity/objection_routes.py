@@ -11,10 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import select, update
 
 from services.publicity import domain, objections
-from services.publicity.tables import applicants
+from services.publicity.tables import applicants, rate_limits
 from services.publicity.tables import objections as table
 from shared.auth import Principal, current_principal, require_any
+from shared.client_address import request_client
 from shared.problems import Problem
+from shared.ratelimit import rate_limited
 
 router = APIRouter(tags=["objections and reviews"])
 
@@ -59,8 +61,9 @@ class Answer(BaseModel):
 
 
 def client_of(request: Request) -> str:
-    """Who is objecting, for the rate limit only: a hash of the address, not the address."""
-    host = request.client.host if request.client else "unknown"
+    """Who is objecting, for the rate limit only: a hash of the address (behind our trusted
+    proxies, the forwarded one), not the address."""
+    host = request_client(request)
     return hashlib.sha256(f"{request.app.state.settings.candidate_key_salt}:{host}".encode()).hexdigest()
 
 
@@ -91,7 +94,11 @@ async def object_to(body: ObjectionRequest, request: Request) -> JSONResponse:
     return JSONResponse(receipt, status_code=201, headers={"Location": f"/v1/objections/{receipt['id']}"})
 
 
-@router.post("/v1/reviews", status_code=201, summary="The holder asks for a review (复核) of their own score")
+@router.post("/v1/reviews", status_code=201, summary="The holder asks for a review (复核) of their own score",
+             responses={429: {"description": "Over the hourly limit of this key or address; see Retry-After"}},
+             # Counted before the holder is checked, so guessing ID numbers is limited too.
+             dependencies=[Depends(rate_limited(rate_limits, "review", "reviews_per_principal_hour",
+                                                "reviews_per_client_hour", "reviews"))])
 async def ask_review(body: ReviewRequest, request: Request, principal: Principal = Depends(current_principal)) -> JSONResponse:
     require_any(principal, {"review:request"})
     key = domain.candidate_key(body.id_number, request.app.state.settings.candidate_key_salt)

@@ -21,7 +21,8 @@ from services.publicity.tables import rounds
 from shared.problems import Problem
 
 router = APIRouter(tags=["public pages"], include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES = Path(__file__).parent / "templates"
+templates = Jinja2Templates(directory=str(TEMPLATES))
 DEPARTMENT_ZH = {"police": "公安", "social_insurance": "人力社保（社保）", "human_resources": "人力社保（人才）",
                  "education": "教育", "housing": "住建", "tax": "税务", "civil_affairs": "民政", "health": "卫健",
                  "credit": "发改（信用）", "market_regulation": "市场监管"}

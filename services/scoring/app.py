@@ -14,6 +14,7 @@ from services.scoring.simulation import jobs as simulation_jobs
 from services.scoring.simulation import routes as simulation_routes
 from shared.events.catalogue import APPLICATIONS, VERIFICATIONS
 from shared.logging import get_logger
+from shared.security_headers import BASE_POLICY
 from shared.service import ConsumerSpec, ServiceSpec, create_app
 
 # Loaded at import: a bad shipped rule file stops the service before it takes traffic.
@@ -66,6 +67,9 @@ SPEC = ServiceSpec(
     publishes=["score.computed"],
     on_startup=_startup,
     on_shutdown=_shutdown,
+    # The simulation report: no scripts; its charts are matplotlib's inline SVG, whose style
+    # attributes no hash can allow, so inline styles (and data: images) are.
+    page_policy=f"{BASE_POLICY}; style-src 'unsafe-inline'; img-src data:",
 )
 
 

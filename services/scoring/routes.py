@@ -12,9 +12,10 @@ from services.scoring import access
 from services.scoring.domain import score_facts
 from shared.calendar import cut_off_date
 from services.scoring.engine.rules import RuleSetError
-from services.scoring.tables import scores
+from services.scoring.tables import rate_limits, scores
 from shared.auth import Principal, current_principal, require_any
 from shared.problems import Problem
+from shared.ratelimit import rate_limited
 
 router = APIRouter(prefix="/v1", tags=["scores"])
 
@@ -73,7 +74,10 @@ class EvaluateRequest(BaseModel):
     rule_set_id: str | None = Field(None, description="Defaults to the rule set in force on the cut-off date")
 
 
-@router.post("/evaluate", tags=["simulation"], summary="Score facts without storing anything (模拟积分, self-estimate)")
+@router.post("/evaluate", tags=["simulation"], summary="Score facts without storing anything (模拟积分, self-estimate)",
+             dependencies=[Depends(rate_limited(rate_limits, "evaluate", "evaluations_per_principal_hour",
+                                                "evaluations_per_client_hour", "evaluations"))],
+             responses={429: {"description": "Over the hourly limit of this key or address; see Retry-After"}})
 async def evaluate_facts(body: EvaluateRequest, request: Request, principal: Principal = Depends(current_principal)) -> dict:
     require_any(principal, {"evaluate"})
     rule_sets = request.app.state.rule_sets

@@ -5,6 +5,7 @@ from sqlalchemy import BigInteger, Column, Date, DateTime, Float, Integer, MetaD
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.auth import api_keys_table
+from shared.ratelimit import rate_limits_table
 from shared.bus.tables import inbox_table, outbox_table
 
 SCHEMA = "scoring"
@@ -120,3 +121,5 @@ simulations = Table(
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 api_keys = api_keys_table(metadata)
+# Abuse limits: requests per bucket (action, key or client address) and hour (shared.ratelimit).
+rate_limits = rate_limits_table(metadata)

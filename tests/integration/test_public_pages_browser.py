@@ -91,16 +91,28 @@ async def test_a_phone_reads_the_list_searches_pages_and_objects(platform):
         dialogs.append(dialog.message)
         await dialog.dismiss()
 
+    # Whatever the Content-Security-Policy blocks, chromium reports on the console: nothing may be.
+    blocked: list[str] = []
+
+    def on_console(message) -> None:
+        if "Content Security Policy" in message.text:
+            blocked.append(message.text)
+
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             context = await browser.new_context(base_url=base, **PHONE)
             page = await context.new_page()
             page.on("dialog", on_dialog)
+            page.on("console", on_console)
 
             # The open lists; into ours.
             home = await page.goto("/")
             assert home is not None and home.status == 200
+            policy = await home.header_value("content-security-policy")
+            assert policy is not None and "frame-ancestors 'none'" in policy and "script-src" not in policy
+            # The page's own style sheet is allowed by the policy: the header is the city's red.
+            assert await page.eval_on_selector("header", "h => getComputedStyle(h).backgroundColor") == "rgb(180, 35, 42)"
             card = page.locator(".card", has=page.get_by_role("link", name=round_name, exact=True))
             assert "公示中" in await card.inner_text() and f"共{len(people)}人 · 入围{QUOTA}人" in await card.inner_text()
             await _shot(page, "01-home")
@@ -229,6 +241,7 @@ async def test_a_phone_reads_the_list_searches_pages_and_objects(platform):
                 assert await page.locator("h1").inner_text() == "未找到"
                 await page.get_by_role("link", name="返回公示首页", exact=True).wait_for()
             await _shot(page, "11-not-found")
+            assert blocked == [], blocked
         finally:
             await browser.close()
             await engine.dispose()

@@ -127,6 +127,10 @@ async def test_a_job_survives_a_restart_of_the_service(platform):
         assert job["result"]["holders"] == 1_500_000
         report = await client.get(platform.url("scoring") + job["links"]["report"], headers=POLICY)
         assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+        # An HTML page: not to be framed by other sites, no scripts, no sniffing, no Referer.
+        assert "frame-ancestors 'none'" in report.headers["content-security-policy"]
+        assert "script-src" not in report.headers["content-security-policy"]
+        assert report.headers["x-content-type-options"] == "nosniff" and report.headers["referrer-policy"] == "no-referrer"
         assert "binjiang-talent" in report.text and "<svg" in report.text
         line = job["result"]["line"]
         assert line["threshold"] == 150 and line["before"]["qualified"] > 0

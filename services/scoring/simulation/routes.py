@@ -22,9 +22,10 @@ from services.scoring.simulation.files import POPULATION_FILE
 from services.scoring.simulation.spec import describe, make_spec
 from services.scoring.simulation.upload_limits import UploadLimits, limit_faults
 from services.scoring.tables import rule_sets as rule_set_table
-from services.scoring.tables import simulations
+from services.scoring.tables import rate_limits, simulations
 from shared.auth import Principal, current_principal, require_any
 from shared.problems import Problem
+from shared.ratelimit import rate_limited
 from shared.synthetic.holders import DEFAULT_AS_OF, DEFAULT_SEED
 from shared.synthetic.holders import SCHEMA as POPULATION_SCHEMA
 from shared.synthetic.parquet import population_info
@@ -141,7 +142,11 @@ async def _read_request(request: Request) -> tuple[SimulationRequest, Any]:
 
 
 @router.post("", status_code=202, summary="Start a simulation (generated population: JSON; uploaded: multipart)",
-             responses={202: {"description": "Queued; follow the Location"}})
+             responses={202: {"description": "Queued; follow the Location"},
+                        429: {"description": "Over the hourly limit of this key or address; see Retry-After"}},
+             # Counted before the body is read: a refused upload is not spooled to disk.
+             dependencies=[Depends(rate_limited(rate_limits, "simulate", "simulations_per_principal_hour",
+                                                "simulations_per_client_hour", "simulations"))])
 async def start(request: Request, principal: Principal = Depends(current_principal)) -> JSONResponse:
     require_any(principal, SCOPE)
     settings = request.app.state.settings

@@ -1,0 +1,101 @@
+"""Abuse limits that hold across replicas: requests per hour, per client address and per API key.
+
+Each service counts in a small table of its own schema (`rate_limits`): one row per bucket (say
+`evaluate:client:203.0.113.9`) and fixed hour window, bumped by one atomic upsert that refuses to go
+past the limit, so replicas never race each other past it. A window allows its limit; at a window's
+edge a client may get up to twice the limit within a short time, which is acceptable for abuse
+limits. Client addresses come from shared.client_address (X-Forwarded-For only from trusted
+proxies); rows are removed two hours after their window starts.
+"""
+from __future__ import annotations
+
+import math
+import time
+from datetime import datetime, timezone
+from typing import Callable
+
+from fastapi import Depends, Request
+from sqlalchemy import Column, DateTime, Integer, MetaData, PrimaryKeyConstraint, String, Table, delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.auth import Principal, current_principal
+from shared.client_address import request_client
+from shared.problems import Problem
+
+WINDOW_SECONDS = 3600
+# Expired windows are deleted at most this often per process (one cheap indexed delete).
+PURGE_EVERY_SECONDS = 300
+
+
+def rate_limits_table(metadata: MetaData) -> Table:
+    return Table(
+        "rate_limits",
+        metadata,
+        Column("bucket", String(200), nullable=False),
+        Column("window_start", DateTime(timezone=True), nullable=False),
+        Column("hits", Integer, nullable=False),
+        PrimaryKeyConstraint("bucket", "window_start"),
+    )
+
+
+class RateLimited(Exception):
+    def __init__(self, bucket: str, limit: int, retry_after: int) -> None:
+        super().__init__(f"{bucket}: over {limit} an hour")
+        self.bucket, self.limit, self.retry_after = bucket, limit, retry_after
+
+
+def window_of(now: float, window: int = WINDOW_SECONDS) -> tuple[datetime, int]:
+    """The window `now` falls in, and the seconds until the next one starts (at least 1)."""
+    start = math.floor(now / window) * window
+    return datetime.fromtimestamp(start, timezone.utc), max(1, math.ceil(start + window - now))
+
+
+class Counter:
+    """Hits per bucket and window in one service's `rate_limits` table."""
+
+    def __init__(self, table: Table, window: int = WINDOW_SECONDS) -> None:
+        self.table, self.window = table, window
+        self._purged_at = 0.0
+
+    async def hit(self, engine: AsyncEngine, buckets: list[tuple[str, int]], now: float | None = None) -> None:
+        """Count one request in every bucket, or in none: RateLimited names the first one that is full."""
+        now = time.time() if now is None else now
+        start, retry_after = window_of(now, self.window)
+        async with engine.begin() as conn:  # a refusal rolls back the buckets already counted
+            for bucket, limit in buckets:
+                stmt = pg_insert(self.table).values(bucket=bucket, window_start=start, hits=1)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=[self.table.c.bucket, self.table.c.window_start],
+                    set_={"hits": self.table.c.hits + 1}, where=self.table.c.hits < limit)
+                if limit < 1 or (await conn.execute(stmt.returning(self.table.c.hits))).first() is None:
+                    raise RateLimited(bucket, limit, retry_after)
+        if now - self._purged_at > PURGE_EVERY_SECONDS:
+            self._purged_at = now
+            async with engine.begin() as conn:
+                await conn.execute(delete(self.table).where(
+                    self.table.c.window_start < datetime.fromtimestamp(now - 2 * self.window, timezone.utc)))
+
+
+def rate_limited(table: Table, action: str, per_principal: str, per_client: str,
+                 what: str) -> Callable[..., object]:
+    """A FastAPI dependency: count this request against the caller's key and address, or answer 429.
+
+    `per_principal` and `per_client` name the settings holding the hourly limits; `what` says in
+    the problem's detail what is limited ("evaluations").
+    """
+    counter = Counter(table)
+
+    async def dependency(request: Request, principal: Principal = Depends(current_principal)) -> None:
+        settings = request.app.state.settings
+        by_key, by_client = getattr(settings, per_principal), getattr(settings, per_client)
+        buckets = [(f"{action}:key:{principal.key_id}", by_key), (f"{action}:client:{request_client(request)}", by_client)]
+        try:
+            await counter.hit(request.app.state.db.engine, buckets)
+        except RateLimited as exc:
+            whose = "this API key" if exc.bucket == buckets[0][0] else "this address"
+            raise Problem(429, f"Too many {what} from {whose}: at most {exc.limit} an hour. "
+                               f"Try again in {exc.retry_after} s.", type_="/problems/rate-limited",
+                          headers={"Retry-After": str(exc.retry_after)}) from None
+
+    return dependency

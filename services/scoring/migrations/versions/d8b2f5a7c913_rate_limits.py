@@ -1,7 +1,7 @@
 """rate limits: requests per bucket and hour, shared by every replica
 
 Revision ID: d8b2f5a7c913
-Revises: 6b2e9f0c1d45
+Revises: 8c3f51a0e2d7
 Create Date: 2026-11-29 23:10:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision: str = 'd8b2f5a7c913'
-down_revision: Union[str, Sequence[str], None] = '6b2e9f0c1d45'
+down_revision: Union[str, Sequence[str], None] = '8c3f51a0e2d7'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

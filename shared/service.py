@@ -23,6 +23,7 @@ from shared.db import Database
 from shared.events.catalogue import asyncapi_document
 from shared.logging import configure_logging, get_logger
 from shared.middleware import BodyLimitMiddleware, TraceAndMetricsMiddleware
+from shared import openapi
 from shared.outages import describe
 from shared.problems import install_problem_handlers, problem_response
 from shared.secrets_check import check_demo_keys_at_startup, refuse_unsafe_secrets
@@ -148,4 +149,5 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
 
     for router in spec.routers:
         app.include_router(router)
+    openapi.install(app)
     return app

@@ -59,7 +59,9 @@ def platform(infra):
                            # A simulation whose runner went away is taken over after this many seconds.
                            "SIMULATION_LEASE_SECONDS": "3", "SIMULATION_DIR": ".local/test-simulations",
                            # Audit chain heads anchored every second, so a test need not wait minutes for one.
-                           "AUDIT_ANCHOR_SECONDS": "1"})
+                           "AUDIT_ANCHOR_SECONDS": "1",
+                           # Room for the simulation tests' 1.5 million; a fuzzed job stays a few seconds.
+                           "SIMULATION_MAX_HOLDERS": "2000000"})
     p.infra_up(fresh_database=True)
     p.migrate_and_seed(holders=3000)
     p.start_services()

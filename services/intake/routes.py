@@ -23,6 +23,7 @@ from shared.events.catalogue import ApplicationSubmitted, ApplicationWithdrawn, 
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import Idempotency
 from shared.problems import Problem
+from shared.ranges import BusinessDate
 
 router = APIRouter(prefix="/v1", tags=["applications"])
 APPLY_SCOPES = {"window", "online", "guardian", "admin"}
@@ -308,8 +309,8 @@ async def list_applications(
     principal: Principal = Depends(current_principal),
     status: Literal["submitted", "verifying", "scored", "void", "paused", "vetoed", "refused", "withdrawn"] | None = None,
     intent: Literal["general", "settlement", "school_enrolment"] | None = None,
-    applied_from: date | None = None,
-    applied_to: date | None = None,
+    applied_from: BusinessDate | None = None,
+    applied_to: BusinessDate | None = None,
     limit: int = Query(50, ge=1, le=200),
     after: str | None = Query(None, max_length=200, description="The `next` cursor of the previous page"),
 ) -> dict:

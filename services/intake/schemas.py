@@ -10,6 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from shared.documents import document_problem
 from shared.identity import age_on, id_number_problem
+from shared.ranges import BusinessDate
 
 
 class Applicant(BaseModel):
@@ -52,7 +53,7 @@ class Person(BaseModel):
 class Authorisation(BaseModel):
     """An employer's written authorisation, signed by the employee (委托书)."""
     model_config = ConfigDict(extra="forbid")
-    signed_on: date
+    signed_on: BusinessDate
     document: Base64Bytes = Field(description="The signed letter, base64: PDF, JPEG or PNG (type read from the content)")
     filename: str | None = Field(None, max_length=200)
 

@@ -19,6 +19,7 @@ from services.publicity.round_routes import (PAGE_MAX, entries_page, entry_doc, 
 from services.publicity.tables import objections as objections_table
 from services.publicity.tables import rounds
 from shared.problems import Problem
+from shared.ranges import INT32_MAX, PathId
 
 router = APIRouter(tags=["public pages"], include_in_schema=False)
 TEMPLATES = Path(__file__).parent / "templates"
@@ -40,7 +41,7 @@ async def home(request: Request) -> HTMLResponse:
 
 @router.get("/rounds/{round_id}", response_class=HTMLResponse)
 async def round_page(round_id: str, request: Request, q: str | None = Query(None, max_length=20),
-                     after: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=PAGE_MAX)) -> HTMLResponse:
+                     after: int = Query(0, ge=0, le=INT32_MAX), limit: int = Query(20, ge=1, le=PAGE_MAX)) -> HTMLResponse:
     async with request.app.state.db.engine.connect() as conn:
         r = round_doc(await find_round(conn, round_id))
         rows = await entries_page(conn, round_id, q, after, limit)
@@ -61,12 +62,12 @@ async def _entry_context(request: Request, round_id: str, seq: int) -> dict:
 
 
 @router.get("/rounds/{round_id}/entries/{seq}", response_class=HTMLResponse)
-async def entry_page(round_id: str, seq: int, request: Request) -> HTMLResponse:
+async def entry_page(round_id: str, seq: PathId, request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "entry.html", await _entry_context(request, round_id, seq))
 
 
 @router.post("/rounds/{round_id}/entries/{seq}/objection", response_class=HTMLResponse)
-async def object_by_form(round_id: str, seq: int, request: Request):
+async def object_by_form(round_id: str, seq: PathId, request: Request):
     form = await request.form()
     submitted = {"items": form.getlist("items"), "reason": str(form.get("reason") or ""),
                  "contact_phone": str(form.get("contact_phone") or "") or None}

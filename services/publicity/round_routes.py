@@ -18,6 +18,7 @@ from services.publicity.tables import rounds as rounds_table
 from shared.auth import Principal, current_principal
 from shared.calendar import cut_off_date
 from shared.problems import Problem
+from shared.ranges import BusinessDate, INT32_MAX, PathId
 
 router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
 PAGE_MAX = 100
@@ -33,9 +34,9 @@ PAGE_BY_TAIL = PAGE.where(_e.id_tail == bindparam("id_tail"))
 class RoundRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     module_id: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")
-    acceptance_opens: date
-    acceptance_closes: date
-    cut_off_date: date | None = Field(None, description="Facts count up to this day; by default the first day "
+    acceptance_opens: BusinessDate
+    acceptance_closes: BusinessDate
+    cut_off_date: BusinessDate | None = Field(None, description="Facts count up to this day; by default the first day "
                                                         "of the month before acceptance opens")
     quota: int | None = Field(None, ge=1, le=10_000_000)
     threshold: float | None = Field(None, ge=0, le=100_000)
@@ -158,7 +159,7 @@ async def entries_page(conn, round_id: str, q: str | None, after: int, limit: in
 @router.get("/{round_id}/entries", summary="The ranked list, a page at a time (public, masked)")
 async def list_entries(round_id: str, request: Request,
                        q: str | None = Query(None, max_length=20, description="A surname, or an ID number's last four"),
-                       after: int = Query(0, ge=0, description="The last rank of the previous page"),
+                       after: int = Query(0, ge=0, le=INT32_MAX, description="The last rank of the previous page"),
                        limit: int = Query(20, ge=1, le=PAGE_MAX)) -> Response:
     async with request.app.state.db.engine.connect() as conn:
         rows = await entries_page(conn, round_id, q, after, limit)
@@ -181,7 +182,7 @@ async def entry_with_history(conn, round_id: str, seq: int) -> tuple[dict, list[
 
 
 @router.get("/{round_id}/entries/{seq}", summary="One entry, with how it changed (public, masked)")
-async def read_entry(round_id: str, seq: int, request: Request) -> dict:
+async def read_entry(round_id: str, seq: PathId, request: Request) -> dict:
     async with request.app.state.db.engine.connect() as conn:
         r = await find_round(conn, round_id)
         entry, history = await entry_with_history(conn, round_id, seq)

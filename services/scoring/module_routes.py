@@ -18,6 +18,7 @@ from services.scoring.tables import modules as table
 from shared.auth import Principal, current_principal
 from shared.calendar import cut_off_date
 from shared.problems import Problem
+from shared.ranges import BusinessDate
 
 router = APIRouter(prefix="/v1/modules", tags=["X-modules"])
 MAX_CANDIDATES = 100_000
@@ -87,8 +88,8 @@ class Candidate(BaseModel):
 class RankRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     candidates: list[Candidate] = Field(min_length=1, max_length=MAX_CANDIDATES)
-    application_date: date | None = None
-    acceptance_opens: date | None = None
+    application_date: BusinessDate | None = None
+    acceptance_opens: BusinessDate | None = None
     threshold: float | None = Field(None, description="This round's published line, if not the module's")
     quota: int | None = Field(None, ge=1, description="Places in this round (e.g. one school district's)")
 

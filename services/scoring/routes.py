@@ -15,6 +15,7 @@ from services.scoring.engine.rules import RuleSetError
 from services.scoring.tables import rate_limits, scores
 from shared.auth import Principal, current_principal, require_any
 from shared.problems import Problem
+from shared.ranges import BusinessDate, PathId
 from shared.ratelimit import rate_limited
 
 router = APIRouter(prefix="/v1", tags=["scores"])
@@ -50,7 +51,7 @@ async def read_score(application_id: str, request: Request, principal: Principal
 
 
 @router.get("/scores/{application_id}/versions/{version}", summary="One version of an application's score (kept forever)")
-async def read_score_version(application_id: str, version: int, request: Request,
+async def read_score_version(application_id: str, version: PathId, request: Request,
                              principal: Principal = Depends(current_principal),
                              holder_id_number: str | None = Header(None, alias=access.HOLDER_HEADER,
                                                                    max_length=18)) -> dict:
@@ -69,8 +70,8 @@ class EvaluateRequest(BaseModel):
     facts: dict[str, Any] = Field(description="The holder's facts, as departments report them (see the README)",
                                   examples=[{"permit_status": "valid", "birth_date": "1990-05-01", "education": ["bachelor"],
                                              "residence_spans": [{"start": "2015-03-01", "end": None}]}])
-    application_date: date | None = Field(None, description="Defaults to today; the cut-off date follows from it")
-    acceptance_opens: date | None = Field(None, description="For a yearly round: when its acceptance period opens")
+    application_date: BusinessDate | None = Field(None, description="Defaults to today; the cut-off date follows from it")
+    acceptance_opens: BusinessDate | None = Field(None, description="For a yearly round: when its acceptance period opens")
     rule_set_id: str | None = Field(None, description="Defaults to the rule set in force on the cut-off date")
 
 

@@ -27,6 +27,7 @@ from shared.auth import Principal, current_principal
 from shared.documents import document_problem
 from shared.events.catalogue import ApplicationSubmitted
 from shared.problems import Problem
+from shared.ranges import INT32_MAX, PathId
 
 router = APIRouter(prefix="/v1/departments/{department}/reviews", tags=["review desk"])
 TASK_FOR_UPDATE = (select(review_tasks).where(review_tasks.c.id == bindparam("task"),
@@ -69,7 +70,7 @@ def _task_view(row) -> dict:
 @router.get("", summary="The department's review queue, oldest first")
 async def list_tasks(department: str, request: Request, principal: Principal = Depends(current_principal),
                      state: Literal["pending", "decided"] = "pending", limit: int = Query(50, ge=1, le=200),
-                     after: int = Query(0, ge=0, description="The `next` of the previous page")) -> dict:
+                     after: int = Query(0, ge=0, le=INT32_MAX, description="The `next` of the previous page")) -> dict:
     own_department(department, principal)
     t = review_tasks
     q = (select(t).where(t.c.department == department, t.c.state == state, t.c.id > after)
@@ -89,7 +90,7 @@ async def _task(request: Request, department: str, task_id: int):
 
 
 @router.get("/{task_id}", summary="One review task")
-async def read_task(department: str, task_id: int, request: Request,
+async def read_task(department: str, task_id: PathId, request: Request,
                     principal: Principal = Depends(current_principal)) -> dict:
     own_department(department, principal)
     return _task_view(await _task(request, department, task_id))
@@ -107,7 +108,7 @@ def _intake_client(request: Request) -> httpx.AsyncClient:
 
 @router.get("/{task_id}/material", summary="Open the task's material (fetched from intake, checked, audited)",
             response_class=Response, responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}})
-async def open_material(department: str, task_id: int, request: Request,
+async def open_material(department: str, task_id: PathId, request: Request,
                         principal: Principal = Depends(current_principal)) -> Response:
     own_department(department, principal)
     task = await _task(request, department, task_id)
@@ -129,7 +130,7 @@ async def open_material(department: str, task_id: int, request: Request,
 
 
 @router.post("/{task_id}/decision", summary="Decide a task: confirm (with facts), return (with a reason), or flag forged")
-async def decide(department: str, task_id: int, body: Decision, request: Request,
+async def decide(department: str, task_id: PathId, body: Decision, request: Request,
                  principal: Principal = Depends(current_principal)) -> dict:
     own_department(department, principal)
     now = datetime.now(timezone.utc)

@@ -2,11 +2,9 @@
 
 Whatever a partner sends to any operation the running intake service advertises (valid
 documents, boundary values, wrong types, missing fields, strange path segments, other HTTP
-methods, odd content types), two things hold:
-
-* the service never answers with a 5xx: bad input is the caller's fault, never a crash;
-* every 4xx answer is an RFC 9457 problem document: `Content-Type: application/problem+json`
-  and a JSON object with `type`, `title`, `status` (the response's own status) and `detail`.
+methods, odd content types), the answer is what tests/integration/fuzzing.py demands of every
+service: never a 5xx (but a declared 503 for an outage), every error an RFC 9457 problem
+document, every status code and media type declared in the service's OpenAPI document.
 
 The schema is read from the intake service the session's `platform` fixture started, so the
 test covers exactly the operations the code under test exposes: an operation added later
@@ -27,7 +25,6 @@ Run it alone, beside another test run, with its own ports and database:
 """
 from __future__ import annotations
 
-import json
 import time
 import warnings
 
@@ -37,7 +34,7 @@ import schemathesis
 from hypothesis import strategies as st
 
 from services.verification.seed import demo_id_number
-from shared.problems import PROBLEM_JSON
+from tests.integration.fuzzing import CHECKS, REQUEST_TIMEOUT, SEED, node_id_for_lazy_schemathesis
 from tests.integration.helpers import WINDOW, application_body
 
 pytestmark = pytest.mark.integration
@@ -45,8 +42,6 @@ pytestmark = pytest.mark.integration
 MAX_EXAMPLES = 40  # per operation, fuzzing phase; the examples and coverage phases add their own, fewer, cases
 # Submitting takes the richest document by far, and only a fraction of generated ones is valid all through.
 MAX_EXAMPLES_SUBMIT = 150
-SEED = 9457
-REQUEST_TIMEOUT = 15  # seconds: a hung request fails the test instead of stalling it
 # Demo holders (the seed has 3000) that only this test applies for: no other test's holder is touched.
 FUZZ_HOLDERS = list(range(2950, 2970))
 KEPT_HOLDER, WITHDRAWN_HOLDER, *SUBMITTED_HOLDERS = FUZZ_HOLDERS
@@ -60,45 +55,6 @@ VALID_DOCUMENTS = {
     ("POST", "/v1/applications"): [{**application_body(n), "declared_facts": {}, "family": []}
                                    for n in SUBMITTED_HOLDERS[:3]],
 }
-
-
-# -- what every answer must be --------------------------------------------------------------
-
-def _media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
-
-
-def not_a_server_error(ctx, response, case) -> None:
-    """No input, however malformed, may make intake answer with a 5xx."""
-    if response.status_code >= 500:
-        raise AssertionError(f"{case.method} {case.formatted_path} answered {response.status_code}: "
-                             f"{response.text[:500]}")
-
-
-def client_errors_are_problem_details(ctx, response, case) -> None:
-    """Every 4xx is an RFC 9457 problem document (what partners' error handling relies on)."""
-    status = response.status_code
-    if not 400 <= status < 500:
-        return
-    where = f"{case.method} {case.formatted_path} answered {status}"
-    content_type = (response.headers.get("content-type") or [None])[0]
-    assert _media_type(content_type) == PROBLEM_JSON, (
-        f"{where} with Content-Type {content_type!r}, not {PROBLEM_JSON}: {response.text[:300]}")
-    if case.method.upper() == "HEAD":
-        return  # no body to inspect
-    try:
-        body = json.loads(response.content)
-    except ValueError:
-        raise AssertionError(f"{where} with a body that is not JSON: {response.text[:300]!r}") from None
-    assert isinstance(body, dict), f"{where} with a JSON {type(body).__name__}, not an object: {body!r}"
-    missing = [m for m in ("type", "title", "status", "detail") if m not in body]
-    assert not missing, f"{where} with a problem document missing {missing}: {body!r}"
-    for member in ("type", "title", "detail"):
-        assert isinstance(body[member], str) and body[member], f"{where}: `{member}` is not a non-empty string: {body!r}"
-    assert body["status"] == status, f"{where} but the problem document says status {body['status']!r}"
-
-
-CHECKS = [not_a_server_error, client_errors_are_problem_details]
 
 
 # -- the schema, loaded from the running service, with real things to aim at --------------------
@@ -250,12 +206,8 @@ schema = schemathesis.pytest.from_fixture("intake_schema").exclude(tag="operatio
 
 
 @pytest.fixture(autouse=True)
-def _node_id_for_lazy_schemathesis(request):
-    """schemathesis 4.32's lazy loader reads and rewrites `Function._nodeid`, which pytest 9.2 no longer has
-    (the node id is derived from `_id` now). Give it the attribute it expects; only its cosmetic renaming of
-    the item per operation is lost: each operation still runs and reports as its own labelled subtest."""
-    if not hasattr(request.node, "_nodeid"):
-        request.node._nodeid = request.node.nodeid
+def _node_id(request):
+    node_id_for_lazy_schemathesis(request)
 
 
 @schema.parametrize()

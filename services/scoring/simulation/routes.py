@@ -28,6 +28,7 @@ from shared.problems import Problem
 from shared.ratelimit import rate_limited
 from shared.synthetic.holders import DEFAULT_AS_OF, DEFAULT_SEED
 from shared.synthetic.holders import SCHEMA as POPULATION_SCHEMA
+from shared.ranges import BusinessDate
 from shared.synthetic.parquet import population_info
 
 router = APIRouter(prefix="/v1/simulations", tags=["simulation"])
@@ -38,7 +39,7 @@ MAX_DRAFT_BYTES = 1 << 20
 class GeneratedPopulation(BaseModel):
     holders: int = Field(ge=1, description="How many synthetic holders (see README, 'The synthetic population')")
     seed: int = Field(DEFAULT_SEED, ge=0, lt=1 << 32)
-    as_of: date = Field(DEFAULT_AS_OF, description="The registries' reference date")
+    as_of: BusinessDate = Field(DEFAULT_AS_OF, description="The registries' reference date")
 
 
 class SimulationRequest(BaseModel):
@@ -50,7 +51,7 @@ class SimulationRequest(BaseModel):
     module: str | None = Field(None, description="An X-module in use: module totals are compared")
     threshold: float | None = Field(None, allow_inf_nan=False)
     quota: int | None = Field(None, ge=1, le=1 << 31)
-    cut_off_date: date | None = Field(None, description="Default: the population's reference date")
+    cut_off_date: BusinessDate | None = Field(None, description="Default: the population's reference date")
 
     @model_validator(mode="after")
     def _one_draft(self) -> "SimulationRequest":

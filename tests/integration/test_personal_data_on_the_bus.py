@@ -9,8 +9,11 @@ tables keep no name or ID number either.
 """
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 from datetime import date
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,14 +22,17 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.local import broker
+from services.intake import disclosure
 from services.verification.seed import demo_child, demo_holder, demo_id_number
 from shared.events import Envelope
 from shared.events.catalogue import APPLICATIONS, NOTICES
-from shared.identity import id_number_problem
+from shared.identity import id_number_problem, make_id_number
+from shared.pseudonyms import same_holder
 from tests.integration.helpers import WINDOW, application_body, follow_to_notice, wait_for
 from tests.integration.public_rounds import from_address
 
 pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
 ADULT, PARENT = 2721, 2730  # holder 2730 has a minor child in the demo registry (every tenth holder)
 NAMES = {ADULT: "诸葛孔明", PARENT: "司马相如"}
 CHILD_NAME = "司马小卿"
@@ -141,3 +147,41 @@ async def test_personal_data_travels_only_where_its_consumers_need_it(platform):
     assert len(stored) >= 2 + 2 + 2
     kept = [s for s in stored if _full_id_numbers(s) or any(name in s for name in names)]
     assert not kept, f"scoring keeps personal data: {kept[:2]}"
+
+
+def _migration():
+    path = ROOT / "services" / "scoring" / "migrations" / "versions" / "a3d9e5c17b42_holders_pseudonymous.py"
+    spec = importlib.util.spec_from_file_location("holders_pseudonymous", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_the_scoring_migration_masks_and_keys_stored_holders_as_the_services_do(database_url):
+    """Scoring's stored holders become exactly what the services now write: the same key (so a holder
+    still reads their old scores) and the same masked forms (so old notices and new ones agree)."""
+    people = [("王", demo_id_number(1)), ("张三", demo_id_number(2)), (" 欧阳娜娜 ", demo_id_number(3)),
+              ("李四", make_id_number("110105", date(1949, 12, 31), 2).lower())]  # an X written in lower case
+    assert any(i.endswith("x") for _n, i in people)
+    salt = "migration-test-salt"
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE SCHEMA IF NOT EXISTS migtest"))
+            await conn.execute(text("DROP TABLE IF EXISTS migtest.holders"))
+            await conn.execute(text("CREATE TABLE migtest.holders (seq int PRIMARY KEY, holder jsonb NOT NULL)"))
+            await conn.execute(text("INSERT INTO migtest.holders VALUES (:seq, CAST(:holder AS jsonb))"), [
+                {"seq": i, "holder": json.dumps({"name": name, "id_number": number, "permit_number": f"ZJ-{i}"})}
+                for i, (name, number) in enumerate(people)] + [
+                {"seq": 99, "holder": json.dumps({"key": "k", "name_masked": "王*", "id_number_masked": "1101**"})}])
+            await conn.execute(_migration().pseudonymise("migtest.holders"), {"salt": salt})
+            rows = dict((await conn.execute(text("SELECT seq, holder FROM migtest.holders"))).all())
+            await conn.execute(text("DROP SCHEMA migtest CASCADE"))
+    finally:
+        await engine.dispose()
+    for i, (name, number) in enumerate(people):
+        expected = disclosure.holder(name, number.upper(), f"ZJ-{i}", salt).ref()
+        assert rows[i] == expected.model_dump(), (name, number)
+        assert same_holder(rows[i]["key"], number, salt)
+    # A document already in the new form is left alone.
+    assert rows[99] == {"key": "k", "name_masked": "王*", "id_number_masked": "1101**"}

@@ -34,13 +34,17 @@ _MASKED_ID = (f"CASE WHEN length({_ID}) <= 8 THEN repeat('*', length({_ID})) "
 _KEY = f"encode(sha256(convert_to(:salt || ':' || {_ID}, 'UTF8')), 'hex')"
 
 
+def pseudonymise(table: str) -> sa.TextClause:
+    """Replace each full holder document in `table` (schema-qualified); run with the salt."""
+    return sa.text(f"UPDATE {table} SET holder = jsonb_build_object("
+                   f"'key', {_KEY}, 'name_masked', coalesce({_MASKED_NAME}, ''), 'id_number_masked', {_MASKED_ID}) "
+                   f"WHERE holder ? 'id_number'")
+
+
 def upgrade() -> None:
     salt = get_settings().candidate_key_salt
     for table in TABLES:
-        op.get_bind().execute(sa.text(
-            f"UPDATE scoring.{table} SET holder = jsonb_build_object("
-            f"'key', {_KEY}, 'name_masked', coalesce({_MASKED_NAME}, ''), 'id_number_masked', {_MASKED_ID}) "
-            f"WHERE holder ? 'id_number'"), {"salt": salt})
+        op.get_bind().execute(pseudonymise(f"scoring.{table}"), {"salt": salt})
 
 
 def downgrade() -> None:

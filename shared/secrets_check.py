@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 # The secrets each service needs (environment variable -> settings field).
 NEEDS = {
+    # The salt of the pseudonymous holder keys: intake makes them, scoring and publicity match them.
+    "intake": ("CANDIDATE_KEY_SALT",),
+    "scoring": ("CANDIDATE_KEY_SALT",),
     "publicity": ("CANDIDATE_KEY_SALT",),
     "verification": ("INTAKE_MATERIALS_KEY",),
 }

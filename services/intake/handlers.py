@@ -7,7 +7,7 @@ each statement runs once for the whole batch.
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, case, func, insert, update
+from sqlalchemy import Date, String, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.intake.tables import application_items, applications, holder_bars, timeline
@@ -34,8 +34,12 @@ SET_SCORE = (update(applications)
                     func.coalesce(applications.c.score_version, 0) < bindparam("version"))
              .values(status=bindparam("status"), score_version=bindparam("version"), score_status=bindparam("score_status"),
                      score_total=bindparam("total"), rule_set_id=bindparam("rule_set"), updated_at=func.now()))
-# A later bar never shortens an earlier one.
-BAR_HOLDER = pg_insert(holder_bars)
+# A later bar never shortens an earlier one. The holder is found by the application: the bus
+# carries no ID number downstream of the departments, and intake knows its own applicants.
+BAR_HOLDER = pg_insert(holder_bars).from_select(
+    ["holder_id_number", "barred_until", "reason", "application_id"],
+    select(applications.c.holder_id_number, bindparam("barred_until", type_=Date),
+           bindparam("reason", type_=String), applications.c.id).where(applications.c.id == bindparam("app")))
 BAR_HOLDER = BAR_HOLDER.on_conflict_do_update(
     index_elements=[holder_bars.c.holder_id_number],
     set_={"barred_until": func.greatest(holder_bars.c.barred_until, BAR_HOLDER.excluded.barred_until),
@@ -62,8 +66,8 @@ async def on_score_computed(uow: UnitOfWork, event: Envelope, data: ScoreCompute
                           "status": data.status, "score_status": data.status,
                           "total": data.total, "rule_set": data.rule_set_id})
     if data.barred_until is not None:
-        uow.later(BAR_HOLDER, {"holder_id_number": data.holder.id_number, "barred_until": data.barred_until,
-                               "reason": data.reason or "forged materials", "application_id": data.application_id})
+        uow.later(BAR_HOLDER, {"app": data.application_id, "barred_until": data.barred_until,
+                               "reason": data.reason or "forged materials"})
     _timeline(uow, event, {"score_version": data.score_version, "status": data.status, "total": data.total})
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy import bindparam, exists, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
-from services.intake import domain, materials
+from services.intake import disclosure, domain, materials
 from services.intake.schemas import ApplicationRequest, ApplicationView, TimelineEntry
 from services.intake.tables import application_items, applications, holder_bars, idempotency_keys, outbox, timeline
 from services.intake.tables import materials as materials_table
@@ -19,7 +19,7 @@ from shared.calendar import CalendarYearUnknown
 from shared.auth import Principal, current_principal, require_any
 from shared.db import OneStatement
 from shared.events import Envelope
-from shared.events.catalogue import ApplicationSubmitted, ApplicationWithdrawn, Holder
+from shared.events.catalogue import ApplicationSubmitted, ApplicationWithdrawn
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import Idempotency
 from shared.problems import Problem
@@ -121,12 +121,14 @@ async def submit_application(body: ApplicationRequest, request: Request,
     delegation = _delegation_record(body, principal, employer, authorisation)
     notice = await _notice(request, today, cut_off)  # before the transaction: it may ask scoring
     family = [m.model_dump() for m in body.family]
+    salt = request.app.state.settings.candidate_key_salt
     event = Envelope.new(ApplicationSubmitted(
         application_id=app_id,
-        holder=Holder(name=body.applicant.name, id_number=body.applicant.id_number, permit_number=body.permit_number),
+        holder=disclosure.holder(body.applicant.name, body.applicant.id_number, body.permit_number, salt),
         intent=body.intent, applied_on=today, cut_off_date=cut_off,
         expected_departments=domain.expected_departments(),  # type: ignore[arg-type]
-        declared_facts=body.declared_facts, family=family, delegation=delegation, modules=body.chosen_modules(),
+        declared_facts=body.declared_facts, family=disclosure.family(family, salt),
+        delegation=disclosure.delegation(delegation), modules=body.chosen_modules(),
         contact_phone=body.applicant.phone, principal=principal.principal), source="intake", subject=app_id)
     params = dict(
         id=app_id, holder_id_number=body.applicant.id_number, holder_name=body.applicant.name,

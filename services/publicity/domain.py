@@ -2,7 +2,6 @@
 what a search asks for, what the applicant is told."""
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -10,7 +9,7 @@ from datetime import date
 
 from shared.calendar import add_working_days, working_period
 from shared.departments import DEPARTMENT_OF
-from shared.masking import mask_id_number, mask_name
+from shared.pseudonyms import holder_key
 
 # Reviews (复核) are answered within this many working days of the request.
 REVIEW_WORKING_DAYS = 5
@@ -39,13 +38,10 @@ def public_lines(lines: list[dict]) -> list[dict]:
              "points": l["points"], "department": l.get("department")} for l in lines]
 
 
-def masked_holder(name: str, id_number: str) -> tuple[str, str]:
-    return mask_name(name), mask_id_number(id_number)
-
-
 def candidate_key(id_number: str, salt: str) -> str:
-    """Groups one person's entries (a child named by both parents) without keeping the number."""
-    return hashlib.sha256(f"{salt}:{id_number.strip().upper()}".encode()).hexdigest()
+    """Groups one person's entries (a child named by both parents) without keeping the number:
+    the holder key intake sends with each person (shared.pseudonyms)."""
+    return holder_key(id_number, salt)
 
 
 def search_columns(masked_name: str, masked_id: str) -> tuple[str, str]:

@@ -11,7 +11,8 @@ from services.publicity import domain, objections, rounds
 from services.publicity.tables import applicants, notices, notifications, scores
 from shared.db import UnitOfWork
 from shared.events import Envelope
-from shared.events.catalogue import ApplicationSubmitted, ApplicationWithdrawn, NoticePublished, ScoreComputed
+from shared.events.catalogue import (ApplicationSubmitted, ApplicationWithdrawn, FamilyMember, Holder, NoticePublished,
+                                     ScoreComputed)
 from shared.settings import Settings
 
 # Built once: see the intake handlers on statement cost.
@@ -27,17 +28,21 @@ PUT_SCORE = _score.on_conflict_do_update(
 
 
 def make_handlers(settings: Settings):
+    def key_of(person: Holder | FamilyMember) -> str:
+        # Intake sends the key; an event from before it did has the number to derive it from.
+        return person.key or domain.candidate_key(person.id_number, settings.candidate_key_salt)
+
     async def on_application_submitted(uow: UnitOfWork, event: Envelope, data: ApplicationSubmitted) -> None:
-        name, id_masked = domain.masked_holder(data.holder.name, data.holder.id_number)
-        child = next((m for m in data.family if m.get("relation") == "child"), None) \
+        # Masked by intake: publicity never sees a full name.
+        holder = data.holder
+        child = next((m for m in data.family if m.relation == "child"), None) \
             if data.intent == "school_enrolment" else None
-        child_name, child_id = domain.masked_holder(child["name"], child["id_number"]) if child else (None, None)
         await uow.conn.execute(ADD_APPLICANT, dict(
-            application_id=data.application_id,
-            holder_key=domain.candidate_key(data.holder.id_number, settings.candidate_key_salt),
-            holder_name_masked=name, holder_id_masked=id_masked,
-            child_key=domain.candidate_key(child["id_number"], settings.candidate_key_salt) if child else None,
-            child_name_masked=child_name, child_id_masked=child_id, modules=data.modules,
+            application_id=data.application_id, holder_key=key_of(holder),
+            holder_name_masked=holder.name_masked, holder_id_masked=holder.id_number_masked,
+            child_key=key_of(child) if child else None,
+            child_name_masked=child.name_masked if child else None,
+            child_id_masked=child.id_number_masked if child else None, modules=data.modules,
             applied_on=data.applied_on, contact_phone=data.contact_phone))
 
     async def on_application_withdrawn(uow: UnitOfWork, event: Envelope, data: ApplicationWithdrawn) -> None:
@@ -67,11 +72,10 @@ def make_handlers(settings: Settings):
     async def _put_on_notice(uow: UnitOfWork, data: ScoreComputed, lines: list[dict]):
         today = date.today()
         start, end = domain.notice_period(today, settings.notice_period_working_days)
-        name, id_masked = domain.masked_holder(data.holder.name, data.holder.id_number)
         notice_id = domain.new_notice_id(today)
         inserted = (await uow.conn.execute(ADD_NOTICE, dict(
             id=notice_id, application_id=data.application_id, score_version=data.score_version,
-            holder_name_masked=name, id_number_masked=id_masked, total=data.total, categories=data.categories,
+            holder_name_masked=data.holder.name_masked, id_number_masked=data.holder.id_number_masked, total=data.total, categories=data.categories,
             lines=lines, rule_set_id=data.rule_set_id, period_start=start, period_end=end))).first()
         if inserted is not None:
             uow.emit(Envelope.new(NoticePublished(

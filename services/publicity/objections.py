@@ -85,7 +85,9 @@ async def lodge(uow: UnitOfWork, *, kind: str, items: list[str], reason: str, cl
                lodged_at=now)
     await uow.conn.execute(insert(objections).values(**row))
     uow.emit(Envelope.new(ReverificationRequested(
-        application_id=application_id, items=items, reason=f"{'异议' if kind == 'objection' else '复核'}: {reason}"[:200],
+        # The kind and the id only: the objector's own words may name anyone (ID numbers, phones), and
+        # stay here with the objection, where the officers read them.
+        application_id=application_id, items=items, reason=f"{'异议' if kind == 'objection' else '复核'} {objection_id}",
         requested_by=requested_by, requested_at=now, request_id=objection_id),
         source="publicity", subject=application_id))
     return public_view(row)

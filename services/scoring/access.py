@@ -3,13 +3,13 @@
 Keys are per service, so the identity shared with intake is the principal's name. A score is
 shown whole to the partner that submitted the application (`scores:read`, same principal name
 as in intake), to the holder through a partner app acting for them (`scores:holder`, presenting
-the holder's ID number), and to administrators; a department (`department:<name>`) that answered
+the holder's ID number, checked against the holder's pseudonymous key: scoring keeps no ID
+numbers), and to administrators; a department (`department:<name>`) that answered
 the application sees only its own lines. Anyone else gets exactly the answer an unknown
 application gets, so an application id (printed on public notices) tells them nothing.
 """
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.scoring.tables import applications, received
 from shared.auth import Principal
+from shared.pseudonyms import same_holder
 from shared.problems import Problem
 
 PARTNER = "scores:read"
@@ -49,7 +50,7 @@ def require_reader(principal: Principal, holder_id_number: str | None) -> None:
 
 
 async def sight_of(conn: AsyncConnection, application_id: str, principal: Principal,
-                   holder_id_number: str | None) -> Sight | None:
+                   holder_id_number: str | None, salt: str) -> Sight | None:
     """What this principal may see of the application's scores, or None (then: the unknown-id 404)."""
     if principal.has("admin"):
         return Sight()
@@ -57,8 +58,8 @@ async def sight_of(conn: AsyncConnection, application_id: str, principal: Princi
     if submitted is not None:
         if PARTNER in principal.scopes and submitted.principal is not None and submitted.principal == principal.principal:
             return Sight()
-        if HOLDER in principal.scopes and holder_id_number and _same_id_number(submitted.holder["id_number"],
-                                                                               holder_id_number):
+        if HOLDER in principal.scopes and holder_id_number and same_holder(submitted.holder.get("key"),
+                                                                           holder_id_number, salt):
             return Sight()
     departments = principal.scoped_values("department")
     if departments:
@@ -67,10 +68,6 @@ async def sight_of(conn: AsyncConnection, application_id: str, principal: Princi
         if answered:
             return Sight(frozenset(answered))
     return None
-
-
-def _same_id_number(on_record: str, presented: str) -> bool:
-    return hmac.compare_digest(on_record.strip().upper().encode(), presented.strip().upper().encode())
 
 
 def shown(doc: dict[str, Any], sight: Sight) -> dict[str, Any]:

@@ -20,8 +20,10 @@ from shared.calendar import CalendarYearUnknown, add_working_days
 from shared.logging import get_logger
 from shared.db import UnitOfWork
 from shared.events import Envelope
-from shared.events.catalogue import (ApplicationSubmitted, ApplicationWithdrawn, Holder, ScoreComputed,
+from shared.events.catalogue import (ApplicationSubmitted, ApplicationWithdrawn, HolderRef, ScoreComputed,
                                      VerificationCompleted)
+from shared.pseudonyms import holder_key
+from shared.settings import get_settings
 
 # Built once: see the intake handlers on statement cost.
 ADD_ANSWER = insert(received)
@@ -138,7 +140,7 @@ def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | No
             await schedule(uow, app, answers, data.expected_departments, data.cut_off_date, answers_to)
 
     async def schedule(uow: UnitOfWork, app: str, answers: dict[str, dict], expected: list[str], cut_off,
-                       answers_to: list[dict[str, str]] | None = None, holder: Holder | None = None) -> None:
+                       answers_to: list[dict[str, str]] | None = None, holder: HolderRef | None = None) -> None:
         if await uow.conn.scalar(IS_WITHDRAWN, {"app": app}) or app in uow.memo.get("withdrawn", set()):
             return  # withdrawn before it was scored
         # Versions this transaction already decided are not in the table until commit.
@@ -146,7 +148,7 @@ def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | No
         latest = uow.memo.get(memo_key) or await uow.conn.scalar(LATEST_VERSION, {"app": app}) or 0
         uow.memo[memo_key] = latest + 1
         if answers:  # the holder as the departments know them (police first); else as submitted
-            holder = Holder.model_validate(answers.get("police", answers[min(answers)])["holder"])
+            holder = HolderRef.model_validate(answers.get("police", answers[min(answers)])["holder"])
         if holder is None:
             raise ValueError(f"{app}: no department answered and no holder was given")
         ordered = [answers[d] for d in sorted(answers)] + domain.overdue_answers(expected, set(answers))
@@ -170,7 +172,7 @@ def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | No
                 continue
             if submitted is not None:
                 await schedule(uow, app, answers, submitted.expected_departments, submitted.cut_off_date,
-                               holder=Holder.model_validate(submitted.holder))
+                               holder=HolderRef.model_validate(submitted.holder))
             else:
                 first = answers[min(answers)]
                 await schedule(uow, app, answers, first["expected_departments"], first["cut_off_date"])
@@ -178,8 +180,12 @@ def make_handlers(rule_sets: dict[str, RuleSet], modules: dict[str, Module] | No
 
     async def on_application_submitted(uow: UnitOfWork, event: Envelope, data: ApplicationSubmitted) -> None:
         # Kept whether or not any department ever answers: who may read the score, and the deadline.
+        # The holder by key and masked forms only (an event from before intake sent the key: derived here).
+        holder = data.holder.ref()
+        if holder.key is None:
+            holder.key = holder_key(data.holder.id_number, get_settings().candidate_key_salt)
         uow.later(ADD_APPLICATION, {
-            "application_id": data.application_id, "principal": data.principal, "holder": data.holder.model_dump(),
+            "application_id": data.application_id, "principal": data.principal, "holder": holder.model_dump(),
             "expected_departments": data.expected_departments, "applied_on": data.applied_on,
             "cut_off_date": data.cut_off_date, "review_deadline": _review_deadline(data.applied_on)})
 

@@ -40,7 +40,8 @@ async def read_score(application_id: str, request: Request, principal: Principal
                      holder_id_number: str | None = Header(None, alias=access.HOLDER_HEADER, max_length=18)) -> dict:
     access.require_reader(principal, holder_id_number)
     async with request.app.state.db.engine.connect() as conn:
-        sight = await access.sight_of(conn, application_id, principal, holder_id_number)
+        sight = await access.sight_of(conn, application_id, principal, holder_id_number,
+                                      request.app.state.settings.candidate_key_salt)
         rows = [] if sight is None else (await conn.execute(
             select(scores).where(scores.c.application_id == application_id).order_by(scores.c.version.desc()))).all()
     if sight is None or not rows:
@@ -57,7 +58,8 @@ async def read_score_version(application_id: str, version: PathId, request: Requ
                                                                    max_length=18)) -> dict:
     access.require_reader(principal, holder_id_number)
     async with request.app.state.db.engine.connect() as conn:
-        sight = await access.sight_of(conn, application_id, principal, holder_id_number)
+        sight = await access.sight_of(conn, application_id, principal, holder_id_number,
+                                      request.app.state.settings.candidate_key_salt)
         row = None if sight is None else (await conn.execute(select(scores).where(
             scores.c.application_id == application_id, scores.c.version == version))).first()
     if sight is None or row is None:

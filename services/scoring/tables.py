@@ -35,8 +35,9 @@ applications = Table(
     # The submitting partner's principal name (keys are per service; names are the shared identity).
     # Null for an application announced before the event carried it: then only administrators read it.
     Column("principal", String(200)),
-    # The holder as submitted: their own reads are checked against it, and an application no
-    # department answered is still scored (and announced) in their name.
+    # The holder as submitted, by pseudonymous key and masked forms ({key, name_masked,
+    # id_number_masked}, as every `holder` here): their own reads are checked against the key, and
+    # an application no department answered is still scored (and announced) under the masked forms.
     Column("holder", JSONB, nullable=False),
     Column("expected_departments", JSONB, nullable=False),
     Column("applied_on", Date, nullable=False),

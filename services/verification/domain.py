@@ -8,8 +8,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from shared.events import Envelope
-from shared.events.catalogue import ApplicationSubmitted, Holder, VerificationCompleted
+from shared.events.catalogue import ApplicationSubmitted, Holder, HolderRef, VerificationCompleted
 from shared.identity import age_on, birth_date
+from shared.masking import mask_name
 
 GENESIS = "0" * 64
 
@@ -75,7 +76,14 @@ def currently_employed(spans: list[dict], applied_on: date, employer: str | None
                and s["end_month"] >= since for s in spans)
 
 
-def completed(question: ApplicationSubmitted, department: str, holder: Holder, items: list[dict[str, Any]],
+def registered_holder(holder: Holder, answer: Answer) -> Holder:
+    """The holder under the name the police registry gives them (masked: the name goes no further)."""
+    if answer.holder_name is None:
+        return holder
+    return holder.model_copy(update={"name_masked": mask_name(answer.holder_name)})
+
+
+def completed(question: ApplicationSubmitted, department: str, holder: HolderRef, items: list[dict[str, Any]],
               facts: dict[str, Any], at: datetime, in_answer_to: str | None = None) -> Envelope:
     """A department's answer to an application: the event, whether it comes from the registries,
     a re-verification or an officer's decision."""

@@ -17,7 +17,7 @@ from services.verification.tables import results, review_tasks
 from shared.db import UnitOfWork
 from shared.events import Envelope
 from shared.departments import ITEMS_BY_DEPARTMENT
-from shared.events.catalogue import ApplicationSubmitted, Holder, MaterialAdded, ReverificationRequested
+from shared.events.catalogue import ApplicationSubmitted, Delegation, Holder, MaterialAdded, ReverificationRequested
 
 ADD_RESULT = pg_insert(results).on_conflict_do_nothing()
 ADD_TASK = pg_insert(review_tasks).on_conflict_do_nothing()
@@ -27,11 +27,15 @@ UPDATE_RESULT = (update(results).where(results.c.application_id == bindparam("ap
                  .values(items=bindparam("items"), facts=bindparam("facts"), verified_at=bindparam("verified_at")))
 
 
+def _as_dict(delegation: Delegation | None) -> dict | None:
+    return None if delegation is None else delegation.model_dump()
+
+
 def make_handlers(department: str, registries: SqlRegistries | HttpRegistries):
     requester = f"verifier:{department}"
 
     async def police(uow: UnitOfWork, data: ApplicationSubmitted) -> tuple[domain.Answer, list]:
-        holder, delegation = data.holder, data.delegation
+        holder, delegation = data.holder, _as_dict(data.delegation)
         permit, residence = await registries.police(uow.conn, holder.permit_number, holder.id_number, data.cut_off_date)
         answer = domain.police_answer(holder.id_number, holder.permit_number, permit, residence, data.cut_off_date)
         records = await registries.records(uow.conn, "police_records", holder.id_number, data.cut_off_date)
@@ -53,7 +57,7 @@ def make_handlers(department: str, registries: SqlRegistries | HttpRegistries):
         return answer, queries
 
     async def social_insurance(uow: UnitOfWork, data: ApplicationSubmitted) -> tuple[domain.Answer, list]:
-        holder, delegation = data.holder, data.delegation
+        holder, delegation = data.holder, _as_dict(data.delegation)
         spans = await registries.social_insurance(uow.conn, holder.id_number, data.cut_off_date)
         answer = domain.social_insurance_answer(spans, data.applied_on)
         queries = [("social_insurance", {"id_number": holder.id_number, "before": data.cut_off_date.isoformat()},
@@ -69,7 +73,7 @@ def make_handlers(department: str, registries: SqlRegistries | HttpRegistries):
     async def from_records(uow: UnitOfWork, data: ApplicationSubmitted) -> tuple[domain.Answer, list]:
         lookup, answer_of = departments.ANSWERS[department]
         holder = data.holder.id_number
-        people = [holder, *(m["id_number"] for m in data.family)]  # housing: the family's homes count too
+        people = [holder, *(m.id_number for m in data.family)]  # housing: the family's homes count too
         records = await registries.records(uow.conn, lookup, holder, data.cut_off_date, people)
         answer = answer_of(records, {"cut_off_date": data.cut_off_date.isoformat()})
         query = {"id_number": holder, "before": data.cut_off_date.isoformat()}
@@ -79,13 +83,12 @@ def make_handlers(department: str, registries: SqlRegistries | HttpRegistries):
     look_up = {"police": police, "social_insurance": social_insurance}.get(department, from_records)
 
     async def look_again(uow: UnitOfWork, data: ApplicationSubmitted, purpose: str) -> tuple[domain.Answer, Holder]:
-        """Look the application's facts up in the registries, on the audit record with its purpose."""
+        """Look the application's facts up in the registries, on the audit record with its purpose.
+        Returns the answer and the holder as the registries know them (the police: the permit's name)."""
         answer, queries = await look_up(uow, data)
         domain.note_declared(answer, data.declared_facts)
         await audit.append(uow, department, data.application_id, f"{requester} ({purpose})", queries)
-        holder = Holder(name=answer.holder_name or data.holder.name, id_number=data.holder.id_number,
-                        permit_number=data.holder.permit_number)
-        return answer, holder
+        return answer, domain.registered_holder(data.holder, answer)
 
     async def on_application_submitted(uow: UnitOfWork, event: Envelope, data: ApplicationSubmitted) -> None:
         if department not in data.expected_departments:
@@ -93,10 +96,10 @@ def make_handlers(department: str, registries: SqlRegistries | HttpRegistries):
         answer, holder = await look_again(uow, data, "application")
         now = datetime.now(timezone.utc)
         # Kept whole: a later decision or re-verification answers from the same question.
-        context = {**data.model_dump(mode="json"), "holder": holder.model_dump()}
+        context = data.model_copy(update={"holder": holder}).model_dump(mode="json")
         uow.later(ADD_RESULT, dict(application_id=data.application_id, department=department, items=answer.items,
                                    facts=answer.facts, verified_at=now, context=context))
-        uow.emit(domain.completed(data, department, holder, answer.items, answer.facts, now))
+        uow.emit(domain.completed(data, department, holder.ref(), answer.items, answer.facts, now))
 
     async def on_reverification_requested(uow: UnitOfWork, event: Envelope, data: ReverificationRequested) -> None:
         """After an objection: look the facts up again and answer again (a new result, audited as such)."""
@@ -117,7 +120,7 @@ def make_handlers(department: str, registries: SqlRegistries | HttpRegistries):
         now = datetime.now(timezone.utc)
         uow.later(UPDATE_RESULT, {"app": data.application_id, "dept": department, "items": items, "facts": facts,
                                   "verified_at": now})
-        uow.emit(domain.completed(submitted, department, holder, items, facts, now, in_answer_to=data.request_id))
+        uow.emit(domain.completed(submitted, department, holder.ref(), items, facts, now, in_answer_to=data.request_id))
 
     async def on_material_added(uow: UnitOfWork, event: Envelope, data: MaterialAdded) -> None:
         if data.department != department or not data.supplement:

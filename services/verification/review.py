@@ -163,6 +163,6 @@ async def decide(department: str, task_id: PathId, body: Decision, request: Requ
                                .values(state="decided", decision=decision, decided_by=principal.principal,
                                        decided_at=now))
         question = ApplicationSubmitted.model_validate(result.context)
-        uow.emit(completed(question, department, question.holder, items, facts, now))
+        uow.emit(completed(question, department, question.holder.ref(), items, facts, now))
         await uow.commit()
     return _task_view((await _task(request, department, task_id)))

@@ -2,13 +2,21 @@
 
 Adding a field with a default is a compatible change; anything else is a new version,
 registered beside the old one so consumers can read both during a rollout.
+
+Personal data travels only where a consumer needs it (README, "Personal data on the bus"):
+every field that holds some is marked with its kind (`personal(...)`), and the AsyncAPI
+document lists the kinds per message (`x-personal-data`). The full ID numbers and permit
+numbers go to the departments only (application.submitted); everything downstream knows the
+holder by a pseudonymous key and the masked forms intake computed.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from shared.masking import mask_id_number, mask_name
 
 from shared.events.envelope import Envelope, EventParseError
 
@@ -29,10 +37,79 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+# The kinds of personal data a field may hold, as the AsyncAPI document names them.
+PERSONAL_DATA_KINDS = ("id_number", "permit_number", "name", "phone", "masked_name", "masked_id_number", "holder_key")
+PERSONAL_DATA = "x-personal-data"
+
+
+def personal(kind: str, description: str, default: Any = ...) -> Any:
+    """A field holding personal data of this kind: the AsyncAPI document declares it."""
+    assert kind in PERSONAL_DATA_KINDS, kind
+    return Field(default, description=description, json_schema_extra={PERSONAL_DATA: kind})
+
+
+def _masked_from_legacy(data: Any) -> Any:
+    """Events written before the masked forms travelled carry the full name and number: mask them
+    here, so an old event still parses (and nothing downstream ever holds the full forms)."""
+    if isinstance(data, dict):
+        data = dict(data)
+        if data.get("name_masked") is None and isinstance(data.get("name"), str):
+            data["name_masked"] = mask_name(data["name"])
+        if data.get("id_number_masked") is None and isinstance(data.get("id_number"), str):
+            data["id_number_masked"] = mask_id_number(data["id_number"])
+    return data
+
+
 class Holder(_Payload):
-    name: str
-    id_number: str
-    permit_number: str
+    """The holder as intake tells the departments: the numbers their registries are keyed by, and
+    what publicity shows. No full name: no consumer needs it (the police read it from the permit)."""
+    id_number: str = personal("id_number", "The full ID number: the departments look their registries up by it")
+    permit_number: str = personal("permit_number", "The residence permit's number, for the police registry")
+    name_masked: str = personal("masked_name", "The name as notices show it (shared.masking)")
+    id_number_masked: str = personal("masked_id_number", "The ID number as notices show it (shared.masking)")
+    # Absent on events written before it was added: consumers then derive it from the ID number.
+    key: str | None = personal("holder_key", "Pseudonymous key of the holder (shared.pseudonyms)", None)
+
+    _legacy = model_validator(mode="before")(_masked_from_legacy)
+
+    def ref(self) -> "HolderRef":
+        """The holder as the services downstream of the departments know them."""
+        return HolderRef(key=self.key, name_masked=self.name_masked, id_number_masked=self.id_number_masked)
+
+
+class HolderRef(_Payload):
+    """The holder downstream of the departments: a pseudonymous key and the masked forms, nothing more."""
+    key: str | None = personal("holder_key", "Pseudonymous key of the holder (shared.pseudonyms); absent on old events",
+                               None)
+    name_masked: str = personal("masked_name", "The name as notices show it")
+    id_number_masked: str = personal("masked_id_number", "The ID number as notices show it")
+
+    _legacy = model_validator(mode="before")(_masked_from_legacy)
+
+
+class FamilyMember(_Payload):
+    """A spouse or child named in a settlement or school-enrolment application."""
+    relation: str
+    id_number: str = personal("id_number", "For the departments (housing: the family's homes count too)")
+    name_masked: str = personal("masked_name", "The name as a ranked list shows it (the child of a school enrolment)")
+    id_number_masked: str = personal("masked_id_number", "The ID number as a ranked list shows it")
+    key: str | None = personal("holder_key", "Pseudonymous key: groups a child's parents in a round", None)
+
+    _legacy = model_validator(mode="before")(_masked_from_legacy)
+
+
+class Representative(_Payload):
+    id_number: str = personal("id_number", "The police check the household relation to the holder by it")
+
+
+class Delegation(_Payload):
+    """Who acted for the holder (委托办) and on what authority, for the departments to verify."""
+    relation: str
+    grounds: str | None = None
+    representative: Representative | None = None
+    employer_credit_code: str | None = None
+    authority: dict[str, Any] = Field(default_factory=dict)
+    channel: str | None = None
 
 
 class ApplicationSubmitted(_Payload):
@@ -43,15 +120,14 @@ class ApplicationSubmitted(_Payload):
     cut_off_date: date
     expected_departments: list[Department]
     declared_facts: dict[str, Any] = Field(default_factory=dict)
-    # Settlement: spouse and minor children; school enrolment: the child. [{name, id_number, relation}]
-    family: list[dict[str, Any]] = Field(default_factory=list)
-    # Delegated applications (委托办): who acted for the holder and on what authority, for the
-    # departments to verify: {relation, grounds, representative?, employer_credit_code?, authority}.
-    delegation: dict[str, Any] | None = None
+    # Settlement: spouse and minor children; school enrolment: the child.
+    family: list[FamilyMember] = Field(default_factory=list)
+    # Delegated applications (委托办): who acted for the holder and on what authority.
+    delegation: Delegation | None = None
     # The X-modules (services) the holder applies to with this score, e.g. ["school-enrolment"].
     modules: list[str] = Field(default_factory=list)
     # Where the holder is told of the score (publicity's notifications); never shown in public.
-    contact_phone: str | None = None
+    contact_phone: str | None = personal("phone", "Where publicity notifies the holder; never shown in public", None)
     # The partner (principal name) that submitted it: keys are per service, names are shared, so
     # scoring shows the score to this partner. Absent on events written before it was added.
     principal: str | None = None
@@ -96,7 +172,7 @@ class VerificationCompleted(_Payload):
     department: Department
     expected_departments: list[Department]
     cut_off_date: date
-    holder: Holder
+    holder: HolderRef
     items: list[VerifiedItem]
     facts: dict[str, Any]
     verified_at: datetime
@@ -129,7 +205,7 @@ class ModuleScore(_Payload):
 class ScoreComputed(_Payload):
     application_id: str
     score_version: int
-    holder: Holder
+    holder: HolderRef
     # refused: the delegation it was made under could not be verified (nothing is scored, nobody is barred)
     status: Literal["scored", "void", "paused", "vetoed", "refused"]
     reason: str | None = None
@@ -173,8 +249,8 @@ class NoticePublished(_Payload):
 class AdmittedEntry(_Payload):
     rank: int
     application_id: str
-    candidate_name_masked: str
-    candidate_id_number_masked: str
+    candidate_name_masked: str = personal("masked_name", "As the published list shows it")
+    candidate_id_number_masked: str = personal("masked_id_number", "As the published list shows it")
     score: float
 
 
@@ -232,6 +308,24 @@ def parse_data(event: Envelope) -> Any:
         raise EventParseError(f"invalid {event.type} v{event.version} payload: {exc}") from exc
 
 
+def personal_data(model: type[_Payload]) -> list[str]:
+    """The kinds of personal data an event type's payload holds, from its fields' marks."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get(PERSONAL_DATA), str):
+                found.add(node[PERSONAL_DATA])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(model.model_json_schema())
+    return sorted(found)
+
+
 def asyncapi_document(service: str, publishes: list[str], subscribes: list[str]) -> dict[str, Any]:
     """The catalogue as an AsyncAPI 3 document, served beside each service's OpenAPI one."""
     channels: dict[str, Any] = {}
@@ -241,6 +335,8 @@ def asyncapi_document(service: str, publishes: list[str], subscribes: list[str])
         messages[name] = {
             "name": etype,
             "title": f"{etype} (version {version})",
+            # The kinds of personal data the message holds (empty: none); see PERSONAL_DATA_KINDS.
+            PERSONAL_DATA: personal_data(model),
             "payload": {"schemaFormat": "application/schema+json;version=draft-07", "schema": model.model_json_schema()},
         }
         ch = channels.setdefault(topic, {"address": topic, "messages": {}})

@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.local import broker
 from shared.events import Envelope
-from shared.events.catalogue import SCORES, VERIFICATIONS, Holder, VerificationCompleted
+from shared.events.catalogue import SCORES, VERIFICATIONS, HolderRef, VerificationCompleted
+from shared.masking import mask_id_number
 from shared.departments import DEPARTMENTS
 from tests.integration.helpers import SCORING_ADMIN, WINDOW, WINDOW_SCORES, application_body, wait_for
 
 pytestmark = pytest.mark.integration
-HOLDER = Holder(name="王芳", id_number="11010519491231002X", permit_number="ZJ-TEST-1")
+HOLDER = HolderRef(key="0" * 64, name_masked="王*", id_number_masked="1101**********002X")
 CUT_OFF = date(2026, 10, 1)
 POLICE_FACTS = {"permit_status": "valid", "birth_date": "1985-03-15", "residence_spans": [{"start": "2014-01-01", "end": None}],
                 "offences": [{"date": "2024-02-01", "act": "a", "case": "detention"},
@@ -200,7 +201,10 @@ async def test_an_application_no_department_answers_is_scored_at_its_deadline_an
             # With the police silent no permit is on record: the rule set's eligibility rule voids the
             # score until they answer (nobody is barred for it).
             assert v1["status"] == "void" and v1["total"] == 0 and v1["barred_until"] is None
-            assert v1["holder"]["id_number"] == application_body(2871)["applicant"]["id_number"]
+            # The holder as intake announced them, by key and masked forms: no ID number travels on.
+            holder_id = application_body(2871)["applicant"]["id_number"]
+            assert v1["holder"]["id_number_masked"] == mask_id_number(holder_id) and len(v1["holder"]["key"]) == 64
+            assert holder_id not in str(v1)
             late = v1["reason"].split("scored 0 until they answer: ", 1)[1]
             assert set(late.split(", ")) == set(DEPARTMENTS)  # every item overdue
             # The partner that submitted it reads it with its scoring key; the score reaches intake's status.

@@ -29,6 +29,7 @@ def _start_as_deployment(platform, service: str, port: int, **env: str) -> subpr
 
 @pytest.mark.parametrize("service, env, variable", [
     ("publicity", {}, "CANDIDATE_KEY_SALT is not set"),
+    ("intake", {}, "CANDIDATE_KEY_SALT is not set"),
     ("publicity", {"CANDIDATE_KEY_SALT": DEMO_SALT}, "CANDIDATE_KEY_SALT is the public demo value"),
     ("verification", {"INTAKE_MATERIALS_KEY": DEMO_MATERIALS_KEY}, "INTAKE_MATERIALS_KEY is the public demo value"),
 ])
@@ -40,7 +41,8 @@ def test_a_deployment_with_missing_or_demo_secrets_refuses_to_start(platform, se
 
 def test_a_deployment_whose_database_still_has_the_demo_keys_refuses_to_start(platform):
     # The test database was seeded with the embedded platform's demo keys, as a careless copy would be.
-    done = _start_as_deployment(platform, "scoring", platform.port_base + 61)
+    done = _start_as_deployment(platform, "scoring", platform.port_base + 61,
+                                CANDIDATE_KEY_SALT="a-real-salt-of-thirty-two-characters")
     assert done.returncode != 0
     assert "demo API keys" in done.stderr and "demoreader" in done.stderr
     assert "shared.keys revoke --service scoring" in done.stderr

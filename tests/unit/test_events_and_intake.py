@@ -26,7 +26,7 @@ def test_an_envelope_round_trips_with_its_typed_payload_and_trace():
     back = Envelope.from_bytes(ev.to_bytes())
     assert back == ev and back.type == "application.submitted" and back.version == 1
     assert back.traceparent and back.traceparent.startswith("00-")
-    assert parse_data(back).holder.name == "张三"
+    assert parse_data(back).holder.name_masked == "张*"
 
 
 @pytest.mark.parametrize("raw", [b"", b"{", b'{"type": "x"}', None])

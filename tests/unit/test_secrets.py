@@ -54,10 +54,18 @@ def test_verification_needs_its_own_materials_key():
 
 
 def test_a_service_that_does_not_need_a_secret_still_refuses_its_demo_value():
-    assert secret_problems(deployment(), "intake") == []
-    assert secret_problems(deployment(), "scoring") == []
-    problems = secret_problems(deployment(candidate_key_salt=DEMO_SALT), "scoring")
+    assert secret_problems(deployment(), "verification") == [
+        "INTAKE_MATERIALS_KEY is not set: the verification service needs it (give it from a secret store)."]
+    problems = secret_problems(deployment(candidate_key_salt=DEMO_SALT, intake_materials_key="pk_x_real"), "verification")
     assert len(problems) == 1 and "CANDIDATE_KEY_SALT" in problems[0]
+
+
+def test_every_service_that_keys_holders_needs_the_salt():
+    # intake makes the pseudonymous holder keys; scoring and publicity match them.
+    for service in ("intake", "scoring", "publicity"):
+        problems = secret_problems(deployment(), service)
+        assert len(problems) == 1 and problems[0].startswith("CANDIDATE_KEY_SALT is not set"), (service, problems)
+        assert secret_problems(deployment(candidate_key_salt=REAL_SALT), service) == []
 
 
 def test_well_configured_publicity_starts():

@@ -1,7 +1,7 @@
 """holders pseudonymous: no names or ID numbers kept in scoring
 
 Revision ID: a3d9e5c17b42
-Revises: 8c3f51a0e2d7
+Revises: d8b2f5a7c913
 Create Date: 2026-11-29 23:40:00
 
 Each `holder` document (received answers, submitted applications, score versions) held the
@@ -19,7 +19,7 @@ from shared.settings import get_settings
 
 # revision identifiers, used by Alembic.
 revision: str = 'a3d9e5c17b42'
-down_revision: Union[str, Sequence[str], None] = '8c3f51a0e2d7'
+down_revision: Union[str, Sequence[str], None] = 'd8b2f5a7c913'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -38,9 +38,12 @@ class UnitOfWork:
     the state change and the promise to publish it commit or vanish together.
     """
 
-    def __init__(self, engine: AsyncEngine, outbox: "Outbox | None" = None) -> None:
+    def __init__(self, engine: AsyncEngine, outbox: "Outbox | None" = None,
+                 store_factory: "Callable[[UnitOfWork], Any] | None" = None) -> None:
         self._engine = engine
         self._outbox = outbox
+        self._store_factory = store_factory
+        self._store: Any = None
         self._events: list[Envelope] = []
         self._deferred: dict[int, tuple[Any, list[dict[str, Any]]]] = {}
         # Per-transaction memory for handlers (e.g. a chain head already locked).
@@ -60,6 +63,16 @@ class UnitOfWork:
                 await self.conn.rollback()
         finally:
             await self.conn.close()
+
+    @property
+    def store(self) -> Any:
+        """The service's store (its SQL, by intent) on this transaction: handlers and use cases
+        speak to it, so a test can hand them a fake one instead (tests/fakes.py)."""
+        if self._store is None:
+            if self._store_factory is None:
+                raise RuntimeError("this unit of work has no store: give the Database a store_factory")
+            self._store = self._store_factory(self)
+        return self._store
 
     def later(self, statement: Any, params: dict[str, Any]) -> None:
         """Run `statement` with `params` at commit, batched with the other calls of it.
@@ -136,12 +149,14 @@ class OneStatement:
 
 
 class Database:
-    def __init__(self, url: str, pool_size: int = 10, outbox: "Outbox | None" = None) -> None:
+    def __init__(self, url: str, pool_size: int = 10, outbox: "Outbox | None" = None,
+                 store_factory: "Callable[[UnitOfWork], Any] | None" = None) -> None:
         self.engine = make_engine(url, pool_size)
         self.outbox = outbox
+        self.store_factory = store_factory
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.outbox)
+        return UnitOfWork(self.engine, self.outbox, self.store_factory)
 
     async def ping(self, timeout: float = 2.0) -> None:
         async def _ping() -> None:

@@ -52,6 +52,8 @@ class ServiceSpec:
     # Builds per-process state (caches, rule sets) once the database is up.
     on_startup: Callable[[FastAPI], Any] | None = None
     on_shutdown: Callable[[FastAPI], Any] | None = None  # runs first, while the database is still there
+    # Builds the service's store (store.py: its SQL, by intent) on a unit of work: `uow.store`.
+    store: Callable[[Any], Any] | None = None
     # The Content-Security-Policy of the service's HTML pages (shared.security_headers).
     page_policy: str = BASE_POLICY
 
@@ -67,7 +69,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         outbox = Outbox(spec.outbox, settings)
-        db = Database(settings.database_url, settings.database_pool_size, outbox)
+        db = Database(settings.database_url, settings.database_pool_size, outbox, spec.store)
         relay = OutboxRelay(db.engine, outbox, None, settings)
         consumers = [
             EventConsumer(name=c.name, topics=c.topics, handlers=c.handlers, db=db, inbox=spec.inbox,

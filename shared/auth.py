@@ -144,7 +144,7 @@ class ApiKeys:
         now = time.monotonic()
         cached = self._cache.get(key_id, now)
         if cached is not _MISSING:
-            return cached
+            return cached  # type: ignore[no-any-return]  # what was stored: a key's row or None
         async with self.engine.connect() as conn:
             r = (await conn.execute(select(self.table).where(self.table.c.key_id == key_id))).first()
         row = None
@@ -162,7 +162,7 @@ async def current_principal(request: Request) -> Principal:
         raw = auth[7:].strip()
     if not raw:
         raise Problem(401, "Send your API key as 'Authorization: Bearer <key>' or 'X-API-Key'.")
-    principal = await request.app.state.api_keys.authenticate(raw)
+    principal: Principal | None = await request.app.state.api_keys.authenticate(raw)
     if principal is None:
         raise Problem(401, "The API key is unknown or revoked.")
     return principal

@@ -134,18 +134,18 @@ class OneStatement:
         sql = self._sql or self._compile(engine)
         args = [process(params[name]) if process else params[name] for name, process in self._binds]
         async with engine.connect() as conn:
-            raw = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]  # already checked out
+            raw: Any = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]  # already checked out
             try:
                 return await raw.fetchrow(sql, *args)
             except asyncpg.PostgresError as exc:
                 if (exc.sqlstate or "")[:2] in ("08", "57"):  # the server is going away (a restart, a crash)
                     await conn.invalidate()
-                    raise DBAPIError(sql, None, exc, connection_invalidated=True) from exc  # type: ignore[arg-type]
+                    raise DBAPIError(sql, None, exc, connection_invalidated=True) from exc
                 error = IntegrityError if isinstance(exc, asyncpg.IntegrityConstraintViolationError) else DBAPIError
-                raise error(sql, None, exc) from exc  # type: ignore[arg-type]
+                raise error(sql, None, exc) from exc
             except (asyncpg.InterfaceError, OSError) as exc:
                 await conn.invalidate()  # a dropped connection must not go back to the pool
-                raise DBAPIError(sql, None, exc, connection_invalidated=True) from exc  # type: ignore[arg-type]
+                raise DBAPIError(sql, None, exc, connection_invalidated=True) from exc
 
 
 class Database:

@@ -3,18 +3,20 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import orjson
 import structlog
+from structlog.typing import EventDict, Processor
 
 
 def configure_logging(service: str, level: str = "INFO", json: bool = True) -> None:
     lvl = getattr(logging, level.upper(), logging.INFO)
-    def add_service(_logger, _name, event_dict):
+    def add_service(_logger: Any, _name: str, event_dict: EventDict) -> EventDict:
         event_dict.setdefault("service", service)
         return event_dict
 
-    shared_processors: list = [
+    shared_processors: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         add_service,
         structlog.processors.add_log_level,
@@ -46,5 +48,5 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
 
 
-def get_logger(name: str | None = None):
+def get_logger(name: str | None = None) -> Any:
     return structlog.get_logger(name)

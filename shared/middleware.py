@@ -12,16 +12,17 @@ from starlette.exceptions import HTTPException
 from shared.logging import get_logger
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.tracing import continue_trace
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = get_logger("http")
 _QUIET = {"/healthz", "/readyz", "/metrics"}
 
 
 class TraceAndMetricsMiddleware:
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         incoming = None
@@ -33,7 +34,7 @@ class TraceAndMetricsMiddleware:
         status = 500
         started = time.perf_counter()
 
-        async def send_wrapper(message):
+        async def send_wrapper(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -65,13 +66,13 @@ class BodyLimitMiddleware:
     DRAIN_IDLE_SECONDS = 1.0  # …and how long the client may go quiet meanwhile
     DRAIN_SECONDS = 10.0  # …and for how long in all
 
-    def __init__(self, app, default: int, uploads: int, upload_paths: str = r"/materials$",
+    def __init__(self, app: ASGIApp, default: int, uploads: int, upload_paths: str = r"/materials$",
                  large: dict[str, int] | None = None) -> None:
         self.app, self.default, self.uploads = app, default, uploads
         self.upload_paths = re.compile(upload_paths)
         self.large = [(re.compile(p), limit) for p, limit in (large or {}).items()]  # e.g. a population file
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         limit = self.uploads if self.upload_paths.search(scope["path"]) else self.default
@@ -82,7 +83,7 @@ class BodyLimitMiddleware:
                 return await self._refuse(scope, receive, send, limit)
         seen = 0
 
-        async def limited_receive():
+        async def limited_receive() -> Message:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
@@ -93,7 +94,7 @@ class BodyLimitMiddleware:
 
         await self.app(scope, limited_receive, send)
 
-    async def _refuse(self, scope, receive, send, limit: int) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         """The 413 goes out first, whatever the client still means to send (it may announce gigabytes and
         send nothing). Most clients read no answer before they have sent their whole body, so what keeps
         coming is then read and discarded for a while, within bounds, before the answer is closed:
@@ -108,7 +109,7 @@ class BodyLimitMiddleware:
         await self._drain(receive)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def _drain(self, receive) -> None:
+    async def _drain(self, receive: Receive) -> None:
         loop = asyncio.get_running_loop()
         drained, deadline = 0, loop.time() + self.DRAIN_SECONDS
         while drained < self.DRAIN_BYTES:

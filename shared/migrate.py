@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from shared.settings import get_settings
+from sqlalchemy.engine import Connection
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ["intake", "verification", "scoring", "publicity"]
@@ -44,7 +45,7 @@ def run_env(metadata: MetaData) -> None:
     schema = metadata.schema
     url = context.config.get_main_option("sqlalchemy.url")
 
-    def do_run(conn) -> None:
+    def do_run(conn: Connection) -> None:
         context.configure(
             connection=conn, target_metadata=metadata, version_table_schema=schema, include_schemas=True,
             include_name=lambda name, type_, parent: type_ != "schema" or name == schema,
@@ -53,6 +54,7 @@ def run_env(metadata: MetaData) -> None:
             context.run_migrations()
 
     async def run() -> None:
+        assert url, "sqlalchemy.url is set by config_for"
         engine = create_async_engine(url, poolclass=NullPool)
         async with engine.connect() as conn:
             await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))

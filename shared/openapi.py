@@ -75,9 +75,10 @@ def install(app: FastAPI) -> None:
                 continue
             html = isinstance(route.response_class, type) and issubclass(route.response_class, HTMLResponse)
             needs_key = _needs_key(route.dependant)
+            methods = route.methods or set()
             errors = {**COMMON, **(AUTHENTICATED if needs_key else {}),
-                      **(STATEFUL if route.methods & {"POST", "PUT", "DELETE", "PATCH"} else {})}
-            for method in route.methods:
+                      **(STATEFUL if methods & {"POST", "PUT", "DELETE", "PATCH"} else {})}
+            for method in methods:
                 operation = doc["paths"].get(route.path_format, {}).get(method.lower())
                 if operation is None:
                     continue

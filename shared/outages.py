@@ -13,6 +13,7 @@ import asyncio
 import asyncpg
 from aiokafka import errors as kafka_errors
 from sqlalchemy import exc as sa_exc
+from collections.abc import Iterator
 
 # SQLSTATE classes and codes that describe the server, not the statement: connection exceptions
 # (08), insufficient resources (53: too many connections, disk full), operator intervention (57:
@@ -27,7 +28,7 @@ class Unavailable(Exception):
     is tried again; it is neither retried to exhaustion nor dead-lettered."""
 
 
-def _chain(exc: BaseException):
+def _chain(exc: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:

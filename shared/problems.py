@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from shared.calendar import CalendarYearUnknown
 from shared.tracing import current_traceparent, parse_trace_id
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from collections.abc import Sequence
 
 PROBLEM_JSON = "application/problem+json"
 _TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
@@ -53,7 +54,7 @@ _UNSTORABLE_TEXT = {"22021", "22P05"}
 _NAMED = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$")
 
 
-def _field(loc: tuple | list, error_type: str = "") -> str:
+def _field(loc: Sequence[Any], error_type: str = "") -> str:
     if error_type == "json_invalid":  # the location is a character offset, not a field
         return "body"
     parts = [str(p) for p in loc if p not in ("body",)]

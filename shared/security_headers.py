@@ -11,6 +11,7 @@ import base64
 import hashlib
 import re
 from pathlib import Path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Without style-src: no styles at all; services with pages add theirs (see style_hashes).
 BASE_POLICY = "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -27,15 +28,15 @@ def style_hashes(*templates: Path) -> str:
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app, policy: str = BASE_POLICY) -> None:
+    def __init__(self, app: ASGIApp, policy: str = BASE_POLICY) -> None:
         self.app, self.policy = app, policy.encode()
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         docs = scope["path"].startswith(_DOCS)
 
-        async def send_wrapper(message):
+        async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)

@@ -29,6 +29,7 @@ from shared.problems import install_problem_handlers, problem_response
 from shared.secrets_check import check_demo_keys_at_startup, refuse_unsafe_secrets
 from shared.security_headers import BASE_POLICY, SecurityHeadersMiddleware
 from shared.settings import Settings, get_settings
+from collections.abc import AsyncIterator
 
 
 @dataclass
@@ -67,7 +68,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     spec = check_demo_keys_at_startup(spec, settings)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         outbox = Outbox(spec.outbox, settings)
         db = Database(settings.database_url, settings.database_pool_size, outbox, spec.store)
         relay = OutboxRelay(db.engine, outbox, None, settings)
@@ -110,7 +111,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
 
     @app.get("/readyz", tags=["operations"],
              summary="Readiness: 200 while the service can accept work (its database is up), 503 when it cannot")
-    async def readyz(request: Request):
+    async def readyz(request: Request) -> Any:
         # Two questions, kept apart: can it accept work (the database), and can it publish and
         # consume yet (the broker, the consumers)? Only the first takes it out of a load balancer:
         # while the broker is away intake still accepts, and the outbox keeps the events.

@@ -66,7 +66,7 @@ class EventConsumer:
         self.producer = producer
         self.settings = settings
         self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.processed = 0
         # What the consumer is waiting for (a dependency's error), or None while it works.
@@ -243,7 +243,7 @@ class EventConsumer:
         except EventParseError as exc:
             return _Parsed(record, error=str(exc))
 
-    async def _claim(self, uow: UnitOfWork, parsed: list[_Parsed]) -> set:
+    async def _claim(self, uow: UnitOfWork, parsed: list[_Parsed]) -> set[Any]:
         """Record the events in the inbox; return the ids not seen before (one statement a batch)."""
         rows = {p.event.id: {"consumer": self.name, "event_id": p.event.id, "event_type": p.event.type}
                 for p in parsed if p.event is not None}

@@ -32,7 +32,7 @@ class BrokerLink:
         self._producer_factory = producer_factory
         self.producer: AIOKafkaProducer | None = None
         self.waiting_for: str | None = "connecting"
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     @property
     def connected(self) -> bool:

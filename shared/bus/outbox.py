@@ -27,6 +27,7 @@ from shared.events.envelope import Envelope
 from shared.logging import get_logger
 from shared.metrics import EVENTS_PUBLISHED, OUTBOX_LAG, OUTBOX_UNDELIVERABLE
 from shared.settings import Settings
+from typing import Any
 
 log = get_logger(__name__)
 
@@ -43,7 +44,7 @@ class Outbox:
     def wake(self) -> None:
         self._wake.set()
 
-    def row(self, e: Envelope) -> dict:
+    def row(self, e: Envelope) -> dict[str, Any]:
         """The outbox row of an event (for statements that write it themselves, see `add`)."""
         return {"event_id": e.id, "topic": self.settings.topic(topic_of(e)), "key": e.subject,
                 "event_type": e.type, "payload": e.model_dump(mode="json")}
@@ -65,7 +66,7 @@ class OutboxRelay:
         self.outbox = outbox
         self.producer = producer
         self.settings = settings
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
     def start(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+from collections.abc import Sequence
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
@@ -18,7 +19,7 @@ def _mix(x: np.ndarray) -> np.ndarray:
     x = x * np.uint64(0xBF58476D1CE4E5B9)
     x = x ^ (x >> np.uint64(27))
     x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    return x ^ (x >> np.uint64(31))  # type: ignore[no-any-return]  # numpy's operators are typed loosely
 
 
 class Draws:
@@ -33,7 +34,7 @@ class Draws:
         x = _mix(h * _GOLDEN + key) ^ (j * np.uint64(0xD1B54A32D192ED03))
         return (_mix(x) >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
-    def choice(self, stream: str, holders: np.ndarray, weights: list[float] | np.ndarray,
+    def choice(self, stream: str, holders: np.ndarray, weights: Sequence[float] | np.ndarray,
                item: np.ndarray | int = 0) -> np.ndarray:
         """An index into `weights` per holder, drawn with those relative weights."""
         w = np.asarray(weights, dtype=float)
@@ -42,7 +43,7 @@ class Draws:
 
     def integers(self, stream: str, holders: np.ndarray, lo: int, hi: int, item: np.ndarray | int = 0) -> np.ndarray:
         """An integer in [lo, hi] per holder."""
-        return lo + np.floor(self.uniform(stream, holders, item) * (hi - lo + 1)).astype(np.int64)
+        return lo + np.floor(self.uniform(stream, holders, item) * (hi - lo + 1)).astype(np.int64)  # type: ignore[no-any-return]
 
     def normal(self, stream: str, holders: np.ndarray, item: np.ndarray | int = 0) -> np.ndarray:
         """A standard normal per holder (Box–Muller over two addressed uniforms)."""

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shared.synthetic.holders import DEFAULT_AS_OF, DEFAULT_SEED, GENERATOR_VERSION, SCHEMA, generate
+from typing import Any
 
 CHUNK = 1 << 18
 META_KEY = b"points.population"
@@ -28,7 +29,7 @@ class PopulationInfo:
     as_of: date | None = None
     generator_version: int | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"holders": self.holders, "seed": self.seed, "as_of": self.as_of.isoformat() if self.as_of else None,
                 "generator_version": self.generator_version}
 

@@ -18,11 +18,13 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from deploy.local import broker
-from services.verification import handlers, tables
+from services.verification import tables
+from services.verification.handlers import Deps, handlers
 from services.verification.registries import LOOKUPS, SqlRegistries
 from services.verification.registries_http import CircuitBreaker, HttpRegistries
 from services.verification.registry_server import build
 from services.verification.seed import demo_child, demo_id_number, demo_permit_number
+from services.verification.store import Store
 from shared.bus.consumer import EventConsumer
 from shared.outages import Unavailable
 from shared.bus.kafka import ensure_topics, make_producer
@@ -128,14 +130,14 @@ async def test_while_the_registry_is_down_no_application_is_lost_and_none_answer
                         consumer_retry_backoff_ms=10)
     await ensure_topics(settings)
     outbox = Outbox(tables.outbox, settings)
-    db = Database(settings.database_url, 5, outbox)
+    db = Database(settings.database_url, 5, outbox, store_factory=Store)
     producer = make_producer(settings)
     await producer.start()
     relay = OutboxRelay(db.engine, outbox, producer, settings)
     registries = HttpRegistries(url, timeout=0.5, attempts=2, backoff=0.01,
                                 breaker=CircuitBreaker(failures_to_open=3, open_seconds=0.5))
     consumer = EventConsumer(name=f"police-over-http-{secrets.token_hex(2)}", topics=[APPLICATIONS],
-                             handlers=handlers.make_handlers("police", registries), db=db, inbox=tables.inbox,
+                             handlers=handlers(Deps("police", registries)), db=db, inbox=tables.inbox,
                              producer=producer, settings=settings)
     answers = AIOKafkaConsumer(settings.topic(VERIFICATIONS), settings.topic(APPLICATIONS) + ".dlq",
                                bootstrap_servers=broker.bootstrap(), group_id=None, auto_offset_reset="earliest")

@@ -1,59 +1,49 @@
-"""The append-only, hash-chained audit log of registry queries.
-
-`python -m services.verification.audit verify --department police` recomputes a chain, names
-its first broken link, or a tail cut off after its latest anchor (exit status 1 either way).
-"""
+"""Appending to a department's hash chain, and checking one against its latest anchor."""
 from __future__ import annotations
 
-import asyncio
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 import orjson
-import typer
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from services.verification.domain import GENESIS, chain_hash
-from services.verification.tables import audit_anchors, audit_heads, audit_log
-from shared.db import UnitOfWork
-from shared.settings import get_settings
 
-# Built once: see the intake handlers on statement cost.
-LOCK_HEAD = select(audit_heads.c.last_hash).where(audit_heads.c.department == bindparam("dept")).with_for_update()
-START_CHAIN = pg_insert(audit_heads).on_conflict_do_nothing()
-APPEND = insert(audit_log)
-MOVE_HEAD = update(audit_heads).where(audit_heads.c.department == bindparam("dept"))
+# uow.memo: the chain heads this transaction has locked, carried from one event of a batch to the next.
+CHAIN_HEADS = "verification.chain_heads"
 
 
-async def append(uow: UnitOfWork, department: str, application_id: str, requester: str,
+@dataclass
+class ChainHeads:
+    """Each department's chain head as this transaction has moved it (locked at first use)."""
+
+    last_hash: dict[str, str] = field(default_factory=dict)
+
+
+async def append(uow: Any, department: str, application_id: str, requester: str,
                  entries: list[tuple[str, dict[str, Any], Any]]) -> None:
     """Append (fact, query, response) entries to the department's chain, in this transaction.
 
     The log keeps a digest of what came back, not the personal data itself: enough to prove
     later what a department saw (the department's result holds the facts), without a second
-    copy of everyone's records in a table nobody may ever delete from. The chain head is locked once per transaction and then carried in memory, so a batch
-    of events extends the chain with one read and two batched writes at commit.
+    copy of everyone's records in a table nobody may ever delete from. The chain head is locked once per
+    transaction and then carried in memory, so a batch of events extends the chain with one read and two
+    batched writes at commit.
     """
-    key = f"audit_head:{department}"
-    prev = uow.memo.get(key)
+    heads: ChainHeads = uow.memo.setdefault(CHAIN_HEADS, ChainHeads())
+    prev = heads.last_hash.get(department)
     if prev is None:
-        prev = await uow.conn.scalar(LOCK_HEAD, {"dept": department})
-        if prev is None:  # the department's first query ever: start its chain
-            await uow.conn.execute(START_CHAIN, {"department": department, "last_hash": GENESIS})
-            prev = await uow.conn.scalar(LOCK_HEAD, {"dept": department})
+        prev = await uow.store.lock_chain_head(department)
     for fact, query, response in entries:
         at = datetime.now(timezone.utc)
         entry = {"department": department, "application_id": application_id, "requester": requester, "fact": fact,
                  "query": query, "response": response_digest(response), "at": at.isoformat()}
         h = chain_hash(prev, entry)
-        uow.later(APPEND, {**entry, "at": at, "prev_hash": prev, "hash": h})
+        uow.store.add_audit_entry({**entry, "at": at, "prev_hash": prev, "hash": h})
         prev = h
-    uow.memo[key] = prev
-    uow.later(MOVE_HEAD, {"dept": department, "last_hash": prev})
+    heads.last_hash[department] = prev
+    uow.store.move_chain_head(department, prev)
 
 
 def response_digest(response: Any) -> dict[str, Any]:
@@ -79,18 +69,12 @@ class ChainCheck:
         return asdict(self)
 
 
-LATEST_ANCHOR = (select(audit_anchors.c.entry_id, audit_anchors.c.hash)
-                 .where(audit_anchors.c.department == bindparam("dept"))
-                 .order_by(audit_anchors.c.entry_id.desc()).limit(1))
-
-
-async def verify_chain(conn: AsyncConnection, department: str) -> ChainCheck:
+async def verify_chain(uow: Any, department: str) -> ChainCheck:
     """Recompute the chain and hold it against its latest anchor: an edited or removed entry breaks
     the chain where it was; a tail cut off leaves the chain ending before the anchored entry."""
-    anchor = (await conn.execute(LATEST_ANCHOR, {"dept": department})).first()
+    anchor = await uow.store.latest_anchor(department)
     prev, n, last = GENESIS, 0, None
-    result = await conn.stream(select(audit_log).where(audit_log.c.department == department).order_by(audit_log.c.id))
-    async for row in result:
+    async for row in uow.store.chain(department):
         entry = {"department": row.department, "application_id": row.application_id, "requester": row.requester,
                  "fact": row.fact, "query": row.query, "response": row.response, "at": row.at.isoformat()}
         if row.prev_hash != prev or chain_hash(prev, entry) != row.hash:
@@ -106,40 +90,3 @@ async def verify_chain(conn: AsyncConnection, department: str) -> ChainCheck:
         return ChainCheck(False, n, None, last, anchor.entry_id,
                           f"the chain {ends} but was anchored at entry {anchor.entry_id}: its tail was cut off")
     return ChainCheck(True, n, None, last, anchor and anchor.entry_id)
-
-
-cli = typer.Typer(help="The verification service's audit log")
-
-
-@cli.callback()
-def _commands() -> None:
-    """Commands on the audit log."""
-
-
-@cli.command()
-def verify(department: str = typer.Option(..., help="The department whose chain to check, e.g. police"),
-           database_url: str = typer.Option(None, help="Defaults to DATABASE_URL")) -> None:
-    """Recompute a department's hash chain and name the first broken link."""
-    async def run() -> ChainCheck:
-        engine = create_async_engine(database_url or get_settings().database_url)
-        try:
-            async with engine.connect() as conn:
-                return await verify_chain(conn, department)
-        finally:
-            await engine.dispose()
-
-    check = asyncio.run(run())
-    if check.intact:
-        anchored = f", anchored at entry {check.anchored_entry}" if check.anchored_entry is not None else ""
-        typer.echo(f"{department}: intact, {check.entries_checked} entries checked{anchored}")
-        return
-    if check.first_broken_entry is not None:
-        typer.echo(f"{department}: BROKEN at entry {check.first_broken_entry} ({check.reason}; "
-                   f"the {check.entries_checked} entries before it are intact)")
-    else:
-        typer.echo(f"{department}: TRUNCATED: {check.reason}")
-    raise typer.Exit(1)
-
-
-if __name__ == "__main__":
-    cli()

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.types import String
 
 from services.verification.domain import GENESIS, DeskTaskState
-from services.verification.tables import audit_anchors, audit_heads, audit_log, results, review_tasks
+from services.verification.tables import audit_anchors, audit_heads, audit_log, desk_tasks, results
 
 # ---- department results ------------------------------------------------------------------
 ADD_RESULT = pg_insert(results).on_conflict_do_nothing()
@@ -25,20 +25,20 @@ RESULT = select(results).where(results.c.application_id == bindparam("applicatio
                                results.c.department == bindparam("department"))
 RESULT_FOR_UPDATE = RESULT.with_for_update()
 # (An UPDATE's bind names may not be its columns' names.)
-UPDATE_RESULT = (update(results).where(results.c.application_id == bindparam("app"),
+UPDATE_RESULT = (update(results).where(results.c.application_id == bindparam("application"),
                                        results.c.department == bindparam("dept"))
                  .values(items=bindparam("items"), facts=bindparam("facts"), verified_at=bindparam("verified_at")))
 
 # ---- the desk ----------------------------------------------------------------------------
-ADD_DESK_TASK = pg_insert(review_tasks).on_conflict_do_nothing()
-DESK_TASK = select(review_tasks).where(review_tasks.c.id == bindparam("task_id"),
-                                       review_tasks.c.department == bindparam("department"))
+ADD_DESK_TASK = pg_insert(desk_tasks).on_conflict_do_nothing()
+DESK_TASK = select(desk_tasks).where(desk_tasks.c.id == bindparam("task_id"),
+                                     desk_tasks.c.department == bindparam("department"))
 DESK_TASK_FOR_UPDATE = DESK_TASK.with_for_update()
-DESK_QUEUE = (select(review_tasks).where(review_tasks.c.department == bindparam("department"),
-                                         review_tasks.c.state == bindparam("state"),
-                                         review_tasks.c.id > bindparam("after"))
-              .order_by(review_tasks.c.id).limit(bindparam("limit")))
-DECIDE_DESK_TASK = (update(review_tasks).where(review_tasks.c.id == bindparam("task_id"))
+DESK_QUEUE = (select(desk_tasks).where(desk_tasks.c.department == bindparam("department"),
+                                       desk_tasks.c.state == bindparam("state"),
+                                       desk_tasks.c.id > bindparam("after"))
+              .order_by(desk_tasks.c.id).limit(bindparam("limit")))
+DECIDE_DESK_TASK = (update(desk_tasks).where(desk_tasks.c.id == bindparam("task_id"))
                     .values(state=DeskTaskState.DECIDED.value, decision=bindparam("decision"),
                             decided_by=bindparam("decided_by"), decided_at=bindparam("decided_at")))
 
@@ -88,7 +88,7 @@ class Store:
 
     def update_result(self, application_id: str, department: str, items: list[dict], facts: dict,
                       verified_at: datetime) -> None:
-        self.uow.later(UPDATE_RESULT, {"app": application_id, "dept": department, "items": items, "facts": facts,
+        self.uow.later(UPDATE_RESULT, {"application": application_id, "dept": department, "items": items, "facts": facts,
                                        "verified_at": verified_at})
 
     # ---- the desk

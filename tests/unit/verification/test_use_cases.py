@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from services.verification.audit.anchors import anchor
+from services.verification.audit.anchors import anchor, anchor_now
 from services.verification.audit.chain import append, verify_chain
 from services.verification.domain import DeskTaskState, DeskVerdict, ItemState
 from services.verification.seed import demo_credit_code, demo_id_number, demo_spouse_id_number
@@ -216,3 +216,18 @@ async def test_a_department_reads_its_own_result_and_nothing_else():
         await results.department_result(uow, "tax", "APP-40")
     check = await results.check_audit_chain(uow, "housing")
     assert check.intact and check.entries_checked == 2
+
+
+async def test_anchoring_now_commits_the_heads_and_publishes_the_days_first():
+    store = FakeStore()
+    uow = FakeUnitOfWork(store)
+    await append(uow, "credit", "APP-1", "verifier:credit (application)", [("listings", {}, [])])
+    units: list[FakeUnitOfWork] = []
+
+    def new_uow() -> FakeUnitOfWork:
+        units.append(FakeUnitOfWork(store))
+        return units[-1]
+
+    assert await anchor_now(new_uow, ["credit"]) == 1
+    assert units[0].committed and [e.type for e in units[0].emitted] == ["audit.chain_anchored"]
+    assert store.anchors[0]["entry_id"] == 1 and store.anchors[0]["hash"] == store.audit[0]["hash"]

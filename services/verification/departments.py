@@ -27,7 +27,8 @@ POLICE_CASES = ("criminal", "drug_rehab", "detention", "custody_education", "ser
 
 
 def _item(indicator: str, found: bool, missing: str) -> dict[str, Any]:
-    return {"indicator": indicator, "state": ItemState.PASSED if found else ItemState.NOT_FOUND, "reason": None if found else missing}
+    return {"indicator": indicator, "state": ItemState.PASSED if found else ItemState.NOT_FOUND,
+            "reason": None if found else missing}
 
 
 def _clean(indicator: str) -> dict[str, Any]:

@@ -26,6 +26,7 @@ class ItemState(StrEnum):
     RETURNED = "returned"
     NOT_FOUND = "not_found"
     FORGED = "forged"
+    OVERDUE = "overdue"  # set by scoring for a department silent past the review deadline, never by one
 
 
 class DeskTaskState(StrEnum):
@@ -201,6 +202,6 @@ def decided_items(items: list[dict[str, Any]], indicator: str, verdict: DeskVerd
     return [i for i in items if i["indicator"] != indicator] + [item]
 
 
-def overdue(state: str, deadline: date | None, today: date) -> bool:
+def overdue(state: str, supplement_deadline: date | None, today: date) -> bool:
     """A pending desk task past the applicant's supplement deadline."""
-    return state == DeskTaskState.PENDING and deadline is not None and deadline < today
+    return state == DeskTaskState.PENDING and supplement_deadline is not None and supplement_deadline < today

@@ -88,16 +88,17 @@ class Store:
 
     def update_result(self, application_id: str, department: str, items: list[dict], facts: dict,
                       verified_at: datetime) -> None:
-        self.uow.later(UPDATE_RESULT, {"application": application_id, "dept": department, "items": items, "facts": facts,
-                                       "verified_at": verified_at})
+        self.uow.later(UPDATE_RESULT, {"application": application_id, "dept": department, "items": items,
+                                       "facts": facts, "verified_at": verified_at})
 
     # ---- the desk
     def add_desk_task(self, department: str, application_id: str, indicator: str, material: dict,
-                      deadline: Any) -> None:
-        """A supplemented item waits for an officer (one task per material, however often it is delivered)."""
+                      supplement_deadline: Any) -> None:
+        """A supplemented item waits for an officer (one task per material, however often it is delivered).
+        The column `deadline` is the applicant's supplement deadline."""
         self.uow.later(ADD_DESK_TASK, dict(department=department, application_id=application_id, indicator=indicator,
-                                           material=material, material_id=material["id"], deadline=deadline,
-                                           state=DeskTaskState.PENDING.value))
+                                           material=material, material_id=material["id"],
+                                           deadline=supplement_deadline, state=DeskTaskState.PENDING.value))
 
     async def desk_task(self, department: str, task_id: int, *, for_update: bool = False) -> Any:
         statement = DESK_TASK_FOR_UPDATE if for_update else DESK_TASK

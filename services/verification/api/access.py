@@ -13,7 +13,8 @@ def own_department(department: str, principal: Principal) -> None:
     department) answer exactly like a record that does not exist."""
     if not principal.has("admin") and not principal.scoped_values("department"):
         raise Problem(403, "This key does not act for a department (scope department:<name>).")
-    if department not in DEPARTMENTS or not (principal.has("admin") or department in principal.scoped_values("department")):
+    acts_for = principal.has("admin") or department in principal.scoped_values("department")
+    if department not in DEPARTMENTS or not acts_for:
         raise not_visible()
 
 

@@ -30,7 +30,8 @@ def _task_view(row) -> dict:
             "deadline": row.deadline.isoformat() if row.deadline else None,
             "overdue": domain.overdue(row.state, row.deadline, date.today()),
             "decision": row.decision, "decided_by": row.decided_by,
-            "created_at": row.created_at.isoformat(), "decided_at": row.decided_at.isoformat() if row.decided_at else None,
+            "created_at": row.created_at.isoformat(),
+            "decided_at": row.decided_at.isoformat() if row.decided_at else None,
             "links": {"self": base, "material": f"{base}/material", "decision": f"{base}/decision"}}
 
 
@@ -60,7 +61,8 @@ async def read_task(department: str, task_id: PathId, request: Request,
 
 
 @router.get("/{task_id}/material", summary="Open the task's material (fetched from intake, checked, audited)",
-            response_class=Response, responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}})
+            response_class=Response,
+            responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}})
 async def open_material(department: str, task_id: PathId, request: Request,
                         principal: Principal = Depends(current_principal)) -> Response:
     own_department(department, principal)
@@ -77,7 +79,8 @@ async def open_material(department: str, task_id: PathId, request: Request,
                     headers={"X-Content-SHA256": opened.sha256, "X-Content-Type-Options": "nosniff"})
 
 
-@router.post("/{task_id}/decision", summary="Decide a task: confirm (with facts), return (with a reason), or flag forged")
+@router.post("/{task_id}/decision",
+             summary="Decide a task: confirm (with facts), return (with a reason), or flag forged")
 async def decide(department: str, task_id: PathId, body: Decision, request: Request,
                  principal: Principal = Depends(current_principal)) -> dict:
     own_department(department, principal)

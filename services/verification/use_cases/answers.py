@@ -2,7 +2,7 @@
 puts a supplemented item in review at its desk."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from services.verification import departments, domain
@@ -118,8 +118,8 @@ async def receive_supplement(uow: Any, department: str, data: MaterialAdded) -> 
     """A material supplementing one of the department's items goes to its desk; False if not for the desk."""
     if data.department != department or not data.supplement:
         return False  # evidence for items no registry holds reaches the desk with the manual-review work
-    deadline: date | None = data.supplement_deadline
-    uow.store.add_desk_task(department, data.application_id, data.indicator, data.material.model_dump(), deadline)
+    uow.store.add_desk_task(department, data.application_id, data.indicator, data.material.model_dump(),
+                            data.supplement_deadline)
     # The department's own record shows the item in review too: a decision on another item,
     # which answers with all of them, must not hand this one back as returned.
     result = await uow.store.result(data.application_id, department, for_update=True)

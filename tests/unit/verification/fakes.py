@@ -53,12 +53,12 @@ class FakeStore:
 
     # ---- the desk
     def add_desk_task(self, department: str, application_id: str, indicator: str, material: dict,
-                      deadline: date | None) -> None:
+                      supplement_deadline: date | None) -> None:
         if any(t["department"] == department and t["material"]["id"] == material["id"] for t in self.tasks.values()):
             return
         task_id = len(self.tasks) + 1
         self.tasks[task_id] = dict(id=task_id, department=department, application_id=application_id,
-                                   indicator=indicator, material=material, deadline=deadline,
+                                   indicator=indicator, material=material, deadline=supplement_deadline,
                                    state=DeskTaskState.PENDING, decision=None, decided_by=None,
                                    created_at=datetime.now(timezone.utc), decided_at=None)
 

@@ -122,9 +122,9 @@ async def desk_with_task(indicator: str = "housing", department: str = "housing"
     uow = FakeUnitOfWork(store)
     registries = FakeRegistries(records={"housing": {"homes": [], "rentals": []}})
     await answers.answer_application(uow, department, registries, submitted(40, departments=(department,)))
-    store.add_desk_task(department, "APP-40", indicator, {"id": "M-1", "media_type": "application/pdf", "size": len(PDF),
-                                                          "sha256": hashlib.sha256(PDF).hexdigest(),
-                                                          "url": "/v1/materials/M-1"}, date(2026, 12, 1))
+    material = {"id": "M-1", "media_type": "application/pdf", "size": len(PDF),
+                "sha256": hashlib.sha256(PDF).hexdigest(), "url": "/v1/materials/M-1"}
+    store.add_desk_task(department, "APP-40", indicator, material, date(2026, 12, 1))
     return store
 
 
@@ -174,7 +174,8 @@ async def test_a_confirmation_revises_the_departments_answer_once():
     assert answer.data["facts"]["rental_spans"] == rentals and answer.data["holder"]["name_masked"]
     task = store.tasks[1]
     assert task["state"] == DeskTaskState.DECIDED and task["decided_by"] == "officer:housing-1"
-    assert task["decision"]["decision"] == "confirm" and task["decision"]["material_sha256"] == task["material"]["sha256"]
+    assert task["decision"]["decision"] == "confirm"
+    assert task["decision"]["material_sha256"] == task["material"]["sha256"]
     assert store.results[("APP-40", "housing")]["facts"]["rental_spans"] == rentals
     with pytest.raises(AlreadyDecided):
         await desk.decide(FakeUnitOfWork(store), "housing", 1, desk.DeskDecision(DeskVerdict.RETURN, "no"), "o")

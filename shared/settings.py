@@ -24,14 +24,6 @@ class Settings(BaseSettings):
     points_environment: str = ""
     database_url: str = "postgresql+asyncpg://points@127.0.0.1:55432/points"
     database_pool_size: int = 20
-    # Where the verification service's SQL adapter finds the departments' registries (default: DATABASE_URL).
-    registry_database_url: str | None = None
-    # The departments a verification process answers for (comma-separated; empty: all of them).
-    verification_departments: str = ""
-    # A data-sharing platform's HTTP API instead (the HTTP adapter: timeouts, retries, circuit breaker).
-    registry_base_url: str | None = None
-    # How often each department's audit chain head is anchored (its first anchor of a day also goes on the bus).
-    audit_anchor_seconds: float = 300.0
 
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
     # Lets a test run (or a second environment on one broker) use its own topics and groups.
@@ -71,8 +63,7 @@ class Settings(BaseSettings):
     failpoints: str = ""
 
     scoring_base_url: str = "http://127.0.0.1:8003"
-    # Where department officers' review desk fetches materials, and the key it presents (scope materials:read).
-    intake_base_url: str = "http://127.0.0.1:8001"
+    # The key the verification desk presents to intake for materials (scope materials:read).
     intake_materials_key: str | None = None  # a secret: see _embedded_demo_secrets
     # Departments whose registries the platform reads (data-sharing first): no materials needed.
     shared_data_departments: str = ",".join(DEPARTMENTS)

@@ -1,27 +1,34 @@
-"""Verification's app factory: one process hosts every department, each its own consumer group."""
+"""Verification's bootstrap: one process hosts every department, each its own consumer group.
+
+Builds the dependencies (settings, each department's registries adapter, the desk's materials
+source) and injects them: into the handlers as `Deps` bound per department, into the routes
+through app.state.
+"""
 from __future__ import annotations
 
 import asyncio
 
 from fastapi import FastAPI
 
-from services.verification import review, routes, tables
-from services.verification.anchors import anchor_forever
-from services.verification.handlers import make_handlers
-from services.verification.registries import SqlRegistries
+from services.verification import tables
+from services.verification.api import ROUTERS
+from services.verification.audit.anchors import anchor_forever
+from services.verification.handlers import Deps, handlers
+from services.verification.intake_materials import IntakeMaterials
+from services.verification.registries import Registries, SqlRegistries
 from services.verification.registries_http import HttpRegistries
+from services.verification.settings import get_settings
+from services.verification.store import Store
 from shared.db import make_engine
-from shared.departments import DEPARTMENTS
 from shared.events.catalogue import APPLICATIONS, NOTICES
 from shared.service import ConsumerSpec, ServiceSpec, create_app
-from shared.settings import get_settings
 
 settings = get_settings()
 # Each department is a consumer group of its own: a process may answer for all, or one deployment per department.
-ANSWERING = [d.strip() for d in settings.verification_departments.split(",") if d.strip()] or list(DEPARTMENTS)
-if unknown := set(ANSWERING) - set(DEPARTMENTS):
-    raise SystemExit(f"VERIFICATION_DEPARTMENTS names unknown departments: {', '.join(sorted(unknown))}")
-def _registries() -> dict[str, SqlRegistries | HttpRegistries]:
+ANSWERING = settings.answering()
+
+
+def _registries() -> dict[str, Registries]:
     if settings.registry_base_url:
         # One client and circuit breaker per department: one registry down stalls only its department.
         return {d: HttpRegistries(settings.registry_base_url) for d in ANSWERING}
@@ -32,15 +39,18 @@ def _registries() -> dict[str, SqlRegistries | HttpRegistries]:
 
 registries = _registries()
 
+
 async def _startup(app: FastAPI) -> None:
     app.state.registries = registries
+    app.state.materials = IntakeMaterials(app.state.settings.intake_base_url, app.state.settings.intake_materials_key)
     app.state.anchoring = asyncio.create_task(
-        anchor_forever(app.state.db, ANSWERING, app.state.settings.audit_anchor_seconds))
+        anchor_forever(app.state.db.unit_of_work, ANSWERING, app.state.settings.audit_anchor_seconds))
 
 
 async def _shutdown(app: FastAPI) -> None:
     app.state.anchoring.cancel()
     await asyncio.gather(app.state.anchoring, return_exceptions=True)
+    await app.state.materials.aclose()
 
 
 SPEC = ServiceSpec(
@@ -50,10 +60,11 @@ SPEC = ServiceSpec(
     outbox=tables.outbox,
     inbox=tables.inbox,
     api_keys=tables.api_keys,
-    routers=[routes.router, review.router],
-    consumers=[ConsumerSpec(f"verification-{d}", [APPLICATIONS, NOTICES], make_handlers(d, registries[d]))
+    routers=ROUTERS,
+    consumers=[ConsumerSpec(f"verification-{d}", [APPLICATIONS, NOTICES], handlers(Deps(d, registries[d])))
                for d in ANSWERING],
     publishes=["verification.completed", "audit.chain_anchored"],
+    store=Store,
     on_startup=_startup,
     on_shutdown=_shutdown,
 )

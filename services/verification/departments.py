@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Callable
 
-from services.verification.domain import Answer
+from services.verification.domain import Answer, ItemState
 
 # The facts each item rests on: what an officer's confirmation may set, what a re-verification renews.
 FACTS_OF_ITEM: dict[str, tuple[str, ...]] = {
@@ -27,12 +27,13 @@ POLICE_CASES = ("criminal", "drug_rehab", "detention", "custody_education", "ser
 
 
 def _item(indicator: str, found: bool, missing: str) -> dict[str, Any]:
-    return {"indicator": indicator, "state": "passed" if found else "not_found", "reason": None if found else missing}
+    return {"indicator": indicator, "state": ItemState.PASSED if found else ItemState.NOT_FOUND,
+            "reason": None if found else missing}
 
 
 def _clean(indicator: str) -> dict[str, Any]:
     """A deduction or veto item: nothing on record is a pass, not a gap."""
-    return {"indicator": indicator, "state": "passed", "reason": None}
+    return {"indicator": indicator, "state": ItemState.PASSED, "reason": None}
 
 
 def police_records(records: dict[str, list[dict]], ctx: dict[str, Any]) -> Answer:
@@ -50,7 +51,7 @@ def education(records: dict[str, list[dict]], ctx: dict[str, Any]) -> Answer:
     counted = sorted({d["level"] for d in records["degrees"] if not d["foreign"] or d["certified"]})
     uncertified = [d["level"] for d in records["degrees"] if d["foreign"] and not d["certified"]]
     if uncertified and not counted:
-        item = {"indicator": "education", "state": "returned",
+        item = {"indicator": "education", "state": ItemState.RETURNED,
                 "reason": f"a foreign {uncertified[0]} degree counts once certified (学历学位认证): "
                           "upload the certification"}
     else:

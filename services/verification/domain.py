@@ -5,6 +5,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from shared.events import Envelope
@@ -13,6 +14,39 @@ from shared.identity import age_on, birth_date
 from shared.masking import mask_name
 
 GENESIS = "0" * 64
+
+
+class ItemState(StrEnum):
+    """An item's state in a department's answer (the values of the catalogue's `ItemState`).
+
+    A StrEnum: it is its value wherever it goes (JSON, events, hashes), so answers stay byte-compatible."""
+
+    PASSED = "passed"
+    IN_REVIEW = "in_review"
+    RETURNED = "returned"
+    NOT_FOUND = "not_found"
+    FORGED = "forged"
+    OVERDUE = "overdue"  # set by scoring for a department silent past the review deadline, never by one
+
+
+class DeskTaskState(StrEnum):
+    """A desk task waits for an officer, then is decided (once)."""
+
+    PENDING = "pending"
+    DECIDED = "decided"
+
+
+class DeskVerdict(StrEnum):
+    """What an officer may decide on a desk task (the `decision` field of the public API)."""
+
+    CONFIRM = "confirm"
+    RETURN = "return"
+    FORGED = "forged"
+
+
+# The item's state each verdict leaves.
+VERDICT_STATES = {DeskVerdict.CONFIRM: ItemState.PASSED, DeskVerdict.RETURN: ItemState.RETURNED,
+                  DeskVerdict.FORGED: ItemState.FORGED}
 
 
 @dataclass
@@ -27,13 +61,13 @@ class Answer:
 def police_answer(holder_id: str, permit_number: str, permit: dict | None, residence: list[dict], cut_off: date) -> Answer:
     ans = Answer()
     ans.facts["birth_date"] = birth_date(holder_id).isoformat()  # the ID number carries it
-    ans.items.append({"indicator": "age", "state": "passed", "reason": None})
+    ans.items.append({"indicator": "age", "state": ItemState.PASSED, "reason": None})
     if permit is None:
-        ans.items.append({"indicator": "permit", "state": "returned",
+        ans.items.append({"indicator": "permit", "state": ItemState.RETURNED,
                           "reason": "no residence permit with this number in the police registry"})
         ans.facts["permit_status"] = "not_found"
     elif permit["id_number"] != holder_id:
-        ans.items.append({"indicator": "permit", "state": "returned",
+        ans.items.append({"indicator": "permit", "state": ItemState.RETURNED,
                           "reason": "the permit is registered to another holder"})
         ans.facts["permit_status"] = "mismatch"
     else:
@@ -41,14 +75,14 @@ def police_answer(holder_id: str, permit_number: str, permit: dict | None, resid
         status = permit["status"]
         if status == "valid" and permit["valid_to"] < cut_off:
             status = "expired"
-        ans.items.append({"indicator": "permit", "state": "passed" if status == "valid" else "returned",
+        ans.items.append({"indicator": "permit", "state": ItemState.PASSED if status == "valid" else ItemState.RETURNED,
                           "reason": None if status == "valid" else f"permit {status}"})
         ans.facts["permit_status"] = status
     ans.facts["residence_spans"] = [
         {"start": r["start_date"].isoformat(), "end": r["end_date"].isoformat() if r["end_date"] else None}
         for r in residence
     ]
-    ans.items.append({"indicator": "residence", "state": "passed" if residence else "not_found",
+    ans.items.append({"indicator": "residence", "state": ItemState.PASSED if residence else ItemState.NOT_FOUND,
                       "reason": None if residence else "no residence registration found"})
     return ans
 
@@ -60,11 +94,11 @@ def social_insurance_answer(spans: list[dict], applied_on: date) -> Answer:
          "transferred_in": s["transferred_in"], "back_paid": s["back_paid"]}
         for s in spans
     ]
-    ans.items.append({"indicator": "social_insurance", "state": "passed" if spans else "not_found",
+    ans.items.append({"indicator": "social_insurance", "state": ItemState.PASSED if spans else ItemState.NOT_FOUND,
                       "reason": None if spans else "no contributions found in the city"})
     employed = currently_employed(spans, applied_on)
     ans.facts["employed"] = employed
-    ans.items.append({"indicator": "employment", "state": "passed" if employed else "not_found",
+    ans.items.append({"indicator": "employment", "state": ItemState.PASSED if employed else ItemState.NOT_FOUND,
                       "reason": None if employed else "no contributions paid by an employer in the last three months"})
     return ans
 
@@ -116,7 +150,8 @@ CURRENT_EMPLOYMENT_DAYS = 92
 
 
 def delegation_item(passed: bool, reason: str) -> dict[str, Any]:
-    return {"indicator": "delegation", "state": "passed" if passed else "returned", "reason": None if passed else reason}
+    return {"indicator": "delegation", "state": ItemState.PASSED if passed else ItemState.RETURNED,
+            "reason": None if passed else reason}
 
 
 def employment_item(delegation: dict[str, Any], spans: list[dict], applied_on: date) -> dict[str, Any]:
@@ -143,3 +178,30 @@ def relation_item(delegation: dict[str, Any], registered: list[str], disabled: b
     if grounds == "disabled" and not disabled:
         return delegation_item(False, "no valid disability certificate is registered for the holder")
     return delegation_item(True, "")
+
+
+def reverified_items(kept: list[dict[str, Any]], fresh: list[dict[str, Any]], asked: set[str]) -> list[dict[str, Any]]:
+    """After a re-verification only the items in question take the registries' fresh answer: the
+    others, and every officer's finding of a forgery, stand."""
+    fresh_by_indicator = {i["indicator"]: i for i in reversed(fresh)}  # the first of an indicator
+    return [fresh_by_indicator.get(item["indicator"], item)
+            if item["indicator"] in asked and item["state"] != ItemState.FORGED else item for item in kept]
+
+
+def in_review(items: list[dict[str, Any]], indicator: str) -> list[dict[str, Any]]:
+    """The department's items with `indicator` in review: its supplement waits at the desk."""
+    return [{**i, "state": ItemState.IN_REVIEW, "reason": "supplemented"} if i["indicator"] == indicator else i
+            for i in items]
+
+
+def decided_items(items: list[dict[str, Any]], indicator: str, verdict: DeskVerdict,
+                  reason: str | None) -> list[dict[str, Any]]:
+    """The department's items after an officer's verdict on `indicator` (it goes last, as it always has)."""
+    item = {"indicator": indicator, "state": VERDICT_STATES[verdict],
+            "reason": None if verdict == DeskVerdict.CONFIRM else reason}
+    return [i for i in items if i["indicator"] != indicator] + [item]
+
+
+def overdue(state: str, supplement_deadline: date | None, today: date) -> bool:
+    """A pending desk task past the applicant's supplement deadline."""
+    return state == DeskTaskState.PENDING and supplement_deadline is not None and supplement_deadline < today

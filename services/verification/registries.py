@@ -1,20 +1,24 @@
-"""Adapters to the departments' registries ("shared data", outside the platform).
+"""The departments' registries ("shared data", outside the platform): a port with two adapters.
+
+`Registries` is the port: the look-ups the department handlers make. `SqlRegistries` (here,
+with the registry tables the seed fills) reads a `registries` schema; `HttpRegistries`
+(registries_http.py) asks a data-sharing platform's HTTP API. The SQL adapter's queries are
+registry reads, not the service's own data, so they stay here rather than in store.py.
 
 Local runs and tests use the SQL adapter over a seeded `registries` schema. When the
 registries live in the platform's own database (local runs), look-ups ride on the
-verifier's open transaction instead of taking a second connection; a production
-deployment points `REGISTRY_DATABASE_URL` at a replica, or replaces the adapter with an
-HTTP one behind the same two methods.
+verifier's open transaction (the unit of work passed in) instead of taking a second
+connection; a production deployment points `REGISTRY_DATABASE_URL` at a replica, or uses
+the HTTP adapter.
 """
 from __future__ import annotations
 
 from datetime import date
-
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, Boolean, Column, Date, Integer, MetaData, String, Table, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 registry_metadata = MetaData(schema="registries")
 
@@ -59,6 +63,20 @@ disability_certificates = Table(
 )
 
 
+class Registries(Protocol):
+    """The port. `uow`: the caller's unit of work, which the SQL adapter may ride on (or None)."""
+
+    async def police(self, uow: Any, permit_number: str, id_number: str,
+                     cut_off: date) -> tuple[dict | None, list[dict]]: ...
+
+    async def relation(self, uow: Any, id_number: str, relative: str, today: date) -> tuple[list[str], bool]: ...
+
+    async def records(self, uow: Any, lookup: str, id_number: str, cut_off: date,
+                      people: list[str] | None = None) -> dict[str, list[dict]]: ...
+
+    async def social_insurance(self, uow: Any, id_number: str, cut_off: date) -> list[dict]: ...
+
+
 def _d(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
@@ -68,35 +86,35 @@ class SqlRegistries:
         """`engine=None`: the registries share the platform's database and the caller's transaction."""
         self.engine = engine
 
-    async def _run(self, conn: AsyncConnection, statement, params: dict):
+    async def _run(self, uow: Any, statement, params: dict):
         if self.engine is None:
-            return (await conn.execute(statement, params)).one()
+            return (await uow.conn.execute(statement, params)).one()
         async with self.engine.connect() as own:
             return (await own.execute(statement, params)).one()
 
-    async def police(self, conn: AsyncConnection, permit_number: str, id_number: str,
+    async def police(self, uow: Any, permit_number: str, id_number: str,
                      cut_off: date) -> tuple[dict | None, list[dict]]:
-        row = await self._run(conn, POLICE_LOOKUP, {"permit": permit_number, "id": id_number, "cut_off": cut_off})
+        row = await self._run(uow, POLICE_LOOKUP, {"permit": permit_number, "id": id_number, "cut_off": cut_off})
         found, spans = row[0], row[1] or []
         if found:
             found = {**found, "valid_to": _d(found["valid_to"])}
         return found, [{"start_date": _d(s["start_date"]), "end_date": _d(s["end_date"])} for s in spans]
 
-    async def relation(self, conn: AsyncConnection, id_number: str, relative: str, today: date) -> tuple[list[str], bool]:
+    async def relation(self, uow: Any, id_number: str, relative: str, today: date) -> tuple[list[str], bool]:
         """How `relative` is registered in `id_number`'s household, and whether the holder has a valid
         disability certificate: the facts a guardian's or relative's delegation rests on."""
-        row = await self._run(conn, RELATION_LOOKUP, {"id": id_number, "relative": relative, "today": today})
+        row = await self._run(uow, RELATION_LOOKUP, {"id": id_number, "relative": relative, "today": today})
         return sorted(row[0] or []), bool(row[1])
 
-    async def records(self, conn: AsyncConnection, lookup: str, id_number: str, cut_off: date,
+    async def records(self, uow: Any, lookup: str, id_number: str, cut_off: date,
                       people: list[str] | None = None) -> dict[str, list[dict]]:
         """A department's registry records of the holder (`people`: also of the family members named)."""
         names, statement = LOOKUPS[lookup]
-        row = await self._run(conn, statement, {"id": id_number, "cut_off": cut_off, "people": people or [id_number]})
+        row = await self._run(uow, statement, {"id": id_number, "cut_off": cut_off, "people": people or [id_number]})
         return dict(zip(names, (list(v or []) for v in row)))
 
-    async def social_insurance(self, conn: AsyncConnection, id_number: str, cut_off: date) -> list[dict]:
-        spans = (await self._run(conn, SOCIAL_INSURANCE_LOOKUP, {"id": id_number, "cut_off": cut_off}))[0] or []
+    async def social_insurance(self, uow: Any, id_number: str, cut_off: date) -> list[dict]:
+        spans = (await self._run(uow, SOCIAL_INSURANCE_LOOKUP, {"id": id_number, "cut_off": cut_off}))[0] or []
         return [{**s, "start_month": _d(s["start_month"]), "end_month": _d(s["end_month"])} for s in spans]
 
 

@@ -1,4 +1,4 @@
-"""The HTTP adapter to a real data-sharing platform: the same look-ups as `SqlRegistries`.
+"""The HTTP adapter of the registries port (registries.Registries): a real data-sharing platform.
 
 Timeouts bound every call; a timeout, a connection error or a 5xx is retried with
 exponential backoff (tenacity); after `failures_to_open` calls fail in a row the circuit
@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncConnection
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from shared.outages import Unavailable
@@ -99,22 +98,22 @@ class HttpRegistries:
         self.breaker.succeeded()
         return answer
 
-    async def police(self, conn: AsyncConnection, permit_number: str, id_number: str,
+    async def police(self, uow: Any, permit_number: str, id_number: str,
                      cut_off: date) -> tuple[dict | None, list[dict]]:
         a = await self._ask("/v1/lookups/police", {"permit_number": permit_number, "id_number": id_number,
                                                    "cut_off": cut_off.isoformat()})
         return _dates(a["permit"], "valid_to"), _dates(a["residence"], "start_date", "end_date")
 
-    async def relation(self, conn: AsyncConnection, id_number: str, relative: str, today: date) -> tuple[list[str], bool]:
+    async def relation(self, uow: Any, id_number: str, relative: str, today: date) -> tuple[list[str], bool]:
         a = await self._ask("/v1/lookups/relation", {"id_number": id_number, "relative": relative,
                                                      "today": today.isoformat()})
         return sorted(a["relations"]), bool(a["disabled"])
 
-    async def records(self, conn: AsyncConnection, lookup: str, id_number: str, cut_off: date,
+    async def records(self, uow: Any, lookup: str, id_number: str, cut_off: date,
                       people: list[str] | None = None) -> dict[str, list[dict]]:
         return await self._ask(f"/v1/lookups/records/{lookup}", {"id_number": id_number, "cut_off": cut_off.isoformat(),
                                                                  "people": people or [id_number]})
 
-    async def social_insurance(self, conn: AsyncConnection, id_number: str, cut_off: date) -> list[dict]:
+    async def social_insurance(self, uow: Any, id_number: str, cut_off: date) -> list[dict]:
         a = await self._ask("/v1/lookups/social_insurance", {"id_number": id_number, "cut_off": cut_off.isoformat()})
         return _dates(a["spans"], "start_month", "end_month")

@@ -23,8 +23,9 @@ results = Table(
     Column("context", JSONB),
 )
 
-# The review desk: an item an officer must decide (today: a returned item the applicant supplemented).
-review_tasks = Table(
+# The desk: a task an officer must decide (today: a returned item the applicant supplemented).
+# The table keeps its name from before the desk had one (renaming it would be a migration for a word).
+desk_tasks = Table(
     "review_tasks",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
@@ -41,7 +42,7 @@ review_tasks = Table(
     Column("material_id", String(40), nullable=False),
     UniqueConstraint("department", "material_id", name="uq_review_task_material"),
 )
-Index("ix_review_tasks_queue", review_tasks.c.department, review_tasks.c.state, review_tasks.c.id)
+Index("ix_review_tasks_queue", desk_tasks.c.department, desk_tasks.c.state, desk_tasks.c.id)
 
 # Append-only: every registry query, who asked, for what, what came back. Each row's hash
 # covers the previous row's hash, so an edited or deleted row breaks the chain.

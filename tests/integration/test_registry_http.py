@@ -12,17 +12,20 @@ from datetime import date, timedelta
 
 import orjson
 import pytest
+from sqlalchemy import func, select
 import uvicorn
 from aiokafka import AIOKafkaConsumer
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from deploy.local import broker
-from services.verification import handlers, tables
+from services.verification import tables
+from services.verification.handlers import Deps, handlers
 from services.verification.registries import LOOKUPS, SqlRegistries
 from services.verification.registries_http import CircuitBreaker, HttpRegistries
 from services.verification.registry_server import build
 from services.verification.seed import demo_child, demo_id_number, demo_permit_number
+from services.verification.store import Store
 from shared.bus.consumer import EventConsumer
 from shared.outages import Unavailable
 from shared.bus.kafka import ensure_topics, make_producer
@@ -31,6 +34,7 @@ from shared.db import Database, make_engine
 from shared.events import Envelope
 from shared.events.catalogue import APPLICATIONS, VERIFICATIONS, ApplicationSubmitted, Holder
 from shared.settings import Settings
+from tests.integration.helpers import wait_for
 
 pytestmark = pytest.mark.integration
 CUT_OFF = date(2026, 11, 1)
@@ -66,8 +70,11 @@ async def registry_server(platform):
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.05)
+
+    async def serving() -> bool:
+        return server.started
+
+    await wait_for("registry stand-in: serving", serving, every=0.05)
     yield f"http://127.0.0.1:{port}", faults
     server.should_exit = True
     await task
@@ -113,8 +120,11 @@ async def test_timeouts_are_retried_and_a_failing_registry_opens_the_circuit(reg
         assert faults.calls == 6  # an open circuit does not even ask
 
         faults.fail = 0
-        await asyncio.sleep(0.6)
-        assert http.breaker.state == "half-open"
+
+        async def half_open() -> bool:  # open_seconds have passed
+            return http.breaker.state == "half-open"
+
+        await wait_for("circuit: half-open after a while", half_open, timeout=5, every=0.05)
         assert await http.social_insurance(None, holder, CUT_OFF)  # one trial call, and it is closed again
         assert http.breaker.state == "closed"
     finally:
@@ -128,14 +138,14 @@ async def test_while_the_registry_is_down_no_application_is_lost_and_none_answer
                         consumer_retry_backoff_ms=10)
     await ensure_topics(settings)
     outbox = Outbox(tables.outbox, settings)
-    db = Database(settings.database_url, 5, outbox)
+    db = Database(settings.database_url, 5, outbox, store_factory=Store)
     producer = make_producer(settings)
     await producer.start()
     relay = OutboxRelay(db.engine, outbox, producer, settings)
     registries = HttpRegistries(url, timeout=0.5, attempts=2, backoff=0.01,
                                 breaker=CircuitBreaker(failures_to_open=3, open_seconds=0.5))
     consumer = EventConsumer(name=f"police-over-http-{secrets.token_hex(2)}", topics=[APPLICATIONS],
-                             handlers=handlers.make_handlers("police", registries), db=db, inbox=tables.inbox,
+                             handlers=handlers(Deps("police", registries)), db=db, inbox=tables.inbox,
                              producer=producer, settings=settings)
     answers = AIOKafkaConsumer(settings.topic(VERIFICATIONS), settings.topic(APPLICATIONS) + ".dlq",
                                bootstrap_servers=broker.bootstrap(), group_id=None, auto_offset_reset="earliest")
@@ -156,17 +166,36 @@ async def test_while_the_registry_is_down_no_application_is_lost_and_none_answer
         await consumer.start()
         seen: Counter = Counter()
         dead: list = []
-        deadline = asyncio.get_running_loop().time() + 60
-        while set(seen) < set(apps) and asyncio.get_running_loop().time() < deadline:
+
+        async def read_answers() -> bool:
             for tp, records in (await answers.getmany(timeout_ms=500)).items():
                 for r in records:
                     if tp.topic.endswith(".dlq"):
                         dead.append(r)
                     else:
                         seen[orjson.loads(r.value)["subject"]] += 1
-        await asyncio.sleep(2)  # anything answered twice would show up now
-        for records in (await answers.getmany(timeout_ms=500)).values():
-            seen.update(orjson.loads(r.value)["subject"] for r in records if not r.topic.endswith(".dlq"))
+            return set(seen) >= set(apps)
+
+        await wait_for("police: every application answered through the outage", read_answers, timeout=60, every=0)
+
+        async def all_relayed() -> bool:  # every answer the police wrote is on the bus
+            async with db.engine.connect() as conn:
+                return not await conn.scalar(select(func.count()).select_from(tables.outbox).where(
+                    tables.outbox.c.key.in_(apps), tables.outbox.c.published_at.is_(None)))
+
+        await wait_for("outbox: every answer relayed", all_relayed)
+        async with db.engine.connect() as conn:  # an application answered twice would have two answers here
+            written = Counter((await conn.execute(select(tables.outbox.c.key).where(
+                tables.outbox.c.key.in_(apps), tables.outbox.c.event_type == "verification.completed"))).scalars())
+        end = await answers.end_offsets(list(answers.assignment()))
+
+        async def drained() -> bool:  # and on the bus
+            await read_answers()
+            positions = [await answers.position(tp) for tp in end]
+            return all(at >= end[tp] for tp, at in zip(end, positions))
+
+        await wait_for("answers: read to the end of the topic", drained, every=0)
+        assert written == Counter({app: 1 for app in apps}), written
         assert faults.fail == 0 and faults.slow == 0, (faults.calls, consumer.processed, consumer.running)  # the outage happened
         assert set(seen) == set(apps), f"lost: {set(apps) - set(seen)}"
         assert all(count == 1 for count in seen.values()), seen

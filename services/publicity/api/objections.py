@@ -1,7 +1,6 @@
 """Objections (anyone, no key), reviews (the holder, through a partner app), and the officers' desk."""
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -9,50 +8,15 @@ from fastapi.responses import JSONResponse
 
 from services.publicity import domain
 from services.publicity.api.dependencies import problem_of, reading, settings_of
+from services.publicity.api.lodging import client_of, lodge_objection, lodged_or_problem
 from services.publicity.api.schemas import Answer, ObjectionRequest, ReviewRequest, objection_doc
-from services.publicity.domain import ObjectionKind
 from services.publicity.objections import use_cases
-from services.publicity.settings import PublicitySettings
 from services.publicity.tables import rate_limits
 from shared.auth import Principal, current_principal, require_any
-from shared.client_address import request_client
 from shared.problems import Problem
 from shared.ratelimit import rate_limited
 
 router = APIRouter(tags=["objections and reviews"])
-
-
-def client_of(request: Request) -> str:
-    """Who is objecting, for the rate limit only: a hash of the address (behind our trusted
-    proxies, the forwarded one), not the address."""
-    host = request_client(request)
-    return hashlib.sha256(f"{request.app.state.settings.candidate_key_salt}:{host}".encode()).hexdigest()
-
-
-async def lodged_or_problem(request: Request, lodge) -> dict:
-    """Run a lodging use case (`lodge(uow, today, per_hour)`) in a unit of work; its refusals
-    become problem documents, and nothing is written then. Returns the receipt."""
-    settings: PublicitySettings = settings_of(request)
-    async with request.app.state.db.unit_of_work() as uow:
-        try:
-            row = await lodge(uow, date.today(), settings.objections_per_client_hour)
-        except domain.Refused as exc:
-            raise problem_of(exc)
-        except use_cases.RateLimited as exc:
-            raise Problem(429, f"Too many objections from this address: at most {settings.objections_per_client_hour} "
-                               f"an hour. Try again in {exc.retry_after} s.", type_="/problems/rate-limited",
-                          headers={"Retry-After": str(exc.retry_after)})
-        await uow.commit()
-    return objection_doc(row)
-
-
-async def lodge_objection(request: Request, body: ObjectionRequest) -> dict:
-    """An objection, from the API or the public form; the receipt."""
-    command = use_cases.Lodge(kind=ObjectionKind.OBJECTION, items=body.items, reason=body.reason,
-                              client=client_of(request), round_id=body.round_id, seq=body.entry,
-                              notice_id=body.notice_id, contact_phone=body.contact_phone)
-    return await lodged_or_problem(request, lambda uow, today, per_hour: use_cases.lodge(
-        uow, command, today=today, per_hour=per_hour))
 
 
 @router.post("/v1/objections", status_code=201, summary="Object to a list entry or a score notice (anyone)")

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.publicity.api.dependencies import reading
-from services.publicity.api.objections import lodge_objection
-from services.publicity.api.rounds import PAGE_MAX, entries_page, entry_with_history, find_round
+from services.publicity.api.lodging import lodge_objection
+from services.publicity.api.reads import PAGE_MAX, entries_page, entry_with_history, find_round
 from services.publicity.api.schemas import ObjectionRequest, entry_doc, objection_doc, round_doc
 from shared.problems import Problem
 from shared.ranges import INT32_MAX, PathId

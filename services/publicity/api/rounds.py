@@ -11,15 +11,14 @@ from fastapi.responses import Response
 
 from services.publicity import domain
 from services.publicity.api.dependencies import problem_of, reading
-from services.publicity.api.schemas import RoundRequest, entry_doc, history_doc, round_doc
+from services.publicity.api.reads import PAGE_MAX, entries_page, entry_with_history, find_round
+from services.publicity.api.schemas import RoundRequest, entry_doc, round_doc
 from services.publicity.rounds import use_cases
-from services.publicity.store import Store
 from shared.auth import Principal, current_principal
 from shared.problems import Problem
 from shared.ranges import INT32_MAX, PathId
 
 router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
-PAGE_MAX = 100
 
 
 async def fetch_module(request: Request, module_id: str) -> dict[str, Any]:
@@ -35,13 +34,6 @@ async def fetch_module(request: Request, module_id: str) -> dict[str, Any]:
     if response.status_code != 200:
         raise Problem(503, f"The module register answered {response.status_code}.")
     return response.json()
-
-
-async def find_round(store: Store, round_id: str) -> Any:
-    r = await store.round(round_id)
-    if r is None:
-        raise Problem(404, f"No round {round_id}.")
-    return r
 
 
 def require_owner(principal: Principal, owner: str) -> None:
@@ -85,10 +77,6 @@ async def read_round(round_id: str, request: Request) -> dict:
         return round_doc(await find_round(store, round_id))
 
 
-async def entries_page(store: Store, round_id: str, q: str | None, after: int, limit: int) -> list[Any]:
-    return await store.entries_page(round_id, domain.parse_search(q), after, limit)
-
-
 @router.get("/{round_id}/entries", summary="The ranked list, a page at a time (public, masked)")
 async def list_entries(round_id: str, request: Request,
                        q: str | None = Query(None, max_length=20, description="A surname, or an ID number's last four"),
@@ -101,13 +89,6 @@ async def list_entries(round_id: str, request: Request,
     body = {"round_id": round_id, "items": [entry_doc(e) for e in rows],
             "next_after": rows[-1].rank if len(rows) == limit else None}
     return Response(orjson.dumps(body), media_type="application/json")
-
-
-async def entry_with_history(store: Store, round_id: str, seq: int) -> tuple[dict, list[dict]]:
-    e = await store.entry(round_id, seq)
-    if e is None:
-        raise Problem(404, f"No entry {seq} in round {round_id}.")
-    return entry_doc(e), [history_doc(h) for h in await store.entry_history(round_id, seq)]
 
 
 @router.get("/{round_id}/entries/{seq}", summary="One entry, with how it changed (public, masked)")

@@ -29,6 +29,13 @@ class ObjectionStatus(str, Enum):
     ANSWERED = "answered"    # an officer answered it by hand
 
 
+class NotificationStatus(str, Enum):
+    PENDING = "pending"      # to be delivered (again, after a failure, at next_attempt_at)
+    SENT = "sent"            # the SMS gateway took it
+    RECORDED = "recorded"    # the outbox notifier: the row is the message
+    FAILED = "failed"        # given up after the last attempt
+
+
 # Reviews (复核) are answered within this many working days of the request.
 REVIEW_WORKING_DAYS = 5
 

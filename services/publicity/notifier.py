@@ -8,6 +8,7 @@ from typing import Protocol
 
 import httpx
 
+from services.publicity.domain import NotificationStatus
 from services.publicity.settings import PublicitySettings
 
 
@@ -23,14 +24,14 @@ class Notifier(Protocol):
 
 class OutboxNotifier:
     """Delivers nowhere: the row in publicity.notifications is the message."""
-    status = "recorded"
+    status = NotificationStatus.RECORDED.value
 
     async def send(self, phone: str | None, body: str, reference: str) -> None:
         return None
 
 
 class SmsGatewayNotifier:
-    status = "sent"
+    status = NotificationStatus.SENT.value
 
     def __init__(self, url: str, token: str, timeout: float = 5.0):
         self._client = httpx.AsyncClient(timeout=timeout, headers={"Authorization": f"Bearer {token}"})

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from services.publicity.domain import NotificationStatus
 from services.publicity.notifier import DeliveryFailed, Notifier
 from services.publicity.rounds import use_cases as rounds
 from shared.logging import get_logger
@@ -41,7 +42,7 @@ async def deliver_notifications(uow: Any, notifier: Notifier, now: datetime, lim
             values = {"attempts": attempts, "error": str(exc)[:500],
                       "next_attempt_at": now + timedelta(seconds=min(3600, 5 * 2 ** attempts))}
             if attempts >= MAX_ATTEMPTS:
-                values["status"] = "failed"
+                values["status"] = NotificationStatus.FAILED.value
             log.warning("notification not delivered", application_id=n.application_id, attempts=attempts,
                         error=str(exc))
         await uow.store.record_delivery(n.id, **values)

@@ -10,6 +10,7 @@ from services.publicity import domain
 from services.publicity.api.dependencies import problem_of, reading, settings_of
 from services.publicity.api.lodging import client_of, lodge_objection, lodged_or_problem
 from services.publicity.api.schemas import Answer, ObjectionRequest, ReviewRequest, objection_doc
+from services.publicity.domain import ObjectionStatus
 from services.publicity.objections import use_cases
 from services.publicity.tables import rate_limits
 from shared.auth import Principal, current_principal, require_any
@@ -57,7 +58,7 @@ async def desk(request: Request, status: str = Query("open", pattern="^(open|res
     async with reading(request) as store:
         rows = await store.objections_at_desk(status, limit)
     return [{**objection_doc(r), "application_id": r.application_id, "reason": r.reason,
-             "pending_departments": r.pending_departments, "overdue": r.status == "open" and r.due_by < today}
+             "pending_departments": r.pending_departments, "overdue": r.status == ObjectionStatus.OPEN and r.due_by < today}
             for r in rows]
 
 

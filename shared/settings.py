@@ -67,15 +67,7 @@ class Settings(BaseSettings):
     intake_materials_key: str | None = None  # a secret: see _embedded_demo_secrets
     # Departments whose registries the platform reads (data-sharing first): no materials needed.
     shared_data_departments: str = ",".join(DEPARTMENTS)
-    publicity_base_url: str = "http://127.0.0.1:8004"
-    notice_period_working_days: int = 7
-    # Publicity: how often it closes rounds whose acceptance ended, finalises lists and sends notifications.
-    publicity_sweep_seconds: float = 60.0
-    # Score notifications: "outbox" keeps them in publicity.notifications (local runs, tests);
-    # "sms" posts them to the SMS gateway.
-    notifier: str = "outbox"
-    sms_gateway_url: str = ""
-    sms_gateway_token: str = ""
+    # Publicity's own settings are in services/publicity/settings.py.
     # Our own reverse proxies (addresses or CIDRs, comma-separated; none by default): only a request
     # from one of them has its X-Forwarded-For believed (shared.client_address).
     trusted_proxies: str = ""

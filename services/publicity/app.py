@@ -1,52 +1,58 @@
-"""Publicity's app factory (`uvicorn services.publicity.app:app`)."""
+"""Publicity's app factory (`uvicorn services.publicity.app:app`) and its wiring: the settings, the
+notifier and the handlers' dependencies are built here, once, and handed to what needs them."""
 from __future__ import annotations
 
 import asyncio
-import zlib
-from datetime import date
+from datetime import date, datetime, timezone
 
 from fastapi import FastAPI
-from sqlalchemy import func, select
 
-from services.publicity import notifier, objection_routes, pages, round_routes, rounds, routes, tables
-from services.publicity.handlers import make_handlers
+from services.publicity import tables, use_cases
+from services.publicity.api import ROUTERS, pages
+from services.publicity.handlers import Deps, handlers
+from services.publicity.notifier import make_notifier
+from services.publicity.settings import PublicitySettings, get_settings
+from services.publicity.store import Store
 from shared.events.catalogue import APPLICATIONS, SCORES
 from shared.logging import get_logger
 from shared.security_headers import BASE_POLICY, style_hashes
 from shared.service import ConsumerSpec, ServiceSpec, create_app
-from shared.settings import get_settings
 
 settings = get_settings()
 log = get_logger("publicity")
-SWEEP_LOCK = select(func.pg_try_advisory_xact_lock(zlib.crc32(b"publicity:rounds")))
 
 
-async def sweep(db, today: date) -> dict[str, list[str]]:
-    """Close rounds whose acceptance ended, and make final the lists whose notice ended with nothing open."""
+def deps_of(settings: PublicitySettings) -> Deps:
+    return Deps(candidate_key_salt=settings.candidate_key_salt,
+                notice_period_working_days=settings.notice_period_working_days,
+                publicity_base_url=settings.publicity_base_url)
+
+
+async def sweep_once(app: FastAPI) -> None:
+    """Rounds move on (one replica at a time), then due notifications are delivered."""
+    db = app.state.db
     async with db.unit_of_work() as uow:
-        if not await uow.conn.scalar(SWEEP_LOCK):
-            return {}
-        closed = await rounds.close_due(uow, today)
-        final = await rounds.finalize_due(uow, today)
+        swept = await use_cases.sweep(uow, date.today())
         await uow.commit()
-    return {"closed": closed, "final": final}
+    if swept and (swept.closed or swept.final):
+        log.info("rounds moved on", closed=swept.closed, final=swept.final)
+    async with db.unit_of_work() as uow:
+        await use_cases.deliver_notifications(uow, app.state.notifier, datetime.now(timezone.utc))
+        await uow.commit()
 
 
-async def _keep_sweeping(app: FastAPI, every: float) -> None:
+async def keep_sweeping(app: FastAPI, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            done = await sweep(app.state.db, date.today())
-            if any(done.values()):
-                log.info("rounds moved on", **done)
-            await notifier.deliver_due(app.state.db.engine, app.state.notifier)
+            await sweep_once(app)
         except Exception as exc:  # the database away for a moment: try again next time
             log.warning("publicity sweep failed", error=str(exc))
 
 
-async def _startup(app: FastAPI) -> None:
-    app.state.notifier = notifier.make_notifier(app.state.settings)
-    app.state.sweeper = asyncio.create_task(_keep_sweeping(app, app.state.settings.publicity_sweep_seconds))
+async def start_sweeping(app: FastAPI) -> None:
+    app.state.notifier = make_notifier(app.state.settings)
+    app.state.sweeper = asyncio.create_task(keep_sweeping(app, app.state.settings.publicity_sweep_seconds))
 
 
 SPEC = ServiceSpec(
@@ -56,10 +62,11 @@ SPEC = ServiceSpec(
     outbox=tables.outbox,
     inbox=tables.inbox,
     api_keys=tables.api_keys,
-    routers=[routes.router, round_routes.router, objection_routes.router, pages.router],
-    consumers=[ConsumerSpec("publicity", [SCORES, APPLICATIONS], make_handlers(settings))],
+    routers=ROUTERS,
+    consumers=[ConsumerSpec("publicity", [SCORES, APPLICATIONS], handlers(deps_of(settings)))],
     publishes=["notice.published", "reverification.requested", "round.finalized"],
-    on_startup=_startup,
+    on_startup=start_sweeping,
+    store=Store,
     # The public pages: no scripts; the one <style> of base.html, by its hash.
     page_policy=f"{BASE_POLICY}; style-src {style_hashes(pages.TEMPLATES / 'base.html')}",
 )

@@ -6,10 +6,35 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 
 from shared.calendar import add_working_days, working_period
 from shared.departments import DEPARTMENT_OF
 from shared.pseudonyms import holder_key
+
+class RoundStatus(str, Enum):
+    ACCEPTING = "accepting"  # applications counted until acceptance closes
+    NOTICE = "notice"        # the ranked list is published; objections are taken
+    FINAL = "final"          # nothing in the list changes any more
+
+
+class ObjectionKind(str, Enum):
+    OBJECTION = "objection"  # 异议: anyone, against a list entry or a score notice
+    REVIEW = "review"        # 复核: the holder, against their own score
+
+
+class ObjectionStatus(str, Enum):
+    OPEN = "open"            # departments still re-verifying
+    RESOLVED = "resolved"    # every department answered and the score was recomputed
+    ANSWERED = "answered"    # an officer answered it by hand
+
+
+class NotificationStatus(str, Enum):
+    PENDING = "pending"      # to be delivered (again, after a failure, at next_attempt_at)
+    SENT = "sent"            # the SMS gateway took it
+    RECORDED = "recorded"    # the outbox notifier: the row is the message
+    FAILED = "failed"        # given up after the last attempt
+
 
 # Reviews (复核) are answered within this many working days of the request.
 REVIEW_WORKING_DAYS = 5
@@ -72,12 +97,26 @@ def admitted(rank: int, score: float, quota: int | None, threshold: float | None
     return (quota is None or rank <= quota) and (threshold is None or score >= threshold)
 
 
-class ObjectionRefused(Exception):
-    """Why an objection cannot be taken (late, final list, an item nobody can re-verify)."""
+class Refused(Exception):
+    """Why an operation cannot be done. `status` classes the refusal (404 nothing there, 409 not in
+    this state, 422 a bad value of `field`); the api layer turns it into a problem document."""
 
-    def __init__(self, status: int, message: str, type_: str, field: str | None = None):
+    def __init__(self, status: int, message: str, type_: str = "about:blank", field: str | None = None):
         super().__init__(message)
         self.status, self.message, self.type, self.field = status, message, type_, field
+
+
+class NotFound(Refused):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(404, message, "/problems/not-found" if field else "about:blank", field)
+
+
+class ObjectionRefused(Refused):
+    """Why an objection cannot be taken (late, final list, an item nobody can re-verify)."""
+
+
+class RoundRefused(Refused):
+    """Why a round cannot move on (still accepting, closed already)."""
 
 
 def objection_window(today: date, period_end: date | None, final: bool) -> None:

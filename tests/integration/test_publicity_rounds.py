@@ -162,16 +162,16 @@ async def test_a_round_is_ranked_objected_to_re_ranked_and_made_final(platform):
         consumer = AIOKafkaConsumer(platform.topic_prefix + NOTICES, bootstrap_servers=broker.bootstrap(),
                                     auto_offset_reset="earliest", group_id=None)
         await consumer.start()
+        async def finalized_on_the_bus():
+            for msgs in (await consumer.getmany(timeout_ms=1000)).values():
+                for m in msgs:
+                    event = json.loads(m.value)
+                    if event["type"] == "round.finalized" and event["data"]["round_id"] == round_id:
+                        return event["data"]
+            return None
+
         try:
-            finalized = None
-            while finalized is None:
-                batch = await consumer.getmany(timeout_ms=5000)
-                assert batch, "no round.finalized on the notices topic"
-                for msgs in batch.values():
-                    for m in msgs:
-                        event = json.loads(m.value)
-                        if event["type"] == "round.finalized" and event["data"]["round_id"] == round_id:
-                            finalized = event["data"]
+            finalized = await wait_for("round.finalized on the notices topic", finalized_on_the_bus, timeout=30)
         finally:
             await consumer.stop()
         assert [a["rank"] for a in finalized["admitted"]] == [1, 2]

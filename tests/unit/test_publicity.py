@@ -10,7 +10,7 @@ import pytest
 
 from services.publicity import domain
 from services.publicity.notifier import DeliveryFailed, SmsGatewayNotifier, make_notifier
-from shared.settings import Settings
+from services.publicity.settings import PublicitySettings as Settings
 
 
 def test_one_search_box_reads_an_id_tail_or_a_surname():

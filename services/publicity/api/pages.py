@@ -9,20 +9,17 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
-from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.publicity import objections
-from services.publicity.objection_routes import ObjectionRequest, lodge_or_problem
-from services.publicity.round_routes import (PAGE_MAX, entries_page, entry_doc, entry_lines, entry_with_history,
-                                             find_round, round_doc)
-from services.publicity.tables import objections as objections_table
-from services.publicity.tables import rounds
+from services.publicity.api.dependencies import reading
+from services.publicity.api.lodging import lodge_objection
+from services.publicity.api.reads import PAGE_MAX, entries_page, entry_with_history, find_round
+from services.publicity.api.schemas import ObjectionRequest, entry_doc, objection_doc, round_doc
 from shared.problems import Problem
 from shared.ranges import INT32_MAX, PathId
 
 router = APIRouter(tags=["public pages"], include_in_schema=False)
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).parent.parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
 DEPARTMENT_ZH = {"police": "公安", "social_insurance": "人力社保（社保）", "human_resources": "人力社保（人才）",
                  "education": "教育", "housing": "住建", "tax": "税务", "civil_affairs": "民政", "health": "卫健",
@@ -33,28 +30,27 @@ FIELD_ZH = {"items": "核查事项", "reason": "异议理由", "contact_phone": 
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request) -> HTMLResponse:
-    async with request.app.state.db.engine.connect() as conn:
-        rows = (await conn.execute(select(rounds).where(rounds.c.status.in_(["notice", "final"]))
-                                   .order_by(rounds.c.status.desc(), rounds.c.notice_end.desc()).limit(50))).all()
+    async with reading(request) as store:
+        rows = await store.public_rounds(50)
     return templates.TemplateResponse(request, "home.html", {"rounds": [round_doc(r) for r in rows]})
 
 
 @router.get("/rounds/{round_id}", response_class=HTMLResponse)
 async def round_page(round_id: str, request: Request, q: str | None = Query(None, max_length=20),
                      after: int = Query(0, ge=0, le=INT32_MAX), limit: int = Query(20, ge=1, le=PAGE_MAX)) -> HTMLResponse:
-    async with request.app.state.db.engine.connect() as conn:
-        r = round_doc(await find_round(conn, round_id))
-        rows = await entries_page(conn, round_id, q, after, limit)
+    async with reading(request) as store:
+        r = round_doc(await find_round(store, round_id))
+        rows = await entries_page(store, round_id, q, after, limit)
     return templates.TemplateResponse(request, "round.html", {
         "r": r, "entries": [entry_doc(e) for e in rows], "q": q or "", "limit": limit,
         "next_after": rows[-1].rank if len(rows) == limit else None})
 
 
 async def _entry_context(request: Request, round_id: str, seq: int) -> dict:
-    async with request.app.state.db.engine.connect() as conn:
-        r = round_doc(await find_round(conn, round_id))
-        entry, history = await entry_with_history(conn, round_id, seq)
-        lines = await entry_lines(conn, round_id, seq)
+    async with reading(request) as store:
+        r = round_doc(await find_round(store, round_id))
+        entry, history = await entry_with_history(store, round_id, seq)
+        lines = await store.entry_lines(round_id, seq)
     lines = [{**l, "department_zh": DEPARTMENT_ZH.get(l.get("department") or "", l.get("department") or "")}
              for l in lines]
     return {"r": r, "e": entry, "history": history, "lines": lines,
@@ -75,8 +71,7 @@ async def object_by_form(round_id: str, seq: PathId, request: Request):
     status = 422
     try:
         body = ObjectionRequest(round_id=round_id, entry=seq, **submitted)
-        receipt = await lodge_or_problem(request, kind="objection", items=body.items, reason=body.reason,
-                                         round_id=round_id, seq=seq, contact_phone=body.contact_phone)
+        receipt = await lodge_objection(request, body)
         return RedirectResponse(f"/objections/{receipt['id']}", status_code=303)
     except ValidationError as exc:
         for e in exc.errors():
@@ -107,15 +102,15 @@ def _message_zh(field: str, error: dict) -> str:
 
 @router.get("/objections/{objection_id}", response_class=HTMLResponse)
 async def receipt_page(objection_id: str, request: Request) -> HTMLResponse:
-    async with request.app.state.db.engine.connect() as conn:
-        row = (await conn.execute(select(objections_table).where(objections_table.c.id == objection_id))).first()
+    async with reading(request) as store:
+        row = await store.objection(objection_id)
         if row is None:
             raise Problem(404, f"No objection {objection_id}.")
-        lines = await entry_lines(conn, row.round_id, row.seq) if row.round_id else []
+        lines = await store.entry_lines(row.round_id, row.seq) if row.round_id else []
     lodged = row.lodged_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
     # The items by the names the entry page showed them under (an id only where no name is known).
     names = {line["indicator"]: line.get("name_zh") for line in lines}
-    view = objections.public_view(row)
+    view = objection_doc(row)
     return templates.TemplateResponse(request, "receipt.html", {
         "o": view, "lodged": lodged, "items_zh": [names.get(i) or i for i in view["items"]]})
 

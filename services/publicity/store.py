@@ -1,0 +1,365 @@
+"""Publicity's store: every SQL statement of the service, one method by intent, on a unit of work.
+
+One store for the whole service, the rounds and objections sub-domains included: their statements
+read each other's tables (a list becomes final only when no objection is open against anyone on
+it; a review's window is the end of a score notice or of a list's notice), so splitting them would
+only move those joins into a store that reaches into the other's tables.
+
+Ranking runs in PostgreSQL over each application's latest score: a round of a million candidates
+is one statement, not a million Python objects. A candidate's `sort_key` (from scoring: the module
+total, then each tie-breaker signed so larger ranks first) compares as an array; a tie left after
+every tie-breaker goes to the earlier application. Statements are built once, at import.
+"""
+from __future__ import annotations
+
+import zlib
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from services.publicity.domain import Search
+from services.publicity.tables import (applicants, notices, notifications, objections, round_entries,
+                                       round_entry_history, round_versions, rounds, scores)
+
+SWEEP_LOCK = select(func.pg_try_advisory_xact_lock(zlib.crc32(b"publicity:rounds")))
+
+# -- applicants, scores, notices, notifications --------------------------------------------------
+ADD_NOTICE = pg_insert(notices).on_conflict_do_nothing().returning(notices.c.id)
+ADD_NOTIFICATION = pg_insert(notifications).on_conflict_do_nothing()
+ADD_APPLICANT = pg_insert(applicants).on_conflict_do_nothing()
+_score = pg_insert(scores)
+# An older version arriving late (a replay) never overwrites a newer one.
+PUT_SCORE = _score.on_conflict_do_update(
+    index_elements=[scores.c.application_id],
+    set_={c: _score.excluded[c] for c in ("version", "status", "total", "modules", "lines", "computed_at")},
+    where=scores.c.version < _score.excluded.version).returning(scores.c.version)
+DUE_NOTIFICATIONS = (select(notifications).where(notifications.c.status == "pending",
+                                                 notifications.c.next_attempt_at <= bindparam("now"))
+                     .order_by(notifications.c.next_attempt_at).limit(bindparam("limit"))
+                     .with_for_update(skip_locked=True))
+
+# -- rounds ----------------------------------------------------------------------------------------
+# One candidate per person: a child named by both parents takes the better parent's score.
+_CANDIDATES = """
+  SELECT DISTINCT ON (ck) ck, application_id, nm, idm, applied_on, score, sort_key FROM (
+    SELECT a.application_id, a.applied_on,
+           CASE WHEN r.candidate = 'child' THEN a.child_key ELSE a.holder_key END AS ck,
+           CASE WHEN r.candidate = 'child' THEN a.child_name_masked ELSE a.holder_name_masked END AS nm,
+           CASE WHEN r.candidate = 'child' THEN a.child_id_masked ELSE a.holder_id_masked END AS idm,
+           CAST(s.modules -> r.module_id ->> 'total' AS float8) AS score,
+           ARRAY(SELECT CAST(jsonb_array_elements_text(s.modules -> r.module_id -> 'sort_key') AS float8)) AS sort_key
+    FROM publicity.rounds r
+    JOIN publicity.applicants a ON a.modules @> jsonb_build_array(r.module_id)
+         AND a.applied_on BETWEEN r.acceptance_opens AND r.acceptance_closes AND a.withdrawn_at IS NULL
+    JOIN publicity.scores s ON s.application_id = a.application_id
+    WHERE r.id = :round AND s.status = 'scored' AND CAST(s.modules -> r.module_id ->> 'eligible' AS boolean)
+  ) c WHERE ck IS NOT NULL {only}
+  ORDER BY ck, sort_key DESC, applied_on, application_id
+"""
+RANK_ORDER = "sort_key DESC, applied_on, application_id"
+PUBLISH = text(f"""
+WITH cand AS ({_CANDIDATES.format(only="")}),
+ranked AS (SELECT *, row_number() OVER (ORDER BY {RANK_ORDER}) AS rk FROM cand)
+INSERT INTO publicity.round_entries (round_id, seq, rank, application_id, candidate_key, name_masked, id_masked,
+                                     surname, id_tail, score, sort_key, applied_on, admitted)
+SELECT :round, rk, rk, application_id, ck, nm, idm, left(nm, 1), right(idm, 4), score, sort_key, applied_on,
+       (CAST(:quota AS int) IS NULL OR rk <= CAST(:quota AS int))
+       AND (CAST(:threshold AS float8) IS NULL OR score >= CAST(:threshold AS float8))
+FROM ranked
+""")
+BEST_OF = text(_CANDIDATES.format(only="AND ck = :ck"))
+# New ranks for the whole list; the old values of every entry that moves are kept for the version.
+RERANK = text(f"""
+WITH n AS (
+  SELECT seq, rank AS old_rank, score, admitted AS old_admitted,
+         row_number() OVER (ORDER BY {RANK_ORDER}) AS rk
+  FROM publicity.round_entries WHERE round_id = :round
+), m AS (
+  SELECT *, (CAST(:quota AS int) IS NULL OR rk <= CAST(:quota AS int))
+            AND (CAST(:threshold AS float8) IS NULL OR score >= CAST(:threshold AS float8)) AS adm
+  FROM n
+), moved AS (
+  SELECT * FROM m WHERE old_rank <> rk OR old_admitted <> adm
+), kept AS (
+  INSERT INTO publicity.round_entry_history (round_id, version, seq, rank, score, admitted)
+  SELECT :round, :version, seq, old_rank, score, old_admitted FROM moved
+  WHERE NOT EXISTS (SELECT 1 FROM publicity.round_entry_history h
+                    WHERE h.round_id = :round AND h.version = :version AND h.seq = moved.seq)
+)
+UPDATE publicity.round_entries e SET rank = moved.rk, admitted = moved.adm
+FROM moved WHERE e.round_id = :round AND e.seq = moved.seq
+RETURNING e.seq
+""")
+KEEP_OLD = text("""
+INSERT INTO publicity.round_entry_history (round_id, version, seq, rank, score, admitted)
+SELECT round_id, :version, seq, rank, score, admitted FROM publicity.round_entries WHERE round_id = :round AND seq = :seq
+""")
+COUNTS = text("""
+SELECT count(*) AS entries, count(*) FILTER (WHERE admitted) AS admitted FROM publicity.round_entries WHERE round_id = :round
+""")
+# Rounds on notice whose period is over and where no objection or review is open against the list or anyone on it.
+DUE_FOR_FINAL = text("""
+SELECT r.id FROM publicity.rounds r
+WHERE r.status = 'notice' AND r.notice_end < :today
+  AND NOT EXISTS (SELECT 1 FROM publicity.objections o WHERE o.status = 'open'
+                  AND (o.round_id = r.id OR EXISTS (SELECT 1 FROM publicity.round_entries e
+                                                    WHERE e.round_id = r.id AND e.application_id = o.application_id)))
+ORDER BY r.id FOR UPDATE OF r SKIP LOCKED
+""")
+ROUNDS_OF_APPLICATION = text("""
+SELECT r.* FROM publicity.rounds r JOIN publicity.applicants a ON a.application_id = :app
+WHERE r.status = 'notice' AND a.modules @> jsonb_build_array(r.module_id)
+  AND a.applied_on BETWEEN r.acceptance_opens AND r.acceptance_closes
+ORDER BY r.id FOR UPDATE OF r
+""")
+_e = round_entries.c
+_PAGE_COLUMNS = (_e.seq, _e.rank, _e.name_masked, _e.id_masked, _e.score, _e.admitted)
+# Keyset pages: rank after the last one seen, on (round, rank) or (round, surname|id_tail, rank) indexes.
+PAGE = (select(*_PAGE_COLUMNS).where(_e.round_id == bindparam("round"), _e.rank > bindparam("after"))
+        .order_by(_e.rank).limit(bindparam("limit")))
+PAGE_BY_SURNAME = PAGE.where(_e.surname == bindparam("surname"))
+PAGE_BY_TAIL = PAGE.where(_e.id_tail == bindparam("id_tail"))
+
+# -- objections and reviews --------------------------------------------------------------------------
+TAKE_ANSWER = text("""
+UPDATE publicity.objections SET pending_departments = pending_departments - CAST(:department AS text)
+WHERE id = :id AND status = 'open' RETURNING pending_departments
+""")
+REVIEW_WINDOWS = text("""
+SELECT max(end_on) FROM (
+  SELECT max(period_end) AS end_on FROM publicity.notices WHERE application_id = :app
+  UNION ALL
+  SELECT max(r.notice_end) FROM publicity.round_entries e JOIN publicity.rounds r ON r.id = e.round_id
+  WHERE e.application_id = :app AND r.status = 'notice') w
+""")
+
+
+def _round_params(r: Any) -> dict[str, Any]:
+    return {"round": r.id, "quota": r.quota, "threshold": r.threshold}
+
+
+class Store:
+    """Publicity's SQL on one unit of work's connection."""
+
+    def __init__(self, uow: Any) -> None:
+        self.uow = uow
+
+    @property
+    def conn(self) -> Any:
+        return self.uow.conn
+
+    # -- applicants, scores, notices ------------------------------------------------------------
+    async def add_applicant(self, **row: Any) -> None:
+        await self.conn.execute(ADD_APPLICANT, row)
+
+    async def withdraw_applicant(self, application_id: str, withdrawn_at: Any) -> None:
+        await self.conn.execute(update(applicants).where(applicants.c.application_id == application_id)
+                                .values(withdrawn_at=withdrawn_at))
+
+    async def holder_key(self, application_id: str) -> str | None:
+        return await self.conn.scalar(select(applicants.c.holder_key)
+                                      .where(applicants.c.application_id == application_id))
+
+    async def contact_phone(self, application_id: str) -> str | None:
+        return await self.conn.scalar(select(applicants.c.contact_phone)
+                                      .where(applicants.c.application_id == application_id))
+
+    async def candidate_keys(self, application_id: str) -> Any:
+        """The applicant's holder and child keys (None for an application publicity never heard of)."""
+        return (await self.conn.execute(select(applicants.c.holder_key, applicants.c.child_key)
+                                        .where(applicants.c.application_id == application_id))).first()
+
+    async def put_score(self, **row: Any) -> bool:
+        """Keep a score; False when a newer version is kept already (a replay)."""
+        return (await self.conn.execute(PUT_SCORE, row)).first() is not None
+
+    async def score(self, application_id: str) -> Any:
+        return (await self.conn.execute(select(scores).where(scores.c.application_id == application_id))).first()
+
+    async def add_notice(self, **row: Any) -> bool:
+        """Publish a notice; False when this score version was on notice already."""
+        return (await self.conn.execute(ADD_NOTICE, row)).first() is not None
+
+    async def notice(self, notice_id: str) -> Any:
+        return (await self.conn.execute(select(notices).where(notices.c.id == notice_id))).first()
+
+    async def notices(self, application_id: str | None, limit: int) -> list[Any]:
+        q = select(notices).order_by(notices.c.published_at.desc(), notices.c.id).limit(limit)
+        if application_id:
+            q = q.where(notices.c.application_id == application_id)
+        return list((await self.conn.execute(q)).all())
+
+    async def notice_board(self, limit: int = 100) -> list[Any]:
+        return list((await self.conn.execute(select(notices).order_by(notices.c.published_at.desc())
+                                             .limit(limit))).all())
+
+    # -- notifications ----------------------------------------------------------------------------
+    async def add_notification(self, **row: Any) -> None:
+        await self.conn.execute(ADD_NOTIFICATION, row)
+
+    async def due_notifications(self, now: datetime, limit: int) -> list[Any]:
+        """Pending notifications due by `now`, locked (SKIP LOCKED: replicas never send one twice)."""
+        return list((await self.conn.execute(DUE_NOTIFICATIONS, {"now": now, "limit": limit})).all())
+
+    async def record_delivery(self, notification_id: int, **values: Any) -> None:
+        await self.conn.execute(update(notifications).where(notifications.c.id == notification_id).values(**values))
+
+    # -- rounds -------------------------------------------------------------------------------------
+    async def take_sweep_lock(self) -> bool:
+        """One replica sweeps at a time (until this transaction ends); False if another one is."""
+        return bool(await self.conn.scalar(SWEEP_LOCK))
+
+    async def add_round(self, **row: Any) -> None:
+        await self.conn.execute(insert(rounds).values(**row))
+
+    async def round(self, round_id: str, *, lock: bool = False) -> Any:
+        q = select(rounds).where(rounds.c.id == round_id)
+        return (await self.conn.execute(q.with_for_update() if lock else q)).first()
+
+    async def rounds(self, status: str | None, limit: int) -> list[Any]:
+        q = select(rounds).order_by(rounds.c.created_at.desc()).limit(limit)
+        if status:
+            q = q.where(rounds.c.status == status)
+        return list((await self.conn.execute(q)).all())
+
+    async def public_rounds(self, limit: int = 50) -> list[Any]:
+        """Rounds the public pages list: on notice first, then final; latest notice first."""
+        return list((await self.conn.execute(select(rounds).where(rounds.c.status.in_(["notice", "final"]))
+                                             .order_by(rounds.c.status.desc(), rounds.c.notice_end.desc())
+                                             .limit(limit))).all())
+
+    async def rounds_due_to_close(self, today: date) -> list[str]:
+        return list((await self.conn.execute(select(rounds.c.id).where(
+            rounds.c.status == "accepting", rounds.c.acceptance_closes < today))).scalars().all())
+
+    async def publish_list(self, r: Any) -> tuple[int, int]:
+        """Rank everyone eligible who chose the round's module; returns (entries, admitted)."""
+        await self.conn.execute(PUBLISH, _round_params(r))
+        return await self.list_counts(r.id)
+
+    async def list_counts(self, round_id: str) -> tuple[int, int]:
+        counts = (await self.conn.execute(COUNTS, {"round": round_id})).one()
+        return counts.entries, counts.admitted
+
+    async def update_round(self, round_id: str, **values: Any) -> None:
+        await self.conn.execute(update(rounds).where(rounds.c.id == round_id).values(**values))
+
+    async def add_list_version(self, round_id: str, version: int, reason: str, changed: int) -> None:
+        await self.conn.execute(insert(round_versions).values(round_id=round_id, version=version, reason=reason,
+                                                              changed=changed))
+
+    async def rounds_on_notice_of(self, application_id: str) -> list[Any]:
+        """The rounds on notice whose list the application belongs on, locked for a re-rank."""
+        return list((await self.conn.execute(ROUNDS_OF_APPLICATION, {"app": application_id})).all())
+
+    async def best_candidate(self, round_id: str, candidate_key: str) -> Any:
+        """The candidate's best eligible application in the round (None: none counts now)."""
+        return (await self.conn.execute(BEST_OF, {"round": round_id, "ck": candidate_key})).first()
+
+    async def entry_of_candidate(self, round_id: str, candidate_key: str) -> Any:
+        return (await self.conn.execute(select(round_entries).where(
+            _e.round_id == round_id, _e.candidate_key == candidate_key))).first()
+
+    async def keep_old_entry(self, round_id: str, version: int, seq: int) -> None:
+        await self.conn.execute(KEEP_OLD, {"round": round_id, "version": version, "seq": seq})
+
+    async def remove_entry(self, round_id: str, seq: int) -> None:
+        await self.conn.execute(round_entries.delete().where(_e.round_id == round_id, _e.seq == seq))
+
+    async def add_entry(self, round_id: str, candidate_key: str, best: Any) -> int:
+        """A candidate new to the list, at the bottom until re-ranked; returns its entry number."""
+        seq = (await self.conn.scalar(select(func.coalesce(func.max(_e.seq), 0)).where(_e.round_id == round_id))) + 1
+        await self.conn.execute(insert(round_entries).values(
+            round_id=round_id, seq=seq, rank=2**31 - 1, application_id=best.application_id,
+            candidate_key=candidate_key, name_masked=best.nm, id_masked=best.idm, surname=best.nm[:1],
+            id_tail=best.idm[-4:], score=best.score, sort_key=list(best.sort_key), applied_on=best.applied_on,
+            admitted=False))
+        return seq
+
+    async def restate_entry(self, round_id: str, seq: int, best: Any) -> None:
+        await self.conn.execute(update(round_entries).where(_e.round_id == round_id, _e.seq == seq).values(
+            score=best.score, sort_key=list(best.sort_key), application_id=best.application_id))
+
+    async def rerank(self, r: Any, version: int) -> int:
+        """Rank the whole list again, keeping the old values of what moved; returns how many moved."""
+        return len((await self.conn.execute(RERANK, {**_round_params(r), "version": version})).all())
+
+    async def rounds_due_for_final(self, today: date) -> list[str]:
+        return list((await self.conn.execute(DUE_FOR_FINAL, {"today": today})).scalars().all())
+
+    async def finalise_round(self, round_id: str, at: datetime) -> Any:
+        return (await self.conn.execute(update(rounds).where(rounds.c.id == round_id)
+                                        .values(status="final", finalized_at=at).returning(rounds))).one()
+
+    async def admitted_entries(self, round_id: str) -> list[Any]:
+        return list((await self.conn.execute(select(round_entries).where(
+            _e.round_id == round_id, _e.admitted).order_by(_e.rank))).all())
+
+    async def entries_page(self, round_id: str, search: Search, after: int, limit: int) -> list[Any]:
+        params: dict[str, Any] = {"round": round_id, "after": after, "limit": limit}
+        if search.id_tail:
+            statement, params["id_tail"] = PAGE_BY_TAIL, search.id_tail
+        elif search.surname:
+            statement, params["surname"] = PAGE_BY_SURNAME, search.surname
+        else:
+            statement = PAGE
+        return list((await self.conn.execute(statement, params)).all())
+
+    async def entry(self, round_id: str, seq: int) -> Any:
+        return (await self.conn.execute(select(round_entries).where(_e.round_id == round_id, _e.seq == seq))).first()
+
+    async def entry_history(self, round_id: str, seq: int) -> list[Any]:
+        h = round_entry_history.c
+        return list((await self.conn.execute(select(h.version, h.rank, h.score, h.admitted).where(
+            h.round_id == round_id, h.seq == seq).order_by(h.version))).all())
+
+    async def entry_lines(self, round_id: str, seq: int) -> list[dict]:
+        """The points behind an entry (labels and points only)."""
+        row = (await self.conn.execute(select(scores.c.lines).join(round_entries, _e.application_id ==
+                                                                   scores.c.application_id)
+                                       .where(_e.round_id == round_id, _e.seq == seq))).first()
+        return list(row.lines) if row else []
+
+    async def list_versions(self, round_id: str) -> list[Any]:
+        v = round_versions.c
+        return list((await self.conn.execute(select(round_versions).where(v.round_id == round_id)
+                                             .order_by(v.version))).all())
+
+    # -- objections and reviews ---------------------------------------------------------------------
+    async def lodged_since(self, client: str, since: datetime) -> list[datetime]:
+        """When this client lodged objections since `since`, oldest first; the client is locked
+        (until this transaction ends) so replicas count the same objections."""
+        await self.conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"objections:{client}"))))
+        return list((await self.conn.execute(select(objections.c.lodged_at).where(
+            objections.c.client == client, objections.c.lodged_at > since)
+            .order_by(objections.c.lodged_at))).scalars().all())
+
+    async def review_window_end(self, application_id: str) -> date | None:
+        """The last day of any notice the application is on (a score notice, or a list on notice)."""
+        return await self.conn.scalar(REVIEW_WINDOWS, {"app": application_id})
+
+    async def add_objection(self, **row: Any) -> None:
+        await self.conn.execute(insert(objections).values(**row))
+
+    async def objection(self, objection_id: str) -> Any:
+        return (await self.conn.execute(select(objections).where(objections.c.id == objection_id))).first()
+
+    async def take_department_answer(self, objection_id: str, department: str) -> list[str] | None:
+        """Strike the department off an open request; the departments still to answer (None: not open)."""
+        return (await self.conn.execute(TAKE_ANSWER, {"id": objection_id, "department": department})).scalar()
+
+    async def update_objection(self, objection_id: str, **values: Any) -> None:
+        await self.conn.execute(update(objections).where(objections.c.id == objection_id).values(**values))
+
+    async def answer_open_objection(self, objection_id: str, **values: Any) -> Any:
+        """Answer the objection if it is open; the answered row, or None."""
+        return (await self.conn.execute(update(objections).where(
+            objections.c.id == objection_id, objections.c.status == "open").values(**values)
+            .returning(objections))).first()
+
+    async def objections_at_desk(self, status: str, limit: int) -> list[Any]:
+        return list((await self.conn.execute(select(objections).where(objections.c.status == status)
+                                             .order_by(objections.c.due_by, objections.c.lodged_at)
+                                             .limit(limit))).all())

@@ -1,0 +1,93 @@
+"""Publicity's event handlers, in memory: what is stored, what is published, what the applicant is told."""
+from __future__ import annotations
+
+from datetime import date
+
+from services.publicity import domain
+from services.publicity.handlers import Deps, handlers
+from services.publicity.rounds import use_cases as rounds
+from tests.fakes import FakeUnitOfWork, InMemoryBus
+from tests.unit.publicity.events import MODULE, scored, submitted, withdrawn
+from tests.unit.publicity.fake_store import FakeStore
+
+DEPS = Deps(candidate_key_salt="salt", notice_period_working_days=7, publicity_base_url="https://gs.example")
+
+
+def bus() -> InMemoryBus:
+    return InMemoryBus(handlers(DEPS), FakeStore())
+
+
+async def test_a_submitted_application_is_kept_with_its_keys_and_masked_names():
+    b = bus()
+    await b.follow([submitted("APP-1", "hk-1", child_key="ck-1", phone="13900000000")])
+    a = b.store.applicants["APP-1"]
+    assert (a.holder_key, a.child_key, a.modules, a.contact_phone) == ("hk-1", "ck-1", [MODULE], "13900000000")
+    assert (a.holder_name_masked, a.child_name_masked) == ("张*", "王*")
+
+
+async def test_an_old_event_without_the_key_gets_it_from_the_id_number():
+    b = bus()
+    await b.follow([submitted("APP-1", "ignored", key_sent=False, id_number="330106197001010011")])
+    assert b.store.applicants["APP-1"].holder_key == domain.candidate_key("330106197001010011", "salt")
+
+
+async def test_a_withdrawal_marks_the_applicant_withdrawn():
+    b = bus()
+    await b.follow([submitted("APP-1", "hk-1"), withdrawn("APP-1")])
+    assert b.store.applicants["APP-1"].withdrawn_at.isoformat().startswith("2026-03-09")
+
+
+async def test_a_score_goes_on_notice_is_announced_and_the_applicant_told():
+    b = bus()
+    emitted = await b.follow([submitted("APP-1", "hk-1"), scored("APP-1", 96.5)])
+    [notice] = b.store.notices.values()
+    start, end = domain.notice_period(date.today(), 7)
+    assert (notice.total, notice.period_start, notice.period_end) == (96.5, start, end)
+    assert all("fact_value" not in line for line in notice.lines)  # facts are personal data: not on a notice
+    [published] = [e for e in emitted if e.type == "notice.published"]
+    assert published.data["url"] == f"https://gs.example/notices/{notice.id}"
+    [told] = b.store.notifications
+    assert told.phone == "13800000000" and "96.5" in told.body and end.isoformat() in told.body
+
+
+async def test_a_replayed_older_score_changes_nothing():
+    b = bus()
+    await b.follow([submitted("APP-1", "hk-1"), scored("APP-1", 90, version=2)])
+    emitted = await b.follow([scored("APP-1", 50, version=1)])
+    assert emitted == [] and b.store.scores["APP-1"].total == 90
+    assert len(b.store.notices) == 1 and len(b.store.notifications) == 1
+
+
+async def test_a_void_score_is_not_put_on_notice_but_the_applicant_is_told_why():
+    b = bus()
+    emitted = await b.follow([submitted("APP-1", "hk-1"), scored("APP-1", 0, status="void", reason="材料不实")])
+    assert emitted == [] and b.store.notices == {}
+    assert "积分无效（材料不实）" in b.store.notifications[0].body
+
+
+async def test_a_rescore_answering_an_objection_resolves_it():
+    b = bus()
+    await b.follow([submitted("APP-1", "hk-1"), scored("APP-1", 80)])
+    await b.store.add_objection(id="OBJ-1", kind="objection", application_id="APP-1", round_id=None, seq=None,
+                                notice_id=None, items=["education"], reason="学历有疑问", contact_phone=None,
+                                client="c", status="open", pending_departments=["education"], score_before=80.0,
+                                due_by=date(2026, 4, 1), lodged_at=None)
+    await b.follow([scored("APP-1", 60, version=2, answers_to=[{"request_id": "OBJ-1", "department": "education"}])])
+    o = b.store.objections["OBJ-1"]
+    assert (o.status, o.score_after) == ("resolved", 60) and "由80分调整为60分" in o.outcome
+
+
+async def test_a_new_score_during_a_round_notice_moves_the_candidate():
+    b = bus()
+    store = b.store
+    await b.follow([submitted("APP-1", "hk-1"), submitted("APP-2", "hk-2"),
+                    scored("APP-1", 90), scored("APP-2", 80)])
+    await store.add_round(id="RND-1", module_id=MODULE, owner="education", candidate="holder", quota=1,
+                          threshold=None, acceptance_opens=date(2026, 3, 1), acceptance_closes=date(2026, 3, 20),
+                          notice_working_days=7)
+    await rounds.close_round(FakeUnitOfWork(store), "RND-1", date(2026, 3, 23))
+    assert [(e.application_id, e.admitted) for e in await store.admitted_entries("RND-1")] == [("APP-1", True)]
+    await b.follow([scored("APP-2", 95, version=2)])
+    assert [e.application_id for e in await store.admitted_entries("RND-1")] == ["APP-2"]
+    assert store.rounds["RND-1"].list_version == 2
+

@@ -7,6 +7,7 @@ adds nothing). Lookups are cached briefly, so a revocation takes effect on every
 `cache_ttl` (half a second: one indexed read per key and replica at most twice a second), in a
 cache of bounded size (an LRU), so a flood of made-up key ids cannot grow it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -100,29 +101,37 @@ class KeyCache:
 
 
 class ApiKeys:
-    def __init__(self, engine: AsyncEngine, table: Table, cache_ttl: float = CACHE_TTL,
-                 cache_size: int = CACHE_SIZE) -> None:
+    def __init__(
+        self, engine: AsyncEngine, table: Table, cache_ttl: float = CACHE_TTL, cache_size: int = CACHE_SIZE
+    ) -> None:
         self.engine = engine
         self.table = table
         self._cache = KeyCache(cache_ttl, cache_size)
 
-    async def issue(self, principal: str, scopes: list[str], *, key_id: str | None = None,
-                    secret: str | None = None) -> str:
+    async def issue(
+        self, principal: str, scopes: list[str], *, key_id: str | None = None, secret: str | None = None
+    ) -> str:
         """Issue a key; `key_id`/`secret` are only given for the local demo keys."""
         key_id = key_id or secrets.token_hex(8)
         secret = secret or secrets.token_urlsafe(32)
         async with self.engine.begin() as conn:
-            stmt = pg_insert(self.table).values(key_id=key_id, secret_sha256=_sha256(secret), principal=principal,
-                                                scopes=scopes)
+            stmt = pg_insert(self.table).values(
+                key_id=key_id, secret_sha256=_sha256(secret), principal=principal, scopes=scopes
+            )
             # Re-seeding a demo key brings its scopes up to date; a random key id never collides.
-            await conn.execute(stmt.on_conflict_do_update(index_elements=[self.table.c.key_id],
-                                                          set_={"scopes": stmt.excluded.scopes, "revoked_at": None}))
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[self.table.c.key_id], set_={"scopes": stmt.excluded.scopes, "revoked_at": None}
+                )
+            )
         return f"pk_{key_id}_{secret}"
 
     async def revoke(self, key_id: str) -> bool:
         async with self.engine.begin() as conn:
             res = await conn.execute(
-                update(self.table).where(self.table.c.key_id == key_id, self.table.c.revoked_at.is_(None)).values(revoked_at=func.now())
+                update(self.table)
+                .where(self.table.c.key_id == key_id, self.table.c.revoked_at.is_(None))
+                .values(revoked_at=func.now())
             )
         self._cache.drop(key_id)
         return bool(res.rowcount)

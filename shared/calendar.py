@@ -9,6 +9,7 @@ year's schedule in a YAML file (`WORKING_CALENDAR_FILE`):
       holidays: [2027-01-01, 2027-02-05, ...]      # days off that fall on weekdays
       workdays: [2027-02-14, ...]                  # adjusted working weekends
 """
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,10 @@ class CalendarYearUnknown(ValueError):
 
     def __init__(self, year: int):
         self.year = year
-        super().__init__(f"the national holiday schedule for {year} is not known yet: update the chinesecalendar "
-                         f"package or give the State Council's schedule in WORKING_CALENDAR_FILE")
+        super().__init__(
+            f"the national holiday schedule for {year} is not known yet: update the chinesecalendar "
+            f"package or give the State Council's schedule in WORKING_CALENDAR_FILE"
+        )
 
 
 @lru_cache(maxsize=1)
@@ -35,8 +38,10 @@ def _supplied_years() -> dict[int, tuple[frozenset[date], frozenset[date]]]:
     if not path:
         return {}
     doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    return {int(year): (frozenset(spec.get("holidays") or ()), frozenset(spec.get("workdays") or ()))
-            for year, spec in doc.items()}
+    return {
+        int(year): (frozenset(spec.get("holidays") or ()), frozenset(spec.get("workdays") or ()))
+        for year, spec in doc.items()
+    }
 
 
 @lru_cache(maxsize=4096)

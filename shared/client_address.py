@@ -5,6 +5,7 @@ peer is one of our own proxies (TRUSTED_PROXIES: addresses or CIDRs, none by def
 only as far as our proxies reach: the client is the right-most hop that is not a trusted proxy.
 Anything left of it was written by the client and proves nothing.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

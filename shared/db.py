@@ -3,10 +3,12 @@
 Services use SQLAlchemy Core on an AsyncConnection: the hot paths (intake's insert, the
 consumers' inbox checks) are single statements, and Core keeps them cheap.
 """
+
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import orjson
@@ -27,8 +29,14 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     # No pre-ping (a round trip per checkout) and little overflow (overflow connections are
     # closed on return, so a burst would reconnect over and over); a dead connection fails
     # its transaction, which every caller already retries.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=max(2, pool_size // 4), pool_recycle=1800,
-                               json_serializer=_dumps, json_deserializer=orjson.loads)
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max(2, pool_size // 4),
+        pool_recycle=1800,
+        json_serializer=_dumps,
+        json_deserializer=orjson.loads,
+    )
 
 
 class UnitOfWork:
@@ -38,8 +46,12 @@ class UnitOfWork:
     the state change and the promise to publish it commit or vanish together.
     """
 
-    def __init__(self, engine: AsyncEngine, outbox: "Outbox | None" = None,
-                 store_factory: "Callable[[UnitOfWork], Any] | None" = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        outbox: Outbox | None = None,
+        store_factory: Callable[[UnitOfWork], Any] | None = None,
+    ) -> None:
         self._engine = engine
         self._outbox = outbox
         self._store_factory = store_factory
@@ -52,7 +64,7 @@ class UnitOfWork:
         self._committed = False
         self.conn: AsyncConnection
 
-    async def __aenter__(self) -> "UnitOfWork":
+    async def __aenter__(self) -> UnitOfWork:
         self.conn = await self._engine.connect()
         await self.conn.begin()
         return self
@@ -88,7 +100,7 @@ class UnitOfWork:
         batch of events (scoring every application the batch completed in one evaluation)."""
         self._before_commit.setdefault(key, hook)
 
-    def emit(self, event: "Envelope") -> None:
+    def emit(self, event: Envelope) -> None:
         if self._outbox is None:
             raise RuntimeError("this unit of work has no outbox to emit into")
         self._events.append(event)
@@ -149,8 +161,13 @@ class OneStatement:
 
 
 class Database:
-    def __init__(self, url: str, pool_size: int = 10, outbox: "Outbox | None" = None,
-                 store_factory: "Callable[[UnitOfWork], Any] | None" = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        pool_size: int = 10,
+        outbox: Outbox | None = None,
+        store_factory: Callable[[UnitOfWork], Any] | None = None,
+    ) -> None:
         self.engine = make_engine(url, pool_size)
         self.outbox = outbox
         self.store_factory = store_factory

@@ -4,6 +4,7 @@ They are in this repository, so anyone can use them: shared.secrets_check refuse
 outside the embedded platform. deploy/local/platform.py issues the keys; the services only need
 to recognise them.
 """
+
 from __future__ import annotations
 
 from shared.identity import credit_check_char
@@ -18,31 +19,38 @@ DEMO_EMPLOYER = "91330100MA2000000" + credit_check_char("91330100MA2000000")
 
 # Per service: (key id, secret, principal, scopes).
 DEMO_KEYS = {
-    "intake": [("demowindow", "local-demo-window-key", "demo-window", ["window"]),
-               ("demoadmin", "local-demo-admin-key", "demo-admin", ["admin"]),
-               ("demoemployer", "local-demo-employer-key", "demo-employer", [f"employer:{DEMO_EMPLOYER}"]),
-               ("demoguardian", "local-demo-guardian-key", "demo-guardian-channel", ["guardian"]),
-               # the verification service's review desk reads materials with this one
-               ("demomaterials", "local-demo-materials-key", "verification-review-desk", ["materials:read"])],
-    "verification": [("demopolice", "local-demo-police-key", "demo-police-officer", ["department:police"]),
-                     ("demosi", "local-demo-si-key", "demo-si-officer", ["department:social_insurance"])],
-    "scoring": [("demoreader", "local-demo-reader-key", "demo-reader", ["evaluate"]),
-                # the demo window reads the scores of the applications it submitted (same principal as in intake)
-                ("demowindowscores", "local-demo-window-scores-key", "demo-window", ["scores:read"]),
-                # a department reads its own lines of the scores of applications it answered
-                ("demopolicescores", "local-demo-police-scores-key", "demo-police-officer", ["department:police"]),
-                # the government service app reads a holder's own score, presenting their ID number
-                ("demoserviceapp", "local-demo-service-app-key", "demo-service-app", ["scores:holder"]),
-                ("demoscoringadmin", "local-demo-scoring-admin-key", "demo-scoring-admin", ["admin"]),
-                ("demobinjiang", "local-demo-binjiang-key", "demo-binjiang-district", ["module:district:binjiang"]),
-                # the policy office: simulations of draft rule sets (模拟积分 for the whole city)
-                ("demopolicy", "local-demo-policy-key", "demo-policy-office", ["simulation", "rules:draft"])],
-    "publicity": [("democity", "local-demo-city-key", "demo-city-education-bureau", ["module:city"]),
-                  ("demobinjiang", "local-demo-binjiang-key", "demo-binjiang-district", ["module:district:binjiang"]),
-                  # the government service app: an applicant asks for a review of their own score
-                  ("demoserviceapp", "local-demo-service-app-key", "demo-service-app", ["review:request"]),
-                  ("demoofficer", "local-demo-publicity-officer-key", "demo-publicity-officer",
-                   ["publicity:officer"])],
+    "intake": [
+        ("demowindow", "local-demo-window-key", "demo-window", ["window"]),
+        ("demoadmin", "local-demo-admin-key", "demo-admin", ["admin"]),
+        ("demoemployer", "local-demo-employer-key", "demo-employer", [f"employer:{DEMO_EMPLOYER}"]),
+        ("demoguardian", "local-demo-guardian-key", "demo-guardian-channel", ["guardian"]),
+        # the verification service's review desk reads materials with this one
+        ("demomaterials", "local-demo-materials-key", "verification-review-desk", ["materials:read"]),
+    ],
+    "verification": [
+        ("demopolice", "local-demo-police-key", "demo-police-officer", ["department:police"]),
+        ("demosi", "local-demo-si-key", "demo-si-officer", ["department:social_insurance"]),
+    ],
+    "scoring": [
+        ("demoreader", "local-demo-reader-key", "demo-reader", ["evaluate"]),
+        # the demo window reads the scores of the applications it submitted (same principal as in intake)
+        ("demowindowscores", "local-demo-window-scores-key", "demo-window", ["scores:read"]),
+        # a department reads its own lines of the scores of applications it answered
+        ("demopolicescores", "local-demo-police-scores-key", "demo-police-officer", ["department:police"]),
+        # the government service app reads a holder's own score, presenting their ID number
+        ("demoserviceapp", "local-demo-service-app-key", "demo-service-app", ["scores:holder"]),
+        ("demoscoringadmin", "local-demo-scoring-admin-key", "demo-scoring-admin", ["admin"]),
+        ("demobinjiang", "local-demo-binjiang-key", "demo-binjiang-district", ["module:district:binjiang"]),
+        # the policy office: simulations of draft rule sets (模拟积分 for the whole city)
+        ("demopolicy", "local-demo-policy-key", "demo-policy-office", ["simulation", "rules:draft"]),
+    ],
+    "publicity": [
+        ("democity", "local-demo-city-key", "demo-city-education-bureau", ["module:city"]),
+        ("demobinjiang", "local-demo-binjiang-key", "demo-binjiang-district", ["module:district:binjiang"]),
+        # the government service app: an applicant asks for a review of their own score
+        ("demoserviceapp", "local-demo-service-app-key", "demo-service-app", ["review:request"]),
+        ("demoofficer", "local-demo-publicity-officer-key", "demo-publicity-officer", ["publicity:officer"]),
+    ],
 }
 
 

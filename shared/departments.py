@@ -4,11 +4,21 @@ Intake shows each item as pending with its department and expects an answer from
 department; each department's verifier answers exactly these items. The rule sets name the
 same departments for display and must agree (a test checks it).
 """
+
 from __future__ import annotations
 
 ITEMS_BY_DEPARTMENT: dict[str, tuple[str, ...]] = {
-    "police": ("permit", "age", "residence", "criminal", "drug_rehab", "detention", "custody_education",
-               "serious_crime", "banned_org"),
+    "police": (
+        "permit",
+        "age",
+        "residence",
+        "criminal",
+        "drug_rehab",
+        "detention",
+        "custody_education",
+        "serious_crime",
+        "banned_org",
+    ),
     "social_insurance": ("social_insurance", "employment"),
     "human_resources": ("skill_title",),
     "education": ("education",),

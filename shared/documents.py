@@ -3,6 +3,7 @@
 Such documents are stored as JSONB and travel in events: they must fit what PostgreSQL and
 the serialiser accept, and stay small enough that one request cannot weigh on everyone.
 """
+
 from __future__ import annotations
 
 import math

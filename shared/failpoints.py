@@ -3,6 +3,7 @@
 `FAILPOINTS=outbox.after_commit_before_publish` makes the process exit at once when it
 reaches that point, as a power cut or an OOM kill would: no cleanup, no flush.
 """
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 Every service keeps its own partners' keys in `<service>.api_keys`; the key is printed
 once and only its hash is stored.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,10 +27,15 @@ def _keys(service: str) -> ApiKeys:
 
 
 @cli.command()
-def issue(service: str = typer.Option(..., help="Service whose API the key opens"),
-          principal: str = typer.Option(..., help="Who holds the key, e.g. 'hr-system-91330100MA27XXXXXX'"),
-          scope: list[str] = typer.Option(..., help="Scopes: window, online, guardian, admin, employer:<credit code>, "
-                                                    "materials:read, department:<name>, scores:read, scores:holder")) -> None:
+def issue(
+    service: str = typer.Option(..., help="Service whose API the key opens"),
+    principal: str = typer.Option(..., help="Who holds the key, e.g. 'hr-system-91330100MA27XXXXXX'"),
+    scope: list[str] = typer.Option(
+        ...,
+        help="Scopes: window, online, guardian, admin, employer:<credit code>, "
+        "materials:read, department:<name>, scores:read, scores:holder",
+    ),
+) -> None:
     """Issue a key and print it (it cannot be shown again)."""
     for sc in scope:
         if sc.startswith("employer:") and (problem := credit_code_problem(sc.split(":", 1)[1])):
@@ -41,18 +47,23 @@ def issue(service: str = typer.Option(..., help="Service whose API the key opens
             return await keys.issue(principal, scope)
         finally:
             await keys.engine.dispose()
+
     typer.echo(asyncio.run(run()))
 
 
 @cli.command()
-def revoke(service: str = typer.Option(...), key_id: str = typer.Option(..., help="The part between 'pk_' and the next '_'")) -> None:
+def revoke(
+    service: str = typer.Option(...), key_id: str = typer.Option(..., help="The part between 'pk_' and the next '_'")
+) -> None:
     """Revoke a key; every replica of the service refuses it within a second."""
+
     async def run() -> bool:
         keys = _keys(service)
         try:
             return await keys.revoke(key_id)
         finally:
             await keys.engine.dispose()
+
     typer.echo("revoked" if asyncio.run(run()) else "no such active key")
 
 

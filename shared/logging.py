@@ -1,4 +1,5 @@
 """JSON log lines with the service name and the trace id of the current request or event."""
+
 from __future__ import annotations
 
 import logging
@@ -12,6 +13,7 @@ from structlog.typing import EventDict, Processor
 
 def configure_logging(service: str, level: str = "INFO", json: bool = True) -> None:
     lvl = getattr(logging, level.upper(), logging.INFO)
+
     def add_service(_logger: Any, _name: str, event_dict: EventDict) -> EventDict:
         event_dict.setdefault("service", service)
         return event_dict
@@ -23,8 +25,11 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     # orjson: a log line per event and per request must stay cheap on the hot path.
-    renderer = (structlog.processors.JSONRenderer(serializer=lambda obj, **_: orjson.dumps(obj, default=str).decode())
-                if json else structlog.dev.ConsoleRenderer())
+    renderer = (
+        structlog.processors.JSONRenderer(serializer=lambda obj, **_: orjson.dumps(obj, default=str).decode())
+        if json
+        else structlog.dev.ConsoleRenderer()
+    )
     structlog.configure(
         processors=[*shared_processors, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(lvl),
@@ -35,7 +40,8 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared_processors, processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer]
+            foreign_pre_chain=shared_processors,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
     root = logging.getLogger()

@@ -1,4 +1,5 @@
 """Masking of personal data on public pages (names, ID numbers, permit numbers, phones)."""
+
 from __future__ import annotations
 
 

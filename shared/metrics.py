@@ -1,26 +1,37 @@
 """Prometheus metrics shared by every service (served at /metrics)."""
+
 from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Counter("points_http_requests_total", "HTTP requests", ["method", "route", "status"])
 HTTP_LATENCY = Histogram(
-    "points_http_request_seconds", "HTTP request latency", ["method", "route"],
+    "points_http_request_seconds",
+    "HTTP request latency",
+    ["method", "route"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 EVENTS_PUBLISHED = Counter("points_events_published_total", "Events published from the outbox", ["type"])
 EVENTS_CONSUMED = Counter("points_events_consumed_total", "Events consumed", ["consumer", "type", "outcome"])
 DEAD_LETTERS = Counter("points_dead_letters_total", "Messages sent to a dead-letter topic", ["consumer", "topic"])
 HANDLER_LATENCY = Histogram("points_event_handler_seconds", "Event batch handling time", ["consumer"])
-OUTBOX_UNDELIVERABLE = Counter("points_outbox_undeliverable_total",
-                               "Outbox events the broker refused for good (too large)", ["event_type"])
+OUTBOX_UNDELIVERABLE = Counter(
+    "points_outbox_undeliverable_total", "Outbox events the broker refused for good (too large)", ["event_type"]
+)
 OUTBOX_LAG = Histogram(
-    "points_outbox_lag_seconds", "Age of the oldest event in a relayed batch",
+    "points_outbox_lag_seconds",
+    "Age of the oldest event in a relayed batch",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30),
 )
-BATCH_SIZE = Histogram("points_consumer_batch_size", "Events handled per consumer transaction", ["consumer"],
-                       buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500))
-CONSUMER_WAITING = Gauge("points_consumer_waiting", "1 while a consumer waits for a dependency to come back",
-                         ["consumer"])
-OUTAGE_WAITS = Counter("points_outage_waits_total", "Times work waited for a dependency instead of failing",
-                       ["component"])
+BATCH_SIZE = Histogram(
+    "points_consumer_batch_size",
+    "Events handled per consumer transaction",
+    ["consumer"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)
+CONSUMER_WAITING = Gauge(
+    "points_consumer_waiting", "1 while a consumer waits for a dependency to come back", ["consumer"]
+)
+OUTAGE_WAITS = Counter(
+    "points_outage_waits_total", "Times work waited for a dependency instead of failing", ["component"]
+)

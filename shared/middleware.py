@@ -1,5 +1,6 @@
 """ASGI middleware: trace context in and out, request metrics, one access log line per request;
 request body limits."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,11 +9,11 @@ import time
 
 import orjson
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.logging import get_logger
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.tracing import continue_trace
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = get_logger("http")
 _QUIET = {"/healthz", "/readyz", "/metrics"}
@@ -51,7 +52,9 @@ class TraceAndMetricsMiddleware:
             HTTP_REQUESTS.labels(scope["method"], path, str(status)).inc()
             HTTP_LATENCY.labels(scope["method"], path).observe(elapsed)
             if scope["path"] not in _QUIET:
-                log.info("request", method=scope["method"], path=scope["path"], status=status, ms=round(elapsed * 1000, 2))
+                log.info(
+                    "request", method=scope["method"], path=scope["path"], status=status, ms=round(elapsed * 1000, 2)
+                )
 
 
 class BodyLimitMiddleware:
@@ -66,8 +69,14 @@ class BodyLimitMiddleware:
     DRAIN_IDLE_SECONDS = 1.0  # …and how long the client may go quiet meanwhile
     DRAIN_SECONDS = 10.0  # …and for how long in all
 
-    def __init__(self, app: ASGIApp, default: int, uploads: int, upload_paths: str = r"/materials$",
-                 large: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        default: int,
+        uploads: int,
+        upload_paths: str = r"/materials$",
+        large: dict[str, int] | None = None,
+    ) -> None:
         self.app, self.default, self.uploads = app, default, uploads
         self.upload_paths = re.compile(upload_paths)
         self.large = [(re.compile(p), limit) for p, limit in (large or {}).items()]  # e.g. a population file
@@ -99,12 +108,26 @@ class BodyLimitMiddleware:
         send nothing). Most clients read no answer before they have sent their whole body, so what keeps
         coming is then read and discarded for a while, within bounds, before the answer is closed:
         such a client sees the problem document rather than a broken pipe."""
-        body = orjson.dumps({"type": "about:blank", "title": "Payload too large", "status": 413,
-                             "detail": f"The request body is over the limit of {limit} bytes.",
-                             "instance": scope["path"]})
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/problem+json"), (b"connection", b"close"),
-                                (b"content-length", str(len(body)).encode())]})
+        body = orjson.dumps(
+            {
+                "type": "about:blank",
+                "title": "Payload too large",
+                "status": 413,
+                "detail": f"The request body is over the limit of {limit} bytes.",
+                "instance": scope["path"],
+            }
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"connection", b"close"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body, "more_body": True})
         await self._drain(receive)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -118,7 +141,7 @@ class BodyLimitMiddleware:
                 return
             try:
                 message = await asyncio.wait_for(receive(), timeout=wait)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return
             if message["type"] != "http.request":
                 return

@@ -9,6 +9,7 @@ table and trigger; each service connects as its own role (`points_intake`, …),
 write its own tables and nothing else. It owns nothing, so it can neither drop a trigger nor
 switch one off, and tables kept as evidence (APPEND_ONLY) it may only read and add to.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -18,11 +19,11 @@ import typer
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from shared.settings import get_settings
-from sqlalchemy.engine import Connection
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ["intake", "verification", "scoring", "publicity"]
@@ -47,7 +48,10 @@ def run_env(metadata: MetaData) -> None:
 
     def do_run(conn: Connection) -> None:
         context.configure(
-            connection=conn, target_metadata=metadata, version_table_schema=schema, include_schemas=True,
+            connection=conn,
+            target_metadata=metadata,
+            version_table_schema=schema,
+            include_schemas=True,
             include_name=lambda name, type_, parent: type_ != "schema" or name == schema,
         )
         with context.begin_transaction():
@@ -73,13 +77,17 @@ def upgrade_all(url: str | None = None, services: list[str] | None = None) -> No
 
 
 def _grants(service: str, role: str) -> list[str]:
-    statements = [f'GRANT USAGE ON SCHEMA "{service}" TO {role}',
-                  f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{service}" TO {role}',
-                  f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{service}" TO {role}',
-                  f'REVOKE ALL ON "{service}".alembic_version FROM {role}']
+    statements = [
+        f'GRANT USAGE ON SCHEMA "{service}" TO {role}',
+        f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{service}" TO {role}',
+        f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{service}" TO {role}',
+        f'REVOKE ALL ON "{service}".alembic_version FROM {role}',
+    ]
     for table in APPEND_ONLY.get(service, []):
-        statements += [f'REVOKE ALL ON "{service}".{table} FROM {role}',
-                       f'GRANT SELECT, INSERT ON "{service}".{table} TO {role}']
+        statements += [
+            f'REVOKE ALL ON "{service}".{table} FROM {role}',
+            f'GRANT SELECT, INSERT ON "{service}".{table} TO {role}',
+        ]
     return statements
 
 

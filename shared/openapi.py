@@ -6,15 +6,15 @@ route, and some pages are HTML. A partner generating a client from the document 
 tests, which check every answer against it) needs all of that declared: the bearer and header
 key schemes on each route that takes a key, and each error status with its media type.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
-from fastapi import routing
 from fastapi.routing import APIRoute
 
 from shared.auth import current_principal
@@ -25,11 +25,19 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "description": "An RFC 9457 problem document; `errors` names each field at fault.",
     "required": ["type", "title", "status", "detail"],
     "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "instance": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"],
-                                               "properties": {"field": {"type": "string"},
-                                                              "message": {"type": "string"}}}},
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
     },
     "additionalProperties": True,
 }
@@ -40,9 +48,16 @@ SECURITY_SCHEMES = {
 # Statuses any operation may answer, whatever it does: its input refused (400 malformed, 413 too
 # large, 415 wrong type, 422 invalid), nothing there (404), a method it does not have (405), a limit
 # reached (429), a dependency restarting (503).
-COMMON = {400: "Malformed request", 404: "Not found", 405: "Method not allowed", 413: "Request body too large",
-          415: "Unsupported media type", 422: "Invalid request: each field at fault is named", 429: "Too many requests",
-          503: "Briefly unavailable (a dependency is restarting): nothing was done, try again"}
+COMMON = {
+    400: "Malformed request",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Invalid request: each field at fault is named",
+    429: "Too many requests",
+    503: "Briefly unavailable (a dependency is restarting): nothing was done, try again",
+}
 AUTHENTICATED = {401: "No API key, or an unknown or revoked one", 403: "The key lacks a scope for this operation"}
 STATEFUL = {409: "Conflicts with the resource's state"}
 
@@ -76,8 +91,11 @@ def install(app: FastAPI) -> None:
             html = isinstance(route.response_class, type) and issubclass(route.response_class, HTMLResponse)
             needs_key = _needs_key(route.dependant)
             methods = route.methods or set()
-            errors = {**COMMON, **(AUTHENTICATED if needs_key else {}),
-                      **(STATEFUL if methods & {"POST", "PUT", "DELETE", "PATCH"} else {})}
+            errors = {
+                **COMMON,
+                **(AUTHENTICATED if needs_key else {}),
+                **(STATEFUL if methods & {"POST", "PUT", "DELETE", "PATCH"} else {}),
+            }
             for method in methods:
                 operation = doc["paths"].get(route.path_format, {}).get(method.lower())
                 if operation is None:
@@ -85,8 +103,10 @@ def install(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 for status, description in errors.items():
                     declared = responses.get(str(status), {})
-                    responses[str(status)] = {**_problem(description, html),
-                                              "description": declared.get("description", description)}
+                    responses[str(status)] = {
+                        **_problem(description, html),
+                        "description": declared.get("description", description),
+                    }
                 if needs_key:
                     operation["security"] = [{"bearer": []}, {"apiKey": []}]
         app.openapi_schema = doc

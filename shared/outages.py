@@ -6,14 +6,15 @@ wait, never be dead-lettered or answered as a 500. Everything else is a fault of
 The error's whole chain (`__cause__`, `__context__`) is read, because SQLAlchemy, tenacity and
 our own adapters wrap the driver's error.
 """
+
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import asyncpg
 from aiokafka import errors as kafka_errors
 from sqlalchemy import exc as sa_exc
-from collections.abc import Iterator
 
 # SQLSTATE classes and codes that describe the server, not the statement: connection exceptions
 # (08), insufficient resources (53: too many connections, disk full), operator intervention (57:
@@ -52,13 +53,18 @@ def _is_outage_one(e: BaseException) -> bool:
     if isinstance(e, (sa_exc.TimeoutError, sa_exc.DisconnectionError)):  # pool exhausted, dropped connection
         return True
     if isinstance(e, asyncpg.exceptions.ConnectionDoesNotExistError) or (
-            isinstance(e, asyncpg.InterfaceError) and "connection is closed" in str(e)):
+        isinstance(e, asyncpg.InterfaceError) and "connection is closed" in str(e)
+    ):
         return True
     sqlstate = getattr(e, "sqlstate", None)
     if isinstance(sqlstate, str) and (sqlstate[:2] in _OUTAGE_CLASSES or sqlstate in _OUTAGE_CODES):
         return True
-    if isinstance(e, kafka_errors.KafkaError) and (e.retriable or isinstance(
-            e, (kafka_errors.KafkaConnectionError, kafka_errors.KafkaTimeoutError, kafka_errors.NodeNotReadyError))):
+    if isinstance(e, kafka_errors.KafkaError) and (
+        e.retriable
+        or isinstance(
+            e, (kafka_errors.KafkaConnectionError, kafka_errors.KafkaTimeoutError, kafka_errors.NodeNotReadyError)
+        )
+    ):
         return True
     return False
 

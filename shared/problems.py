@@ -1,36 +1,56 @@
 """RFC 9457 problem details for every error a partner can see."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.calendar import CalendarYearUnknown
 from shared.tracing import current_traceparent, parse_trace_id
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from collections.abc import Sequence
 
 PROBLEM_JSON = "application/problem+json"
-_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-           409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 422: "Invalid request",
-           429: "Too many requests", 500: "Internal error", 503: "Service unavailable"}
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Invalid request",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Service unavailable",
+}
 
 
 class Problem(Exception):
     """Raise from a route to answer with a problem document."""
 
     @classmethod
-    def at(cls, field: str, message: str, status: int = 422, detail: str | None = None, **extra: Any) -> "Problem":
+    def at(cls, field: str, message: str, status: int = 422, detail: str | None = None, **extra: Any) -> Problem:
         """A problem with one field at fault: the detail names it ("field: message") unless given."""
         return cls(status, detail or f"{field}: {message}", errors=[{"field": field, "message": message}], **extra)
 
-    def __init__(self, status: int, detail: str, *, title: str | None = None, type_: str = "about:blank",
-                 errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None,
-                 **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        type_: str = "about:blank",
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.headers = headers
         self.status, self.detail, self.title, self.type = status, detail, title or _TITLES.get(status, "Error"), type_
@@ -38,11 +58,24 @@ class Problem(Exception):
         self.extra = extra
 
 
-def problem_response(request: Request, status: int, detail: str, *, title: str | None = None,
-                     type_: str = "about:blank", errors: list[dict[str, str]] | None = None,
-                     headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    body: dict[str, Any] = {"type": type_, "title": title or _TITLES.get(status, "Error"), "status": status,
-                            "detail": detail, "instance": request.url.path}
+def problem_response(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    type_: str = "about:blank",
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
     if errors:
         body["errors"] = errors
     body.update(extra)
@@ -64,8 +97,16 @@ def _field(loc: Sequence[Any], error_type: str = "") -> str:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(request, exc.status, exc.detail, title=exc.title, type_=exc.type, errors=exc.errors,
-                                headers=exc.headers, **exc.extra)
+        return problem_response(
+            request,
+            exc.status,
+            exc.detail,
+            title=exc.title,
+            type_=exc.type,
+            errors=exc.errors,
+            headers=exc.headers,
+            **exc.extra,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -94,8 +135,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         # PostgreSQL stores no NUL character in text or JSON: a request carrying one is the
         # partner's error, whichever field (or path segment) it came in.
         if getattr(exc.orig, "sqlstate", None) in _UNSTORABLE_TEXT:
-            return problem_response(request, 422, "Text must not contain NUL (\\u0000) characters.",
-                                    errors=[{"field": "body", "message": "contains a NUL character"}])
+            return problem_response(
+                request,
+                422,
+                "Text must not contain NUL (\\u0000) characters.",
+                errors=[{"field": "body", "message": "contains a NUL character"}],
+            )
         return await _crash(request, exc)
 
     @app.exception_handler(Exception)
@@ -107,11 +152,20 @@ def install_problem_handlers(app: FastAPI) -> None:
             # The database (or another dependency) is away: nothing was done, and the same
             # request will work in a moment. A wait for the partner, not an error of ours.
             get_logger(__name__).warning("dependency unavailable", path=request.url.path, error=describe(exc))
-            return problem_response(request, 503, "The service is briefly unavailable (a dependency is restarting); "
-                                    "nothing was done: send the same request again shortly.",
-                                    type_="/problems/temporarily-unavailable", headers={"Retry-After": "2"})
+            return problem_response(
+                request,
+                503,
+                "The service is briefly unavailable (a dependency is restarting); "
+                "nothing was done: send the same request again shortly.",
+                type_="/problems/temporarily-unavailable",
+                headers={"Retry-After": "2"},
+            )
 
         get_logger(__name__).exception("unhandled error", path=request.url.path)
         # Answered from outside the tracing middleware: the trace id goes in the body instead.
-        return problem_response(request, 500, "An internal error occurred; it has been logged with this request's trace id.",
-                                trace_id=parse_trace_id(current_traceparent()))
+        return problem_response(
+            request,
+            500,
+            "An internal error occurred; it has been logged with this request's trace id.",
+            trace_id=parse_trace_id(current_traceparent()),
+        )

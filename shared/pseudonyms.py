@@ -5,6 +5,7 @@ secret: without the salt nobody can go from a key back to a number (the numbers 
 to try them all, so the salt is what protects them). It is the same formula publicity has always
 used to group a child's parents, so keys already stored there keep matching.
 """
+
 from __future__ import annotations
 
 import hashlib

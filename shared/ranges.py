@@ -5,6 +5,7 @@ and asyncpg refuses a larger value with an error that is not the partner's to re
 date is one a person could mean (in year 1 or 9999, `date` arithmetic overflows). Out of range is a
 422 naming the parameter, like any other invalid input.
 """
+
 from __future__ import annotations
 
 from datetime import date

@@ -7,12 +7,13 @@ edge a client may get up to twice the limit within a short time, which is accept
 limits. Client addresses come from shared.client_address (X-Forwarded-For only from trusted
 proxies); rows are removed two hours after their window starts.
 """
+
 from __future__ import annotations
 
 import math
 import time
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from fastapi import Depends, Request
 from sqlalchemy import Column, DateTime, Integer, MetaData, PrimaryKeyConstraint, String, Table, delete
@@ -48,7 +49,7 @@ class RateLimited(Exception):
 def window_of(now: float, window: int = WINDOW_SECONDS) -> tuple[datetime, int]:
     """The window `now` falls in, and the seconds until the next one starts (at least 1)."""
     start = math.floor(now / window) * window
-    return datetime.fromtimestamp(start, timezone.utc), max(1, math.ceil(start + window - now))
+    return datetime.fromtimestamp(start, UTC), max(1, math.ceil(start + window - now))
 
 
 class Counter:
@@ -67,18 +68,22 @@ class Counter:
                 stmt = pg_insert(self.table).values(bucket=bucket, window_start=start, hits=1)
                 stmt = stmt.on_conflict_do_update(
                     index_elements=[self.table.c.bucket, self.table.c.window_start],
-                    set_={"hits": self.table.c.hits + 1}, where=self.table.c.hits < limit)
+                    set_={"hits": self.table.c.hits + 1},
+                    where=self.table.c.hits < limit,
+                )
                 if limit < 1 or (await conn.execute(stmt.returning(self.table.c.hits))).first() is None:
                     raise RateLimited(bucket, limit, retry_after)
         if now - self._purged_at > PURGE_EVERY_SECONDS:
             self._purged_at = now
             async with engine.begin() as conn:
-                await conn.execute(delete(self.table).where(
-                    self.table.c.window_start < datetime.fromtimestamp(now - 2 * self.window, timezone.utc)))
+                await conn.execute(
+                    delete(self.table).where(
+                        self.table.c.window_start < datetime.fromtimestamp(now - 2 * self.window, UTC)
+                    )
+                )
 
 
-def rate_limited(table: Table, action: str, per_principal: str, per_client: str,
-                 what: str) -> Callable[..., object]:
+def rate_limited(table: Table, action: str, per_principal: str, per_client: str, what: str) -> Callable[..., object]:
     """A FastAPI dependency: count this request against the caller's key and address, or answer 429.
 
     `per_principal` and `per_client` name the settings holding the hourly limits; `what` says in
@@ -89,13 +94,19 @@ def rate_limited(table: Table, action: str, per_principal: str, per_client: str,
     async def dependency(request: Request, principal: Principal = Depends(current_principal)) -> None:
         settings = request.app.state.settings
         by_key, by_client = getattr(settings, per_principal), getattr(settings, per_client)
-        buckets = [(f"{action}:key:{principal.key_id}", by_key), (f"{action}:client:{request_client(request)}", by_client)]
+        buckets = [
+            (f"{action}:key:{principal.key_id}", by_key),
+            (f"{action}:client:{request_client(request)}", by_client),
+        ]
         try:
             await counter.hit(request.app.state.db.engine, buckets)
         except RateLimited as exc:
             whose = "this API key" if exc.bucket == buckets[0][0] else "this address"
-            raise Problem(429, f"Too many {what} from {whose}: at most {exc.limit} an hour. "
-                               f"Try again in {exc.retry_after} s.", type_="/problems/rate-limited",
-                          headers={"Retry-After": str(exc.retry_after)}) from None
+            raise Problem(
+                429,
+                f"Too many {what} from {whose}: at most {exc.limit} an hour. Try again in {exc.retry_after} s.",
+                type_="/problems/rate-limited",
+                headers={"Retry-After": str(exc.retry_after)},
+            ) from None
 
     return dependency

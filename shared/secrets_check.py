@@ -6,6 +6,7 @@ needs is missing, is one of the public demo values, or when a demo API key is st
 own api_keys table: the salt would let anyone turn a masked ID and its stored hash back into the
 full ID number, and a demo key opens the API to anyone who has read this repository.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -67,8 +68,10 @@ def demo_key_problems(active: dict[str, str], service: str) -> list[str]:
     found = sorted(kid for kid, digest in active.items() if demo.get(kid) == digest)
     if not found:
         return []
-    return [f"the demo API keys {', '.join(found)} are active in {service}.api_keys: revoke them "
-            f"(python -m shared.keys revoke --service {service} --key-id <id>) and issue keys of your own."]
+    return [
+        f"the demo API keys {', '.join(found)} are active in {service}.api_keys: revoke them "
+        f"(python -m shared.keys revoke --service {service} --key-id <id>) and issue keys of your own."
+    ]
 
 
 def refuse_unsafe_secrets(settings: Settings, service: str) -> None:
@@ -88,8 +91,13 @@ def check_demo_keys_at_startup(spec: ServiceSpec, settings: Settings) -> Service
         table: Table = spec.api_keys
         demo_ids = list(demo_key_hashes(spec.name))
         async with app.state.db.engine.connect() as conn:
-            rows = (await conn.execute(select(table.c.key_id, table.c.secret_sha256).where(
-                table.c.key_id.in_(demo_ids), table.c.revoked_at.is_(None)))).all()
+            rows = (
+                await conn.execute(
+                    select(table.c.key_id, table.c.secret_sha256).where(
+                        table.c.key_id.in_(demo_ids), table.c.revoked_at.is_(None)
+                    )
+                )
+            ).all()
         problems = demo_key_problems({r.key_id: r.secret_sha256 for r in rows}, spec.name)
         if problems:
             raise UnsafeSecrets(_message(settings, problems))
@@ -101,5 +109,7 @@ def check_demo_keys_at_startup(spec: ServiceSpec, settings: Settings) -> Service
 
 def _message(settings: Settings, problems: list[str]) -> str:
     env = settings.points_environment or "unset"
-    return (f"refusing to start (POINTS_ENVIRONMENT={env}, a real deployment; only 'embedded', the local "
-            "platform, allows demo secrets): " + " ".join(problems))
+    return (
+        f"refusing to start (POINTS_ENVIRONMENT={env}, a real deployment; only 'embedded', the local "
+        "platform, allows demo secrets): " + " ".join(problems)
+    )

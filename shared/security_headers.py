@@ -5,12 +5,14 @@ only as the service says, no framing by other sites), no Referer leaking a page'
 and receipt ids) to other sites, and no content-type sniffing on any response. FastAPI's /docs
 pages load Swagger UI from a CDN with inline scripts: operators' pages, left to their own defaults.
 """
+
 from __future__ import annotations
 
 import base64
 import hashlib
 import re
 from pathlib import Path
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Without style-src: no styles at all; services with pages add theirs (see style_hashes).

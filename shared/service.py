@@ -4,16 +4,19 @@ A service declares a `ServiceSpec` (its schema's tables, routers, consumers and 
 events it publishes); `create_app` wires the database, producer, outbox relay,
 consumers, health and metrics endpoints, problem details and tracing around it.
 """
+
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table
 
+from shared import openapi
 from shared.auth import ApiKeys
 from shared.bus.consumer import EventConsumer, Handler
 from shared.bus.kafka import broker_reachable
@@ -23,13 +26,11 @@ from shared.db import Database
 from shared.events.catalogue import asyncapi_document
 from shared.logging import configure_logging, get_logger
 from shared.middleware import BodyLimitMiddleware, TraceAndMetricsMiddleware
-from shared import openapi
 from shared.outages import describe
 from shared.problems import install_problem_handlers, problem_response
 from shared.secrets_check import check_demo_keys_at_startup, refuse_unsafe_secrets
 from shared.security_headers import BASE_POLICY, SecurityHeadersMiddleware
 from shared.settings import Settings, get_settings
-from collections.abc import AsyncIterator
 
 
 @dataclass
@@ -73,8 +74,15 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         db = Database(settings.database_url, settings.database_pool_size, outbox, spec.store)
         relay = OutboxRelay(db.engine, outbox, None, settings)
         consumers = [
-            EventConsumer(name=c.name, topics=c.topics, handlers=c.handlers, db=db, inbox=spec.inbox,
-                          producer=None, settings=settings)
+            EventConsumer(
+                name=c.name,
+                topics=c.topics,
+                handlers=c.handlers,
+                db=db,
+                inbox=spec.inbox,
+                producer=None,
+                settings=settings,
+            )
             for c in spec.consumers
         ]
         link = BrokerLink(settings, relay, consumers)
@@ -98,10 +106,13 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title=spec.title, version="1.0", lifespan=lifespan)
     install_problem_handlers(app)
     # Uploads: materials, and an application carrying an employer's authorisation letter (base64, so 4/3 larger).
-    app.add_middleware(BodyLimitMiddleware, default=settings.request_max_bytes,
-                       uploads=settings.material_max_bytes * 4 // 3 + 64 * 1024,
-                       upload_paths=r"/materials$|^/v1/applications$",
-                       large={r"^/v1/simulations$": settings.simulation_upload_max_bytes})
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default=settings.request_max_bytes,
+        uploads=settings.material_max_bytes * 4 // 3 + 64 * 1024,
+        upload_paths=r"/materials$|^/v1/applications$",
+        large={r"^/v1/simulations$": settings.simulation_upload_max_bytes},
+    )
     app.add_middleware(SecurityHeadersMiddleware, policy=spec.page_policy)
     app.add_middleware(TraceAndMetricsMiddleware)
 
@@ -109,8 +120,11 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": spec.name}
 
-    @app.get("/readyz", tags=["operations"],
-             summary="Readiness: 200 while the service can accept work (its database is up), 503 when it cannot")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Readiness: 200 while the service can accept work (its database is up), 503 when it cannot",
+    )
     async def readyz(request: Request) -> Any:
         # Two questions, kept apart: can it accept work (the database), and can it publish and
         # consume yet (the broker, the consumers)? Only the first takes it out of a load balancer:
@@ -131,14 +145,25 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
             except Exception as exc:
                 checks["broker"] = f"down: {describe(exc)}"
         for c in request.app.state.consumers:
-            checks[f"consumer:{c.name}"] = ("ok" if c.running and not c.waiting_for else
-                                            f"waiting: {c.waiting_for}" if c.running else "not started")
+            checks[f"consumer:{c.name}"] = (
+                "ok" if c.running and not c.waiting_for else f"waiting: {c.waiting_for}" if c.running else "not started"
+            )
         publishing = all(v == "ok" for k, v in checks.items() if k != "database")
         if checks["database"] == "ok":
-            return {"status": "ready" if publishing else "accepting", "accepting": True, "publishing": publishing,
-                    "checks": checks}
-        return problem_response(request, 503, "Not ready: " + ", ".join(f"{k} {v}" for k, v in checks.items() if v != "ok"),
-                                checks=checks, accepting=False, publishing=publishing)
+            return {
+                "status": "ready" if publishing else "accepting",
+                "accepting": True,
+                "publishing": publishing,
+                "checks": checks,
+            }
+        return problem_response(
+            request,
+            503,
+            "Not ready: " + ", ".join(f"{k} {v}" for k, v in checks.items() if v != "ok"),
+            checks=checks,
+            accepting=False,
+            publishing=publishing,
+        )
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def metrics() -> Response:

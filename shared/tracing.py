@@ -3,6 +3,7 @@
 The trace id of the partner's request that submitted an application follows it through
 every service, so one grep of the JSON logs shows an application's whole journey.
 """
+
 from __future__ import annotations
 
 import contextvars

@@ -1,4 +1,5 @@
 """The embedded local platform: a throwaway PostgreSQL cluster, the Tansu broker, the four services."""
+
 import os
 
 # Everything run from here (make run, test, bench, the migrations they run in-process) is the

@@ -1,4 +1,5 @@
 """`python -m deploy.local COMMAND`: the embedded platform's control (used by the Makefile)."""
+
 from __future__ import annotations
 
 import asyncio

@@ -3,6 +3,7 @@
 Used by `make run` (supervised, in the foreground), `make test` (tests start their own
 services on other ports, another database and their own topic prefix) and `make bench`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,11 +14,13 @@ from dataclasses import dataclass, field
 import httpx
 
 from deploy.local import broker, postgres
-from deploy.local.processes import alive, free_port, read_pid, spawn, stop as stop_process, wait_for_port
-from shared.migrate import OWNER_ROLE, SERVICE_ROLES
+from deploy.local.processes import alive, free_port, read_pid, spawn, wait_for_port
+from deploy.local.processes import stop as stop_process
+
 # The demo keys live in shared.demo, so that the services can refuse them outside the embedded
 # platform (shared.secrets_check); imported here for `seed_demo_keys` and the tests.
 from shared.demo import DEMO_EMPLOYER, DEMO_KEYS, EMBEDDED, demo_key  # noqa: F401
+from shared.migrate import OWNER_ROLE, SERVICE_ROLES
 
 SERVICES = ["intake", "verification", "scoring", "publicity"]
 
@@ -97,10 +100,21 @@ class Platform:
         name = self.proc_name(service)
         stop_process(name)
         free_port(self.port(service), f"services.{service}.app")
-        argv = [sys.executable, "-m", "uvicorn", f"services.{service}.app:app", "--host", "127.0.0.1",
-                "--port", str(self.port(service)), "--no-access-log", "--timeout-graceful-shutdown", "10",
-                # The services read X-Forwarded-For themselves, from TRUSTED_PROXIES only (shared.client_address).
-                "--no-proxy-headers"]
+        argv = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"services.{service}.app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port(service)),
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "10",
+            # The services read X-Forwarded-For themselves, from TRUSTED_PROXIES only (shared.client_address).
+            "--no-proxy-headers",
+        ]
         self.procs[service] = spawn(name, argv, env={**self.env(service), **(env or {})})
 
     def start_services(self, only: list[str] | None = None) -> None:
@@ -169,8 +183,12 @@ def _key_tables():
     from services.scoring.tables import api_keys as scoring_keys
     from services.verification.tables import api_keys as verification_keys
 
-    return {"intake": intake_keys, "verification": verification_keys, "scoring": scoring_keys,
-            "publicity": publicity_keys}
+    return {
+        "intake": intake_keys,
+        "verification": verification_keys,
+        "scoring": scoring_keys,
+        "publicity": publicity_keys,
+    }
 
 
 def _outbox_tables():

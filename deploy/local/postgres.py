@@ -3,6 +3,7 @@
 `initdb` refuses to run as root, so when we are root the cluster belongs to an
 unprivileged user (the `postgres` system user, created by the Debian package).
 """
+
 from __future__ import annotations
 
 import glob
@@ -70,8 +71,12 @@ def url(database: str = DATABASE, user: str = USER) -> str:
 
 def _pg_ctl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     # The resolved path: the server's user may not be able to walk through .local itself.
-    return subprocess.run([*_run_as(), f"{_bindir()}/pg_ctl", "-D", str(PGDATA.resolve()), *args], check=check,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [*_run_as(), f"{_bindir()}/pg_ctl", "-D", str(PGDATA.resolve()), *args],
+        check=check,
+        capture_output=True,
+        text=True,
+    )
 
 
 def start() -> str:
@@ -94,8 +99,22 @@ def start() -> str:
         else:
             PGDATA.mkdir(parents=True)
             _chown(PGDATA)
-        subprocess.run([*run_as, f"{bindir}/initdb", "-D", str(PGDATA.resolve()), "-U", USER, "--auth=trust", "-E", "UTF8",
-                        "--locale=C.UTF-8"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                *run_as,
+                f"{bindir}/initdb",
+                "-D",
+                str(PGDATA.resolve()),
+                "-U",
+                USER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            capture_output=True,
+        )
     if _pg_ctl("status", check=False).returncode == 0 and port_open(PORT):
         return url()
     # A crash leaves postmaster.pid behind; pg_ctl handles a stale one, a live one on our port is ours.
@@ -109,18 +128,37 @@ def start() -> str:
     # crash would need. Commits stay synchronous: the fault tests kill PostgreSQL itself, and
     # an asynchronous commit dies with the server's WAL buffers (an application answered 201
     # and then gone, as the long fault benchmark showed).
-    opts = (f"-p {PORT} -k {sockdir} -c listen_addresses=127.0.0.1 -c max_connections=300 "
-            "-c fsync=off -c full_page_writes=off -c shared_buffers=256MB")
+    opts = (
+        f"-p {PORT} -k {sockdir} -c listen_addresses=127.0.0.1 -c max_connections=300 "
+        "-c fsync=off -c full_page_writes=off -c shared_buffers=256MB"
+    )
     _pg_ctl("start", "-w", "-t", "60", "-l", str(logfile), "-o", opts)
     create_database(DATABASE)
     return url()
 
 
 def psql(sql: str, database: str = "postgres") -> str:
-    out = subprocess.run([f"{_bindir()}/psql", "-h", "127.0.0.1", "-p", str(PORT), "-U", USER, "-d", database,
-                          "-v", "ON_ERROR_STOP=1", "-tAc", sql], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            f"{_bindir()}/psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(PORT),
+            "-U",
+            USER,
+            "-d",
+            database,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-tAc",
+            sql,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip()
-
 
 
 def create_database(name: str, fresh: bool = False) -> None:
@@ -147,11 +185,14 @@ def ensure_roles(database: str) -> None:
     from shared.migrate import OWNER_ROLE, SERVICE_ROLES
 
     for role in [OWNER_ROLE, *SERVICE_ROLES.values()]:
-        psql(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
-             f"CREATE ROLE {role} LOGIN; END IF; END $$")
+        psql(
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
+            f"CREATE ROLE {role} LOGIN; END IF; END $$"
+        )
     psql(f'GRANT CREATE ON DATABASE "{database}" TO {OWNER_ROLE}')
     schemas = ", ".join(f"'{s}'" for s in SERVICE_ROLES)
-    psql(f"""DO $$ DECLARE r record; BEGIN
+    psql(
+        f"""DO $$ DECLARE r record; BEGIN
         FOR r IN SELECT nspname FROM pg_namespace WHERE nspname IN ({schemas})
                  AND nspowner <> '{OWNER_ROLE}'::regrole LOOP
             EXECUTE format('ALTER SCHEMA %I OWNER TO {OWNER_ROLE}', r.nspname);
@@ -169,7 +210,9 @@ def ensure_roles(database: str) -> None:
                  WHERE n.nspname IN ({schemas}) AND p.proowner <> '{OWNER_ROLE}'::regrole LOOP
             EXECUTE format('ALTER FUNCTION %s OWNER TO {OWNER_ROLE}', r.name);
         END LOOP;
-    END $$""", database)
+    END $$""",
+        database,
+    )
 
 
 def stop(mode: str = "fast") -> None:

@@ -3,6 +3,7 @@
 A crash can leave a pid file whose process is gone, or a process of ours still holding
 a port; both are cleaned up before anything starts again.
 """
+
 from __future__ import annotations
 
 import os
@@ -52,7 +53,9 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 def listeners(port: int) -> list[int]:
     """Pids listening on a TCP port (from `ss`)."""
     try:
-        out = subprocess.run(["ss", "-H", "-ltnp", f"sport = :{port}"], capture_output=True, text=True, timeout=5).stdout
+        out = subprocess.run(
+            ["ss", "-H", "-ltnp", f"sport = :{port}"], capture_output=True, text=True, timeout=5
+        ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return []
     pids = set()
@@ -108,8 +111,13 @@ def spawn(name: str, argv: list[str], env: dict[str, str] | None = None, cwd: Pa
     LOGS.mkdir(parents=True, exist_ok=True)
     log = open(LOGS / f"{name}.log", "ab")
     proc = subprocess.Popen(
-        argv, cwd=cwd, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, start_new_session=True,
+        argv,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     pid_file(name).write_text(str(proc.pid))
     return proc

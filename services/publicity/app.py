@@ -1,9 +1,10 @@
 """Publicity's app factory (`uvicorn services.publicity.app:app`) and its wiring: the settings, the
 notifier and the handlers' dependencies are built here, once, and handed to what needs them."""
+
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from fastapi import FastAPI
 
@@ -23,9 +24,11 @@ log = get_logger("publicity")
 
 
 def deps_of(settings: PublicitySettings) -> Deps:
-    return Deps(candidate_key_salt=settings.candidate_key_salt,
-                notice_period_working_days=settings.notice_period_working_days,
-                publicity_base_url=settings.publicity_base_url)
+    return Deps(
+        candidate_key_salt=settings.candidate_key_salt,
+        notice_period_working_days=settings.notice_period_working_days,
+        publicity_base_url=settings.publicity_base_url,
+    )
 
 
 async def sweep_once(app: FastAPI) -> None:
@@ -37,7 +40,7 @@ async def sweep_once(app: FastAPI) -> None:
     if swept and (swept.closed or swept.final):
         log.info("rounds moved on", closed=swept.closed, final=swept.final)
     async with db.unit_of_work() as uow:
-        await use_cases.deliver_notifications(uow, app.state.notifier, datetime.now(timezone.utc))
+        await use_cases.deliver_notifications(uow, app.state.notifier, datetime.now(UTC))
         await uow.commit()
 
 

@@ -1,39 +1,42 @@
 """Publicity's pure rules: what a notice shows and for how long, who may still object,
 what a search asks for, what the applicant is told."""
+
 from __future__ import annotations
 
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
+from enum import StrEnum
+from typing import Any
 
 from shared.calendar import add_working_days, working_period
 from shared.departments import DEPARTMENT_OF
 from shared.pseudonyms import holder_key
 
-class RoundStatus(str, Enum):
+
+class RoundStatus(StrEnum):
     ACCEPTING = "accepting"  # applications counted until acceptance closes
-    NOTICE = "notice"        # the ranked list is published; objections are taken
-    FINAL = "final"          # nothing in the list changes any more
+    NOTICE = "notice"  # the ranked list is published; objections are taken
+    FINAL = "final"  # nothing in the list changes any more
 
 
-class ObjectionKind(str, Enum):
+class ObjectionKind(StrEnum):
     OBJECTION = "objection"  # 异议: anyone, against a list entry or a score notice
-    REVIEW = "review"        # 复核: the holder, against their own score
+    REVIEW = "review"  # 复核: the holder, against their own score
 
 
-class ObjectionStatus(str, Enum):
-    OPEN = "open"            # departments still re-verifying
-    RESOLVED = "resolved"    # every department answered and the score was recomputed
-    ANSWERED = "answered"    # an officer answered it by hand
+class ObjectionStatus(StrEnum):
+    OPEN = "open"  # departments still re-verifying
+    RESOLVED = "resolved"  # every department answered and the score was recomputed
+    ANSWERED = "answered"  # an officer answered it by hand
 
 
-class NotificationStatus(str, Enum):
-    PENDING = "pending"      # to be delivered (again, after a failure, at next_attempt_at)
-    SENT = "sent"            # the SMS gateway took it
-    RECORDED = "recorded"    # the outbox notifier: the row is the message
-    FAILED = "failed"        # given up after the last attempt
+class NotificationStatus(StrEnum):
+    PENDING = "pending"  # to be delivered (again, after a failure, at next_attempt_at)
+    SENT = "sent"  # the SMS gateway took it
+    RECORDED = "recorded"  # the outbox notifier: the row is the message
+    FAILED = "failed"  # given up after the last attempt
 
 
 # Reviews (复核) are answered within this many working days of the request.
@@ -57,10 +60,19 @@ def review_due(requested_on: date) -> date:
     return add_working_days(requested_on, REVIEW_WORKING_DAYS)
 
 
-def public_lines(lines: list[dict]) -> list[dict]:
+def public_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per-indicator points for the notice; fact values stay out (they are personal data)."""
-    return [{"indicator": l["indicator"], "category": l["category"], "name_zh": l["name_zh"], "name_en": l["name_en"],
-             "points": l["points"], "department": l.get("department")} for l in lines]
+    return [
+        {
+            "indicator": line["indicator"],
+            "category": line["category"],
+            "name_zh": line["name_zh"],
+            "name_en": line["name_en"],
+            "points": line["points"],
+            "department": line.get("department"),
+        }
+        for line in lines
+    ]
 
 
 def candidate_key(id_number: str, salt: str) -> str:
@@ -121,28 +133,37 @@ class RoundRefused(Refused):
 
 def objection_window(today: date, period_end: date | None, final: bool) -> None:
     if final:
-        raise ObjectionRefused(409, "This list is final: objections are no longer taken and nothing in it changes "
-                                    "(名单已终结，不再受理异议).",
-                               "/problems/list-final")
+        raise ObjectionRefused(
+            409,
+            "This list is final: objections are no longer taken and nothing in it changes (名单已终结，不再受理异议).",
+            "/problems/list-final",
+        )
     if period_end is None:
         raise ObjectionRefused(409, "This list is not on notice yet.", "/problems/not-on-notice")
     if today > period_end:
-        raise ObjectionRefused(409, f"The notice period ended on {period_end.isoformat()}; objections had to be "
-                                    f"lodged by then (公示期已于{period_end.isoformat()}结束，逾期异议不予受理).",
-                               "/problems/objection-late")
+        raise ObjectionRefused(
+            409,
+            f"The notice period ended on {period_end.isoformat()}; objections had to be "
+            f"lodged by then (公示期已于{period_end.isoformat()}结束，逾期异议不予受理).",
+            "/problems/objection-late",
+        )
 
 
-def departments_to_ask(items: list[str], lines: list[dict]) -> list[str]:
+def departments_to_ask(items: list[str], lines: list[dict[str, Any]]) -> list[str]:
     """The departments that re-verify the items in question. Each item must be one the score counted
     and that a department verifies."""
-    counted = {l["indicator"]: l.get("department") for l in lines}
+    counted = {line["indicator"]: line.get("department") for line in lines}
     departments = set()
     for item in items:
         department = DEPARTMENT_OF.get(item) or counted.get(item)
         if item not in counted or department not in set(DEPARTMENT_OF.values()):
-            raise ObjectionRefused(422, f"{item!r} is not an indicator of this score that a department verifies "
-                                        f"(所选事项不属于可核查的积分指标).",
-                                   "/problems/objection-item", field="items")
+            raise ObjectionRefused(
+                422,
+                f"{item!r} is not an indicator of this score that a department verifies "
+                f"(所选事项不属于可核查的积分指标).",
+                "/problems/objection-item",
+                field="items",
+            )
         departments.add(department)
     return sorted(departments)
 
@@ -156,8 +177,11 @@ STATUS_TEXT = {
 }
 
 
-def notification_text(application_id: str, status: str, total: float, reason: str | None,
-                      period: tuple[date, date] | None) -> str:
+def notification_text(
+    application_id: str, status: str, total: float, reason: str | None, period: tuple[date, date] | None
+) -> str:
     start, end = (period[0].isoformat(), period[1].isoformat()) if period else ("", "")
-    body = STATUS_TEXT.get(status, "积分结果已更新").format(total=f"{total:g}", start=start, end=end, reason=reason or "")
+    body = STATUS_TEXT.get(status, "积分结果已更新").format(
+        total=f"{total:g}", start=start, end=end, reason=reason or ""
+    )
     return f"【居住证积分】您的积分申请{application_id}{body}。"

@@ -3,6 +3,7 @@ notify the applicant, answer objections, and re-rank lists when a score changes.
 
 Each is `on_<event>(uow, event, data, *, deps)`; `handlers(deps)` binds the dependencies (built once
 by app.py) and is the one table of event type to handler."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,8 +15,14 @@ from services.publicity import domain
 from services.publicity.objections import use_cases as objections
 from services.publicity.rounds import use_cases as rounds
 from shared.events import Envelope
-from shared.events.catalogue import (ApplicationSubmitted, ApplicationWithdrawn, FamilyMember, Holder, NoticePublished,
-                                     ScoreComputed)
+from shared.events.catalogue import (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    FamilyMember,
+    Holder,
+    NoticePublished,
+    ScoreComputed,
+)
 
 
 @dataclass(frozen=True)
@@ -33,15 +40,19 @@ def key_of(person: Holder | FamilyMember, deps: Deps) -> str:
 async def on_application_submitted(uow: Any, event: Envelope, data: ApplicationSubmitted, *, deps: Deps) -> None:
     # Masked by intake: publicity never sees a full name.
     holder = data.holder
-    child = next((m for m in data.family if m.relation == "child"), None) \
-        if data.intent == "school_enrolment" else None
+    child = next((m for m in data.family if m.relation == "child"), None) if data.intent == "school_enrolment" else None
     await uow.store.add_applicant(
-        application_id=data.application_id, holder_key=key_of(holder, deps),
-        holder_name_masked=holder.name_masked, holder_id_masked=holder.id_number_masked,
+        application_id=data.application_id,
+        holder_key=key_of(holder, deps),
+        holder_name_masked=holder.name_masked,
+        holder_id_masked=holder.id_number_masked,
         child_key=key_of(child, deps) if child else None,
         child_name_masked=child.name_masked if child else None,
-        child_id_masked=child.id_number_masked if child else None, modules=data.modules,
-        applied_on=data.applied_on, contact_phone=data.contact_phone)
+        child_id_masked=child.id_number_masked if child else None,
+        modules=data.modules,
+        applied_on=data.applied_on,
+        contact_phone=data.contact_phone,
+    )
 
 
 async def on_application_withdrawn(uow: Any, event: Envelope, data: ApplicationWithdrawn, *, deps: Deps) -> None:
@@ -50,10 +61,16 @@ async def on_application_withdrawn(uow: Any, event: Envelope, data: ApplicationW
 
 async def on_score_computed(uow: Any, event: Envelope, data: ScoreComputed, *, deps: Deps) -> None:
     application_id = data.application_id
-    lines = domain.public_lines([l.model_dump() for l in data.lines])
+    lines = domain.public_lines([line.model_dump() for line in data.lines])
     newer = await uow.store.put_score(
-        application_id=application_id, version=data.score_version, status=data.status, total=data.total,
-        modules={m: s.model_dump() for m, s in data.modules.items()}, lines=lines, computed_at=data.computed_at)
+        application_id=application_id,
+        version=data.score_version,
+        status=data.status,
+        total=data.total,
+        modules={m: s.model_dump() for m, s in data.modules.items()},
+        lines=lines,
+        computed_at=data.computed_at,
+    )
     if not newer:
         return  # an older version, replayed: the newer one already counts
     await objections.take_answers(uow, data.answers_to, data.total, data.status)
@@ -62,31 +79,55 @@ async def on_score_computed(uow: Any, event: Envelope, data: ScoreComputed, *, d
     if data.status == "scored":
         period = await put_on_notice(uow, data, lines, deps, date.today())
     await uow.store.add_notification(
-        application_id=application_id, score_version=data.score_version,
+        application_id=application_id,
+        score_version=data.score_version,
         phone=await uow.store.contact_phone(application_id),
-        body=domain.notification_text(application_id, data.status, data.total, data.reason, period))
+        body=domain.notification_text(application_id, data.status, data.total, data.reason, period),
+    )
 
 
-async def put_on_notice(uow: Any, data: ScoreComputed, lines: list[dict], deps: Deps,
-                        today: date) -> tuple[date, date]:
+async def put_on_notice(uow: Any, data: ScoreComputed, lines: list[dict], deps: Deps, today: date) -> tuple[date, date]:
     """Publish the score's notice (once a score version) and announce it; returns the notice period."""
     start, end = domain.notice_period(today, deps.notice_period_working_days)
     notice_id = domain.new_notice_id(today)
     inserted = await uow.store.add_notice(
-        id=notice_id, application_id=data.application_id, score_version=data.score_version,
-        holder_name_masked=data.holder.name_masked, id_number_masked=data.holder.id_number_masked,
-        total=data.total, categories=data.categories, lines=lines, rule_set_id=data.rule_set_id,
-        period_start=start, period_end=end)
+        id=notice_id,
+        application_id=data.application_id,
+        score_version=data.score_version,
+        holder_name_masked=data.holder.name_masked,
+        id_number_masked=data.holder.id_number_masked,
+        total=data.total,
+        categories=data.categories,
+        lines=lines,
+        rule_set_id=data.rule_set_id,
+        period_start=start,
+        period_end=end,
+    )
     if inserted:
-        uow.emit(Envelope.new(NoticePublished(
-            notice_id=notice_id, application_id=data.application_id, score_version=data.score_version,
-            total=data.total, status=data.status, url=f"{deps.publicity_base_url}/notices/{notice_id}",
-            period_start=start, period_end=end), source="publicity", subject=data.application_id))
+        uow.emit(
+            Envelope.new(
+                NoticePublished(
+                    notice_id=notice_id,
+                    application_id=data.application_id,
+                    score_version=data.score_version,
+                    total=data.total,
+                    status=data.status,
+                    url=f"{deps.publicity_base_url}/notices/{notice_id}",
+                    period_start=start,
+                    period_end=end,
+                ),
+                source="publicity",
+                subject=data.application_id,
+            )
+        )
     return start, end
 
 
-HANDLERS = {"application.submitted": on_application_submitted, "application.withdrawn": on_application_withdrawn,
-            "score.computed": on_score_computed}
+HANDLERS = {
+    "application.submitted": on_application_submitted,
+    "application.withdrawn": on_application_withdrawn,
+    "score.computed": on_score_computed,
+}
 
 
 def handlers(deps: Deps) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 score's effect (so none is lost), then delivered by a notifier (use_cases.deliver_notifications):
 the outbox notifier leaves them in `publicity.notifications` for local runs and tests to read; the
 SMS notifier posts them to the city's SMS gateway."""
+
 from __future__ import annotations
 
 from typing import Protocol
@@ -24,6 +25,7 @@ class Notifier(Protocol):
 
 class OutboxNotifier:
     """Delivers nowhere: the row in publicity.notifications is the message."""
+
     status = NotificationStatus.RECORDED.value
 
     async def send(self, phone: str | None, body: str, reference: str) -> None:

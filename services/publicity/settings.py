@@ -3,6 +3,7 @@
 The rate limits (OBJECTIONS_PER_CLIENT_HOUR, REVIEWS_PER_*) and the candidate key salt stay in
 shared.settings: shared code (shared.ratelimit, the secrets check) reads them.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -10,6 +10,7 @@ is one statement, not a million Python objects. A candidate's `sort_key` (from s
 total, then each tie-breaker signed so larger ranks first) compares as an array; a tie left after
 every tie-breaker goes to the earlier application. Statements are built once, at import.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -20,8 +21,17 @@ from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.publicity.domain import Search
-from services.publicity.tables import (applicants, notices, notifications, objections, round_entries,
-                                       round_entry_history, round_versions, rounds, scores)
+from services.publicity.tables import (
+    applicants,
+    notices,
+    notifications,
+    objections,
+    round_entries,
+    round_entry_history,
+    round_versions,
+    rounds,
+    scores,
+)
 
 SWEEP_LOCK = select(func.pg_try_advisory_xact_lock(zlib.crc32(b"publicity:rounds")))
 
@@ -34,11 +44,15 @@ _score = pg_insert(scores)
 PUT_SCORE = _score.on_conflict_do_update(
     index_elements=[scores.c.application_id],
     set_={c: _score.excluded[c] for c in ("version", "status", "total", "modules", "lines", "computed_at")},
-    where=scores.c.version < _score.excluded.version).returning(scores.c.version)
-DUE_NOTIFICATIONS = (select(notifications).where(notifications.c.status == "pending",
-                                                 notifications.c.next_attempt_at <= bindparam("now"))
-                     .order_by(notifications.c.next_attempt_at).limit(bindparam("limit"))
-                     .with_for_update(skip_locked=True))
+    where=scores.c.version < _score.excluded.version,
+).returning(scores.c.version)
+DUE_NOTIFICATIONS = (
+    select(notifications)
+    .where(notifications.c.status == "pending", notifications.c.next_attempt_at <= bindparam("now"))
+    .order_by(notifications.c.next_attempt_at)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
 
 # -- rounds ----------------------------------------------------------------------------------------
 # One candidate per person: a child named by both parents takes the better parent's score.
@@ -94,10 +108,12 @@ RETURNING e.seq
 """)
 KEEP_OLD = text("""
 INSERT INTO publicity.round_entry_history (round_id, version, seq, rank, score, admitted)
-SELECT round_id, :version, seq, rank, score, admitted FROM publicity.round_entries WHERE round_id = :round AND seq = :seq
+SELECT round_id, :version, seq, rank, score, admitted
+FROM publicity.round_entries WHERE round_id = :round AND seq = :seq
 """)
 COUNTS = text("""
-SELECT count(*) AS entries, count(*) FILTER (WHERE admitted) AS admitted FROM publicity.round_entries WHERE round_id = :round
+SELECT count(*) AS entries, count(*) FILTER (WHERE admitted) AS admitted
+FROM publicity.round_entries WHERE round_id = :round
 """)
 # Rounds on notice whose period is over and where no objection or review is open against the list or anyone on it.
 DUE_FOR_FINAL = text("""
@@ -117,8 +133,12 @@ ORDER BY r.id FOR UPDATE OF r
 _e = round_entries.c
 _PAGE_COLUMNS = (_e.seq, _e.rank, _e.name_masked, _e.id_masked, _e.score, _e.admitted)
 # Keyset pages: rank after the last one seen, on (round, rank) or (round, surname|id_tail, rank) indexes.
-PAGE = (select(*_PAGE_COLUMNS).where(_e.round_id == bindparam("round"), _e.rank > bindparam("after"))
-        .order_by(_e.rank).limit(bindparam("limit")))
+PAGE = (
+    select(*_PAGE_COLUMNS)
+    .where(_e.round_id == bindparam("round"), _e.rank > bindparam("after"))
+    .order_by(_e.rank)
+    .limit(bindparam("limit"))
+)
 PAGE_BY_SURNAME = PAGE.where(_e.surname == bindparam("surname"))
 PAGE_BY_TAIL = PAGE.where(_e.id_tail == bindparam("id_tail"))
 
@@ -155,21 +175,29 @@ class Store:
         await self.conn.execute(ADD_APPLICANT, row)
 
     async def withdraw_applicant(self, application_id: str, withdrawn_at: Any) -> None:
-        await self.conn.execute(update(applicants).where(applicants.c.application_id == application_id)
-                                .values(withdrawn_at=withdrawn_at))
+        await self.conn.execute(
+            update(applicants).where(applicants.c.application_id == application_id).values(withdrawn_at=withdrawn_at)
+        )
 
     async def holder_key(self, application_id: str) -> str | None:
-        return await self.conn.scalar(select(applicants.c.holder_key)
-                                      .where(applicants.c.application_id == application_id))
+        return await self.conn.scalar(
+            select(applicants.c.holder_key).where(applicants.c.application_id == application_id)
+        )
 
     async def contact_phone(self, application_id: str) -> str | None:
-        return await self.conn.scalar(select(applicants.c.contact_phone)
-                                      .where(applicants.c.application_id == application_id))
+        return await self.conn.scalar(
+            select(applicants.c.contact_phone).where(applicants.c.application_id == application_id)
+        )
 
     async def candidate_keys(self, application_id: str) -> Any:
         """The applicant's holder and child keys (None for an application publicity never heard of)."""
-        return (await self.conn.execute(select(applicants.c.holder_key, applicants.c.child_key)
-                                        .where(applicants.c.application_id == application_id))).first()
+        return (
+            await self.conn.execute(
+                select(applicants.c.holder_key, applicants.c.child_key).where(
+                    applicants.c.application_id == application_id
+                )
+            )
+        ).first()
 
     async def put_score(self, **row: Any) -> bool:
         """Keep a score; False when a newer version is kept already (a replay)."""
@@ -192,8 +220,9 @@ class Store:
         return list((await self.conn.execute(q)).all())
 
     async def notice_board(self, limit: int = 100) -> list[Any]:
-        return list((await self.conn.execute(select(notices).order_by(notices.c.published_at.desc())
-                                             .limit(limit))).all())
+        return list(
+            (await self.conn.execute(select(notices).order_by(notices.c.published_at.desc()).limit(limit))).all()
+        )
 
     # -- notifications ----------------------------------------------------------------------------
     async def add_notification(self, **row: Any) -> None:
@@ -226,13 +255,27 @@ class Store:
 
     async def public_rounds(self, limit: int = 50) -> list[Any]:
         """Rounds the public pages list: on notice first, then final; latest notice first."""
-        return list((await self.conn.execute(select(rounds).where(rounds.c.status.in_(["notice", "final"]))
-                                             .order_by(rounds.c.status.desc(), rounds.c.notice_end.desc())
-                                             .limit(limit))).all())
+        return list(
+            (
+                await self.conn.execute(
+                    select(rounds)
+                    .where(rounds.c.status.in_(["notice", "final"]))
+                    .order_by(rounds.c.status.desc(), rounds.c.notice_end.desc())
+                    .limit(limit)
+                )
+            ).all()
+        )
 
     async def rounds_due_to_close(self, today: date) -> list[str]:
-        return list((await self.conn.execute(select(rounds.c.id).where(
-            rounds.c.status == "accepting", rounds.c.acceptance_closes < today))).scalars().all())
+        return list(
+            (
+                await self.conn.execute(
+                    select(rounds.c.id).where(rounds.c.status == "accepting", rounds.c.acceptance_closes < today)
+                )
+            )
+            .scalars()
+            .all()
+        )
 
     async def publish_list(self, r: Any) -> tuple[int, int]:
         """Rank everyone eligible who chose the round's module; returns (entries, admitted)."""
@@ -247,8 +290,9 @@ class Store:
         await self.conn.execute(update(rounds).where(rounds.c.id == round_id).values(**values))
 
     async def add_list_version(self, round_id: str, version: int, reason: str, changed: int) -> None:
-        await self.conn.execute(insert(round_versions).values(round_id=round_id, version=version, reason=reason,
-                                                              changed=changed))
+        await self.conn.execute(
+            insert(round_versions).values(round_id=round_id, version=version, reason=reason, changed=changed)
+        )
 
     async def rounds_on_notice_of(self, application_id: str) -> list[Any]:
         """The rounds on notice whose list the application belongs on, locked for a re-rank."""
@@ -259,8 +303,11 @@ class Store:
         return (await self.conn.execute(BEST_OF, {"round": round_id, "ck": candidate_key})).first()
 
     async def entry_of_candidate(self, round_id: str, candidate_key: str) -> Any:
-        return (await self.conn.execute(select(round_entries).where(
-            _e.round_id == round_id, _e.candidate_key == candidate_key))).first()
+        return (
+            await self.conn.execute(
+                select(round_entries).where(_e.round_id == round_id, _e.candidate_key == candidate_key)
+            )
+        ).first()
 
     async def keep_old_entry(self, round_id: str, version: int, seq: int) -> None:
         await self.conn.execute(KEEP_OLD, {"round": round_id, "version": version, "seq": seq})
@@ -271,16 +318,31 @@ class Store:
     async def add_entry(self, round_id: str, candidate_key: str, best: Any) -> int:
         """A candidate new to the list, at the bottom until re-ranked; returns its entry number."""
         seq = (await self.conn.scalar(select(func.coalesce(func.max(_e.seq), 0)).where(_e.round_id == round_id))) + 1
-        await self.conn.execute(insert(round_entries).values(
-            round_id=round_id, seq=seq, rank=2**31 - 1, application_id=best.application_id,
-            candidate_key=candidate_key, name_masked=best.nm, id_masked=best.idm, surname=best.nm[:1],
-            id_tail=best.idm[-4:], score=best.score, sort_key=list(best.sort_key), applied_on=best.applied_on,
-            admitted=False))
+        await self.conn.execute(
+            insert(round_entries).values(
+                round_id=round_id,
+                seq=seq,
+                rank=2**31 - 1,
+                application_id=best.application_id,
+                candidate_key=candidate_key,
+                name_masked=best.nm,
+                id_masked=best.idm,
+                surname=best.nm[:1],
+                id_tail=best.idm[-4:],
+                score=best.score,
+                sort_key=list(best.sort_key),
+                applied_on=best.applied_on,
+                admitted=False,
+            )
+        )
         return seq
 
     async def restate_entry(self, round_id: str, seq: int, best: Any) -> None:
-        await self.conn.execute(update(round_entries).where(_e.round_id == round_id, _e.seq == seq).values(
-            score=best.score, sort_key=list(best.sort_key), application_id=best.application_id))
+        await self.conn.execute(
+            update(round_entries)
+            .where(_e.round_id == round_id, _e.seq == seq)
+            .values(score=best.score, sort_key=list(best.sort_key), application_id=best.application_id)
+        )
 
     async def rerank(self, r: Any, version: int) -> int:
         """Rank the whole list again, keeping the old values of what moved; returns how many moved."""
@@ -290,12 +352,20 @@ class Store:
         return list((await self.conn.execute(DUE_FOR_FINAL, {"today": today})).scalars().all())
 
     async def finalise_round(self, round_id: str, at: datetime) -> Any:
-        return (await self.conn.execute(update(rounds).where(rounds.c.id == round_id)
-                                        .values(status="final", finalized_at=at).returning(rounds))).one()
+        return (
+            await self.conn.execute(
+                update(rounds).where(rounds.c.id == round_id).values(status="final", finalized_at=at).returning(rounds)
+            )
+        ).one()
 
     async def admitted_entries(self, round_id: str) -> list[Any]:
-        return list((await self.conn.execute(select(round_entries).where(
-            _e.round_id == round_id, _e.admitted).order_by(_e.rank))).all())
+        return list(
+            (
+                await self.conn.execute(
+                    select(round_entries).where(_e.round_id == round_id, _e.admitted).order_by(_e.rank)
+                )
+            ).all()
+        )
 
     async def entries_page(self, round_id: str, search: Search, after: int, limit: int) -> list[Any]:
         params: dict[str, Any] = {"round": round_id, "after": after, "limit": limit}
@@ -312,29 +382,49 @@ class Store:
 
     async def entry_history(self, round_id: str, seq: int) -> list[Any]:
         h = round_entry_history.c
-        return list((await self.conn.execute(select(h.version, h.rank, h.score, h.admitted).where(
-            h.round_id == round_id, h.seq == seq).order_by(h.version))).all())
+        return list(
+            (
+                await self.conn.execute(
+                    select(h.version, h.rank, h.score, h.admitted)
+                    .where(h.round_id == round_id, h.seq == seq)
+                    .order_by(h.version)
+                )
+            ).all()
+        )
 
     async def entry_lines(self, round_id: str, seq: int) -> list[dict]:
         """The points behind an entry (labels and points only)."""
-        row = (await self.conn.execute(select(scores.c.lines).join(round_entries, _e.application_id ==
-                                                                   scores.c.application_id)
-                                       .where(_e.round_id == round_id, _e.seq == seq))).first()
+        row = (
+            await self.conn.execute(
+                select(scores.c.lines)
+                .join(round_entries, _e.application_id == scores.c.application_id)
+                .where(_e.round_id == round_id, _e.seq == seq)
+            )
+        ).first()
         return list(row.lines) if row else []
 
     async def list_versions(self, round_id: str) -> list[Any]:
         v = round_versions.c
-        return list((await self.conn.execute(select(round_versions).where(v.round_id == round_id)
-                                             .order_by(v.version))).all())
+        return list(
+            (await self.conn.execute(select(round_versions).where(v.round_id == round_id).order_by(v.version))).all()
+        )
 
     # -- objections and reviews ---------------------------------------------------------------------
     async def lodged_since(self, client: str, since: datetime) -> list[datetime]:
         """When this client lodged objections since `since`, oldest first; the client is locked
         (until this transaction ends) so replicas count the same objections."""
         await self.conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"objections:{client}"))))
-        return list((await self.conn.execute(select(objections.c.lodged_at).where(
-            objections.c.client == client, objections.c.lodged_at > since)
-            .order_by(objections.c.lodged_at))).scalars().all())
+        return list(
+            (
+                await self.conn.execute(
+                    select(objections.c.lodged_at)
+                    .where(objections.c.client == client, objections.c.lodged_at > since)
+                    .order_by(objections.c.lodged_at)
+                )
+            )
+            .scalars()
+            .all()
+        )
 
     async def review_window_end(self, application_id: str) -> date | None:
         """The last day of any notice the application is on (a score notice, or a list on notice)."""
@@ -355,11 +445,23 @@ class Store:
 
     async def answer_open_objection(self, objection_id: str, **values: Any) -> Any:
         """Answer the objection if it is open; the answered row, or None."""
-        return (await self.conn.execute(update(objections).where(
-            objections.c.id == objection_id, objections.c.status == "open").values(**values)
-            .returning(objections))).first()
+        return (
+            await self.conn.execute(
+                update(objections)
+                .where(objections.c.id == objection_id, objections.c.status == "open")
+                .values(**values)
+                .returning(objections)
+            )
+        ).first()
 
     async def objections_at_desk(self, status: str, limit: int) -> list[Any]:
-        return list((await self.conn.execute(select(objections).where(objections.c.status == status)
-                                             .order_by(objections.c.due_by, objections.c.lodged_at)
-                                             .limit(limit))).all())
+        return list(
+            (
+                await self.conn.execute(
+                    select(objections)
+                    .where(objections.c.status == status)
+                    .order_by(objections.c.due_by, objections.c.lodged_at)
+                    .limit(limit)
+                )
+            ).all()
+        )

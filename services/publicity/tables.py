@@ -1,14 +1,31 @@
 """Publicity's schema. Public pages read only masked columns; the few private ones (a key to
 group a child's parents, the phone a score notification goes to) never reach a response."""
+
 from __future__ import annotations
 
-from sqlalchemy import (ARRAY, BigInteger, Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, String,
-                        Table, Text, UniqueConstraint, func, text)
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.auth import api_keys_table
-from shared.ratelimit import rate_limits_table
 from shared.bus.tables import inbox_table, outbox_table
+from shared.ratelimit import rate_limits_table
 
 SCHEMA = "publicity"
 metadata = MetaData(schema=SCHEMA)

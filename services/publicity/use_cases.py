@@ -1,5 +1,6 @@
 """Publicity's periodic operations (the sweep every PUBLICITY_SWEEP_SECONDS): rounds move on, and
 notifications are delivered. The rounds' and objections' own operations are in their folders."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -39,11 +40,15 @@ async def deliver_notifications(uow: Any, notifier: Notifier, now: datetime, lim
             values = {"status": notifier.status, "sent_at": now, "attempts": n.attempts + 1, "error": None}
         except DeliveryFailed as exc:
             attempts = n.attempts + 1
-            values = {"attempts": attempts, "error": str(exc)[:500],
-                      "next_attempt_at": now + timedelta(seconds=min(3600, 5 * 2 ** attempts))}
+            values = {
+                "attempts": attempts,
+                "error": str(exc)[:500],
+                "next_attempt_at": now + timedelta(seconds=min(3600, 5 * 2**attempts)),
+            }
             if attempts >= MAX_ATTEMPTS:
                 values["status"] = NotificationStatus.FAILED.value
-            log.warning("notification not delivered", application_id=n.application_id, attempts=attempts,
-                        error=str(exc))
+            log.warning(
+                "notification not delivered", application_id=n.application_id, attempts=attempts, error=str(exc)
+            )
         await uow.store.record_delivery(n.id, **values)
     return len(due)

@@ -4,6 +4,7 @@ Builds the dependencies (settings, each department's registries adapter, the des
 source) and injects them: into the handlers as `Deps` bound per department, into the routes
 through app.state.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -32,8 +33,9 @@ def _registries() -> dict[str, Registries]:
     if settings.registry_base_url:
         # One client and circuit breaker per department: one registry down stalls only its department.
         return {d: HttpRegistries(settings.registry_base_url) for d in ANSWERING}
-    sql = SqlRegistries(make_engine(settings.registry_database_url, pool_size=10)
-                        if settings.registry_database_url else None)
+    sql = SqlRegistries(
+        make_engine(settings.registry_database_url, pool_size=10) if settings.registry_database_url else None
+    )
     return {d: sql for d in ANSWERING}
 
 
@@ -44,7 +46,8 @@ async def _startup(app: FastAPI) -> None:
     app.state.registries = registries
     app.state.materials = IntakeMaterials(app.state.settings.intake_base_url, app.state.settings.intake_materials_key)
     app.state.anchoring = asyncio.create_task(
-        anchor_forever(app.state.db.unit_of_work, ANSWERING, app.state.settings.audit_anchor_seconds))
+        anchor_forever(app.state.db.unit_of_work, ANSWERING, app.state.settings.audit_anchor_seconds)
+    )
 
 
 async def _shutdown(app: FastAPI) -> None:
@@ -61,8 +64,9 @@ SPEC = ServiceSpec(
     inbox=tables.inbox,
     api_keys=tables.api_keys,
     routers=ROUTERS,
-    consumers=[ConsumerSpec(f"verification-{d}", [APPLICATIONS, NOTICES], handlers(Deps(d, registries[d])))
-               for d in ANSWERING],
+    consumers=[
+        ConsumerSpec(f"verification-{d}", [APPLICATIONS, NOTICES], handlers(Deps(d, registries[d]))) for d in ANSWERING
+    ],
     publishes=["verification.completed", "audit.chain_anchored"],
     store=Store,
     on_startup=_startup,

@@ -1,4 +1,5 @@
 """Pure department rules: what each registry answer means for each indicator."""
+
 from __future__ import annotations
 
 import hashlib
@@ -45,8 +46,11 @@ class DeskVerdict(StrEnum):
 
 
 # The item's state each verdict leaves.
-VERDICT_STATES = {DeskVerdict.CONFIRM: ItemState.PASSED, DeskVerdict.RETURN: ItemState.RETURNED,
-                  DeskVerdict.FORGED: ItemState.FORGED}
+VERDICT_STATES = {
+    DeskVerdict.CONFIRM: ItemState.PASSED,
+    DeskVerdict.RETURN: ItemState.RETURNED,
+    DeskVerdict.FORGED: ItemState.FORGED,
+}
 
 
 @dataclass
@@ -58,56 +62,93 @@ class Answer:
     holder_name: str | None = None
 
 
-def police_answer(holder_id: str, permit_number: str, permit: dict | None, residence: list[dict], cut_off: date) -> Answer:
+def police_answer(
+    holder_id: str, permit_number: str, permit: dict[str, Any] | None, residence: list[dict[str, Any]], cut_off: date
+) -> Answer:
     ans = Answer()
     ans.facts["birth_date"] = birth_date(holder_id).isoformat()  # the ID number carries it
     ans.items.append({"indicator": "age", "state": ItemState.PASSED, "reason": None})
     if permit is None:
-        ans.items.append({"indicator": "permit", "state": ItemState.RETURNED,
-                          "reason": "no residence permit with this number in the police registry"})
+        ans.items.append(
+            {
+                "indicator": "permit",
+                "state": ItemState.RETURNED,
+                "reason": "no residence permit with this number in the police registry",
+            }
+        )
         ans.facts["permit_status"] = "not_found"
     elif permit["id_number"] != holder_id:
-        ans.items.append({"indicator": "permit", "state": ItemState.RETURNED,
-                          "reason": "the permit is registered to another holder"})
+        ans.items.append(
+            {"indicator": "permit", "state": ItemState.RETURNED, "reason": "the permit is registered to another holder"}
+        )
         ans.facts["permit_status"] = "mismatch"
     else:
         ans.holder_name = permit["name"]
         status = permit["status"]
         if status == "valid" and permit["valid_to"] < cut_off:
             status = "expired"
-        ans.items.append({"indicator": "permit", "state": ItemState.PASSED if status == "valid" else ItemState.RETURNED,
-                          "reason": None if status == "valid" else f"permit {status}"})
+        ans.items.append(
+            {
+                "indicator": "permit",
+                "state": ItemState.PASSED if status == "valid" else ItemState.RETURNED,
+                "reason": None if status == "valid" else f"permit {status}",
+            }
+        )
         ans.facts["permit_status"] = status
     ans.facts["residence_spans"] = [
         {"start": r["start_date"].isoformat(), "end": r["end_date"].isoformat() if r["end_date"] else None}
         for r in residence
     ]
-    ans.items.append({"indicator": "residence", "state": ItemState.PASSED if residence else ItemState.NOT_FOUND,
-                      "reason": None if residence else "no residence registration found"})
+    ans.items.append(
+        {
+            "indicator": "residence",
+            "state": ItemState.PASSED if residence else ItemState.NOT_FOUND,
+            "reason": None if residence else "no residence registration found",
+        }
+    )
     return ans
 
 
-def social_insurance_answer(spans: list[dict], applied_on: date) -> Answer:
+def social_insurance_answer(spans: list[dict[str, Any]], applied_on: date) -> Answer:
     ans = Answer()
     ans.facts["social_insurance_spans"] = [
-        {"start": s["start_month"].isoformat(), "end": s["end_month"].isoformat(), "kind": s["kind"],
-         "transferred_in": s["transferred_in"], "back_paid": s["back_paid"]}
+        {
+            "start": s["start_month"].isoformat(),
+            "end": s["end_month"].isoformat(),
+            "kind": s["kind"],
+            "transferred_in": s["transferred_in"],
+            "back_paid": s["back_paid"],
+        }
         for s in spans
     ]
-    ans.items.append({"indicator": "social_insurance", "state": ItemState.PASSED if spans else ItemState.NOT_FOUND,
-                      "reason": None if spans else "no contributions found in the city"})
+    ans.items.append(
+        {
+            "indicator": "social_insurance",
+            "state": ItemState.PASSED if spans else ItemState.NOT_FOUND,
+            "reason": None if spans else "no contributions found in the city",
+        }
+    )
     employed = currently_employed(spans, applied_on)
     ans.facts["employed"] = employed
-    ans.items.append({"indicator": "employment", "state": ItemState.PASSED if employed else ItemState.NOT_FOUND,
-                      "reason": None if employed else "no contributions paid by an employer in the last three months"})
+    ans.items.append(
+        {
+            "indicator": "employment",
+            "state": ItemState.PASSED if employed else ItemState.NOT_FOUND,
+            "reason": None if employed else "no contributions paid by an employer in the last three months",
+        }
+    )
     return ans
 
 
-def currently_employed(spans: list[dict], applied_on: date, employer: str | None = None) -> bool:
+def currently_employed(spans: list[dict[str, Any]], applied_on: date, employer: str | None = None) -> bool:
     """Contributions paid (by `employer`, or by anyone) in the months just before the application."""
     since = applied_on - timedelta(days=CURRENT_EMPLOYMENT_DAYS)
-    return any((employer is None or s.get("employer_credit_code") == employer) and not s["transferred_in"]
-               and s["end_month"] >= since for s in spans)
+    return any(
+        (employer is None or s.get("employer_credit_code") == employer)
+        and not s["transferred_in"]
+        and s["end_month"] >= since
+        for s in spans
+    )
 
 
 def registered_holder(holder: Holder, answer: Answer) -> Holder:
@@ -117,15 +158,33 @@ def registered_holder(holder: Holder, answer: Answer) -> Holder:
     return holder.model_copy(update={"name_masked": mask_name(answer.holder_name)})
 
 
-def completed(question: ApplicationSubmitted, department: str, holder: HolderRef, items: list[dict[str, Any]],
-              facts: dict[str, Any], at: datetime, in_answer_to: str | None = None) -> Envelope:
+def completed(
+    question: ApplicationSubmitted,
+    department: str,
+    holder: HolderRef,
+    items: list[dict[str, Any]],
+    facts: dict[str, Any],
+    at: datetime,
+    in_answer_to: str | None = None,
+) -> Envelope:
     """A department's answer to an application: the event, whether it comes from the registries,
     a re-verification or an officer's decision."""
-    return Envelope.new(VerificationCompleted(
-        application_id=question.application_id, department=department,  # type: ignore[arg-type]
-        expected_departments=question.expected_departments, cut_off_date=question.cut_off_date, holder=holder,
-        items=items, facts=facts, verified_at=at, applied_on=question.applied_on, in_answer_to=in_answer_to),
-        source="verification", subject=question.application_id)
+    return Envelope.new(
+        VerificationCompleted(
+            application_id=question.application_id,
+            department=department,
+            expected_departments=question.expected_departments,
+            cut_off_date=question.cut_off_date,
+            holder=holder,
+            items=items,
+            facts=facts,
+            verified_at=at,
+            applied_on=question.applied_on,
+            in_answer_to=in_answer_to,
+        ),
+        source="verification",
+        subject=question.application_id,
+    )
 
 
 def note_declared(answer: Answer, declared: dict[str, Any]) -> None:
@@ -150,25 +209,32 @@ CURRENT_EMPLOYMENT_DAYS = 92
 
 
 def delegation_item(passed: bool, reason: str) -> dict[str, Any]:
-    return {"indicator": "delegation", "state": ItemState.PASSED if passed else ItemState.RETURNED,
-            "reason": None if passed else reason}
+    return {
+        "indicator": "delegation",
+        "state": ItemState.PASSED if passed else ItemState.RETURNED,
+        "reason": None if passed else reason,
+    }
 
 
-def employment_item(delegation: dict[str, Any], spans: list[dict], applied_on: date) -> dict[str, Any]:
+def employment_item(delegation: dict[str, Any], spans: list[dict[str, Any]], applied_on: date) -> dict[str, Any]:
     """An employer's delegation holds when the social-insurance registry shows it paying for the holder now."""
     code = delegation.get("employer_credit_code")
-    return delegation_item(currently_employed(spans, applied_on, code),
-                           f"the social-insurance registry shows no current employment of the holder by {code}")
+    return delegation_item(
+        currently_employed(spans, applied_on, code),
+        f"the social-insurance registry shows no current employment of the holder by {code}",
+    )
 
 
-def relation_item(delegation: dict[str, Any], registered: list[str], disabled: bool, holder_id: str,
-                  today: date) -> dict[str, Any]:
+def relation_item(
+    delegation: dict[str, Any], registered: list[str], disabled: bool, holder_id: str, today: date
+) -> dict[str, Any]:
     """A relative's delegation holds when the household registry records the relation and the grounds hold."""
     claimed = delegation["relation"]
     if claimed not in registered:
         found = f" (registered: {', '.join(registered)})" if registered else ""
-        return delegation_item(False, f"the household registry does not record the representative as the holder's "
-                                      f"{claimed}{found}")
+        return delegation_item(
+            False, f"the household registry does not record the representative as the holder's {claimed}{found}"
+        )
     grounds = delegation["grounds"]
     age = age_on(holder_id, today)
     if grounds == "minor" and age >= MINOR_AGE:
@@ -184,21 +250,31 @@ def reverified_items(kept: list[dict[str, Any]], fresh: list[dict[str, Any]], as
     """After a re-verification only the items in question take the registries' fresh answer: the
     others, and every officer's finding of a forgery, stand."""
     fresh_by_indicator = {i["indicator"]: i for i in reversed(fresh)}  # the first of an indicator
-    return [fresh_by_indicator.get(item["indicator"], item)
-            if item["indicator"] in asked and item["state"] != ItemState.FORGED else item for item in kept]
+    return [
+        fresh_by_indicator.get(item["indicator"], item)
+        if item["indicator"] in asked and item["state"] != ItemState.FORGED
+        else item
+        for item in kept
+    ]
 
 
 def in_review(items: list[dict[str, Any]], indicator: str) -> list[dict[str, Any]]:
     """The department's items with `indicator` in review: its supplement waits at the desk."""
-    return [{**i, "state": ItemState.IN_REVIEW, "reason": "supplemented"} if i["indicator"] == indicator else i
-            for i in items]
+    return [
+        {**i, "state": ItemState.IN_REVIEW, "reason": "supplemented"} if i["indicator"] == indicator else i
+        for i in items
+    ]
 
 
-def decided_items(items: list[dict[str, Any]], indicator: str, verdict: DeskVerdict,
-                  reason: str | None) -> list[dict[str, Any]]:
+def decided_items(
+    items: list[dict[str, Any]], indicator: str, verdict: DeskVerdict, reason: str | None
+) -> list[dict[str, Any]]:
     """The department's items after an officer's verdict on `indicator` (it goes last, as it always has)."""
-    item = {"indicator": indicator, "state": VERDICT_STATES[verdict],
-            "reason": None if verdict == DeskVerdict.CONFIRM else reason}
+    item = {
+        "indicator": indicator,
+        "state": VERDICT_STATES[verdict],
+        "reason": None if verdict == DeskVerdict.CONFIRM else reason,
+    }
     return [i for i in items if i["indicator"] != indicator] + [item]
 
 

@@ -4,6 +4,7 @@ A department answers an application from its registry at once (use_cases/answers
 supplemented item goes to its officers' desk (use_cases/desk.py), whose decision answers again.
 Each handler takes the department it answers for (`Deps`), bound at bootstrap by `handlers(deps)`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,8 +29,7 @@ async def on_application_submitted(uow: Any, event: Envelope, data: ApplicationS
     await answers.answer_application(uow, deps.department, deps.registries, data)
 
 
-async def on_reverification_requested(uow: Any, event: Envelope, data: ReverificationRequested, *,
-                                      deps: Deps) -> None:
+async def on_reverification_requested(uow: Any, event: Envelope, data: ReverificationRequested, *, deps: Deps) -> None:
     await answers.reverify(uow, deps.department, deps.registries, data)
 
 
@@ -37,8 +37,11 @@ async def on_material_added(uow: Any, event: Envelope, data: MaterialAdded, *, d
     await answers.receive_supplement(uow, deps.department, data)
 
 
-HANDLERS = {"application.submitted": on_application_submitted, "application.material_added": on_material_added,
-            "reverification.requested": on_reverification_requested}
+HANDLERS = {
+    "application.submitted": on_application_submitted,
+    "application.material_added": on_material_added,
+    "reverification.requested": on_reverification_requested,
+}
 
 
 def handlers(deps: Deps) -> dict[str, Any]:

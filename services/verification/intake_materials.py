@@ -1,4 +1,5 @@
 """The desk's adapter to intake's materials API (a `materials:read` key, scope given at deployment)."""
+
 from __future__ import annotations
 
 import httpx
@@ -15,8 +16,9 @@ class IntakeMaterials:
     def client(self) -> httpx.AsyncClient:
         # Made at first use, inside the running loop (an officer opens materials rarely).
         if self._client is None:
-            self._client = httpx.AsyncClient(base_url=self.base_url, timeout=10.0,
-                                             headers={"Authorization": f"Bearer {self.key}"})
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url, timeout=10.0, headers={"Authorization": f"Bearer {self.key}"}
+            )
         return self._client
 
     async def fetch(self, url: str) -> bytes:

@@ -11,6 +11,7 @@ verifier's open transaction (the unit of work passed in) instead of taking a sec
 connection; a production deployment points `REGISTRY_DATABASE_URL` at a replica, or uses
 the HTTP adapter.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -23,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 registry_metadata = MetaData(schema="registries")
 
 police_permits = Table(
-    "police_permits", registry_metadata,
+    "police_permits",
+    registry_metadata,
     Column("permit_number", String(40), primary_key=True),
     Column("id_number", String(18), nullable=False, index=True),
     Column("name", String(100), nullable=False),
@@ -32,13 +34,15 @@ police_permits = Table(
     Column("valid_to", Date, nullable=False),
 )
 police_residence = Table(
-    "police_residence", registry_metadata,
+    "police_residence",
+    registry_metadata,
     Column("id_number", String(18), nullable=False, index=True),
     Column("start_date", Date, nullable=False),
     Column("end_date", Date),
 )
 social_insurance_spans = Table(
-    "social_insurance_spans", registry_metadata,
+    "social_insurance_spans",
+    registry_metadata,
     Column("id_number", String(18), nullable=False, index=True),
     Column("start_month", Date, nullable=False),
     Column("end_month", Date, nullable=False),
@@ -50,13 +54,15 @@ social_insurance_spans = Table(
 # The household registry's relations: `relative_id_number` is `relation` of `id_number`
 # (e.g. a row (child, mother, "parent")). Both directions are registered.
 police_relations = Table(
-    "police_relations", registry_metadata,
+    "police_relations",
+    registry_metadata,
     Column("id_number", String(18), nullable=False, index=True),
     Column("relative_id_number", String(18), nullable=False),
     Column("relation", String(20), nullable=False),
 )
 disability_certificates = Table(
-    "disability_certificates", registry_metadata,
+    "disability_certificates",
+    registry_metadata,
     Column("id_number", String(18), primary_key=True),
     Column("grade", String(4), nullable=False),
     Column("valid_to", Date, nullable=False),
@@ -66,13 +72,15 @@ disability_certificates = Table(
 class Registries(Protocol):
     """The port. `uow`: the caller's unit of work, which the SQL adapter may ride on (or None)."""
 
-    async def police(self, uow: Any, permit_number: str, id_number: str,
-                     cut_off: date) -> tuple[dict | None, list[dict]]: ...
+    async def police(
+        self, uow: Any, permit_number: str, id_number: str, cut_off: date
+    ) -> tuple[dict | None, list[dict]]: ...
 
     async def relation(self, uow: Any, id_number: str, relative: str, today: date) -> tuple[list[str], bool]: ...
 
-    async def records(self, uow: Any, lookup: str, id_number: str, cut_off: date,
-                      people: list[str] | None = None) -> dict[str, list[dict]]: ...
+    async def records(
+        self, uow: Any, lookup: str, id_number: str, cut_off: date, people: list[str] | None = None
+    ) -> dict[str, list[dict]]: ...
 
     async def social_insurance(self, uow: Any, id_number: str, cut_off: date) -> list[dict]: ...
 
@@ -92,8 +100,9 @@ class SqlRegistries:
         async with self.engine.connect() as own:
             return (await own.execute(statement, params)).one()
 
-    async def police(self, uow: Any, permit_number: str, id_number: str,
-                     cut_off: date) -> tuple[dict | None, list[dict]]:
+    async def police(
+        self, uow: Any, permit_number: str, id_number: str, cut_off: date
+    ) -> tuple[dict | None, list[dict]]:
         row = await self._run(uow, POLICE_LOOKUP, {"permit": permit_number, "id": id_number, "cut_off": cut_off})
         found, spans = row[0], row[1] or []
         if found:
@@ -106,12 +115,13 @@ class SqlRegistries:
         row = await self._run(uow, RELATION_LOOKUP, {"id": id_number, "relative": relative, "today": today})
         return sorted(row[0] or []), bool(row[1])
 
-    async def records(self, uow: Any, lookup: str, id_number: str, cut_off: date,
-                      people: list[str] | None = None) -> dict[str, list[dict]]:
+    async def records(
+        self, uow: Any, lookup: str, id_number: str, cut_off: date, people: list[str] | None = None
+    ) -> dict[str, list[dict]]:
         """A department's registry records of the holder (`people`: also of the family members named)."""
         names, statement = LOOKUPS[lookup]
         row = await self._run(uow, statement, {"id": id_number, "cut_off": cut_off, "people": people or [id_number]})
-        return dict(zip(names, (list(v or []) for v in row)))
+        return dict(zip(names, (list(v or []) for v in row), strict=True))
 
     async def social_insurance(self, uow: Any, id_number: str, cut_off: date) -> list[dict]:
         spans = (await self._run(uow, SOCIAL_INSURANCE_LOOKUP, {"id": id_number, "cut_off": cut_off}))[0] or []
@@ -120,28 +130,54 @@ class SqlRegistries:
 
 def _police_lookup():
     p, r = police_permits, police_residence
-    permit = select(func.json_build_object("id_number", p.c.id_number, "name", p.c.name, "status", p.c.status,
-                                           "valid_to", p.c.valid_to, type_=JSON)).where(p.c.permit_number == bindparam("permit"))
-    residence = select(func.json_agg(aggregate_order_by(
-        func.json_build_object("start_date", r.c.start_date, "end_date", r.c.end_date), r.c.start_date), type_=JSON)) \
-        .where(r.c.id_number == bindparam("id"), r.c.start_date < bindparam("cut_off"))
+    permit = select(
+        func.json_build_object(
+            "id_number", p.c.id_number, "name", p.c.name, "status", p.c.status, "valid_to", p.c.valid_to, type_=JSON
+        )
+    ).where(p.c.permit_number == bindparam("permit"))
+    residence = select(
+        func.json_agg(
+            aggregate_order_by(
+                func.json_build_object("start_date", r.c.start_date, "end_date", r.c.end_date), r.c.start_date
+            ),
+            type_=JSON,
+        )
+    ).where(r.c.id_number == bindparam("id"), r.c.start_date < bindparam("cut_off"))
     # Both look-ups in one round trip.
     return select(permit.scalar_subquery(), residence.scalar_subquery())
 
 
 def _social_insurance_lookup():
     t = social_insurance_spans
-    return select(func.json_agg(aggregate_order_by(func.json_build_object(
-        "start_month", t.c.start_month, "end_month", t.c.end_month, "kind", t.c.kind,
-        "transferred_in", t.c.transferred_in, "back_paid", t.c.back_paid,
-        "employer_credit_code", t.c.employer_credit_code), t.c.start_month), type_=JSON)) \
-        .where(t.c.id_number == bindparam("id"), t.c.start_month < bindparam("cut_off"))
+    return select(
+        func.json_agg(
+            aggregate_order_by(
+                func.json_build_object(
+                    "start_month",
+                    t.c.start_month,
+                    "end_month",
+                    t.c.end_month,
+                    "kind",
+                    t.c.kind,
+                    "transferred_in",
+                    t.c.transferred_in,
+                    "back_paid",
+                    t.c.back_paid,
+                    "employer_credit_code",
+                    t.c.employer_credit_code,
+                ),
+                t.c.start_month,
+            ),
+            type_=JSON,
+        )
+    ).where(t.c.id_number == bindparam("id"), t.c.start_month < bindparam("cut_off"))
 
 
 def _relation_lookup():
     r, d = police_relations, disability_certificates
-    relations = select(func.array_agg(r.c.relation)).where(r.c.id_number == bindparam("id"),
-                                                           r.c.relative_id_number == bindparam("relative"))
+    relations = select(func.array_agg(r.c.relation)).where(
+        r.c.id_number == bindparam("id"), r.c.relative_id_number == bindparam("relative")
+    )
     disabled = select(func.count()).where(d.c.id_number == bindparam("id"), d.c.valid_to >= bindparam("today"))
     return select(relations.scalar_subquery(), disabled.scalar_subquery())
 
@@ -157,40 +193,71 @@ def _table(name: str, *columns: Column) -> Table:
 
 
 police_offences = _table(  # criminal, drug_rehab, detention, custody_education, serious_crime, banned_org
-    "police_offences", Column("case", String(30), nullable=False), Column("act", String(40), nullable=False),
-    Column("date", Date, nullable=False))
+    "police_offences",
+    Column("case", String(30), nullable=False),
+    Column("act", String(40), nullable=False),
+    Column("date", Date, nullable=False),
+)
 hr_qualifications = _table(  # skill levels and professional titles
-    "hr_qualifications", Column("level", String(30), nullable=False), Column("awarded_on", Date, nullable=False))
+    "hr_qualifications", Column("level", String(30), nullable=False), Column("awarded_on", Date, nullable=False)
+)
 education_degrees = _table(
-    "education_degrees", Column("level", String(30), nullable=False), Column("awarded_on", Date, nullable=False),
-    Column("foreign", Boolean, nullable=False), Column("certified", Boolean, nullable=False))
+    "education_degrees",
+    Column("level", String(30), nullable=False),
+    Column("awarded_on", Date, nullable=False),
+    Column("foreign", Boolean, nullable=False),
+    Column("certified", Boolean, nullable=False),
+)
 housing_homes = _table("housing_homes", Column("acquired_on", Date, nullable=False))
 housing_rentals = _table(
-    "housing_rentals", Column("start_date", Date, nullable=False), Column("end_date", Date),
-    Column("registered", Boolean, nullable=False))
+    "housing_rentals",
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date),
+    Column("registered", Boolean, nullable=False),
+)
 tax_payments = _table("tax_payments", Column("date", Date, nullable=False), Column("yuan", Integer, nullable=False))
-charity_donations = _table("charity_donations", Column("date", Date, nullable=False), Column("yuan", Integer, nullable=False))
-volunteer_records = _table("volunteer_records", Column("date", Date, nullable=False), Column("hours", Integer, nullable=False))
+charity_donations = _table(
+    "charity_donations", Column("date", Date, nullable=False), Column("yuan", Integer, nullable=False)
+)
+volunteer_records = _table(
+    "volunteer_records", Column("date", Date, nullable=False), Column("hours", Integer, nullable=False)
+)
 honours = _table(
-    "honours", Column("matter", String(60), nullable=False), Column("level", String(20), nullable=False),
-    Column("date", Date, nullable=False))
+    "honours",
+    Column("matter", String(60), nullable=False),
+    Column("level", String(20), nullable=False),
+    Column("date", Date, nullable=False),
+)
 blood_donations = _table(  # kind: blood (with ml) or marrow
-    "blood_donations", Column("kind", String(10), nullable=False), Column("ml", Integer, nullable=False),
-    Column("date", Date, nullable=False))
-family_planning_records = _table("family_planning_records", Column("act", String(40), nullable=False),
-                                 Column("date", Date, nullable=False))
-credit_listings = _table("credit_listings", Column("act", String(40), nullable=False),
-                         Column("listed_on", Date, nullable=False), Column("lifted_on", Date))
+    "blood_donations",
+    Column("kind", String(10), nullable=False),
+    Column("ml", Integer, nullable=False),
+    Column("date", Date, nullable=False),
+)
+family_planning_records = _table(
+    "family_planning_records", Column("act", String(40), nullable=False), Column("date", Date, nullable=False)
+)
+credit_listings = _table(
+    "credit_listings",
+    Column("act", String(40), nullable=False),
+    Column("listed_on", Date, nullable=False),
+    Column("lifted_on", Date),
+)
 patents = _table(  # one row per inventor of a granted invention patent
-    "patents", Column("patent_number", String(30), nullable=False), Column("inventor_order", Integer, nullable=False),
-    Column("transferred_in", Boolean, nullable=False), Column("granted_on", Date, nullable=False))
+    "patents",
+    Column("patent_number", String(30), nullable=False),
+    Column("inventor_order", Integer, nullable=False),
+    Column("transferred_in", Boolean, nullable=False),
+    Column("granted_on", Date, nullable=False),
+)
 
 
 def _records(table: Table, *columns: str, before: str | None = None):
     """One registry's rows for the holder, as a JSON array, counted before the cut-off."""
     obj = func.json_build_object(*[x for c in columns for x in (c, table.c[c])])
     q = select(func.coalesce(func.json_agg(obj), func.json_build_array(), type_=JSON)).where(
-        table.c.id_number == bindparam("id"))
+        table.c.id_number == bindparam("id")
+    )
     if before:
         q = q.where(table.c[before] < bindparam("cut_off"))
     return q.scalar_subquery()
@@ -200,31 +267,46 @@ def _family_homes():
     """Homes of the holder, of the family the application names, and of the spouse, parents and
     children the household registry knows (the data-sharing platform answers by relation)."""
     h, r = housing_homes, police_relations
-    relatives = select(r.c.relative_id_number).where(r.c.id_number == bindparam("id"),
-                                                     r.c.relation.in_(["spouse", "parent", "child"]))
+    relatives = select(r.c.relative_id_number).where(
+        r.c.id_number == bindparam("id"), r.c.relation.in_(["spouse", "parent", "child"])
+    )
     obj = func.json_build_object("id_number", h.c.id_number, "acquired_on", h.c.acquired_on)
-    return (select(func.coalesce(func.json_agg(obj), func.json_build_array(), type_=JSON))
-            .where(or_(h.c.id_number == func.any(bindparam("people", type_=ARRAY(String))), h.c.id_number.in_(relatives)),
-                   h.c.acquired_on < bindparam("cut_off"))
-            .scalar_subquery())
+    return (
+        select(func.coalesce(func.json_agg(obj), func.json_build_array(), type_=JSON))
+        .where(
+            or_(h.c.id_number == func.any(bindparam("people", type_=ARRAY(String))), h.c.id_number.in_(relatives)),
+            h.c.acquired_on < bindparam("cut_off"),
+        )
+        .scalar_subquery()
+    )
 
 
 # Per department: the registry records it reads, each a JSON array, all in one round trip.
 RECORDS: dict[str, dict[str, Any]] = {
     "police_records": {"offences": _records(police_offences, "case", "act", "date", before="date")},
     "human_resources": {"qualifications": _records(hr_qualifications, "level", "awarded_on", before="awarded_on")},
-    "education": {"degrees": _records(education_degrees, "level", "awarded_on", "foreign", "certified",
-                                      before="awarded_on")},
-    "housing": {"homes": _family_homes(),
-                "rentals": _records(housing_rentals, "start_date", "end_date", "registered", before="start_date")},
+    "education": {
+        "degrees": _records(education_degrees, "level", "awarded_on", "foreign", "certified", before="awarded_on")
+    },
+    "housing": {
+        "homes": _family_homes(),
+        "rentals": _records(housing_rentals, "start_date", "end_date", "registered", before="start_date"),
+    },
     "tax": {"payments": _records(tax_payments, "date", "yuan", before="date")},
-    "civil_affairs": {"donations": _records(charity_donations, "date", "yuan", before="date"),
-                      "volunteering": _records(volunteer_records, "date", "hours", before="date"),
-                      "honours": _records(honours, "matter", "level", "date", before="date")},
-    "health": {"donations": _records(blood_donations, "kind", "ml", "date", before="date"),
-               "family_planning": _records(family_planning_records, "act", "date", before="date")},
+    "civil_affairs": {
+        "donations": _records(charity_donations, "date", "yuan", before="date"),
+        "volunteering": _records(volunteer_records, "date", "hours", before="date"),
+        "honours": _records(honours, "matter", "level", "date", before="date"),
+    },
+    "health": {
+        "donations": _records(blood_donations, "kind", "ml", "date", before="date"),
+        "family_planning": _records(family_planning_records, "act", "date", before="date"),
+    },
     "credit": {"listings": _records(credit_listings, "act", "listed_on", "lifted_on", before="listed_on")},
-    "market_regulation": {"patents": _records(patents, "patent_number", "inventor_order", "transferred_in",
-                                              "granted_on", before="granted_on")},
+    "market_regulation": {
+        "patents": _records(
+            patents, "patent_number", "inventor_order", "transferred_in", "granted_on", before="granted_on"
+        )
+    },
 }
 LOOKUPS = {dept: (list(facts), select(*facts.values())) for dept, facts in RECORDS.items()}

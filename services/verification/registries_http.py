@@ -6,6 +6,7 @@ opens and calls fail at once for `open_seconds`, then one trial call decides. A 
 that is down raises `Unavailable`: the department's consumer replays the batch later
 instead of answering wrongly or dead-lettering the application.
 """
+
 from __future__ import annotations
 
 import time
@@ -67,8 +68,16 @@ def _dates(value: Any, *fields: str) -> Any:
 
 
 class HttpRegistries:
-    def __init__(self, base_url: str, *, timeout: float = 3.0, attempts: int = 3, backoff: float = 0.2,
-                 breaker: CircuitBreaker | None = None, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 3.0,
+        attempts: int = 3,
+        backoff: float = 0.2,
+        breaker: CircuitBreaker | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
         self.client = client or httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(timeout, connect=1.0))
         self.attempts, self.backoff = attempts, backoff
         self.breaker = breaker or CircuitBreaker()
@@ -76,9 +85,12 @@ class HttpRegistries:
     async def _ask(self, path: str, body: dict[str, Any]) -> Any:
         self.breaker.before_call()
         try:
-            async for attempt in AsyncRetrying(stop=stop_after_attempt(self.attempts), reraise=True,
-                                               wait=wait_exponential(multiplier=self.backoff, max=2.0),
-                                               retry=retry_if_exception(_transient)):
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.attempts),
+                reraise=True,
+                wait=wait_exponential(multiplier=self.backoff, max=2.0),
+                retry=retry_if_exception(_transient),
+            ):
                 with attempt:
                     r = await self.client.post(path, json=body)
                     r.raise_for_status()
@@ -98,21 +110,28 @@ class HttpRegistries:
         self.breaker.succeeded()
         return answer
 
-    async def police(self, uow: Any, permit_number: str, id_number: str,
-                     cut_off: date) -> tuple[dict | None, list[dict]]:
-        a = await self._ask("/v1/lookups/police", {"permit_number": permit_number, "id_number": id_number,
-                                                   "cut_off": cut_off.isoformat()})
+    async def police(
+        self, uow: Any, permit_number: str, id_number: str, cut_off: date
+    ) -> tuple[dict | None, list[dict]]:
+        a = await self._ask(
+            "/v1/lookups/police",
+            {"permit_number": permit_number, "id_number": id_number, "cut_off": cut_off.isoformat()},
+        )
         return _dates(a["permit"], "valid_to"), _dates(a["residence"], "start_date", "end_date")
 
     async def relation(self, uow: Any, id_number: str, relative: str, today: date) -> tuple[list[str], bool]:
-        a = await self._ask("/v1/lookups/relation", {"id_number": id_number, "relative": relative,
-                                                     "today": today.isoformat()})
+        a = await self._ask(
+            "/v1/lookups/relation", {"id_number": id_number, "relative": relative, "today": today.isoformat()}
+        )
         return sorted(a["relations"]), bool(a["disabled"])
 
-    async def records(self, uow: Any, lookup: str, id_number: str, cut_off: date,
-                      people: list[str] | None = None) -> dict[str, list[dict]]:
-        return await self._ask(f"/v1/lookups/records/{lookup}", {"id_number": id_number, "cut_off": cut_off.isoformat(),
-                                                                 "people": people or [id_number]})
+    async def records(
+        self, uow: Any, lookup: str, id_number: str, cut_off: date, people: list[str] | None = None
+    ) -> dict[str, list[dict]]:
+        return await self._ask(
+            f"/v1/lookups/records/{lookup}",
+            {"id_number": id_number, "cut_off": cut_off.isoformat(), "people": people or [id_number]},
+        )
 
     async def social_insurance(self, uow: Any, id_number: str, cut_off: date) -> list[dict]:
         a = await self._ask("/v1/lookups/social_insurance", {"id_number": id_number, "cut_off": cut_off.isoformat()})

@@ -3,6 +3,7 @@
 Serves the look-ups `HttpRegistries` asks for, from the seeded `registries` schema, so the
 HTTP adapter can be run and tested for real (`python -m services.verification.registry_server`).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -37,8 +38,10 @@ def build(database_url: str | None = None) -> FastAPI:
     @app.post("/v1/lookups/police")
     async def police(q: Question) -> dict:
         permit, residence = await registries.police(None, q.permit_number or "", q.id_number, q.cut_off)  # type: ignore[arg-type]
-        return {"permit": permit and {k: iso(v) for k, v in permit.items()},
-                "residence": [{k: iso(v) for k, v in r.items()} for r in residence]}
+        return {
+            "permit": permit and {k: iso(v) for k, v in permit.items()},
+            "residence": [{k: iso(v) for k, v in r.items()} for r in residence],
+        }
 
     @app.post("/v1/lookups/relation")
     async def relation(q: Question) -> dict:

@@ -47,6 +47,7 @@ holders by number and must find them as the residue describes, whatever month it
   n % 59 == 20 has a foreign degree (certified when n % 118 == 79): the generator's degree, or a
   master's when the generator gives the holder none.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -58,12 +59,27 @@ import typer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.verification.registries import (blood_donations, charity_donations, credit_listings,
-                                              disability_certificates, education_degrees, family_planning_records,
-                                              honours, housing_homes, housing_rentals, hr_qualifications, patents,
-                                              police_offences, police_permits, police_relations, police_residence,
-                                              registry_metadata, social_insurance_spans, tax_payments,
-                                              volunteer_records)
+from services.verification.registries import (
+    blood_donations,
+    charity_donations,
+    credit_listings,
+    disability_certificates,
+    education_degrees,
+    family_planning_records,
+    honours,
+    housing_homes,
+    housing_rentals,
+    hr_qualifications,
+    patents,
+    police_offences,
+    police_permits,
+    police_relations,
+    police_residence,
+    registry_metadata,
+    social_insurance_spans,
+    tax_payments,
+    volunteer_records,
+)
 from shared.calendar import cut_off_date, shift_years
 from shared.identity import birth_date, credit_check_char, make_id_number
 from shared.migrate import SERVICE_ROLES
@@ -71,7 +87,28 @@ from shared.settings import get_settings
 from shared.synthetic.holders import DEFAULT_AS_OF, generate
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀英", "华", "平"]
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "洋",
+    "艳",
+    "勇",
+    "军",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "华",
+    "平",
+]
 # demo_id_number generates birth dates a block of holders at a time: one holder alone costs about as much.
 BIRTH_BLOCK = 1024
 
@@ -114,8 +151,11 @@ def demo_credit_code(k: int) -> str:
 
 
 def demo_spouse_id_number(n: int) -> str:
-    return make_id_number("330102" if n < 1000 else f"3302{10 + n // 1000 % 90:02d}",
-                          date(1972, 1, 1) + timedelta(days=(n * 53) % 11000), n)
+    return make_id_number(
+        "330102" if n < 1000 else f"3302{10 + n // 1000 % 90:02d}",
+        date(1972, 1, 1) + timedelta(days=(n * 53) % 11000),
+        n,
+    )
 
 
 def demo_child(n: int) -> dict | None:
@@ -124,8 +164,11 @@ def demo_child(n: int) -> dict | None:
         return None
     c = n // 10
     born = date(2014, 1, 1) + timedelta(days=(c * 11) % 2500)
-    return {"id_number": make_id_number("330108", born, c), "permit_number": f"ZJ330101-{n:06d}",
-            "name": SURNAMES[n % len(SURNAMES)] + "小" + GIVEN[n % len(GIVEN)][0]}
+    return {
+        "id_number": make_id_number("330108", born, c),
+        "permit_number": f"ZJ330101-{n:06d}",
+        "name": SURNAMES[n % len(SURNAMES)] + "小" + GIVEN[n % len(GIVEN)][0],
+    }
 
 
 def demo_holder(n: int, as_of: date | None = None) -> dict:
@@ -156,15 +199,21 @@ def holder_rows(n: int, facts: dict, as_of: date) -> dict:
         status = "suspended"
     elif n % 89 == 7:
         status = "terminated"
-    permit = {"permit_number": demo_permit_number(n), "id_number": id_number, "name": name, "status": status,
-              "valid_from": date(2015, 1, 1), "valid_to": date(2030, 12, 31)}
+    permit = {
+        "permit_number": demo_permit_number(n),
+        "id_number": id_number,
+        "name": name,
+        "status": status,
+        "valid_from": date(2015, 1, 1),
+        "valid_to": date(2030, 12, 31),
+    }
 
     # Arrival: the first registration; for a holder the generator leaves unregistered, the first
     # contribution or lease, or a year ago.
     registered = sorted(facts["residence_spans"], key=lambda s: s["start"])
-    known = [s["start"] for s in registered] or \
-        [s["start"] for s in facts["social_insurance_spans"] if not s["transferred_in"] and not s["back_paid"]] + \
-        [r["start"] for r in facts["rental_spans"]]
+    known = [s["start"] for s in registered] or [
+        s["start"] for s in facts["social_insurance_spans"] if not s["transferred_in"] and not s["back_paid"]
+    ] + [r["start"] for r in facts["rental_spans"]]
     arrival = min(min(known, default=_months_before(as_of, 12)), latest_day)
     if not registered or registered[0]["start"] > latest_day:
         registered = [{"start": arrival, "end": None}]
@@ -172,55 +221,109 @@ def holder_rows(n: int, facts: dict, as_of: date) -> dict:
     if n % 101 == 29:  # no residence registration: the item is not found, the applicant supplements it
         residence = []
     if n % 1000 == 462:  # a gap: registered 2010-2014, left, back since 2018
-        residence = [{"id_number": id_number, "start_date": date(2010, 1, 1), "end_date": date(2014, 1, 1)},
-                     {"id_number": id_number, "start_date": date(2018, 1, 1), "end_date": None}]
+        residence = [
+            {"id_number": id_number, "start_date": date(2010, 1, 1), "end_date": date(2014, 1, 1)},
+            {"id_number": id_number, "start_date": date(2018, 1, 1), "end_date": None},
+        ]
 
     # Social insurance: the generator's spans, paid by the holder's employer (transferred-in months
     # were paid elsewhere); a current pension span by that employer for everyone.
     employer = demo_credit_code(n % 7)
-    spans = [{"id_number": id_number, "start_month": s["start"], "end_month": s["end"], "kind": s["kind"],
-              "transferred_in": s["transferred_in"], "back_paid": s["back_paid"],
-              "employer_credit_code": None if s["transferred_in"] else employer}
-             for s in facts["social_insurance_spans"]]
+    spans = [
+        {
+            "id_number": id_number,
+            "start_month": s["start"],
+            "end_month": s["end"],
+            "kind": s["kind"],
+            "transferred_in": s["transferred_in"],
+            "back_paid": s["back_paid"],
+            "employer_credit_code": None if s["transferred_in"] else employer,
+        }
+        for s in facts["social_insurance_spans"]
+    ]
     current = [s for s in spans if not s["transferred_in"] and not s["back_paid"] and s["end_month"] >= this_month]
     for s in current:
         s["start_month"] = min(s["start_month"], latest_month)
     if not any(s["kind"] == "pension" for s in current):  # out of work in the generator: a new job
-        spans.append({"id_number": id_number, "start_month": latest_month, "end_month": this_month, "kind": "pension",
-                      "transferred_in": False, "back_paid": False, "employer_credit_code": employer})
+        spans.append(
+            {
+                "id_number": id_number,
+                "start_month": latest_month,
+                "end_month": this_month,
+                "kind": "pension",
+                "transferred_in": False,
+                "back_paid": False,
+                "employer_credit_code": employer,
+            }
+        )
 
     relations, permits, residences, certificates = [], [permit], residence, []
     spouse_homes = []
     if n % 2 == 0:
         spouse = demo_spouse_id_number(n)
-        relations += [{"id_number": id_number, "relative_id_number": spouse, "relation": "spouse"},
-                      {"id_number": spouse, "relative_id_number": id_number, "relation": "spouse"}]
+        relations += [
+            {"id_number": id_number, "relative_id_number": spouse, "relation": "spouse"},
+            {"id_number": spouse, "relative_id_number": id_number, "relation": "spouse"},
+        ]
         if n % 9 == 4:  # the home is in the spouse's name: it counts for the holder too
             spouse_homes.append({"id_number": spouse, "acquired_on": date(2015, 5, 1)})
     child = demo_child(n)
     if child:
-        permits.append({**permit, "permit_number": child["permit_number"], "id_number": child["id_number"],
-                        "name": child["name"], "status": "valid"})
-        residences = residences + [{"id_number": child["id_number"], "end_date": None,
-                                    "start_date": max(registered[0]["start"], birth_date(child["id_number"]))}]
-        relations += [{"id_number": child["id_number"], "relative_id_number": id_number, "relation": "parent"},
-                      {"id_number": id_number, "relative_id_number": child["id_number"], "relation": "child"}]
+        permits.append(
+            {
+                **permit,
+                "permit_number": child["permit_number"],
+                "id_number": child["id_number"],
+                "name": child["name"],
+                "status": "valid",
+            }
+        )
+        residences = residences + [
+            {
+                "id_number": child["id_number"],
+                "end_date": None,
+                "start_date": max(registered[0]["start"], birth_date(child["id_number"])),
+            }
+        ]
+        relations += [
+            {"id_number": child["id_number"], "relative_id_number": id_number, "relation": "parent"},
+            {"id_number": id_number, "relative_id_number": child["id_number"], "relation": "child"},
+        ]
     if n % 31 == 3:
         certificates.append({"id_number": id_number, "grade": "2", "valid_to": date(2030, 12, 31)})
     records = other_records(n, id_number, facts, arrival, as_of)
     records["homes"] += spouse_homes
-    return {"permit": permit, "permits": permits, "residence": residences, "spans": spans, "relations": relations,
-            "certificates": certificates, **records}
+    return {
+        "permit": permit,
+        "permits": permits,
+        "residence": residences,
+        "spans": spans,
+        "relations": relations,
+        "certificates": certificates,
+        **records,
+    }
 
 
 # Offences at fixed residues, away from the holders the tests follow: holder n has
 # (case, act) when n % modulus == residue. 400/401/... keep them off the first few hundred.
-OFFENCES = [(499, 400, "criminal"), (503, 401, "drug_rehab"), (97, 50, "detention"), (509, 402, "custody_education"),
-            (1009, 403, "serious_crime"), (1013, 404, "banned_org")]
+OFFENCES = [
+    (499, 400, "criminal"),
+    (503, 401, "drug_rehab"),
+    (97, 50, "detention"),
+    (509, 402, "custody_education"),
+    (1009, 403, "serious_crime"),
+    (1013, 404, "banned_org"),
+]
 LOOKBACK_YEARS = 5  # hangzhou-2021's look-back: offences count from the same day five years before the cut-off
 # The age at which each level is usually finished: a degree is awarded that July.
-GRADUATION_AGE = {"high_school": 18, "secondary_vocational": 18, "junior_college": 21, "bachelor": 22, "master": 25,
-                  "doctorate": 29}
+GRADUATION_AGE = {
+    "high_school": 18,
+    "secondary_vocational": 18,
+    "junior_college": 21,
+    "bachelor": 22,
+    "master": 25,
+    "doctorate": 29,
+}
 FOREIGN_LEVEL = "master"  # n % 59 == 20 with no degree in the generator
 BLOOD_DONATION_ML = 400  # the usual whole-blood donation (200 for the remainder)
 
@@ -230,9 +333,24 @@ def other_records(n: int, id_number: str, facts: dict, arrival: date, as_of: dat
     cut_off = cut_off_date(as_of)
     latest_day = cut_off - timedelta(days=1)
     row = {"id_number": id_number}
-    out: dict[str, list[dict]] = {k: [] for k in ("offences", "qualifications", "degrees", "homes", "rentals", "tax",
-                                                  "donations", "volunteering", "honours", "blood", "family_planning",
-                                                  "credit", "patents")}
+    out: dict[str, list[dict]] = {
+        k: []
+        for k in (
+            "offences",
+            "qualifications",
+            "degrees",
+            "homes",
+            "rentals",
+            "tax",
+            "donations",
+            "volunteering",
+            "honours",
+            "blood",
+            "family_planning",
+            "credit",
+            "patents",
+        )
+    }
     for modulus, residue, case in OFFENCES:
         if n % modulus == residue:
             out["offences"].append({**row, "case": case, "act": f"{case}-{n}", "date": date(2024, 3, 1)})
@@ -246,16 +364,23 @@ def other_records(n: int, id_number: str, facts: dict, arrival: date, as_of: dat
     if level:
         last_july = date(cut_off.year if cut_off.month > 7 else cut_off.year - 1, 7, 1)
         awarded = min(date(born.year + GRADUATION_AGE[level], 7, 1), last_july)
-        out["degrees"].append({**row, "level": level, "awarded_on": awarded, "foreign": foreign,
-                               "certified": foreign and n % 118 == 79})
+        out["degrees"].append(
+            {**row, "level": level, "awarded_on": awarded, "foreign": foreign, "certified": foreign and n % 118 == 79}
+        )
     if facts["skill_title"]:  # awarded at work in the city (from 20 on)
         since = max(arrival, shift_years(born, 20))
-        out["qualifications"].append({**row, "level": facts["skill_title"],
-                                      "awarded_on": _midway(since if since < latest_day else arrival, latest_day)})
+        out["qualifications"].append(
+            {
+                **row,
+                "level": facts["skill_title"],
+                "awarded_on": _midway(since if since < latest_day else arrival, latest_day),
+            }
+        )
     if facts["own_home"]:
         out["homes"].append({**row, "acquired_on": _midway(arrival, latest_day)})
-    out["rentals"] += [{**row, "start_date": r["start"], "end_date": r["end"], "registered": True}
-                       for r in facts["rental_spans"]]
+    out["rentals"] += [
+        {**row, "start_date": r["start"], "end_date": r["end"], "registered": True} for r in facts["rental_spans"]
+    ]
     out["tax"] += [{**row, "date": t["date"], "yuan": round(t["yuan"])} for t in facts["income_tax"]]
     out["donations"] += [{**row, "date": c["date"], "yuan": round(c["yuan"])} for c in facts["charity_donations"]]
     out["volunteering"] += [{**row, "date": v["date"], "hours": round(v["hours"])} for v in facts["volunteer_service"]]
@@ -265,8 +390,14 @@ def other_records(n: int, id_number: str, facts: dict, arrival: date, as_of: dat
     whole, rest = divmod(round(facts["blood_donated_ml"]), BLOOD_DONATION_ML)
     portions = [BLOOD_DONATION_ML] * whole + ([rest] if rest else [])
     for i, portion in enumerate(portions):
-        out["blood"].append({**row, "kind": "blood", "ml": portion,
-                             "date": arrival + (latest_day - arrival) * (i + 1) / (len(portions) + 1)})
+        out["blood"].append(
+            {
+                **row,
+                "kind": "blood",
+                "ml": portion,
+                "date": arrival + (latest_day - arrival) * (i + 1) / (len(portions) + 1),
+            }
+        )
     if facts["marrow_donated"]:
         out["blood"].append({**row, "kind": "marrow", "ml": 0, "date": _midway(arrival, latest_day)})
     if n % 223 == 101:
@@ -275,25 +406,60 @@ def other_records(n: int, id_number: str, facts: dict, arrival: date, as_of: dat
         out["credit"].append({**row, "act": f"credit-{n}", "listed_on": date(2024, 1, 15), "lifted_on": None})
 
     if n % 67 == 0:  # co-inventors: holder n first, holder n + 1 second on the same patent
-        out["patents"].append({**row, "patent_number": f"ZL2023{n:06d}", "inventor_order": 1, "transferred_in": False,
-                               "granted_on": date(2023, 9, 1)})
+        out["patents"].append(
+            {
+                **row,
+                "patent_number": f"ZL2023{n:06d}",
+                "inventor_order": 1,
+                "transferred_in": False,
+                "granted_on": date(2023, 9, 1),
+            }
+        )
     if n % 67 == 1 and n > 1:
-        out["patents"].append({**row, "patent_number": f"ZL2023{n - 1:06d}", "inventor_order": 2,
-                               "transferred_in": False, "granted_on": date(2023, 9, 1)})
-    out["patents"] += [{**row, "patent_number": p["patent"], "granted_on": p["date"],
-                        "inventor_order": 2 if p["role"] == "other_inventor" else 1,
-                        "transferred_in": p["role"] == "transferred_in"} for p in facts["patents"]]
+        out["patents"].append(
+            {
+                **row,
+                "patent_number": f"ZL2023{n - 1:06d}",
+                "inventor_order": 2,
+                "transferred_in": False,
+                "granted_on": date(2023, 9, 1),
+            }
+        )
+    out["patents"] += [
+        {
+            **row,
+            "patent_number": p["patent"],
+            "granted_on": p["date"],
+            "inventor_order": 2 if p["role"] == "other_inventor" else 1,
+            "transferred_in": p["role"] == "transferred_in",
+        }
+        for p in facts["patents"]
+    ]
     return out
 
 
 # Bump when the registries' tables or the synthetic population change: the seed then starts over.
 SEED_VERSION = 7
-TABLES = {"permits": police_permits, "residence": police_residence, "spans": social_insurance_spans,
-          "relations": police_relations, "certificates": disability_certificates, "offences": police_offences,
-          "qualifications": hr_qualifications, "degrees": education_degrees, "homes": housing_homes,
-          "rentals": housing_rentals, "tax": tax_payments, "donations": charity_donations,
-          "volunteering": volunteer_records, "honours": honours, "blood": blood_donations,
-          "family_planning": family_planning_records, "credit": credit_listings, "patents": patents}
+TABLES = {
+    "permits": police_permits,
+    "residence": police_residence,
+    "spans": social_insurance_spans,
+    "relations": police_relations,
+    "certificates": disability_certificates,
+    "offences": police_offences,
+    "qualifications": hr_qualifications,
+    "degrees": education_degrees,
+    "homes": housing_homes,
+    "rentals": housing_rentals,
+    "tax": tax_payments,
+    "donations": charity_donations,
+    "volunteering": volunteer_records,
+    "honours": honours,
+    "blood": blood_donations,
+    "family_planning": family_planning_records,
+    "credit": credit_listings,
+    "patents": patents,
+}
 SEED_INFO = "CREATE TABLE registries.seed_info (version int NOT NULL, holders int NOT NULL, as_of date NOT NULL)"
 
 
@@ -306,8 +472,12 @@ async def seed(url: str, holders: int) -> None:
         await conn.execute(text("CREATE SCHEMA IF NOT EXISTS registries"))
         await conn.execute(text(SEED_INFO.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")))
         have = (await conn.execute(text("SELECT * FROM registries.seed_info"))).mappings().first()
-        if (have is not None and have["version"] == SEED_VERSION and have.get("as_of") == as_of
-                and have["holders"] >= holders):
+        if (
+            have is not None
+            and have["version"] == SEED_VERSION
+            and have.get("as_of") == as_of
+            and have["holders"] >= holders
+        ):
             await _let_verification_read(conn)
             await engine.dispose()
             return
@@ -323,9 +493,10 @@ async def seed(url: str, holders: int) -> None:
                 rows[name] += h[name]
         for name, table in TABLES.items():
             for i in range(0, len(rows[name]), 5000):
-                await conn.execute(table.insert(), rows[name][i:i + 5000])
-        await conn.execute(text("INSERT INTO registries.seed_info VALUES (:v, :h, :a)"),
-                           {"v": SEED_VERSION, "h": holders, "a": as_of})
+                await conn.execute(table.insert(), rows[name][i : i + 5000])
+        await conn.execute(
+            text("INSERT INTO registries.seed_info VALUES (:v, :h, :a)"), {"v": SEED_VERSION, "h": holders, "a": as_of}
+        )
         await _let_verification_read(conn)
     await engine.dispose()
 
@@ -338,8 +509,10 @@ async def _let_verification_read(conn) -> None:
         await conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA registries TO {role}"))
 
 
-def main(holders: int = typer.Option(20000, help="How many demo holders to seed"),
-         database_url: str = typer.Option(None, help="Defaults to DATABASE_URL")) -> None:
+def main(
+    holders: int = typer.Option(20000, help="How many demo holders to seed"),
+    database_url: str = typer.Option(None, help="Defaults to DATABASE_URL"),
+) -> None:
     asyncio.run(seed(database_url or get_settings().database_url, holders))
     typer.echo(f"seeded {holders} demo holders in the registries schema")
 

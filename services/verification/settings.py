@@ -1,4 +1,5 @@
 """Verification's own settings (environment variables, documented in the README's settings table)."""
+
 from __future__ import annotations
 
 from functools import lru_cache

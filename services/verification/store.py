@@ -5,6 +5,7 @@ building a Core statement costs more than running it. Writes nobody reads back i
 transaction are deferred (`uow.later`) and batched at commit. The registries are not here:
 they are a port of their own (registries.py), outside the platform.
 """
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -21,35 +22,55 @@ from services.verification.tables import audit_anchors, audit_heads, audit_log, 
 
 # ---- department results ------------------------------------------------------------------
 ADD_RESULT = pg_insert(results).on_conflict_do_nothing()
-RESULT = select(results).where(results.c.application_id == bindparam("application_id"),
-                               results.c.department == bindparam("department"))
+RESULT = select(results).where(
+    results.c.application_id == bindparam("application_id"), results.c.department == bindparam("department")
+)
 RESULT_FOR_UPDATE = RESULT.with_for_update()
 # (An UPDATE's bind names may not be its columns' names.)
-UPDATE_RESULT = (update(results).where(results.c.application_id == bindparam("application"),
-                                       results.c.department == bindparam("dept"))
-                 .values(items=bindparam("items"), facts=bindparam("facts"), verified_at=bindparam("verified_at")))
+UPDATE_RESULT = (
+    update(results)
+    .where(results.c.application_id == bindparam("application"), results.c.department == bindparam("dept"))
+    .values(items=bindparam("items"), facts=bindparam("facts"), verified_at=bindparam("verified_at"))
+)
 
 # ---- the desk ----------------------------------------------------------------------------
 ADD_DESK_TASK = pg_insert(desk_tasks).on_conflict_do_nothing()
-DESK_TASK = select(desk_tasks).where(desk_tasks.c.id == bindparam("task_id"),
-                                     desk_tasks.c.department == bindparam("department"))
+DESK_TASK = select(desk_tasks).where(
+    desk_tasks.c.id == bindparam("task_id"), desk_tasks.c.department == bindparam("department")
+)
 DESK_TASK_FOR_UPDATE = DESK_TASK.with_for_update()
-DESK_QUEUE = (select(desk_tasks).where(desk_tasks.c.department == bindparam("department"),
-                                       desk_tasks.c.state == bindparam("state"),
-                                       desk_tasks.c.id > bindparam("after"))
-              .order_by(desk_tasks.c.id).limit(bindparam("limit")))
-DECIDE_DESK_TASK = (update(desk_tasks).where(desk_tasks.c.id == bindparam("task_id"))
-                    .values(state=DeskTaskState.DECIDED.value, decision=bindparam("decision"),
-                            decided_by=bindparam("decided_by"), decided_at=bindparam("decided_at")))
+DESK_QUEUE = (
+    select(desk_tasks)
+    .where(
+        desk_tasks.c.department == bindparam("department"),
+        desk_tasks.c.state == bindparam("state"),
+        desk_tasks.c.id > bindparam("after"),
+    )
+    .order_by(desk_tasks.c.id)
+    .limit(bindparam("limit"))
+)
+DECIDE_DESK_TASK = (
+    update(desk_tasks)
+    .where(desk_tasks.c.id == bindparam("task_id"))
+    .values(
+        state=DeskTaskState.DECIDED.value,
+        decision=bindparam("decision"),
+        decided_by=bindparam("decided_by"),
+        decided_at=bindparam("decided_at"),
+    )
+)
 
 # ---- the audit chains --------------------------------------------------------------------
 LOCK_HEAD = select(audit_heads.c.last_hash).where(audit_heads.c.department == bindparam("dept")).with_for_update()
 START_CHAIN = pg_insert(audit_heads).on_conflict_do_nothing()
 APPEND = insert(audit_log)
 MOVE_HEAD = update(audit_heads).where(audit_heads.c.department == bindparam("dept"))
-LATEST_ANCHOR = (select(audit_anchors.c.entry_id, audit_anchors.c.hash)
-                 .where(audit_anchors.c.department == bindparam("dept"))
-                 .order_by(audit_anchors.c.entry_id.desc()).limit(1))
+LATEST_ANCHOR = (
+    select(audit_anchors.c.entry_id, audit_anchors.c.hash)
+    .where(audit_anchors.c.department == bindparam("dept"))
+    .order_by(audit_anchors.c.entry_id.desc())
+    .limit(1)
+)
 CHAIN = select(audit_log).where(audit_log.c.department == bindparam("dept")).order_by(audit_log.c.id)
 # A department is anchored when its chain has moved since its last anchor, or when nothing has been
 # published for it today; the head comes from the (department, id) index, one row per department.
@@ -64,7 +85,8 @@ CROSS JOIN LATERAL (SELECT id, hash FROM verification.audit_log l WHERE l.depart
 WHERE NOT d.published_today
    OR NOT EXISTS (SELECT FROM verification.audit_anchors a WHERE a.department = d.department AND a.entry_id >= head.id)
 RETURNING department, entry_id, hash, anchored_at, published""").bindparams(
-    bindparam("departments", type_=ARRAY(String)))
+    bindparam("departments", type_=ARRAY(String))
+)
 
 
 class Store:
@@ -77,28 +99,58 @@ class Store:
     async def result(self, application_id: str, department: str, *, for_update: bool = False) -> Any:
         """The department's answer to the application (a row), or None; `for_update` locks it."""
         statement = RESULT_FOR_UPDATE if for_update else RESULT
-        return (await self.uow.conn.execute(statement, {"application_id": application_id,
-                                                        "department": department})).first()
+        return (
+            await self.uow.conn.execute(statement, {"application_id": application_id, "department": department})
+        ).first()
 
-    def add_result(self, application_id: str, department: str, items: list[dict], facts: dict, verified_at: datetime,
-                   context: dict) -> None:
+    def add_result(
+        self, application_id: str, department: str, items: list[dict], facts: dict, verified_at: datetime, context: dict
+    ) -> None:
         """The department's first answer (a redelivered application adds nothing)."""
-        self.uow.later(ADD_RESULT, dict(application_id=application_id, department=department, items=items,
-                                        facts=facts, verified_at=verified_at, context=context))
+        self.uow.later(
+            ADD_RESULT,
+            dict(
+                application_id=application_id,
+                department=department,
+                items=items,
+                facts=facts,
+                verified_at=verified_at,
+                context=context,
+            ),
+        )
 
-    def update_result(self, application_id: str, department: str, items: list[dict], facts: dict,
-                      verified_at: datetime) -> None:
-        self.uow.later(UPDATE_RESULT, {"application": application_id, "dept": department, "items": items,
-                                       "facts": facts, "verified_at": verified_at})
+    def update_result(
+        self, application_id: str, department: str, items: list[dict], facts: dict, verified_at: datetime
+    ) -> None:
+        self.uow.later(
+            UPDATE_RESULT,
+            {
+                "application": application_id,
+                "dept": department,
+                "items": items,
+                "facts": facts,
+                "verified_at": verified_at,
+            },
+        )
 
     # ---- the desk
-    def add_desk_task(self, department: str, application_id: str, indicator: str, material: dict,
-                      supplement_deadline: Any) -> None:
+    def add_desk_task(
+        self, department: str, application_id: str, indicator: str, material: dict, supplement_deadline: Any
+    ) -> None:
         """A supplemented item waits for an officer (one task per material, however often it is delivered).
         The column `deadline` is the applicant's supplement deadline."""
-        self.uow.later(ADD_DESK_TASK, dict(department=department, application_id=application_id, indicator=indicator,
-                                           material=material, material_id=material["id"],
-                                           deadline=supplement_deadline, state=DeskTaskState.PENDING.value))
+        self.uow.later(
+            ADD_DESK_TASK,
+            dict(
+                department=department,
+                application_id=application_id,
+                indicator=indicator,
+                material=material,
+                material_id=material["id"],
+                deadline=supplement_deadline,
+                state=DeskTaskState.PENDING.value,
+            ),
+        )
 
     async def desk_task(self, department: str, task_id: int, *, for_update: bool = False) -> Any:
         statement = DESK_TASK_FOR_UPDATE if for_update else DESK_TASK
@@ -106,12 +158,19 @@ class Store:
 
     async def desk_queue(self, department: str, state: str, after: int, limit: int) -> list[Any]:
         """Up to `limit` of the department's tasks in `state` after task `after`, oldest first."""
-        return list((await self.uow.conn.execute(DESK_QUEUE, {"department": department, "state": state,
-                                                              "after": after, "limit": limit})).all())
+        return list(
+            (
+                await self.uow.conn.execute(
+                    DESK_QUEUE, {"department": department, "state": state, "after": after, "limit": limit}
+                )
+            ).all()
+        )
 
     async def decide_desk_task(self, task_id: int, decision: dict, decided_by: str, decided_at: datetime) -> None:
-        await self.uow.conn.execute(DECIDE_DESK_TASK, {"task_id": task_id, "decision": decision,
-                                                       "decided_by": decided_by, "decided_at": decided_at})
+        await self.uow.conn.execute(
+            DECIDE_DESK_TASK,
+            {"task_id": task_id, "decision": decision, "decided_by": decided_by, "decided_at": decided_at},
+        )
 
     # ---- the audit chains
     async def lock_chain_head(self, department: str) -> str:

@@ -1,8 +1,21 @@
 """Verification's schema: results per department, the hash-chained audit log, the bus tables."""
+
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Index, MetaData, String, Table, UniqueConstraint,
-                        false, func)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    false,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.auth import api_keys_table

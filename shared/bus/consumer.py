@@ -12,12 +12,14 @@ or a registry is away, the consumer keeps its batch in hand and tries it again w
 exponential backoff, for as long as it takes, reporting what it waits for (`waiting_for`,
 readiness, the `points_consumer_waiting` gauge). Nothing is dead-lettered for an outage.
 """
+
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from sqlalchemy import Table
@@ -90,8 +92,11 @@ class EventConsumer:
             max_poll_records=self.settings.kafka_max_batch,
             # Static membership: a restarted process takes its own place back at once, instead of
             # waiting a session timeout for the group to forget the one that died.
-            group_instance_id=(f"{self.settings.kafka_group_instance_id}-{self.name}"
-                               if self.settings.kafka_group_instance_id else None),
+            group_instance_id=(
+                f"{self.settings.kafka_group_instance_id}-{self.name}"
+                if self.settings.kafka_group_instance_id
+                else None
+            ),
             **kafka_security(self.settings),
         )
 
@@ -111,7 +116,7 @@ class EventConsumer:
         if self._task:
             try:
                 await asyncio.wait_for(self._task, 10)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
+            except (TimeoutError, asyncio.CancelledError):
                 self._task.cancel()
         if self._consumer:
             await self._consumer.stop()
@@ -126,8 +131,13 @@ class EventConsumer:
 
     async def _pause(self, attempt: int) -> None:
         """Exponential backoff with a cap: a long outage costs a poll every few seconds, not a storm."""
-        delay = min(self.settings.consumer_outage_backoff_max_ms,
-                    self.settings.consumer_retry_backoff_ms * 2 ** min(attempt, 16)) / 1000
+        delay = (
+            min(
+                self.settings.consumer_outage_backoff_max_ms,
+                self.settings.consumer_retry_backoff_ms * 2 ** min(attempt, 16),
+            )
+            / 1000
+        )
         await asyncio.sleep(delay)
 
     async def _run(self) -> None:
@@ -143,7 +153,9 @@ class EventConsumer:
                     # Under load, wait a moment for more: one transaction, one offset commit
                     # and one relay batch for many events instead of one each.
                     await asyncio.sleep(self.settings.consumer_coalesce_ms / 1000)
-                    more = await self._consumer.getmany(timeout_ms=0, max_records=self.settings.kafka_max_batch - len(records))
+                    more = await self._consumer.getmany(
+                        timeout_ms=0, max_records=self.settings.kafka_max_batch - len(records)
+                    )
                     records += [r for recs in more.values() for r in recs]
                 BATCH_SIZE.labels(self.name).observe(len(records))
                 started = time.perf_counter()
@@ -156,8 +168,11 @@ class EventConsumer:
             except Exception as exc:
                 # The broker is away, or the group rebalanced under us: the effects are durable but
                 # the offsets may not be, so the same records may come back (the inbox drops them).
-                log.warning("consumer could not commit or poll, rewinding to committed offsets",
-                            consumer=self.name, error=describe(exc))
+                log.warning(
+                    "consumer could not commit or poll, rewinding to committed offsets",
+                    consumer=self.name,
+                    error=describe(exc),
+                )
                 await self._rewind()
 
     async def _process_until_done(self, records: list[ConsumerRecord]) -> bool:
@@ -178,8 +193,13 @@ class EventConsumer:
                 self._waiting(describe(exc))
                 OUTAGE_WAITS.labels(self.name).inc()
                 if attempt % 10 == 0:
-                    log.warning("a dependency is away: the batch waits", consumer=self.name, size=len(records),
-                                attempt=attempt + 1, error=self.waiting_for)
+                    log.warning(
+                        "a dependency is away: the batch waits",
+                        consumer=self.name,
+                        size=len(records),
+                        attempt=attempt + 1,
+                        error=self.waiting_for,
+                    )
             if self._stopping:
                 return False
             await self._pause(attempt)
@@ -245,8 +265,11 @@ class EventConsumer:
 
     async def _claim(self, uow: UnitOfWork, parsed: list[_Parsed]) -> set[Any]:
         """Record the events in the inbox; return the ids not seen before (one statement a batch)."""
-        rows = {p.event.id: {"consumer": self.name, "event_id": p.event.id, "event_type": p.event.type}
-                for p in parsed if p.event is not None}
+        rows = {
+            p.event.id: {"consumer": self.name, "event_id": p.event.id, "event_type": p.event.type}
+            for p in parsed
+            if p.event is not None
+        }
         result = await uow.conn.execute(
             pg_insert(self.inbox).values(list(rows.values())).on_conflict_do_nothing().returning(self.inbox.c.event_id)
         )
@@ -308,4 +331,6 @@ class EventConsumer:
         await self.producer.send_and_wait(dlq, value=record.value, key=record.key, headers=headers)
         self._dead_lettered.add(where)
         DEAD_LETTERS.labels(self.name, record.topic).inc()
-        log.error("event dead-lettered", consumer=self.name, topic=record.topic, offset=record.offset, error=error[:500])
+        log.error(
+            "event dead-lettered", consumer=self.name, topic=record.topic, offset=record.offset, error=error[:500]
+        )

@@ -9,11 +9,12 @@ fails on its content); once the cause is fixed (a new release, corrected referen
 Every consumer's inbox drops an event it has already handled, so replaying twice, or replaying
 an event only one consumer had failed, changes nothing for the others.
 """
+
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 import typer
@@ -48,12 +49,17 @@ class DeadLetter:
             return "(unparseable)"
 
 
-async def read_dead_letters(settings: Settings, topic: str, since: datetime | None = None,
-                            consumer: str | None = None) -> list[DeadLetter]:
+async def read_dead_letters(
+    settings: Settings, topic: str, since: datetime | None = None, consumer: str | None = None
+) -> list[DeadLetter]:
     """Every dead letter of `topic` (a bus topic, without the prefix and `.dlq`), oldest first."""
     dlq = settings.topic(topic) + ".dlq"
-    reader = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None,
-                              enable_auto_commit=False, **kafka_security(settings))
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        **kafka_security(settings),
+    )
     await reader.start()
     try:
         await reader.topics()  # fetches the cluster's metadata
@@ -71,8 +77,14 @@ async def read_dead_letters(settings: Settings, topic: str, since: datetime | No
                 break
             for tp, records in batch.items():
                 for r in records:
-                    letter = DeadLetter(r.partition, r.offset, datetime.fromtimestamp(r.timestamp / 1000, timezone.utc),
-                                        r.key, r.value, list(r.headers or []))
+                    letter = DeadLetter(
+                        r.partition,
+                        r.offset,
+                        datetime.fromtimestamp(r.timestamp / 1000, UTC),
+                        r.key,
+                        r.value,
+                        list(r.headers or []),
+                    )
                     if since and letter.at < since:
                         continue
                     if consumer and letter.header("dlq.consumer") != consumer:
@@ -101,7 +113,7 @@ def _since(value: str | None) -> datetime | None:
     if not value:
         return None
     at = datetime.fromisoformat(value)
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 TOPIC = typer.Option(..., "--topic", help="The bus topic, e.g. points.applications (the prefix is added)")
@@ -114,14 +126,20 @@ def list_(topic: str = TOPIC, since: str = SINCE, consumer: str = CONSUMER) -> N
     """Show the dead letters of a topic: when, which consumer, the event, and the error."""
     letters = asyncio.run(read_dead_letters(Settings(), topic, _since(since), consumer))
     for d in letters:
-        typer.echo(f"{d.at.isoformat(timespec='seconds')}  p{d.partition}@{d.offset}  {d.header('dlq.consumer')}  "
-                   f"{d.event_type()}  {(d.key or b'').decode(errors='replace')}  {d.header('dlq.error')[:200]}")
+        typer.echo(
+            f"{d.at.isoformat(timespec='seconds')}  p{d.partition}@{d.offset}  {d.header('dlq.consumer')}  "
+            f"{d.event_type()}  {(d.key or b'').decode(errors='replace')}  {d.header('dlq.error')[:200]}"
+        )
     typer.echo(f"{len(letters)} dead letter(s)")
 
 
 @cli.command("replay")
-def replay_(topic: str = TOPIC, since: str = SINCE, consumer: str = CONSUMER,
-            dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be replayed, send nothing")) -> None:
+def replay_(
+    topic: str = TOPIC,
+    since: str = SINCE,
+    consumer: str = CONSUMER,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be replayed, send nothing"),
+) -> None:
     """Publish the dead letters of a topic again, to the topic they came from."""
     settings = Settings()
     letters = asyncio.run(read_dead_letters(settings, topic, _since(since), consumer))

@@ -1,13 +1,14 @@
 """Producer and topic administration over aiokafka."""
+
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.helpers import create_ssl_context
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 
 from shared.events.catalogue import TOPICS
 from shared.settings import Settings
@@ -23,10 +24,15 @@ def kafka_security(settings: Settings) -> dict[str, Any]:
         options["ssl_context"] = create_ssl_context(cafile=settings.kafka_ssl_cafile)
     if protocol.startswith("SASL"):
         if not (settings.kafka_sasl_mechanism and settings.kafka_sasl_username and settings.kafka_sasl_password):
-            raise ValueError("KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are needed with "
-                             f"KAFKA_SECURITY_PROTOCOL={protocol}")
-        options.update(sasl_mechanism=settings.kafka_sasl_mechanism, sasl_plain_username=settings.kafka_sasl_username,
-                       sasl_plain_password=settings.kafka_sasl_password)
+            raise ValueError(
+                "KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are needed with "
+                f"KAFKA_SECURITY_PROTOCOL={protocol}"
+            )
+        options.update(
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            sasl_plain_username=settings.kafka_sasl_username,
+            sasl_plain_password=settings.kafka_sasl_password,
+        )
     return options
 
 
@@ -59,8 +65,9 @@ async def ensure_topics(settings: Settings, names: list[str] | None = None, atte
     names = names or all_topic_names(settings)
     last: Exception | None = None
     for _ in range(attempts):
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=5000,
-                                    **kafka_security(settings))
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=5000, **kafka_security(settings)
+        )
         try:
             await admin.start()
             existing = set(await admin.list_topics())

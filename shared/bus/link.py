@@ -6,10 +6,11 @@ the broker is away (the outbox keeps their events), and the link connects the pr
 the outbox relay and joins the consumer groups (all at once, not one after another) whenever
 the broker comes. Readiness reports what the link is waiting for.
 """
+
 from __future__ import annotations
 
 import asyncio
-from typing import Callable
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaProducer
 
@@ -24,8 +25,13 @@ log = get_logger(__name__)
 
 
 class BrokerLink:
-    def __init__(self, settings: Settings, relay: OutboxRelay, consumers: list[EventConsumer],
-                 producer_factory: Callable[[Settings], AIOKafkaProducer] = make_producer) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        relay: OutboxRelay,
+        consumers: list[EventConsumer],
+        producer_factory: Callable[[Settings], AIOKafkaProducer] = make_producer,
+    ) -> None:
         self.settings = settings
         self.relay = relay
         self.consumers = consumers

@@ -8,12 +8,14 @@ their inbox); nothing committed is ever lost.
 Only one relay per service publishes at a time (a transaction-scoped advisory lock),
 so replicas never reorder the events of one application.
 """
+
 from __future__ import annotations
 
 import asyncio
 import zlib
-from datetime import datetime, timedelta, timezone
-from typing import Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
@@ -27,7 +29,6 @@ from shared.events.envelope import Envelope
 from shared.logging import get_logger
 from shared.metrics import EVENTS_PUBLISHED, OUTBOX_LAG, OUTBOX_UNDELIVERABLE
 from shared.settings import Settings
-from typing import Any
 
 log = get_logger(__name__)
 
@@ -46,8 +47,13 @@ class Outbox:
 
     def row(self, e: Envelope) -> dict[str, Any]:
         """The outbox row of an event (for statements that write it themselves, see `add`)."""
-        return {"event_id": e.id, "topic": self.settings.topic(topic_of(e)), "key": e.subject,
-                "event_type": e.type, "payload": e.model_dump(mode="json")}
+        return {
+            "event_id": e.id,
+            "topic": self.settings.topic(topic_of(e)),
+            "key": e.subject,
+            "event_type": e.type,
+            "payload": e.model_dump(mode="json"),
+        }
 
     async def add(self, conn: AsyncConnection, events: Sequence[Envelope]) -> None:
         await conn.execute(self._insert, [self.row(e) for e in events])
@@ -55,7 +61,7 @@ class Outbox:
     async def wait(self, timeout: float) -> None:
         try:
             await asyncio.wait_for(self._wake.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         self._wake.clear()
 
@@ -78,7 +84,7 @@ class OutboxRelay:
         if self._task:
             try:
                 await asyncio.wait_for(self._task, 10)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
+            except (TimeoutError, asyncio.CancelledError):
                 self._task.cancel()
 
     async def _run(self) -> None:
@@ -121,18 +127,25 @@ class OutboxRelay:
                 if row.payload.get("traceparent"):
                     headers.append(("traceparent", row.payload["traceparent"].encode()))
                 try:
-                    futures.append(await self.producer.send(
-                        row.topic, value=orjson.dumps(row.payload), key=row.key.encode(), headers=headers))
+                    futures.append(
+                        await self.producer.send(
+                            row.topic, value=orjson.dumps(row.payload), key=row.key.encode(), headers=headers
+                        )
+                    )
                 except MessageSizeTooLargeError:
                     # No retry makes it fit: it must not hold up every event behind it. The row is
                     # marked relayed with the others but stays in the table, payload and all, for an operator.
                     OUTBOX_UNDELIVERABLE.labels(row.event_type).inc()
-                    log.error("outbox event too large for the broker: not published, kept in the outbox table",
-                              outbox_id=row.id, event_type=row.event_type, bytes=len(orjson.dumps(row.payload)))
+                    log.error(
+                        "outbox event too large for the broker: not published, kept in the outbox table",
+                        outbox_id=row.id,
+                        event_type=row.event_type,
+                        bytes=len(orjson.dumps(row.payload)),
+                    )
             await asyncio.gather(*futures)
             failpoints.hit("outbox.after_publish_before_mark")
             await conn.execute(update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=func.now()))
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             for row in rows:
                 EVENTS_PUBLISHED.labels(row.event_type).inc()
             OUTBOX_LAG.observe((now - rows[0].created_at).total_seconds())
@@ -144,9 +157,11 @@ async def mark_for_republish(engine: AsyncEngine, table: Table, since: timedelta
 
     Consumers' inboxes make the second delivery harmless to those who already saw it.
     """
-    cutoff = datetime.now(timezone.utc) - since
+    cutoff = datetime.now(UTC) - since
     async with engine.begin() as conn:
         result = await conn.execute(
-            update(table).where(table.c.published_at.is_not(None), table.c.created_at >= cutoff).values(published_at=None)
+            update(table)
+            .where(table.c.published_at.is_not(None), table.c.created_at >= cutoff)
+            .values(published_at=None)
         )
         return result.rowcount or 0

@@ -1,4 +1,5 @@
 """The bus's tables, created in each service's own schema (outbox, inbox)."""
+
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, String, Table, func, text
@@ -32,4 +33,3 @@ def inbox_table(metadata: MetaData) -> Table:
         Column("event_type", String(100), nullable=False),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
-

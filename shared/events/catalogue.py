@@ -9,6 +9,7 @@ document lists the kinds per message (`x-personal-data`). The full ID numbers an
 numbers go to the departments only (application.submitted); everything downstream knows the
 holder by a pseudonymous key and the masked forms intake computed.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -16,9 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from shared.masking import mask_id_number, mask_name
-
 from shared.events.envelope import Envelope, EventParseError
+from shared.masking import mask_id_number, mask_name
 
 APPLICATIONS = "points.applications"
 VERIFICATIONS = "points.verifications"
@@ -27,8 +27,18 @@ NOTICES = "points.notices"
 AUDIT = "points.audit"
 TOPICS = [APPLICATIONS, VERIFICATIONS, SCORES, NOTICES, AUDIT]
 
-Department = Literal["police", "social_insurance", "human_resources", "education", "housing", "tax", "civil_affairs",
-                     "health", "credit", "market_regulation"]
+Department = Literal[
+    "police",
+    "social_insurance",
+    "human_resources",
+    "education",
+    "housing",
+    "tax",
+    "civil_affairs",
+    "health",
+    "credit",
+    "market_regulation",
+]
 # overdue: the department had not answered by the review deadline; the item scores 0 until it does.
 ItemState = Literal["passed", "in_review", "returned", "not_found", "forged", "overdue"]
 
@@ -63,6 +73,7 @@ def _masked_from_legacy(data: Any) -> Any:
 class Holder(_Payload):
     """The holder as intake tells the departments: the numbers their registries are keyed by, and
     what publicity shows. No full name: no consumer needs it (the police read it from the permit)."""
+
     id_number: str = personal("id_number", "The full ID number: the departments look their registries up by it")
     permit_number: str = personal("permit_number", "The residence permit's number, for the police registry")
     name_masked: str = personal("masked_name", "The name as notices show it (shared.masking)")
@@ -72,15 +83,17 @@ class Holder(_Payload):
 
     _legacy = model_validator(mode="before")(_masked_from_legacy)
 
-    def ref(self) -> "HolderRef":
+    def ref(self) -> HolderRef:
         """The holder as the services downstream of the departments know them."""
         return HolderRef(key=self.key, name_masked=self.name_masked, id_number_masked=self.id_number_masked)
 
 
 class HolderRef(_Payload):
     """The holder downstream of the departments: a pseudonymous key and the masked forms, nothing more."""
-    key: str | None = personal("holder_key", "Pseudonymous key of the holder (shared.pseudonyms); absent on old events",
-                               None)
+
+    key: str | None = personal(
+        "holder_key", "Pseudonymous key of the holder (shared.pseudonyms); absent on old events", None
+    )
     name_masked: str = personal("masked_name", "The name as notices show it")
     id_number_masked: str = personal("masked_id_number", "The ID number as notices show it")
 
@@ -89,6 +102,7 @@ class HolderRef(_Payload):
 
 class FamilyMember(_Payload):
     """A spouse or child named in a settlement or school-enrolment application."""
+
     relation: str
     id_number: str = personal("id_number", "For the departments (housing: the family's homes count too)")
     name_masked: str = personal("masked_name", "The name as a ranked list shows it (the child of a school enrolment)")
@@ -104,6 +118,7 @@ class Representative(_Payload):
 
 class Delegation(_Payload):
     """Who acted for the holder (委托办) and on what authority, for the departments to verify."""
+
     relation: str
     grounds: str | None = None
     representative: Representative | None = None
@@ -135,6 +150,7 @@ class ApplicationSubmitted(_Payload):
 
 class MaterialRef(_Payload):
     """A stored material, by reference: the bytes stay in intake, readable with a department's key."""
+
     id: str
     media_type: str
     size: int
@@ -144,6 +160,7 @@ class MaterialRef(_Payload):
 
 class MaterialAdded(_Payload):
     """A material uploaded for an item; `supplement` when it answers a returned item before its deadline."""
+
     application_id: str
     indicator: str
     department: str
@@ -226,6 +243,7 @@ class ScoreComputed(_Payload):
 
 class ReverificationRequested(_Payload):
     """An objection to a published score: the departments owning these items look them up again."""
+
     application_id: str
     # The objection's or review's id: the departments' answers carry it back (in_answer_to).
     request_id: str | None = None
@@ -256,6 +274,7 @@ class AdmittedEntry(_Payload):
 
 class RoundFinalized(_Payload):
     """A round's list is final: the module owner's systems grant the service to those admitted."""
+
     round_id: str
     module_id: str
     owner: str
@@ -269,6 +288,7 @@ class RoundFinalized(_Payload):
 class AuditChainAnchored(_Payload):
     """A department's audit chain head, published daily: a copy outside the database, so a chain cut
     short later (even by someone who may change the database) shows against it."""
+
     department: Department
     entry_id: int  # the chain's last entry when anchored
     hash: str  # that entry's hash, which covers every entry before it
@@ -337,7 +357,10 @@ def asyncapi_document(service: str, publishes: list[str], subscribes: list[str])
             "title": f"{etype} (version {version})",
             # The kinds of personal data the message holds (empty: none); see PERSONAL_DATA_KINDS.
             PERSONAL_DATA: personal_data(model),
-            "payload": {"schemaFormat": "application/schema+json;version=draft-07", "schema": model.model_json_schema()},
+            "payload": {
+                "schemaFormat": "application/schema+json;version=draft-07",
+                "schema": model.model_json_schema(),
+            },
         }
         ch = channels.setdefault(topic, {"address": topic, "messages": {}})
         ch["messages"][name] = {"$ref": f"#/components/messages/{name}"}

@@ -1,8 +1,9 @@
 """The JSON envelope every message on the bus carries (DESIGN.md §3)."""
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -19,14 +20,14 @@ class Envelope(BaseModel):
     id: uuid.UUID = Field(default_factory=uuid.uuid4)
     type: str
     version: int
-    occurred_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     source: str
     subject: str
     traceparent: str | None = None
     data: dict[str, Any]
 
     @classmethod
-    def new(cls, payload: BaseModel, *, source: str, subject: str) -> "Envelope":
+    def new(cls, payload: BaseModel, *, source: str, subject: str) -> Envelope:
         from shared.events.catalogue import type_of
 
         event_type, version = type_of(type(payload))
@@ -43,7 +44,7 @@ class Envelope(BaseModel):
         return orjson.dumps(self.model_dump(mode="json"))
 
     @classmethod
-    def from_bytes(cls, raw: bytes | None) -> "Envelope":
+    def from_bytes(cls, raw: bytes | None) -> Envelope:
         if raw is None:
             raise EventParseError("empty message")
         try:

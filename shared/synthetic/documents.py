@@ -1,4 +1,5 @@
 """Holders' facts as the JSON documents the departments send (what `POST /v1/evaluate` reads)."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -4,12 +4,13 @@ A counter-based generator (SplitMix64's finaliser over the address) gives holder
 facts whether a million holders are generated at once, in chunks, or holder n alone (as the
 registry seed does): no sequence to replay, nothing shared between chunks.
 """
+
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 
 import numpy as np
-from collections.abc import Sequence
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
@@ -34,8 +35,9 @@ class Draws:
         x = _mix(h * _GOLDEN + key) ^ (j * np.uint64(0xD1B54A32D192ED03))
         return (_mix(x) >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
-    def choice(self, stream: str, holders: np.ndarray, weights: Sequence[float] | np.ndarray,
-               item: np.ndarray | int = 0) -> np.ndarray:
+    def choice(
+        self, stream: str, holders: np.ndarray, weights: Sequence[float] | np.ndarray, item: np.ndarray | int = 0
+    ) -> np.ndarray:
         """An index into `weights` per holder, drawn with those relative weights."""
         w = np.asarray(weights, dtype=float)
         cum = np.cumsum(w) / w.sum()

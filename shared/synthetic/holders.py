@@ -5,6 +5,7 @@ facts as columns, list facts (spans, events, items) as list-of-struct columns, n
 exactly as the departments' answers (../scoring reads them as it reads an application's facts).
 Holder n's facts depend only on (seed, n, as_of), so any slice can be generated on its own.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,52 +24,116 @@ YEAR = 365.2425
 AGE_BANDS = [(18, 24, 14), (25, 34, 38), (35, 44, 26), (45, 54, 15), (55, 64, 7)]
 EDUCATION = ["", "high_school", "secondary_vocational", "junior_college", "bachelor", "master", "doctorate"]
 # Highest certified level, by age band: younger holders are better schooled.
-EDUCATION_WEIGHTS = {"under 35": [12, 14, 10, 22, 31, 9, 2], "35-44": [22, 18, 11, 20, 22, 6, 1],
-                     "45 and over": [40, 25, 10, 13, 10, 2, 0.3]}
-SKILL_TITLES = ["senior_worker", "technician", "senior_technician", "intermediate_title", "deputy_senior_title",
-                "senior_title"]
+EDUCATION_WEIGHTS = {
+    "under 35": [12, 14, 10, 22, 31, 9, 2],
+    "35-44": [22, 18, 11, 20, 22, 6, 1],
+    "45 and over": [40, 25, 10, 13, 10, 2, 0.3],
+}
+SKILL_TITLES = [
+    "senior_worker",
+    "technician",
+    "senior_technician",
+    "intermediate_title",
+    "deputy_senior_title",
+    "senior_title",
+]
 SKILL_WEIGHTS = [30, 20, 6, 28, 12, 4]
 PERMIT_STATUSES = ["valid", "suspended", "terminated", "expired"]
 PERMIT_WEIGHTS = [97.4, 1.6, 0.5, 0.5]
-DISTRICTS = ["shangcheng", "gongshu", "xihu", "binjiang", "xiaoshan", "yuhang", "linping", "qiantang", "fuyang", "linan"]
+DISTRICTS = [
+    "shangcheng",
+    "gongshu",
+    "xihu",
+    "binjiang",
+    "xiaoshan",
+    "yuhang",
+    "linping",
+    "qiantang",
+    "fuyang",
+    "linan",
+]
 DISTRICT_WEIGHTS = [12, 11, 12, 9, 13, 16, 9, 7, 6, 5]
 HONOUR_LEVELS = ["district", "city", "provincial", "national"]
 HONOUR_WEIGHTS = [50, 30, 15, 5]
 PATENT_ROLES = ["first_inventor", "other_inventor", "transferred_in"]
 PATENT_WEIGHTS = [55, 40, 5]
 # Per holder and case, the chance of one case in the last eight years (some fall outside a five-year look-back).
-OFFENCE_RATES = {"criminal": 0.0015, "drug_rehab": 0.0005, "detention": 0.005, "custody_education": 0.0003,
-                 "dishonesty": 0.004, "family_planning": 0.002, "serious_crime": 0.0001, "banned_org": 0.00005}
+OFFENCE_RATES = {
+    "criminal": 0.0015,
+    "drug_rehab": 0.0005,
+    "detention": 0.005,
+    "custody_education": 0.0003,
+    "dishonesty": 0.004,
+    "family_planning": 0.002,
+    "serious_crime": 0.0001,
+    "banned_org": 0.00005,
+}
 RATES = {
-    "no_residence_registration": 0.03, "residence_gap": 0.07, "employed": 0.84, "past_insurance": 0.6,
-    "transferred_in": 0.06, "back_paid": 0.02, "registered_rental": 0.55, "tax": 0.75, "volunteering": 0.12,
-    "charity": 0.07, "honours": 0.006, "blood": 0.06, "marrow": 0.0003, "patents": 0.005, "key_enterprise": 0.3,
+    "no_residence_registration": 0.03,
+    "residence_gap": 0.07,
+    "employed": 0.84,
+    "past_insurance": 0.6,
+    "transferred_in": 0.06,
+    "back_paid": 0.02,
+    "registered_rental": 0.55,
+    "tax": 0.75,
+    "volunteering": 0.12,
+    "charity": 0.07,
+    "honours": 0.006,
+    "blood": 0.06,
+    "marrow": 0.0003,
+    "patents": 0.005,
+    "key_enterprise": 0.3,
 }
 
 SPAN = pa.struct([("start", pa.date32()), ("end", pa.date32())])
-INSURANCE_SPAN = pa.struct([("start", pa.date32()), ("end", pa.date32()), ("kind", pa.string()),
-                            ("transferred_in", pa.bool_()), ("back_paid", pa.bool_())])
+INSURANCE_SPAN = pa.struct(
+    [
+        ("start", pa.date32()),
+        ("end", pa.date32()),
+        ("kind", pa.string()),
+        ("transferred_in", pa.bool_()),
+        ("back_paid", pa.bool_()),
+    ]
+)
 AMOUNT = pa.struct([("date", pa.date32()), ("yuan", pa.float64())])
 HOURS = pa.struct([("date", pa.date32()), ("hours", pa.float64())])
 HONOUR = pa.struct([("matter", pa.string()), ("level", pa.string()), ("date", pa.date32())])
 PATENT = pa.struct([("patent", pa.string()), ("role", pa.string()), ("date", pa.date32())])
 OFFENCE = pa.struct([("case", pa.string()), ("act", pa.string()), ("date", pa.date32())])
 LABEL = pa.dictionary(pa.int32(), pa.string())
-SCHEMA = pa.schema([
-    ("holder", pa.int64()), ("permit_status", LABEL), ("birth_date", pa.date32()), ("district", LABEL),
-    ("education", LABEL), ("skill_title", LABEL), ("employed", pa.bool_()), ("own_home", pa.bool_()),
-    ("marrow_donated", pa.bool_()), ("blood_donated_ml", pa.float64()), ("key_enterprise_employee", pa.bool_()),
-    ("district_continuous_residence_days", pa.float64()),
-    ("residence_spans", pa.list_(SPAN)), ("district_residence_spans", pa.list_(SPAN)),
-    ("social_insurance_spans", pa.list_(INSURANCE_SPAN)), ("rental_spans", pa.list_(SPAN)),
-    ("income_tax", pa.list_(AMOUNT)), ("charity_donations", pa.list_(AMOUNT)), ("volunteer_service", pa.list_(HOURS)),
-    ("honours", pa.list_(HONOUR)), ("patents", pa.list_(PATENT)), ("offences", pa.list_(OFFENCE)),
-])
+SCHEMA = pa.schema(
+    [
+        ("holder", pa.int64()),
+        ("permit_status", LABEL),
+        ("birth_date", pa.date32()),
+        ("district", LABEL),
+        ("education", LABEL),
+        ("skill_title", LABEL),
+        ("employed", pa.bool_()),
+        ("own_home", pa.bool_()),
+        ("marrow_donated", pa.bool_()),
+        ("blood_donated_ml", pa.float64()),
+        ("key_enterprise_employee", pa.bool_()),
+        ("district_continuous_residence_days", pa.float64()),
+        ("residence_spans", pa.list_(SPAN)),
+        ("district_residence_spans", pa.list_(SPAN)),
+        ("social_insurance_spans", pa.list_(INSURANCE_SPAN)),
+        ("rental_spans", pa.list_(SPAN)),
+        ("income_tax", pa.list_(AMOUNT)),
+        ("charity_donations", pa.list_(AMOUNT)),
+        ("volunteer_service", pa.list_(HOURS)),
+        ("honours", pa.list_(HONOUR)),
+        ("patents", pa.list_(PATENT)),
+        ("offences", pa.list_(OFFENCE)),
+    ]
+)
 
 
 @dataclass
 class _Block:
     """Items of some holders (rows into the batch), one array per struct field."""
+
     rows: np.ndarray
     fields: dict[str, np.ndarray]
 
@@ -140,10 +205,17 @@ def generate(holders: np.ndarray, seed: int = DEFAULT_SEED, as_of: date = DEFAUL
     registered = d.uniform("residence_none", ids) >= RATES["no_residence_registration"]
     gap = registered & (d.uniform("residence_gap", ids) < RATES["residence_gap"])
     plain = registered & ~gap
-    residence = [_Block(rows[plain], {"start": arrival[plain], "end": np.full(plain.sum(), np.iinfo(np.int64).min)}),
-                 _Block(rows[gap], {"start": arrival[gap], "end": arrival[gap] + (here[gap] * 0.3).astype(np.int64)}),
-                 _Block(rows[gap], {"start": arrival[gap] + (here[gap] * 0.55).astype(np.int64),
-                                    "end": np.full(gap.sum(), np.iinfo(np.int64).min)})]
+    residence = [
+        _Block(rows[plain], {"start": arrival[plain], "end": np.full(plain.sum(), np.iinfo(np.int64).min)}),
+        _Block(rows[gap], {"start": arrival[gap], "end": arrival[gap] + (here[gap] * 0.3).astype(np.int64)}),
+        _Block(
+            rows[gap],
+            {
+                "start": arrival[gap] + (here[gap] * 0.55).astype(np.int64),
+                "end": np.full(gap.sum(), np.iinfo(np.int64).min),
+            },
+        ),
+    ]
 
     # Social insurance: pension and medical from soon after arrival; ongoing while employed.
     month_now = _month_start(np.array([today]))[0]
@@ -156,18 +228,46 @@ def generate(holders: np.ndarray, seed: int = DEFAULT_SEED, as_of: date = DEFAUL
     spans = []
     for kind in ("pension", "medical"):
         r = rows[insured]
-        spans.append(_Block(r, {"start": start[r], "end": end[r], "kind": np.full(len(r), kind),
-                                "transferred_in": np.zeros(len(r), bool), "back_paid": np.zeros(len(r), bool)}))
+        spans.append(
+            _Block(
+                r,
+                {
+                    "start": start[r],
+                    "end": end[r],
+                    "kind": np.full(len(r), kind),
+                    "transferred_in": np.zeros(len(r), bool),
+                    "back_paid": np.zeros(len(r), bool),
+                },
+            )
+        )
     moved = insured & (d.uniform("transferred_in", ids) < RATES["transferred_in"])
     r = rows[moved]
-    spans.append(_Block(r, {"start": _month_start(start[r] - d.integers("moved_years", ids[r], 2, 6) * 365),
-                            "end": _month_start(start[r] - 31), "kind": np.full(len(r), "pension"),
-                            "transferred_in": np.ones(len(r), bool), "back_paid": np.zeros(len(r), bool)}))
+    spans.append(
+        _Block(
+            r,
+            {
+                "start": _month_start(start[r] - d.integers("moved_years", ids[r], 2, 6) * 365),
+                "end": _month_start(start[r] - 31),
+                "kind": np.full(len(r), "pension"),
+                "transferred_in": np.ones(len(r), bool),
+                "back_paid": np.zeros(len(r), bool),
+            },
+        )
+    )
     late = insured & (d.uniform("back_paid", ids) < RATES["back_paid"])
     r = rows[late]
-    spans.append(_Block(r, {"start": _month_start(start[r] - d.integers("back_months", ids[r], 3, 12) * 30),
-                            "end": _month_start(start[r] - 1), "kind": np.full(len(r), "pension"),
-                            "transferred_in": np.zeros(len(r), bool), "back_paid": np.ones(len(r), bool)}))
+    spans.append(
+        _Block(
+            r,
+            {
+                "start": _month_start(start[r] - d.integers("back_months", ids[r], 3, 12) * 30),
+                "end": _month_start(start[r] - 1),
+                "kind": np.full(len(r), "pension"),
+                "transferred_in": np.zeros(len(r), bool),
+                "back_paid": np.ones(len(r), bool),
+            },
+        )
+    )
 
     # Housing: owning grows with years in the city and schooling; some of the others rent on a registered lease.
     p_own = np.clip(0.04 + 0.022 * years_here + 0.06 * (education >= 4), 0, 0.7)
@@ -198,16 +298,40 @@ def generate(holders: np.ndarray, seed: int = DEFAULT_SEED, as_of: date = DEFAUL
     owner, j, when = dated("charity", RATES["charity"], 3, 6)
     charity = [_Block(owner, {"date": when, "yuan": 50.0 * d.integers("yuan", ids[owner], 2, 100, j)})]
     owner, j, when = dated("honours", RATES["honours"], 2, 6)
-    honours = [_Block(owner, {"date": when, "level": np.array(HONOUR_LEVELS)[d.choice("level", ids[owner], HONOUR_WEIGHTS, j)],
-                              "matter": np.char.add(np.char.add("M", ids[owner].astype(str)), np.char.add("-", j.astype(str)))})]
+    honours = [
+        _Block(
+            owner,
+            {
+                "date": when,
+                "level": np.array(HONOUR_LEVELS)[d.choice("level", ids[owner], HONOUR_WEIGHTS, j)],
+                "matter": np.char.add(np.char.add("M", ids[owner].astype(str)), np.char.add("-", j.astype(str))),
+            },
+        )
+    ]
     owner, j, when = dated("patents", RATES["patents"], 3, 10)
-    patents = [_Block(owner, {"date": when, "role": np.array(PATENT_ROLES)[d.choice("role", ids[owner], PATENT_WEIGHTS, j)],
-                              "patent": np.char.add(np.char.add("ZL", ids[owner].astype(str)), np.char.add("-", j.astype(str)))})]
+    patents = [
+        _Block(
+            owner,
+            {
+                "date": when,
+                "role": np.array(PATENT_ROLES)[d.choice("role", ids[owner], PATENT_WEIGHTS, j)],
+                "patent": np.char.add(np.char.add("ZL", ids[owner].astype(str)), np.char.add("-", j.astype(str))),
+            },
+        )
+    ]
     offences = []
     for case, rate in OFFENCE_RATES.items():
         r = rows[d.uniform("offence:" + case, ids) < rate]
-        offences.append(_Block(r, {"case": np.full(len(r), case), "date": today - d.integers(case + ":date", ids[r], 1, int(8 * YEAR)),
-                                   "act": np.char.add(case + "-", ids[r].astype(str))}))
+        offences.append(
+            _Block(
+                r,
+                {
+                    "case": np.full(len(r), case),
+                    "date": today - d.integers(case + ":date", ids[r], 1, int(8 * YEAR)),
+                    "act": np.char.add(case + "-", ids[r].astype(str)),
+                },
+            )
+        )
 
     # Where in the city: the district's own residence record, and its key enterprises.
     district = d.choice("district", ids, DISTRICT_WEIGHTS)
@@ -220,16 +344,28 @@ def generate(holders: np.ndarray, seed: int = DEFAULT_SEED, as_of: date = DEFAUL
     blood = np.where(d.uniform("blood", ids) < RATES["blood"], 200.0 * d.integers("blood_ml", ids, 1, 8), 0.0)
     status = d.choice("permit_status", ids, PERMIT_WEIGHTS)
     columns = {
-        "holder": pa.array(ids), "permit_status": _label(PERMIT_STATUSES, status),
-        "birth_date": pa.array(_dates(birth), type=pa.date32()), "district": _label(DISTRICTS, district),
-        "education": _label(EDUCATION, education), "skill_title": _label([""] + SKILL_TITLES, skill),
-        "employed": pa.array(employed), "own_home": pa.array(own),
-        "marrow_donated": pa.array(d.uniform("marrow", ids) < RATES["marrow"]), "blood_donated_ml": pa.array(blood),
+        "holder": pa.array(ids),
+        "permit_status": _label(PERMIT_STATUSES, status),
+        "birth_date": pa.array(_dates(birth), type=pa.date32()),
+        "district": _label(DISTRICTS, district),
+        "education": _label(EDUCATION, education),
+        "skill_title": _label([""] + SKILL_TITLES, skill),
+        "employed": pa.array(employed),
+        "own_home": pa.array(own),
+        "marrow_donated": pa.array(d.uniform("marrow", ids) < RATES["marrow"]),
+        "blood_donated_ml": pa.array(blood),
         "key_enterprise_employee": pa.array(key_enterprise),
         "district_continuous_residence_days": pa.array((today - moved_in).astype(float)),
-        "residence_spans": residence, "district_residence_spans": district_spans, "social_insurance_spans": spans,
-        "rental_spans": rentals, "income_tax": tax, "charity_donations": charity, "volunteer_service": volunteering,
-        "honours": honours, "patents": patents, "offences": offences,
+        "residence_spans": residence,
+        "district_residence_spans": district_spans,
+        "social_insurance_spans": spans,
+        "rental_spans": rentals,
+        "income_tax": tax,
+        "charity_donations": charity,
+        "volunteer_service": volunteering,
+        "honours": honours,
+        "patents": patents,
+        "offences": offences,
     }
     arrays = [c if isinstance(c, pa.Array) else _list(n, SCHEMA.field(name).type, c) for name, c in columns.items()]
     return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)

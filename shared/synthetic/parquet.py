@@ -3,20 +3,21 @@
 The generator's seed, reference date and version travel in the file's metadata, so a report
 can say which population it scored and the same file can be generated again bit for bit.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shared.synthetic.holders import DEFAULT_AS_OF, DEFAULT_SEED, GENERATOR_VERSION, SCHEMA, generate
-from typing import Any
 
 CHUNK = 1 << 18
 META_KEY = b"points.population"
@@ -30,12 +31,22 @@ class PopulationInfo:
     generator_version: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"holders": self.holders, "seed": self.seed, "as_of": self.as_of.isoformat() if self.as_of else None,
-                "generator_version": self.generator_version}
+        return {
+            "holders": self.holders,
+            "seed": self.seed,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "generator_version": self.generator_version,
+        }
 
 
-def write_population(path: Path, holders: int, seed: int = DEFAULT_SEED, as_of: date = DEFAULT_AS_OF,
-                     chunk: int = CHUNK, progress: Callable[[int], None] | None = None) -> PopulationInfo:
+def write_population(
+    path: Path,
+    holders: int,
+    seed: int = DEFAULT_SEED,
+    as_of: date = DEFAULT_AS_OF,
+    chunk: int = CHUNK,
+    progress: Callable[[int], None] | None = None,
+) -> PopulationInfo:
     """Holders 1..`holders`, generated chunk by chunk (memory stays flat) into `path`."""
     info = PopulationInfo(holders, seed, as_of, GENERATOR_VERSION)
     schema = SCHEMA.with_metadata({META_KEY: json.dumps(info.as_dict()).encode()})

@@ -1,5 +1,6 @@
 """Publicity over HTTP: JSON for partners and officers, HTML pages for citizens. Thin: parse,
 authorise, call a use case (or read through the store), render."""
+
 from __future__ import annotations
 
 from services.publicity.api import notices, objections, pages, rounds

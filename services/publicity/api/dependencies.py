@@ -1,5 +1,6 @@
 """What every route of publicity needs: the store on a unit of work, the settings, and the
 mapping of the use cases' refusals (domain.Refused) to RFC 9457 problem documents."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator

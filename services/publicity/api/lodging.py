@@ -1,5 +1,6 @@
 """Lodging an objection or a review, the one road of the JSON API and the public form: the use
 case in a unit of work, its refusals as problem documents (and nothing written)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -32,19 +33,31 @@ async def lodged_or_problem(request: Request, lodge) -> dict:
         try:
             row = await lodge(uow, date.today(), settings.objections_per_client_hour)
         except domain.Refused as exc:
-            raise problem_of(exc)
+            raise problem_of(exc) from exc
         except use_cases.RateLimited as exc:
-            raise Problem(429, f"Too many objections from this address: at most {settings.objections_per_client_hour} "
-                               f"an hour. Try again in {exc.retry_after} s.", type_="/problems/rate-limited",
-                          headers={"Retry-After": str(exc.retry_after)})
+            raise Problem(
+                429,
+                f"Too many objections from this address: at most {settings.objections_per_client_hour} "
+                f"an hour. Try again in {exc.retry_after} s.",
+                type_="/problems/rate-limited",
+                headers={"Retry-After": str(exc.retry_after)},
+            ) from exc
         await uow.commit()
     return objection_doc(row)
 
 
 async def lodge_objection(request: Request, body: ObjectionRequest) -> dict:
     """An objection, from the API or the public form; the receipt."""
-    command = use_cases.Lodge(kind=ObjectionKind.OBJECTION, items=body.items, reason=body.reason,
-                              client=client_of(request), round_id=body.round_id, seq=body.entry,
-                              notice_id=body.notice_id, contact_phone=body.contact_phone)
-    return await lodged_or_problem(request, lambda uow, today, per_hour: use_cases.lodge(
-        uow, command, today=today, per_hour=per_hour))
+    command = use_cases.Lodge(
+        kind=ObjectionKind.OBJECTION,
+        items=body.items,
+        reason=body.reason,
+        client=client_of(request),
+        round_id=body.round_id,
+        seq=body.entry,
+        notice_id=body.notice_id,
+        contact_phone=body.contact_phone,
+    )
+    return await lodged_or_problem(
+        request, lambda uow, today, per_hour: use_cases.lodge(uow, command, today=today, per_hour=per_hour)
+    )

@@ -1,4 +1,5 @@
 """Public notices: HTML pages for people, JSON for machines. Masked data only, no key needed."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,8 +25,9 @@ async def find_notice(request: Request, notice_id: str) -> dict:
 
 
 @router.get("/v1/notices", summary="Notices, newest first; filter by application")
-async def list_notices(request: Request, application_id: str | None = Query(None, max_length=40),
-                       limit: int = Query(50, ge=1, le=200)) -> list[dict]:
+async def list_notices(
+    request: Request, application_id: str | None = Query(None, max_length=40), limit: int = Query(50, ge=1, le=200)
+) -> list[dict]:
     async with reading(request) as store:
         return [notice_doc(r) for r in await store.notices(application_id, limit)]
 

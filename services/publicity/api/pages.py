@@ -1,5 +1,6 @@
 """The public pages (公示): server-rendered, in Chinese, for a phone first. They read the same
 masked columns as the JSON API; the objection form posts through the same service layer."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,9 +22,18 @@ from shared.ranges import INT32_MAX, PathId
 router = APIRouter(tags=["public pages"], include_in_schema=False)
 TEMPLATES = Path(__file__).parent.parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
-DEPARTMENT_ZH = {"police": "公安", "social_insurance": "人力社保（社保）", "human_resources": "人力社保（人才）",
-                 "education": "教育", "housing": "住建", "tax": "税务", "civil_affairs": "民政", "health": "卫健",
-                 "credit": "发改（信用）", "market_regulation": "市场监管"}
+DEPARTMENT_ZH = {
+    "police": "公安",
+    "social_insurance": "人力社保（社保）",
+    "human_resources": "人力社保（人才）",
+    "education": "教育",
+    "housing": "住建",
+    "tax": "税务",
+    "civil_affairs": "民政",
+    "health": "卫健",
+    "credit": "发改（信用）",
+    "market_regulation": "市场监管",
+}
 BEIJING = ZoneInfo("Asia/Shanghai")
 FIELD_ZH = {"items": "核查事项", "reason": "异议理由", "contact_phone": "联系电话", "entry": "公示条目", "body": "表单"}
 
@@ -36,14 +46,27 @@ async def home(request: Request) -> HTMLResponse:
 
 
 @router.get("/rounds/{round_id}", response_class=HTMLResponse)
-async def round_page(round_id: str, request: Request, q: str | None = Query(None, max_length=20),
-                     after: int = Query(0, ge=0, le=INT32_MAX), limit: int = Query(20, ge=1, le=PAGE_MAX)) -> HTMLResponse:
+async def round_page(
+    round_id: str,
+    request: Request,
+    q: str | None = Query(None, max_length=20),
+    after: int = Query(0, ge=0, le=INT32_MAX),
+    limit: int = Query(20, ge=1, le=PAGE_MAX),
+) -> HTMLResponse:
     async with reading(request) as store:
         r = round_doc(await find_round(store, round_id))
         rows = await entries_page(store, round_id, q, after, limit)
-    return templates.TemplateResponse(request, "round.html", {
-        "r": r, "entries": [entry_doc(e) for e in rows], "q": q or "", "limit": limit,
-        "next_after": rows[-1].rank if len(rows) == limit else None})
+    return templates.TemplateResponse(
+        request,
+        "round.html",
+        {
+            "r": r,
+            "entries": [entry_doc(e) for e in rows],
+            "q": q or "",
+            "limit": limit,
+            "next_after": rows[-1].rank if len(rows) == limit else None,
+        },
+    )
 
 
 async def _entry_context(request: Request, round_id: str, seq: int) -> dict:
@@ -51,10 +74,19 @@ async def _entry_context(request: Request, round_id: str, seq: int) -> dict:
         r = round_doc(await find_round(store, round_id))
         entry, history = await entry_with_history(store, round_id, seq)
         lines = await store.entry_lines(round_id, seq)
-    lines = [{**l, "department_zh": DEPARTMENT_ZH.get(l.get("department") or "", l.get("department") or "")}
-             for l in lines]
-    return {"r": r, "e": entry, "history": history, "lines": lines,
-            "objectable": [l for l in lines if l.get("department")], "errors": {}, "form": {}}
+    lines = [
+        {**line, "department_zh": DEPARTMENT_ZH.get(line.get("department") or "", line.get("department") or "")}
+        for line in lines
+    ]
+    return {
+        "r": r,
+        "e": entry,
+        "history": history,
+        "lines": lines,
+        "objectable": [line for line in lines if line.get("department")],
+        "errors": {},
+        "form": {},
+    }
 
 
 @router.get("/rounds/{round_id}/entries/{seq}", response_class=HTMLResponse)
@@ -65,8 +97,11 @@ async def entry_page(round_id: str, seq: PathId, request: Request) -> HTMLRespon
 @router.post("/rounds/{round_id}/entries/{seq}/objection", response_class=HTMLResponse)
 async def object_by_form(round_id: str, seq: PathId, request: Request):
     form = await request.form()
-    submitted = {"items": form.getlist("items"), "reason": str(form.get("reason") or ""),
-                 "contact_phone": str(form.get("contact_phone") or "") or None}
+    submitted = {
+        "items": form.getlist("items"),
+        "reason": str(form.get("reason") or ""),
+        "contact_phone": str(form.get("contact_phone") or "") or None,
+    }
     errors: dict[str, str] = {}
     status = 422
     try:
@@ -111,21 +146,25 @@ async def receipt_page(objection_id: str, request: Request) -> HTMLResponse:
     # The items by the names the entry page showed them under (an id only where no name is known).
     names = {line["indicator"]: line.get("name_zh") for line in lines}
     view = objection_doc(row)
-    return templates.TemplateResponse(request, "receipt.html", {
-        "o": view, "lodged": lodged, "items_zh": [names.get(i) or i for i in view["items"]]})
+    return templates.TemplateResponse(
+        request, "receipt.html", {"o": view, "lodged": lodged, "items_zh": [names.get(i) or i for i in view["items"]]}
+    )
 
 
 # -- errors on the public pages: a page in Chinese, not a problem document -----------------------------
-ERROR_ZH = {404: ("未找到", "没有找到您要查看的公示、名单条目或异议回执。请核对链接，或从公示首页重新查找。"),
-            409: ("无法办理", "该事项当前状态下无法办理。"),
-            429: ("操作过于频繁", "提交过于频繁，请稍后再试。")}
+ERROR_ZH = {
+    404: ("未找到", "没有找到您要查看的公示、名单条目或异议回执。请核对链接，或从公示首页重新查找。"),
+    409: ("无法办理", "该事项当前状态下无法办理。"),
+    429: ("操作过于频繁", "提交过于频繁，请稍后再试。"),
+}
 
 
 def _wants_page(request: Request) -> bool:
     """A person's browser on a public page (not a partner on /v1, not the operations endpoints)."""
     path = request.url.path
-    return (not path.startswith(("/v1/", "/healthz", "/readyz", "/metrics", "/docs", "/openapi", "/asyncapi"))
-            and "text/html" in request.headers.get("accept", ""))
+    return not path.startswith(
+        ("/v1/", "/healthz", "/readyz", "/metrics", "/docs", "/openapi", "/asyncapi")
+    ) and "text/html" in request.headers.get("accept", "")
 
 
 def install_error_pages(app) -> None:
@@ -139,9 +178,13 @@ def install_error_pages(app) -> None:
             handler = json_problem if isinstance(exc, Problem) else json_http
             return await handler(request, exc)
         title, message = ERROR_ZH.get(status, ("请求无法处理", "请求无法处理，请返回重试。"))
-        return templates.TemplateResponse(request, "error.html", {"title_zh": title, "message_zh": message,
-                                                                  "detail": exc.detail}, status_code=status,
-                                          headers=getattr(exc, "headers", None))
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"title_zh": title, "message_zh": message, "detail": exc.detail},
+            status_code=status,
+            headers=getattr(exc, "headers", None),
+        )
 
     app.add_exception_handler(Problem, page_or_problem)
     app.add_exception_handler(StarletteHTTPException, page_or_problem)

@@ -1,4 +1,5 @@
 """Reads the JSON API and the public pages share: a round, a page of its list, an entry with its history."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Rounds over REST: module owners open and close them; anyone reads the ranked lists (masked)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -28,7 +29,7 @@ async def fetch_module(request: Request, module_id: str) -> dict[str, Any]:
         async with httpx.AsyncClient(timeout=5.0) as client:
             response = await client.get(url)
     except httpx.HTTPError as exc:
-        raise Problem(503, f"The module register (scoring) cannot be reached: {exc!r}")
+        raise Problem(503, f"The module register (scoring) cannot be reached: {exc!r}") from exc
     if response.status_code == 404:
         raise Problem.at("module_id", f"no X-module {module_id!r} is registered", 422)
     if response.status_code != 200:
@@ -38,7 +39,9 @@ async def fetch_module(request: Request, module_id: str) -> dict[str, Any]:
 
 def require_owner(principal: Principal, owner: str) -> None:
     if not (principal.has("admin") or f"module:{owner}" in principal.scopes):
-        raise Problem(403, f"This key does not act for {owner}; a round is opened and closed only by the module's owner.")
+        raise Problem(
+            403, f"This key does not act for {owner}; a round is opened and closed only by the module's owner."
+        )
 
 
 @router.post("", status_code=201, summary="Open a round of one's own X-module")
@@ -59,14 +62,17 @@ async def close(round_id: str, request: Request, principal: Principal = Depends(
         try:
             await use_cases.close_round(uow, round_id, date.today())
         except domain.Refused as exc:
-            raise problem_of(exc)
+            raise problem_of(exc) from exc
         await uow.commit()
         return round_doc(await find_round(uow.store, round_id))
 
 
 @router.get("", summary="Rounds, newest first (public)")
-async def list_rounds(request: Request, status: str | None = Query(None, pattern="^(accepting|notice|final)$"),
-                      limit: int = Query(50, ge=1, le=200)) -> list[dict]:
+async def list_rounds(
+    request: Request,
+    status: str | None = Query(None, pattern="^(accepting|notice|final)$"),
+    limit: int = Query(50, ge=1, le=200),
+) -> list[dict]:
     async with reading(request) as store:
         return [round_doc(r) for r in await store.rounds(status, limit)]
 
@@ -78,16 +84,22 @@ async def read_round(round_id: str, request: Request) -> dict:
 
 
 @router.get("/{round_id}/entries", summary="The ranked list, a page at a time (public, masked)")
-async def list_entries(round_id: str, request: Request,
-                       q: str | None = Query(None, max_length=20, description="A surname, or an ID number's last four"),
-                       after: int = Query(0, ge=0, le=INT32_MAX, description="The last rank of the previous page"),
-                       limit: int = Query(20, ge=1, le=PAGE_MAX)) -> Response:
+async def list_entries(
+    round_id: str,
+    request: Request,
+    q: str | None = Query(None, max_length=20, description="A surname, or an ID number's last four"),
+    after: int = Query(0, ge=0, le=INT32_MAX, description="The last rank of the previous page"),
+    limit: int = Query(20, ge=1, le=PAGE_MAX),
+) -> Response:
     async with reading(request) as store:
         rows = await entries_page(store, round_id, q, after, limit)
         if not rows and after == 0:
             await find_round(store, round_id)  # an empty list, or no such round
-    body = {"round_id": round_id, "items": [entry_doc(e) for e in rows],
-            "next_after": rows[-1].rank if len(rows) == limit else None}
+    body = {
+        "round_id": round_id,
+        "items": [entry_doc(e) for e in rows],
+        "next_after": rows[-1].rank if len(rows) == limit else None,
+    }
     return Response(orjson.dumps(body), media_type="application/json")
 
 
@@ -105,5 +117,7 @@ async def versions(round_id: str, request: Request) -> list[dict]:
     async with reading(request) as store:
         await find_round(store, round_id)
         rows = await store.list_versions(round_id)
-    return [{"version": r.version, "published_at": r.published_at.isoformat(), "reason": r.reason,
-             "changed": r.changed} for r in rows]
+    return [
+        {"version": r.version, "published_at": r.published_at.isoformat(), "reason": r.reason, "changed": r.changed}
+        for r in rows
+    ]

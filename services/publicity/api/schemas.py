@@ -1,4 +1,5 @@
 """Publicity's request models, and the documents its answers are made of (masked data only)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,14 +15,15 @@ class RoundRequest(BaseModel):
     module_id: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")
     acceptance_opens: BusinessDate
     acceptance_closes: BusinessDate
-    cut_off_date: BusinessDate | None = Field(None, description="Facts count up to this day; by default the first day "
-                                                        "of the month before acceptance opens")
+    cut_off_date: BusinessDate | None = Field(
+        None, description="Facts count up to this day; by default the first day of the month before acceptance opens"
+    )
     quota: int | None = Field(None, ge=1, le=10_000_000)
     threshold: float | None = Field(None, ge=0, le=100_000)
     notice_working_days: int = Field(7, ge=1, le=30)
 
     @model_validator(mode="after")
-    def _coherent(self) -> "RoundRequest":
+    def _coherent(self) -> RoundRequest:
         if self.acceptance_closes < self.acceptance_opens:
             raise PydanticCustomError("round", "acceptance_closes: the acceptance period closes before it opens")
         if self.quota is None and self.threshold is None:
@@ -50,11 +52,13 @@ class ObjectionRequest(_Challenge):
     contact_phone: str | None = Field(None, pattern=r"^1\d{10}$", description="For the reply; never published")
 
     @model_validator(mode="after")
-    def _one_target(self) -> "ObjectionRequest":
+    def _one_target(self) -> ObjectionRequest:
         if (self.round_id is None) != (self.entry is None):
             raise PydanticCustomError("target", "entry: a list entry is named by round_id and entry together")
         if (self.round_id is None) == (self.notice_id is None):
-            raise PydanticCustomError("target", "round_id: name either a list entry (round_id and entry) or a notice (notice_id)")
+            raise PydanticCustomError(
+                "target", "round_id: name either a list entry (round_id and entry) or a notice (notice_id)"
+            )
         return self
 
 
@@ -69,28 +73,56 @@ class Answer(BaseModel):
 
 
 def notice_doc(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "application_id": row.application_id, "score_version": row.score_version,
-            "holder": row.holder_name_masked, "id_number": row.id_number_masked, "total": row.total,
-            "categories": row.categories, "lines": row.lines, "rule_set_id": row.rule_set_id,
-            "period_start": row.period_start.isoformat(), "period_end": row.period_end.isoformat(),
-            "published_at": row.published_at.isoformat()}
+    return {
+        "id": row.id,
+        "application_id": row.application_id,
+        "score_version": row.score_version,
+        "holder": row.holder_name_masked,
+        "id_number": row.id_number_masked,
+        "total": row.total,
+        "categories": row.categories,
+        "lines": row.lines,
+        "rule_set_id": row.rule_set_id,
+        "period_start": row.period_start.isoformat(),
+        "period_end": row.period_end.isoformat(),
+        "published_at": row.published_at.isoformat(),
+    }
 
 
 def round_doc(r: Any) -> dict[str, Any]:
-    return {"id": r.id, "module_id": r.module_id, "owner": r.owner, "candidate": r.candidate, "name": r.name,
-            "tie_breakers": r.tie_breakers, "acceptance_opens": r.acceptance_opens.isoformat(),
-            "acceptance_closes": r.acceptance_closes.isoformat(), "cut_off_date": r.cut_off_date.isoformat(),
-            "quota": r.quota, "threshold": r.threshold, "notice_working_days": r.notice_working_days,
-            "status": r.status, "list_version": r.list_version, "entries": r.entries, "admitted": r.admitted,
-            "notice_start": r.notice_start.isoformat() if r.notice_start else None,
-            "notice_end": r.notice_end.isoformat() if r.notice_end else None,
-            "finalized_at": r.finalized_at.isoformat() if r.finalized_at else None,
-            "links": {"entries": f"/v1/rounds/{r.id}/entries", "page": f"/rounds/{r.id}"}}
+    return {
+        "id": r.id,
+        "module_id": r.module_id,
+        "owner": r.owner,
+        "candidate": r.candidate,
+        "name": r.name,
+        "tie_breakers": r.tie_breakers,
+        "acceptance_opens": r.acceptance_opens.isoformat(),
+        "acceptance_closes": r.acceptance_closes.isoformat(),
+        "cut_off_date": r.cut_off_date.isoformat(),
+        "quota": r.quota,
+        "threshold": r.threshold,
+        "notice_working_days": r.notice_working_days,
+        "status": r.status,
+        "list_version": r.list_version,
+        "entries": r.entries,
+        "admitted": r.admitted,
+        "notice_start": r.notice_start.isoformat() if r.notice_start else None,
+        "notice_end": r.notice_end.isoformat() if r.notice_end else None,
+        "finalized_at": r.finalized_at.isoformat() if r.finalized_at else None,
+        "links": {"entries": f"/v1/rounds/{r.id}/entries", "page": f"/rounds/{r.id}"},
+    }
 
 
 def entry_doc(e: Any) -> dict[str, Any]:
-    return {"entry": e.seq, "rank": e.rank, "name": e.name_masked, "id_number": e.id_masked, "score": e.score,
-            "admitted": e.admitted}
+    return {
+        "entry": e.seq,
+        "rank": e.rank,
+        "name": e.name_masked,
+        "id_number": e.id_masked,
+        "score": e.score,
+        "admitted": e.admitted,
+    }
 
 
 def history_doc(h: Any) -> dict[str, Any]:
@@ -100,7 +132,17 @@ def history_doc(h: Any) -> dict[str, Any]:
 def objection_doc(row: Any) -> dict[str, Any]:
     """An objection as its receipt shows it: no contact, no client address."""
     get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
-    return {"id": get("id"), "kind": get("kind"), "status": get("status"), "round_id": get("round_id"),
-            "entry": get("seq"), "notice_id": get("notice_id"), "items": get("items"),
-            "due_by": get("due_by").isoformat(), "lodged_at": get("lodged_at").isoformat(),
-            "outcome": get("outcome"), "score_before": get("score_before"), "score_after": get("score_after")}
+    return {
+        "id": get("id"),
+        "kind": get("kind"),
+        "status": get("status"),
+        "round_id": get("round_id"),
+        "entry": get("seq"),
+        "notice_id": get("notice_id"),
+        "items": get("items"),
+        "due_by": get("due_by").isoformat(),
+        "lodged_at": get("lodged_at").isoformat(),
+        "outcome": get("outcome"),
+        "score_before": get("score_before"),
+        "score_after": get("score_after"),
+    }

@@ -1,9 +1,10 @@
 """The objections' and reviews' operations: lodge one (and ask the departments to verify again),
 take the departments' answers as scores are recomputed, and an officer's answer by hand."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from services.publicity import domain
@@ -21,6 +22,7 @@ class RateLimited(Exception):
 @dataclass(frozen=True)
 class Lodge:
     """An objection (to a list entry, or to a score notice) or a holder's review request."""
+
     kind: ObjectionKind
     items: list[str]
     reason: str
@@ -37,7 +39,7 @@ async def _throttle(uow: Any, client: str, per_hour: int, now: datetime) -> None
     """Objections per client per hour, counted in the database so every replica sees the same count."""
     recent = await uow.store.lodged_since(client, now - timedelta(hours=1))
     if len(recent) >= per_hour:
-        raise RateLimited(max(1, int((recent[0] + timedelta(hours=1) - datetime.now(timezone.utc)).total_seconds())))
+        raise RateLimited(max(1, int((recent[0] + timedelta(hours=1) - datetime.now(UTC)).total_seconds())))
 
 
 async def lodge(uow: Any, command: Lodge, *, today: date, per_hour: int) -> dict[str, Any]:
@@ -47,7 +49,7 @@ async def lodge(uow: Any, command: Lodge, *, today: date, per_hour: int) -> dict
     kind = ObjectionKind(command.kind)
     application_id = command.application_id
     if kind == ObjectionKind.OBJECTION:
-        await _throttle(uow, command.client, per_hour, datetime.now(timezone.utc))
+        await _throttle(uow, command.client, per_hour, datetime.now(UTC))
     if command.round_id is not None:
         r = await store.round(command.round_id)
         entry = None if r is None else await store.entry(command.round_id, command.seq or 0)
@@ -69,31 +71,74 @@ async def lodge(uow: Any, command: Lodge, *, today: date, per_hour: int) -> dict
         raise domain.ObjectionRefused(409, "This score is being recomputed; try again shortly.", "/problems/retry")
     departments = domain.departments_to_ask(command.items, score.lines)
     objection_id = domain.new_id("OBJ" if kind == ObjectionKind.OBJECTION else "REV", today)
-    now = datetime.now(timezone.utc)
-    row = dict(id=objection_id, kind=kind.value, application_id=application_id, round_id=command.round_id,
-               seq=command.seq, notice_id=command.notice_id, items=command.items, reason=command.reason,
-               contact_phone=command.contact_phone, client=command.client, status=ObjectionStatus.OPEN.value,
-               pending_departments=departments, score_before=score.total, due_by=due_by, lodged_at=now)
+    now = datetime.now(UTC)
+    row = dict(
+        id=objection_id,
+        kind=kind.value,
+        application_id=application_id,
+        round_id=command.round_id,
+        seq=command.seq,
+        notice_id=command.notice_id,
+        items=command.items,
+        reason=command.reason,
+        contact_phone=command.contact_phone,
+        client=command.client,
+        status=ObjectionStatus.OPEN.value,
+        pending_departments=departments,
+        score_before=score.total,
+        due_by=due_by,
+        lodged_at=now,
+    )
     await store.add_objection(**row)
-    uow.emit(Envelope.new(ReverificationRequested(
-        # The kind and the id only: the objector's own words may name anyone (ID numbers, phones), and
-        # stay here with the objection, where the officers read them.
-        application_id=application_id, items=command.items,
-        reason=f"{'异议' if kind == ObjectionKind.OBJECTION else '复核'} {objection_id}",
-        requested_by=command.requested_by, requested_at=now, request_id=objection_id),
-        source="publicity", subject=application_id))
+    uow.emit(
+        Envelope.new(
+            ReverificationRequested(
+                # The kind and the id only: the objector's own words may name anyone (ID numbers, phones), and
+                # stay here with the objection, where the officers read them.
+                application_id=application_id,
+                items=command.items,
+                reason=f"{'异议' if kind == ObjectionKind.OBJECTION else '复核'} {objection_id}",
+                requested_by=command.requested_by,
+                requested_at=now,
+                request_id=objection_id,
+            ),
+            source="publicity",
+            subject=application_id,
+        )
+    )
     return row
 
 
-async def request_review(uow: Any, *, application_id: str, id_number: str, salt: str | None, items: list[str],
-                         reason: str, client: str, requested_by: str, today: date, per_hour: int) -> dict[str, Any]:
+async def request_review(
+    uow: Any,
+    *,
+    application_id: str,
+    id_number: str,
+    salt: str | None,
+    items: list[str],
+    reason: str,
+    client: str,
+    requested_by: str,
+    today: date,
+    per_hour: int,
+) -> dict[str, Any]:
     """The holder's review (复核) of their own score: the ID number must be the application's holder's."""
     if await uow.store.holder_key(application_id) != domain.candidate_key(id_number, salt):
         # Someone else's application answers like a missing one.
         raise domain.NotFound(f"No score of this holder under {application_id}.")
-    return await lodge(uow, Lodge(kind=ObjectionKind.REVIEW, items=items, reason=reason, client=client,
-                                  application_id=application_id, requested_by=requested_by),
-                       today=today, per_hour=per_hour)
+    return await lodge(
+        uow,
+        Lodge(
+            kind=ObjectionKind.REVIEW,
+            items=items,
+            reason=reason,
+            client=client,
+            application_id=application_id,
+            requested_by=requested_by,
+        ),
+        today=today,
+        per_hour=per_hour,
+    )
 
 
 async def take_answers(uow: Any, answers_to: list[dict[str, str]], total: float, status: str) -> list[str]:
@@ -109,18 +154,30 @@ async def take_answers(uow: Any, answers_to: list[dict[str, str]], total: float,
         elif total == row.score_before:
             outcome = f"核查完成，积分不变（{total:g}分）。Re-verified: the score stands at {total:g}."
         else:
-            outcome = (f"核查完成，积分由{row.score_before:g}分调整为{total:g}分。"
-                       f"Re-verified: the score changes from {row.score_before:g} to {total:g}.")
-        await uow.store.update_objection(row.id, status=ObjectionStatus.RESOLVED.value, score_after=total,
-                                         outcome=outcome, resolved_at=datetime.now(timezone.utc))
+            outcome = (
+                f"核查完成，积分由{row.score_before:g}分调整为{total:g}分。"
+                f"Re-verified: the score changes from {row.score_before:g} to {total:g}."
+            )
+        await uow.store.update_objection(
+            row.id,
+            status=ObjectionStatus.RESOLVED.value,
+            score_after=total,
+            outcome=outcome,
+            resolved_at=datetime.now(UTC),
+        )
         closed.append(row.id)
     return closed
 
 
 async def answer(uow: Any, objection_id: str, outcome: str, answered_by: str) -> Any:
     """An officer answers an open objection or review by hand; returns it answered."""
-    row = await uow.store.answer_open_objection(objection_id, status=ObjectionStatus.ANSWERED.value, outcome=outcome,
-                                                answered_by=answered_by, resolved_at=datetime.now(timezone.utc))
+    row = await uow.store.answer_open_objection(
+        objection_id,
+        status=ObjectionStatus.ANSWERED.value,
+        outcome=outcome,
+        answered_by=answered_by,
+        resolved_at=datetime.now(UTC),
+    )
     if row is None:
         existing = await uow.store.objection(objection_id)
         if existing is None:

@@ -1,10 +1,11 @@
 """The rounds' operations: open a round, close it (rank and publish the list), move a candidate
 whose score changed during the notice, make lists final. The ranking itself is the store's
 (one statement in PostgreSQL, whatever the size of the round)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from services.publicity import domain
@@ -17,6 +18,7 @@ from shared.events.catalogue import AdmittedEntry, RoundFinalized
 @dataclass(frozen=True)
 class OpenRound:
     """A module owner's request for a round (validated by the api's RoundRequest)."""
+
     module_id: str
     acceptance_opens: date
     acceptance_closes: date
@@ -38,12 +40,20 @@ async def open_round(uow: Any, command: OpenRound, module: dict[str, Any], creat
     """Open a round of `module` (its definition, from the module register); returns the round."""
     round_id = domain.new_id("RND", today)
     await uow.store.add_round(
-        id=round_id, module_id=command.module_id, owner=module["owner"], candidate=module.get("candidate", "holder"),
-        name=module["name"], tie_breakers=module.get("tie_breakers", []),
-        acceptance_opens=command.acceptance_opens, acceptance_closes=command.acceptance_closes,
+        id=round_id,
+        module_id=command.module_id,
+        owner=module["owner"],
+        candidate=module.get("candidate", "holder"),
+        name=module["name"],
+        tie_breakers=module.get("tie_breakers", []),
+        acceptance_opens=command.acceptance_opens,
+        acceptance_closes=command.acceptance_closes,
         cut_off_date=command.cut_off_date or cut_off_date(command.acceptance_opens, command.acceptance_opens),
-        quota=command.quota, threshold=command.threshold, notice_working_days=command.notice_working_days,
-        created_by=created_by)
+        quota=command.quota,
+        threshold=command.threshold,
+        notice_working_days=command.notice_working_days,
+        created_by=created_by,
+    )
     return await uow.store.round(round_id)
 
 
@@ -53,15 +63,26 @@ async def close_round(uow: Any, round_id: str, today: date) -> ClosedRound:
     if r is None:
         raise domain.NotFound(f"No round {round_id}.")
     if today < r.acceptance_closes:
-        raise domain.RoundRefused(409, f"Acceptance runs until {r.acceptance_closes.isoformat()}; the round closes "
-                                       f"after that.", "/problems/round-accepting")
+        raise domain.RoundRefused(
+            409,
+            f"Acceptance runs until {r.acceptance_closes.isoformat()}; the round closes after that.",
+            "/problems/round-accepting",
+        )
     if r.status != RoundStatus.ACCEPTING:
-        raise domain.RoundRefused(409, f"Round {round_id} is not accepting: it was closed already.",
-                                  "/problems/round-closed")
+        raise domain.RoundRefused(
+            409, f"Round {round_id} is not accepting: it was closed already.", "/problems/round-closed"
+        )
     entries, admitted = await uow.store.publish_list(r)
     start, end = domain.notice_period(today, r.notice_working_days)
-    await uow.store.update_round(r.id, status=RoundStatus.NOTICE.value, list_version=1, entries=entries,
-                                 admitted=admitted, notice_start=start, notice_end=end)
+    await uow.store.update_round(
+        r.id,
+        status=RoundStatus.NOTICE.value,
+        list_version=1,
+        entries=entries,
+        admitted=admitted,
+        notice_start=start,
+        notice_end=end,
+    )
     await uow.store.add_list_version(r.id, 1, "published", entries)
     return ClosedRound(entries, admitted, start, end)
 
@@ -87,8 +108,12 @@ async def rescore(uow: Any, application_id: str) -> list[str]:
         best = await store.best_candidate(r.id, key)
         entry = await store.entry_of_candidate(r.id, key)
         version = r.list_version + 1
-        if entry is not None and best is not None and (entry.score, list(entry.sort_key), entry.application_id) == (
-                best.score, list(best.sort_key), best.application_id):
+        if (
+            entry is not None
+            and best is not None
+            and (entry.score, list(entry.sort_key), entry.application_id)
+            == (best.score, list(best.sort_key), best.application_id)
+        ):
             continue  # the same standing: nothing to re-publish
         if entry is None and best is None:
             continue
@@ -114,14 +139,33 @@ async def finalize_due(uow: Any, today: date, source: str = "publicity") -> list
     """Lists whose notice ended with nothing open become final, and the module owner is told who is admitted."""
     done = []
     for round_id in await uow.store.rounds_due_for_final(today):
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         r = await uow.store.finalise_round(round_id, now)
         admitted = await uow.store.admitted_entries(round_id)
-        uow.emit(Envelope.new(RoundFinalized(
-            round_id=r.id, module_id=r.module_id, owner=r.owner, list_version=r.list_version, notice_end=r.notice_end,
-            finalized_at=now, entries=r.entries,
-            admitted=[AdmittedEntry(rank=e.rank, application_id=e.application_id, candidate_name_masked=e.name_masked,
-                                    candidate_id_number_masked=e.id_masked, score=e.score) for e in admitted]),
-            source=source, subject=r.id))
+        uow.emit(
+            Envelope.new(
+                RoundFinalized(
+                    round_id=r.id,
+                    module_id=r.module_id,
+                    owner=r.owner,
+                    list_version=r.list_version,
+                    notice_end=r.notice_end,
+                    finalized_at=now,
+                    entries=r.entries,
+                    admitted=[
+                        AdmittedEntry(
+                            rank=e.rank,
+                            application_id=e.application_id,
+                            candidate_name_masked=e.name_masked,
+                            candidate_id_number_masked=e.id_masked,
+                            score=e.score,
+                        )
+                        for e in admitted
+                    ],
+                ),
+                source=source,
+                subject=r.id,
+            )
+        )
         done.append(round_id)
     return done

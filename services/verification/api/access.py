@@ -1,4 +1,5 @@
 """Who may read a department's records: deny by default, and nothing to tell apart from nothing at all."""
+
 from __future__ import annotations
 
 from fastapi import Request

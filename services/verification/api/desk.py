@@ -2,6 +2,7 @@
 
 The paths keep their published name, `/v1/departments/{dept}/reviews...` (public API).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -14,8 +15,15 @@ from services.verification import domain
 from services.verification.api.access import not_visible, own_department, unit_of_work
 from services.verification.api.schemas import Decision
 from services.verification.use_cases import desk
-from services.verification.use_cases.errors import (AlreadyDecided, FactsRefused, MaterialAltered, MaterialRefused,
-                                                    MaterialUnreachable, NoEarlierAnswer, NotVisible)
+from services.verification.use_cases.errors import (
+    AlreadyDecided,
+    FactsRefused,
+    MaterialAltered,
+    MaterialRefused,
+    MaterialUnreachable,
+    NoEarlierAnswer,
+    NotVisible,
+)
 from shared.auth import Principal, current_principal
 from shared.problems import Problem
 from shared.ranges import INT32_MAX, PathId
@@ -25,20 +33,32 @@ router = APIRouter(prefix="/v1/departments/{department}/reviews", tags=["review 
 
 def _task_view(row) -> dict:
     base = f"/v1/departments/{row.department}/reviews/{row.id}"
-    return {"id": row.id, "department": row.department, "application_id": row.application_id,
-            "indicator": row.indicator, "state": row.state, "material": row.material,
-            "deadline": row.deadline.isoformat() if row.deadline else None,
-            "overdue": domain.overdue(row.state, row.deadline, date.today()),
-            "decision": row.decision, "decided_by": row.decided_by,
-            "created_at": row.created_at.isoformat(),
-            "decided_at": row.decided_at.isoformat() if row.decided_at else None,
-            "links": {"self": base, "material": f"{base}/material", "decision": f"{base}/decision"}}
+    return {
+        "id": row.id,
+        "department": row.department,
+        "application_id": row.application_id,
+        "indicator": row.indicator,
+        "state": row.state,
+        "material": row.material,
+        "deadline": row.deadline.isoformat() if row.deadline else None,
+        "overdue": domain.overdue(row.state, row.deadline, date.today()),
+        "decision": row.decision,
+        "decided_by": row.decided_by,
+        "created_at": row.created_at.isoformat(),
+        "decided_at": row.decided_at.isoformat() if row.decided_at else None,
+        "links": {"self": base, "material": f"{base}/material", "decision": f"{base}/decision"},
+    }
 
 
 @router.get("", summary="The department's review queue, oldest first")
-async def list_tasks(department: str, request: Request, principal: Principal = Depends(current_principal),
-                     state: Literal["pending", "decided"] = "pending", limit: int = Query(50, ge=1, le=200),
-                     after: int = Query(0, ge=0, le=INT32_MAX, description="The `next` of the previous page")) -> dict:
+async def list_tasks(
+    department: str,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    state: Literal["pending", "decided"] = "pending",
+    limit: int = Query(50, ge=1, le=200),
+    after: int = Query(0, ge=0, le=INT32_MAX, description="The `next` of the previous page"),
+) -> dict:
     own_department(department, principal)
     async with unit_of_work(request) as uow:
         tasks, following = await desk.desk_queue(uow, department, domain.DeskTaskState(state), after, limit)
@@ -54,35 +74,50 @@ async def _task_view_of(request: Request, department: str, task_id: int) -> dict
 
 
 @router.get("/{task_id}", summary="One review task")
-async def read_task(department: str, task_id: PathId, request: Request,
-                    principal: Principal = Depends(current_principal)) -> dict:
+async def read_task(
+    department: str, task_id: PathId, request: Request, principal: Principal = Depends(current_principal)
+) -> dict:
     own_department(department, principal)
     return await _task_view_of(request, department, task_id)
 
 
-@router.get("/{task_id}/material", summary="Open the task's material (fetched from intake, checked, audited)",
-            response_class=Response,
-            responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}})
-async def open_material(department: str, task_id: PathId, request: Request,
-                        principal: Principal = Depends(current_principal)) -> Response:
+@router.get(
+    "/{task_id}/material",
+    summary="Open the task's material (fetched from intake, checked, audited)",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}},
+)
+async def open_material(
+    department: str, task_id: PathId, request: Request, principal: Principal = Depends(current_principal)
+) -> Response:
     own_department(department, principal)
     try:
-        opened = await desk.open_material(lambda: unit_of_work(request), request.app.state.materials, department,
-                                          task_id, principal.principal)
+        opened = await desk.open_material(
+            lambda: unit_of_work(request), request.app.state.materials, department, task_id, principal.principal
+        )
     except NotVisible:
         raise not_visible() from None
     except MaterialUnreachable as exc:
         raise Problem(503, str(exc)) from None
     except (MaterialRefused, MaterialAltered) as exc:
         raise Problem(502, str(exc)) from None
-    return Response(opened.content, media_type=opened.media_type,
-                    headers={"X-Content-SHA256": opened.sha256, "X-Content-Type-Options": "nosniff"})
+    return Response(
+        opened.content,
+        media_type=opened.media_type,
+        headers={"X-Content-SHA256": opened.sha256, "X-Content-Type-Options": "nosniff"},
+    )
 
 
-@router.post("/{task_id}/decision",
-             summary="Decide a task: confirm (with facts), return (with a reason), or flag forged")
-async def decide(department: str, task_id: PathId, body: Decision, request: Request,
-                 principal: Principal = Depends(current_principal)) -> dict:
+@router.post(
+    "/{task_id}/decision", summary="Decide a task: confirm (with facts), return (with a reason), or flag forged"
+)
+async def decide(
+    department: str,
+    task_id: PathId,
+    body: Decision,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+) -> dict:
     own_department(department, principal)
     decision = desk.DeskDecision(domain.DeskVerdict(body.decision), body.reason, body.facts)
     async with unit_of_work(request) as uow:

@@ -1,4 +1,5 @@
 """REST for department officers: a department sees only its own results and audit chain."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
@@ -12,8 +13,9 @@ router = APIRouter(prefix="/v1/departments/{department}", tags=["department offi
 
 
 @router.get("/verifications/{application_id}", summary="A department's verification result for an application")
-async def read_result(department: str, application_id: str, request: Request,
-                      principal: Principal = Depends(current_principal)) -> dict:
+async def read_result(
+    department: str, application_id: str, request: Request, principal: Principal = Depends(current_principal)
+) -> dict:
     own_department(department, principal)
     async with unit_of_work(request) as uow:
         try:

@@ -1,4 +1,5 @@
 """Request bodies of verification's API."""
+
 from __future__ import annotations
 
 from typing import Any, Literal
@@ -15,13 +16,18 @@ class Decision(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     decision: Literal["confirm", "return", "forged"]
-    reason: str | None = Field(None, max_length=500, description="Required to return or to flag forged: the "
-                                                                  "applicant must be able to act on it")
-    facts: dict[str, Any] = Field(default_factory=dict, description="Confirm: the facts the material proves, as "
-                                                                     "the department's registry would give them")
+    reason: str | None = Field(
+        None,
+        max_length=500,
+        description="Required to return or to flag forged: the applicant must be able to act on it",
+    )
+    facts: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Confirm: the facts the material proves, as the department's registry would give them",
+    )
 
     @model_validator(mode="after")
-    def _reasoned(self) -> "Decision":
+    def _reasoned(self) -> Decision:
         if self.decision != "confirm" and not (self.reason or "").strip():
             raise PydanticCustomError("decision", "reason: say why, so the applicant can act on it")
         if self.decision != "confirm" and self.facts:

@@ -1,5 +1,6 @@
 """`python -m services.verification.audit verify --department police` recomputes a chain, names
 its first broken link, or a tail cut off after its latest anchor (exit status 1 either way)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,9 +21,12 @@ def _commands() -> None:
 
 
 @cli.command()
-def verify(department: str = typer.Option(..., help="The department whose chain to check, e.g. police"),
-           database_url: str = typer.Option(None, help="Defaults to DATABASE_URL")) -> None:
+def verify(
+    department: str = typer.Option(..., help="The department whose chain to check, e.g. police"),
+    database_url: str = typer.Option(None, help="Defaults to DATABASE_URL"),
+) -> None:
     """Recompute a department's hash chain and name the first broken link."""
+
     async def run() -> ChainCheck:
         db = Database(database_url or get_settings().database_url, pool_size=1, store_factory=Store)
         try:
@@ -37,8 +41,10 @@ def verify(department: str = typer.Option(..., help="The department whose chain 
         typer.echo(f"{department}: intact, {check.entries_checked} entries checked{anchored}")
         return
     if check.first_broken_entry is not None:
-        typer.echo(f"{department}: BROKEN at entry {check.first_broken_entry} ({check.reason}; "
-                   f"the {check.entries_checked} entries before it are intact)")
+        typer.echo(
+            f"{department}: BROKEN at entry {check.first_broken_entry} ({check.reason}; "
+            f"the {check.entries_checked} entries before it are intact)"
+        )
     else:
         typer.echo(f"{department}: TRUNCATED: {check.reason}")
     raise typer.Exit(1)

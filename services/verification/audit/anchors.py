@@ -7,10 +7,12 @@ see shared/migrate.py), and the first anchor of each day also goes on the bus as
 `audit.chain_anchored`, out of reach of anyone who can change the database. Verification then
 compares the chain with its latest anchor (chain.verify_chain).
 """
+
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from shared.events import Envelope
 from shared.events.catalogue import AuditChainAnchored
@@ -24,9 +26,15 @@ async def anchor(uow: Any, departments: list[str]) -> int:
     rows = await uow.store.anchor_heads(departments)
     for row in rows:
         if row.published:
-            uow.emit(Envelope.new(AuditChainAnchored(department=row.department, entry_id=row.entry_id,
-                                                     hash=row.hash, anchored_at=row.anchored_at),
-                                  source="verification", subject=row.department))
+            uow.emit(
+                Envelope.new(
+                    AuditChainAnchored(
+                        department=row.department, entry_id=row.entry_id, hash=row.hash, anchored_at=row.anchored_at
+                    ),
+                    source="verification",
+                    subject=row.department,
+                )
+            )
     return len(rows)
 
 

@@ -1,9 +1,10 @@
 """Appending to a department's hash chain, and checking one against its latest anchor."""
+
 from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -21,8 +22,9 @@ class ChainHeads:
     last_hash: dict[str, str] = field(default_factory=dict)
 
 
-async def append(uow: Any, department: str, application_id: str, requester: str,
-                 entries: list[tuple[str, dict[str, Any], Any]]) -> None:
+async def append(
+    uow: Any, department: str, application_id: str, requester: str, entries: list[tuple[str, dict[str, Any], Any]]
+) -> None:
     """Append (fact, query, response) entries to the department's chain, in this transaction.
 
     The log keeps a digest of what came back, not the personal data itself: enough to prove
@@ -36,9 +38,16 @@ async def append(uow: Any, department: str, application_id: str, requester: str,
     if prev is None:
         prev = await uow.store.lock_chain_head(department)
     for fact, query, response in entries:
-        at = datetime.now(timezone.utc)
-        entry = {"department": department, "application_id": application_id, "requester": requester, "fact": fact,
-                 "query": query, "response": response_digest(response), "at": at.isoformat()}
+        at = datetime.now(UTC)
+        entry = {
+            "department": department,
+            "application_id": application_id,
+            "requester": requester,
+            "fact": fact,
+            "query": query,
+            "response": response_digest(response),
+            "at": at.isoformat(),
+        }
         h = chain_hash(prev, entry)
         uow.store.add_audit_entry({**entry, "at": at, "prev_hash": prev, "hash": h})
         prev = h
@@ -48,8 +57,9 @@ async def append(uow: Any, department: str, application_id: str, requester: str,
 
 def response_digest(response: Any) -> dict[str, Any]:
     """What came back, as a SHA-256 of its canonical JSON, or of the bytes (and how many records, when a list)."""
-    canonical = response if isinstance(response, bytes) else orjson.dumps(response, option=orjson.OPT_SORT_KEYS,
-                                                                           default=str)
+    canonical = (
+        response if isinstance(response, bytes) else orjson.dumps(response, option=orjson.OPT_SORT_KEYS, default=str)
+    )
     digest: dict[str, Any] = {"sha256": hashlib.sha256(canonical).hexdigest()}
     if isinstance(response, list):
         digest["records"] = len(response)
@@ -75,18 +85,38 @@ async def verify_chain(uow: Any, department: str) -> ChainCheck:
     anchor = await uow.store.latest_anchor(department)
     prev, n, last = GENESIS, 0, None
     async for row in uow.store.chain(department):
-        entry = {"department": row.department, "application_id": row.application_id, "requester": row.requester,
-                 "fact": row.fact, "query": row.query, "response": row.response, "at": row.at.isoformat()}
+        entry = {
+            "department": row.department,
+            "application_id": row.application_id,
+            "requester": row.requester,
+            "fact": row.fact,
+            "query": row.query,
+            "response": row.response,
+            "at": row.at.isoformat(),
+        }
         if row.prev_hash != prev or chain_hash(prev, entry) != row.hash:
-            return ChainCheck(False, n, row.id, None, anchor and anchor.entry_id,
-                              f"entry {row.id} does not follow from the entry before it")
+            return ChainCheck(
+                False,
+                n,
+                row.id,
+                None,
+                anchor and anchor.entry_id,
+                f"entry {row.id} does not follow from the entry before it",
+            )
         if anchor is not None and row.id == anchor.entry_id and row.hash != anchor.hash:
-            return ChainCheck(False, n, row.id, None, anchor.entry_id,
-                              f"entry {row.id} is not the entry that was anchored")
+            return ChainCheck(
+                False, n, row.id, None, anchor.entry_id, f"entry {row.id} is not the entry that was anchored"
+            )
         prev, last = row.hash, row.id
         n += 1
     if anchor is not None and (last or 0) < anchor.entry_id:
         ends = f"ends at entry {last}" if last is not None else "is empty"
-        return ChainCheck(False, n, None, last, anchor.entry_id,
-                          f"the chain {ends} but was anchored at entry {anchor.entry_id}: its tail was cut off")
+        return ChainCheck(
+            False,
+            n,
+            None,
+            last,
+            anchor.entry_id,
+            f"the chain {ends} but was anchored at entry {anchor.entry_id}: its tail was cut off",
+        )
     return ChainCheck(True, n, None, last, anchor and anchor.entry_id)

@@ -1,4 +1,5 @@
 """Alembic environment of the verification schema."""
+
 from services.verification.tables import metadata
 from shared.migrate import run_env
 

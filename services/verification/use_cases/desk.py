@@ -5,18 +5,25 @@ records like any registry query, so it is written to the department's audit chai
 answers the application again: the department's result is updated and a new
 `verification.completed` carries all its items, so scoring computes a new version.
 """
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from services.verification import domain
 from services.verification.audit.chain import append
 from services.verification.departments import FACTS_OF_ITEM
-from services.verification.use_cases.errors import (AlreadyDecided, FactsRefused, MaterialAltered, NoEarlierAnswer,
-                                                    NotVisible)
+from services.verification.use_cases.errors import (
+    AlreadyDecided,
+    FactsRefused,
+    MaterialAltered,
+    NoEarlierAnswer,
+    NotVisible,
+)
 from shared.events.catalogue import ApplicationSubmitted
 
 
@@ -42,8 +49,9 @@ class OpenedMaterial:
     sha256: str
 
 
-async def desk_queue(uow: Any, department: str, state: domain.DeskTaskState, after: int,
-                     limit: int) -> tuple[list[Any], int | None]:
+async def desk_queue(
+    uow: Any, department: str, state: domain.DeskTaskState, after: int, limit: int
+) -> tuple[list[Any], int | None]:
     """A page of the department's desk tasks in `state`, oldest first, and where the next page starts."""
     rows = await uow.store.desk_queue(department, state, after, limit + 1)
     return rows[:limit], rows[limit - 1].id if len(rows) > limit else None
@@ -56,8 +64,9 @@ async def desk_task(uow: Any, department: str, task_id: int) -> Any:
     return task
 
 
-async def open_material(new_uow: Callable[[], Any], materials: Materials, department: str, task_id: int,
-                        officer: str) -> OpenedMaterial:
+async def open_material(
+    new_uow: Callable[[], Any], materials: Materials, department: str, task_id: int, officer: str
+) -> OpenedMaterial:
     """Fetch the task's material from intake, check it is what was uploaded, and audit the opening.
 
     No transaction is held while intake answers: the task is read in one, the opening recorded in another."""
@@ -68,16 +77,22 @@ async def open_material(new_uow: Callable[[], Any], materials: Materials, depart
     if digest != task.material["sha256"]:
         raise MaterialAltered("The material intake returned does not match the SHA-256 recorded at upload.")
     async with new_uow() as uow:
-        await append(uow, department, task.application_id, officer,
-                     [("material", {"material_id": task.material["id"], "indicator": task.indicator}, content)])
+        await append(
+            uow,
+            department,
+            task.application_id,
+            officer,
+            [("material", {"material_id": task.material["id"], "indicator": task.indicator}, content)],
+        )
         await uow.commit()
     return OpenedMaterial(content, task.material["media_type"], digest)
 
 
-async def decide(uow: Any, department: str, task_id: int, decision: DeskDecision, officer: str,
-                 now: datetime | None = None) -> None:
+async def decide(
+    uow: Any, department: str, task_id: int, decision: DeskDecision, officer: str, now: datetime | None = None
+) -> None:
     """Decide a pending task: the department's answer is revised and sent again (the caller commits)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     task = await uow.store.desk_task(department, task_id, for_update=True)
     if task is None:
         raise NotVisible()
@@ -89,16 +104,24 @@ async def decide(uow: Any, department: str, task_id: int, decision: DeskDecision
     facts_given = decision.facts or {}
     owned = FACTS_OF_ITEM.get(task.indicator, ())
     if stray := sorted(set(facts_given) - set(owned)):
-        raise FactsRefused(f"only {', '.join(owned) or 'none'}",
-                           f"facts: {', '.join(stray)} {'is' if len(stray) == 1 else 'are'} not facts of the "
-                           f"{task.indicator} item (it rests on: {', '.join(owned) or 'no fact'})")
+        raise FactsRefused(
+            f"only {', '.join(owned) or 'none'}",
+            f"facts: {', '.join(stray)} {'is' if len(stray) == 1 else 'are'} not facts of the "
+            f"{task.indicator} item (it rests on: {', '.join(owned) or 'no fact'})",
+        )
     if decision.verdict == domain.DeskVerdict.CONFIRM and owned and not facts_given:
-        raise FactsRefused("required to confirm", f"facts: confirming {task.indicator} means "
-                                                  f"saying what the material proves ({', '.join(owned)})")
+        raise FactsRefused(
+            "required to confirm",
+            f"facts: confirming {task.indicator} means saying what the material proves ({', '.join(owned)})",
+        )
     items = domain.decided_items(result.items, task.indicator, decision.verdict, decision.reason)
     facts = {**result.facts, **facts_given}
-    recorded = {"decision": decision.verdict.value, "reason": decision.reason, "facts": facts_given,
-                "material_sha256": task.material["sha256"]}
+    recorded = {
+        "decision": decision.verdict.value,
+        "reason": decision.reason,
+        "facts": facts_given,
+        "material_sha256": task.material["sha256"],
+    }
     uow.store.update_result(task.application_id, department, items, facts, now)
     await uow.store.decide_desk_task(task_id, recorded, officer, now)
     question = ApplicationSubmitted.model_validate(result.context)

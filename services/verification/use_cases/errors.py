@@ -1,4 +1,5 @@
 """What verification's operations refuse; the api maps each to its problem document."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """What a department officer reads: the department's answer to an application, its audit chain's check."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,8 +12,13 @@ async def department_result(uow: Any, department: str, application_id: str) -> d
     row = await uow.store.result(application_id, department)
     if row is None:
         raise NotVisible()
-    return {"application_id": row.application_id, "department": row.department, "items": row.items,
-            "facts": row.facts, "verified_at": row.verified_at.isoformat()}
+    return {
+        "application_id": row.application_id,
+        "department": row.department,
+        "items": row.items,
+        "facts": row.facts,
+        "verified_at": row.verified_at.isoformat(),
+    }
 
 
 async def check_audit_chain(uow: Any, department: str) -> ChainCheck:

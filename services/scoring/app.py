@@ -13,19 +13,20 @@ from services.scoring.api import ROUTERS
 from services.scoring.engine.modules import load_shipped_modules, parse_module
 from services.scoring.engine.rules import load_shipped, parse_rule_set
 from services.scoring.handlers import handlers
+from services.scoring.settings import ScoringSettings
 from services.scoring.simulation import jobs as simulation_jobs
 from services.scoring.store import Store
 from shared.events.catalogue import APPLICATIONS, VERIFICATIONS
 from shared.logging import get_logger
 from shared.security_headers import BASE_POLICY
 from shared.service import ConsumerSpec, ServiceSpec, create_app
-from shared.settings import get_settings
 
 # Loaded at import: a bad shipped rule file stops the service before it takes traffic.
 RULE_SETS = load_shipped()
 MODULES = load_shipped_modules()
 # The handlers, the routes (app.state) and the refresh below share these very dicts.
-DEPS = use_cases.Deps(RULE_SETS, MODULES, get_settings().candidate_key_salt)
+SETTINGS = ScoringSettings()
+DEPS = use_cases.Deps(RULE_SETS, MODULES, SETTINGS.candidate_key_salt)
 HANDLERS = handlers(DEPS)
 REFRESH_SECONDS = 30
 log = get_logger("scoring")
@@ -103,7 +104,7 @@ SPEC = ServiceSpec(
 
 
 def build():
-    return create_app(SPEC)
+    return create_app(SPEC, SETTINGS)
 
 
 app = build()

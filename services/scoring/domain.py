@@ -6,6 +6,7 @@ batch that completes a hundred applications evaluates them in one pass.
 from __future__ import annotations
 
 from datetime import date
+from enum import Enum
 from typing import Any
 
 from services.scoring.engine.evaluate import evaluate
@@ -17,6 +18,13 @@ from shared.departments import ITEMS_BY_DEPARTMENT
 from shared.logging import get_logger
 
 FORGERY_BAR_YEARS = 5
+
+
+class RuleSetState(str, Enum):
+    """An uploaded rule set: a draft (replaceable), then published (never changed again)."""
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
 REVIEW_WORKING_DAYS = 15
 log = get_logger("scoring")
 

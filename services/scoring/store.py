@@ -14,21 +14,23 @@ from typing import Any
 from sqlalchemy import and_, bindparam, exists, func, insert, select, union, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from services.scoring.domain import RuleSetState
 from services.scoring.tables import applications, modules, received, rule_sets, scores, withdrawn
 
 ADD_ANSWER = insert(received)
 # A re-verification (after an objection, or a supplemented item) replaces the department's answer.
 REPLACE_ANSWER = (update(received)
-                  .where(received.c.application_id == bindparam("app"), received.c.department == bindparam("dept"))
+                  .where(received.c.application_id == bindparam("application_id"),
+                         received.c.department == bindparam("department"))
                   .values(holder=bindparam("holder"), items=bindparam("items"), facts=bindparam("facts"),
                           received_at=func.now()))
 # Locks the application's answers: two replicas in a rebalance cannot both score it.
-ANSWERS = (select(received).where(received.c.application_id == bindparam("app"))
+ANSWERS = (select(received).where(received.c.application_id == bindparam("application_id"))
            .order_by(received.c.department).with_for_update())
-LATEST_VERSION = select(func.max(scores.c.version)).where(scores.c.application_id == bindparam("app"))
+LATEST_VERSION = select(func.max(scores.c.version)).where(scores.c.application_id == bindparam("application_id"))
 ADD_SCORE = insert(scores)
 ADD_WITHDRAWN = pg_insert(withdrawn).on_conflict_do_nothing()
-IS_WITHDRAWN = select(withdrawn.c.application_id).where(withdrawn.c.application_id == bindparam("app"))
+IS_WITHDRAWN = select(withdrawn.c.application_id).where(withdrawn.c.application_id == bindparam("application_id"))
 SWEEP_LOCK = select(func.pg_try_advisory_xact_lock(zlib.crc32(b"scoring:overdue-sweep")))
 # Applications never scored, not withdrawn, whose review deadline passed with a department silent:
 # those intake announced (even if no department ever answered), and those known only from an answer
@@ -51,29 +53,29 @@ OVERDUE = union(
 ADD_APPLICATION = pg_insert(applications).on_conflict_do_nothing()
 # The sweep holds the application while it decides. (A consumer scoring the same one at that moment
 # meets the scores' primary key on (application, version): one of the two transactions retries.)
-APPLICATION = select(applications).where(applications.c.application_id == bindparam("app")).with_for_update()
+APPLICATION = select(applications).where(applications.c.application_id == bindparam("application_id")).with_for_update()
 # Who may read a score (access.py): who submitted it, and which of some departments answered it.
 SUBMITTED = select(applications.c.principal, applications.c.holder).where(
-    applications.c.application_id == bindparam("app"))
-ANSWERED_BY = select(received.c.department).where(received.c.application_id == bindparam("app"),
+    applications.c.application_id == bindparam("application_id"))
+ANSWERED_BY = select(received.c.department).where(received.c.application_id == bindparam("application_id"),
                                                   received.c.department.in_(bindparam("departments", expanding=True)))
-SCORES_NEWEST_FIRST = (select(scores).where(scores.c.application_id == bindparam("app"))
+SCORES_NEWEST_FIRST = (select(scores).where(scores.c.application_id == bindparam("application_id"))
                        .order_by(scores.c.version.desc()))
-SCORE_VERSION = select(scores).where(scores.c.application_id == bindparam("app"),
+SCORE_VERSION = select(scores).where(scores.c.application_id == bindparam("application_id"),
                                      scores.c.version == bindparam("version"))
 # Rule sets and X-modules as uploaded.
-PUBLISHED_RULE_SETS = select(rule_sets.c.id, rule_sets.c.source).where(rule_sets.c.state == "published")
-DRAFTS = select(rule_sets).where(rule_sets.c.state == "draft").order_by(rule_sets.c.uploaded_at)
+PUBLISHED_RULE_SETS = select(rule_sets.c.id, rule_sets.c.source).where(rule_sets.c.state == RuleSetState.PUBLISHED.value)
+DRAFTS = select(rule_sets).where(rule_sets.c.state == RuleSetState.DRAFT.value).order_by(rule_sets.c.uploaded_at)
 RULE_SET_SOURCE = select(rule_sets.c.source).where(rule_sets.c.id == bindparam("id"))
 RULE_SET_FOR_UPDATE = select(rule_sets).where(rule_sets.c.id == bindparam("id")).with_for_update()
 _UPSERT = pg_insert(rule_sets)
 PUT_DRAFT = _UPSERT.on_conflict_do_update(
-    index_elements=[rule_sets.c.id], where=rule_sets.c.state == "draft",
+    index_elements=[rule_sets.c.id], where=rule_sets.c.state == RuleSetState.DRAFT.value,
     set_={"source": _UPSERT.excluded.source, "content_hash": _UPSERT.excluded.content_hash,
           "effective_from": _UPSERT.excluded.effective_from, "uploaded_by": _UPSERT.excluded.uploaded_by,
           "uploaded_at": _UPSERT.excluded.uploaded_at})
 PUBLISH = (update(rule_sets).where(rule_sets.c.id == bindparam("rule_set_id"))
-           .values(state="published", published_by=bindparam("by"), published_at=func.now()))
+           .values(state=RuleSetState.PUBLISHED.value, published_by=bindparam("by"), published_at=func.now()))
 _LATEST_MODULE = (select(modules.c.id, func.max(modules.c.version).label("version"))
                   .group_by(modules.c.id).subquery())
 LATEST_MODULES = select(modules).join(
@@ -96,15 +98,16 @@ class Store:
     # -- departments' answers -----------------------------------------------------------------
     async def answers(self, application_id: str) -> dict[str, dict]:
         """The answers received so far, by department, locked for this transaction."""
-        rows = (await self._conn.execute(ANSWERS, {"app": application_id})).all()
+        rows = (await self._conn.execute(ANSWERS, {"application_id": application_id})).all()
         return {r.department: dict(r._mapping) for r in rows}
 
     async def add_answer(self, answer: dict[str, Any]) -> None:
         await self._conn.execute(ADD_ANSWER, answer)
 
     async def replace_answer(self, application_id: str, department: str, answer: dict[str, Any]) -> None:
-        await self._conn.execute(REPLACE_ANSWER, {"app": application_id, "dept": department, "holder": answer["holder"],
-                                                  "items": answer["items"], "facts": answer["facts"]})
+        await self._conn.execute(REPLACE_ANSWER, {"application_id": application_id, "department": department,
+                                                  "holder": answer["holder"], "items": answer["items"],
+                                                  "facts": answer["facts"]})
 
     # -- applications -------------------------------------------------------------------------
     def add_application(self, row: dict[str, Any]) -> None:
@@ -112,13 +115,13 @@ class Store:
 
     async def application(self, application_id: str) -> Any:
         """The application as intake announced it (locked), or None."""
-        return (await self._conn.execute(APPLICATION, {"app": application_id})).first()
+        return (await self._conn.execute(APPLICATION, {"application_id": application_id})).first()
 
     def add_withdrawn(self, application_id: str, withdrawn_at: Any) -> None:
         self.uow.later(ADD_WITHDRAWN, {"application_id": application_id, "withdrawn_at": withdrawn_at})
 
     async def is_withdrawn(self, application_id: str) -> bool:
-        return bool(await self._conn.scalar(IS_WITHDRAWN, {"app": application_id}))
+        return bool(await self._conn.scalar(IS_WITHDRAWN, {"application_id": application_id}))
 
     async def lock_overdue_sweep(self) -> bool:
         """One sweeper at a time across replicas: False if another holds the sweep."""
@@ -129,25 +132,25 @@ class Store:
 
     # -- scores -------------------------------------------------------------------------------
     async def latest_version(self, application_id: str) -> int | None:
-        return await self._conn.scalar(LATEST_VERSION, {"app": application_id})
+        return await self._conn.scalar(LATEST_VERSION, {"application_id": application_id})
 
     def add_score(self, row: dict[str, Any]) -> None:
         self.uow.later(ADD_SCORE, row)
 
     async def scores_newest_first(self, application_id: str) -> list[Any]:
-        return list((await self._conn.execute(SCORES_NEWEST_FIRST, {"app": application_id})).all())
+        return list((await self._conn.execute(SCORES_NEWEST_FIRST, {"application_id": application_id})).all())
 
     async def score_version(self, application_id: str, version: int) -> Any:
-        return (await self._conn.execute(SCORE_VERSION, {"app": application_id, "version": version})).first()
+        return (await self._conn.execute(SCORE_VERSION, {"application_id": application_id, "version": version})).first()
 
     async def submitted(self, application_id: str) -> Any:
         """(principal, holder) of the application as submitted, or None."""
-        return (await self._conn.execute(SUBMITTED, {"app": application_id})).first()
+        return (await self._conn.execute(SUBMITTED, {"application_id": application_id})).first()
 
     async def answered_by(self, application_id: str, departments: set[str]) -> list[str]:
         """Which of these departments answered the application."""
         return list((await self._conn.execute(
-            ANSWERED_BY, {"app": application_id, "departments": sorted(departments)})).scalars().all())
+            ANSWERED_BY, {"application_id": application_id, "departments": sorted(departments)})).scalars().all())
 
     # -- rule sets and X-modules --------------------------------------------------------------
     async def published_rule_sets(self) -> list[tuple[str, str]]:

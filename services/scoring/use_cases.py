@@ -179,8 +179,9 @@ async def upload_draft(store: Any, rule_sets: dict[str, RuleSet], rule_set: Rule
     published = Refused(f"Rule set {rule_set.id!r} is published and can never change; upload a new id.", 409)
     if rule_set.id in rule_sets:
         raise published
-    if not await store.put_draft(dict(id=rule_set.id, state="draft", source=source, content_hash=rule_set.content_hash,
-                                      effective_from=rule_set.effective_from, uploaded_by=by)):
+    if not await store.put_draft(dict(id=rule_set.id, state=domain.RuleSetState.DRAFT.value, source=source,
+                                      content_hash=rule_set.content_hash, effective_from=rule_set.effective_from,
+                                      uploaded_by=by)):
         raise published
 
 
@@ -191,7 +192,7 @@ async def publish_rule_set(store: Any, rule_sets: dict[str, RuleSet], rule_set_i
     row = await store.rule_set_for_update(rule_set_id)
     if row is None:
         raise NotVisible(f"No draft {rule_set_id!r}.")
-    if row.state == "published":
+    if row.state == domain.RuleSetState.PUBLISHED:
         raise Refused(f"Rule set {rule_set_id!r} is already published.", 409)
     rule_set = parse(row.source, f"{rule_set_id}.yaml")
     if rule_set.effective_from <= today:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from services.scoring import use_cases
+from services.scoring.domain import RuleSetState
 from services.scoring.api.uploads import YAML_BODY, read_yaml_upload, refused
 from services.scoring.engine.rules import RuleSet, parse_rule_set
 from shared.auth import Principal, current_principal, require_any
@@ -23,7 +24,8 @@ def _summary(rs: RuleSet, state: str) -> dict:
 
 @router.get("", summary="Rule sets in use: shipped and published (public)")
 async def list_rule_sets(request: Request) -> list[dict]:
-    return [_summary(rs, "published") for rs in sorted(request.app.state.rule_sets.values(), key=lambda r: r.effective_from)]
+    in_use = sorted(request.app.state.rule_sets.values(), key=lambda r: r.effective_from)
+    return [_summary(rs, RuleSetState.PUBLISHED.value) for rs in in_use]
 
 
 @router.get("/drafts", summary="Drafts awaiting publication")
@@ -31,7 +33,7 @@ async def list_drafts(request: Request, principal: Principal = Depends(current_p
     require_any(principal, {"rules:draft"})
     async with request.app.state.db.unit_of_work() as uow:
         rows = await uow.store.drafts()
-    return [{**_summary(parse_rule_set(r.source, r.id), "draft"), "uploaded_by": r.uploaded_by,
+    return [{**_summary(parse_rule_set(r.source, r.id), RuleSetState.DRAFT.value), "uploaded_by": r.uploaded_by,
              "uploaded_at": r.uploaded_at.isoformat()} for r in rows]
 
 
@@ -54,7 +56,7 @@ async def put_draft(rule_set_id: str, request: Request, principal: Principal = D
         except use_cases.Refused as exc:
             raise refused(exc) from None
         await uow.commit()
-    return JSONResponse(_summary(rs, "draft"), status_code=201)
+    return JSONResponse(_summary(rs, RuleSetState.DRAFT.value), status_code=201)
 
 
 @router.post("/{rule_set_id}/publish", summary="Publish a draft (administrators only); it takes effect on its date")
@@ -71,4 +73,4 @@ async def publish(rule_set_id: str, request: Request, principal: Principal = Dep
             raise refused(exc) from None
         await uow.commit()
     request.app.state.rule_sets[rs.id] = rs
-    return _summary(rs, "published")
+    return _summary(rs, RuleSetState.PUBLISHED.value)

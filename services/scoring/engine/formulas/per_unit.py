@@ -25,7 +25,8 @@ class PerUnit(FormulaKind):
     def option_points(self, v: np.ndarray) -> np.ndarray:
         v = zero_nan(v)
         if self.threshold is not None:
-            return np.where(v >= self.threshold, self.base + _floor_units(v - self.threshold, self.unit) * self.points, 0.0)
+            above = self.base + _floor_units(v - self.threshold, self.unit) * self.points
+            return np.where(v >= self.threshold, above, 0.0)
         return _floor_units(v, self.unit) * self.points
 
     def option_points_one(self, v: float) -> float:

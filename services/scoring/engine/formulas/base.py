@@ -122,14 +122,14 @@ class Holder:
     cut_off: date
     status: str = "scored"
     _shared: dict[str, Any] = field(default_factory=dict)
+    lookback_start: date = field(init=False)  # the look-back window's first day (inclusive)
+
+    def __post_init__(self) -> None:
+        self.lookback_start = measures.lookback_start(self.cut_off, self.rule_set.lookback_years)
 
     @property
     def lookback_years(self) -> int:
         return self.rule_set.lookback_years
-
-    @property
-    def lookback_start(self) -> date:
-        return measures.lookback_start(self.cut_off, self.rule_set.lookback_years)
 
     def in_lookback(self, day: Any) -> bool:
         return self.lookback_start <= measures.as_date(day) < self.cut_off

@@ -19,9 +19,10 @@ from services.scoring.tables import applications, modules, received, rule_sets, 
 
 ADD_ANSWER = insert(received)
 # A re-verification (after an objection, or a supplemented item) replaces the department's answer.
+# (An UPDATE's parameters in WHERE may not share a column's name: hence the b_ prefix.)
 REPLACE_ANSWER = (update(received)
-                  .where(received.c.application_id == bindparam("application_id"),
-                         received.c.department == bindparam("department"))
+                  .where(received.c.application_id == bindparam("b_application_id"),
+                         received.c.department == bindparam("b_department"))
                   .values(holder=bindparam("holder"), items=bindparam("items"), facts=bindparam("facts"),
                           received_at=func.now()))
 # Locks the application's answers: two replicas in a rebalance cannot both score it.
@@ -105,7 +106,7 @@ class Store:
         await self._conn.execute(ADD_ANSWER, answer)
 
     async def replace_answer(self, application_id: str, department: str, answer: dict[str, Any]) -> None:
-        await self._conn.execute(REPLACE_ANSWER, {"application_id": application_id, "department": department,
+        await self._conn.execute(REPLACE_ANSWER, {"b_application_id": application_id, "b_department": department,
                                                   "holder": answer["holder"], "items": answer["items"],
                                                   "facts": answer["facts"]})
 

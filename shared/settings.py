@@ -83,21 +83,9 @@ class Settings(BaseSettings):
     material_uploads_per_client_hour: int = 2000
     # Salts the hashes that group a child's parents in publicity (never shown anywhere).
     candidate_key_salt: str | None = None  # a secret: see _embedded_demo_secrets
-    # How often scoring looks for applications a department left unanswered past the review deadline.
-    overdue_sweep_seconds: float = 300.0
-
-    # Simulations (scoring): where populations and reports are kept (a volume in containers); a job
-    # whose runner has not been heard of for the lease is taken over, up to the attempts, then failed.
-    simulation_dir: str = ".local/simulations"
-    simulation_lease_seconds: float = 30.0
-    simulation_max_attempts: int = 3
-    simulation_max_holders: int = 10_000_000
+    # The largest uploaded simulation population (the body-limit middleware reads it; scoring's
+    # other settings are its own: services/scoring/settings.py).
     simulation_upload_max_bytes: int = 2 * 1024 * 1024 * 1024
-    # An uploaded population, judged from its footer before any column is read (a small file can
-    # stand for gigabytes): list items per holder in any list column, and its size decompressed.
-    simulation_max_items_per_holder: int = 50
-    simulation_max_decompressed_bytes: int = 4 * 1024 * 1024 * 1024
-    simulation_retention_days: int = 30  # finished jobs (and their files) are removed after this
 
     # Uploads: a material's size limit, and the limit on any other request body (JSON).
     material_max_bytes: int = 10 * 1024 * 1024

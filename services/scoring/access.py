@@ -13,10 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from services.scoring.tables import applications, received
 from shared.auth import Principal
 from shared.pseudonyms import same_holder
 from shared.problems import Problem
@@ -24,10 +20,6 @@ from shared.problems import Problem
 PARTNER = "scores:read"
 HOLDER = "scores:holder"
 HOLDER_HEADER = "X-Holder-Id-Number"
-SUBMITTED = select(applications.c.principal, applications.c.holder).where(
-    applications.c.application_id == bindparam("app"))
-ANSWERED_BY = select(received.c.department).where(received.c.application_id == bindparam("app"),
-                                                  received.c.department.in_(bindparam("departments", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -49,12 +41,13 @@ def require_reader(principal: Principal, holder_id_number: str | None) -> None:
         raise Problem.at(HOLDER_HEADER, "required: a key acting for the holder presents the holder's ID number", 422)
 
 
-async def sight_of(conn: AsyncConnection, application_id: str, principal: Principal,
+async def sight_of(store: Any, application_id: str, principal: Principal,
                    holder_id_number: str | None, salt: str) -> Sight | None:
-    """What this principal may see of the application's scores, or None (then: the unknown-id 404)."""
+    """What this principal may see of the application's scores, or None (then: the unknown-id 404).
+    `store`: scoring's Store (who submitted the application, which departments answered it)."""
     if principal.has("admin"):
         return Sight()
-    submitted = (await conn.execute(SUBMITTED, {"app": application_id})).first()
+    submitted = await store.submitted(application_id)
     if submitted is not None:
         if PARTNER in principal.scopes and submitted.principal is not None and submitted.principal == principal.principal:
             return Sight()
@@ -63,8 +56,7 @@ async def sight_of(conn: AsyncConnection, application_id: str, principal: Princi
             return Sight()
     departments = principal.scoped_values("department")
     if departments:
-        answered = (await conn.execute(ANSWERED_BY, {"app": application_id, "departments": sorted(departments)})
-                    ).scalars().all()
+        answered = await store.answered_by(application_id, departments)
         if answered:
             return Sight(frozenset(answered))
     return None

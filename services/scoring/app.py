@@ -1,4 +1,6 @@
-"""Scoring's app factory (`uvicorn services.scoring.app:app`)."""
+"""Scoring's app factory (`uvicorn services.scoring.app:app`) and its wiring: the rule sets and
+X-modules (shipped, then those published), the handlers with their dependencies bound, the store,
+and the background work (the overdue sweep, keeping every replica's rules current, simulations)."""
 from __future__ import annotations
 
 import asyncio
@@ -6,12 +8,14 @@ from datetime import date
 
 from fastapi import FastAPI
 
-from services.scoring import module_routes, routes, rule_set_routes, rule_set_store, tables
-from services.scoring.engine.modules import load_shipped_modules
-from services.scoring.engine.rules import load_shipped
-from services.scoring.handlers import make_handlers
+from services.scoring import tables, use_cases
+from services.scoring.api import ROUTERS
+from services.scoring.engine.modules import load_shipped_modules, parse_module
+from services.scoring.engine.rules import load_shipped, parse_rule_set
+from services.scoring.handlers import handlers
+from services.scoring.settings import ScoringSettings
 from services.scoring.simulation import jobs as simulation_jobs
-from services.scoring.simulation import routes as simulation_routes
+from services.scoring.store import Store
 from shared.events.catalogue import APPLICATIONS, VERIFICATIONS
 from shared.logging import get_logger
 from shared.security_headers import BASE_POLICY
@@ -20,7 +24,11 @@ from shared.service import ConsumerSpec, ServiceSpec, create_app
 # Loaded at import: a bad shipped rule file stops the service before it takes traffic.
 RULE_SETS = load_shipped()
 MODULES = load_shipped_modules()
-HANDLERS, SWEEP_OVERDUE = make_handlers(RULE_SETS, MODULES)
+# The handlers, the routes (app.state) and the refresh below share these very dicts.
+SETTINGS = ScoringSettings()
+DEPS = use_cases.Deps(RULE_SETS, MODULES, SETTINGS.candidate_key_salt)
+HANDLERS = handlers(DEPS)
+REFRESH_SECONDS = 30
 log = get_logger("scoring")
 
 
@@ -29,7 +37,7 @@ async def _sweep_overdue_forever(db, every: float) -> None:
         await asyncio.sleep(every)
         try:
             async with db.unit_of_work() as uow:
-                scored = await SWEEP_OVERDUE(uow, date.today())
+                scored = await use_cases.sweep_overdue(uow, DEPS, date.today())
                 await uow.commit()
             if scored:
                 log.info("scored applications past their review deadline", applications=scored)
@@ -37,12 +45,33 @@ async def _sweep_overdue_forever(db, every: float) -> None:
             log.warning("overdue sweep failed", error=str(exc))
 
 
+async def _load_stored(db) -> tuple[dict, dict]:
+    async with db.unit_of_work() as uow:
+        return await use_cases.load_rule_sets_and_modules(uow.store, parse_rule_set, parse_module)
+
+
+async def _keep_current(db) -> None:
+    """Pick up what other replicas accepted. Publication requires a future effective date, so a
+    replica that learns of a rule set a few seconds late has scored nothing under the wrong rules."""
+    while True:
+        await asyncio.sleep(REFRESH_SECONDS)
+        try:
+            rule_sets, modules = await _load_stored(db)
+            for rule_set_id, rs in rule_sets.items():
+                RULE_SETS.setdefault(rule_set_id, rs)
+            for module_id, (_version, module) in modules.items():
+                MODULES[module_id] = module
+        except Exception as exc:  # the database is away: keep what we have
+            log.warning("could not refresh rule sets and modules", error=str(exc))
+
+
 async def _startup(app: FastAPI) -> None:
-    # The handlers hold this very dict: rule sets published later are added to it in place.
-    RULE_SETS.update(await rule_set_store.load_published(app.state.db.engine))
-    MODULES.update({k: m for k, (_v, m) in (await rule_set_store.load_modules(app.state.db.engine)).items()})
+    # The handlers hold these very dicts: rule sets published later are added to them in place.
+    rule_sets, modules = await _load_stored(app.state.db)
+    RULE_SETS.update(rule_sets)
+    MODULES.update({k: m for k, (_v, m) in modules.items()})
     app.state.rule_sets, app.state.modules = RULE_SETS, MODULES
-    app.state.refresh_rules = asyncio.create_task(rule_set_store.keep_current(app.state.db.engine, RULE_SETS, MODULES))
+    app.state.refresh_rules = asyncio.create_task(_keep_current(app.state.db))
     app.state.sweep_overdue = asyncio.create_task(
         _sweep_overdue_forever(app.state.db, app.state.settings.overdue_sweep_seconds))
     app.state.simulations = asyncio.create_task(simulation_jobs.work_forever(app.state.db.engine, app.state.settings))
@@ -62,11 +91,12 @@ SPEC = ServiceSpec(
     outbox=tables.outbox,
     inbox=tables.inbox,
     api_keys=tables.api_keys,
-    routers=[routes.router, rule_set_routes.router, module_routes.router, simulation_routes.router],
+    routers=ROUTERS,
     consumers=[ConsumerSpec("scoring", [VERIFICATIONS, APPLICATIONS], HANDLERS)],
     publishes=["score.computed"],
     on_startup=_startup,
     on_shutdown=_shutdown,
+    store=Store,
     # The simulation report: no scripts; its charts are matplotlib's inline SVG, whose style
     # attributes no hash can allow, so inline styles (and data: images) are.
     page_policy=f"{BASE_POLICY}; style-src 'unsafe-inline'; img-src data:",
@@ -74,7 +104,7 @@ SPEC = ServiceSpec(
 
 
 def build():
-    return create_app(SPEC)
+    return create_app(SPEC, SETTINGS)
 
 
 app = build()

@@ -6,16 +6,57 @@ batch that completes a hundred applications evaluates them in one pass.
 from __future__ import annotations
 
 from datetime import date
+from enum import Enum
 from typing import Any
 
 from services.scoring.engine.evaluate import evaluate
 from services.scoring.engine.modules import Module, evaluate_module
 from services.scoring.engine.population import Population
 from services.scoring.engine.rules import RuleSet, in_force
-from shared.calendar import shift_years
+from shared.calendar import CalendarYearUnknown, add_working_days, shift_years
 from shared.departments import ITEMS_BY_DEPARTMENT
+from shared.logging import get_logger
 
 FORGERY_BAR_YEARS = 5
+
+
+class RuleSetState(str, Enum):
+    """An uploaded rule set: a draft (replaceable), then published (never changed again)."""
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+REVIEW_WORKING_DAYS = 15
+log = get_logger("scoring")
+
+
+def review_deadline(applied_on: date | None) -> date | None:
+    """The day by which every department should have answered: 15 working days after applying."""
+    if applied_on is None:
+        return None
+    try:
+        return add_working_days(applied_on, REVIEW_WORKING_DAYS)
+    except CalendarYearUnknown as exc:
+        # No guessed deadline: the overdue sweep leaves this application alone until the calendar is known.
+        log.warning("review deadline unknown", applied_on=applied_on.isoformat(), error=str(exc))
+        return None
+
+
+def past_deadline(answers: dict[str, dict], today: date) -> bool:
+    """Has the earliest review deadline among the answers passed?"""
+    deadlines = [a.get("review_deadline") for a in answers.values() if a.get("review_deadline")]
+    return bool(deadlines) and today > min(deadlines)
+
+
+def module_scores(explanation: dict) -> dict[str, dict]:
+    """The X-modules' results as score.computed carries them."""
+    return {m: {"total": doc["total"], "module_points": doc["module_points"], "eligible": doc["eligible"],
+                "sort_key": doc["sort_key"]} for m, doc in explanation.get("modules", {}).items()}
+
+
+def public_line(line: dict) -> dict:
+    """An explanation line for the bus: points and labels; the facts themselves stay in scoring
+    (readable at /v1/scores), so personal data does not travel further than it must."""
+    return {k: v for k, v in line.items() if k not in ("fact", "fact_value")}
 
 
 def all_answered(expected: list[str], answered: set[str]) -> bool:

@@ -8,7 +8,7 @@ from datetime import date
 import httpx
 import pytest
 
-from services.scoring.engine.reference import _measure
+from services.scoring.engine.measures import measure_one
 from services.scoring.engine.rules import InsuranceMonths, SpanYears, in_force, load_shipped
 from services.verification.seed import demo_holder
 from shared.calendar import cut_off_date
@@ -69,7 +69,7 @@ async def test_the_seeded_edge_cases_count_as_the_rules_say(platform):
     spans = [{"start": r["start_date"].isoformat(), "end": r["end_date"] and r["end_date"].isoformat()}
              for r in demo_holder(RESIDENCE_GAP)["residence"]]
     gap_years = results[RESIDENCE_GAP][1]["residence"]["fact_value"]
-    assert gap_years == _measure(SpanYears(kind="span_years"), "r", {"r": spans}, cut_off, 5)
+    assert gap_years == measure_one(SpanYears(kind="span_years"), "r", {"r": spans}, cut_off, 5)
     assert gap_years <= cut_off.year - 2010 - 4  # the four years away (2014-2018) do not count
 
     # Months transferred in from another city are on record but do not count.
@@ -78,7 +78,7 @@ async def test_the_seeded_edge_cases_count_as_the_rules_say(platform):
     own = [{"start": s["start_month"].isoformat(), "end": s["end_month"].isoformat(), "kind": s["kind"]}
            for s in seeded if not s["transferred_in"]]
     months = results[TRANSFERRED_IN][1]["social_insurance"]["fact_value"]
-    assert months == _measure(InsuranceMonths(kind="insurance_months", insurance=["pension", "medical"]), "s", {"s": own}, cut_off, 5)
+    assert months == measure_one(InsuranceMonths(kind="insurance_months", insurance=["pension", "medical"]), "s", {"s": own}, cut_off, 5)
 
     # A foreign degree counts once certified; until then the item is returned with what to do.
     doc, lines = results[FOREIGN_UNCERTIFIED]

@@ -1,7 +1,6 @@
 """Scoring over the bus: verification results in, explained `score.computed` out, new facts → new version."""
 from __future__ import annotations
 
-import asyncio
 import secrets
 from datetime import date, datetime, timedelta, timezone
 
@@ -57,14 +56,12 @@ class Bus:
                                           key=event.subject.encode())
 
     async def score(self, app: str, version: int, timeout: float = 30) -> dict:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
+        async def arrived() -> dict | None:
             for recs in (await self.consumer.getmany(timeout_ms=300)).values():
                 self.scores += [orjson.loads(r.value) for r in recs]
-            found = [s["data"] for s in self.scores if s["subject"] == app and s["data"]["score_version"] == version]
-            if found:
-                return found[0]
-        raise AssertionError(f"stalled at stage 'scoring': no score version {version} for {app} after {timeout:.0f}s")
+            return next((s["data"] for s in self.scores
+                         if s["subject"] == app and s["data"]["score_version"] == version), None)
+        return await wait_for(f"scoring: score version {version} of {app}", arrived, timeout)
 
 
 async def test_two_answers_make_one_explained_score_and_new_facts_a_new_version(platform):
@@ -89,10 +86,9 @@ async def test_two_answers_make_one_explained_score_and_new_facts_a_new_version(
         quashed = dict(POLICE_FACTS, offences=[{"date": "2024-02-01", "act": "a", "case": "detention"}])
         await bus.send(answer(app, "police", quashed, {"permit": "passed", "residence": "passed"}))
         v2 = await bus.score(app, 2)
+        # One partition per application, handled in order: had the repeated answer made a version, the
+        # re-verification's would be the third, not this one. (The versions kept are checked below.)
         assert v2["total"] == v1["total"] + 150 - 60
-        await asyncio.sleep(1.0)
-        for recs in (await bus.consumer.getmany(timeout_ms=500)).values():
-            bus.scores += [orjson.loads(r.value) for r in recs]
         assert sorted(s["data"]["score_version"] for s in bus.scores if s["subject"] == app) == [1, 2]
 
     async with httpx.AsyncClient(base_url=platform.url("scoring"), timeout=10) as client:

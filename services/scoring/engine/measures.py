@@ -1,4 +1,5 @@
-"""Date rules, vectorised: spans → full years or months, birth dates → ages, dated amounts → sums.
+"""Measures: raw fact → the number a formula scores (spans → full years or months, birth dates →
+ages, dated amounts → sums), each kind with its vectorised rule and its one-holder reference.
 
 All counting stops before the cut-off date (spans are clipped to it, events on or after it
 do not count); the look-back window starts the same day `lookback_years` earlier, inclusive.
@@ -6,12 +7,14 @@ do not count); the look-back window starts the same day `lookback_years` earlier
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated, Any, Literal, Union
 
 import numpy as np
+from pydantic import Field
 
 from services.scoring.engine.population import EMPTY, Categorical, Items, Population
+from services.scoring.engine.schema import Strict
 from shared.calendar import shift_years
-from services.scoring.engine.rules import Age, InsuranceMonths, Measure, SpanYears, SumInLookback
 
 
 def truthy(values: np.ndarray) -> np.ndarray:
@@ -123,19 +126,85 @@ def sum_in_lookback(items: Items, n: int, cut_off: date, lookback_years: int, fi
     return np.bincount(items.owner[ok], weights=amounts[ok], minlength=n)
 
 
+# -- the kinds: each measures a whole population (vectorised) and one holder (the reference) --
+def as_date(v: Any) -> date | None:
+    """A date as facts carry it (a date, or ISO text with or without a time)."""
+    if v is None or isinstance(v, date):
+        return v
+    return date.fromisoformat(str(v)[:10])
+
+
+class SpanYears(Strict):
+    """Full years in spans of dates before the cut-off; gaps summed, overlaps once (30 days = 1 month, 12 months = 1 year)."""
+    kind: Literal["span_years"]
+
+    def of_population(self, fact: str, pop: Population, cut_off: date, lookback_years: int) -> np.ndarray:
+        return span_years(pop.items.get(fact, EMPTY), pop.n, cut_off)
+
+    def of_holder(self, raw: Any, cut_off: date, lookback_years: int) -> float:
+        covered: set[int] = set()
+        for s in raw or []:
+            start, end = as_date(s["start"]), as_date(s.get("end")) or cut_off
+            covered.update(range(start.toordinal(), min(end, cut_off).toordinal()))
+        return float((len(covered) // 30) // 12)
+
+
+class InsuranceMonths(Strict):
+    """Distinct contribution months before the cut-off month, of the listed insurance kinds; transferred-in and back-paid months excluded."""
+    kind: Literal["insurance_months"]
+    insurance: list[str] = Field(min_length=1)
+
+    def of_population(self, fact: str, pop: Population, cut_off: date, lookback_years: int) -> np.ndarray:
+        return insurance_months(pop.items.get(fact, EMPTY), pop.n, cut_off, self.insurance)
+
+    def of_holder(self, raw: Any, cut_off: date, lookback_years: int) -> float:
+        last = cut_off.year * 12 + cut_off.month - 1
+        months: set[int] = set()
+        for s in raw or []:
+            if s.get("kind") not in self.insurance or s.get("transferred_in") or s.get("back_paid"):
+                continue
+            start, end = as_date(s["start"]), as_date(s.get("end"))
+            stop = last if end is None else min(end.year * 12 + end.month, last)
+            months.update(range(start.year * 12 + start.month - 1, stop))
+        return float(len(months))
+
+
+class Age(Strict):
+    """Completed years of age on the cut-off date, from a birth date."""
+    kind: Literal["age"]
+
+    def of_population(self, fact: str, pop: Population, cut_off: date, lookback_years: int) -> np.ndarray:
+        col = pop.scalars.get(fact)
+        return age(col, cut_off) if col is not None else np.full(pop.n, np.nan)
+
+    def of_holder(self, raw: Any, cut_off: date, lookback_years: int) -> float:
+        b = as_date(raw)
+        if b is None:
+            return float("nan")
+        return float(cut_off.year - b.year - ((cut_off.month, cut_off.day) < (b.month, b.day)))
+
+
+class SumInLookback(Strict):
+    """Sum of a field of dated items inside the look-back window."""
+    kind: Literal["sum_in_lookback"]
+    field: str = "amount"
+
+    def of_population(self, fact: str, pop: Population, cut_off: date, lookback_years: int) -> np.ndarray:
+        return sum_in_lookback(pop.items.get(fact, EMPTY), pop.n, cut_off, lookback_years, self.field)
+
+    def of_holder(self, raw: Any, cut_off: date, lookback_years: int) -> float:
+        lo = lookback_start(cut_off, lookback_years)
+        return float(sum(i.get(self.field) or 0 for i in raw or [] if lo <= as_date(i["date"]) < cut_off))
+
+
+Measure = Annotated[Union[SpanYears, InsuranceMonths, Age, SumInLookback], Field(discriminator="kind")]
+
+
 def measure(spec: Measure | None, fact: str, pop: Population, cut_off: date, lookback_years: int) -> np.ndarray:
     """The number an indicator scores, one per holder (NaN or 0 where the fact is absent)."""
+    if spec is not None:
+        return spec.of_population(fact, pop, cut_off, lookback_years)
     n = pop.n
-    if isinstance(spec, SpanYears):
-        return span_years(pop.items.get(fact, EMPTY), n, cut_off)
-    if isinstance(spec, InsuranceMonths):
-        return insurance_months(pop.items.get(fact, EMPTY), n, cut_off, spec.insurance)
-    if isinstance(spec, Age):
-        col = pop.scalars.get(fact)
-        return age(col, cut_off) if col is not None else np.full(n, np.nan)
-    if isinstance(spec, SumInLookback):
-        return sum_in_lookback(pop.items.get(fact, EMPTY), n, cut_off, lookback_years,
-                               spec.field)
     col = pop.scalars.get(fact)
     if col is None or isinstance(col, Categorical):
         return np.zeros(n)
@@ -144,3 +213,13 @@ def measure(spec: Measure | None, fact: str, pop: Population, cut_off: date, loo
     v = col.astype(float)  # a copy: the caller may zero its NaNs in place
     np.copyto(v, 0.0, where=np.isnan(v))
     return v
+
+
+def measure_one(spec: Measure | None, fact: str, facts: dict, cut_off: date, lookback_years: int) -> float:
+    """The same number for one holder, in plain Python (the reference the engine is checked against)."""
+    raw = facts.get(fact)
+    if spec is not None:
+        return spec.of_holder(raw, cut_off, lookback_years)
+    if raw is None:
+        return 0.0
+    return float(raw) if isinstance(raw, (int, float)) else 0.0

@@ -16,26 +16,27 @@ from pydantic import Field
 
 from services.scoring.engine.evaluate import SCORED, Evaluation, evaluate
 from services.scoring.engine.population import Population
-from services.scoring.engine.rules import Indicator, Names, RuleSet, _Strict, in_force, parse_document
+from services.scoring.engine.rules import Indicator, RuleSet, in_force, parse_document
+from services.scoring.engine.schema import Names, Strict
 
 MODULE_DIR = Path(__file__).resolve().parent.parent / "modules"
 
 
-class Requirement(_Strict):
+class Requirement(Strict):
     """A candidate qualifies only if the fact is at least `min` (or equals `equals`)."""
     fact: str
     min: float | None = None
     equals: str | None = None
 
 
-class Round(_Strict):
+class Round(Strict):
     """From `from` on: the points needed (a published cut-off line) and/or the places available."""
     from_: date = Field(alias="from")
     threshold: float | None = None
     quota: int | None = Field(default=None, ge=1)
 
 
-class TieBreaker(_Strict):
+class TieBreaker(Strict):
     """`total`, `category:<basic|bonus|deduction>`, `indicator:<id>` (its points),
     `indicator:<id>:value` (its measured fact) or `fact:<name>` (a scalar fact)."""
     key: str = Field(pattern=r"^(total|category:[a-z]+|indicator:[a-z0-9_]+(:value)?|fact:[a-z0-9_]+)$")
@@ -43,7 +44,7 @@ class TieBreaker(_Strict):
     name: Names | None = None
 
 
-class Module(_Strict):
+class Module(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     owner: str = Field(pattern=r"^(city|district:[a-z0-9_-]+|department:[a-z0-9_-]+)$")
     name: Names

@@ -20,10 +20,10 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tenacity import retry, stop_after_attempt, wait_exponential
 
+from services.scoring.settings import ScoringSettings
 from services.scoring.simulation.files import PROGRESS_FILE, SPEC_FILE, attempt_dir, write_json
 from services.scoring.tables import simulations
 from shared.logging import get_logger
-from shared.settings import Settings
 
 log = get_logger("scoring.simulations")
 POLL_SECONDS = 1.0
@@ -34,11 +34,11 @@ def new_id() -> str:
     return "SIM-" + secrets.token_hex(8).upper()
 
 
-def folder_of(settings: Settings, job_id: str) -> Path:
+def folder_of(settings: ScoringSettings, job_id: str) -> Path:
     return Path(settings.simulation_dir) / job_id
 
 
-async def enqueue(engine: AsyncEngine, settings: Settings, job_id: str, principal: str, spec: dict[str, Any],
+async def enqueue(engine: AsyncEngine, settings: ScoringSettings, job_id: str, principal: str, spec: dict[str, Any],
                   holders: int) -> None:
     folder = folder_of(settings, job_id)
     folder.mkdir(parents=True, exist_ok=True)
@@ -74,7 +74,7 @@ async def _mine(engine: AsyncEngine, job_id: str, attempt: int, **values: Any) -
     return result.rowcount == 1
 
 
-async def _run(engine: AsyncEngine, settings: Settings, job_id: str, attempt: int) -> None:
+async def _run(engine: AsyncEngine, settings: ScoringSettings, job_id: str, attempt: int) -> None:
     folder = folder_of(settings, job_id)
     (folder / PROGRESS_FILE).unlink(missing_ok=True)
     # A session of its own: a signal to the service's process group (Ctrl-C, a supervisor's SIGTERM)
@@ -176,7 +176,7 @@ DELETE FROM scoring.simulations
 WHERE state IN ('done', 'failed') AND finished_at < now() - make_interval(days => :days) RETURNING id""")
 
 
-async def _forget_old(engine: AsyncEngine, settings: Settings) -> None:
+async def _forget_old(engine: AsyncEngine, settings: ScoringSettings) -> None:
     """Finished jobs past their retention go, folder and all: uploads are large and the volume is shared."""
     async with engine.begin() as conn:
         gone = (await conn.execute(_FORGET, {"days": settings.simulation_retention_days})).scalars().all()
@@ -186,7 +186,7 @@ async def _forget_old(engine: AsyncEngine, settings: Settings) -> None:
         log.info("simulations past retention removed", simulations=len(gone))
 
 
-async def work_forever(engine: AsyncEngine, settings: Settings) -> None:
+async def work_forever(engine: AsyncEngine, settings: ScoringSettings) -> None:
     """Take over jobs whose runner went away, then run queued jobs one at a time (each uses a core)."""
     next_forget = 0.0
     while True:

@@ -21,7 +21,6 @@ from services.scoring.simulation.population import schema_faults
 from services.scoring.simulation.files import POPULATION_FILE
 from services.scoring.simulation.spec import describe, make_spec
 from services.scoring.simulation.upload_limits import UploadLimits, limit_faults
-from services.scoring.tables import rule_sets as rule_set_table
 from services.scoring.tables import rate_limits, simulations
 from shared.auth import Principal, current_principal, require_any
 from shared.problems import Problem
@@ -68,8 +67,8 @@ async def _draft_of(request: Request, body: SimulationRequest) -> RuleSet:
             return await asyncio.to_thread(parse_draft, body.draft_document, "draft_document", in_use)
         if body.draft in in_use:
             return in_use[body.draft]
-        async with request.app.state.db.engine.connect() as conn:
-            source = (await conn.execute(select(rule_set_table.c.source).where(rule_set_table.c.id == body.draft))).scalar()
+        async with request.app.state.db.unit_of_work() as uow:
+            source = await uow.store.rule_set_source(body.draft)
         if source is None:
             raise Problem.at("draft", f"no rule set or uploaded draft {body.draft!r}")
         return await asyncio.to_thread(parse_rule_set, source, f"{body.draft}.yaml")

@@ -1,0 +1,69 @@
+"""best_of: the higher of several ways to earn the indicator (own home, or years of rental:
+租购同分). Each option measures its own fact and scores it with a per_unit or a flag (capped
+per option); the winner's points count, and its name labels the explanation line."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Union
+
+import numpy as np
+from pydantic import Field
+
+from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Row, zero_nan
+from services.scoring.engine.formulas.flag import Flag
+from services.scoring.engine.formulas.per_unit import PerUnit
+from services.scoring.engine.measures import Measure
+from services.scoring.engine.schema import Strict
+
+if TYPE_CHECKING:
+    from services.scoring.engine.rules import Indicator
+
+
+class Option(Strict):
+    name: str
+    fact: str
+    measure: Measure | None = None
+    # The kinds an option may use: those scoring an already measured value (option_points).
+    formula: Annotated[Union[PerUnit, Flag], Field(discriminator="kind")]
+
+
+class BestOf(FormulaKind):
+    """The higher of several ways to earn the indicator (own home or years of rental: 租购同分)."""
+    kind: Literal["best_of"]
+    options: list[Option] = Field(min_length=2)
+    needs_fact: ClassVar[bool] = False  # each option names its own
+
+    def evaluate(self, indicator: "Indicator", batch: Batch, row: Row) -> None:
+        n = batch.n
+        best = np.full(n, -np.inf)
+        chosen = np.full(n, -1)
+        cap_of = np.full(n, np.nan)
+        for o, opt in enumerate(self.options):
+            v = batch.measure(opt.measure, opt.fact)
+            p_raw = opt.formula.option_points(v)
+            opt_cap = _cap(opt)
+            p = np.minimum(p_raw, opt_cap) if not np.isnan(opt_cap) else p_raw
+            better = p > best
+            best = np.where(better, p, best)
+            chosen = np.where(better, np.where(p > 0, o, -1), chosen)
+            row.values[:] = np.where(better, zero_nan(v), row.values)
+            row.raw[:] = np.where(better, p_raw, row.raw)
+            cap_of = np.where(better, opt_cap, cap_of)
+        batch.put_labels(indicator.id, np.array([o.name for o in self.options]), chosen)
+        batch.put_caps(indicator.id, cap_of)
+        row.counted[:] = best
+
+    def count(self, row: Row) -> None:
+        pass  # counted in `evaluate`: each option has its own cap
+
+    def score_one(self, indicator: "Indicator", holder: Holder) -> float:
+        best = 0.0
+        for opt in self.options:
+            p = opt.formula.option_points_one(holder.measure(opt.measure, opt.fact))
+            cap = opt.formula.cap_points
+            best = max(best, min(p, cap) if cap is not None else p)
+        return best
+
+
+def _cap(option: Option) -> float:
+    cap = option.formula.cap_points
+    return np.nan if cap is None else cap

@@ -1,0 +1,62 @@
+"""bracket: the first bracket whose inclusive [min, max] holds the measure; none: 0 points.
+A bracket may run linearly (points + slope × (anchor − value)). Age, for one."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Row, zero_nan
+from services.scoring.engine.schema import Strict
+
+if TYPE_CHECKING:
+    from services.scoring.engine.rules import Indicator
+
+
+class Bracket(Strict):
+    min: float | None = None
+    max: float | None = None
+    points: float
+    # points + slope × (anchor − value): a linear run inside the bracket.
+    slope: float = 0.0
+    anchor: float | None = None
+
+    @model_validator(mode="after")
+    def _anchor_with_slope(self) -> "Bracket":
+        if self.slope and self.anchor is None:
+            raise ValueError("a bracket with a slope needs an anchor")
+        return self
+
+
+class BracketTable(FormulaKind):
+    """The first bracket whose inclusive [min, max] holds the value; none: 0 points."""
+    kind: Literal["bracket"]
+    brackets: list[Bracket] = Field(min_length=1)
+    cap: float | None = Field(default=None, ge=0)
+
+    def evaluate(self, indicator: "Indicator", batch: Batch, row: Row) -> None:
+        v = batch.measure(indicator.measure, indicator.fact or "")
+        row.raw[:] = self.points_of(v)  # needs NaN: an unknown age scores nothing
+        row.values[:] = zero_nan(v)
+
+    def points_of(self, v: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(v))
+        done = np.isnan(v)
+        for b in self.brackets:
+            hit = ~done
+            if b.min is not None:
+                hit &= v >= b.min
+            if b.max is not None:
+                hit &= v <= b.max
+            pts = b.points + (b.slope * (b.anchor - v) if b.slope else 0.0)
+            out = np.where(hit, pts, out)
+            done |= hit
+        return out
+
+    def score_one(self, indicator: "Indicator", holder: Holder) -> float:
+        v = holder.measure(indicator.measure, indicator.fact or "")
+        for b in self.brackets:
+            if v == v and (b.min is None or v >= b.min) and (b.max is None or v <= b.max):
+                return b.points + (b.slope * (b.anchor - v) if b.slope else 0.0)
+        return 0.0

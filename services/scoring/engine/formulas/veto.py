@@ -1,0 +1,49 @@
+"""veto: any event of the listed cases (no look-back): no score at all."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import Field
+
+from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Row
+from services.scoring.engine.population import Categorical
+
+if TYPE_CHECKING:
+    from services.scoring.engine.rules import Indicator
+
+
+class Veto(FormulaKind):
+    """Any event of the listed cases (no look-back): no score at all."""
+    kind: Literal["veto"]
+    cases: list[str] = Field(min_length=1)
+
+    def check(self, indicator: "Indicator") -> None:
+        if not indicator.fact:
+            raise ValueError("fact is required (except for best_of, whose options name theirs)")
+        if indicator.category != "veto":
+            raise ValueError("veto indicators, and only they, use the veto formula")
+
+    def evaluate(self, indicator: "Indicator", batch: Batch, row: Row) -> None:
+        hit = self._hit(indicator.fact or "", batch)
+        row.values[:] = hit
+        row.raw[:] = 0.0
+        batch.veto(hit, f"veto: {indicator.id} ({indicator.name.en})")
+
+    def _hit(self, fact: str, batch: Batch) -> np.ndarray:
+        pop = batch.pop
+        it = pop.items.get(fact)
+        if it is not None and len(it):
+            case = it.fields.get("case", it.fields.get("kind"))
+            hit = Categorical.encode(case).isin(self.cases)
+            return np.bincount(it.owner[hit], minlength=pop.n) > 0
+        col = pop.scalars.get(fact)
+        if col is None or isinstance(col, Categorical):
+            return np.zeros(pop.n, dtype=bool)
+        return col > 0  # NaN compares false
+
+    def score_one(self, indicator: "Indicator", holder: Holder) -> float:
+        if any(e.get("case") in self.cases for e in holder.facts.get(indicator.fact or "") or []) \
+                and holder.status == "scored":
+            holder.status = "vetoed"
+        return 0.0

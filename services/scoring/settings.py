@@ -1,0 +1,22 @@
+"""Scoring's own settings (environment variables, documented in the README's Settings table),
+beside the platform's (shared.settings.Settings)."""
+from __future__ import annotations
+
+from shared.settings import Settings
+
+
+class ScoringSettings(Settings):
+    # How often scoring looks for applications a department left unanswered past the review deadline.
+    overdue_sweep_seconds: float = 300.0
+
+    # Simulations: where populations and reports are kept (a volume in containers); a job whose
+    # runner has not been heard of for the lease is taken over, up to the attempts, then failed.
+    simulation_dir: str = ".local/simulations"
+    simulation_lease_seconds: float = 30.0
+    simulation_max_attempts: int = 3
+    simulation_max_holders: int = 10_000_000
+    # An uploaded population, judged from its footer before any column is read (a small file can
+    # stand for gigabytes): list items per holder in any list column, and its size decompressed.
+    simulation_max_items_per_holder: int = 50
+    simulation_max_decompressed_bytes: int = 4 * 1024 * 1024 * 1024
+    simulation_retention_days: int = 30  # finished jobs (and their files) are removed after this

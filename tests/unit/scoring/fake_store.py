@@ -1,0 +1,115 @@
+"""Scoring's Store in memory (a few dicts): what handlers and use cases ask of services/scoring/store.py."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from types import SimpleNamespace
+from typing import Any
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.received: dict[str, dict[str, dict]] = {}  # application → department → answer
+        self.applications: dict[str, dict] = {}
+        self.withdrawn: dict[str, Any] = {}
+        self.scores: dict[str, dict[int, dict]] = {}  # application → version → row
+        self.rule_sets: dict[str, dict] = {}  # id → row (state, source, …)
+        self.modules: dict[str, dict[int, dict]] = {}  # id → version → row
+        self.sweep_taken = False  # another replica holds the overdue sweep
+
+    # -- departments' answers
+    async def answers(self, application_id: str) -> dict[str, dict]:
+        return {d: dict(a) for d, a in sorted(self.received.get(application_id, {}).items())}
+
+    async def add_answer(self, answer: dict[str, Any]) -> None:
+        self.received.setdefault(answer["application_id"], {})[answer["department"]] = dict(answer)
+
+    async def replace_answer(self, application_id: str, department: str, answer: dict[str, Any]) -> None:
+        self.received[application_id][department].update(
+            holder=answer["holder"], items=answer["items"], facts=answer["facts"])
+
+    # -- applications
+    def add_application(self, row: dict[str, Any]) -> None:
+        self.applications.setdefault(row["application_id"], dict(row))
+
+    async def application(self, application_id: str) -> Any:
+        row = self.applications.get(application_id)
+        return None if row is None else SimpleNamespace(**row)
+
+    def add_withdrawn(self, application_id: str, withdrawn_at: Any) -> None:
+        self.withdrawn.setdefault(application_id, withdrawn_at)
+
+    async def is_withdrawn(self, application_id: str) -> bool:
+        return application_id in self.withdrawn
+
+    async def lock_overdue_sweep(self) -> bool:
+        return not self.sweep_taken
+
+    async def overdue(self, today: date, limit: int) -> list[str]:
+        def open_(app: str) -> bool:
+            return app not in self.scores and app not in self.withdrawn
+        out = [a for a, row in self.applications.items()
+               if open_(a) and row["review_deadline"] and row["review_deadline"] < today
+               and len(self.received.get(a, {})) < len(row["expected_departments"])]
+        for a, answers in self.received.items():
+            deadlines = [x["review_deadline"] for x in answers.values() if x["review_deadline"]]
+            expected = max(len(x["expected_departments"]) for x in answers.values())
+            if open_(a) and a not in out and deadlines and min(deadlines) < today and len(answers) < expected:
+                out.append(a)
+        return out[:limit]
+
+    # -- scores
+    async def latest_version(self, application_id: str) -> int | None:
+        return max(self.scores.get(application_id, {}), default=None)
+
+    def add_score(self, row: dict[str, Any]) -> None:
+        versions = self.scores.setdefault(row["application_id"], {})
+        assert row["version"] not in versions, "the scores' primary key"
+        versions[row["version"]] = dict(row)
+
+    async def scores_newest_first(self, application_id: str) -> list[Any]:
+        return [SimpleNamespace(**r) for _, r in sorted(self.scores.get(application_id, {}).items(), reverse=True)]
+
+    async def score_version(self, application_id: str, version: int) -> Any:
+        row = self.scores.get(application_id, {}).get(version)
+        return None if row is None else SimpleNamespace(**row)
+
+    async def submitted(self, application_id: str) -> Any:
+        row = self.applications.get(application_id)
+        return None if row is None else SimpleNamespace(principal=row["principal"], holder=row["holder"])
+
+    async def answered_by(self, application_id: str, departments: set[str]) -> list[str]:
+        return sorted(set(self.received.get(application_id, {})) & departments)
+
+    # -- rule sets and X-modules
+    async def published_rule_sets(self) -> list[tuple[str, str]]:
+        return [(i, r["source"]) for i, r in self.rule_sets.items() if r["state"] == "published"]
+
+    async def drafts(self) -> list[Any]:
+        return [SimpleNamespace(**r) for r in self.rule_sets.values() if r["state"] == "draft"]
+
+    async def rule_set_source(self, rule_set_id: str) -> str | None:
+        row = self.rule_sets.get(rule_set_id)
+        return None if row is None else row["source"]
+
+    async def put_draft(self, row: dict[str, Any]) -> bool:
+        if self.rule_sets.get(row["id"], {}).get("state") == "published":
+            return False
+        self.rule_sets[row["id"]] = {**row, "uploaded_at": datetime.now(timezone.utc)}
+        return True
+
+    async def rule_set_for_update(self, rule_set_id: str) -> Any:
+        row = self.rule_sets.get(rule_set_id)
+        return None if row is None else SimpleNamespace(**row)
+
+    async def mark_published(self, rule_set_id: str, by: str) -> None:
+        self.rule_sets[rule_set_id].update(state="published", published_by=by)
+
+    async def latest_modules(self) -> list[Any]:
+        return [SimpleNamespace(**versions[max(versions)]) for versions in self.modules.values()]
+
+    async def add_module_version(self, module_id: str, owner: str, source: str, content_hash: str, by: str) -> int:
+        versions = self.modules.setdefault(module_id, {})
+        version = max(versions, default=0) + 1
+        versions[version] = {"id": module_id, "version": version, "owner": owner, "source": source,
+                             "content_hash": content_hash, "created_by": by}
+        return version

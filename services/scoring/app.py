@@ -1,6 +1,7 @@
 """Scoring's app factory (`uvicorn services.scoring.app:app`) and its wiring: the rule sets and
 X-modules (shipped, then those published), the handlers with their dependencies bound, the store,
 and the background work (the overdue sweep, keeping every replica's rules current, simulations)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -73,7 +74,8 @@ async def _startup(app: FastAPI) -> None:
     app.state.rule_sets, app.state.modules = RULE_SETS, MODULES
     app.state.refresh_rules = asyncio.create_task(_keep_current(app.state.db))
     app.state.sweep_overdue = asyncio.create_task(
-        _sweep_overdue_forever(app.state.db, app.state.settings.overdue_sweep_seconds))
+        _sweep_overdue_forever(app.state.db, app.state.settings.overdue_sweep_seconds)
+    )
     app.state.simulations = asyncio.create_task(simulation_jobs.work_forever(app.state.db.engine, app.state.settings))
 
 

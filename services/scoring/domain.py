@@ -3,10 +3,11 @@
 Many applications are scored as one population: the engine is vectorised, so a consumer
 batch that completes a hundred applications evaluates them in one pass.
 """
+
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from services.scoring.engine.evaluate import evaluate
@@ -20,10 +21,12 @@ from shared.logging import get_logger
 FORGERY_BAR_YEARS = 5
 
 
-class RuleSetState(str, Enum):
+class RuleSetState(StrEnum):
     """An uploaded rule set: a draft (replaceable), then published (never changed again)."""
+
     DRAFT = "draft"
     PUBLISHED = "published"
+
 
 REVIEW_WORKING_DAYS = 15
 log = get_logger("scoring")
@@ -49,8 +52,15 @@ def past_deadline(answers: dict[str, dict], today: date) -> bool:
 
 def module_scores(explanation: dict) -> dict[str, dict]:
     """The X-modules' results as score.computed carries them."""
-    return {m: {"total": doc["total"], "module_points": doc["module_points"], "eligible": doc["eligible"],
-                "sort_key": doc["sort_key"]} for m, doc in explanation.get("modules", {}).items()}
+    return {
+        m: {
+            "total": doc["total"],
+            "module_points": doc["module_points"],
+            "eligible": doc["eligible"],
+            "sort_key": doc["sort_key"],
+        }
+        for m, doc in explanation.get("modules", {}).items()
+    }
 
 
 def public_line(line: dict) -> dict:
@@ -65,16 +75,25 @@ def all_answered(expected: list[str], answered: set[str]) -> bool:
 
 def returned_facts(rule_set: RuleSet, answers: list[dict[str, Any]]) -> set[str]:
     """Facts of items a department returned or could not find: they score 0, the other items go on."""
-    dropped = {i["indicator"] for a in answers for i in a["items"] if i["state"] in ("returned", "not_found", "overdue")}
+    dropped = {
+        i["indicator"] for a in answers for i in a["items"] if i["state"] in ("returned", "not_found", "overdue")
+    }
     return {ind.fact for ind in rule_set.indicators if ind.id in dropped and ind.fact}
 
 
 def overdue_answers(expected: list[str], answered: set[str]) -> list[dict[str, Any]]:
     """Stand-in answers of the departments that missed the review deadline: their items score 0."""
-    return [{"department": d, "facts": {}, "items": [{"indicator": i, "state": "overdue",
-                                                     "reason": "not answered by the review deadline"}
-                                                    for i in ITEMS_BY_DEPARTMENT.get(d, ())]}
-            for d in sorted(set(expected) - answered)]
+    return [
+        {
+            "department": d,
+            "facts": {},
+            "items": [
+                {"indicator": i, "state": "overdue", "reason": "not answered by the review deadline"}
+                for i in ITEMS_BY_DEPARTMENT.get(d, ())
+            ],
+        }
+        for d in sorted(set(expected) - answered)
+    ]
 
 
 def forged_items(answers: list[dict[str, Any]]) -> list[str]:
@@ -83,8 +102,15 @@ def forged_items(answers: list[dict[str, Any]]) -> list[str]:
 
 def unproven_delegation(answers: list[dict[str, Any]]) -> str | None:
     """Why the delegation an application was made under does not hold, or None."""
-    return next((i["reason"] or "not verified" for a in answers for i in a["items"]
-                 if i["indicator"] == "delegation" and i["state"] in ("returned", "not_found")), None)
+    return next(
+        (
+            i["reason"] or "not verified"
+            for a in answers
+            for i in a["items"]
+            if i["indicator"] == "delegation" and i["state"] in ("returned", "not_found")
+        ),
+        None,
+    )
 
 
 def _zeroed(explanation: dict[str, Any], **update: Any) -> None:
@@ -94,8 +120,9 @@ def _zeroed(explanation: dict[str, Any], **update: Any) -> None:
         line["points"] = 0.0
 
 
-def score_many(rule_sets: dict[str, RuleSet], cut_off: date, facts: list[dict[str, Any]],
-               modules: dict[str, Module] | None = None) -> list[dict[str, Any]]:
+def score_many(
+    rule_sets: dict[str, RuleSet], cut_off: date, facts: list[dict[str, Any]], modules: dict[str, Module] | None = None
+) -> list[dict[str, Any]]:
     """Explanations of holders' scores under the rule set in force on the cut-off, with the
     points of every holder X-module in force computed beside each."""
     rule_set = in_force(rule_sets, cut_off)
@@ -113,15 +140,21 @@ def score_many(rule_sets: dict[str, RuleSet], cut_off: date, facts: list[dict[st
         for i, e in enumerate(explanations):
             doc = result.candidate(i)
             e["modules"][module.id] = {
-                "owner": module.owner, "module_points": doc["module_points"], "total": doc["total"],
-                "eligible": doc["eligible"], "threshold": threshold,
+                "owner": module.owner,
+                "module_points": doc["module_points"],
+                "total": doc["total"],
+                "eligible": doc["eligible"],
+                "threshold": threshold,
                 "meets_threshold": doc["eligible"] and (threshold is None or doc["total"] >= threshold),
-                "lines": doc["lines"], "sort_key": doc["sort_key"]}
+                "lines": doc["lines"],
+                "sort_key": doc["sort_key"],
+            }
     return explanations
 
 
-def score_facts(rule_sets: dict[str, RuleSet], cut_off: date, facts: dict[str, Any],
-                modules: dict[str, Module] | None = None) -> dict[str, Any]:
+def score_facts(
+    rule_sets: dict[str, RuleSet], cut_off: date, facts: dict[str, Any], modules: dict[str, Module] | None = None
+) -> dict[str, Any]:
     return score_many(rule_sets, cut_off, [facts], modules)[0]
 
 
@@ -142,8 +175,13 @@ def application_facts(rule_set: RuleSet, answers: list[dict[str, Any]]) -> dict[
     return facts
 
 
-def score_applications(rule_sets: dict[str, RuleSet], cut_off: date, answers: list[list[dict[str, Any]]],
-                       modules: dict[str, Module] | None = None, today: date | None = None) -> list[dict[str, Any]]:
+def score_applications(
+    rule_sets: dict[str, RuleSet],
+    cut_off: date,
+    answers: list[list[dict[str, Any]]],
+    modules: dict[str, Module] | None = None,
+    today: date | None = None,
+) -> list[dict[str, Any]]:
     """Explanations of applications' scores from their departments' answers (one list per application).
 
     Forged materials void the score and bar the holder for five years; an unproven delegation
@@ -152,7 +190,7 @@ def score_applications(rule_sets: dict[str, RuleSet], cut_off: date, answers: li
     """
     rule_set = in_force(rule_sets, cut_off)
     explanations = score_many(rule_sets, cut_off, [application_facts(rule_set, a) for a in answers], modules)
-    for app_answers, explanation in zip(answers, explanations):
+    for app_answers, explanation in zip(answers, explanations, strict=True):
         forged = forged_items(app_answers)
         unproven = unproven_delegation(app_answers)
         late = sorted(a["department"] for a in app_answers if any(i["state"] == "overdue" for i in a["items"]))
@@ -160,15 +198,23 @@ def score_applications(rule_sets: dict[str, RuleSet], cut_off: date, answers: li
             overdue = f"overdue, scored 0 until they answer: {', '.join(late)}"
             explanation["reason"] = "; ".join(r for r in (explanation.get("reason"), overdue) if r)
         if forged:
-            _zeroed(explanation, status="void", reason=f"forged materials: {', '.join(sorted(forged))}",
-                    barred_until=shift_years(today or date.today(), FORGERY_BAR_YEARS).isoformat())
+            _zeroed(
+                explanation,
+                status="void",
+                reason=f"forged materials: {', '.join(sorted(forged))}",
+                barred_until=shift_years(today or date.today(), FORGERY_BAR_YEARS).isoformat(),
+            )
         elif unproven:
             # Nothing is scored for someone who has not shown they may act for the holder; nobody is barred.
             _zeroed(explanation, status="refused", reason=f"delegation not verified: {unproven}")
     return explanations
 
 
-def score_application(rule_sets: dict[str, RuleSet], cut_off: date, answers: list[dict[str, Any]],
-                      modules: dict[str, Module] | None = None, today: date | None = None) -> dict[str, Any]:
+def score_application(
+    rule_sets: dict[str, RuleSet],
+    cut_off: date,
+    answers: list[dict[str, Any]],
+    modules: dict[str, Module] | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
     return score_applications(rule_sets, cut_off, [answers], modules, today)[0]
-

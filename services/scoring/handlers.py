@@ -4,6 +4,7 @@ A handler only decides *that* an application is to be scored (use_cases.schedule
 the scoring itself runs once per consumer batch, just before commit, over every application
 the batch completed. `handlers(deps)` binds the dependencies (app.py builds them once).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -20,10 +21,16 @@ from shared.pseudonyms import holder_key
 async def on_verification_completed(uow: Any, event: Envelope, data: VerificationCompleted, *, deps: Deps) -> None:
     """A department's answer: kept (or replacing its earlier one); scored once all have answered."""
     application_id = data.application_id
-    answer = {"application_id": application_id, "department": data.department,
-              "expected_departments": data.expected_departments, "cut_off_date": data.cut_off_date,
-              "holder": data.holder.model_dump(), "items": [i.model_dump() for i in data.items], "facts": data.facts,
-              "review_deadline": domain.review_deadline(data.applied_on)}
+    answer = {
+        "application_id": application_id,
+        "department": data.department,
+        "expected_departments": data.expected_departments,
+        "cut_off_date": data.cut_off_date,
+        "holder": data.holder.model_dump(),
+        "items": [i.model_dump() for i in data.items],
+        "facts": data.facts,
+        "review_deadline": domain.review_deadline(data.applied_on),
+    }
     batch = use_cases.batch_of(uow, deps)
     answers = batch.answers.get(application_id)
     if answers is None:
@@ -41,8 +48,9 @@ async def on_verification_completed(uow: Any, event: Envelope, data: Verificatio
     # Everyone has answered, or the review deadline has passed (then the silent score 0 for now).
     if domain.all_answered(data.expected_departments, set(answers)) or domain.past_deadline(answers, date.today()):
         answers_to = [{"request_id": data.in_answer_to, "department": data.department}] if data.in_answer_to else []
-        await use_cases.schedule_scoring(uow, deps, application_id, answers, data.expected_departments,
-                                         data.cut_off_date, answers_to)
+        await use_cases.schedule_scoring(
+            uow, deps, application_id, answers, data.expected_departments, data.cut_off_date, answers_to
+        )
 
 
 async def on_application_submitted(uow: Any, event: Envelope, data: ApplicationSubmitted, *, deps: Deps) -> None:
@@ -51,10 +59,17 @@ async def on_application_submitted(uow: Any, event: Envelope, data: ApplicationS
     holder = data.holder.ref()
     if holder.key is None:
         holder.key = holder_key(data.holder.id_number, deps.candidate_key_salt)
-    uow.store.add_application({
-        "application_id": data.application_id, "principal": data.principal, "holder": holder.model_dump(),
-        "expected_departments": data.expected_departments, "applied_on": data.applied_on,
-        "cut_off_date": data.cut_off_date, "review_deadline": domain.review_deadline(data.applied_on)})
+    uow.store.add_application(
+        {
+            "application_id": data.application_id,
+            "principal": data.principal,
+            "holder": holder.model_dump(),
+            "expected_departments": data.expected_departments,
+            "applied_on": data.applied_on,
+            "cut_off_date": data.cut_off_date,
+            "review_deadline": domain.review_deadline(data.applied_on),
+        }
+    )
 
 
 async def on_application_withdrawn(uow: Any, event: Envelope, data: ApplicationWithdrawn, *, deps: Deps) -> None:
@@ -63,9 +78,11 @@ async def on_application_withdrawn(uow: Any, event: Envelope, data: ApplicationW
     uow.store.add_withdrawn(data.application_id, data.withdrawn_at)
 
 
-HANDLERS = {"application.submitted": on_application_submitted,
-            "verification.completed": on_verification_completed,
-            "application.withdrawn": on_application_withdrawn}
+HANDLERS = {
+    "application.submitted": on_application_submitted,
+    "verification.completed": on_verification_completed,
+    "application.withdrawn": on_application_withdrawn,
+}
 
 
 def handlers(deps: Deps) -> dict[str, Any]:

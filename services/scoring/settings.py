@@ -1,5 +1,6 @@
 """Scoring's own settings (environment variables, documented in the README's Settings table),
 beside the platform's (shared.settings.Settings)."""
+
 from __future__ import annotations
 
 from shared.settings import Settings

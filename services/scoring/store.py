@@ -5,6 +5,7 @@ and routes ask for what they mean (the answers of an application, the latest sco
 and never write SQL themselves. Statements are built once, at import: compiling one costs
 more than running it (see the intake handlers on statement cost).
 """
+
 from __future__ import annotations
 
 import zlib
@@ -20,14 +21,20 @@ from services.scoring.tables import applications, modules, received, rule_sets, 
 ADD_ANSWER = insert(received)
 # A re-verification (after an objection, or a supplemented item) replaces the department's answer.
 # (An UPDATE's parameters in WHERE may not share a column's name: hence the b_ prefix.)
-REPLACE_ANSWER = (update(received)
-                  .where(received.c.application_id == bindparam("b_application_id"),
-                         received.c.department == bindparam("b_department"))
-                  .values(holder=bindparam("holder"), items=bindparam("items"), facts=bindparam("facts"),
-                          received_at=func.now()))
+REPLACE_ANSWER = (
+    update(received)
+    .where(
+        received.c.application_id == bindparam("b_application_id"), received.c.department == bindparam("b_department")
+    )
+    .values(holder=bindparam("holder"), items=bindparam("items"), facts=bindparam("facts"), received_at=func.now())
+)
 # Locks the application's answers: two replicas in a rebalance cannot both score it.
-ANSWERS = (select(received).where(received.c.application_id == bindparam("application_id"))
-           .order_by(received.c.department).with_for_update())
+ANSWERS = (
+    select(received)
+    .where(received.c.application_id == bindparam("application_id"))
+    .order_by(received.c.department)
+    .with_for_update()
+)
 LATEST_VERSION = select(func.max(scores.c.version)).where(scores.c.application_id == bindparam("application_id"))
 ADD_SCORE = insert(scores)
 ADD_WITHDRAWN = pg_insert(withdrawn).on_conflict_do_nothing()
@@ -36,20 +43,31 @@ SWEEP_LOCK = select(func.pg_try_advisory_xact_lock(zlib.crc32(b"scoring:overdue-
 # Applications never scored, not withdrawn, whose review deadline passed with a department silent:
 # those intake announced (even if no department ever answered), and those known only from an answer
 # (announced before scoring kept applications).
-_UNSCORED = [~exists().where(scores.c.application_id == applications.c.application_id),
-             ~exists().where(withdrawn.c.application_id == applications.c.application_id)]
-_ANSWERS_OF_APP = (select(func.count()).where(received.c.application_id == applications.c.application_id)
-                   .scalar_subquery())
+_UNSCORED = [
+    ~exists().where(scores.c.application_id == applications.c.application_id),
+    ~exists().where(withdrawn.c.application_id == applications.c.application_id),
+]
+_ANSWERS_OF_APP = (
+    select(func.count()).where(received.c.application_id == applications.c.application_id).scalar_subquery()
+)
 OVERDUE = union(
-    select(applications.c.application_id)
-    .where(applications.c.review_deadline < bindparam("today"), *_UNSCORED,
-           _ANSWERS_OF_APP < func.jsonb_array_length(applications.c.expected_departments)),
+    select(applications.c.application_id).where(
+        applications.c.review_deadline < bindparam("today"),
+        *_UNSCORED,
+        _ANSWERS_OF_APP < func.jsonb_array_length(applications.c.expected_departments),
+    ),
     select(received.c.application_id)
-    .where(~exists().where(scores.c.application_id == received.c.application_id),
-           ~exists().where(withdrawn.c.application_id == received.c.application_id))
+    .where(
+        ~exists().where(scores.c.application_id == received.c.application_id),
+        ~exists().where(withdrawn.c.application_id == received.c.application_id),
+    )
     .group_by(received.c.application_id)
-    .having(and_(func.min(received.c.review_deadline) < bindparam("today"),
-                 func.count() < func.max(func.jsonb_array_length(received.c.expected_departments)))),
+    .having(
+        and_(
+            func.min(received.c.review_deadline) < bindparam("today"),
+            func.count() < func.max(func.jsonb_array_length(received.c.expected_departments)),
+        )
+    ),
 ).limit(bindparam("limit"))
 ADD_APPLICATION = pg_insert(applications).on_conflict_do_nothing()
 # The sweep holds the application while it decides. (A consumer scoring the same one at that moment
@@ -57,30 +75,46 @@ ADD_APPLICATION = pg_insert(applications).on_conflict_do_nothing()
 APPLICATION = select(applications).where(applications.c.application_id == bindparam("application_id")).with_for_update()
 # Who may read a score (access.py): who submitted it, and which of some departments answered it.
 SUBMITTED = select(applications.c.principal, applications.c.holder).where(
-    applications.c.application_id == bindparam("application_id"))
-ANSWERED_BY = select(received.c.department).where(received.c.application_id == bindparam("application_id"),
-                                                  received.c.department.in_(bindparam("departments", expanding=True)))
-SCORES_NEWEST_FIRST = (select(scores).where(scores.c.application_id == bindparam("application_id"))
-                       .order_by(scores.c.version.desc()))
-SCORE_VERSION = select(scores).where(scores.c.application_id == bindparam("application_id"),
-                                     scores.c.version == bindparam("version"))
+    applications.c.application_id == bindparam("application_id")
+)
+ANSWERED_BY = select(received.c.department).where(
+    received.c.application_id == bindparam("application_id"),
+    received.c.department.in_(bindparam("departments", expanding=True)),
+)
+SCORES_NEWEST_FIRST = (
+    select(scores).where(scores.c.application_id == bindparam("application_id")).order_by(scores.c.version.desc())
+)
+SCORE_VERSION = select(scores).where(
+    scores.c.application_id == bindparam("application_id"), scores.c.version == bindparam("version")
+)
 # Rule sets and X-modules as uploaded.
-PUBLISHED_RULE_SETS = select(rule_sets.c.id, rule_sets.c.source).where(rule_sets.c.state == RuleSetState.PUBLISHED.value)
+PUBLISHED_RULE_SETS = select(rule_sets.c.id, rule_sets.c.source).where(
+    rule_sets.c.state == RuleSetState.PUBLISHED.value
+)
 DRAFTS = select(rule_sets).where(rule_sets.c.state == RuleSetState.DRAFT.value).order_by(rule_sets.c.uploaded_at)
 RULE_SET_SOURCE = select(rule_sets.c.source).where(rule_sets.c.id == bindparam("id"))
 RULE_SET_FOR_UPDATE = select(rule_sets).where(rule_sets.c.id == bindparam("id")).with_for_update()
 _UPSERT = pg_insert(rule_sets)
 PUT_DRAFT = _UPSERT.on_conflict_do_update(
-    index_elements=[rule_sets.c.id], where=rule_sets.c.state == RuleSetState.DRAFT.value,
-    set_={"source": _UPSERT.excluded.source, "content_hash": _UPSERT.excluded.content_hash,
-          "effective_from": _UPSERT.excluded.effective_from, "uploaded_by": _UPSERT.excluded.uploaded_by,
-          "uploaded_at": _UPSERT.excluded.uploaded_at})
-PUBLISH = (update(rule_sets).where(rule_sets.c.id == bindparam("rule_set_id"))
-           .values(state=RuleSetState.PUBLISHED.value, published_by=bindparam("by"), published_at=func.now()))
-_LATEST_MODULE = (select(modules.c.id, func.max(modules.c.version).label("version"))
-                  .group_by(modules.c.id).subquery())
+    index_elements=[rule_sets.c.id],
+    where=rule_sets.c.state == RuleSetState.DRAFT.value,
+    set_={
+        "source": _UPSERT.excluded.source,
+        "content_hash": _UPSERT.excluded.content_hash,
+        "effective_from": _UPSERT.excluded.effective_from,
+        "uploaded_by": _UPSERT.excluded.uploaded_by,
+        "uploaded_at": _UPSERT.excluded.uploaded_at,
+    },
+)
+PUBLISH = (
+    update(rule_sets)
+    .where(rule_sets.c.id == bindparam("rule_set_id"))
+    .values(state=RuleSetState.PUBLISHED.value, published_by=bindparam("by"), published_at=func.now())
+)
+_LATEST_MODULE = select(modules.c.id, func.max(modules.c.version).label("version")).group_by(modules.c.id).subquery()
 LATEST_MODULES = select(modules).join(
-    _LATEST_MODULE, (modules.c.id == _LATEST_MODULE.c.id) & (modules.c.version == _LATEST_MODULE.c.version))
+    _LATEST_MODULE, (modules.c.id == _LATEST_MODULE.c.id) & (modules.c.version == _LATEST_MODULE.c.version)
+)
 MODULE_LOCK = select(func.pg_advisory_xact_lock(func.hashtext(bindparam("key"))))
 MODULE_VERSION = select(func.max(modules.c.version)).where(modules.c.id == bindparam("id"))
 ADD_MODULE = insert(modules)
@@ -106,9 +140,16 @@ class Store:
         await self._conn.execute(ADD_ANSWER, answer)
 
     async def replace_answer(self, application_id: str, department: str, answer: dict[str, Any]) -> None:
-        await self._conn.execute(REPLACE_ANSWER, {"b_application_id": application_id, "b_department": department,
-                                                  "holder": answer["holder"], "items": answer["items"],
-                                                  "facts": answer["facts"]})
+        await self._conn.execute(
+            REPLACE_ANSWER,
+            {
+                "b_application_id": application_id,
+                "b_department": department,
+                "holder": answer["holder"],
+                "items": answer["items"],
+                "facts": answer["facts"],
+            },
+        )
 
     # -- applications -------------------------------------------------------------------------
     def add_application(self, row: dict[str, Any]) -> None:
@@ -150,8 +191,15 @@ class Store:
 
     async def answered_by(self, application_id: str, departments: set[str]) -> list[str]:
         """Which of these departments answered the application."""
-        return list((await self._conn.execute(
-            ANSWERED_BY, {"application_id": application_id, "departments": sorted(departments)})).scalars().all())
+        return list(
+            (
+                await self._conn.execute(
+                    ANSWERED_BY, {"application_id": application_id, "departments": sorted(departments)}
+                )
+            )
+            .scalars()
+            .all()
+        )
 
     # -- rule sets and X-modules --------------------------------------------------------------
     async def published_rule_sets(self) -> list[tuple[str, str]]:
@@ -183,6 +231,15 @@ class Store:
         one waits for the other (an advisory lock), each gets its own version."""
         await self._conn.execute(MODULE_LOCK, {"key": f"module:{module_id}"})
         version = (await self._conn.scalar(MODULE_VERSION, {"id": module_id}) or 0) + 1
-        await self._conn.execute(ADD_MODULE, {"id": module_id, "version": version, "owner": owner, "source": source,
-                                              "content_hash": content_hash, "created_by": by})
+        await self._conn.execute(
+            ADD_MODULE,
+            {
+                "id": module_id,
+                "version": version,
+                "owner": owner,
+                "source": source,
+                "content_hash": content_hash,
+                "created_by": by,
+            },
+        )
         return version

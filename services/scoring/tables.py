@@ -1,12 +1,13 @@
 """Scoring's schema: verification facts received, immutable score versions, the bus tables."""
+
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Date, DateTime, Float, Integer, MetaData, String, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.auth import api_keys_table
-from shared.ratelimit import rate_limits_table
 from shared.bus.tables import inbox_table, outbox_table
+from shared.ratelimit import rate_limits_table
 
 SCHEMA = "scoring"
 metadata = MetaData(schema=SCHEMA)

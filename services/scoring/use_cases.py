@@ -4,11 +4,12 @@ self-estimates, rule-set drafts and their publication, X-module versions and ran
 They take the unit of work (its `store`, `emit`, `before_commit`) or plain arguments and raise
 the domain errors below; the api layer maps those to problem documents.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ class Refused(ValueError):
 class Deps:
     """What handlers and use cases need beyond the unit of work, bound once at bootstrap (app.py).
     The dicts are the app's own: rule sets and modules published later are added to them in place."""
+
     rule_sets: dict[str, RuleSet]
     modules: dict[str, Module]
     candidate_key_salt: str | None
@@ -59,6 +61,7 @@ class ScoringBatch:
     """What one transaction (a consumer batch) decided so far: answers read or written, versions
     given out, withdrawals seen, and the applications to score, all scored at once at commit
     (the engine is vectorised: a hundred applications cost little more than one)."""
+
     deps: Deps
     answers: dict[str, dict[str, dict]] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
@@ -70,11 +73,12 @@ class ScoringBatch:
         by_cut_off: dict[date, list[ScoringJob]] = defaultdict(list)
         for job in pending.values():
             by_cut_off[job.cut_off].append(job)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for cut_off, jobs in by_cut_off.items():
-            explanations = domain.score_applications(self.deps.rule_sets, cut_off, [j.answers for j in jobs],
-                                                     self.deps.modules)
-            for job, explanation in zip(jobs, explanations):
+            explanations = domain.score_applications(
+                self.deps.rule_sets, cut_off, [j.answers for j in jobs], self.deps.modules
+            )
+            for job, explanation in zip(jobs, explanations, strict=True):
                 record_score(uow, job, explanation, now)
 
 
@@ -90,23 +94,55 @@ def batch_of(uow: Any, deps: Deps) -> ScoringBatch:
 
 def record_score(uow: Any, job: ScoringJob, explanation: dict[str, Any], now: datetime) -> None:
     """Keep a score version and announce it (score.computed)."""
-    uow.store.add_score(dict(
-        application_id=job.application_id, version=job.version, status=explanation["status"],
-        total=explanation["total"], rule_set_id=explanation["rule_set_id"], rule_set_hash=explanation["rule_set_hash"],
-        cut_off_date=job.cut_off, holder=job.holder.model_dump(), explanation=explanation, computed_at=now))
-    uow.emit(Envelope.new(ScoreComputed(
-        application_id=job.application_id, score_version=job.version, holder=job.holder, status=explanation["status"],
-        reason=explanation["reason"], barred_until=explanation.get("barred_until"),
-        rule_set_id=explanation["rule_set_id"], rule_set_hash=explanation["rule_set_hash"],
-        cut_off_date=job.cut_off, total=explanation["total"], categories=explanation["categories"],
-        lines=[domain.public_line(line) for line in explanation["lines"]], computed_at=now,
-        modules=domain.module_scores(explanation), answers_to=job.answers_to),
-        source="scoring", subject=job.application_id))
+    uow.store.add_score(
+        dict(
+            application_id=job.application_id,
+            version=job.version,
+            status=explanation["status"],
+            total=explanation["total"],
+            rule_set_id=explanation["rule_set_id"],
+            rule_set_hash=explanation["rule_set_hash"],
+            cut_off_date=job.cut_off,
+            holder=job.holder.model_dump(),
+            explanation=explanation,
+            computed_at=now,
+        )
+    )
+    uow.emit(
+        Envelope.new(
+            ScoreComputed(
+                application_id=job.application_id,
+                score_version=job.version,
+                holder=job.holder,
+                status=explanation["status"],
+                reason=explanation["reason"],
+                barred_until=explanation.get("barred_until"),
+                rule_set_id=explanation["rule_set_id"],
+                rule_set_hash=explanation["rule_set_hash"],
+                cut_off_date=job.cut_off,
+                total=explanation["total"],
+                categories=explanation["categories"],
+                lines=[domain.public_line(line) for line in explanation["lines"]],
+                computed_at=now,
+                modules=domain.module_scores(explanation),
+                answers_to=job.answers_to,
+            ),
+            source="scoring",
+            subject=job.application_id,
+        )
+    )
 
 
-async def schedule_scoring(uow: Any, deps: Deps, application_id: str, answers: dict[str, dict], expected: list[str],
-                           cut_off: date, answers_to: list[dict[str, str]] | None = None,
-                           holder: HolderRef | None = None) -> None:
+async def schedule_scoring(
+    uow: Any,
+    deps: Deps,
+    application_id: str,
+    answers: dict[str, dict],
+    expected: list[str],
+    cut_off: date,
+    answers_to: list[dict[str, str]] | None = None,
+    holder: HolderRef | None = None,
+) -> None:
     """Decide that the application is scored (its next version), at this transaction's commit."""
     batch = batch_of(uow, deps)
     if application_id in batch.withdrawn or await uow.store.is_withdrawn(application_id):
@@ -120,8 +156,9 @@ async def schedule_scoring(uow: Any, deps: Deps, application_id: str, answers: d
         raise ValueError(f"{application_id}: no department answered and no holder was given")
     ordered = [answers[d] for d in sorted(answers)] + domain.overdue_answers(expected, set(answers))
     # Two changes to one application in a batch: the later answers make the next version.
-    batch.pending[(application_id, latest + 1)] = ScoringJob(application_id, latest + 1, cut_off, ordered, holder,
-                                                             answers_to or [])
+    batch.pending[(application_id, latest + 1)] = ScoringJob(
+        application_id, latest + 1, cut_off, ordered, holder, answers_to or []
+    )
     uow.before_commit(BATCH, lambda: batch.score_pending(uow))
 
 
@@ -139,24 +176,40 @@ async def sweep_overdue(uow: Any, deps: Deps, today: date, limit: int = 200) -> 
         if await store.latest_version(application_id):
             continue
         if submitted is not None:
-            await schedule_scoring(uow, deps, application_id, answers, submitted.expected_departments,
-                                   submitted.cut_off_date, holder=HolderRef.model_validate(submitted.holder))
+            await schedule_scoring(
+                uow,
+                deps,
+                application_id,
+                answers,
+                submitted.expected_departments,
+                submitted.cut_off_date,
+                holder=HolderRef.model_validate(submitted.holder),
+            )
         else:
             first = answers[min(answers)]
-            await schedule_scoring(uow, deps, application_id, answers, first["expected_departments"],
-                                   first["cut_off_date"])
+            await schedule_scoring(
+                uow, deps, application_id, answers, first["expected_departments"], first["cut_off_date"]
+            )
     return len(overdue)
 
 
 # -- reading scores ------------------------------------------------------------------------------
 def score_document(row: Any) -> dict[str, Any]:
-    return {"application_id": row.application_id, "version": row.version, "status": row.status, "total": row.total,
-            "rule_set": {"id": row.rule_set_id, "hash": row.rule_set_hash}, "cut_off_date": row.cut_off_date.isoformat(),
-            "computed_at": row.computed_at.isoformat(), "explanation": row.explanation}
+    return {
+        "application_id": row.application_id,
+        "version": row.version,
+        "status": row.status,
+        "total": row.total,
+        "rule_set": {"id": row.rule_set_id, "hash": row.rule_set_hash},
+        "cut_off_date": row.cut_off_date.isoformat(),
+        "computed_at": row.computed_at.isoformat(),
+        "explanation": row.explanation,
+    }
 
 
-async def read_score(store: Any, application_id: str, sight: access.Sight | None,
-                     version: int | None = None) -> dict[str, Any]:
+async def read_score(
+    store: Any, application_id: str, sight: access.Sight | None, version: int | None = None
+) -> dict[str, Any]:
     """The latest score (with every version's number) or one version, as this sight shows it."""
     if sight is None:
         raise NotVisible(application_id)
@@ -179,14 +232,22 @@ async def upload_draft(store: Any, rule_sets: dict[str, RuleSet], rule_set: Rule
     published = Refused(f"Rule set {rule_set.id!r} is published and can never change; upload a new id.", 409)
     if rule_set.id in rule_sets:
         raise published
-    if not await store.put_draft(dict(id=rule_set.id, state=domain.RuleSetState.DRAFT.value, source=source,
-                                      content_hash=rule_set.content_hash, effective_from=rule_set.effective_from,
-                                      uploaded_by=by)):
+    if not await store.put_draft(
+        dict(
+            id=rule_set.id,
+            state=domain.RuleSetState.DRAFT.value,
+            source=source,
+            content_hash=rule_set.content_hash,
+            effective_from=rule_set.effective_from,
+            uploaded_by=by,
+        )
+    ):
         raise published
 
 
-async def publish_rule_set(store: Any, rule_sets: dict[str, RuleSet], rule_set_id: str, by: str, today: date,
-                           parse: Any) -> RuleSet:
+async def publish_rule_set(
+    store: Any, rule_sets: dict[str, RuleSet], rule_set_id: str, by: str, today: date, parse: Any
+) -> RuleSet:
     """Publish a draft; it takes effect on its date, which must be in the future (scores already
     computed stay reproducible). Added to `rule_sets` once the caller commits."""
     row = await store.rule_set_for_update(rule_set_id)
@@ -196,14 +257,20 @@ async def publish_rule_set(store: Any, rule_sets: dict[str, RuleSet], rule_set_i
         raise Refused(f"Rule set {rule_set_id!r} is already published.", 409)
     rule_set = parse(row.source, f"{rule_set_id}.yaml")
     if rule_set.effective_from <= today:
-        raise Refused(f"A rule set cannot take effect in the past or today ({rule_set.effective_from.isoformat()}): "
-                      "scores already computed must stay reproducible.", 422, "effective_from", "must be after today")
+        raise Refused(
+            f"A rule set cannot take effect in the past or today ({rule_set.effective_from.isoformat()}): "
+            "scores already computed must stay reproducible.",
+            422,
+            "effective_from",
+            "must be after today",
+        )
     await store.mark_published(rule_set_id, by)
     return rule_set
 
 
-async def load_rule_sets_and_modules(store: Any, parse_rule_set: Any, parse_module: Any
-                                     ) -> tuple[dict[str, RuleSet], dict[str, tuple[int, Module]]]:
+async def load_rule_sets_and_modules(
+    store: Any, parse_rule_set: Any, parse_module: Any
+) -> tuple[dict[str, RuleSet], dict[str, tuple[int, Module]]]:
     """Rule sets published and the latest version of each module, as stored (replicas share them)."""
     rule_sets = {i: parse_rule_set(source, f"{i} (published)") for i, source in await store.published_rule_sets()}
     modules = {r.id: (r.version, parse_module(r.source, f"{r.id} v{r.version}")) for r in await store.latest_modules()}
@@ -221,15 +288,22 @@ async def register_module(store: Any, module: Module, source: str, by: str) -> i
     return await store.add_module_version(module.id, module.owner, source, module.content_hash, by)
 
 
-def rank_candidates(module: Module, rule_sets: dict[str, RuleSet], candidates: list[Any], cut_off: date,
-                    threshold: float | None, quota: int | None) -> tuple[Module, ModuleResult, list[dict[str, Any]]]:
+def rank_candidates(
+    module: Module,
+    rule_sets: dict[str, RuleSet],
+    candidates: list[Any],
+    cut_off: date,
+    threshold: float | None,
+    quota: int | None,
+) -> tuple[Module, ModuleResult, list[dict[str, Any]]]:
     """Score and rank a round's candidates (holders, or children by their parents) under a module."""
     if threshold is not None or quota is not None:
-        module = module.model_copy(update={"rounds": [Round.model_validate(
-            {"from": date.min, "threshold": threshold, "quota": quota})]})
+        module = module.model_copy(
+            update={"rounds": [Round.model_validate({"from": date.min, "threshold": threshold, "quota": quota})]}
+        )
     records, owner = [], []
     for c, cand in enumerate(candidates):
-        for facts in (cand.parents if cand.parents is not None else [cand.facts]):
+        for facts in cand.parents if cand.parents is not None else [cand.facts]:
             records.append(facts or {})
             owner.append(c)
     result = evaluate_module(module, rule_sets, Population.from_records(records), cut_off, np.array(owner))

@@ -3,6 +3,7 @@
 The simulations' routes stay with their sub-domain (simulation/routes.py: jobs, runner and
 report belong together), and are mounted here with the others.
 """
+
 from services.scoring.api import estimates, modules, rule_sets, scores
 from services.scoring.simulation import routes as simulation
 

@@ -1,4 +1,5 @@
 """X-modules over REST: owners register their own modules and rank their own rounds."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -19,10 +20,17 @@ router = APIRouter(prefix="/v1/modules", tags=["X-modules"])
 
 
 def _summary(m: Module) -> dict:
-    return {"id": m.id, "owner": m.owner, "name": m.name.model_dump(), "candidate": m.candidate,
-            "effective_from": m.effective_from.isoformat(), "indicators": [i.id for i in m.indicators],
-            "rounds": [r.model_dump(mode="json", by_alias=True) for r in m.rounds],
-            "tie_breakers": [t.key for t in m.tie_breakers], "content_hash": m.content_hash}
+    return {
+        "id": m.id,
+        "owner": m.owner,
+        "name": m.name.model_dump(),
+        "candidate": m.candidate,
+        "effective_from": m.effective_from.isoformat(),
+        "indicators": [i.id for i in m.indicators],
+        "rounds": [r.model_dump(mode="json", by_alias=True) for r in m.rounds],
+        "tie_breakers": [t.key for t in m.tie_breakers],
+        "content_hash": m.content_hash,
+    }
 
 
 def _require_owner(principal: Principal, owner: str) -> None:
@@ -43,9 +51,15 @@ async def read_module(module_id: str, request: Request) -> dict:
     return module.model_dump(mode="json", by_alias=True)
 
 
-@router.put("/{module_id}", summary="Register a module, or a new version of one's own", openapi_extra=YAML_BODY,
-            responses={201: {"description": "Stored as a new version"}})
-async def put_module(module_id: str, request: Request, principal: Principal = Depends(current_principal)) -> JSONResponse:
+@router.put(
+    "/{module_id}",
+    summary="Register a module, or a new version of one's own",
+    openapi_extra=YAML_BODY,
+    responses={201: {"description": "Stored as a new version"}},
+)
+async def put_module(
+    module_id: str, request: Request, principal: Principal = Depends(current_principal)
+) -> JSONResponse:
     # Authorise before the body is even read: a key that owns no module never gets its YAML parsed.
     if not (principal.has("admin") or any(s.startswith("module:") for s in principal.scopes)):
         raise Problem(403, "This key acts for no module owner; a module is managed only by its owner.")
@@ -62,20 +76,30 @@ async def put_module(module_id: str, request: Request, principal: Principal = De
 
 
 @router.post("/{module_id}/rank", summary="Score and rank a round's candidates under a module (nothing stored)")
-async def rank(module_id: str, body: RankRequest, request: Request,
-               principal: Principal = Depends(current_principal)) -> dict:
+async def rank(
+    module_id: str, body: RankRequest, request: Request, principal: Principal = Depends(current_principal)
+) -> dict:
     module: Module | None = request.app.state.modules.get(module_id)
     if module is None:
         raise Problem(404, f"No module {module_id!r}.")
     _require_owner(principal, module.owner)
     cut_off = cut_off_date(body.application_date or date.today(), body.acceptance_opens)
     try:
-        module, result, ranking = use_cases.rank_candidates(module, request.app.state.rule_sets, body.candidates,
-                                                            cut_off, body.threshold, body.quota)
+        module, result, ranking = use_cases.rank_candidates(
+            module, request.app.state.rule_sets, body.candidates, cut_off, body.threshold, body.quota
+        )
     except RuleSetError as exc:
-        raise Problem(422, str(exc), errors=[{"field": "application_date", "message": str(exc)}])
+        raise Problem(422, str(exc), errors=[{"field": "application_date", "message": str(exc)}]) from exc
     except (ValueError, TypeError, KeyError) as exc:
-        raise Problem(422, f"The facts cannot be read: {exc}", errors=[{"field": "candidates", "message": str(exc)}])
+        raise Problem(
+            422, f"The facts cannot be read: {exc}", errors=[{"field": "candidates", "message": str(exc)}]
+        ) from exc
     rnd = result.round
-    return {"module": module_id, "cut_off_date": cut_off.isoformat(), "rule_set_id": result.base.rule_set.id,
-            "threshold": rnd.threshold if rnd else None, "quota": rnd.quota if rnd else None, "ranking": ranking}
+    return {
+        "module": module_id,
+        "cut_off_date": cut_off.isoformat(),
+        "rule_set_id": result.base.rule_set.id,
+        "threshold": rnd.threshold if rnd else None,
+        "quota": rnd.quota if rnd else None,
+        "ranking": ranking,
+    }

@@ -1,4 +1,5 @@
 """Rule sets over REST: public reading, validated drafts, publication by an administrator."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -7,8 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from services.scoring import use_cases
-from services.scoring.domain import RuleSetState
 from services.scoring.api.uploads import YAML_BODY, read_yaml_upload, refused
+from services.scoring.domain import RuleSetState
 from services.scoring.engine.rules import RuleSet, parse_rule_set
 from shared.auth import Principal, current_principal, require_any
 from shared.problems import Problem
@@ -17,9 +18,15 @@ router = APIRouter(prefix="/v1/rule-sets", tags=["rule sets"])
 
 
 def _summary(rs: RuleSet, state: str) -> dict:
-    return {"id": rs.id, "state": state, "name": rs.name.model_dump(), "effective_from": rs.effective_from.isoformat(),
-            "effective_to": rs.effective_to.isoformat() if rs.effective_to else None, "content_hash": rs.content_hash,
-            "indicators": len(rs.indicators)}
+    return {
+        "id": rs.id,
+        "state": state,
+        "name": rs.name.model_dump(),
+        "effective_from": rs.effective_from.isoformat(),
+        "effective_to": rs.effective_to.isoformat() if rs.effective_to else None,
+        "content_hash": rs.content_hash,
+        "indicators": len(rs.indicators),
+    }
 
 
 @router.get("", summary="Rule sets in use: shipped and published (public)")
@@ -33,8 +40,14 @@ async def list_drafts(request: Request, principal: Principal = Depends(current_p
     require_any(principal, {"rules:draft"})
     async with request.app.state.db.unit_of_work() as uow:
         rows = await uow.store.drafts()
-    return [{**_summary(parse_rule_set(r.source, r.id), RuleSetState.DRAFT.value), "uploaded_by": r.uploaded_by,
-             "uploaded_at": r.uploaded_at.isoformat()} for r in rows]
+    return [
+        {
+            **_summary(parse_rule_set(r.source, r.id), RuleSetState.DRAFT.value),
+            "uploaded_by": r.uploaded_by,
+            "uploaded_at": r.uploaded_at.isoformat(),
+        }
+        for r in rows
+    ]
 
 
 @router.get("/{rule_set_id}", summary="One rule set in full, with its content hash (public)")
@@ -45,9 +58,15 @@ async def read_rule_set(rule_set_id: str, request: Request) -> dict:
     return rs.model_dump(mode="json")
 
 
-@router.put("/drafts/{rule_set_id}", summary="Upload (or replace) a draft rule set, validated whole",
-            openapi_extra=YAML_BODY, responses={201: {"description": "Draft stored"}, 409: {"description": "Already published"}})
-async def put_draft(rule_set_id: str, request: Request, principal: Principal = Depends(current_principal)) -> JSONResponse:
+@router.put(
+    "/drafts/{rule_set_id}",
+    summary="Upload (or replace) a draft rule set, validated whole",
+    openapi_extra=YAML_BODY,
+    responses={201: {"description": "Draft stored"}, 409: {"description": "Already published"}},
+)
+async def put_draft(
+    rule_set_id: str, request: Request, principal: Principal = Depends(current_principal)
+) -> JSONResponse:
     require_any(principal, {"rules:draft"})
     text, rs = await read_yaml_upload(request, rule_set_id, parse_rule_set)
     async with request.app.state.db.unit_of_work() as uow:
@@ -65,8 +84,9 @@ async def publish(rule_set_id: str, request: Request, principal: Principal = Dep
         raise Problem(403, "Only an administrator may publish a rule set.")
     async with request.app.state.db.unit_of_work() as uow:
         try:
-            rs = await use_cases.publish_rule_set(uow.store, request.app.state.rule_sets, rule_set_id,
-                                                  principal.principal, date.today(), parse_rule_set)
+            rs = await use_cases.publish_rule_set(
+                uow.store, request.app.state.rule_sets, rule_set_id, principal.principal, date.today(), parse_rule_set
+            )
         except use_cases.NotVisible:
             raise Problem(404, f"No draft {rule_set_id!r}.") from None
         except use_cases.Refused as exc:

@@ -1,8 +1,10 @@
 """Reading an uploaded YAML document (a rule set or an X-module): bounded, parsed off the event loop."""
+
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import Request
 
@@ -26,12 +28,17 @@ async def read_yaml_upload(request: Request, doc_id: str, parse: Callable[[str, 
         text = raw.decode("utf-8")
         doc = await asyncio.to_thread(parse, text, f"{doc_id}.yaml")
     except UnicodeDecodeError:
-        raise Problem(422, "The file must be UTF-8 text.", errors=[{"field": "body", "message": "not UTF-8"}])
+        raise Problem(422, "The file must be UTF-8 text.", errors=[{"field": "body", "message": "not UTF-8"}]) from None
     except RuleSetError as exc:
-        raise Problem(422, str(exc), errors=[{"field": _field_of(m), "message": m} for m in str(exc).split("; ")])
+        raise Problem(
+            422, str(exc), errors=[{"field": _field_of(m), "message": m} for m in str(exc).split("; ")]
+        ) from exc
     if doc.id != doc_id:
-        raise Problem(422, f"The file's id {doc.id!r} differs from {doc_id!r} in the path.",
-                      errors=[{"field": "id", "message": "must equal the id in the path"}])
+        raise Problem(
+            422,
+            f"The file's id {doc.id!r} differs from {doc_id!r} in the path.",
+            errors=[{"field": "id", "message": "must equal the id in the path"}],
+        )
     return text, doc
 
 

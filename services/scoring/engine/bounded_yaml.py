@@ -8,6 +8,7 @@ Python object is built, and before the rest of a long document is even read. Onl
 under the limit is then loaded. Both passes use libyaml when it is there (tens of milliseconds
 for a document at the limit; the pure-Python parser takes about half a second).
 """
+
 from __future__ import annotations
 
 import yaml

@@ -5,6 +5,7 @@ kind's own (formulas/); this loop only hands each indicator its rows. The result
 indicator, the measured fact, the raw points and the points counted after the cap, so
 every total is explained line by line and can be recomputed from the same rule set.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -74,20 +75,33 @@ class Evaluation:
             label = self.label(ind.id, holder)
             if label is not None:
                 value = {"value": value, "counted": label}
-            lines.append({
-                "indicator": ind.id, "category": ind.category, "name_zh": ind.name.zh, "name_en": ind.name.en,
-                "fact": ind.fact, "fact_value": value, "department": ind.department,
-                "raw_points": float(self.raw[k, holder]), "cap": self._cap_for(ind, holder),
-                "points": float(self.counted[k, holder]) if scored else 0.0,
-            })
+            lines.append(
+                {
+                    "indicator": ind.id,
+                    "category": ind.category,
+                    "name_zh": ind.name.zh,
+                    "name_en": ind.name.en,
+                    "fact": ind.fact,
+                    "fact_value": value,
+                    "department": ind.department,
+                    "raw_points": float(self.raw[k, holder]),
+                    "cap": self._cap_for(ind, holder),
+                    "points": float(self.counted[k, holder]) if scored else 0.0,
+                }
+            )
         counted = self.counted[:, holder] if scored else np.zeros(len(lines))
         cats = [i.category for i in self.rule_set.indicators]
         return {
-            "status": str(STATUSES[self.status_code[holder]]), "reason": self.reasons[self.reason_code[holder]] or None,
+            "status": str(STATUSES[self.status_code[holder]]),
+            "reason": self.reasons[self.reason_code[holder]] or None,
             "total": float(counted.sum()),
-            "categories": {c: float(sum(p for p, cc in zip(counted, cats) if cc == c)) for c in CATEGORIES},
-            "rule_set_id": self.rule_set.id, "rule_set_hash": self.rule_set.content_hash,
-            "cut_off_date": self.cut_off.isoformat(), "lines": lines,
+            "categories": {
+                c: float(sum(p for p, cc in zip(counted, cats, strict=True) if cc == c)) for c in CATEGORIES
+            },
+            "rule_set_id": self.rule_set.id,
+            "rule_set_hash": self.rule_set.content_hash,
+            "cut_off_date": self.cut_off.isoformat(),
+            "lines": lines,
         }
 
     def _cap_for(self, ind: Indicator, holder: int) -> float | None:
@@ -109,8 +123,13 @@ def evaluate(rule_set: RuleSet, pop: Population, cut_off: date, chunk: int = CHU
     n, k = pop.n, len(rule_set.indicators)
     # float32: points are multiples of 0.25 and facts small integers, exact in single precision,
     # and half the memory traffic of float64 across (indicators × holders) arrays.
-    out = Evaluation(rule_set, cut_off, *(np.zeros((k, n), dtype=np.float32) for _ in range(3)),
-                     np.zeros(n, dtype=np.int8), np.zeros(n, dtype=np.int16))
+    out = Evaluation(
+        rule_set,
+        cut_off,
+        *(np.zeros((k, n), dtype=np.float32) for _ in range(3)),
+        np.zeros(n, dtype=np.int8),
+        np.zeros(n, dtype=np.int16),
+    )
     pop = pop.ordered()
     for lo in range(0, max(n, 1), chunk):
         hi = min(n, lo + chunk)
@@ -122,8 +141,18 @@ def _evaluate_into(out: Evaluation, pop: Population, offset: int) -> None:
     rule_set, n = out.rule_set, pop.n
     sl = slice(offset, offset + n)
     values, raw, counted = out.values[:, sl], out.raw[:, sl], out.counted[:, sl]
-    batch = Batch(rule_set, pop, out.cut_off, offset, out.raw.shape[1], out.status_code[sl], out.reason_code[sl],
-                  out.reasons, out.labels, out.caps)
+    batch = Batch(
+        rule_set,
+        pop,
+        out.cut_off,
+        offset,
+        out.raw.shape[1],
+        out.status_code[sl],
+        out.reason_code[sl],
+        out.reasons,
+        out.labels,
+        out.caps,
+    )
     for k, ind in enumerate(rule_set.indicators):
         row = Row(values[k], raw[k], counted[k])
         ind.formula.evaluate(ind, batch, row)
@@ -131,7 +160,11 @@ def _evaluate_into(out: Evaluation, pop: Population, offset: int) -> None:
     if rule_set.eligibility is not None:
         rule = rule_set.eligibility
         col = pop.scalars.get(rule.fact)
-        state = Categorical(np.zeros(n, dtype=np.int32), np.array(["not_found"])) if col is None else Categorical.encode(col)
+        state = (
+            Categorical(np.zeros(n, dtype=np.int32), np.array(["not_found"]))
+            if col is None
+            else Categorical.encode(col)
+        )
         # A missing permit state is as good as no permit found.
         state = Categorical(state.codes, np.where(state.categories == "", "not_found", state.categories))
         for outcome, states in ((PAUSED, rule.pause), (VOID, rule.void)):

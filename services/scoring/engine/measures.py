@@ -4,10 +4,11 @@ ages, dated amounts → sums), each kind with its vectorised rule and its one-ho
 All counting stops before the cut-off date (spans are clipped to it, events on or after it
 do not count); the look-back window starts the same day `lookback_years` earlier, inclusive.
 """
+
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -93,8 +94,11 @@ def insurance_months(items: Items, n: int, cut_off: date, insurance: list[str]) 
     last = np.datetime64(cut_off, "M").astype(np.int64)  # exclusive: the cut-off month does not count
     start = _month_index(items.fields["start"])
     end_field = items.fields.get("end")
-    end = np.full(len(items), last) if end_field is None else np.where(
-        np.isnat(end_field), last, _month_index(end_field) + 1)
+    end = (
+        np.full(len(items), last)
+        if end_field is None
+        else np.where(np.isnat(end_field), last, _month_index(end_field) + 1)
+    )
     return union_length(items.owner[ok], start[ok], np.minimum(end[ok], last), n).astype(float)
 
 
@@ -135,7 +139,9 @@ def as_date(v: Any) -> date | None:
 
 
 class SpanYears(Strict):
-    """Full years in spans of dates before the cut-off; gaps summed, overlaps once (30 days = 1 month, 12 months = 1 year)."""
+    """Full years in spans of dates before the cut-off; gaps summed, overlaps once (30 days = 1 month,
+    12 months = 1 year)."""
+
     kind: Literal["span_years"]
 
     def of_population(self, fact: str, pop: Population, cut_off: date, lookback_years: int) -> np.ndarray:
@@ -150,7 +156,9 @@ class SpanYears(Strict):
 
 
 class InsuranceMonths(Strict):
-    """Distinct contribution months before the cut-off month, of the listed insurance kinds; transferred-in and back-paid months excluded."""
+    """Distinct contribution months before the cut-off month, of the listed insurance kinds;
+    transferred-in and back-paid months excluded."""
+
     kind: Literal["insurance_months"]
     insurance: list[str] = Field(min_length=1)
 
@@ -171,6 +179,7 @@ class InsuranceMonths(Strict):
 
 class Age(Strict):
     """Completed years of age on the cut-off date, from a birth date."""
+
     kind: Literal["age"]
 
     def of_population(self, fact: str, pop: Population, cut_off: date, lookback_years: int) -> np.ndarray:
@@ -186,6 +195,7 @@ class Age(Strict):
 
 class SumInLookback(Strict):
     """Sum of a field of dated items inside the look-back window."""
+
     kind: Literal["sum_in_lookback"]
     field: str = "amount"
 
@@ -197,7 +207,7 @@ class SumInLookback(Strict):
         return float(sum(i.get(self.field) or 0 for i in raw or [] if lo <= as_date(i["date"]) < cut_off))
 
 
-Measure = Annotated[Union[SpanYears, InsuranceMonths, Age, SumInLookback], Field(discriminator="kind")]
+Measure = Annotated[SpanYears | InsuranceMonths | Age | SumInLookback, Field(discriminator="kind")]
 
 
 def measure(spec: Measure | None, fact: str, pop: Population, cut_off: date, lookback_years: int) -> np.ndarray:

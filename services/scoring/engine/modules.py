@@ -4,6 +4,7 @@ A module adds guiding indicators in the rule-set format, an eligibility rule, a 
 or a quota per round, and ordered tie-breakers. Module points are computed beside the base
 score; for a child (school enrolment) the higher of the parents' scores counts.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ MODULE_DIR = Path(__file__).resolve().parent.parent / "modules"
 
 class Requirement(Strict):
     """A candidate qualifies only if the fact is at least `min` (or equals `equals`)."""
+
     fact: str
     min: float | None = None
     equals: str | None = None
@@ -31,6 +33,7 @@ class Requirement(Strict):
 
 class Round(Strict):
     """From `from` on: the points needed (a published cut-off line) and/or the places available."""
+
     from_: date = Field(alias="from")
     threshold: float | None = None
     quota: int | None = Field(default=None, ge=1)
@@ -39,6 +42,7 @@ class Round(Strict):
 class TieBreaker(Strict):
     """`total`, `category:<basic|bonus|deduction>`, `indicator:<id>` (its points),
     `indicator:<id>:value` (its measured fact) or `fact:<name>` (a scalar fact)."""
+
     key: str = Field(pattern=r"^(total|category:[a-z]+|indicator:[a-z0-9_]+(:value)?|fact:[a-z0-9_]+)$")
     order: Literal["desc", "asc"] = "desc"
     name: Names | None = None
@@ -71,7 +75,10 @@ def parse_module(text: str, source: str) -> Module:
 
 
 def load_shipped_modules() -> dict[str, Module]:
-    return {m.id: m for m in (parse_module(p.read_text(encoding="utf-8"), p.name) for p in sorted(MODULE_DIR.glob("*.yaml")))}
+    return {
+        m.id: m
+        for m in (parse_module(p.read_text(encoding="utf-8"), p.name) for p in sorted(MODULE_DIR.glob("*.yaml")))
+    }
 
 
 @dataclass
@@ -91,17 +98,30 @@ class ModuleResult:
     def candidate(self, c: int) -> dict[str, Any]:
         row = int(self.chosen[c])
         lines = self.extra.explain(row)["lines"] if self.extra is not None and row >= 0 else []
-        return {"eligible": bool(self.eligible[c]), "base_total": float(self.base.totals[row]) if row >= 0 else 0.0,
-                "module_points": float(sum(l["points"] for l in lines)), "total": float(self.total[c]),
-                "rank": int(self.rank[c]) or None, "qualified": bool(self.qualified[c]), "counted_row": row,
-                "lines": lines, "sort_key": [float(k) for k in self.sort_keys[:, c]]}
+        return {
+            "eligible": bool(self.eligible[c]),
+            "base_total": float(self.base.totals[row]) if row >= 0 else 0.0,
+            "module_points": float(sum(line["points"] for line in lines)),
+            "total": float(self.total[c]),
+            "rank": int(self.rank[c]) or None,
+            "qualified": bool(self.qualified[c]),
+            "counted_row": row,
+            "lines": lines,
+            "sort_key": [float(k) for k in self.sort_keys[:, c]],
+        }
 
 
 def _extra_rule_set(module: Module, base: RuleSet) -> RuleSet | None:
     if not module.indicators:
         return None
-    return RuleSet(id=module.id, name=module.name, effective_from=module.effective_from,
-                   lookback_years=base.lookback_years, indicators=module.indicators, content_hash=module.content_hash)
+    return RuleSet(
+        id=module.id,
+        name=module.name,
+        effective_from=module.effective_from,
+        lookback_years=base.lookback_years,
+        indicators=module.indicators,
+        content_hash=module.content_hash,
+    )
 
 
 def _tie_value(key: str, base: Evaluation, extra: Evaluation | None, totals: np.ndarray, pop: Population) -> np.ndarray:
@@ -126,8 +146,14 @@ def _tie_value(key: str, base: Evaluation, extra: Evaluation | None, totals: np.
     return np.nan_to_num(col.astype(float))
 
 
-def evaluate_module(module: Module, rule_sets: dict[str, RuleSet], pop: Population, cut_off: date,
-                    candidate_of: np.ndarray | None = None, base: Evaluation | None = None) -> ModuleResult:
+def evaluate_module(
+    module: Module,
+    rule_sets: dict[str, RuleSet],
+    pop: Population,
+    cut_off: date,
+    candidate_of: np.ndarray | None = None,
+    base: Evaluation | None = None,
+) -> ModuleResult:
     """Score rows of `pop` under the base rule set and the module; rank candidates.
 
     `candidate_of[row]` says which candidate a row belongs to (parents of one child share

@@ -4,6 +4,7 @@ Scalar facts are one array with a value per holder; list facts (spans, events, i
 flattened into `Items`: an `owner` array (the holder's row) and one array per field. A
 million holders with several spans each stay a handful of NumPy arrays.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,16 +24,19 @@ class Categorical:
     Matching a million education levels against six table entries is then a lookup in an
     array of six, not a million string comparisons.
     """
+
     codes: np.ndarray  # int32 into `categories`
     categories: np.ndarray  # distinct labels ('' for missing)
 
     @classmethod
-    def encode(cls, values: Any) -> "Categorical":
+    def encode(cls, values: Any) -> Categorical:
         if isinstance(values, Categorical):
             return values
         arr = np.asarray(values)
         if arr.dtype.kind != "U":
-            arr = np.array(["" if v is None else str(v) for v in arr], dtype=str) if len(arr) else np.zeros(0, dtype=str)
+            arr = (
+                np.array(["" if v is None else str(v) for v in arr], dtype=str) if len(arr) else np.zeros(0, dtype=str)
+            )
         categories, codes = np.unique(arr, return_inverse=True)
         return cls(codes.ravel().astype(np.int32), categories)
 
@@ -67,10 +71,9 @@ class Items:
     def __len__(self) -> int:
         return len(self.owner)
 
-    def where(self, mask: np.ndarray) -> "Items":
+    def where(self, mask: np.ndarray) -> Items:
         """Only the items where `mask` holds."""
         return Items(self.owner[mask], {k: v[mask] for k, v in self.fields.items()})
-
 
 
 EMPTY = Items(np.zeros(0, dtype=np.int64), {})  # a fact nobody in the population has
@@ -82,7 +85,7 @@ class Population:
     scalars: dict[str, np.ndarray] = field(default_factory=dict)
     items: dict[str, Items] = field(default_factory=dict)
 
-    def slice(self, lo: int, hi: int) -> "Population":
+    def slice(self, lo: int, hi: int) -> Population:
         """Holders lo..hi-1 as a population of their own (items must be ordered by owner)."""
         part = Population(hi - lo, {k: v[lo:hi] for k, v in self.scalars.items()})
         for name, it in self.items.items():
@@ -90,7 +93,7 @@ class Population:
             part.items[name] = Items(it.owner[a:b] - lo, {k: v[a:b] for k, v in it.fields.items()})
         return part
 
-    def ordered(self) -> "Population":
+    def ordered(self) -> Population:
         """The same population with every item list ordered by owner (a no-op when already so)."""
         out = Population(self.n, self.scalars)
         for name, it in self.items.items():
@@ -101,7 +104,7 @@ class Population:
         return out
 
     @classmethod
-    def from_records(cls, records: list[dict[str, Any]]) -> "Population":
+    def from_records(cls, records: list[dict[str, Any]]) -> Population:
         """Columns from one facts document per holder (the JSON the departments and partners send)."""
         n = len(records)
         keys = sorted({k for r in records for k in r})

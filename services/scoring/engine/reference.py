@@ -5,6 +5,7 @@ check that both agree on random holders) and the per-person loop the benchmark m
 the vectorised engine against. Each formula kind scores one holder in its own `score_one`
 (formulas/), each measure kind in its own `of_holder` (measures.py).
 """
+
 from __future__ import annotations
 
 from datetime import date

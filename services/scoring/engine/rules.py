@@ -6,6 +6,7 @@ amounts into a sum inside the look-back window: measures.py), and scores the mea
 formula (one kind per module in formulas/).
 Every edge rule of ../shared/reference/indicators.md is a field here, not code elsewhere.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from services.scoring.engine import bounded_yaml
 from services.scoring.engine.formulas import Formula
+
 # The measure kinds are part of the rule-file format; importable from here as before.
 from services.scoring.engine.measures import Age, InsuranceMonths, Measure, SpanYears, SumInLookback  # noqa: F401
 from services.scoring.engine.schema import Names, Strict
@@ -43,7 +45,7 @@ class Indicator(Strict):
     source: str | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Indicator":
+    def _consistent(self) -> Indicator:
         self.formula.check(self)  # each kind knows what it needs of its indicator
         return self
 
@@ -66,7 +68,7 @@ class RuleSet(Strict):
     content_hash: str = ""
 
     @model_validator(mode="after")
-    def _period(self) -> "RuleSet":
+    def _period(self) -> RuleSet:
         if self.effective_to is not None and self.effective_to <= self.effective_from:
             raise ValueError("effective_to must be after effective_from")
         return self
@@ -84,7 +86,10 @@ def _locate(raw: dict, loc: tuple) -> str:
             ind = raw["indicators"][loc[1]].get("id", f"#{loc[1]}")
         except (IndexError, AttributeError, KeyError, TypeError):
             ind = f"#{loc[1]}"
-        field = ".".join(str(p) for p in loc[2:] if not str(p).startswith(("function-after", "tagged-union"))) or "(indicator)"
+        field = (
+            ".".join(str(p) for p in loc[2:] if not str(p).startswith(("function-after", "tagged-union")))
+            or "(indicator)"
+        )
         return f"indicator {ind!r}, field {field!r}"
     return f"field {'.'.join(str(p) for p in loc) or '(rule set)'!r}"
 
@@ -108,8 +113,9 @@ def parse_document(text: str, source: str, model: type[_M], what: str) -> _M:
     try:
         doc = model.model_validate(raw)
     except ValidationError as exc:
-        raise RuleSetError("; ".join(f"{source}: {_locate(raw, tuple(e['loc']))}: {e['msg']}"
-                                     for e in exc.errors())) from exc
+        raise RuleSetError(
+            "; ".join(f"{source}: {_locate(raw, tuple(e['loc']))}: {e['msg']}" for e in exc.errors())
+        ) from exc
     return doc.model_copy(update={"content_hash": hashlib.sha256(text.encode()).hexdigest()})
 
 
@@ -123,8 +129,10 @@ def parse_rule_set(text: str, source: str) -> RuleSet:
 
 
 def load_shipped() -> dict[str, RuleSet]:
-    return {rs.id: rs for rs in (parse_rule_set(p.read_text(encoding="utf-8"), p.name)
-                                 for p in sorted(RULESET_DIR.glob("*.yaml")))}
+    return {
+        rs.id: rs
+        for rs in (parse_rule_set(p.read_text(encoding="utf-8"), p.name) for p in sorted(RULESET_DIR.glob("*.yaml")))
+    }
 
 
 def in_force(rule_sets: dict[str, RuleSet], day: date) -> RuleSet:

@@ -1,4 +1,5 @@
 """The base of every rule-file model: strict (an unknown field is a fault) and frozen."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -1,4 +1,5 @@
 """Alembic environment of the scoring schema."""
+
 from services.scoring.tables import metadata
 from shared.migrate import run_env
 

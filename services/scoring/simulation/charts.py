@@ -1,4 +1,5 @@
 """The report's charts, drawn with matplotlib as SVG (text kept as text, so the page stays searchable)."""
+
 from __future__ import annotations
 
 import io
@@ -19,7 +20,7 @@ def _svg(fig) -> str:
     fig.savefig(buf, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buf.getvalue()
-    return text[text.index("<svg"):]  # inline: no XML prologue
+    return text[text.index("<svg") :]  # inline: no XML prologue
 
 
 def distribution(summary: dict[str, Any]) -> str:
@@ -32,7 +33,9 @@ def distribution(summary: dict[str, Any]) -> str:
     line = summary.get("line")
     if line:
         if line["threshold"] is not None:
-            ax.axvline(line["threshold"], color="black", linestyle="--", linewidth=1, label=f"threshold {line['threshold']:g}")
+            ax.axvline(
+                line["threshold"], color="black", linestyle="--", linewidth=1, label=f"threshold {line['threshold']:g}"
+            )
         for side, colour in (("before", BEFORE), ("after", AFTER)):
             cut = line[side]["lowest_qualifying_score"]
             if line["quota"] is not None and cut is not None:
@@ -53,8 +56,15 @@ def contributions(summary: dict[str, Any]) -> str:
     ax.invert_yaxis()
     ax.set_xlabel("mean change in points per holder")
     for y, v in enumerate(values):
-        ax.annotate(f"{v:+.2f}", (v, y), xytext=(4 if v >= 0 else -4, 0), textcoords="offset points",
-                    ha="left" if v >= 0 else "right", va="center", fontsize=8)
+        ax.annotate(
+            f"{v:+.2f}",
+            (v, y),
+            xytext=(4 if v >= 0 else -4, 0),
+            textcoords="offset points",
+            ha="left" if v >= 0 else "right",
+            va="center",
+            fontsize=8,
+        )
     return _svg(fig)
 
 
@@ -83,7 +93,7 @@ def crossing(summary: dict[str, Any]) -> str | None:
         return None
     names = list(summary["groups"])
     fig, axes = plt.subplots(1, len(names), figsize=(2.6 * len(names), 3), sharey=True)
-    for ax, name in zip(np.atleast_1d(axes), names):
+    for ax, name in zip(np.atleast_1d(axes), names, strict=True):
         rows = summary["groups"][name]["labels"]
         x = np.arange(len(rows))
         ax.bar(x - 0.2, [r["newly_qualified"] for r in rows], 0.4, color=GAIN, label="newly over the line")

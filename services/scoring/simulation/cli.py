@@ -3,11 +3,11 @@
 Works offline on the shipped rule sets and modules plus any draft file; the scoring service's
 `POST /v1/simulations` runs the same code on the rule sets it has published.
 """
+
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -30,9 +30,12 @@ def _bar() -> Progress:
 
 
 @app.command()
-def generate(out: Path = typer.Option(..., help="Parquet file to write"),
-             holders: int = typer.Option(CITY, min=1, help="How many holders"),
-             seed: int = typer.Option(DEFAULT_SEED), as_of: str = typer.Option(DEFAULT_AS_OF.isoformat(), help="Reference date")) -> None:
+def generate(
+    out: Path = typer.Option(..., help="Parquet file to write"),
+    holders: int = typer.Option(CITY, min=1, help="How many holders"),
+    seed: int = typer.Option(DEFAULT_SEED),
+    as_of: str = typer.Option(DEFAULT_AS_OF.isoformat(), help="Reference date"),
+) -> None:
     """Write a synthetic population (see README, "The synthetic population")."""
     with _bar() as bar:
         task = bar.add_task("generating holders", total=holders)
@@ -50,14 +53,16 @@ def _draft(draft: str, rule_sets: dict) -> object:
 
 
 @app.command()
-def run(population: Path = typer.Option(..., exists=True, dir_okay=False, help="Parquet population"),
-        draft: str = typer.Option(str(EXAMPLE), help="Draft rule set: a shipped id or a YAML file (whole or `based_on`)"),
-        baseline: str = typer.Option("hangzhou-2021", help="Baseline rule set id"),
-        out: Path = typer.Option(Path("simulation-reports/latest"), help="Report directory"),
-        cut_off: Optional[str] = typer.Option(None, help="Cut-off date (default: the population's reference date)"),
-        module: Optional[str] = typer.Option(None, help="An X-module: shipped id or YAML file"),
-        threshold: Optional[float] = typer.Option(None, help="Points needed (default: the module's round)"),
-        quota: Optional[int] = typer.Option(None, min=1, help="Places available (default: the module's round)")) -> None:
+def run(
+    population: Path = typer.Option(..., exists=True, dir_okay=False, help="Parquet population"),
+    draft: str = typer.Option(str(EXAMPLE), help="Draft rule set: a shipped id or a YAML file (whole or `based_on`)"),
+    baseline: str = typer.Option("hangzhou-2021", help="Baseline rule set id"),
+    out: Path = typer.Option(Path("simulation-reports/latest"), help="Report directory"),
+    cut_off: str | None = typer.Option(None, help="Cut-off date (default: the population's reference date)"),
+    module: str | None = typer.Option(None, help="An X-module: shipped id or YAML file"),
+    threshold: float | None = typer.Option(None, help="Points needed (default: the module's round)"),
+    quota: int | None = typer.Option(None, min=1, help="Places available (default: the module's round)"),
+) -> None:
     """Score the population under the baseline and the draft; write report.html and summary.json."""
     rule_sets = load_shipped()
     try:
@@ -70,10 +75,18 @@ def run(population: Path = typer.Option(..., exists=True, dir_okay=False, help="
             mpath = Path(module)
             chosen_module = modules.get(module) or parse_module(mpath.read_text(encoding="utf-8"), mpath.name)
             if chosen_module.candidate != "holder":
-                raise RuleSetError(f"{chosen_module.id} ranks {chosen_module.candidate}ren, not holders: "
-                                   "a population of holders has no families to rank")
-        sim = Simulation(population, rule_sets[baseline], chosen_draft, date.fromisoformat(cut_off) if cut_off else None,
-                         chosen_module, Line(threshold, quota) if threshold is not None or quota is not None else None)
+                raise RuleSetError(
+                    f"{chosen_module.id} ranks {chosen_module.candidate}ren, not holders: "
+                    "a population of holders has no families to rank"
+                )
+        sim = Simulation(
+            population,
+            rule_sets[baseline],
+            chosen_draft,
+            date.fromisoformat(cut_off) if cut_off else None,
+            chosen_module,
+            Line(threshold, quota) if threshold is not None or quota is not None else None,
+        )
         cut_off_of(sim)  # a file without its reference date needs --cut-off; a file that is no population fails here
     except (RuleSetError, OSError, ValueError) as exc:  # RuleSetError is a ValueError too
         raise typer.BadParameter(str(exc)) from exc
@@ -81,25 +94,40 @@ def run(population: Path = typer.Option(..., exists=True, dir_okay=False, help="
         task = bar.add_task("scoring under both rule sets", total=population_info(population).holders)
         summary = simulate(sim, out, progress=lambda done, total: bar.update(task, completed=done))
     c = summary["change"]
-    typer.echo(f"{summary['holders']:,} holders in {summary['timings']['scoring_seconds']:.1f} s: "
-               f"{c['gainers']:,} gain, {c['losers']:,} lose, mean change {c['mean']:+.2f} points")
+    typer.echo(
+        f"{summary['holders']:,} holders in {summary['timings']['scoring_seconds']:.1f} s: "
+        f"{c['gainers']:,} gain, {c['losers']:,} lose, mean change {c['mean']:+.2f} points"
+    )
     if summary["line"]:
         line = summary["line"]
-        typer.echo(f"over the line: {line['before']['qualified']:,} → {line['after']['qualified']:,} "
-                   f"(+{line['newly_qualified']:,} / -{line['no_longer_qualified']:,})")
+        typer.echo(
+            f"over the line: {line['before']['qualified']:,} → {line['after']['qualified']:,} "
+            f"(+{line['newly_qualified']:,} / -{line['no_longer_qualified']:,})"
+        )
     typer.echo(f"report: {out / 'report.html'}")
 
 
 @app.command()
-def example(holders: int = typer.Option(CITY, min=1), seed: int = typer.Option(DEFAULT_SEED),
-            out: Path = typer.Option(Path("simulation-reports/rent-equals-own")),
-            cache: Path = typer.Option(Path(".local/simulation"), help="Where generated populations are kept")) -> None:
+def example(
+    holders: int = typer.Option(CITY, min=1),
+    seed: int = typer.Option(DEFAULT_SEED),
+    out: Path = typer.Option(Path("simulation-reports/rent-equals-own")),
+    cache: Path = typer.Option(Path(".local/simulation"), help="Where generated populations are kept"),
+) -> None:
     """The shipped example: 租购同分 (renting scores as owning) on a whole city."""
     population = cache / f"population-{holders}-{seed}.parquet"
     if not population.exists() or population_info(population).holders != holders:
         generate(out=population, holders=holders, seed=seed, as_of=DEFAULT_AS_OF.isoformat())
-    run(population=population, draft=str(EXAMPLE), baseline="hangzhou-2021", out=out, cut_off=None, module=None,
-        threshold=None, quota=100_000)
+    run(
+        population=population,
+        draft=str(EXAMPLE),
+        baseline="hangzhou-2021",
+        out=out,
+        cut_off=None,
+        module=None,
+        threshold=None,
+        quota=100_000,
+    )
 
 
 @app.command(hidden=True)

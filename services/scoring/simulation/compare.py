@@ -5,6 +5,7 @@ per-indicator figure is summed as the chunks go by, so 6.2 million holders fit i
 A module adds its own points and eligibility, and the line (threshold and/or quota) is drawn
 over the whole population at the end, as a round would draw it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ BIN = 10.0  # points per bar of the score distribution
 @dataclass
 class Line:
     """Who a service admits: at least `threshold` points and/or the best `quota` candidates."""
+
     threshold: float | None = None
     quota: int | None = None
 
@@ -37,6 +39,7 @@ class Line:
 @dataclass
 class _Side:
     """One rule set's per-holder results, chunk by chunk."""
+
     score: list[np.ndarray] = field(default_factory=list)
     eligible: list[np.ndarray] = field(default_factory=list)
     status: list[np.ndarray] = field(default_factory=list)
@@ -47,8 +50,9 @@ class _Side:
 
 
 class Comparison:
-    def __init__(self, baseline: RuleSet, draft: RuleSet, cut_off: date, module: Module | None = None,
-                 line: Line | None = None):
+    def __init__(
+        self, baseline: RuleSet, draft: RuleSet, cut_off: date, module: Module | None = None, line: Line | None = None
+    ):
         self.baseline, self.draft = as_if_in_force(baseline, cut_off), as_if_in_force(draft, cut_off)
         self.cut_off, self.module = cut_off, module
         self.line = line or Line()
@@ -73,8 +77,11 @@ class Comparison:
         counted = {}
         for side, rs in (("before", self.baseline), ("after", self.draft)):
             ev = evaluate(rs, pop, self.cut_off)
-            result = None if self.module is None else evaluate_module(
-                self.module, {ev.rule_set.id: ev.rule_set}, pop, self.cut_off, base=ev)
+            result = (
+                None
+                if self.module is None
+                else evaluate_module(self.module, {ev.rule_set.id: ev.rule_set}, pop, self.cut_off, base=ev)
+            )
             counted[side] = self._per_indicator(ev, result, pop.n)
             self._keep(self.sides[side], ev, result)
         codes = group_codes(pop, self.cut_off)
@@ -124,17 +131,21 @@ class Comparison:
         groups = {g: np.concatenate(c) for g, c in self.groups.items()}
         qualified = {s: self._qualified(s, *joined[s][:2]) for s in self.sides}
         out: dict[str, Any] = {
-            "holders": self.holders, "cut_off_date": self.cut_off.isoformat(),
-            "baseline": _rule_set_doc(self.baseline), "draft": _rule_set_doc(self.draft),
-            "module": None if self.module is None else {"id": self.module.id, "owner": self.module.owner,
-                                                         "name": self.module.name.model_dump()},
+            "holders": self.holders,
+            "cut_off_date": self.cut_off.isoformat(),
+            "baseline": _rule_set_doc(self.baseline),
+            "draft": _rule_set_doc(self.draft),
+            "module": None
+            if self.module is None
+            else {"id": self.module.id, "owner": self.module.owner, "name": self.module.name.model_dump()},
             "scores_are": "module totals (base points + module points)" if self.module else "points totals",
             "status": {"before": _counts(bs), "after": _counts(as_)},
             "score": {"before": _stats(b[be]), "after": _stats(a[ae])},
             "change": _change(delta),
             "indicators": self._indicator_rows(n),
             "histogram": _histogram(b[be], a[ae]),
-            "groups": {}, "line": None,
+            "groups": {},
+            "line": None,
         }
         for g, c in groups.items():
             labels = GROUPS[g]["labels"]
@@ -146,23 +157,34 @@ class Comparison:
                     continue
                 d = delta[mine]
                 gp = self.group_points[g]
-                row = {"label": label, "holders": count, "mean_before": float(b[mine].mean()),
-                       "mean_after": float(a[mine].mean()), "mean_change": float(d.mean()),
-                       "gainers": int((d > 0).sum()), "losers": int((d < 0).sum()),
-                       "indicators": {ind: round(float(gp["after"][k, i] - gp["before"][k, i]) / count, 4)
-                                      for k, ind in enumerate(self.indicators)
-                                      if gp["after"][k, i] != gp["before"][k, i]}}
+                row = {
+                    "label": label,
+                    "holders": count,
+                    "mean_before": float(b[mine].mean()),
+                    "mean_after": float(a[mine].mean()),
+                    "mean_change": float(d.mean()),
+                    "gainers": int((d > 0).sum()),
+                    "losers": int((d < 0).sum()),
+                    "indicators": {
+                        ind: round(float(gp["after"][k, i] - gp["before"][k, i]) / count, 4)
+                        for k, ind in enumerate(self.indicators)
+                        if gp["after"][k, i] != gp["before"][k, i]
+                    },
+                }
                 if qualified["before"] is not None:
                     row["newly_qualified"] = int((qualified["after"] & ~qualified["before"] & mine).sum())
                     row["no_longer_qualified"] = int((qualified["before"] & ~qualified["after"] & mine).sum())
                 rows.append(row)
             out["groups"][g] = {"name": {"zh": GROUPS[g]["zh"], "en": GROUPS[g]["en"]}, "labels": rows}
         if qualified["before"] is not None:
-            out["line"] = {"threshold": self.line.threshold, "quota": self.line.quota,
-                           "before": self._line_doc(b, qualified["before"]),
-                           "after": self._line_doc(a, qualified["after"]),
-                           "newly_qualified": int((qualified["after"] & ~qualified["before"]).sum()),
-                           "no_longer_qualified": int((qualified["before"] & ~qualified["after"]).sum())}
+            out["line"] = {
+                "threshold": self.line.threshold,
+                "quota": self.line.quota,
+                "before": self._line_doc(b, qualified["before"]),
+                "after": self._line_doc(a, qualified["after"]),
+                "newly_qualified": int((qualified["after"] & ~qualified["before"]).sum()),
+                "no_longer_qualified": int((qualified["before"] & ~qualified["after"]).sum()),
+            }
         return out
 
     def _qualified(self, side: str, score: np.ndarray, eligible: np.ndarray) -> np.ndarray | None:
@@ -176,14 +198,16 @@ class Comparison:
             # Rank as the round does: score, then the module's tie-breakers; the quota takes the first.
             order = np.lexsort([-k for k in reversed(keys)] + [~eligible])
             top = np.zeros(len(ok), dtype=bool)
-            top[order[:min(self.line.quota, int(eligible.sum()))]] = True
+            top[order[: min(self.line.quota, int(eligible.sum()))]] = True
             ok &= top
         return ok
 
     @staticmethod
     def _line_doc(score: np.ndarray, qualified: np.ndarray) -> dict[str, Any]:
-        return {"qualified": int(qualified.sum()),
-                "lowest_qualifying_score": float(score[qualified].min()) if qualified.any() else None}
+        return {
+            "qualified": int(qualified.sum()),
+            "lowest_qualifying_score": float(score[qualified].min()) if qualified.any() else None,
+        }
 
     def _indicator_rows(self, n: int) -> list[dict[str, Any]]:
         names = {i.id: i for rs in (self.draft, self.baseline) for i in rs.indicators}
@@ -194,12 +218,20 @@ class Comparison:
         for k, ind_id in enumerate(self.indicators):
             ind = names[ind_id]
             change = float(self.points["after"][k] - self.points["before"][k])
-            rows.append({"indicator": ind_id, "name_zh": ind.name.zh, "name_en": ind.name.en,
-                         "in_baseline": ind_id in self.module_rows or any(i.id == ind_id for i in self.baseline.indicators),
-                         "in_draft": ind_id in self.module_rows or any(i.id == ind_id for i in self.draft.indicators),
-                         "mean_before": float(self.points["before"][k]) / n, "mean_after": float(self.points["after"][k]) / n,
-                         "mean_change": change / n, "holders_changed": int(self.changed[k]),
-                         "share_of_change": change / total_change if total_change else 0.0})
+            rows.append(
+                {
+                    "indicator": ind_id,
+                    "name_zh": ind.name.zh,
+                    "name_en": ind.name.en,
+                    "in_baseline": ind_id in self.module_rows or any(i.id == ind_id for i in self.baseline.indicators),
+                    "in_draft": ind_id in self.module_rows or any(i.id == ind_id for i in self.draft.indicators),
+                    "mean_before": float(self.points["before"][k]) / n,
+                    "mean_after": float(self.points["after"][k]) / n,
+                    "mean_change": change / n,
+                    "holders_changed": int(self.changed[k]),
+                    "share_of_change": change / total_change if total_change else 0.0,
+                }
+            )
         return rows
 
 
@@ -209,26 +241,39 @@ def _rule_set_doc(rs: RuleSet) -> dict[str, Any]:
 
 def _counts(status: np.ndarray) -> dict[str, int]:
     counts = np.bincount(status.astype(np.int64), minlength=len(STATUSES))
-    return {str(s): int(c) for s, c in zip(STATUSES, counts)}
+    return {str(s): int(c) for s, c in zip(STATUSES, counts, strict=False)}
 
 
 def _stats(v: np.ndarray) -> dict[str, float | None]:
     if len(v) == 0:
         return {"holders": 0, **{k: None for k in ("mean", "min", "p10", "p25", "median", "p75", "p90", "p99", "max")}}
     p = np.percentile(v, [10, 25, 50, 75, 90, 99])
-    return {"holders": int(len(v)), "mean": float(v.mean()), "min": float(v.min()), "p10": float(p[0]),
-            "p25": float(p[1]), "median": float(p[2]), "p75": float(p[3]), "p90": float(p[4]), "p99": float(p[5]),
-            "max": float(v.max())}
+    return {
+        "holders": int(len(v)),
+        "mean": float(v.mean()),
+        "min": float(v.min()),
+        "p10": float(p[0]),
+        "p25": float(p[1]),
+        "median": float(p[2]),
+        "p75": float(p[3]),
+        "p90": float(p[4]),
+        "p99": float(p[5]),
+        "max": float(v.max()),
+    }
 
 
 def _change(delta: np.ndarray) -> dict[str, Any]:
     gain, loss = delta > 0, delta < 0
-    return {"gainers": int(gain.sum()), "losers": int(loss.sum()), "unchanged": int((delta == 0).sum()),
-            "mean": float(delta.mean()) if len(delta) else 0.0,
-            "mean_gain_of_gainers": float(delta[gain].mean()) if gain.any() else 0.0,
-            "mean_loss_of_losers": float(delta[loss].mean()) if loss.any() else 0.0,
-            "largest_gain": float(delta.max()) if len(delta) else 0.0,
-            "largest_loss": float(delta.min()) if len(delta) else 0.0}
+    return {
+        "gainers": int(gain.sum()),
+        "losers": int(loss.sum()),
+        "unchanged": int((delta == 0).sum()),
+        "mean": float(delta.mean()) if len(delta) else 0.0,
+        "mean_gain_of_gainers": float(delta[gain].mean()) if gain.any() else 0.0,
+        "mean_loss_of_losers": float(delta[loss].mean()) if loss.any() else 0.0,
+        "largest_gain": float(delta.max()) if len(delta) else 0.0,
+        "largest_loss": float(delta.min()) if len(delta) else 0.0,
+    }
 
 
 def _histogram(before: np.ndarray, after: np.ndarray) -> dict[str, list]:
@@ -237,5 +282,8 @@ def _histogram(before: np.ndarray, after: np.ndarray) -> dict[str, list]:
         return {"edges": [], "before": [], "after": []}
     lo, hi = np.floor(both.min() / BIN) * BIN, np.floor(both.max() / BIN) * BIN + BIN
     edges = np.arange(lo, hi + BIN / 2, BIN)
-    return {"edges": edges.tolist(), "before": np.histogram(before, edges)[0].tolist(),
-            "after": np.histogram(after, edges)[0].tolist()}
+    return {
+        "edges": edges.tolist(),
+        "before": np.histogram(before, edges)[0].tolist(),
+        "after": np.histogram(after, edges)[0].tolist(),
+    }

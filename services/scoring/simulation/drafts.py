@@ -4,6 +4,7 @@ The policy office writes the change, not a copy of the whole system: indicators 
 those with the same id (or are added), ids under `remove` are dropped. The merged document is
 validated like any rule set, so a bad draft is refused whole with the indicator and field named.
 """
+
 from __future__ import annotations
 
 from datetime import date

@@ -2,6 +2,7 @@
 
 The service and the child process both use it; it imports nothing heavy (no engine, no charts).
 """
+
 from __future__ import annotations
 
 import json

@@ -3,6 +3,7 @@
 Progress goes to a small file the service reads; the report goes to a folder of its own per
 attempt, so an attempt cut short by a restart never mixes with the one that finishes.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -22,11 +23,17 @@ from shared.synthetic.parquet import write_population
 
 def simulation_of(spec: dict[str, Any], folder: Path) -> Simulation:
     """The job's spec (see spec.py) as the simulation to run on the population in `folder`."""
-    line = Line(spec["threshold"], spec["quota"]) if spec["threshold"] is not None or spec["quota"] is not None else None
-    return Simulation(folder / POPULATION_FILE, RuleSet.model_validate(spec["baseline"]),
-                      RuleSet.model_validate(spec["draft"]),
-                      date.fromisoformat(spec["cut_off_date"]) if spec["cut_off_date"] else None,
-                      Module.model_validate(spec["module"]) if spec["module"] else None, line)
+    line = (
+        Line(spec["threshold"], spec["quota"]) if spec["threshold"] is not None or spec["quota"] is not None else None
+    )
+    return Simulation(
+        folder / POPULATION_FILE,
+        RuleSet.model_validate(spec["baseline"]),
+        RuleSet.model_validate(spec["draft"]),
+        date.fromisoformat(spec["cut_off_date"]) if spec["cut_off_date"] else None,
+        Module.model_validate(spec["module"]) if spec["module"] else None,
+        line,
+    )
 
 
 def _die_with_parent() -> None:
@@ -49,8 +56,13 @@ def run_job_folder(folder: Path, attempt: int) -> None:
             done += k
             write_json(folder / PROGRESS_FILE, {"phase": "generating", "done": done, "total": pop["holders"]})
 
-        write_population(folder / POPULATION_FILE, pop["holders"], pop["seed"], date.fromisoformat(pop["as_of"]),
-                         progress=generated)
-    simulate(simulation_of(spec, folder), attempt_dir(folder, attempt),
-             progress=lambda done, total: write_json(folder / PROGRESS_FILE,
-                                                     {"phase": "scoring", "done": done, "total": total}))
+        write_population(
+            folder / POPULATION_FILE, pop["holders"], pop["seed"], date.fromisoformat(pop["as_of"]), progress=generated
+        )
+    simulate(
+        simulation_of(spec, folder),
+        attempt_dir(folder, attempt),
+        progress=lambda done, total: write_json(
+            folder / PROGRESS_FILE, {"phase": "scoring", "done": done, "total": total}
+        ),
+    )

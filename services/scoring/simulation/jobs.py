@@ -5,6 +5,7 @@ lease while the child works. A runner that goes away (a restart, a crash) stops 
 job is taken over from the start after the lease, and after `simulation_max_attempts` it is
 failed with the reason instead of being tried forever.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,14 +39,18 @@ def folder_of(settings: ScoringSettings, job_id: str) -> Path:
     return Path(settings.simulation_dir) / job_id
 
 
-async def enqueue(engine: AsyncEngine, settings: ScoringSettings, job_id: str, principal: str, spec: dict[str, Any],
-                  holders: int) -> None:
+async def enqueue(
+    engine: AsyncEngine, settings: ScoringSettings, job_id: str, principal: str, spec: dict[str, Any], holders: int
+) -> None:
     folder = folder_of(settings, job_id)
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / SPEC_FILE, spec)
     async with engine.begin() as conn:
-        await conn.execute(simulations.insert().values(id=job_id, requested_by=principal, state="queued", spec=spec,
-                                                       holders_total=holders, phase="queued"))
+        await conn.execute(
+            simulations.insert().values(
+                id=job_id, requested_by=principal, state="queued", spec=spec, holders_total=holders, phase="queued"
+            )
+        )
 
 
 _CLAIM = text("""
@@ -61,7 +66,8 @@ SET state = CASE WHEN attempts >= :most THEN 'failed' ELSE 'queued' END,
     error = CASE WHEN attempts >= :most
                  THEN 'interrupted ' || attempts || ' times (the service stopped while running it); not tried again'
                  ELSE error END,
-    finished_at = CASE WHEN attempts >= :most THEN now() END, phase = CASE WHEN attempts >= :most THEN NULL ELSE 'queued' END
+    finished_at = CASE WHEN attempts >= :most THEN now() END,
+    phase = CASE WHEN attempts >= :most THEN NULL ELSE 'queued' END
 WHERE state = 'running' AND heartbeat_at < now() - make_interval(secs => :lease)
 RETURNING id, state""")
 
@@ -69,8 +75,11 @@ RETURNING id, state""")
 async def _mine(engine: AsyncEngine, job_id: str, attempt: int, **values: Any) -> bool:
     """Update the job if this runner still holds it (another may have taken it over)."""
     async with engine.begin() as conn:
-        result = await conn.execute(update(simulations).where(
-            simulations.c.id == job_id, simulations.c.attempts == attempt, simulations.c.state == "running").values(**values))
+        result = await conn.execute(
+            update(simulations)
+            .where(simulations.c.id == job_id, simulations.c.attempts == attempt, simulations.c.state == "running")
+            .values(**values)
+        )
     return result.rowcount == 1
 
 
@@ -80,8 +89,17 @@ async def _run(engine: AsyncEngine, settings: ScoringSettings, job_id: str, atte
     # A session of its own: a signal to the service's process group (Ctrl-C, a supervisor's SIGTERM)
     # is for the service, which then puts the job back; the child still dies with the service.
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.scoring.simulation", "job", str(folder), "--attempt", str(attempt),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, start_new_session=True)
+        sys.executable,
+        "-m",
+        "services.scoring.simulation",
+        "job",
+        str(folder),
+        "--attempt",
+        str(attempt),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
     errors = asyncio.create_task(proc.stderr.read())  # type: ignore[union-attr]
     loop = asyncio.get_running_loop()
     silent_since: float | None = None
@@ -90,13 +108,19 @@ async def _run(engine: AsyncEngine, settings: ScoringSettings, job_id: str, atte
             try:
                 await asyncio.wait_for(proc.wait(), timeout=POLL_SECONDS)
                 break
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             progress = _progress(folder)
             try:
-                still = await _mine(engine, job_id, attempt, heartbeat_at=text("now()"),
-                                    phase=progress.get("phase", "starting"), holders_done=progress.get("done", 0),
-                                    **({"holders_total": progress["total"]} if "total" in progress else {}))
+                still = await _mine(
+                    engine,
+                    job_id,
+                    attempt,
+                    heartbeat_at=text("now()"),
+                    phase=progress.get("phase", "starting"),
+                    holders_done=progress.get("done", 0),
+                    **({"holders_total": progress["total"]} if "total" in progress else {}),
+                )
                 silent_since = None
             except Exception as exc:  # the database away for a moment: the child goes on, for half a lease
                 silent_since = silent_since or loop.time()
@@ -117,8 +141,18 @@ async def _run(engine: AsyncEngine, settings: ScoringSettings, job_id: str, atte
     if proc.returncode == 0:
         report = attempt_dir(folder, attempt)
         summary = json.loads((report / "summary.json").read_text(encoding="utf-8"))
-        await _settle(engine, job_id, attempt, state="done", phase=None, summary=summary, report_dir=str(report),
-                      holders_done=summary["holders"], holders_total=summary["holders"], finished_at=text("now()"))
+        await _settle(
+            engine,
+            job_id,
+            attempt,
+            state="done",
+            phase=None,
+            summary=summary,
+            report_dir=str(report),
+            holders_done=summary["holders"],
+            holders_total=summary["holders"],
+            finished_at=text("now()"),
+        )
         log.info("simulation done", simulation=job_id, holders=summary["holders"], seconds=summary["timings"])
     elif proc.returncode in INTERRUPTED and attempt < settings.simulation_max_attempts:
         # Stopped from outside (a shutdown reaching it): an interruption like a restart, not the job's fault.
@@ -157,7 +191,10 @@ def _progress(folder: Path) -> dict[str, Any]:
 
 def _reason(code: int | None, stderr: str) -> str:
     if code is not None and -code in INTERRUPTED_SIGNALS:
-        return f"the simulation process was stopped by {signal.Signals(-code).name} on its last allowed attempt; not tried again"
+        return (
+            f"the simulation process was stopped by {signal.Signals(-code).name} on its last allowed attempt; "
+            "not tried again"
+        )
     if code is not None and code < 0:
         return f"the simulation process was stopped by {signal.Signals(-code).name} (out of memory?)"
     last = stderr.splitlines()[-1] if stderr else ""
@@ -195,8 +232,12 @@ async def work_forever(engine: AsyncEngine, settings: ScoringSettings) -> None:
                 await _forget_old(engine, settings)
                 next_forget = asyncio.get_running_loop().time() + FORGET_EVERY_SECONDS
             async with engine.begin() as conn:
-                for row in (await conn.execute(_TAKE_OVER, {"most": settings.simulation_max_attempts,
-                                                            "lease": settings.simulation_lease_seconds})).all():
+                for row in (
+                    await conn.execute(
+                        _TAKE_OVER,
+                        {"most": settings.simulation_max_attempts, "lease": settings.simulation_lease_seconds},
+                    )
+                ).all():
                     log.warning("simulation runner went away", simulation=row.id, now=row.state)
                 claimed = (await conn.execute(_CLAIM)).first()
             if claimed is None:

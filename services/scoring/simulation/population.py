@@ -3,6 +3,7 @@
 Columns are read as they are: dictionary labels stay integer codes, dates stay day counts,
 and a list column becomes the engine's flattened items (one owner row per item).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -33,9 +34,13 @@ def _column(arr: pa.Array) -> np.ndarray | Categorical:
 def from_arrow(batch: pa.RecordBatch | pa.Table) -> Population:
     """The holders of one batch; raises ValueError naming the column that cannot be read."""
     if isinstance(batch, pa.Table):
-        batch = batch.combine_chunks().to_batches()[0] if batch.num_rows else pa.RecordBatch.from_pylist([], schema=batch.schema)
+        batch = (
+            batch.combine_chunks().to_batches()[0]
+            if batch.num_rows
+            else pa.RecordBatch.from_pylist([], schema=batch.schema)
+        )
     pop = Population(batch.num_rows)
-    for name, col in zip(batch.schema.names, batch.columns):
+    for name, col in zip(batch.schema.names, batch.columns, strict=True):
         try:
             if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
                 owner = pc.list_parent_indices(col)
@@ -47,7 +52,9 @@ def from_arrow(batch: pa.RecordBatch | pa.Table) -> Population:
                 if keep.false_count:
                     owner, values = owner.filter(keep), values.filter(keep)
                 if pa.types.is_struct(values.type):
-                    fields = {values.type.field(i).name: _column(values.field(i)) for i in range(values.type.num_fields)}
+                    fields = {
+                        values.type.field(i).name: _column(values.field(i)) for i in range(values.type.num_fields)
+                    }
                 else:
                     fields = {"value": _column(values)}
                 pop.items[name] = Items(owner.to_numpy().astype(np.int64), fields)
@@ -84,7 +91,9 @@ def _education(pop: Population) -> np.ndarray:
     best = np.zeros(pop.n, dtype=np.int8)
     if len(it):
         values = Categorical.encode(it.fields["value"])
-        np.maximum.at(best, it.owner, np.array([rank.get(str(c), 0) for c in values.categories], dtype=np.int8)[values.codes])
+        np.maximum.at(
+            best, it.owner, np.array([rank.get(str(c), 0) for c in values.categories], dtype=np.int8)[values.codes]
+        )
     return best
 
 
@@ -96,9 +105,12 @@ def group_codes(pop: Population, cut_off: date) -> dict[str, np.ndarray]:
     owner = np.zeros(pop.n, dtype=bool) if own is None or isinstance(own, Categorical) else np.nan_to_num(own) > 0
     renter = np.bincount(pop.items.get("rental_spans", EMPTY).owner, minlength=pop.n) > 0
     years = measures.span_years(pop.items.get("residence_spans", EMPTY), pop.n, cut_off)
-    return {"age_band": age_band.astype(np.int8), "education": _education(pop),
-            "housing": np.where(owner, 0, np.where(renter, 1, 2)).astype(np.int8),
-            "residence_years": _band(years, RESIDENCE_BANDS, 0)}
+    return {
+        "age_band": age_band.astype(np.int8),
+        "education": _education(pop),
+        "housing": np.where(owner, 0, np.where(renter, 1, 2)).astype(np.int8),
+        "residence_years": _band(years, RESIDENCE_BANDS, 0),
+    }
 
 
 # -- what an uploaded file must look like ------------------------------------------------------------
@@ -140,8 +152,9 @@ def schema_faults(schema: pa.Schema, expected: pa.Schema) -> list[tuple[str, str
     unreadable = [(f.name, why) for f in schema if (why := _unreadable(f.type))]
     known = [name for name in schema.names if name in expected.names]
     if not known:
-        return unreadable + [("population", f"no column names a fact the rule sets read "
-                                            f"(such as {', '.join(expected.names[1:6])})")]
+        return unreadable + [
+            ("population", f"no column names a fact the rule sets read (such as {', '.join(expected.names[1:6])})")
+        ]
     faults: list[tuple[str, str]] = []
     for name in known:
         have, want = schema.field(name).type, expected.field(name).type
@@ -152,7 +165,11 @@ def schema_faults(schema: pa.Schema, expected: pa.Schema) -> list[tuple[str, str
             for sub in want.value_type:
                 if sub.name in fields and _kind(fields[sub.name]) != _kind(sub.type):
                     faults.append((f"{name}.{sub.name}", f"must be {_kind(sub.type)} values, not {fields[sub.name]}"))
-            needed = {"start"} if "start" in want.value_type.names else ({"date"} if "date" in want.value_type.names else set())
+            needed = (
+                {"start"}
+                if "start" in want.value_type.names
+                else ({"date"} if "date" in want.value_type.names else set())
+            )
             if needed - set(fields):
                 faults.append((name, f"each item needs {', '.join(sorted(needed - set(fields)))}"))
     told = {column.split(".")[0] for column, _ in faults}  # a fact's column is told how it should be instead

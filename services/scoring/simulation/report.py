@@ -1,4 +1,5 @@
 """A simulation's report directory: summary.json for machines, report.html (with its charts) for people."""
+
 from __future__ import annotations
 
 import json
@@ -22,9 +23,12 @@ FILES = ("report.html", "summary.json")
 def write_report(summary: dict[str, Any], out: Path) -> Path:
     """Write both files into `out` (created if need be); returns the HTML's path."""
     out.mkdir(parents=True, exist_ok=True)
-    figures = {"distribution": charts.distribution(summary), "contributions": charts.contributions(summary),
-               "crossing": charts.crossing(summary),
-               "groups": {g: charts.group(summary, g) for g in summary["groups"]}}
+    figures = {
+        "distribution": charts.distribution(summary),
+        "contributions": charts.contributions(summary),
+        "crossing": charts.crossing(summary),
+        "groups": {g: charts.group(summary, g) for g in summary["groups"]},
+    }
     html = _env.get_template("report.html").render(s=summary, fig=figures)
     write_text(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2))
     write_text(out / "report.html", html)

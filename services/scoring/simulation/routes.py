@@ -1,4 +1,5 @@
 """Simulations over REST: start one on a generated or uploaded population, follow it, fetch its report."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,17 +18,17 @@ from services.scoring.engine.modules import Module
 from services.scoring.engine.rules import RuleSet, RuleSetError, parse_rule_set
 from services.scoring.simulation import jobs
 from services.scoring.simulation.drafts import parse_draft
-from services.scoring.simulation.population import schema_faults
 from services.scoring.simulation.files import POPULATION_FILE
+from services.scoring.simulation.population import schema_faults
 from services.scoring.simulation.spec import describe, make_spec
 from services.scoring.simulation.upload_limits import UploadLimits, limit_faults
 from services.scoring.tables import rate_limits, simulations
 from shared.auth import Principal, current_principal, require_any
 from shared.problems import Problem
+from shared.ranges import BusinessDate
 from shared.ratelimit import rate_limited
 from shared.synthetic.holders import DEFAULT_AS_OF, DEFAULT_SEED
 from shared.synthetic.holders import SCHEMA as POPULATION_SCHEMA
-from shared.ranges import BusinessDate
 from shared.synthetic.parquet import population_info
 
 router = APIRouter(prefix="/v1/simulations", tags=["simulation"])
@@ -42,18 +43,25 @@ class GeneratedPopulation(BaseModel):
 
 
 class SimulationRequest(BaseModel):
-    population: GeneratedPopulation | None = Field(None, description="Generate one (JSON); or upload a Parquet file (multipart)")
+    population: GeneratedPopulation | None = Field(
+        None, description="Generate one (JSON); or upload a Parquet file (multipart)"
+    )
     baseline: str = Field("hangzhou-2021", description="A rule set in use")
-    draft: str | None = Field(None, description="A rule set id: in use, or an uploaded draft (PUT /v1/rule-sets/drafts/{id})")
-    draft_document: str | None = Field(None, max_length=MAX_DRAFT_BYTES,
-                                       description="Or the draft itself: YAML, whole or `based_on` + changed indicators")
+    draft: str | None = Field(
+        None, description="A rule set id: in use, or an uploaded draft (PUT /v1/rule-sets/drafts/{id})"
+    )
+    draft_document: str | None = Field(
+        None,
+        max_length=MAX_DRAFT_BYTES,
+        description="Or the draft itself: YAML, whole or `based_on` + changed indicators",
+    )
     module: str | None = Field(None, description="An X-module in use: module totals are compared")
     threshold: float | None = Field(None, allow_inf_nan=False)
     quota: int | None = Field(None, ge=1, le=1 << 31)
     cut_off_date: BusinessDate | None = Field(None, description="Default: the population's reference date")
 
     @model_validator(mode="after")
-    def _one_draft(self) -> "SimulationRequest":
+    def _one_draft(self) -> SimulationRequest:
         if (self.draft is None) == (self.draft_document is None):
             raise ValueError("give exactly one of draft (an id) and draft_document (YAML)")
         return self
@@ -73,7 +81,7 @@ async def _draft_of(request: Request, body: SimulationRequest) -> RuleSet:
             raise Problem.at("draft", f"no rule set or uploaded draft {body.draft!r}")
         return await asyncio.to_thread(parse_rule_set, source, f"{body.draft}.yaml")
     except RuleSetError as exc:
-        raise Problem.at("draft_document" if body.draft_document is not None else "draft", str(exc))
+        raise Problem.at("draft_document" if body.draft_document is not None else "draft", str(exc)) from exc
 
 
 def _module_of(request: Request, body: SimulationRequest) -> Module | None:
@@ -97,19 +105,27 @@ def _check_population(path, cut_off: date | None, limits: UploadLimits) -> dict[
         meta, schema = parquet.metadata, parquet.schema_arrow
         faults = schema_faults(schema, POPULATION_SCHEMA)
         if faults:
-            raise Problem(422, "The population's columns do not fit the facts they are named after.",
-                          errors=[{"field": f"population.{col}" if col != "population" else col, "message": m}
-                                  for col, m in faults])
+            raise Problem(
+                422,
+                "The population's columns do not fit the facts they are named after.",
+                errors=[
+                    {"field": f"population.{col}" if col != "population" else col, "message": m} for col, m in faults
+                ],
+            )
         if info.holders == 0:
             raise ValueError("the file holds no holders")
         lists = {f.name for f in schema if pa.types.is_list(f.type) or pa.types.is_large_list(f.type)}
         over = limit_faults(meta, schema.names, lists, limits)
         if over:
-            raise Problem(422, "The population is over the limits of an upload.",
-                          errors=[{"field": f"population.{col}" if col != "population" else col, "message": m}
-                                  for col, m in over])
+            raise Problem(
+                422,
+                "The population is over the limits of an upload.",
+                errors=[
+                    {"field": f"population.{col}" if col != "population" else col, "message": m} for col, m in over
+                ],
+            )
     except (ValueError, OSError, pa.ArrowException) as exc:
-        raise Problem.at("population", str(exc))
+        raise Problem.at("population", str(exc)) from exc
     if cut_off is None and info.as_of is None:
         raise Problem.at("cut_off_date", "required: the file does not say its reference date")
     return {"kind": "uploaded", **info.as_dict()}
@@ -133,33 +149,50 @@ async def _read_request(request: Request) -> tuple[SimulationRequest, Any]:
                 try:
                     fields["draft_document"] = raw.decode("utf-8")
                 except UnicodeDecodeError:
-                    raise Problem.at("draft_document", "must be UTF-8 text")
+                    raise Problem.at("draft_document", "must be UTF-8 text") from None
             return SimulationRequest.model_validate(fields), upload
         return SimulationRequest.model_validate_json(await request.body()), None
     except ValidationError as exc:
         errors = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()]
-        raise Problem(422, "The simulation request is not valid.", errors=errors)
+        raise Problem(422, "The simulation request is not valid.", errors=errors) from exc
 
 
-@router.post("", status_code=202, summary="Start a simulation (generated population: JSON; uploaded: multipart)",
-             responses={202: {"description": "Queued; follow the Location"},
-                        429: {"description": "Over the hourly limit of this key or address; see Retry-After"}},
-             # Counted before the body is read: a refused upload is not spooled to disk.
-             dependencies=[Depends(rate_limited(rate_limits, "simulate", "simulations_per_principal_hour",
-                                                "simulations_per_client_hour", "simulations"))])
+@router.post(
+    "",
+    status_code=202,
+    summary="Start a simulation (generated population: JSON; uploaded: multipart)",
+    responses={
+        202: {"description": "Queued; follow the Location"},
+        429: {"description": "Over the hourly limit of this key or address; see Retry-After"},
+    },
+    # Counted before the body is read: a refused upload is not spooled to disk.
+    dependencies=[
+        Depends(
+            rate_limited(
+                rate_limits, "simulate", "simulations_per_principal_hour", "simulations_per_client_hour", "simulations"
+            )
+        )
+    ],
+)
 async def start(request: Request, principal: Principal = Depends(current_principal)) -> JSONResponse:
     require_any(principal, SCOPE)
     settings = request.app.state.settings
     body, upload = await _read_request(request)
     if body.baseline not in request.app.state.rule_sets:
         raise Problem.at("baseline", f"no rule set {body.baseline!r} in use")
-    baseline, draft, module = request.app.state.rule_sets[body.baseline], await _draft_of(request, body), _module_of(request, body)
+    baseline, draft, module = (
+        request.app.state.rule_sets[body.baseline],
+        await _draft_of(request, body),
+        _module_of(request, body),
+    )
     job_id = jobs.new_id()
     folder = jobs.folder_of(settings, job_id)
     try:
         population = await _population_of(body, upload, folder, settings)
         spec = make_spec(population, baseline, draft, module, body.cut_off_date, body.threshold, body.quota)
-        await jobs.enqueue(request.app.state.db.engine, settings, job_id, principal.principal, spec, population["holders"])
+        await jobs.enqueue(
+            request.app.state.db.engine, settings, job_id, principal.principal, spec, population["holders"]
+        )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)  # a refused request leaves nothing on the shared volume
         raise
@@ -172,15 +205,22 @@ async def _population_of(body: SimulationRequest, upload: Any, folder, settings)
     if upload is not None:
         folder.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(_save, upload.file, folder / POPULATION_FILE)
-        limits = UploadLimits(settings.simulation_max_holders, settings.simulation_max_items_per_holder,
-                              settings.simulation_max_decompressed_bytes)
+        limits = UploadLimits(
+            settings.simulation_max_holders,
+            settings.simulation_max_items_per_holder,
+            settings.simulation_max_decompressed_bytes,
+        )
         return await asyncio.to_thread(_check_population, folder / POPULATION_FILE, body.cut_off_date, limits)
     if body.population is None:
-        raise Problem.at("population", "generate one ({\"holders\": …}) or upload a Parquet file (multipart)")
+        raise Problem.at("population", 'generate one ({"holders": …}) or upload a Parquet file (multipart)')
     if body.population.holders > settings.simulation_max_holders:
         raise Problem.at("population.holders", f"at most {settings.simulation_max_holders:,}")
-    return {"kind": "generated", "holders": body.population.holders, "seed": body.population.seed,
-            "as_of": body.population.as_of.isoformat()}
+    return {
+        "kind": "generated",
+        "holders": body.population.holders,
+        "seed": body.population.seed,
+        "as_of": body.population.as_of.isoformat(),
+    }
 
 
 def _save(src, dest) -> None:
@@ -190,11 +230,19 @@ def _save(src, dest) -> None:
 
 def _doc(row) -> dict[str, Any]:
     base = f"/v1/simulations/{row.id}"
-    doc = {"id": row.id, "state": row.state, "phase": row.phase, "attempts": row.attempts,
-           "progress": {"holders_done": row.holders_done, "holders_total": row.holders_total},
-           "request": describe(row.spec), "error": row.error,
-           "created_at": row.created_at.isoformat(), "started_at": row.started_at and row.started_at.isoformat(),
-           "finished_at": row.finished_at and row.finished_at.isoformat(), "links": {"self": base}}
+    doc = {
+        "id": row.id,
+        "state": row.state,
+        "phase": row.phase,
+        "attempts": row.attempts,
+        "progress": {"holders_done": row.holders_done, "holders_total": row.holders_total},
+        "request": describe(row.spec),
+        "error": row.error,
+        "created_at": row.created_at.isoformat(),
+        "started_at": row.started_at and row.started_at.isoformat(),
+        "finished_at": row.finished_at and row.finished_at.isoformat(),
+        "links": {"self": base},
+    }
     if row.state == "done":
         s = row.summary
         doc["result"] = {"holders": s["holders"], "change": s["change"], "line": s["line"], "timings": s["timings"]}
@@ -238,8 +286,11 @@ async def _finished_file(request: Request, job_id: str, principal: Principal, na
         detail = f" ({row.error})" if row.state == "failed" else ""
         raise Problem(409, f"Simulation {job_id} is {row.state}{detail}: no report.")
     media = "text/html; charset=utf-8" if name.endswith(".html") else "application/json"
-    return FileResponse(f"{row.report_dir}/{name}", media_type=media,
-                        headers={"Content-Disposition": f'inline; filename="{job_id}-{name}"'})
+    return FileResponse(
+        f"{row.report_dir}/{name}",
+        media_type=media,
+        headers={"Content-Disposition": f'inline; filename="{job_id}-{name}"'},
+    )
 
 
 @router.get("/{job_id}/report", summary="The HTML report, with its charts", response_class=FileResponse)

@@ -1,11 +1,13 @@
 """One simulation from start to report: read the population chunk by chunk, compare, write the report."""
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from services.scoring.engine.modules import Module
 from services.scoring.engine.rules import RuleSet

@@ -6,6 +6,7 @@ many rows each row group has, how many values each column chunk holds and how la
 decompressed, so the service refuses such a file without reading a single column; the columns
 themselves are read only by the job's child process (job_runner.py).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,11 +23,16 @@ class UploadLimits:
 
 def _top_level(path_in_schema: str, names: list[str]) -> str:
     """The column a leaf belongs to ("income_tax.list.element.yuan" → "income_tax"); names may hold dots."""
-    return max((n for n in names if path_in_schema == n or path_in_schema.startswith(n + ".")), key=len,
-               default=path_in_schema.split(".")[0])
+    return max(
+        (n for n in names if path_in_schema == n or path_in_schema.startswith(n + ".")),
+        key=len,
+        default=path_in_schema.split(".")[0],
+    )
 
 
-def limit_faults(meta: pq.FileMetaData, names: list[str], lists: set[str], limits: UploadLimits) -> list[tuple[str, str]]:
+def limit_faults(
+    meta: pq.FileMetaData, names: list[str], lists: set[str], limits: UploadLimits
+) -> list[tuple[str, str]]:
     """(column or "population", what is over its limit); `lists` names the list columns."""
     faults: dict[str, str] = {}
     if meta.num_rows > limits.max_holders:
@@ -44,9 +50,10 @@ def limit_faults(meta: pq.FileMetaData, names: list[str], lists: set[str], limit
         most = limits.max_items_per_holder * max(group.num_rows, 1)
         for column, n in items.items():
             if n > most and column not in faults:
-                faults[column] = (f"{n:,} items for {group.num_rows:,} holders in row group {g}: "
-                                  f"at most {limits.max_items_per_holder} a holder")
+                faults[column] = (
+                    f"{n:,} items for {group.num_rows:,} holders in row group {g}: "
+                    f"at most {limits.max_items_per_holder} a holder"
+                )
     if decompressed > limits.max_decompressed_bytes and "population" not in faults:
-        faults["population"] = (f"{decompressed:,} bytes once decompressed: "
-                                f"at most {limits.max_decompressed_bytes:,}")
+        faults["population"] = f"{decompressed:,} bytes once decompressed: at most {limits.max_decompressed_bytes:,}"
     return list(faults.items())

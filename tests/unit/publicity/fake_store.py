@@ -4,9 +4,10 @@ It implements the Store's methods by the same rules (a replayed score version ig
 and one notification a score version, a candidate's best application, ranks by sort key then
 application day) in plain Python; the SQL itself is proved by the integration tests.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from services.publicity import domain
@@ -65,10 +66,12 @@ class FakeStore:
         return self.scores.get(application_id)
 
     async def add_notice(self, **row: Any) -> bool:
-        if any(n.application_id == row["application_id"] and n.score_version == row["score_version"]
-               for n in self.notices.values()):
+        if any(
+            n.application_id == row["application_id"] and n.score_version == row["score_version"]
+            for n in self.notices.values()
+        ):
             return False
-        self.notices[row["id"]] = Row(row, published_at=datetime.now(timezone.utc))
+        self.notices[row["id"]] = Row(row, published_at=datetime.now(UTC))
         return True
 
     async def notice(self, notice_id: str) -> Any:
@@ -76,10 +79,21 @@ class FakeStore:
 
     # -- notifications --------------------------------------------------------------------------
     async def add_notification(self, **row: Any) -> None:
-        if not any(n.application_id == row["application_id"] and n.score_version == row["score_version"]
-                   for n in self.notifications):
-            self.notifications.append(Row(row, id=len(self.notifications) + 1, status="pending", attempts=0,
-                                          next_attempt_at=datetime.now(timezone.utc), error=None, sent_at=None))
+        if not any(
+            n.application_id == row["application_id"] and n.score_version == row["score_version"]
+            for n in self.notifications
+        ):
+            self.notifications.append(
+                Row(
+                    row,
+                    id=len(self.notifications) + 1,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=datetime.now(UTC),
+                    error=None,
+                    sent_at=None,
+                )
+            )
 
     async def due_notifications(self, now: datetime, limit: int) -> list[Any]:
         due = [n for n in self.notifications if n.status == "pending" and n.next_attempt_at <= now]
@@ -93,8 +107,16 @@ class FakeStore:
         return self.sweep_lock_free
 
     async def add_round(self, **row: Any) -> None:
-        self.rounds[row["id"]] = Row(row, status="accepting", list_version=0, entries=0, admitted=0,
-                                     notice_start=None, notice_end=None, finalized_at=None)
+        self.rounds[row["id"]] = Row(
+            row,
+            status="accepting",
+            list_version=0,
+            entries=0,
+            admitted=0,
+            notice_start=None,
+            notice_end=None,
+            finalized_at=None,
+        )
 
     async def round(self, round_id: str, *, lock: bool = False) -> Any:
         r = self.rounds.get(round_id)
@@ -109,14 +131,25 @@ class FakeStore:
         for a in self.applicants.values():
             s = self.scores.get(a.application_id)
             module = (s.modules.get(r.module_id) if s else None) or {}
-            if (r.module_id not in a.modules or not r.acceptance_opens <= a.applied_on <= r.acceptance_closes
-                    or a.withdrawn_at is not None or s is None or s.status != "scored" or not module.get("eligible")):
+            if (
+                r.module_id not in a.modules
+                or not r.acceptance_opens <= a.applied_on <= r.acceptance_closes
+                or a.withdrawn_at is not None
+                or s is None
+                or s.status != "scored"
+                or not module.get("eligible")
+            ):
                 continue
             child = r.candidate == "child"
-            c = Row(ck=a.child_key if child else a.holder_key, application_id=a.application_id,
-                    nm=a.child_name_masked if child else a.holder_name_masked,
-                    idm=a.child_id_masked if child else a.holder_id_masked, applied_on=a.applied_on,
-                    score=module["total"], sort_key=list(module["sort_key"]))
+            c = Row(
+                ck=a.child_key if child else a.holder_key,
+                application_id=a.application_id,
+                nm=a.child_name_masked if child else a.holder_name_masked,
+                idm=a.child_id_masked if child else a.holder_id_masked,
+                applied_on=a.applied_on,
+                score=module["total"],
+                sort_key=list(module["sort_key"]),
+            )
             if c.ck is not None and (c.ck not in best or self._order(c) < self._order(best[c.ck])):
                 best[c.ck] = c
         return sorted(best.values(), key=self._order)
@@ -128,10 +161,19 @@ class FakeStore:
     async def publish_list(self, r: Any) -> tuple[int, int]:
         entries = self.entries.setdefault(r.id, {})
         for rank, c in enumerate(self._candidates(r), start=1):
-            entries[rank] = Row(round_id=r.id, seq=rank, rank=rank, application_id=c.application_id,
-                                candidate_key=c.ck, name_masked=c.nm, id_masked=c.idm, score=c.score,
-                                sort_key=c.sort_key, applied_on=c.applied_on,
-                                admitted=domain.admitted(rank, c.score, r.quota, r.threshold))
+            entries[rank] = Row(
+                round_id=r.id,
+                seq=rank,
+                rank=rank,
+                application_id=c.application_id,
+                candidate_key=c.ck,
+                name_masked=c.nm,
+                id_masked=c.idm,
+                score=c.score,
+                sort_key=c.sort_key,
+                applied_on=c.applied_on,
+                admitted=domain.admitted(rank, c.score, r.quota, r.threshold),
+            )
         return await self.list_counts(r.id)
 
     async def list_counts(self, round_id: str) -> tuple[int, int]:
@@ -146,21 +188,26 @@ class FakeStore:
 
     async def rounds_on_notice_of(self, application_id: str) -> list[Any]:
         a = self.applicants.get(application_id)
-        return [Row(r) for r in sorted(self.rounds.values(), key=lambda r: r.id)
-                if a and r.status == "notice" and r.module_id in a.modules
-                and r.acceptance_opens <= a.applied_on <= r.acceptance_closes]
+        return [
+            Row(r)
+            for r in sorted(self.rounds.values(), key=lambda r: r.id)
+            if a
+            and r.status == "notice"
+            and r.module_id in a.modules
+            and r.acceptance_opens <= a.applied_on <= r.acceptance_closes
+        ]
 
     async def best_candidate(self, round_id: str, candidate_key: str) -> Any:
         return next((c for c in self._candidates(self.rounds[round_id]) if c.ck == candidate_key), None)
 
     async def entry_of_candidate(self, round_id: str, candidate_key: str) -> Any:
-        return next((Row(e) for e in self.entries.get(round_id, {}).values() if e.candidate_key == candidate_key),
-                    None)
+        return next((Row(e) for e in self.entries.get(round_id, {}).values() if e.candidate_key == candidate_key), None)
 
     async def keep_old_entry(self, round_id: str, version: int, seq: int) -> None:
         e = self.entries[round_id][seq]
-        self.history.append(Row(round_id=round_id, version=version, seq=seq, rank=e.rank, score=e.score,
-                                admitted=e.admitted))
+        self.history.append(
+            Row(round_id=round_id, version=version, seq=seq, rank=e.rank, score=e.score, admitted=e.admitted)
+        )
 
     async def remove_entry(self, round_id: str, seq: int) -> None:
         del self.entries[round_id][seq]
@@ -168,14 +215,25 @@ class FakeStore:
     async def add_entry(self, round_id: str, candidate_key: str, best: Any) -> int:
         entries = self.entries.setdefault(round_id, {})
         seq = max(entries, default=0) + 1
-        entries[seq] = Row(round_id=round_id, seq=seq, rank=2**31 - 1, application_id=best.application_id,
-                           candidate_key=candidate_key, name_masked=best.nm, id_masked=best.idm, score=best.score,
-                           sort_key=list(best.sort_key), applied_on=best.applied_on, admitted=False)
+        entries[seq] = Row(
+            round_id=round_id,
+            seq=seq,
+            rank=2**31 - 1,
+            application_id=best.application_id,
+            candidate_key=candidate_key,
+            name_masked=best.nm,
+            id_masked=best.idm,
+            score=best.score,
+            sort_key=list(best.sort_key),
+            applied_on=best.applied_on,
+            admitted=False,
+        )
         return seq
 
     async def restate_entry(self, round_id: str, seq: int, best: Any) -> None:
-        self.entries[round_id][seq].update(score=best.score, sort_key=list(best.sort_key),
-                                           application_id=best.application_id)
+        self.entries[round_id][seq].update(
+            score=best.score, sort_key=list(best.sort_key), application_id=best.application_id
+        )
 
     async def rerank(self, r: Any, version: int) -> int:
         entries = self.entries.get(r.id, {})
@@ -185,8 +243,9 @@ class FakeStore:
             admitted = domain.admitted(rank, e.score, r.quota, r.threshold)
             if (e.rank, e.admitted) != (rank, admitted):
                 if not any(h.round_id == r.id and h.version == version and h.seq == e.seq for h in self.history):
-                    self.history.append(Row(round_id=r.id, version=version, seq=e.seq, rank=e.rank, score=e.score,
-                                            admitted=e.admitted))
+                    self.history.append(
+                        Row(round_id=r.id, version=version, seq=e.seq, rank=e.rank, score=e.score, admitted=e.admitted)
+                    )
                 e.update(rank=rank, admitted=admitted)
                 moved += 1
         return moved
@@ -194,10 +253,14 @@ class FakeStore:
     async def rounds_due_for_final(self, today: date) -> list[str]:
         def open_against(r: Row) -> bool:
             on_list = {e.application_id for e in self.entries.get(r.id, {}).values()}
-            return any(o.status == "open" and (o.round_id == r.id or o.application_id in on_list)
-                       for o in self.objections.values())
-        return sorted(r.id for r in self.rounds.values()
-                      if r.status == "notice" and r.notice_end < today and not open_against(r))
+            return any(
+                o.status == "open" and (o.round_id == r.id or o.application_id in on_list)
+                for o in self.objections.values()
+            )
+
+        return sorted(
+            r.id for r in self.rounds.values() if r.status == "notice" and r.notice_end < today and not open_against(r)
+        )
 
     async def finalise_round(self, round_id: str, at: datetime) -> Any:
         self.rounds[round_id].update(status="final", finalized_at=at)
@@ -215,9 +278,12 @@ class FakeStore:
 
     async def review_window_end(self, application_id: str) -> date | None:
         ends = [n.period_end for n in self.notices.values() if n.application_id == application_id]
-        ends += [self.rounds[round_id].notice_end for round_id, entries in self.entries.items()
-                 for e in entries.values()
-                 if e.application_id == application_id and self.rounds[round_id].status == "notice"]
+        ends += [
+            self.rounds[round_id].notice_end
+            for round_id, entries in self.entries.items()
+            for e in entries.values()
+            if e.application_id == application_id and self.rounds[round_id].status == "notice"
+        ]
         return max(ends, default=None)
 
     async def add_objection(self, **row: Any) -> None:

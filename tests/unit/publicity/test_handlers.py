@@ -1,4 +1,5 @@
 """Publicity's event handlers, in memory: what is stored, what is published, what the applicant is told."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -68,10 +69,23 @@ async def test_a_void_score_is_not_put_on_notice_but_the_applicant_is_told_why()
 async def test_a_rescore_answering_an_objection_resolves_it():
     b = bus()
     await b.follow([submitted("APP-1", "hk-1"), scored("APP-1", 80)])
-    await b.store.add_objection(id="OBJ-1", kind="objection", application_id="APP-1", round_id=None, seq=None,
-                                notice_id=None, items=["education"], reason="学历有疑问", contact_phone=None,
-                                client="c", status="open", pending_departments=["education"], score_before=80.0,
-                                due_by=date(2026, 4, 1), lodged_at=None)
+    await b.store.add_objection(
+        id="OBJ-1",
+        kind="objection",
+        application_id="APP-1",
+        round_id=None,
+        seq=None,
+        notice_id=None,
+        items=["education"],
+        reason="学历有疑问",
+        contact_phone=None,
+        client="c",
+        status="open",
+        pending_departments=["education"],
+        score_before=80.0,
+        due_by=date(2026, 4, 1),
+        lodged_at=None,
+    )
     await b.follow([scored("APP-1", 60, version=2, answers_to=[{"request_id": "OBJ-1", "department": "education"}])])
     o = b.store.objections["OBJ-1"]
     assert (o.status, o.score_after) == ("resolved", 60) and "由80分调整为60分" in o.outcome
@@ -80,14 +94,20 @@ async def test_a_rescore_answering_an_objection_resolves_it():
 async def test_a_new_score_during_a_round_notice_moves_the_candidate():
     b = bus()
     store = b.store
-    await b.follow([submitted("APP-1", "hk-1"), submitted("APP-2", "hk-2"),
-                    scored("APP-1", 90), scored("APP-2", 80)])
-    await store.add_round(id="RND-1", module_id=MODULE, owner="education", candidate="holder", quota=1,
-                          threshold=None, acceptance_opens=date(2026, 3, 1), acceptance_closes=date(2026, 3, 20),
-                          notice_working_days=7)
+    await b.follow([submitted("APP-1", "hk-1"), submitted("APP-2", "hk-2"), scored("APP-1", 90), scored("APP-2", 80)])
+    await store.add_round(
+        id="RND-1",
+        module_id=MODULE,
+        owner="education",
+        candidate="holder",
+        quota=1,
+        threshold=None,
+        acceptance_opens=date(2026, 3, 1),
+        acceptance_closes=date(2026, 3, 20),
+        notice_working_days=7,
+    )
     await rounds.close_round(FakeUnitOfWork(store), "RND-1", date(2026, 3, 23))
     assert [(e.application_id, e.admitted) for e in await store.admitted_entries("RND-1")] == [("APP-1", True)]
     await b.follow([scored("APP-2", 95, version=2)])
     assert [e.application_id for e in await store.admitted_entries("RND-1")] == ["APP-2"]
     assert store.rounds["RND-1"].list_version == 2
-

@@ -1,7 +1,8 @@
 """Objections and reviews, in memory: lodged (and the departments asked), refused, answered."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -20,18 +21,32 @@ ON_NOTICE = date(2026, 3, 24)
 async def a_list(store: FakeStore) -> str:
     """A round on notice from 2026-03-23, with A1 (90) and A2 (80) on it, and a score notice of each."""
     await InMemoryBus(handlers(Deps("salt", 7, "https://gs.example")), store).follow(
-        [submitted("A1", domain.candidate_key("330106197001010011", "salt")), submitted("A2", "h2"),
-         scored("A1", 90), scored("A2", 80)])
-    await store.add_round(id="RND-1", module_id=MODULE, owner="education", candidate="holder", quota=1,
-                          threshold=None, acceptance_opens=date(2026, 3, 1), acceptance_closes=date(2026, 3, 20),
-                          notice_working_days=5)
+        [
+            submitted("A1", domain.candidate_key("330106197001010011", "salt")),
+            submitted("A2", "h2"),
+            scored("A1", 90),
+            scored("A2", 80),
+        ]
+    )
+    await store.add_round(
+        id="RND-1",
+        module_id=MODULE,
+        owner="education",
+        candidate="holder",
+        quota=1,
+        threshold=None,
+        acceptance_opens=date(2026, 3, 1),
+        acceptance_closes=date(2026, 3, 20),
+        notice_working_days=5,
+    )
     await rounds.close_round(FakeUnitOfWork(store), "RND-1", date(2026, 3, 23))
     return "RND-1"
 
 
 def objection(seq: int, items: list[str], client: str = "c1") -> use_cases.Lodge:
-    return use_cases.Lodge(kind=ObjectionKind.OBJECTION, items=items, reason="学历证书可疑", client=client,
-                           round_id="RND-1", seq=seq)
+    return use_cases.Lodge(
+        kind=ObjectionKind.OBJECTION, items=items, reason="学历证书可疑", client=client, round_id="RND-1", seq=seq
+    )
 
 
 async def lodged(store: FakeStore, command: use_cases.Lodge, today: date = ON_NOTICE, per_hour: int = 5):
@@ -58,8 +73,13 @@ async def test_an_objection_to_a_score_notice_is_due_when_the_notice_ends():
     store = FakeStore()
     await a_list(store)
     notice = next(n for n in store.notices.values() if n.application_id == "A1")
-    row, _ = await lodged(store, use_cases.Lodge(kind=ObjectionKind.OBJECTION, items=["education"], reason="x" * 5,
-                                                 client="c1", notice_id=notice.id), today=notice.period_start)
+    row, _ = await lodged(
+        store,
+        use_cases.Lodge(
+            kind=ObjectionKind.OBJECTION, items=["education"], reason="x" * 5, client="c1", notice_id=notice.id
+        ),
+        today=notice.period_start,
+    )
     assert (row["application_id"], row["due_by"], row["notice_id"]) == ("A1", notice.period_end, notice.id)
 
 
@@ -76,8 +96,12 @@ async def test_objections_that_cannot_be_taken_are_refused_and_nothing_is_writte
         await lodged(store, objection(1, ["made_up"]))
     assert item.value.field == "items"
     with pytest.raises(domain.NotFound) as notice:
-        await lodged(store, use_cases.Lodge(kind=ObjectionKind.OBJECTION, items=["education"], reason="x" * 5,
-                                            client="c1", notice_id="NTC-nope"))
+        await lodged(
+            store,
+            use_cases.Lodge(
+                kind=ObjectionKind.OBJECTION, items=["education"], reason="x" * 5, client="c1", notice_id="NTC-nope"
+            ),
+        )
     assert notice.value.field == "notice_id"
     assert store.objections == {}
 
@@ -92,7 +116,7 @@ async def test_one_address_lodges_at_most_its_hourly_limit():
     assert 0 < limited.value.retry_after <= 3600
     await lodged(store, objection(1, ["education"], client="another"), per_hour=2)  # another address is not held up
     old = next(iter(store.objections.values()))
-    old["lodged_at"] = datetime.now(timezone.utc) - timedelta(hours=2)
+    old["lodged_at"] = datetime.now(UTC) - timedelta(hours=2)
     await lodged(store, objection(1, ["education"]), per_hour=2)  # an hour later, room again
     assert len(store.objections) == 4
 
@@ -100,8 +124,16 @@ async def test_one_address_lodges_at_most_its_hourly_limit():
 async def test_the_holder_asks_a_review_of_their_own_score_only():
     store = FakeStore()
     await a_list(store)
-    review = dict(application_id="A1", items=["education"], reason="学历认定有误", client="c1",
-                  requested_by="partner-app", today=ON_NOTICE, per_hour=5, salt="salt")
+    review = dict(
+        application_id="A1",
+        items=["education"],
+        reason="学历认定有误",
+        client="c1",
+        requested_by="partner-app",
+        today=ON_NOTICE,
+        per_hour=5,
+        salt="salt",
+    )
     with pytest.raises(domain.NotFound):
         await use_cases.request_review(FakeUnitOfWork(store), id_number="330106198001010033", **review)
     uow = FakeUnitOfWork(store)

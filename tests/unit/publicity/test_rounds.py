@@ -1,4 +1,5 @@
 """The rounds' use cases, in memory: open, close and rank, re-rank during the notice, finalise."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -17,12 +18,21 @@ CLOSES = date(2026, 3, 20)
 MODULE_DEF = {"owner": "education", "candidate": "holder", "name": {"zh": "积分入学"}, "tie_breakers": ["age"]}
 
 
-async def a_round(store: FakeStore, *, quota: int | None = 2, threshold: float | None = None,
-                  candidate: str = "holder") -> str:
-    command = use_cases.OpenRound(module_id=MODULE, acceptance_opens=date(2026, 3, 1), acceptance_closes=CLOSES,
-                                  cut_off_date=None, quota=quota, threshold=threshold, notice_working_days=5)
-    r = await use_cases.open_round(FakeUnitOfWork(store), command, {**MODULE_DEF, "candidate": candidate},
-                                   "module-owner", date(2026, 2, 20))
+async def a_round(
+    store: FakeStore, *, quota: int | None = 2, threshold: float | None = None, candidate: str = "holder"
+) -> str:
+    command = use_cases.OpenRound(
+        module_id=MODULE,
+        acceptance_opens=date(2026, 3, 1),
+        acceptance_closes=CLOSES,
+        cut_off_date=None,
+        quota=quota,
+        threshold=threshold,
+        notice_working_days=5,
+    )
+    r = await use_cases.open_round(
+        FakeUnitOfWork(store), command, {**MODULE_DEF, "candidate": candidate}, "module-owner", date(2026, 2, 20)
+    )
     return r.id
 
 
@@ -39,10 +49,19 @@ async def test_a_round_opens_accepting_with_the_modules_owner_and_a_default_cut_
 
 async def test_closing_ranks_the_eligible_admits_the_quota_and_starts_the_notice():
     store = FakeStore()
-    await applicants(store, submitted("A1", "h1"), submitted("A2", "h2"), submitted("A3", "h3"),
-                     submitted("A4", "h4"), submitted("A5", "h5", modules=("other",)),
-                     scored("A1", 70), scored("A2", 90), scored("A3", 80), scored("A4", 99, eligible=False),
-                     scored("A5", 100))
+    await applicants(
+        store,
+        submitted("A1", "h1"),
+        submitted("A2", "h2"),
+        submitted("A3", "h3"),
+        submitted("A4", "h4"),
+        submitted("A5", "h5", modules=("other",)),
+        scored("A1", 70),
+        scored("A2", 90),
+        scored("A3", 80),
+        scored("A4", 99, eligible=False),
+        scored("A5", 100),
+    )
     round_id = await a_round(store, quota=2)
     closed = await use_cases.close_round(FakeUnitOfWork(store), round_id, date(2026, 3, 23))
     assert (closed.entries, closed.admitted) == (3, 2)
@@ -55,8 +74,13 @@ async def test_closing_ranks_the_eligible_admits_the_quota_and_starts_the_notice
 
 async def test_a_child_named_by_both_parents_counts_once_with_the_better_score():
     store = FakeStore()
-    await applicants(store, submitted("MUM", "hm", child_key="kid"), submitted("DAD", "hd", child_key="kid"),
-                     scored("MUM", 85), scored("DAD", 92))
+    await applicants(
+        store,
+        submitted("MUM", "hm", child_key="kid"),
+        submitted("DAD", "hd", child_key="kid"),
+        scored("MUM", 85),
+        scored("DAD", 92),
+    )
     round_id = await a_round(store, candidate="child")
     await use_cases.close_round(FakeUnitOfWork(store), round_id, date(2026, 3, 23))
     [entry] = store.entries[round_id].values()
@@ -90,8 +114,13 @@ async def test_a_rescore_during_the_notice_re_ranks_and_keeps_the_old_standing()
     await applicants(store, submitted("A1", "h1"), submitted("A2", "h2"), scored("A1", 90), scored("A2", 80))
     round_id = await a_round(store, quota=1)
     await use_cases.close_round(FakeUnitOfWork(store), round_id, date(2026, 3, 23))
-    await store.put_score(**{**store.scores["A2"], "version": 2, "modules": {
-        MODULE: {"total": 95.0, "eligible": True, "sort_key": [95.0, 0.0]}}})
+    await store.put_score(
+        **{
+            **store.scores["A2"],
+            "version": 2,
+            "modules": {MODULE: {"total": 95.0, "eligible": True, "sort_key": [95.0, 0.0]}},
+        }
+    )
     assert await use_cases.rescore(FakeUnitOfWork(store), "A2") == [round_id]
     by_app = {e.application_id: e for e in store.entries[round_id].values()}
     assert (by_app["A2"].rank, by_app["A2"].admitted, by_app["A1"].rank, by_app["A1"].admitted) == (1, True, 2, False)
@@ -118,10 +147,23 @@ async def test_a_list_becomes_final_after_its_notice_unless_an_objection_is_open
     round_id = await a_round(store, quota=1)
     closed = await use_cases.close_round(FakeUnitOfWork(store), round_id, date(2026, 3, 23))
     after = date.fromordinal(closed.notice_end.toordinal() + 1)
-    await store.add_objection(id="OBJ-1", kind="objection", application_id="A2", round_id=None, seq=None,
-                              notice_id=None, items=["education"], reason="x" * 5, contact_phone=None, client="c",
-                              status="open", pending_departments=["education"], score_before=80.0,
-                              due_by=closed.notice_end, lodged_at=None)
+    await store.add_objection(
+        id="OBJ-1",
+        kind="objection",
+        application_id="A2",
+        round_id=None,
+        seq=None,
+        notice_id=None,
+        items=["education"],
+        reason="x" * 5,
+        contact_phone=None,
+        client="c",
+        status="open",
+        pending_departments=["education"],
+        score_before=80.0,
+        due_by=closed.notice_end,
+        lodged_at=None,
+    )
     uow = FakeUnitOfWork(store)
     assert await use_cases.finalize_due(uow, after) == [] and uow.emitted == []
     assert await use_cases.finalize_due(FakeUnitOfWork(store), closed.notice_end) == []  # the last day still counts

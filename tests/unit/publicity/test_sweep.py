@@ -1,7 +1,8 @@
 """The periodic sweep (rounds move on) and the delivery of notifications, in memory."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from services.publicity import use_cases
 from services.publicity.notifier import DeliveryFailed, OutboxNotifier
@@ -24,9 +25,17 @@ class FailingGateway:
 async def test_the_sweep_closes_due_rounds_and_finalises_ended_lists_but_only_one_replica_sweeps():
     store = FakeStore()
     for round_id, status, closes in (("RND-A", "accepting", date(2026, 3, 20)), ("RND-B", "notice", date(2026, 2, 1))):
-        await store.add_round(id=round_id, module_id=MODULE, owner="education", candidate="holder", quota=1,
-                              threshold=None, acceptance_opens=date(2026, 1, 1), acceptance_closes=closes,
-                              notice_working_days=5)
+        await store.add_round(
+            id=round_id,
+            module_id=MODULE,
+            owner="education",
+            candidate="holder",
+            quota=1,
+            threshold=None,
+            acceptance_opens=date(2026, 1, 1),
+            acceptance_closes=closes,
+            notice_working_days=5,
+        )
         store.rounds[round_id].update(status=status, notice_end=date(2026, 3, 1) if status == "notice" else None)
     store.sweep_lock_free = False
     assert await use_cases.sweep(FakeUnitOfWork(store), date(2026, 3, 23)) is None
@@ -42,7 +51,7 @@ async def test_the_sweep_closes_due_rounds_and_finalises_ended_lists_but_only_on
 async def test_due_notifications_are_recorded_by_the_outbox_notifier():
     store = FakeStore()
     await store.add_notification(application_id="A1", score_version=1, phone="13800000000", body="【居住证积分】…")
-    now = datetime.now(timezone.utc) + timedelta(seconds=1)
+    now = datetime.now(UTC) + timedelta(seconds=1)
     assert await use_cases.deliver_notifications(FakeUnitOfWork(store), OutboxNotifier(), now) == 1
     [n] = store.notifications
     assert (n.status, n.attempts, n.sent_at) == ("recorded", 1, now)
@@ -53,7 +62,7 @@ async def test_a_failed_delivery_is_retried_later_and_given_up_in_the_end():
     store = FakeStore()
     await store.add_notification(application_id="A1", score_version=1, phone="13800000000", body="x")
     gateway = FailingGateway()
-    now = datetime.now(timezone.utc) + timedelta(seconds=1)
+    now = datetime.now(UTC) + timedelta(seconds=1)
     await use_cases.deliver_notifications(FakeUnitOfWork(store), gateway, now)
     [n] = store.notifications
     assert (n.status, n.attempts, n.error) == ("pending", 1, "gateway answered 503")

@@ -1,7 +1,8 @@
 """Scoring's Store in memory (a few dicts): what handlers and use cases ask of services/scoring/store.py."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -25,7 +26,8 @@ class FakeStore:
 
     async def replace_answer(self, application_id: str, department: str, answer: dict[str, Any]) -> None:
         self.received[application_id][department].update(
-            holder=answer["holder"], items=answer["items"], facts=answer["facts"])
+            holder=answer["holder"], items=answer["items"], facts=answer["facts"]
+        )
 
     # -- applications
     def add_application(self, row: dict[str, Any]) -> None:
@@ -47,9 +49,15 @@ class FakeStore:
     async def overdue(self, today: date, limit: int) -> list[str]:
         def open_(app: str) -> bool:
             return app not in self.scores and app not in self.withdrawn
-        out = [a for a, row in self.applications.items()
-               if open_(a) and row["review_deadline"] and row["review_deadline"] < today
-               and len(self.received.get(a, {})) < len(row["expected_departments"])]
+
+        out = [
+            a
+            for a, row in self.applications.items()
+            if open_(a)
+            and row["review_deadline"]
+            and row["review_deadline"] < today
+            and len(self.received.get(a, {})) < len(row["expected_departments"])
+        ]
         for a, answers in self.received.items():
             deadlines = [x["review_deadline"] for x in answers.values() if x["review_deadline"]]
             expected = max(len(x["expected_departments"]) for x in answers.values())
@@ -94,7 +102,7 @@ class FakeStore:
     async def put_draft(self, row: dict[str, Any]) -> bool:
         if self.rule_sets.get(row["id"], {}).get("state") == "published":
             return False
-        self.rule_sets[row["id"]] = {**row, "uploaded_at": datetime.now(timezone.utc)}
+        self.rule_sets[row["id"]] = {**row, "uploaded_at": datetime.now(UTC)}
         return True
 
     async def rule_set_for_update(self, rule_set_id: str) -> Any:
@@ -110,6 +118,12 @@ class FakeStore:
     async def add_module_version(self, module_id: str, owner: str, source: str, content_hash: str, by: str) -> int:
         versions = self.modules.setdefault(module_id, {})
         version = max(versions, default=0) + 1
-        versions[version] = {"id": module_id, "version": version, "owner": owner, "source": source,
-                             "content_hash": content_hash, "created_by": by}
+        versions[version] = {
+            "id": module_id,
+            "version": version,
+            "owner": owner,
+            "source": source,
+            "content_hash": content_hash,
+            "created_by": by,
+        }
         return version

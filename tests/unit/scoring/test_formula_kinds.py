@@ -1,5 +1,6 @@
 """Formula kinds as objects: each kind found in its own module checks its indicator, and scores a
 population and one holder alike (the engine and the reference only call the kind)."""
+
 from datetime import date
 
 import pytest
@@ -35,19 +36,35 @@ def test_every_kind_the_shipped_rule_sets_use_is_a_module_of_its_own():
 
 def test_an_unknown_kind_is_refused_naming_the_indicator_and_field():
     with pytest.raises(RuleSetError, match=r"indicator 'x', field 'formula'"):
-        rule_set("  - {id: x, category: bonus, name: {zh: 甲, en: x}, department: hr, fact: f, formula: {kind: golden}}\n")
+        rule_set(
+            "  - {id: x, category: bonus, name: {zh: 甲, en: x}, department: hr, fact: f, formula: {kind: golden}}\n"
+        )
 
 
-@pytest.mark.parametrize("indicator, message", [
-    ("{id: x, category: bonus, name: {zh: 甲, en: x}, department: hr, formula: {kind: flag, points: 5}}",
-     "fact is required"),
-    ("{id: x, category: bonus, name: {zh: 甲, en: x}, department: police, fact: f, formula: {kind: veto, cases: [a]}}",
-     "veto indicators, and only they, use the veto formula"),
-    ("{id: x, category: veto, name: {zh: 甲, en: x}, department: police, fact: f, formula: {kind: flag, points: 5}}",
-     "veto indicators, and only they, use the veto formula"),
-    ("{id: x, category: deduction, name: {zh: 甲, en: x}, department: police, fact: f,"
-     " formula: {kind: events, case: fine, points: 3}}", "a deduction's points must not be positive"),
-])
+@pytest.mark.parametrize(
+    "indicator, message",
+    [
+        (
+            "{id: x, category: bonus, name: {zh: 甲, en: x}, department: hr, formula: {kind: flag, points: 5}}",
+            "fact is required",
+        ),
+        (
+            "{id: x, category: bonus, name: {zh: 甲, en: x}, department: police, fact: f, "
+            "formula: {kind: veto, cases: [a]}}",
+            "veto indicators, and only they, use the veto formula",
+        ),
+        (
+            "{id: x, category: veto, name: {zh: 甲, en: x}, department: police, fact: f, "
+            "formula: {kind: flag, points: 5}}",
+            "veto indicators, and only they, use the veto formula",
+        ),
+        (
+            "{id: x, category: deduction, name: {zh: 甲, en: x}, department: police, fact: f,"
+            " formula: {kind: events, case: fine, points: 3}}",
+            "a deduction's points must not be positive",
+        ),
+    ],
+)
 def test_each_kind_checks_its_own_indicator(indicator, message):
     with pytest.raises(RuleSetError, match=message):
         rule_set(f"  - {indicator}\n")

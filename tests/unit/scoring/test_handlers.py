@@ -1,8 +1,9 @@
 """Scoring's handlers on the in-memory bus and a fake store: answers kept, scored once all
 departments have answered (one version per change), withdrawn applications never scored."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -12,8 +13,14 @@ from services.scoring.engine.modules import load_shipped_modules
 from services.scoring.engine.rules import load_shipped
 from services.scoring.handlers import HANDLERS, handlers
 from shared.events import Envelope
-from shared.events.catalogue import (ApplicationSubmitted, ApplicationWithdrawn, Holder, HolderRef,
-                                     VerificationCompleted, parse_data)
+from shared.events.catalogue import (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    Holder,
+    HolderRef,
+    VerificationCompleted,
+    parse_data,
+)
 from shared.pseudonyms import holder_key
 from tests.fakes import FakeUnitOfWork, InMemoryBus
 from tests.unit.scoring.fake_store import FakeStore
@@ -23,21 +30,43 @@ CUT_OFF = date(2026, 10, 1)  # hangzhou-2021 in force
 APPLIED = date.today()  # its review deadline is weeks away
 HOLDER = HolderRef(key="k-1", name_masked="张*", id_number_masked="3301**********0011")
 EXPECTED = ["police", "education"]
-POLICE_FACTS = {"permit_status": "valid", "birth_date": "1990-05-01",
-                "residence_spans": [{"start": "2015-03-01", "end": None}]}
+POLICE_FACTS = {
+    "permit_status": "valid",
+    "birth_date": "1990-05-01",
+    "residence_spans": [{"start": "2015-03-01", "end": None}],
+}
 
 
 def deps() -> use_cases.Deps:
     return use_cases.Deps(load_shipped(), load_shipped_modules(), SALT)
 
 
-def answer(app: str, department: str, facts: dict, *, in_answer_to: str | None = None, applied_on: date | None = APPLIED,
-           state: str = "passed") -> Envelope:
+def answer(
+    app: str,
+    department: str,
+    facts: dict,
+    *,
+    in_answer_to: str | None = None,
+    applied_on: date | None = APPLIED,
+    state: str = "passed",
+) -> Envelope:
     item = {"police": "residence", "education": "education"}[department]
-    return Envelope.new(VerificationCompleted(
-        application_id=app, department=department, expected_departments=EXPECTED, cut_off_date=CUT_OFF, holder=HOLDER,
-        items=[{"indicator": item, "state": state}], facts=facts, verified_at=datetime.now(timezone.utc),
-        applied_on=applied_on, in_answer_to=in_answer_to), source="verification", subject=app)
+    return Envelope.new(
+        VerificationCompleted(
+            application_id=app,
+            department=department,
+            expected_departments=EXPECTED,
+            cut_off_date=CUT_OFF,
+            holder=HOLDER,
+            items=[{"indicator": item, "state": state}],
+            facts=facts,
+            verified_at=datetime.now(UTC),
+            applied_on=applied_on,
+            in_answer_to=in_answer_to,
+        ),
+        source="verification",
+        subject=app,
+    )
 
 
 def scores_of(bus: InMemoryBus, app: str) -> list:
@@ -96,11 +125,23 @@ async def test_past_the_review_deadline_the_silent_department_scores_zero_for_no
 
 
 async def test_a_submitted_application_is_kept_with_its_deadline_and_the_holder_by_key_only(bus):
-    holder = Holder(id_number="330102199001010011", permit_number="P1", name_masked="张*",
-                    id_number_masked="3301**********0011")
-    await bus.deliver(Envelope.new(ApplicationSubmitted(
-        application_id="A-5", holder=holder, applied_on=APPLIED, cut_off_date=CUT_OFF, expected_departments=EXPECTED,
-        principal="demo-window"), source="intake", subject="A-5"))
+    holder = Holder(
+        id_number="330102199001010011", permit_number="P1", name_masked="张*", id_number_masked="3301**********0011"
+    )
+    await bus.deliver(
+        Envelope.new(
+            ApplicationSubmitted(
+                application_id="A-5",
+                holder=holder,
+                applied_on=APPLIED,
+                cut_off_date=CUT_OFF,
+                expected_departments=EXPECTED,
+                principal="demo-window",
+            ),
+            source="intake",
+            subject="A-5",
+        )
+    )
     row = bus.store.applications["A-5"]
     assert row["principal"] == "demo-window" and row["review_deadline"] == review_deadline(APPLIED) > APPLIED
     # No key on the event (one from before intake sent it): derived here, and no ID number kept.
@@ -110,9 +151,13 @@ async def test_a_submitted_application_is_kept_with_its_deadline_and_the_holder_
 
 async def test_a_withdrawn_application_is_never_scored(bus):
     await bus.deliver(answer("A-6", "police", POLICE_FACTS))
-    await bus.deliver(Envelope.new(ApplicationWithdrawn(
-        application_id="A-6", withdrawn_at=datetime.now(timezone.utc), principal="demo-window"),
-        source="intake", subject="A-6"))
+    await bus.deliver(
+        Envelope.new(
+            ApplicationWithdrawn(application_id="A-6", withdrawn_at=datetime.now(UTC), principal="demo-window"),
+            source="intake",
+            subject="A-6",
+        )
+    )
     assert "A-6" in bus.store.withdrawn
     assert await bus.deliver(answer("A-6", "education", {"education": ["bachelor"]})) == []
     assert "A-6" not in bus.store.scores
@@ -122,16 +167,24 @@ async def test_one_batch_scores_its_applications_together_at_commit_and_withdraw
     store, d = FakeStore(), deps()
     table = handlers(d)
     for app in ("B-1", "B-2"):
-        await store.add_answer({"application_id": app, "department": "police", "expected_departments": EXPECTED,
-                                "cut_off_date": CUT_OFF, "holder": HOLDER.model_dump(), "items": [],
-                                "facts": POLICE_FACTS, "review_deadline": None})
+        await store.add_answer(
+            {
+                "application_id": app,
+                "department": "police",
+                "expected_departments": EXPECTED,
+                "cut_off_date": CUT_OFF,
+                "holder": HOLDER.model_dump(),
+                "items": [],
+                "facts": POLICE_FACTS,
+                "review_deadline": None,
+            }
+        )
     uow = FakeUnitOfWork(store)
     async with uow:
         for app in ("B-1", "B-2"):
             event = answer(app, "education", {"education": ["bachelor"]})
             await table["verification.completed"](uow, event, parse_data(event))
-        withdraw = ApplicationWithdrawn(application_id="B-2", withdrawn_at=datetime.now(timezone.utc),
-                                        principal="demo-window")
+        withdraw = ApplicationWithdrawn(application_id="B-2", withdrawn_at=datetime.now(UTC), principal="demo-window")
         # Withdrawn later in the same batch, but scheduled already: still scored (as the consumer does).
         await table["application.withdrawn"](uow, None, withdraw)
         assert store.scores == {}  # nothing scored before commit

@@ -1,5 +1,6 @@
 """Every statement of scoring's store compiles for PostgreSQL with the parameters its method passes
 (a parameter named like a column in an UPDATE's WHERE, for one, fails only when run)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -21,7 +22,7 @@ class _Result:
     def first(self) -> None:
         return None
 
-    def scalars(self) -> "_Result":
+    def scalars(self) -> _Result:
         return self
 
 
@@ -46,22 +47,50 @@ class RecordingUnitOfWork:
 async def test_every_store_method_runs_statements_that_compile_with_its_parameters():
     uow = RecordingUnitOfWork()
     store = Store(uow)
-    answer = {"application_id": "A", "department": "police", "expected_departments": ["police"],
-              "cut_off_date": date(2026, 10, 1), "holder": {}, "items": [], "facts": {}, "review_deadline": None}
+    answer = {
+        "application_id": "A",
+        "department": "police",
+        "expected_departments": ["police"],
+        "cut_off_date": date(2026, 10, 1),
+        "holder": {},
+        "items": [],
+        "facts": {},
+        "review_deadline": None,
+    }
     await store.answers("A")
     await store.add_answer(answer)
     await store.replace_answer("A", "police", answer)
-    store.add_application({"application_id": "A", "principal": "p", "holder": {}, "expected_departments": [],
-                           "applied_on": date(2026, 9, 1), "cut_off_date": date(2026, 10, 1), "review_deadline": None})
+    store.add_application(
+        {
+            "application_id": "A",
+            "principal": "p",
+            "holder": {},
+            "expected_departments": [],
+            "applied_on": date(2026, 9, 1),
+            "cut_off_date": date(2026, 10, 1),
+            "review_deadline": None,
+        }
+    )
     await store.application("A")
     store.add_withdrawn("A", None)
     await store.is_withdrawn("A")
     await store.lock_overdue_sweep()
     await store.overdue(date(2026, 11, 30), 10)
     await store.latest_version("A")
-    store.add_score({"application_id": "A", "version": 1, "status": "scored", "total": 0.0, "rule_set_id": "r",
-                     "rule_set_hash": "h", "cut_off_date": date(2026, 10, 1), "holder": {}, "explanation": {},
-                     "computed_at": None})
+    store.add_score(
+        {
+            "application_id": "A",
+            "version": 1,
+            "status": "scored",
+            "total": 0.0,
+            "rule_set_id": "r",
+            "rule_set_hash": "h",
+            "cut_off_date": date(2026, 10, 1),
+            "holder": {},
+            "explanation": {},
+            "computed_at": None,
+        }
+    )
     await store.scores_newest_first("A")
     await store.score_version("A", 1)
     await store.submitted("A")
@@ -69,8 +98,16 @@ async def test_every_store_method_runs_statements_that_compile_with_its_paramete
     await store.published_rule_sets()
     await store.drafts()
     await store.rule_set_source("r")
-    assert await store.put_draft({"id": "r", "state": "draft", "source": "", "content_hash": "h",
-                                  "effective_from": date(2099, 1, 1), "uploaded_by": "u"})
+    assert await store.put_draft(
+        {
+            "id": "r",
+            "state": "draft",
+            "source": "",
+            "content_hash": "h",
+            "effective_from": date(2099, 1, 1),
+            "uploaded_by": "u",
+        }
+    )
     await store.rule_set_for_update("r")
     await store.mark_published("r", "root")
     await store.latest_modules()

@@ -1,9 +1,9 @@
 """Scoring's use cases on a fake store: the overdue sweep, reading scores (who sees what), rule-set
 drafts and their publication, X-module versions and rankings."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -27,15 +27,28 @@ def deps() -> use_cases.Deps:
 
 
 def police_answer(app: str, expected: list[str], deadline: date | None) -> dict:
-    return {"application_id": app, "department": "police", "expected_departments": expected, "cut_off_date": CUT_OFF,
-            "holder": HOLDER, "items": [], "facts": {"permit_status": "valid", "birth_date": "1990-05-01"},
-            "review_deadline": deadline}
+    return {
+        "application_id": app,
+        "department": "police",
+        "expected_departments": expected,
+        "cut_off_date": CUT_OFF,
+        "holder": HOLDER,
+        "items": [],
+        "facts": {"permit_status": "valid", "birth_date": "1990-05-01"},
+        "review_deadline": deadline,
+    }
 
 
 def submitted(app: str, deadline: date, expected: list[str], principal: str = "window", key: str = "k-1") -> dict:
-    return {"application_id": app, "principal": principal, "holder": {**HOLDER, "key": key},
-            "expected_departments": expected, "applied_on": deadline - timedelta(days=21), "cut_off_date": CUT_OFF,
-            "review_deadline": deadline}
+    return {
+        "application_id": app,
+        "principal": principal,
+        "holder": {**HOLDER, "key": key},
+        "expected_departments": expected,
+        "applied_on": deadline - timedelta(days=21),
+        "cut_off_date": CUT_OFF,
+        "review_deadline": deadline,
+    }
 
 
 # -- the overdue sweep ------------------------------------------------------------------------------
@@ -74,7 +87,7 @@ async def test_one_sweeper_at_a_time_and_withdrawn_applications_are_left_alone()
     store.sweep_taken = True
     assert (await sweep(store))[0] == 0 and store.scores == {}
     store.sweep_taken = False
-    store.add_withdrawn("S-5", datetime.now(timezone.utc))
+    store.add_withdrawn("S-5", datetime.now(UTC))
     assert (await sweep(store))[0] == 0 and store.scores == {}
 
 
@@ -86,11 +99,22 @@ async def test_scheduling_without_answers_or_a_holder_is_refused():
 
 # -- reading scores ---------------------------------------------------------------------------------
 def score_row(app: str, version: int, total: float) -> dict:
-    lines = [{"indicator": "age", "department": "police", "points": 30.0},
-             {"indicator": "education", "department": "education", "points": 50.0}]
-    return {"application_id": app, "version": version, "status": "scored", "total": total,
-            "rule_set_id": "hangzhou-2021", "rule_set_hash": "h", "cut_off_date": CUT_OFF, "holder": HOLDER,
-            "explanation": {"total": total, "lines": lines}, "computed_at": datetime(2026, 11, 1, tzinfo=timezone.utc)}
+    lines = [
+        {"indicator": "age", "department": "police", "points": 30.0},
+        {"indicator": "education", "department": "education", "points": 50.0},
+    ]
+    return {
+        "application_id": app,
+        "version": version,
+        "status": "scored",
+        "total": total,
+        "rule_set_id": "hangzhou-2021",
+        "rule_set_hash": "h",
+        "cut_off_date": CUT_OFF,
+        "holder": HOLDER,
+        "explanation": {"total": total, "lines": lines},
+        "computed_at": datetime(2026, 11, 1, tzinfo=UTC),
+    }
 
 
 @pytest.fixture
@@ -123,11 +147,14 @@ async def test_the_holder_through_an_app_and_a_department_see_what_is_theirs(sco
     assert [line["indicator"] for line in police["explanation"]["lines"]] == ["age"] and "total" not in police
 
 
-@pytest.mark.parametrize("principal, holder", [
-    (Principal("k", "another-partner", frozenset({"scores:read"})), None),
-    (Principal("k", "gov-app", frozenset({"scores:holder"})), "330106197702060027"),  # someone else's ID number
-    (Principal("k", "tax-desk", frozenset({"department:tax"})), None),  # did not answer this application
-])
+@pytest.mark.parametrize(
+    "principal, holder",
+    [
+        (Principal("k", "another-partner", frozenset({"scores:read"})), None),
+        (Principal("k", "gov-app", frozenset({"scores:holder"})), "330106197702060027"),  # someone else's ID number
+        (Principal("k", "tax-desk", frozenset({"department:tax"})), None),  # did not answer this application
+    ],
+)
 async def test_anyone_else_gets_the_answer_of_an_unknown_application(scored, principal, holder):
     with pytest.raises(use_cases.NotVisible):
         await read(scored, principal, holder)
@@ -145,8 +172,10 @@ async def test_an_unknown_version_or_an_unscored_application_is_not_visible(scor
 def future_draft(rule_set_id: str = "hangzhou-2027", effective_from: str = "2099-01-01") -> tuple[str, object]:
     text = (RULESET_DIR / "hangzhou-2021.yaml").read_text(encoding="utf-8")
     text = text.replace("id: hangzhou-2021", f"id: {rule_set_id}", 1)
-    text = "\n".join(f"effective_from: {effective_from}" if line.startswith("effective_from:") else line
-                     for line in text.splitlines())
+    text = "\n".join(
+        f"effective_from: {effective_from}" if line.startswith("effective_from:") else line
+        for line in text.splitlines()
+    )
     text = "\n".join(line for line in text.splitlines() if not line.startswith("effective_to:"))
     return text, parse_rule_set(text, f"{rule_set_id}.yaml")
 
@@ -156,7 +185,9 @@ async def test_a_draft_is_stored_replaced_and_published_once_for_a_future_date()
     text, rs = future_draft()
     await use_cases.upload_draft(store, rule_sets, rs, text, "rules-office")
     await use_cases.upload_draft(store, rule_sets, rs, text + "\n", "rules-office")  # replaced while a draft
-    assert store.rule_sets["hangzhou-2027"]["state"] == "draft" and store.rule_sets["hangzhou-2027"]["source"].endswith("\n")
+    assert store.rule_sets["hangzhou-2027"]["state"] == "draft" and store.rule_sets["hangzhou-2027"]["source"].endswith(
+        "\n"
+    )
     published = await use_cases.publish_rule_set(store, rule_sets, "hangzhou-2027", "root", TODAY, parse_rule_set)
     assert published.id == "hangzhou-2027" and store.rule_sets["hangzhou-2027"]["state"] == "published"
     with pytest.raises(use_cases.Refused) as again:
@@ -183,7 +214,11 @@ async def test_a_rule_set_cannot_take_effect_today_or_in_the_past():
     await use_cases.upload_draft(store, {}, rs, text, "rules-office")
     with pytest.raises(use_cases.Refused) as refused:
         await use_cases.publish_rule_set(store, {}, "hangzhou-2026b", "root", TODAY, parse_rule_set)
-    assert (refused.value.status, refused.value.field, refused.value.why) == (422, "effective_from", "must be after today")
+    assert (refused.value.status, refused.value.field, refused.value.why) == (
+        422,
+        "effective_from",
+        "must be after today",
+    )
     assert store.rule_sets["hangzhou-2026b"]["state"] == "draft"
 
 
@@ -211,10 +246,13 @@ def test_only_the_owner_or_an_administrator_manages_a_module():
 def test_candidates_are_ranked_by_their_module_total_within_the_quota():
     module = load_shipped_modules()["binjiang-talent"]
     base = {"permit_status": "valid", "birth_date": "1990-05-01"}
-    candidates = [SimpleNamespace(id="low", facts=base, parents=None),
-                  SimpleNamespace(id="high", facts={**base, "education": ["master"], "key_enterprise_employee": True},
-                                  parents=None),
-                  SimpleNamespace(id="mid", facts={**base, "education": ["bachelor"]}, parents=None)]
+    candidates = [
+        SimpleNamespace(id="low", facts=base, parents=None),
+        SimpleNamespace(
+            id="high", facts={**base, "education": ["master"], "key_enterprise_employee": True}, parents=None
+        ),
+        SimpleNamespace(id="mid", facts={**base, "education": ["bachelor"]}, parents=None),
+    ]
     _, result, ranking = use_cases.rank_candidates(module, load_shipped(), candidates, CUT_OFF, None, 2)
     assert [c["id"] for c in ranking] == ["high", "mid", "low"]
     assert [c["rank"] for c in ranking] == [1, 2, 3] and result.round.quota == 2

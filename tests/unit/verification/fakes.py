@@ -1,10 +1,11 @@
 """Verification's store, registries and materials source in memory, for unit tests of its handlers
 and use cases (with tests/fakes.py's FakeUnitOfWork and InMemoryBus)."""
+
 from __future__ import annotations
 
 import copy
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,9 +19,13 @@ APPLIED_ON = date(2026, 11, 2)
 
 def submitted(n: int = 10, departments: tuple[str, ...] = ("police",), **more: Any) -> ApplicationSubmitted:
     return ApplicationSubmitted(
-        application_id=f"APP-{n}", holder=Holder(name="张三", id_number=demo_id_number(n),
-                                                 permit_number=demo_permit_number(n)),
-        applied_on=APPLIED_ON, cut_off_date=CUT_OFF, expected_departments=list(departments), **more)
+        application_id=f"APP-{n}",
+        holder=Holder(name="张三", id_number=demo_id_number(n), permit_number=demo_permit_number(n)),
+        applied_on=APPLIED_ON,
+        cut_off_date=CUT_OFF,
+        expected_departments=list(departments),
+        **more,
+    )
 
 
 class FakeStore:
@@ -39,40 +44,64 @@ class FakeStore:
         row = self.results.get((application_id, department))
         return None if row is None else SimpleNamespace(**copy.deepcopy(row))
 
-    def add_result(self, application_id: str, department: str, items: list[dict], facts: dict,
-                   verified_at: datetime, context: dict) -> None:
-        self.results.setdefault((application_id, department), dict(
-            application_id=application_id, department=department, items=items, facts=facts,
-            verified_at=verified_at, context=context))
+    def add_result(
+        self, application_id: str, department: str, items: list[dict], facts: dict, verified_at: datetime, context: dict
+    ) -> None:
+        self.results.setdefault(
+            (application_id, department),
+            dict(
+                application_id=application_id,
+                department=department,
+                items=items,
+                facts=facts,
+                verified_at=verified_at,
+                context=context,
+            ),
+        )
 
-    def update_result(self, application_id: str, department: str, items: list[dict], facts: dict,
-                      verified_at: datetime) -> None:
+    def update_result(
+        self, application_id: str, department: str, items: list[dict], facts: dict, verified_at: datetime
+    ) -> None:
         row = self.results.get((application_id, department))
         if row is not None:
             row.update(items=items, facts=facts, verified_at=verified_at)
 
     # ---- the desk
-    def add_desk_task(self, department: str, application_id: str, indicator: str, material: dict,
-                      supplement_deadline: date | None) -> None:
+    def add_desk_task(
+        self, department: str, application_id: str, indicator: str, material: dict, supplement_deadline: date | None
+    ) -> None:
         if any(t["department"] == department and t["material"]["id"] == material["id"] for t in self.tasks.values()):
             return
         task_id = len(self.tasks) + 1
-        self.tasks[task_id] = dict(id=task_id, department=department, application_id=application_id,
-                                   indicator=indicator, material=material, deadline=supplement_deadline,
-                                   state=DeskTaskState.PENDING, decision=None, decided_by=None,
-                                   created_at=datetime.now(timezone.utc), decided_at=None)
+        self.tasks[task_id] = dict(
+            id=task_id,
+            department=department,
+            application_id=application_id,
+            indicator=indicator,
+            material=material,
+            deadline=supplement_deadline,
+            state=DeskTaskState.PENDING,
+            decision=None,
+            decided_by=None,
+            created_at=datetime.now(UTC),
+            decided_at=None,
+        )
 
     async def desk_task(self, department: str, task_id: int, *, for_update: bool = False) -> Any:
         task = self.tasks.get(task_id)
         return SimpleNamespace(**task) if task and task["department"] == department else None
 
     async def desk_queue(self, department: str, state: str, after: int, limit: int) -> list[Any]:
-        return [SimpleNamespace(**t) for i, t in sorted(self.tasks.items())
-                if t["department"] == department and t["state"] == state and i > after][:limit]
+        return [
+            SimpleNamespace(**t)
+            for i, t in sorted(self.tasks.items())
+            if t["department"] == department and t["state"] == state and i > after
+        ][:limit]
 
     async def decide_desk_task(self, task_id: int, decision: dict, decided_by: str, decided_at: datetime) -> None:
-        self.tasks[task_id].update(state=DeskTaskState.DECIDED, decision=decision, decided_by=decided_by,
-                                   decided_at=decided_at)
+        self.tasks[task_id].update(
+            state=DeskTaskState.DECIDED, decision=decision, decided_by=decided_by, decided_at=decided_at
+        )
 
     # ---- the audit chains
     async def lock_chain_head(self, department: str) -> str:
@@ -106,8 +135,13 @@ class FakeStore:
             published_today = any(a["published"] for a in anchored)
             if published_today and any(a["entry_id"] >= head["id"] for a in anchored):
                 continue
-            row = dict(department=department, entry_id=head["id"], hash=head["hash"],
-                       anchored_at=datetime.now(timezone.utc), published=not published_today)
+            row = dict(
+                department=department,
+                entry_id=head["id"],
+                hash=head["hash"],
+                anchored_at=datetime.now(UTC),
+                published=not published_today,
+            )
             self.anchors.append(row)
             added.append(SimpleNamespace(**row))
         return added
@@ -116,9 +150,15 @@ class FakeStore:
 class FakeRegistries:
     """The registries port, answering from what a test puts in it, and counting the questions."""
 
-    def __init__(self, permits: dict[str, dict] | None = None, residence: dict[str, list[dict]] | None = None,
-                 spans: dict[str, list[dict]] | None = None, records: dict[str, dict[str, list[dict]]] | None = None,
-                 relations: dict[tuple[str, str], list[str]] | None = None, disabled: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        permits: dict[str, dict] | None = None,
+        residence: dict[str, list[dict]] | None = None,
+        spans: dict[str, list[dict]] | None = None,
+        records: dict[str, dict[str, list[dict]]] | None = None,
+        relations: dict[tuple[str, str], list[str]] | None = None,
+        disabled: set[str] | None = None,
+    ) -> None:
         self.permits, self.residence, self.spans = permits or {}, residence or {}, spans or {}
         self.records_by_lookup, self.relations, self.disabled = records or {}, relations or {}, disabled or set()
         self.asked: list[tuple] = []

@@ -1,7 +1,8 @@
 """Verification's handlers, delivered events in memory: what a department stores and answers."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from services.verification.domain import DeskTaskState, ItemState
 from services.verification.handlers import Deps, handlers
@@ -20,7 +21,8 @@ def police_registries(status: str = "valid") -> FakeRegistries:
     return FakeRegistries(
         permits={PERMIT: {"id_number": HOLDER, "name": "李四", "status": status, "valid_to": date(2030, 1, 1)}},
         residence={HOLDER: [{"start_date": date(2015, 3, 1), "end_date": None}]},
-        records={"police_records": {"offences": []}})
+        records={"police_records": {"offences": []}},
+    )
 
 
 def bus_for(department: str, registries: FakeRegistries, store: FakeStore | None = None) -> InMemoryBus:
@@ -61,13 +63,20 @@ async def test_an_application_not_expected_of_a_department_is_left_alone():
     assert bus.store.results == {} and bus.store.audit == []
 
 
-def supplement(indicator: str = "residence", department: str = "police", material_id: str = "M-1",
-               is_supplement: bool = True) -> MaterialAdded:
-    return MaterialAdded(application_id="APP-10", indicator=indicator, department=department,
-                         material=MaterialRef(id=material_id, media_type="application/pdf", size=3, sha256="0" * 64,
-                                              url=f"/v1/materials/{material_id}"),
-                         supplement=is_supplement, supplement_deadline=date(2026, 12, 1),
-                         added_at=datetime.now(timezone.utc))
+def supplement(
+    indicator: str = "residence", department: str = "police", material_id: str = "M-1", is_supplement: bool = True
+) -> MaterialAdded:
+    return MaterialAdded(
+        application_id="APP-10",
+        indicator=indicator,
+        department=department,
+        material=MaterialRef(
+            id=material_id, media_type="application/pdf", size=3, sha256="0" * 64, url=f"/v1/materials/{material_id}"
+        ),
+        supplement=is_supplement,
+        supplement_deadline=date(2026, 12, 1),
+        added_at=datetime.now(UTC),
+    )
 
 
 async def test_a_supplement_waits_at_the_desk_and_its_item_shows_in_review():
@@ -104,9 +113,14 @@ async def test_a_reverification_answers_again_for_the_items_in_question_only():
     registries.permits[PERMIT]["status"] = "terminated"  # the registry has changed since
     registries.residence[HOLDER] = []
 
-    request = ReverificationRequested(application_id="APP-10", request_id="OBJ-1", items=["permit", "criminal"],
-                                      reason="the holder objects", requested_by="publicity",
-                                      requested_at=datetime.now(timezone.utc))
+    request = ReverificationRequested(
+        application_id="APP-10",
+        request_id="OBJ-1",
+        items=["permit", "criminal"],
+        reason="the holder objects",
+        requested_by="publicity",
+        requested_at=datetime.now(UTC),
+    )
     (answer,) = await bus.deliver(event(request, source="publicity"))
 
     assert answer.type == "verification.completed" and answer.data["in_answer_to"] == "OBJ-1"
@@ -121,8 +135,13 @@ async def test_a_reverification_answers_again_for_the_items_in_question_only():
 
 async def test_a_reverification_of_other_departments_items_or_an_unanswered_application_does_nothing():
     bus = bus_for("police", police_registries())
-    request = ReverificationRequested(application_id="APP-10", items=["tax"], reason="r", requested_by="publicity",
-                                      requested_at=datetime.now(timezone.utc))
+    request = ReverificationRequested(
+        application_id="APP-10",
+        items=["tax"],
+        reason="r",
+        requested_by="publicity",
+        requested_at=datetime.now(UTC),
+    )
     await bus.deliver(event(submitted(10)))
     assert await bus.deliver(event(request, source="publicity")) == []
     unanswered = request.model_copy(update={"application_id": "APP-11", "items": ["permit"]})
@@ -139,5 +158,7 @@ async def test_one_consumer_group_per_department_each_answers_for_its_own():
     await social.deliver(application)
     assert set(store.results) == {("APP-10", "police"), ("APP-10", "social_insurance")}
     assert states(store.results[("APP-10", "social_insurance")]["items"]) == {
-        "social_insurance": "not_found", "employment": "not_found"}
+        "social_insurance": "not_found",
+        "employment": "not_found",
+    }
     assert CUT_OFF.isoformat() in str(store.audit[-1]["query"])

@@ -1,4 +1,5 @@
 """Verification's own settings: which departments a process answers for."""
+
 from __future__ import annotations
 
 import pytest

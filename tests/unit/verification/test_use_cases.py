@@ -1,8 +1,9 @@
 """Verification's use cases with a fake unit of work: answers, the desk, results, the audit chains."""
+
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 import pytest
 
@@ -11,8 +12,13 @@ from services.verification.audit.chain import append, verify_chain
 from services.verification.domain import DeskTaskState, DeskVerdict, ItemState
 from services.verification.seed import demo_credit_code, demo_id_number, demo_spouse_id_number
 from services.verification.use_cases import answers, desk, results
-from services.verification.use_cases.errors import (AlreadyDecided, FactsRefused, MaterialAltered, NoEarlierAnswer,
-                                                    NotVisible)
+from services.verification.use_cases.errors import (
+    AlreadyDecided,
+    FactsRefused,
+    MaterialAltered,
+    NoEarlierAnswer,
+    NotVisible,
+)
 from shared.events.catalogue import Delegation, FamilyMember, Representative
 from tests.fakes import FakeUnitOfWork
 from tests.unit.verification.fakes import APPLIED_ON, FakeMaterials, FakeRegistries, FakeStore, submitted
@@ -28,14 +34,26 @@ def states(items: list[dict]) -> dict[str, str]:
 async def test_an_employers_delegation_holds_when_the_employer_pays_for_the_holder_now():
     code = demo_credit_code(1)
     holder = demo_id_number(20)
-    spans = [{"start_month": date(2020, 1, 1), "end_month": APPLIED_ON.replace(day=1), "kind": "pension",
-              "transferred_in": False, "back_paid": False, "employer_credit_code": code}]
+    spans = [
+        {
+            "start_month": date(2020, 1, 1),
+            "end_month": APPLIED_ON.replace(day=1),
+            "kind": "pension",
+            "transferred_in": False,
+            "back_paid": False,
+            "employer_credit_code": code,
+        }
+    ]
     uow = FakeUnitOfWork(FakeStore())
-    application = submitted(20, departments=("social_insurance",),
-                            delegation=Delegation(relation="employer", employer_credit_code=code))
+    application = submitted(
+        20, departments=("social_insurance",), delegation=Delegation(relation="employer", employer_credit_code=code)
+    )
     assert await answers.answer_application(uow, "social_insurance", FakeRegistries(spans={holder: spans}), application)
-    other = submitted(20, departments=("social_insurance",),
-                      delegation=Delegation(relation="employer", employer_credit_code=demo_credit_code(2)))
+    other = submitted(
+        20,
+        departments=("social_insurance",),
+        delegation=Delegation(relation="employer", employer_credit_code=demo_credit_code(2)),
+    )
     other = other.model_copy(update={"application_id": "APP-20b"})
     await answers.answer_application(uow, "social_insurance", FakeRegistries(spans={holder: spans}), other)
 
@@ -61,12 +79,16 @@ async def test_a_relatives_delegation_rests_on_the_household_registry():
 
 async def test_housing_counts_the_familys_homes_and_records_what_the_applicant_declared():
     holder, spouse = demo_id_number(40), demo_spouse_id_number(40)
-    registries = FakeRegistries(records={"housing": {"homes": [{"id_number": spouse, "acquired_on": "2019-05-01"}],
-                                                     "rentals": []}})
+    registries = FakeRegistries(
+        records={"housing": {"homes": [{"id_number": spouse, "acquired_on": "2019-05-01"}], "rentals": []}}
+    )
     uow = FakeUnitOfWork(FakeStore())
-    application = submitted(40, departments=("housing",), declared_facts={"own_home": False},
-                            family=[FamilyMember(relation="spouse", id_number=spouse, name_masked="李*",
-                                                 id_number_masked="1*****")])
+    application = submitted(
+        40,
+        departments=("housing",),
+        declared_facts={"own_home": False},
+        family=[FamilyMember(relation="spouse", id_number=spouse, name_masked="李*", id_number_masked="1*****")],
+    )
     await answers.answer_application(uow, "housing", registries, application)
 
     assert registries.asked == [("records", "housing", holder, (holder, spouse))]
@@ -122,8 +144,13 @@ async def desk_with_task(indicator: str = "housing", department: str = "housing"
     uow = FakeUnitOfWork(store)
     registries = FakeRegistries(records={"housing": {"homes": [], "rentals": []}})
     await answers.answer_application(uow, department, registries, submitted(40, departments=(department,)))
-    material = {"id": "M-1", "media_type": "application/pdf", "size": len(PDF),
-                "sha256": hashlib.sha256(PDF).hexdigest(), "url": "/v1/materials/M-1"}
+    material = {
+        "id": "M-1",
+        "media_type": "application/pdf",
+        "size": len(PDF),
+        "sha256": hashlib.sha256(PDF).hexdigest(),
+        "url": "/v1/materials/M-1",
+    }
     store.add_desk_task(department, "APP-40", indicator, material, date(2026, 12, 1))
     return store
 
@@ -151,8 +178,11 @@ async def test_opening_a_material_checks_it_against_its_upload_and_audits_the_op
     assert opened.content == PDF and opened.media_type == "application/pdf"
     assert opened.sha256 == hashlib.sha256(PDF).hexdigest()
     entry = store.audit[audited]
-    assert (entry["requester"], entry["fact"], entry["query"]) == ("officer:housing-1", "material",
-                                                                   {"material_id": "M-1", "indicator": "housing"})
+    assert (entry["requester"], entry["fact"], entry["query"]) == (
+        "officer:housing-1",
+        "material",
+        {"material_id": "M-1", "indicator": "housing"},
+    )
 
     tampered = FakeMaterials({"/v1/materials/M-1": PDF + b"!"})
     with pytest.raises(MaterialAltered):
@@ -166,8 +196,9 @@ async def test_a_confirmation_revises_the_departments_answer_once():
     store = await desk_with_task()
     uow = FakeUnitOfWork(store)
     rentals = [{"start": "2024-01-01", "end": None}]
-    await desk.decide(uow, "housing", 1, desk.DeskDecision(DeskVerdict.CONFIRM, None, {"rental_spans": rentals}),
-                      "officer:housing-1")
+    await desk.decide(
+        uow, "housing", 1, desk.DeskDecision(DeskVerdict.CONFIRM, None, {"rental_spans": rentals}), "officer:housing-1"
+    )
 
     (answer,) = [e for e in uow.emitted if e.type == "verification.completed"]
     assert states(answer.data["items"]) == {"housing": "passed"}
@@ -181,8 +212,9 @@ async def test_a_confirmation_revises_the_departments_answer_once():
         await desk.decide(FakeUnitOfWork(store), "housing", 1, desk.DeskDecision(DeskVerdict.RETURN, "no"), "o")
 
 
-@pytest.mark.parametrize("verdict, state", [(DeskVerdict.RETURN, ItemState.RETURNED),
-                                            (DeskVerdict.FORGED, ItemState.FORGED)])
+@pytest.mark.parametrize(
+    "verdict, state", [(DeskVerdict.RETURN, ItemState.RETURNED), (DeskVerdict.FORGED, ItemState.FORGED)]
+)
 async def test_a_returned_or_forged_item_carries_the_officers_reason(verdict, state):
     store = await desk_with_task()
     uow = FakeUnitOfWork(store)
@@ -194,8 +226,9 @@ async def test_a_returned_or_forged_item_carries_the_officers_reason(verdict, st
 async def test_a_decision_is_refused_without_an_answer_to_revise_or_with_facts_not_of_its_item():
     store = await desk_with_task()
     with pytest.raises(FactsRefused, match="income_tax is not facts of the housing item"):
-        await desk.decide(FakeUnitOfWork(store), "housing", 1,
-                          desk.DeskDecision(DeskVerdict.CONFIRM, None, {"income_tax": []}), "o")
+        await desk.decide(
+            FakeUnitOfWork(store), "housing", 1, desk.DeskDecision(DeskVerdict.CONFIRM, None, {"income_tax": []}), "o"
+        )
     with pytest.raises(FactsRefused, match="confirming housing means saying what the material proves"):
         await desk.decide(FakeUnitOfWork(store), "housing", 1, desk.DeskDecision(DeskVerdict.CONFIRM), "o")
     with pytest.raises(NotVisible):

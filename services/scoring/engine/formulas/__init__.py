@@ -4,6 +4,7 @@ A kind's module defines one subclass of `FormulaKind` (see base.py) with `kind: 
 the rule-file format accepts every kind found (`Formula`, a union told apart by `kind`), and the
 engine and the reference call the kind's own methods.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -24,14 +25,18 @@ def _discover() -> dict[str, type[FormulaKind]]:
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         for obj in vars(module).values():
-            if (isinstance(obj, type) and issubclass(obj, FormulaKind) and obj is not FormulaKind
-                    and obj.__module__ == module.__name__):
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, FormulaKind)
+                and obj is not FormulaKind
+                and obj.__module__ == module.__name__
+            ):
                 (name,) = obj.model_fields["kind"].annotation.__args__  # Literal["<name>"]
                 kinds[name] = obj
     return kinds
 
 
 KINDS: dict[str, type[FormulaKind]] = _discover()
-Formula = Annotated[Union[tuple(KINDS.values())], Field(discriminator="kind")]
+Formula = Annotated[Union[tuple(KINDS.values())], Field(discriminator="kind")]  # noqa: UP007 (a union built at run time)
 
 __all__ = ["KINDS", "Formula", "FormulaKind", "Batch", "Holder", "Row"]

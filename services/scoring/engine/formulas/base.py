@@ -6,6 +6,7 @@ of holders) and how to score one holder in plain Python (`score_one`, the refere
 and the benchmark hold the engine to). The engine and the reference only loop over indicators
 and call these; no `isinstance` chain anywhere decides what a kind does.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -50,6 +51,7 @@ def group_keys(owner: np.ndarray, labels: Any) -> np.ndarray:
 @dataclass
 class Row:
     """One indicator's rows over the chunk: what a kind's `evaluate` fills (views into the result)."""
+
     values: np.ndarray  # the measured fact
     raw: np.ndarray  # points before the cap
     counted: np.ndarray  # points after the cap (the engine caps `raw` unless the kind counts itself)
@@ -58,7 +60,8 @@ class Row:
 @dataclass
 class Batch:
     """One chunk of a population under evaluation, with what kinds may record beside their points."""
-    rule_set: "RuleSet"
+
+    rule_set: RuleSet
     pop: Population
     cut_off: date
     offset: int  # the chunk's first holder in the whole population
@@ -107,17 +110,18 @@ class Batch:
         parts, global_index = entry
         base = sum(len(p) for p in parts)
         parts.append(choices if isinstance(choices, Categorical) else np.asarray(choices))
-        global_index[self.offset:self.offset + len(index)] = np.where(index >= 0, index + base, -1)
+        global_index[self.offset : self.offset + len(index)] = np.where(index >= 0, index + base, -1)
 
     def put_caps(self, indicator_id: str, caps: np.ndarray) -> None:
         """Per-holder caps, where the cap depends on the holder (NaN: none)."""
-        self.caps.setdefault(indicator_id, np.full(self.total, np.nan))[self.offset:self.offset + self.n] = caps
+        self.caps.setdefault(indicator_id, np.full(self.total, np.nan))[self.offset : self.offset + self.n] = caps
 
 
 @dataclass
 class Holder:
     """One holder under the reference: facts, the cut-off, and a status a veto may change."""
-    rule_set: "RuleSet"
+
+    rule_set: RuleSet
     facts: dict[str, Any]
     cut_off: date
     status: str = "scored"
@@ -146,10 +150,11 @@ class Holder:
 class FormulaKind(Strict):
     """A formula kind (the base of each one). Subclasses declare `kind: Literal["..."]` and their fields, and override
     `evaluate` and `score_one`; `check` and `count` have defaults most kinds keep."""
+
     kind: str
     needs_fact: ClassVar[bool] = True
 
-    def check(self, indicator: "Indicator") -> None:
+    def check(self, indicator: Indicator) -> None:
         """Refuse an indicator this kind cannot score (raise ValueError, the message for the file's author)."""
         if self.needs_fact and not indicator.fact:
             raise ValueError("fact is required (except for best_of, whose options name theirs)")
@@ -160,7 +165,7 @@ class FormulaKind(Strict):
     def cap_points(self) -> float | None:
         return getattr(self, "cap", None)
 
-    def evaluate(self, indicator: "Indicator", batch: Batch, row: Row) -> None:
+    def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         """Fill `row.values` and `row.raw` for every holder of the batch."""
         raise NotImplementedError
 
@@ -172,7 +177,7 @@ class FormulaKind(Strict):
         else:
             row.counted[:] = row.raw
 
-    def score_one(self, indicator: "Indicator", holder: Holder) -> float:
+    def score_one(self, indicator: Indicator, holder: Holder) -> float:
         """One holder's raw points, in plain Python."""
         raise NotImplementedError
 

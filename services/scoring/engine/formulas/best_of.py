@@ -1,9 +1,10 @@
 """best_of: the higher of several ways to earn the indicator (own home, or years of rental:
 租购同分). Each option measures its own fact and scores it with a per_unit or a flag (capped
 per option); the winner's points count, and its name labels the explanation line."""
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -23,16 +24,17 @@ class Option(Strict):
     fact: str
     measure: Measure | None = None
     # The kinds an option may use: those scoring an already measured value (option_points).
-    formula: Annotated[Union[PerUnit, Flag], Field(discriminator="kind")]
+    formula: Annotated[PerUnit | Flag, Field(discriminator="kind")]
 
 
 class BestOf(FormulaKind):
     """The higher of several ways to earn the indicator (own home or years of rental: 租购同分)."""
+
     kind: Literal["best_of"]
     options: list[Option] = Field(min_length=2)
     needs_fact: ClassVar[bool] = False  # each option names its own
 
-    def evaluate(self, indicator: "Indicator", batch: Batch, row: Row) -> None:
+    def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         n = batch.n
         best = np.full(n, -np.inf)
         chosen = np.full(n, -1)
@@ -55,7 +57,7 @@ class BestOf(FormulaKind):
     def count(self, row: Row) -> None:
         pass  # counted in `evaluate`: each option has its own cap
 
-    def score_one(self, indicator: "Indicator", holder: Holder) -> float:
+    def score_one(self, indicator: Indicator, holder: Holder) -> float:
         best = 0.0
         for opt in self.options:
             p = opt.formula.option_points_one(holder.measure(opt.measure, opt.fact))

@@ -1,5 +1,6 @@
 """bracket: the first bracket whose inclusive [min, max] holds the measure; none: 0 points.
 A bracket may run linearly (points + slope × (anchor − value)). Age, for one."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
@@ -23,7 +24,7 @@ class Bracket(Strict):
     anchor: float | None = None
 
     @model_validator(mode="after")
-    def _anchor_with_slope(self) -> "Bracket":
+    def _anchor_with_slope(self) -> Bracket:
         if self.slope and self.anchor is None:
             raise ValueError("a bracket with a slope needs an anchor")
         return self
@@ -31,11 +32,12 @@ class Bracket(Strict):
 
 class BracketTable(FormulaKind):
     """The first bracket whose inclusive [min, max] holds the value; none: 0 points."""
+
     kind: Literal["bracket"]
     brackets: list[Bracket] = Field(min_length=1)
     cap: float | None = Field(default=None, ge=0)
 
-    def evaluate(self, indicator: "Indicator", batch: Batch, row: Row) -> None:
+    def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         v = batch.measure(indicator.measure, indicator.fact or "")
         row.raw[:] = self.points_of(v)  # needs NaN: an unknown age scores nothing
         row.values[:] = zero_nan(v)
@@ -54,7 +56,7 @@ class BracketTable(FormulaKind):
             done |= hit
         return out
 
-    def score_one(self, indicator: "Indicator", holder: Holder) -> float:
+    def score_one(self, indicator: Indicator, holder: Holder) -> float:
         v = holder.measure(indicator.measure, indicator.fact or "")
         for b in self.brackets:
             if v == v and (b.min is None or v >= b.min) and (b.max is None or v <= b.max):

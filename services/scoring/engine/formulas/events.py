@@ -1,6 +1,7 @@
 """events: cases of `case` among dated events inside the look-back, `points` each (negative
 for deductions). Indicators naming the same `exclusive` group share their events: one act
 (`act` field) matching several of them counts once, at the largest."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
@@ -21,26 +22,31 @@ class Events(FormulaKind):
     Indicators naming the same `exclusive` group share their events: one act (`act` field)
     matching several of them counts once, at the largest.
     """
+
     kind: Literal["events"]
     case: str
     points: float
     exclusive: str | None = None
 
-    def check(self, indicator: "Indicator") -> None:
+    def check(self, indicator: Indicator) -> None:
         super().check(indicator)
         if indicator.category == "deduction" and self.points > 0:
             raise ValueError("a deduction's points must not be positive")
 
-    def evaluate(self, indicator: "Indicator", batch: Batch, row: Row) -> None:
+    def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         row.raw[:], row.values[:] = batch.once("events", lambda: _all_events(batch))[indicator.id]
 
-    def score_one(self, indicator: "Indicator", holder: Holder) -> float:
+    def score_one(self, indicator: Indicator, holder: Holder) -> float:
         if self.exclusive:
             winners = holder.once("events", lambda: _exclusive_winners(holder))
-            return sum(pts for (group, _act), (pts, case) in winners.items()
-                       if group == self.exclusive and case == self.case)
-        return self.points * sum(1 for e in holder.facts.get(indicator.fact or "") or []
-                                 if e.get("case") == self.case and holder.in_lookback(e["date"]))
+            return sum(
+                pts for (group, _act), (pts, case) in winners.items() if group == self.exclusive and case == self.case
+            )
+        return self.points * sum(
+            1
+            for e in holder.facts.get(indicator.fact or "") or []
+            if e.get("case") == self.case and holder.in_lookback(e["date"])
+        )
 
 
 def _all_events(batch: Batch) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -50,7 +56,7 @@ def _all_events(batch: Batch) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """
     pop = batch.pop
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    groups: dict[tuple[str, str], list["Indicator"]] = {}
+    groups: dict[tuple[str, str], list[Indicator]] = {}
     for ind in batch.rule_set.indicators:
         if isinstance(ind.formula, Events):
             key = (ind.fact or "", ind.formula.exclusive or f"__{ind.id}")
@@ -81,8 +87,10 @@ def _all_events(batch: Batch) -> dict[str, tuple[np.ndarray, np.ndarray]]:
             counts &= keep
         for ind in inds:
             mine = counts & case.equals(ind.formula.case)  # type: ignore[union-attr]
-            out[ind.id] = (np.bincount(it.owner[mine], weights=pts[mine], minlength=pop.n),
-                           np.bincount(it.owner[mine], minlength=pop.n).astype(float))
+            out[ind.id] = (
+                np.bincount(it.owner[mine], weights=pts[mine], minlength=pop.n),
+                np.bincount(it.owner[mine], minlength=pop.n).astype(float),
+            )
     return out
 
 

@@ -1,4 +1,5 @@
 """flag: `points` when the fact is true (or a positive number)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
 
 class Flag(FormulaKind):
     """`points` when the fact is true (or a positive number)."""
+
     kind: Literal["flag"]
     points: float
 
@@ -22,11 +24,11 @@ class Flag(FormulaKind):
     def option_points_one(self, v: float) -> float:
         return self.points if v > 0 else 0.0
 
-    def evaluate(self, indicator: "Indicator", batch: Batch, row: Row) -> None:
+    def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         v = zero_nan(batch.measure(indicator.measure, indicator.fact or ""))
         row.values[:] = v
         row.raw[:] = self.option_points(v)
 
-    def score_one(self, indicator: "Indicator", holder: Holder) -> float:
+    def score_one(self, indicator: Indicator, holder: Holder) -> float:
         value = holder.facts.get(indicator.fact or "")
         return self.points if (value is True or (isinstance(value, (int, float)) and value > 0)) else 0.0

@@ -1,4 +1,5 @@
 """highest: categorical; the holder's best category counts, only one (education, for one)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
@@ -14,10 +15,11 @@ if TYPE_CHECKING:
 
 class Highest(FormulaKind):
     """Categorical: the holder's best category counts, only one."""
+
     kind: Literal["highest"]
     points: dict[str, float] = Field(min_length=1)
 
-    def evaluate(self, indicator: "Indicator", batch: Batch, row: Row) -> None:
+    def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         pop, fact = batch.pop, indicator.fact or ""
         if fact in pop.items:
             it = pop.items[fact]
@@ -36,7 +38,7 @@ class Highest(FormulaKind):
                 batch.put_labels(indicator.id, col, np.where(pts > 0, np.arange(pop.n), -1))
         row.values[:] = row.raw
 
-    def score_one(self, indicator: "Indicator", holder: Holder) -> float:
+    def score_one(self, indicator: Indicator, holder: Holder) -> float:
         raw = holder.facts.get(indicator.fact or "")
         values = raw if isinstance(raw, list) else ([] if raw is None else [raw])
         return max([self.points.get(v if isinstance(v, str) else v.get("level"), 0.0) for v in values], default=0.0)

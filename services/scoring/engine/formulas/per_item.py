@@ -1,5 +1,6 @@
 """per_item: dated or undated items scored by one field; per group (e.g. one honour matter)
 only the largest; summed; capped."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
@@ -16,7 +17,9 @@ if TYPE_CHECKING:
 
 
 class PerItem(FormulaKind):
-    """Dated or undated items scored by one field; per group (e.g. one honour matter) only the largest; summed; capped."""
+    """Dated or undated items scored by one field; per group (e.g. one honour matter) only the largest;
+    summed; capped."""
+
     kind: Literal["per_item"]
     field: str
     points: dict[str, float] = Field(min_length=1)
@@ -24,7 +27,7 @@ class PerItem(FormulaKind):
     cap: float | None = Field(default=None, ge=0)
     lookback: bool = False
 
-    def evaluate(self, indicator: "Indicator", batch: Batch, row: Row) -> None:
+    def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         pop = batch.pop
         it = pop.items.get(indicator.fact or "", EMPTY)
         if len(it) == 0 or self.field not in it.fields:
@@ -46,7 +49,7 @@ class PerItem(FormulaKind):
         row.raw[:] = np.bincount(owner, weights=pts, minlength=pop.n)
         row.values[:] = np.bincount(owner, minlength=pop.n)
 
-    def score_one(self, indicator: "Indicator", holder: Holder) -> float:
+    def score_one(self, indicator: Indicator, holder: Holder) -> float:
         per_group: dict[object, float] = {}
         for n, item in enumerate(holder.facts.get(indicator.fact or "") or []):
             if self.lookback and not holder.in_lookback(item["date"]):

@@ -1,5 +1,6 @@
 """per_unit: `points` for each full `unit` of the measure (above `threshold`, where `base` is
 earned on reaching it); capped. Years of residence, months of insurance."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
 class PerUnit(FormulaKind):
     """`points` for each full `unit` (above `threshold`, where `base` is earned on reaching it); capped."""
+
     kind: Literal["per_unit"]
     unit: float = Field(gt=0)
     points: float
@@ -36,12 +38,12 @@ class PerUnit(FormulaKind):
             return self.base + _units(v - self.threshold, self.unit) * self.points if v >= self.threshold else 0.0
         return _units(v, self.unit) * self.points
 
-    def evaluate(self, indicator: "Indicator", batch: Batch, row: Row) -> None:
+    def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         v = zero_nan(batch.measure(indicator.measure, indicator.fact or ""))
         row.values[:] = v
         row.raw[:] = self.option_points(v)
 
-    def score_one(self, indicator: "Indicator", holder: Holder) -> float:
+    def score_one(self, indicator: Indicator, holder: Holder) -> float:
         return self.option_points_one(holder.measure(indicator.measure, indicator.fact or ""))
 
 

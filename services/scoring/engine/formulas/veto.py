@@ -1,4 +1,5 @@
 """veto: any event of the listed cases (no look-back): no score at all."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
@@ -15,16 +16,17 @@ if TYPE_CHECKING:
 
 class Veto(FormulaKind):
     """Any event of the listed cases (no look-back): no score at all."""
+
     kind: Literal["veto"]
     cases: list[str] = Field(min_length=1)
 
-    def check(self, indicator: "Indicator") -> None:
+    def check(self, indicator: Indicator) -> None:
         if not indicator.fact:
             raise ValueError("fact is required (except for best_of, whose options name theirs)")
         if indicator.category != "veto":
             raise ValueError("veto indicators, and only they, use the veto formula")
 
-    def evaluate(self, indicator: "Indicator", batch: Batch, row: Row) -> None:
+    def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         hit = self._hit(indicator.fact or "", batch)
         row.values[:] = hit
         row.raw[:] = 0.0
@@ -42,8 +44,10 @@ class Veto(FormulaKind):
             return np.zeros(pop.n, dtype=bool)
         return col > 0  # NaN compares false
 
-    def score_one(self, indicator: "Indicator", holder: Holder) -> float:
-        if any(e.get("case") in self.cases for e in holder.facts.get(indicator.fact or "") or []) \
-                and holder.status == "scored":
+    def score_one(self, indicator: Indicator, holder: Holder) -> float:
+        if (
+            any(e.get("case") in self.cases for e in holder.facts.get(indicator.fact or "") or [])
+            and holder.status == "scored"
+        ):
             holder.status = "vetoed"
         return 0.0

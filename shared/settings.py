@@ -12,7 +12,6 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.demo import DEMO_MATERIALS_KEY, DEMO_SALT, EMBEDDED
-from shared.departments import DEPARTMENTS
 
 
 class Settings(BaseSettings):
@@ -74,8 +73,6 @@ class Settings(BaseSettings):
     # Where department officers' review desk fetches materials, and the key it presents (scope materials:read).
     intake_base_url: str = "http://127.0.0.1:8001"
     intake_materials_key: str | None = None  # a secret: see _embedded_demo_secrets
-    # Departments whose registries the platform reads (data-sharing first): no materials needed.
-    shared_data_departments: str = ",".join(DEPARTMENTS)
     publicity_base_url: str = "http://127.0.0.1:8004"
     notice_period_working_days: int = 7
     # Publicity: how often it closes rounds whose acceptance ended, finalises lists and sends notifications.
@@ -119,8 +116,6 @@ class Settings(BaseSettings):
     # Uploads: a material's size limit, and the limit on any other request body (JSON).
     material_max_bytes: int = 10 * 1024 * 1024
     request_max_bytes: int = 2 * 1024 * 1024
-    # A returned item may be supplemented until the review deadline, and never in fewer working days than this.
-    supplement_min_working_days: int = 5
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -7,6 +7,7 @@ from services.intake import tables
 from services.intake.api import ROUTERS, problems
 from services.intake.handlers import HANDLERS
 from services.intake.informing import Notices, RuleSetDirectory
+from services.intake.settings import IntakeSettings
 from services.intake.store import Store
 from shared.events.catalogue import NOTICES, SCORES, VERIFICATIONS
 from shared.service import ConsumerSpec, ServiceSpec, create_app
@@ -33,8 +34,8 @@ SPEC = ServiceSpec(
 )
 
 
-def build():
-    app = create_app(SPEC)
+def build(settings: IntakeSettings | None = None):
+    app = create_app(SPEC, settings or IntakeSettings())
     problems.install(app)  # the use cases' refusals, as problem documents
     return app
 

@@ -56,11 +56,11 @@ RATE_LIMITS = rate_limits
 ADD_TIMELINE = insert(timeline)
 ADD_MATERIAL = insert(materials)
 WITHDRAW = (update(applications)
-            .where(applications.c.id == bindparam("app"),
+            .where(applications.c.id == bindparam("application_id"),
                    applications.c.status.in_([ApplicationStatus.SUBMITTED.value, ApplicationStatus.VERIFYING.value]))
             .values(status=ApplicationStatus.WITHDRAWN.value, updated_at=func.now()).returning(applications.c.id))
 ITEM_FOR_UPDATE = (select(application_items)
-                   .where(application_items.c.application_id == bindparam("app"),
+                   .where(application_items.c.application_id == bindparam("application_id"),
                           application_items.c.indicator == bindparam("indicator")).with_for_update())
 BACK_IN_REVIEW = pg_insert(application_items)
 BACK_IN_REVIEW = BACK_IN_REVIEW.on_conflict_do_update(
@@ -69,15 +69,15 @@ BACK_IN_REVIEW = BACK_IN_REVIEW.on_conflict_do_update(
           "updated_at": BACK_IN_REVIEW.excluded.updated_at})
 
 # --- reads ---------------------------------------------------------------------------------------
-APPLICATION = select(applications).where(applications.c.id == bindparam("app"))
-ITEMS = (select(application_items).where(application_items.c.application_id == bindparam("app"))
+APPLICATION = select(applications).where(applications.c.id == bindparam("application_id"))
+ITEMS = (select(application_items).where(application_items.c.application_id == bindparam("application_id"))
          .order_by(application_items.c.indicator))
-TIMELINE = select(timeline).where(timeline.c.application_id == bindparam("app")).order_by(timeline.c.at, timeline.c.id)
-APPLICATION_EXISTS = select(applications.c.id).where(applications.c.id == bindparam("app"))
+TIMELINE = select(timeline).where(timeline.c.application_id == bindparam("application_id")).order_by(timeline.c.at, timeline.c.id)
+APPLICATION_EXISTS = select(applications.c.id).where(applications.c.id == bindparam("application_id"))
 _LISTED = [c for c in materials.c if c.name != "content"]  # a listing never carries the bytes
-MATERIALS = (select(*_LISTED).where(materials.c.application_id == bindparam("app"))
+MATERIALS = (select(*_LISTED).where(materials.c.application_id == bindparam("application_id"))
              .order_by(materials.c.uploaded_at, materials.c.id))
-_ONE_MATERIAL = and_(materials.c.application_id == bindparam("app"), materials.c.id == bindparam("material"))
+_ONE_MATERIAL = and_(materials.c.application_id == bindparam("application_id"), materials.c.id == bindparam("material_id"))
 MATERIAL = select(*_LISTED).where(_ONE_MATERIAL)
 MATERIAL_CONTENT = select(materials.c.content, materials.c.media_type, materials.c.sha256).where(_ONE_MATERIAL)
 
@@ -92,11 +92,11 @@ SET_ITEM = SET_ITEM.on_conflict_do_update(
           "updated_at": case((application_items.c.state != SET_ITEM.excluded.state, func.now()),
                              else_=application_items.c.updated_at)})
 MARK_VERIFYING = (update(applications)
-                  .where(applications.c.id == bindparam("app"), applications.c.status == ApplicationStatus.SUBMITTED.value)
+                  .where(applications.c.id == bindparam("application_id"), applications.c.status == ApplicationStatus.SUBMITTED.value)
                   .values(status=ApplicationStatus.VERIFYING.value, updated_at=func.now()))
 # Versions only move forward: a late redelivery of version 1 never hides version 2.
 SET_SCORE = (update(applications)
-             .where(applications.c.id == bindparam("app"), applications.c.status != ApplicationStatus.WITHDRAWN.value,
+             .where(applications.c.id == bindparam("application_id"), applications.c.status != ApplicationStatus.WITHDRAWN.value,
                     func.coalesce(applications.c.score_version, 0) < bindparam("version"))
              .values(status=bindparam("status"), score_version=bindparam("version"), score_status=bindparam("score_status"),
                      score_total=bindparam("total"), rule_set_id=bindparam("rule_set"), updated_at=func.now()))
@@ -105,12 +105,12 @@ SET_SCORE = (update(applications)
 BAR_HOLDER = pg_insert(holder_bars).from_select(
     ["holder_id_number", "barred_until", "reason", "application_id"],
     select(applications.c.holder_id_number, bindparam("barred_until", type_=Date),
-           bindparam("reason", type_=String), applications.c.id).where(applications.c.id == bindparam("app")))
+           bindparam("reason", type_=String), applications.c.id).where(applications.c.id == bindparam("application_id")))
 BAR_HOLDER = BAR_HOLDER.on_conflict_do_update(
     index_elements=[holder_bars.c.holder_id_number],
     set_={"barred_until": func.greatest(holder_bars.c.barred_until, BAR_HOLDER.excluded.barred_until),
           "reason": BAR_HOLDER.excluded.reason, "application_id": BAR_HOLDER.excluded.application_id})
-SET_NOTICE = (update(applications).where(applications.c.id == bindparam("app"))
+SET_NOTICE = (update(applications).where(applications.c.id == bindparam("application_id"))
               .values(notice_url=bindparam("url"), updated_at=func.now()))
 
 
@@ -169,14 +169,14 @@ class Store:
 
     async def withdraw(self, application_id: str) -> bool:
         """False when the application is past withdrawing (scored, or further)."""
-        return (await self.uow.conn.execute(WITHDRAW, {"app": application_id})).first() is not None
+        return (await self.uow.conn.execute(WITHDRAW, {"application_id": application_id})).first() is not None
 
     async def add_timeline(self, entry: dict[str, Any]) -> None:
         await self.uow.conn.execute(ADD_TIMELINE, entry)
 
     async def item_for_update(self, application_id: str, indicator: str) -> Any:
         """The item's row, locked until commit (None while no department has answered)."""
-        return (await self.uow.conn.execute(ITEM_FOR_UPDATE, {"app": application_id, "indicator": indicator})).first()
+        return (await self.uow.conn.execute(ITEM_FOR_UPDATE, {"application_id": application_id, "indicator": indicator})).first()
 
     async def put_back_in_review(self, application_id: str, indicator: str, department: str, reason: str,
                                  at: datetime) -> None:
@@ -189,16 +189,16 @@ class Store:
     async def application(self, application_id: str) -> tuple[Any, list[Any], list[Any]] | None:
         """The application's row, its answered items and its timeline, read on one connection."""
         async with self._connection() as conn:
-            row = (await conn.execute(APPLICATION, {"app": application_id})).first()
+            row = (await conn.execute(APPLICATION, {"application_id": application_id})).first()
             if row is None:
                 return None
-            items = (await conn.execute(ITEMS, {"app": application_id})).all()
-            events = (await conn.execute(TIMELINE, {"app": application_id})).all()
+            items = (await conn.execute(ITEMS, {"application_id": application_id})).all()
+            events = (await conn.execute(TIMELINE, {"application_id": application_id})).all()
         return row, items, events
 
     async def application_exists(self, application_id: str) -> bool:
         async with self._connection() as conn:
-            return await conn.scalar(APPLICATION_EXISTS, {"app": application_id}) is not None
+            return await conn.scalar(APPLICATION_EXISTS, {"application_id": application_id}) is not None
 
     async def applications_page(self, *, principal: str | None, status: str | None, intent: str | None,
                                 applied_from: date | None, applied_to: date | None,
@@ -224,16 +224,16 @@ class Store:
 
     async def materials_of(self, application_id: str) -> list[dict[str, Any]]:
         async with self._connection() as conn:
-            return [dict(r._mapping) for r in await conn.execute(MATERIALS, {"app": application_id})]
+            return [dict(r._mapping) for r in await conn.execute(MATERIALS, {"application_id": application_id})]
 
     async def material(self, application_id: str, material_id: str) -> dict[str, Any] | None:
         async with self._connection() as conn:
-            row = (await conn.execute(MATERIAL, {"app": application_id, "material": material_id})).first()
+            row = (await conn.execute(MATERIAL, {"application_id": application_id, "material_id": material_id})).first()
         return None if row is None else dict(row._mapping)
 
     async def material_content(self, application_id: str, material_id: str) -> Any:
         async with self._connection() as conn:
-            return (await conn.execute(MATERIAL_CONTENT, {"app": application_id, "material": material_id})).first()
+            return (await conn.execute(MATERIAL_CONTENT, {"application_id": application_id, "material_id": material_id})).first()
 
     # --- the event handlers' writes: deferred, each statement once for the consumer's whole batch ---
 
@@ -243,18 +243,18 @@ class Store:
                                   "department": department, "state": state, "reason": reason})
 
     def mark_verifying(self, application_id: str) -> None:
-        self.uow.later(MARK_VERIFYING, {"app": application_id})
+        self.uow.later(MARK_VERIFYING, {"application_id": application_id})
 
     def set_score(self, application_id: str, *, version: int, status: str, total: float | None,
                   rule_set_id: str | None) -> None:
-        self.uow.later(SET_SCORE, {"app": application_id, "version": version, "status": status,
+        self.uow.later(SET_SCORE, {"application_id": application_id, "version": version, "status": status,
                                    "score_status": status, "total": total, "rule_set": rule_set_id})
 
     def bar_holder(self, application_id: str, barred_until: date, reason: str) -> None:
-        self.uow.later(BAR_HOLDER, {"app": application_id, "barred_until": barred_until, "reason": reason})
+        self.uow.later(BAR_HOLDER, {"application_id": application_id, "barred_until": barred_until, "reason": reason})
 
     def set_notice(self, application_id: str, url: str) -> None:
-        self.uow.later(SET_NOTICE, {"app": application_id, "url": url})
+        self.uow.later(SET_NOTICE, {"application_id": application_id, "url": url})
 
     def note_on_timeline(self, entry: dict[str, Any]) -> None:
         self.uow.later(ADD_TIMELINE, entry)

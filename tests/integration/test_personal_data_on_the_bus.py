@@ -94,7 +94,7 @@ async def test_personal_data_travels_only_where_its_consumers_need_it(platform):
 
     # An objection to the adult's notice whose words name them in full: the words stay in publicity.
     notice_id = docs[ADULT]["notice_url"].rsplit("/", 1)[-1]
-    async with from_address("127.0.0.9") as public:
+    async with from_address("127.0.0.8") as public:
         r = await public.post(f"{platform.url('publicity')}/v1/objections", json={
             "notice_id": notice_id, "items": ["residence"], "contact_phone": OBJECTOR_PHONE,
             "reason": f"{NAMES[ADULT]}（{demo_id_number(ADULT)}，{PHONES[ADULT]}）的居住年限有误"})

@@ -38,7 +38,7 @@ EXPECTED = {**{path: {p: 200 for p in PRINCIPALS} for path in PUBLIC},
 async def world(platform):
     keys = await issue_keys(platform.database_url, "publicity", OWN)
     keys.update(DEMO)
-    async with from_address("127.0.0.6") as client:  # its objection counts against its own address
+    async with from_address("127.0.0.7") as client:  # its objection counts against its own address
         rnd = await round_on_notice(client, platform, [PERSON], "matrix", quota=1)
         r = await client.post(f"{platform.url('publicity')}/v1/objections", json={
             "round_id": rnd["id"], "entry": 1, "items": ["education"], "reason": "学历记录有误，请核实。"})

@@ -12,7 +12,6 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.demo import DEMO_MATERIALS_KEY, DEMO_SALT, EMBEDDED
-from shared.departments import DEPARTMENTS
 
 
 class Settings(BaseSettings):
@@ -65,9 +64,7 @@ class Settings(BaseSettings):
     scoring_base_url: str = "http://127.0.0.1:8003"
     # The key the verification desk presents to intake for materials (scope materials:read).
     intake_materials_key: str | None = None  # a secret: see _embedded_demo_secrets
-    # Departments whose registries the platform reads (data-sharing first): no materials needed.
-    shared_data_departments: str = ",".join(DEPARTMENTS)
-    # Publicity's own settings are in services/publicity/settings.py.
+    # Each service's own settings are in services/<name>/settings.py.
     # Our own reverse proxies (addresses or CIDRs, comma-separated; none by default): only a request
     # from one of them has its X-Forwarded-For believed (shared.client_address).
     trusted_proxies: str = ""
@@ -90,8 +87,6 @@ class Settings(BaseSettings):
     # Uploads: a material's size limit, and the limit on any other request body (JSON).
     material_max_bytes: int = 10 * 1024 * 1024
     request_max_bytes: int = 2 * 1024 * 1024
-    # A returned item may be supplemented until the review deadline, and never in fewer working days than this.
-    supplement_min_working_days: int = 5
 
     @field_validator("trusted_proxies")
     @classmethod

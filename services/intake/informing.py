@@ -77,6 +77,18 @@ class RuleSetDirectory:
         return {**self._full[chosen["id"]], "content_hash": chosen["content_hash"]}
 
 
+class Notices:
+    """The rules notice of an application (bound at bootstrap: the directory, and the departments
+    that look facts up in shared data, so the applicant needs no materials for them)."""
+
+    def __init__(self, directory: RuleSetDirectory, shared_data_departments: str) -> None:
+        self.directory = directory
+        self.shared_data = {d.strip() for d in shared_data_departments.split(",") if d.strip()}
+
+    async def of(self, applied_on: date, cut_off: date) -> dict[str, Any]:
+        return await self.directory.notice(applied_on, cut_off, self.shared_data)
+
+
 def rules_notice(rule_set: dict | None, applied_on: date, cut_off: date, shared_data: set[str]) -> dict[str, Any]:
     try:
         review_by = add_working_days(applied_on, REVIEW_WORKING_DAYS).isoformat()

@@ -25,7 +25,6 @@ Run it alone, beside another test run, with its own ports and database:
 """
 from __future__ import annotations
 
-import time
 import warnings
 
 import httpx
@@ -35,7 +34,7 @@ from hypothesis import strategies as st
 
 from services.verification.seed import demo_id_number
 from tests.integration.fuzzing import CHECKS, REQUEST_TIMEOUT, SEED, node_id_for_lazy_schemathesis
-from tests.integration.helpers import WINDOW, application_body
+from tests.integration.helpers import WINDOW, application_body, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -63,38 +62,37 @@ def _has(raw_schema: dict, method: str, path: str) -> bool:
     return method.lower() in raw_schema.get("paths", {}).get(path, {})
 
 
-def _submit(client: httpx.Client, holder: int) -> dict:
-    r = client.post("/v1/applications", json=application_body(holder, name="模糊测试"))
+async def _submit(client: httpx.AsyncClient, holder: int) -> dict:
+    r = await client.post("/v1/applications", json=application_body(holder, name="模糊测试"))
     assert r.status_code == 201, f"setting up the fuzz run: submitting for demo holder {holder}: {r.status_code} {r.text}"
     return r.json()
 
 
-def _item_open_to_materials(client: httpx.Client, app_id: str, timeout: float = 30) -> str | None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        items = client.get(f"/v1/applications/{app_id}").json()["items"]
-        if all(i["state"] != "pending" for i in items):
-            return next((i["indicator"] for i in items if i["state"] in ("not_found", "returned")), None)
-        time.sleep(0.2)
-    return None
+async def _item_open_to_materials(client: httpx.AsyncClient, app_id: str, timeout: float = 30) -> str | None:
+    async def answered() -> list[dict] | None:
+        items = (await client.get(f"/v1/applications/{app_id}")).json()["items"]
+        return items if all(i["state"] != "pending" for i in items) else None
+
+    items = await wait_for(f"every department answers {app_id}", answered, timeout)
+    return next((i["indicator"] for i in items if i["state"] in ("not_found", "returned")), None)
 
 
-def _targets(base: str, raw_schema: dict) -> dict:
+async def _targets(base: str, raw_schema: dict) -> dict:
     """Real resources of the window key's own, so that fuzzed requests get past the lookups."""
-    with httpx.Client(base_url=base, headers=WINDOW, timeout=REQUEST_TIMEOUT) as client:
-        kept = _submit(client, KEPT_HOLDER)
-        targets = {"kept": kept["id"], "withdrawable": _submit(client, WITHDRAWN_HOLDER)["id"],
+    async with httpx.AsyncClient(base_url=base, headers=WINDOW, timeout=REQUEST_TIMEOUT) as client:
+        kept = await _submit(client, KEPT_HOLDER)
+        targets = {"kept": kept["id"], "withdrawable": (await _submit(client, WITHDRAWN_HOLDER))["id"],
                    "indicators": sorted({i["indicator"] for i in kept.get("items", [])}), "material": None}
         notice = kept.get("rules_notice") or {}
         targets["indicators"] = sorted({*targets["indicators"], *(i["id"] for i in notice.get("indicators", []))})
         upload = "/v1/applications/{application_id}/materials"
         if _has(raw_schema, "post", upload):  # only once the service has materials
             # Every item is looked up in a registry: once they have answered, one found in none takes a material.
-            evidence = _item_open_to_materials(client, kept["id"])
+            evidence = await _item_open_to_materials(client, kept["id"])
             if evidence is None:
                 warnings.warn(f"fuzzing without a material: every item of {kept['id']} is closed")
                 return targets
-            r = client.post(upload.format(application_id=kept["id"]), data={"indicator": evidence},
+            r = await client.post(upload.format(application_id=kept["id"]), data={"indicator": evidence},
                             files={"file": ("fuzz.pdf", PDF.encode(), "application/pdf")})
             assert r.status_code == 201, f"setting up the fuzz run: uploading a material: {r.status_code} {r.text}"
             targets["material"] = r.json()["id"]
@@ -189,11 +187,11 @@ def _steer_json_body(context, body):
 
 
 @pytest.fixture(scope="module")
-def intake_schema(platform):
+async def intake_schema(platform):
     """Intake's OpenAPI document as the running service serves it, steered at the window key's own data."""
     base = platform.url("intake")
     raw_schema = httpx.get(f"{base}/openapi.json", timeout=REQUEST_TIMEOUT).raise_for_status().json()
-    schema = schemathesis.openapi.from_dict(raw_schema, config=_config(base, _targets(base, raw_schema)))
+    schema = schemathesis.openapi.from_dict(raw_schema, config=_config(base, await _targets(base, raw_schema)))
     schema.hook("flatmap_path_parameters")(_nul_in_path_parameters)
     schema.hook("flatmap_body")(_steer_json_body)
     return schema

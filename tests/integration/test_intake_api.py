@@ -1,7 +1,6 @@
 """Intake's partner API: idempotent submission, own applications by page, holders barred for forgery."""
 from __future__ import annotations
 
-import asyncio
 import secrets
 from datetime import date, datetime, timezone
 
@@ -20,7 +19,7 @@ from shared.identity import make_id_number
 from shared.events import Envelope
 from shared.events.catalogue import SCORES, HolderRef, ScoreComputed
 from shared.masking import mask_id_number
-from tests.integration.helpers import WINDOW, WINDOW_SCORES, application_body, follow_to_notice
+from tests.integration.helpers import WINDOW, WINDOW_SCORES, application_body, follow_to_notice, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -91,12 +90,13 @@ async def test_a_holder_barred_for_forgery_is_refused_with_the_date_the_bar_ends
         await producer.start()
         await producer.send_and_wait(platform.topic_prefix + SCORES, event.to_bytes(), key=app_id.encode())
         await producer.stop()
-        for _ in range(100):  # 409 (the application is still open) until the bar is known
+
+        async def refused_as_barred() -> httpx.Response | None:
+            # 409 (the application is still open) until the bar is known
             r = await client.post(url, json=application_body(n), headers=WINDOW)
-            if r.status_code == 403:
-                break
-            await asyncio.sleep(0.2)
-        assert r.status_code == 403, r.text
+            return r if r.status_code == 403 else None
+
+        r = await wait_for("intake learns of the bar from the score", refused_as_barred, 20)
         assert r.json()["barred_until"] == until.isoformat() and until.isoformat() in r.json()["detail"]
 
 

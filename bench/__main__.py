@@ -1,4 +1,5 @@
 """`make bench`: the platform's figures, each beside a reference measured in the same run."""
+
 from __future__ import annotations
 
 import asyncio
@@ -37,39 +38,76 @@ def mean_batches(p) -> dict[str, float]:
     return out
 
 
-def main(rate: float = typer.Option(120, help="Offered applications per second"),
-         duration: float = typer.Option(60, help="Seconds of sustained load"),
-         warmup: float = typer.Option(10, help="Seconds of load before measuring (pools, prepared statements)"),
-         broker_messages: int = typer.Option(50_000, help="Messages for the raw broker reference"),
-         log_level: str = typer.Option("INFO", help="Services' log level during the run"),
-         holders: int = typer.Option(1_000_000, help="Synthetic holders for the scoring-engine benchmark"),
-         only: str = typer.Option("all", help="all, engine, simulation, intake, verification, publicity, faults or platform")) -> None:
+def main(
+    rate: float = typer.Option(120, help="Offered applications per second"),
+    duration: float = typer.Option(60, help="Seconds of sustained load"),
+    warmup: float = typer.Option(10, help="Seconds of load before measuring (pools, prepared statements)"),
+    broker_messages: int = typer.Option(50_000, help="Messages for the raw broker reference"),
+    log_level: str = typer.Option("INFO", help="Services' log level during the run"),
+    holders: int = typer.Option(1_000_000, help="Synthetic holders for the scoring-engine benchmark"),
+    only: str = typer.Option(
+        "all", help="all, engine, simulation, intake, verification, publicity, faults or platform"
+    ),
+) -> None:
     results: dict = {"machine": {"cpus": __import__("os").cpu_count(), "python": host.python_version()}}
     parts = [
-        ("engine", f"scoring engine: {holders:,} synthetic holders under hangzhou-2021, beside a per-person loop",
-         lambda: _engine(holders),
-         lambda e: f"engine: {e['engine_holders_per_s']:,} holders/s (best of 5; first run "
-                   f"{e['engine_seconds_first_run']} s), loop {e['loop_holders_per_s']:,} holders/s: {e['speedup']}x; "
-                   f"peak memory {e['peak_rss_mib']} MiB; engine and loop agree: {e['loop_and_engine_agree']}"),
-        ("intake", "intake: POST /v1/applications (one uvicorn worker) beside a bare one-row insert endpoint",
-         intake_bench.run,
-         lambda r: f"intake: {r['intake_post']['requests_per_s']}/s (p50 {r['intake_post']['p50_ms']} ms, p99 "
-                   f"{r['intake_post']['p99_ms']} ms) = {r['ratio']:.0%} of the bare endpoint's "
-                   f"{r['bare_insert']['requests_per_s']}/s"),
-        ("verification", "verification: all departments answering applications, beside the raw consume rate",
-         verification_bench.run,
-         lambda v: f"verification: {v['verified_applications_per_s']} applications/s verified by all "
-                   f"{v['departments']} departments ({v['department_answers_per_s']} answers/s); the broker hands "
-                   f"out {v['raw_consume_per_s']} messages/s to one consumer: {v['ratio']:.2%}"),
-        ("publicity", ("publicity: the public list (JSON and HTML) of a 1,000,000-entry round, keyset pages and "
-                       "indexed search (one uvicorn worker), beside a bare one-row read endpoint"),
-         publicity_bench.run, publicity_bench.summary),
-        ("simulation", ("simulation: 1,000,000 and 6,200,000 synthetic holders under hangzhou-2021 and the 租购同分 "
-                        "draft, report included, beside a per-person loop on a sample"),
-         simulation_bench.run, simulation_bench.summary),
-        ("faults", ("faults: 10,000 applications at 30/s, with kill -9 of each service, the broker and PostgreSQL "
-                    "(immediate stop) once each, beside the same load without a fault"),
-         faults_bench.bench, faults_bench.summary),
+        (
+            "engine",
+            f"scoring engine: {holders:,} synthetic holders under hangzhou-2021, beside a per-person loop",
+            lambda: _engine(holders),
+            lambda e: (
+                f"engine: {e['engine_holders_per_s']:,} holders/s (best of 5; first run "
+                f"{e['engine_seconds_first_run']} s), loop {e['loop_holders_per_s']:,} holders/s: {e['speedup']}x; "
+                f"peak memory {e['peak_rss_mib']} MiB; engine and loop agree: {e['loop_and_engine_agree']}"
+            ),
+        ),
+        (
+            "intake",
+            "intake: POST /v1/applications (one uvicorn worker) beside a bare one-row insert endpoint",
+            intake_bench.run,
+            lambda r: (
+                f"intake: {r['intake_post']['requests_per_s']}/s (p50 {r['intake_post']['p50_ms']} ms, p99 "
+                f"{r['intake_post']['p99_ms']} ms) = {r['ratio']:.0%} of the bare endpoint's "
+                f"{r['bare_insert']['requests_per_s']}/s"
+            ),
+        ),
+        (
+            "verification",
+            "verification: all departments answering applications, beside the raw consume rate",
+            verification_bench.run,
+            lambda v: (
+                f"verification: {v['verified_applications_per_s']} applications/s verified by all "
+                f"{v['departments']} departments ({v['department_answers_per_s']} answers/s); the broker hands "
+                f"out {v['raw_consume_per_s']} messages/s to one consumer: {v['ratio']:.2%}"
+            ),
+        ),
+        (
+            "publicity",
+            (
+                "publicity: the public list (JSON and HTML) of a 1,000,000-entry round, keyset pages and "
+                "indexed search (one uvicorn worker), beside a bare one-row read endpoint"
+            ),
+            publicity_bench.run,
+            publicity_bench.summary,
+        ),
+        (
+            "simulation",
+            (
+                "simulation: 1,000,000 and 6,200,000 synthetic holders under hangzhou-2021 and the 租购同分 "
+                "draft, report included, beside a per-person loop on a sample"
+            ),
+            simulation_bench.run,
+            simulation_bench.summary,
+        ),
+        (
+            "faults",
+            (
+                "faults: 10,000 applications at 30/s, with kill -9 of each service, the broker and PostgreSQL "
+                "(immediate stop) once each, beside the same load without a fault"
+            ),
+            faults_bench.bench,
+            faults_bench.summary,
+        ),
     ]
     for key, title, run, summary in parts:
         if only not in ("all", key):
@@ -83,8 +121,9 @@ def main(rate: float = typer.Option(120, help="Offered applications per second")
             return
     p = bench_platform(log_level)
     typer.echo("== reference: raw broker produce→consume (acks=all, 900-byte messages)")
-    results["broker"] = asyncio.run(broker_rate(Settings(kafka_bootstrap_servers=p.env("intake")["KAFKA_BOOTSTRAP_SERVERS"]),
-                                                broker_messages))
+    results["broker"] = asyncio.run(
+        broker_rate(Settings(kafka_bootstrap_servers=p.env("intake")["KAFKA_BOOTSTRAP_SERVERS"]), broker_messages)
+    )
     typer.echo(json.dumps(results["broker"]))
 
     typer.echo(f"== end to end: {rate:g} applications/s offered for {duration:g}s (submission → public notice)")
@@ -106,18 +145,30 @@ def main(rate: float = typer.Option(120, help="Offered applications per second")
     events_per_app = 3 + len(DEPARTMENTS)  # submitted, one verification per department, score, notice
     ratio = e2e["end_to_end_per_s"] * events_per_app / results["broker"]["produce_to_consume_per_s"]
     results["ratio"] = {"platform_events_per_s_over_raw_broker": round(ratio, 4)}
-    typer.echo(f"\nend to end: {e2e['end_to_end_per_s']} applications/s sustained "
-               f"(offered {rate:g}/s), p50 {e2e['latency_p50_ms']} ms, p99 {e2e['latency_p99_ms']} ms submit→notice; "
-               f"{e2e['unfinished']} unfinished, errors {e2e['errors'] or 'none'}")
-    typer.echo(f"raw broker: {results['broker']['produce_to_consume_per_s']} messages/s produce→consume; the platform "
-               f"moves {e2e['end_to_end_per_s'] * events_per_app:.0f} events/s = {ratio:.2%} of the raw broker rate")
+    typer.echo(
+        f"\nend to end: {e2e['end_to_end_per_s']} applications/s sustained "
+        f"(offered {rate:g}/s), p50 {e2e['latency_p50_ms']} ms, p99 {e2e['latency_p99_ms']} ms submit→notice; "
+        f"{e2e['unfinished']} unfinished, errors {e2e['errors'] or 'none'}"
+    )
+    typer.echo(
+        f"raw broker: {results['broker']['produce_to_consume_per_s']} messages/s produce→consume; the platform "
+        f"moves {e2e['end_to_end_per_s'] * events_per_app:.0f} events/s = {ratio:.2%} of the raw broker rate"
+    )
     _save(results)
 
 
 def _engine(holders: int) -> dict:
     # Its own process, so that its peak memory is its own.
-    out = subprocess.run([sys.executable, "-m", "bench.engine", "--holders", str(holders)], check=True,
-                         capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    out = (
+        subprocess.run(
+            [sys.executable, "-m", "bench.engine", "--holders", str(holders)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     return json.loads(out)
 
 

@@ -4,6 +4,7 @@ nothing else (no auth, validation model, events, middleware or logging).
 POST /rows inserts one row (beside intake's POST /v1/applications); GET /entries/{round}/{seq}
 reads one row of a round's list by its primary key (beside publicity's list pages).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -23,7 +24,8 @@ rows = Table("rows", metadata, Column("id", String(40), primary_key=True), Colum
 ADD = insert(rows)
 _e = round_entries.c
 ONE_ENTRY = select(_e.seq, _e.rank, _e.name_masked, _e.id_masked, _e.score, _e.admitted).where(
-    _e.round_id == bindparam("round"), _e.seq == bindparam("seq"))
+    _e.round_id == bindparam("round"), _e.seq == bindparam("seq")
+)
 engine = make_engine(get_settings().database_url, get_settings().database_pool_size)
 app = FastAPI()
 
@@ -49,5 +51,16 @@ async def one_entry(round_id: str, seq: int) -> Response:
         e = (await conn.execute(ONE_ENTRY, {"round": round_id, "seq": seq})).first()
     if e is None:
         return Response(b'{"detail":"not found"}', status_code=404, media_type="application/json")
-    return Response(orjson.dumps({"entry": e.seq, "rank": e.rank, "name": e.name_masked, "id_number": e.id_masked,
-                                  "score": e.score, "admitted": e.admitted}), media_type="application/json")
+    return Response(
+        orjson.dumps(
+            {
+                "entry": e.seq,
+                "rank": e.rank,
+                "name": e.name_masked,
+                "id_number": e.id_masked,
+                "score": e.score,
+                "admitted": e.admitted,
+            }
+        ),
+        media_type="application/json",
+    )

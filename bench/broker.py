@@ -1,4 +1,5 @@
 """Reference figure: raw produce→consume rate of the broker on this machine, same run."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,8 +23,13 @@ async def broker_rate(settings: Settings, messages: int = 50_000, size: int = 90
     payload = b"x" * size
     producer = make_producer(settings)
     await producer.start()
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     got = 0
 
@@ -42,6 +48,9 @@ async def broker_rate(settings: Settings, messages: int = 50_000, size: int = 90
     finished = await asyncio.wait_for(reader, 120)
     await producer.stop()
     await consumer.stop()
-    return {"messages": messages, "message_bytes": size,
-            "produce_per_s": round(messages / (produced - started)),
-            "produce_to_consume_per_s": round(messages / (finished - started))}
+    return {
+        "messages": messages,
+        "message_bytes": size,
+        "produce_per_s": round(messages / (produced - started)),
+        "produce_to_consume_per_s": round(messages / (finished - started)),
+    }

@@ -1,4 +1,5 @@
 """CPU seconds used by each part of the platform during a measurement (from /proc)."""
+
 from __future__ import annotations
 
 import os

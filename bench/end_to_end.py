@@ -1,4 +1,5 @@
 """Applications per second from submission to notice, sustained, with p50/p99 latency."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,9 @@ from services.verification.seed import demo_holder, demo_id_number, demo_permit_
 from shared.events.catalogue import NOTICES
 
 
-async def run_load(platform: Platform, rate: float, duration: float, first_holder: int = 1,
-                   drain: float = 30.0) -> dict:
+async def run_load(
+    platform: Platform, rate: float, duration: float, first_holder: int = 1, drain: float = 30.0
+) -> dict:
     path = "/v1/applications"
     headers = {"Authorization": f"Bearer {demo_key('intake', 'demowindow')}"}
     submitted: dict[str, float] = {}
@@ -26,8 +28,13 @@ async def run_load(platform: Platform, rate: float, duration: float, first_holde
     errors: dict[str, int] = {}
     submit_latency: list[float] = []
 
-    consumer = AIOKafkaConsumer(platform.topic_prefix + NOTICES, bootstrap_servers=platform.env("intake")["KAFKA_BOOTSTRAP_SERVERS"],
-                                group_id=None, auto_offset_reset="latest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        platform.topic_prefix + NOTICES,
+        bootstrap_servers=platform.env("intake")["KAFKA_BOOTSTRAP_SERVERS"],
+        group_id=None,
+        auto_offset_reset="latest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     await consumer.getmany(timeout_ms=1000)  # take the partition assignment before the load starts
 
@@ -45,13 +52,17 @@ async def run_load(platform: Platform, rate: float, duration: float, first_holde
 
     listener = asyncio.create_task(listen())
     client = Pool("127.0.0.1", platform.port("intake"), 64)
+
     async def submit(n: int) -> None:
-        body = {"applicant": {"name": "压测", "id_number": demo_id_number(n), "phone": "13800000000"},
-                "permit_number": demo_permit_number(n), "consent": True}
+        body = {
+            "applicant": {"name": "压测", "id_number": demo_id_number(n), "phone": "13800000000"},
+            "permit_number": demo_permit_number(n),
+            "consent": True,
+        }
         t0 = time.perf_counter()
         try:
             code, doc = await asyncio.wait_for(client.post_json(path, body, headers), 60)
-        except (OSError, ConnectionError, asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
+        except (TimeoutError, OSError, ConnectionError, asyncio.IncompleteReadError) as exc:
             errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
             return
         t1 = time.perf_counter()
@@ -96,8 +107,12 @@ async def run_load(platform: Platform, rate: float, duration: float, first_holde
     final = [noticed[a] - submitted[a] for a in done if submitted[a] > load_end - 10]
     # Applications the platform finished per second of the run (submission start to last notice).
     return {
-        "offered_per_s": rate, "duration_s": duration, "submitted": len(submitted), "errors": errors,
-        "noticed": len(done), "submit_rate_per_s": round(len(submitted) / (load_end - started), 1),
+        "offered_per_s": rate,
+        "duration_s": duration,
+        "submitted": len(submitted),
+        "errors": errors,
+        "noticed": len(done),
+        "submit_rate_per_s": round(len(submitted) / (load_end - started), 1),
         # Notices published per second while the load ran (steady state), and over the whole
         # run including the drain after the last submission.
         "end_to_end_per_s": round(sum(1 for a in done if started <= noticed[a] <= load_end) / (load_end - started), 1),
@@ -114,5 +129,9 @@ async def run_load(platform: Platform, rate: float, duration: float, first_holde
 
 
 def bench_platform(log_level: str) -> Platform:
-    return Platform(port_base=28000, database="points_bench", topic_prefix=f"bench{secrets.token_hex(3)}.",
-                    extra_env={"LOG_LEVEL": log_level})
+    return Platform(
+        port_base=28000,
+        database="points_bench",
+        topic_prefix=f"bench{secrets.token_hex(3)}.",
+        extra_env={"LOG_LEVEL": log_level},
+    )

@@ -2,6 +2,7 @@
 
 Run as its own process (`python -m bench.engine`) so its peak memory is its own.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,9 @@ from services.scoring.engine.rules import load_shipped
 CUT_OFF = date(2026, 10, 1)
 EDUCATION = np.array(["", "high_school", "junior_college", "bachelor", "master", "doctorate"])
 SKILLS = np.array(["", "senior_worker", "technician", "intermediate_title", "senior_title"])
-CASES = np.array(["criminal", "drug_rehab", "detention", "custody_education", "dishonesty", "family_planning",
-                  "serious_crime"])
+CASES = np.array(
+    ["criminal", "drug_rehab", "detention", "custody_education", "dishonesty", "family_planning", "serious_crime"]
+)
 DAY0 = np.datetime64("1990-01-01", "D")
 
 
@@ -40,7 +42,9 @@ def _days(lo: int, hi: int):
 
 
 def _months(lo: int, hi: int):
-    return lambda rng, m: (np.datetime64("1990-01", "M") + rng.integers(lo, hi, m).astype("timedelta64[M]")).astype("datetime64[D]")
+    return lambda rng, m: (np.datetime64("1990-01", "M") + rng.integers(lo, hi, m).astype("timedelta64[M]")).astype(
+        "datetime64[D]"
+    )
 
 
 def synthetic(n: int, seed: int = 7) -> Population:
@@ -57,21 +61,55 @@ def synthetic(n: int, seed: int = 7) -> Population:
         "blood_donated_ml": np.where(rng.random(n) < 0.1, rng.integers(200, 4000, n), 0).astype(float),
     }
     pop.items = {
-        "residence_spans": _items(rng, n, 1.3, start=_days(0, 13000), end=lambda r, m: np.where(
-            r.random(m) < 0.6, np.datetime64("NaT", "D"), DAY0 + r.integers(6000, 13500, m).astype("timedelta64[D]"))),
-        "social_insurance_spans": _items(rng, n, 1.8, start=_months(60, 430), end=_months(200, 445),
-                                         kind=lambda r, m: _cat(np.array(["pension", "medical"]), r.random(m) >= 0.7),
-                                         transferred_in=lambda r, m: (r.random(m) < 0.05).astype(float),
-                                         back_paid=lambda r, m: (r.random(m) < 0.02).astype(float)),
-        "rental_spans": _items(rng, n, 0.4, start=_days(8000, 13000), end=lambda r, m: np.full(m, np.datetime64("NaT", "D"))),
-        "volunteer_service": _items(rng, n, 0.5, date=_days(10000, 13400), hours=lambda r, m: r.integers(1, 120, m).astype(float)),
-        "charity_donations": _items(rng, n, 0.3, date=_days(10000, 13400), yuan=lambda r, m: r.integers(100, 8000, m).astype(float)),
-        "income_tax": _items(rng, n, 0.8, date=_days(10000, 13400), yuan=lambda r, m: r.integers(1000, 90000, m).astype(float)),
-        "honours": _items(rng, n, 0.05, matter=lambda r, m: _cat(np.array(["a", "b", "c"]), r.integers(0, 3, m)),
-                          level=lambda r, m: _cat(np.array(["city", "district", "national", "provincial"]), r.integers(0, 4, m))),
-        "patents": _items(rng, n, 0.02, role=lambda r, m: _cat(np.array(["first_inventor", "other_inventor"]), r.integers(0, 2, m))),
-        "offences": _items(rng, n, 0.03, date=_days(8000, 13400), act=lambda r, m: _cat(np.array(["a", "b"]), r.integers(0, 2, m)),
-                           case=lambda r, m: _cat(CASES, r.integers(0, len(CASES), m))),
+        "residence_spans": _items(
+            rng,
+            n,
+            1.3,
+            start=_days(0, 13000),
+            end=lambda r, m: np.where(
+                r.random(m) < 0.6, np.datetime64("NaT", "D"), DAY0 + r.integers(6000, 13500, m).astype("timedelta64[D]")
+            ),
+        ),
+        "social_insurance_spans": _items(
+            rng,
+            n,
+            1.8,
+            start=_months(60, 430),
+            end=_months(200, 445),
+            kind=lambda r, m: _cat(np.array(["pension", "medical"]), r.random(m) >= 0.7),
+            transferred_in=lambda r, m: (r.random(m) < 0.05).astype(float),
+            back_paid=lambda r, m: (r.random(m) < 0.02).astype(float),
+        ),
+        "rental_spans": _items(
+            rng, n, 0.4, start=_days(8000, 13000), end=lambda r, m: np.full(m, np.datetime64("NaT", "D"))
+        ),
+        "volunteer_service": _items(
+            rng, n, 0.5, date=_days(10000, 13400), hours=lambda r, m: r.integers(1, 120, m).astype(float)
+        ),
+        "charity_donations": _items(
+            rng, n, 0.3, date=_days(10000, 13400), yuan=lambda r, m: r.integers(100, 8000, m).astype(float)
+        ),
+        "income_tax": _items(
+            rng, n, 0.8, date=_days(10000, 13400), yuan=lambda r, m: r.integers(1000, 90000, m).astype(float)
+        ),
+        "honours": _items(
+            rng,
+            n,
+            0.05,
+            matter=lambda r, m: _cat(np.array(["a", "b", "c"]), r.integers(0, 3, m)),
+            level=lambda r, m: _cat(np.array(["city", "district", "national", "provincial"]), r.integers(0, 4, m)),
+        ),
+        "patents": _items(
+            rng, n, 0.02, role=lambda r, m: _cat(np.array(["first_inventor", "other_inventor"]), r.integers(0, 2, m))
+        ),
+        "offences": _items(
+            rng,
+            n,
+            0.03,
+            date=_days(8000, 13400),
+            act=lambda r, m: _cat(np.array(["a", "b"]), r.integers(0, 2, m)),
+            case=lambda r, m: _cat(CASES, r.integers(0, len(CASES), m)),
+        ),
     }
     return pop
 
@@ -87,8 +125,15 @@ def records(pop: Population, holders: range) -> list[dict]:
                 doc[name] = col[i] or None
                 continue
             v = col[i]
-            doc[name] = (None if np.isnat(v) else str(v)) if col.dtype.kind == "M" else (
-                str(v) if col.dtype.kind == "U" else (bool(v) if name in ("employed", "own_home", "marrow_donated") else float(v)))
+            doc[name] = (
+                (None if np.isnat(v) else str(v))
+                if col.dtype.kind == "M"
+                else (
+                    str(v)
+                    if col.dtype.kind == "U"
+                    else (bool(v) if name in ("employed", "own_home", "marrow_donated") else float(v))
+                )
+            )
             if doc[name] == "":
                 doc[name] = None
         for name, rows in by_owner.items():
@@ -119,8 +164,11 @@ def _split(it: Items, holders: range) -> dict[int, list[dict]]:
     return rows
 
 
-def main(holders: int = typer.Option(1_000_000), loop_sample: int = typer.Option(20_000),
-         rule_set: str = typer.Option("hangzhou-2021")) -> None:
+def main(
+    holders: int = typer.Option(1_000_000),
+    loop_sample: int = typer.Option(20_000),
+    rule_set: str = typer.Option("hangzhou-2021"),
+) -> None:
     rs = load_shipped()[rule_set]
     pop = synthetic(holders)
     runs = []
@@ -136,14 +184,24 @@ def main(holders: int = typer.Option(1_000_000), loop_sample: int = typer.Option
     loop_s = time.perf_counter() - started
     agree = bool(np.allclose(totals[:loop_sample], loop_totals))
     engine_rate, loop_rate = holders / engine_s, loop_sample / loop_s
-    print(json.dumps({
-        "holders": holders, "rule_set": rule_set, "engine_seconds": round(engine_s, 3),
-        "engine_seconds_first_run": round(runs[0], 3),
-        "engine_holders_per_s": round(engine_rate), "loop_sample": loop_sample,
-        "loop_holders_per_s": round(loop_rate), "speedup": round(engine_rate / loop_rate, 1),
-        "loop_and_engine_agree": agree, "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "mean_total": round(float(totals.mean()), 2), "vetoed": int((result.status == "vetoed").sum()),
-    }))
+    print(
+        json.dumps(
+            {
+                "holders": holders,
+                "rule_set": rule_set,
+                "engine_seconds": round(engine_s, 3),
+                "engine_seconds_first_run": round(runs[0], 3),
+                "engine_holders_per_s": round(engine_rate),
+                "loop_sample": loop_sample,
+                "loop_holders_per_s": round(loop_rate),
+                "speedup": round(engine_rate / loop_rate, 1),
+                "loop_and_engine_agree": agree,
+                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                "mean_total": round(float(totals.mean()), 2),
+                "vetoed": int((result.status == "vetoed").sum()),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

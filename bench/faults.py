@@ -8,6 +8,7 @@ scored once and noticed once, and the dead-letter topics say whether anything wa
 
 `make test` runs a short version (tests/integration/test_faults.py); `make bench` the long one.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,25 +35,35 @@ FAULTS = [*SERVICES, "postgres", "broker"]
 @dataclass
 class Outcome:
     """What a run leaves behind, as a user of the platform would count it."""
-    accepted: int = 0              # applications intake stored (201, or committed before a connection broke)
-    answered_201: int = 0          # of which the partner saw the 201
+
+    accepted: int = 0  # applications intake stored (201, or committed before a connection broke)
+    answered_201: int = 0  # of which the partner saw the 201
     scored: int = 0
     noticed: int = 0
     notified: int = 0
-    stuck: list[str] = field(default_factory=list)      # accepted, but the applicant never heard the outcome
+    stuck: list[str] = field(default_factory=list)  # accepted, but the applicant never heard the outcome
     unnoticed: list[str] = field(default_factory=list)  # scored, but not put on public notice
-    stale: list[str] = field(default_factory=list)      # intake's status behind the score or its notice
-    duplicates: int = 0            # applications with more than one score version, notice or notification
+    stale: list[str] = field(default_factory=list)  # intake's status behind the score or its notice
+    duplicates: int = 0  # applications with more than one score version, notice or notification
     dead_letters: int = 0
     client_errors: dict[str, int] = field(default_factory=dict)
     recovery_seconds: dict[str, float] = field(default_factory=dict)
 
     def row(self) -> dict:
-        return {"accepted": self.accepted, "answered_201": self.answered_201, "scored": self.scored,
-                "noticed": self.noticed, "notified": self.notified, "stuck": len(self.stuck),
-                "unnoticed": len(self.unnoticed), "stale": len(self.stale),
-                "duplicates": self.duplicates, "dead_letters": self.dead_letters,
-                "client_errors": sum(self.client_errors.values()), "recovery_seconds": self.recovery_seconds}
+        return {
+            "accepted": self.accepted,
+            "answered_201": self.answered_201,
+            "scored": self.scored,
+            "noticed": self.noticed,
+            "notified": self.notified,
+            "stuck": len(self.stuck),
+            "unnoticed": len(self.unnoticed),
+            "stale": len(self.stale),
+            "duplicates": self.duplicates,
+            "dead_letters": self.dead_letters,
+            "client_errors": sum(self.client_errors.values()),
+            "recovery_seconds": self.recovery_seconds,
+        }
 
 
 def valid_holders(first: int, count: int) -> list[int]:
@@ -71,8 +82,11 @@ async def dead_letter_count(platform: Platform) -> int:
     await reader.start()
     try:
         await reader.topics()  # fetches the cluster's metadata
-        tps = [TopicPartition(f"{platform.topic_prefix}{t}.dlq", p) for t in TOPICS
-               for p in (reader.partitions_for_topic(f"{platform.topic_prefix}{t}.dlq") or [])]
+        tps = [
+            TopicPartition(f"{platform.topic_prefix}{t}.dlq", p)
+            for t in TOPICS
+            for p in (reader.partitions_for_topic(f"{platform.topic_prefix}{t}.dlq") or [])
+        ]
         if not tps:
             return 0
         begin, end = await reader.beginning_offsets(tps), await reader.end_offsets(tps)
@@ -89,8 +103,11 @@ async def readiness(platform: Platform, services: list[str] = SERVICES) -> dict[
             try:
                 r = await client.get(platform.url(s) + "/readyz")
                 doc = r.json()
-                states[s] = doc.get("status") if r.status_code == 200 and doc.get("status") == "ready" else str(
-                    {k: v for k, v in doc.get("checks", {}).items() if v != "ok"})
+                states[s] = (
+                    doc.get("status")
+                    if r.status_code == 200 and doc.get("status") == "ready"
+                    else str({k: v for k, v in doc.get("checks", {}).items() if v != "ok"})
+                )
             except (httpx.HTTPError, ValueError) as exc:
                 states[s] = f"no answer: {type(exc).__name__}"
     return states
@@ -106,7 +123,9 @@ async def wait_ready(platform: Platform, since: float, fault: str, timeout: floa
         if await all_ready(platform):
             return round(time.monotonic() - since, 1)
         await asyncio.sleep(0.25)
-    raise AssertionError(f"the platform was not ready {timeout:.0f} s after the {fault} fault: {await readiness(platform)}")
+    raise AssertionError(
+        f"the platform was not ready {timeout:.0f} s after the {fault} fault: {await readiness(platform)}"
+    )
 
 
 def kill(pid: int | None) -> None:
@@ -117,8 +136,7 @@ def kill(pid: int | None) -> None:
             pass
 
 
-async def strike(platform: Platform, fault: str, pg_down_seconds: float = 2.0,
-                 bystanders: list[Platform] = ()) -> None:
+async def strike(platform: Platform, fault: str, pg_down_seconds: float = 2.0, bystanders: list[Platform] = ()) -> None:
     """One fault, then what the supervisor of the embedded platform does about it. `bystanders`
     are other platforms on the same PostgreSQL and broker (a test session's own)."""
     if fault in SERVICES:
@@ -142,8 +160,16 @@ async def strike(platform: Platform, fault: str, pg_down_seconds: float = 2.0,
         raise ValueError(f"unknown fault {fault!r}")
 
 
-async def run(platform: Platform, *, rate: float, duration: float, faults: list[str], first_holder: int,
-              drain: float = 120.0, bystanders: list[Platform] = ()) -> Outcome:
+async def run(
+    platform: Platform,
+    *,
+    rate: float,
+    duration: float,
+    faults: list[str],
+    first_holder: int,
+    drain: float = 120.0,
+    bystanders: list[Platform] = (),
+) -> Outcome:
     out = Outcome()
     holders = valid_holders(first_holder, int(rate * duration))
     headers = {"Authorization": f"Bearer {demo_key('intake', 'demowindow')}"}
@@ -151,11 +177,14 @@ async def run(platform: Platform, *, rate: float, duration: float, faults: list[
     answered: set[str] = set()
 
     async def submit(n: int) -> None:
-        body = {"applicant": {"name": "故障", "id_number": demo_id_number(n), "phone": "13800000000"},
-                "permit_number": demo_permit_number(n), "consent": True}
+        body = {
+            "applicant": {"name": "故障", "id_number": demo_id_number(n), "phone": "13800000000"},
+            "permit_number": demo_permit_number(n),
+            "consent": True,
+        }
         try:
             code, doc = await asyncio.wait_for(client.post_json("/v1/applications", body, headers), 30)
-        except (OSError, ConnectionError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+        except (TimeoutError, OSError, ConnectionError, asyncio.IncompleteReadError, ValueError) as exc:
             out.client_errors[type(exc).__name__] = out.client_errors.get(type(exc).__name__, 0) + 1
             return
         if code == 201:
@@ -217,20 +246,47 @@ async def _count(engine, out: Outcome) -> tuple[int, int, int]:
         scored = await conn.scalar(text("SELECT count(DISTINCT application_id) FROM scoring.scores"))
         noticed = await conn.scalar(text("SELECT count(DISTINCT application_id) FROM publicity.notices"))
         notified = await conn.scalar(text("SELECT count(DISTINCT application_id) FROM publicity.notifications"))
-        out.unnoticed = list((await conn.execute(text(
-            "SELECT s.application_id FROM scoring.scores s WHERE s.status = 'scored' AND NOT EXISTS "
-            "(SELECT 1 FROM publicity.notices n WHERE n.application_id = s.application_id) ORDER BY 1"))).scalars())
-        out.stuck = list((await conn.execute(text(
-            "SELECT a.id FROM intake.applications a WHERE NOT EXISTS "
-            "(SELECT 1 FROM publicity.notifications n WHERE n.application_id = a.id) ORDER BY a.id"))).scalars())
-        out.stale = list((await conn.execute(text(
-            "SELECT a.id FROM intake.applications a JOIN scoring.scores s ON s.application_id = a.id "
-            "WHERE a.status IS DISTINCT FROM s.status OR a.score_version IS DISTINCT FROM s.version "
-            "OR (s.status = 'scored' AND a.notice_url IS NULL) ORDER BY a.id"))).scalars())
-        out.duplicates = await conn.scalar(text(
-            "SELECT (SELECT count(*) FROM (SELECT application_id FROM scoring.scores GROUP BY 1 HAVING count(*) > 1) s)"
-            " + (SELECT count(*) FROM (SELECT application_id FROM publicity.notices GROUP BY 1 HAVING count(*) > 1) n)"
-            " + (SELECT count(*) FROM (SELECT application_id FROM publicity.notifications GROUP BY 1 HAVING count(*) > 1) m)"))
+        out.unnoticed = list(
+            (
+                await conn.execute(
+                    text(
+                        "SELECT s.application_id FROM scoring.scores s WHERE s.status = 'scored' AND NOT EXISTS "
+                        "(SELECT 1 FROM publicity.notices n WHERE n.application_id = s.application_id) ORDER BY 1"
+                    )
+                )
+            ).scalars()
+        )
+        out.stuck = list(
+            (
+                await conn.execute(
+                    text(
+                        "SELECT a.id FROM intake.applications a WHERE NOT EXISTS "
+                        "(SELECT 1 FROM publicity.notifications n WHERE n.application_id = a.id) ORDER BY a.id"
+                    )
+                )
+            ).scalars()
+        )
+        out.stale = list(
+            (
+                await conn.execute(
+                    text(
+                        "SELECT a.id FROM intake.applications a JOIN scoring.scores s ON s.application_id = a.id "
+                        "WHERE a.status IS DISTINCT FROM s.status OR a.score_version IS DISTINCT FROM s.version "
+                        "OR (s.status = 'scored' AND a.notice_url IS NULL) ORDER BY a.id"
+                    )
+                )
+            ).scalars()
+        )
+        out.duplicates = await conn.scalar(
+            text(
+                "SELECT (SELECT count(*) FROM (SELECT application_id FROM scoring.scores"
+                " GROUP BY 1 HAVING count(*) > 1) s)"
+                " + (SELECT count(*) FROM (SELECT application_id FROM publicity.notices"
+                " GROUP BY 1 HAVING count(*) > 1) n)"
+                " + (SELECT count(*) FROM (SELECT application_id FROM publicity.notifications"
+                " GROUP BY 1 HAVING count(*) > 1) m)"
+            )
+        )
     return scored, noticed, notified
 
 
@@ -241,25 +297,40 @@ def bench(applications: int = 10_000, rate: float = 30.0) -> dict:
 
     results = {}
     for name, faults in (("no_fault", []), ("each_fault", FAULTS)):
-        p = Platform(port_base=28000, database="points_bench", topic_prefix=f"faultbench{secrets.token_hex(2)}.",
-                     extra_env={"LOG_LEVEL": "WARNING"})
+        p = Platform(
+            port_base=28000,
+            database="points_bench",
+            topic_prefix=f"faultbench{secrets.token_hex(2)}.",
+            extra_env={"LOG_LEVEL": "WARNING"},
+        )
         p.infra_up(fresh_database=True)
         p.migrate_and_seed(holders=int(applications * 1.1) + 100)
         p.start_services()
         try:
             t0 = time.monotonic()
-            out = asyncio.run(run(p, rate=rate, duration=applications / rate, faults=faults, first_holder=1,
-                                  drain=300))
-            results[name] = out.row() | {"client_errors_by_kind": out.client_errors,
-                                         "seconds_to_last_notice": round(time.monotonic() - t0, 1)}
+            out = asyncio.run(run(p, rate=rate, duration=applications / rate, faults=faults, first_holder=1, drain=300))
+            results[name] = out.row() | {
+                "client_errors_by_kind": out.client_errors,
+                "seconds_to_last_notice": round(time.monotonic() - t0, 1),
+            }
         finally:
             p.stop_services()
     return results
 
 
 def summary(r: dict) -> str:
-    cols = ["accepted", "scored", "notified", "noticed", "stuck", "unnoticed", "stale", "duplicates", "dead_letters",
-            "client_errors"]
+    cols = [
+        "accepted",
+        "scored",
+        "notified",
+        "noticed",
+        "stuck",
+        "unnoticed",
+        "stale",
+        "duplicates",
+        "dead_letters",
+        "client_errors",
+    ]
     lines = ["| run | " + " | ".join(cols) + " | recovery seconds |", "|---" * (len(cols) + 2) + "|"]
     for name, row in r.items():
         recovery = ", ".join(f"{k} {v}" for k, v in row["recovery_seconds"].items()) or "-"

@@ -5,6 +5,7 @@ general-purpose client spent several milliseconds of CPU per request, which woul
 counted against the platform. This one only does what the benchmark needs: POST JSON or
 GET, read the status line, headers and a Content-Length body.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,15 +24,20 @@ class Connection:
 
     async def post_json(self, path: str, body: dict, headers: dict[str, str]) -> tuple[int, dict]:
         payload = orjson.dumps(body)
-        head = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}", "Content-Type: application/json",
-                f"Content-Length: {len(payload)}"] + [f"{k}: {v}" for k, v in headers.items()]
+        head = [
+            f"POST {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(payload)}",
+        ] + [f"{k}: {v}" for k, v in headers.items()]
         status, data = await self._exchange(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
         return status, (orjson.loads(data) if data else {})
 
     async def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         """GET `path` (already percent-encoded); the body comes back unparsed (JSON or HTML)."""
         head = [f"GET {path} HTTP/1.1", f"Host: {self.host}:{self.port}"] + [
-            f"{k}: {v}" for k, v in (headers or {}).items()]
+            f"{k}: {v}" for k, v in (headers or {}).items()
+        ]
         return await self._exchange(("\r\n".join(head) + "\r\n\r\n").encode())
 
     async def _exchange(self, request: bytes) -> tuple[int, bytes]:

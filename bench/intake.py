@@ -1,4 +1,5 @@
 """Intake's POST /v1/applications with one uvicorn worker, beside a bare insert endpoint."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +11,8 @@ import numpy as np
 from bench import cpu
 from bench.http import Pool
 from deploy.local.platform import Platform, demo_key
-from deploy.local.processes import read_pid, spawn, stop as stop_process, wait_for_port
+from deploy.local.processes import read_pid, spawn, wait_for_port
+from deploy.local.processes import stop as stop_process
 from services.verification.seed import demo_id_number, demo_permit_number
 
 BARE_PORT = 28100
@@ -39,8 +41,12 @@ async def timed_loop(send, seconds: float, connections: int) -> dict:
     await asyncio.gather(*(client() for _ in range(connections)))
     elapsed = time.perf_counter() - started
     lat = np.array(latencies)
-    return {"requests_per_s": round(len(lat) / elapsed, 1), "p50_ms": round(float(np.percentile(lat, 50)) * 1000, 2),
-            "p99_ms": round(float(np.percentile(lat, 99)) * 1000, 2), "errors": errors}
+    return {
+        "requests_per_s": round(len(lat) / elapsed, 1),
+        "p50_ms": round(float(np.percentile(lat, 50)) * 1000, 2),
+        "p99_ms": round(float(np.percentile(lat, 99)) * 1000, 2),
+        "errors": errors,
+    }
 
 
 async def closed_loop(port: int, path: str, body_for, headers: dict, seconds: float, connections: int) -> dict:
@@ -58,8 +64,23 @@ def _median(runs: list[dict]) -> dict:
 
 def spawn_bare(name: str, port: int, env: dict[str, str]):
     """The reference: a bare FastAPI app (bench/bare_app.py), one uvicorn worker, on the service's database."""
-    bare = spawn(name, [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", "127.0.0.1",
-                        "--port", str(port), "--no-access-log", "--log-level", "warning"], env=env)
+    bare = spawn(
+        name,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.bare_app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
     wait_for_port(port, 30, "the bare endpoint", bare)
     return bare
 
@@ -78,8 +99,11 @@ def run(seconds: float = 20, connections: int = 8, rounds: int = 5) -> dict:
 
         def application(_: int) -> dict:
             n = next(offset)
-            return {"applicant": {"name": "压测", "id_number": demo_id_number(n), "phone": "13800000000"},
-                    "permit_number": demo_permit_number(n), "consent": True}
+            return {
+                "applicant": {"name": "压测", "id_number": demo_id_number(n), "phone": "13800000000"},
+                "permit_number": demo_permit_number(n),
+                "consent": True,
+            }
 
         def row(i: int) -> dict:
             return {"applicant": {"name": "压测", "id_number": demo_id_number(i), "phone": "13800000000"}}
@@ -94,8 +118,13 @@ def run(seconds: float = 20, connections: int = 8, rounds: int = 5) -> dict:
             # Cores each part used during the round: shows which one the rate is bound by.
             before, t0 = cpu.snapshot(parts), time.perf_counter()
             result = asyncio.run(closed_loop(port, path, body_for, hdrs, seconds / rounds, connections))
-            return {**result, **{f"cores_{k.replace(' ', '_')}": v for k, v in
-                                 cpu.used(before, cpu.snapshot(parts), time.perf_counter() - t0).items()}}
+            return {
+                **result,
+                **{
+                    f"cores_{k.replace(' ', '_')}": v
+                    for k, v in cpu.used(before, cpu.snapshot(parts), time.perf_counter() - t0).items()
+                },
+            }
 
         for _ in range(rounds):
             bare_runs.append(measured(BARE_PORT, "/rows", row, {}))
@@ -105,7 +134,13 @@ def run(seconds: float = 20, connections: int = 8, rounds: int = 5) -> dict:
     finally:
         stop_process("bench-bare")
         p.stop_services()
-    ratios = [i["requests_per_s"] / b["requests_per_s"] for i, b in zip(intake_runs, bare_runs)]
-    return {"connections": connections, "seconds": seconds, "rounds": rounds, "bare_insert": bare_result,
-            "intake_post": intake_result, "ratio": round(float(np.median(ratios)), 3),
-            "ratio_per_round": [round(r, 3) for r in ratios]}
+    ratios = [i["requests_per_s"] / b["requests_per_s"] for i, b in zip(intake_runs, bare_runs, strict=True)]
+    return {
+        "connections": connections,
+        "seconds": seconds,
+        "rounds": rounds,
+        "bare_insert": bare_result,
+        "intake_post": intake_result,
+        "ratio": round(float(np.median(ratios)), 3),
+        "ratio_per_round": [round(r, 3) for r in ratios],
+    }

@@ -5,6 +5,7 @@ The pages are keyset-paginated (rank after the last one seen) and searched on in
 (round, surname, rank) and (round, ID tail, rank): every case below should cost about the
 same whatever page it asks for. `python -m bench.publicity --reuse` keeps a list already loaded.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -31,11 +32,33 @@ PAGE = 20
 
 # About a hundred common surnames, the commonest first; drawn so that 王 is ~10% of the list
 # and the hundredth ~0.5% (index = floor(100 * u^2)).
-SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
-                "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵"
-                "万钱严覃武戴莫孔向常")
-REGIONS = ["3301", "3302", "3303", "3304", "3305", "3306", "3307", "3308", "3309", "3310", "3311", "3401", "3201",
-           "3604", "4101", "5101", "3501", "4301", "4201", "3701"]
+SURNAMES = list(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵"
+    "万钱严覃武戴莫孔向常"
+)
+REGIONS = [
+    "3301",
+    "3302",
+    "3303",
+    "3304",
+    "3305",
+    "3306",
+    "3307",
+    "3308",
+    "3309",
+    "3310",
+    "3311",
+    "3401",
+    "3201",
+    "3604",
+    "4101",
+    "5101",
+    "3501",
+    "4301",
+    "4201",
+    "3701",
+]
 
 
 def _array(values: list[str]) -> str:
@@ -84,16 +107,37 @@ def load(database_url: str, entries: int) -> dict:
             await conn.execute(text("SET LOCAL session_replication_role = replica"))
             await conn.execute(text("DELETE FROM publicity.round_entries WHERE round_id = :r"), {"r": ROUND})
             await conn.execute(text("DELETE FROM publicity.rounds WHERE id = :r"), {"r": ROUND})
-            await conn.execute(insert(rounds).values(
-                id=ROUND, module_id="bench-school-2026", owner="city", candidate="holder",
-                name={"zh": "压测积分入学（100万人）", "en": "Benchmark school admission (1M)"}, tie_breakers=[],
-                acceptance_opens=date(2026, 3, 1), acceptance_closes=date(2026, 3, 20), cut_off_date=date(2026, 2, 1),
-                quota=QUOTA, threshold=None, notice_working_days=7, status="notice", list_version=1,
-                entries=entries, admitted=min(QUOTA, entries), notice_start=today - timedelta(days=1),
-                notice_end=today + timedelta(days=60), created_by="bench"))
-            indexes = (await conn.execute(text(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'publicity' "
-                "AND tablename = 'round_entries' AND indexname NOT IN (SELECT conname FROM pg_constraint)"))).all()
+            await conn.execute(
+                insert(rounds).values(
+                    id=ROUND,
+                    module_id="bench-school-2026",
+                    owner="city",
+                    candidate="holder",
+                    name={"zh": "压测积分入学（100万人）", "en": "Benchmark school admission (1M)"},
+                    tie_breakers=[],
+                    acceptance_opens=date(2026, 3, 1),
+                    acceptance_closes=date(2026, 3, 20),
+                    cut_off_date=date(2026, 2, 1),
+                    quota=QUOTA,
+                    threshold=None,
+                    notice_working_days=7,
+                    status="notice",
+                    list_version=1,
+                    entries=entries,
+                    admitted=min(QUOTA, entries),
+                    notice_start=today - timedelta(days=1),
+                    notice_end=today + timedelta(days=60),
+                    created_by="bench",
+                )
+            )
+            indexes = (
+                await conn.execute(
+                    text(
+                        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'publicity' "
+                        "AND tablename = 'round_entries' AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+                    )
+                )
+            ).all()
             for name, _ in indexes:
                 await conn.execute(text(f'DROP INDEX publicity."{name}"'))
             await conn.execute(text(LOAD), {"n": entries})
@@ -107,9 +151,13 @@ def load(database_url: str, entries: int) -> dict:
             await conn.execute(text("ANALYZE publicity.rounds"))
             size = await conn.scalar(text("SELECT pg_size_pretty(pg_total_relation_size('publicity.round_entries'))"))
         await engine.dispose()
-        return {"insert_s": round(t1 - t0, 1), "indexes_s": round(t2 - t1, 1),
-                "vacuum_analyze_s": round(time.perf_counter() - t2, 1), "table_and_indexes": size,
-                "indexes": sorted(n for n, _ in indexes)}
+        return {
+            "insert_s": round(t1 - t0, 1),
+            "indexes_s": round(t2 - t1, 1),
+            "vacuum_analyze_s": round(time.perf_counter() - t2, 1),
+            "table_and_indexes": size,
+            "indexes": sorted(n for n, _ in indexes),
+        }
 
     return asyncio.run(go())
 
@@ -123,8 +171,9 @@ def loaded(database_url: str, entries: int) -> bool:
         engine = create_async_engine(database_url)
         try:
             async with engine.connect() as conn:
-                n = await conn.scalar(text("SELECT count(*) FROM publicity.round_entries WHERE round_id = :r"),
-                                      {"r": ROUND})
+                n = await conn.scalar(
+                    text("SELECT count(*) FROM publicity.round_entries WHERE round_id = :r"), {"r": ROUND}
+                )
         except DBAPIError:  # no schema yet
             return False
         finally:
@@ -177,10 +226,13 @@ def _samples(entries: int, publicity: int) -> dict[str, int]:
 
     base = f"http://127.0.0.1:{publicity}/v1/rounds/{ROUND}/entries"
     out = {}
-    for name, params in {"first_page": {}, "deep_page": {"after": entries // 2},
-                         "surname_common_mid": {"q": "王", "after": entries // 2},
-                         "surname_rare_mid": {"q": "孔", "after": entries // 2},
-                         "id_tail_1234": {"q": "1234"}}.items():
+    for name, params in {
+        "first_page": {},
+        "deep_page": {"after": entries // 2},
+        "surname_common_mid": {"q": "王", "after": entries // 2},
+        "surname_rare_mid": {"q": "孔", "after": entries // 2},
+        "id_tail_1234": {"q": "1234"},
+    }.items():
         r = httpx.get(base, params=params, timeout=10)
         r.raise_for_status()
         out[name] = len(r.json()["items"])
@@ -190,10 +242,12 @@ def _samples(entries: int, publicity: int) -> dict[str, int]:
     return out
 
 
-def run(entries: int = 1_000_000, seconds: float = 10, connections: int = 8, rounds: int = 5,
-        reuse: bool = False) -> dict:
-    p = Platform(port_base=PORT_BASE, database=DATABASE, topic_prefix="publicitybench.",
-                 extra_env={"LOG_LEVEL": "INFO"})
+def run(
+    entries: int = 1_000_000, seconds: float = 10, connections: int = 8, rounds: int = 5, reuse: bool = False
+) -> dict:
+    p = Platform(
+        port_base=PORT_BASE, database=DATABASE, topic_prefix="publicitybench.", extra_env={"LOG_LEVEL": "INFO"}
+    )
     p.infra_up(fresh_database=not reuse)
     p.migrate(["publicity"])  # as the owner, with the service's role granted its rights
     setup = {"reused": True} if reuse and loaded(p.database_url, entries) else load(p.database_url, entries)
@@ -226,27 +280,42 @@ def run(entries: int = 1_000_000, seconds: float = 10, connections: int = 8, rou
     finally:
         stop_process("bench-bare-publicity")
         p.stop_services()
-    results = {name: {**_median(r), "requests_per_s_per_round": [x["requests_per_s"] for x in r]}
-               for name, r in runs.items()}
+    results = {
+        name: {**_median(r), "requests_per_s_per_round": [x["requests_per_s"] for x in r]} for name, r in runs.items()
+    }
     bare_rates = [r["requests_per_s"] for r in runs["bare_one_row"]]
     for name, r in runs.items():
         if name != "bare_one_row":
-            ratios = [x["requests_per_s"] / b for x, b in zip(r, bare_rates)]
+            ratios = [x["requests_per_s"] / b for x, b in zip(r, bare_rates, strict=True)]
             results[name]["ratio_to_bare"] = round(float(np.median(ratios)), 3)
     worst = max((n for n in results if n != "bare_one_row"), key=lambda n: results[n]["p99_ms"])
-    return {"entries": entries, "connections": connections, "seconds_per_case": seconds, "rounds": rounds,
-            "page_size": PAGE, "setup": setup, "sample_items": samples, "cases": results,
-            "worst_p99": {"case": worst, "p99_ms": results[worst]["p99_ms"]}}
+    return {
+        "entries": entries,
+        "connections": connections,
+        "seconds_per_case": seconds,
+        "rounds": rounds,
+        "page_size": PAGE,
+        "setup": setup,
+        "sample_items": samples,
+        "cases": results,
+        "worst_p99": {"case": worst, "p99_ms": results[worst]["p99_ms"]},
+    }
 
 
 def summary(r: dict) -> str:
     c = r["cases"]
     bare = c["bare_one_row"]
-    parts = [f"{name.replace('_', ' ')} {v['requests_per_s']:.0f}/s p99 {v['p99_ms']} ms ({v['ratio_to_bare']:.0%})"
-             for name, v in c.items() if name != "bare_one_row"]
-    return (f"publicity ({r['entries']:,} entries): " + "; ".join(parts) +
-            f" — of the bare one-row GET's {bare['requests_per_s']:.0f}/s (p99 {bare['p99_ms']} ms); "
-            f"worst p99 {r['worst_p99']['p99_ms']} ms ({r['worst_p99']['case']}), target < 30 ms")
+    parts = [
+        f"{name.replace('_', ' ')} {v['requests_per_s']:.0f}/s p99 {v['p99_ms']} ms ({v['ratio_to_bare']:.0%})"
+        for name, v in c.items()
+        if name != "bare_one_row"
+    ]
+    return (
+        f"publicity ({r['entries']:,} entries): "
+        + "; ".join(parts)
+        + f" — of the bare one-row GET's {bare['requests_per_s']:.0f}/s (p99 {bare['p99_ms']} ms); "
+        f"worst p99 {r['worst_p99']['p99_ms']} ms ({r['worst_p99']['case']}), target < 30 ms"
+    )
 
 
 if __name__ == "__main__":
@@ -254,8 +323,13 @@ if __name__ == "__main__":
 
     import typer
 
-    def main(entries: int = 1_000_000, seconds: float = 10, connections: int = 8, rounds: int = 5,
-             reuse: bool = typer.Option(False, help="Keep the list if the database already holds it")) -> None:
+    def main(
+        entries: int = 1_000_000,
+        seconds: float = 10,
+        connections: int = 8,
+        rounds: int = 5,
+        reuse: bool = typer.Option(False, help="Keep the list if the database already holds it"),
+    ) -> None:
         r = run(entries, seconds, connections, rounds, reuse)
         typer.echo(json.dumps(r))
         typer.echo(summary(r))

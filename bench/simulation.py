@@ -5,6 +5,7 @@ rule sets, measured in the same run.
 Each size runs in a process of its own (`python -m bench.simulation one ...`), so its peak memory is
 its own; the population file is generated first (not timed: a policy office generates it once).
 """
+
 from __future__ import annotations
 
 import json
@@ -34,6 +35,8 @@ app = typer.Typer()
 @app.callback()
 def _commands() -> None:
     """Keeps `one` a named subcommand."""
+
+
 CACHE = LOCAL / "simulation"
 
 
@@ -50,10 +53,19 @@ def one(holders: int = typer.Option(...), population: Path = typer.Option(...)) 
     with tempfile.TemporaryDirectory() as out:
         summary = simulate(Simulation(population, baseline, draft), Path(out))
     wall = time.perf_counter() - started
-    print(json.dumps({"holders": holders, "wall_s": round(wall, 2), "scoring_s": summary["timings"]["scoring_seconds"],
-                      "report_s": summary["timings"]["report_seconds"],
-                      "holders_per_s": round(holders / wall), "gainers": summary["change"]["gainers"],
-                      "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+    print(
+        json.dumps(
+            {
+                "holders": holders,
+                "wall_s": round(wall, 2),
+                "scoring_s": summary["timings"]["scoring_seconds"],
+                "report_s": summary["timings"]["report_seconds"],
+                "holders_per_s": round(holders / wall),
+                "gainers": summary["change"]["gainers"],
+                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            }
+        )
+    )
 
 
 def loop_rate(sample: int) -> dict:
@@ -79,8 +91,12 @@ def run(sizes: tuple[int, ...] = (1_000_000, 6_200_000), sample: int = 5_000) ->
     out: dict = {"loop": loop_rate(sample)}
     for holders in sizes:
         path = population_file(holders)
-        line = subprocess.run([sys.executable, "-m", "bench.simulation", "one", "--holders", str(holders),
-                               "--population", str(path)], check=True, capture_output=True, text=True).stdout
+        line = subprocess.run(
+            [sys.executable, "-m", "bench.simulation", "one", "--holders", str(holders), "--population", str(path)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         r = json.loads(line.strip().splitlines()[-1])
         r["loop_estimate_s"] = round(holders / out["loop"]["holders_per_s"], 1)
         r["speedup"] = round(r["loop_estimate_s"] / r["wall_s"], 1)
@@ -89,14 +105,18 @@ def run(sizes: tuple[int, ...] = (1_000_000, 6_200_000), sample: int = 5_000) ->
 
 
 def summary(r: dict) -> str:
-    lines = [f"simulation: per-person loop {r['loop']['holders_per_s']:,} holders/s under both rule sets "
-             f"({r['loop']['sample']:,}-holder sample)"]
+    lines = [
+        f"simulation: per-person loop {r['loop']['holders_per_s']:,} holders/s under both rule sets "
+        f"({r['loop']['sample']:,}-holder sample)"
+    ]
     for key, v in r.items():
         if key == "loop":
             continue
-        lines.append(f"  {v['holders']:,} holders: {v['wall_s']} s whole comparison with report "
-                     f"(scoring {v['scoring_s']} s, report {v['report_s']} s), peak {v['peak_rss_mib']:,} MiB; "
-                     f"the loop would take {v['loop_estimate_s']:,} s: {v['speedup']}x")
+        lines.append(
+            f"  {v['holders']:,} holders: {v['wall_s']} s whole comparison with report "
+            f"(scoring {v['scoring_s']} s, report {v['report_s']} s), peak {v['peak_rss_mib']:,} MiB; "
+            f"the loop would take {v['loop_estimate_s']:,} s: {v['speedup']}x"
+        )
     return "\n".join(lines)
 
 

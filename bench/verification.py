@@ -1,5 +1,6 @@
 """Verification alone: applications answered by all departments per second, beside the raw
 rate at which the broker hands the same application messages to a consumer (same run)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,18 +46,30 @@ async def _measure(p: Platform, applications: int) -> dict:
     await asyncio.sleep(3)  # every department's consumer group settles on its partitions
     producer = make_producer(settings)
     await producer.start()
-    answers = AIOKafkaConsumer(settings.topic(VERIFICATIONS), bootstrap_servers=broker.bootstrap(), group_id=None,
-                               auto_offset_reset="earliest", max_poll_records=5000)
+    answers = AIOKafkaConsumer(
+        settings.topic(VERIFICATIONS),
+        bootstrap_servers=broker.bootstrap(),
+        group_id=None,
+        auto_offset_reset="earliest",
+        max_poll_records=5000,
+    )
     await answers.start()
     today = date.today()
     parts = {"verification": read_pid(p.proc_name("verification")) or 0}
     before, started = cpu.snapshot(parts), time.perf_counter()
     for n in range(1, applications + 1):
         app = f"APP-BENCH-{n:07d}"
-        event = Envelope.new(ApplicationSubmitted(
-            application_id=app, holder=Holder(name="压测", id_number=demo_id_number(n), permit_number=demo_permit_number(n)),
-            applied_on=today, cut_off_date=cut_off_date(today), expected_departments=list(DEPARTMENTS)),
-            source="bench", subject=app)
+        event = Envelope.new(
+            ApplicationSubmitted(
+                application_id=app,
+                holder=Holder(name="压测", id_number=demo_id_number(n), permit_number=demo_permit_number(n)),
+                applied_on=today,
+                cut_off_date=cut_off_date(today),
+                expected_departments=list(DEPARTMENTS),
+            ),
+            source="bench",
+            subject=app,
+        )
         await producer.send(settings.topic(APPLICATIONS), event.to_bytes(), key=app.encode())
     await producer.flush()
     per_app: Counter = Counter()
@@ -73,25 +86,38 @@ async def _measure(p: Platform, applications: int) -> dict:
     await answers.stop()
     await producer.stop()
     # The reference: how fast the broker hands those very messages to one fresh consumer.
-    raw = AIOKafkaConsumer(settings.topic(APPLICATIONS), bootstrap_servers=broker.bootstrap(),
-                           group_id=f"bench-raw-{secrets.token_hex(3)}", auto_offset_reset="earliest",
-                           max_poll_records=5000)
+    raw = AIOKafkaConsumer(
+        settings.topic(APPLICATIONS),
+        bootstrap_servers=broker.bootstrap(),
+        group_id=f"bench-raw-{secrets.token_hex(3)}",
+        auto_offset_reset="earliest",
+        max_poll_records=5000,
+    )
     await raw.start()
     got, t0 = 0, time.perf_counter()
     while got < applications:
         got += sum(len(v) for v in (await raw.getmany(timeout_ms=1000)).values())
     raw_elapsed = time.perf_counter() - t0
     await raw.stop()
-    return {"applications": applications, "departments": len(DEPARTMENTS), "verified": complete,
-            "verified_applications_per_s": round(complete / elapsed, 1),
-            "department_answers_per_s": round(complete * len(DEPARTMENTS) / elapsed, 1),
-            "raw_consume_per_s": round(applications / raw_elapsed, 1),
-            "ratio": round(complete / elapsed / (applications / raw_elapsed), 4), "cores": cores}
+    return {
+        "applications": applications,
+        "departments": len(DEPARTMENTS),
+        "verified": complete,
+        "verified_applications_per_s": round(complete / elapsed, 1),
+        "department_answers_per_s": round(complete * len(DEPARTMENTS) / elapsed, 1),
+        "raw_consume_per_s": round(applications / raw_elapsed, 1),
+        "ratio": round(complete / elapsed / (applications / raw_elapsed), 4),
+        "cores": cores,
+    }
 
 
 def run(applications: int = 3000) -> dict:
-    p = Platform(port_base=28000, database="points_bench", topic_prefix=f"verifybench{secrets.token_hex(2)}.",
-                 extra_env={"LOG_LEVEL": "WARNING"})
+    p = Platform(
+        port_base=28000,
+        database="points_bench",
+        topic_prefix=f"verifybench{secrets.token_hex(2)}.",
+        extra_env={"LOG_LEVEL": "WARNING"},
+    )
     p.infra_up(fresh_database=True)
     p.migrate_and_seed(holders=applications + 10)
     p.start_services(["verification"])

@@ -4,6 +4,7 @@ Defaults are the embedded local platform that `make run` starts, so a fresh clon
 needs no configuration at all; secrets are the exception: they have demo values only on the
 embedded platform (POINTS_ENVIRONMENT=embedded) and none anywhere else (see shared.secrets_check).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -97,7 +98,7 @@ class Settings(BaseSettings):
         return v
 
     @model_validator(mode="after")
-    def _embedded_demo_secrets(self) -> "Settings":
+    def _embedded_demo_secrets(self) -> Settings:
         # Only the embedded platform falls back to the demo secrets; a real deployment that
         # forgets one is refused at start-up (shared.secrets_check), not run with a public value.
         if self.points_environment == EMBEDDED:

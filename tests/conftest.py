@@ -1,6 +1,7 @@
 """Shared fixtures. Integration tests use the real PostgreSQL and broker that `make test`
 starts (`python -m deploy.local infra`), in their own database and under their own topic
 prefix, so a `make run` on the same machine is left alone."""
+
 from __future__ import annotations
 
 import os
@@ -34,34 +35,48 @@ def _infra_up() -> bool:
 @pytest.fixture(scope="session")
 def infra():
     if not _infra_up():
-        pytest.fail("PostgreSQL and the broker are not running: run the tests with `make test` "
-                    "(or start them with `make infra`)", pytrace=False)
+        pytest.fail(
+            "PostgreSQL and the broker are not running: run the tests with `make test` "
+            "(or start them with `make infra`)",
+            pytrace=False,
+        )
     return True
 
 
 @pytest.fixture(scope="session")
 def platform(infra):
     """The four services, started as real uvicorn processes on test ports."""
-    p = Platform(port_base=TEST_PORT_BASE, database=TEST_DATABASE, topic_prefix=f"t{secrets.token_hex(3)}.",
-                 extra_env={"LOG_LEVEL": "INFO", "OUTBOX_POLL_INTERVAL_MS": "100", "OVERDUE_SWEEP_SECONDS": "1",
-                           "PUBLICITY_SWEEP_SECONDS": "1",
-                           # Objections are limited per client address and hour, and most tests lodge theirs
-                           # from 127.0.0.1: room for them all. The limit itself is proved from an address
-                           # of its own (test_public_pages_browser.py).
-                           "OBJECTIONS_PER_CLIENT_HOUR": "20",
-                           # The other abuse limits: room for the whole suite at 127.0.0.1 and the demo keys;
-                           # the limits themselves are proved on a platform of their own (test_abuse_limits.py).
-                           **{f"{what}_PER_{whom}_HOUR": "100000" for what in ("REVIEWS", "EVALUATIONS", "SIMULATIONS",
-                                                                               "MATERIAL_UPLOADS")
-                              for whom in ("PRINCIPAL", "CLIENT")},
-                           # A request from 127.0.0.9 comes through our proxy: its X-Forwarded-For is believed.
-                           "TRUSTED_PROXIES": "127.0.0.9",
-                           # A simulation whose runner went away is taken over after this many seconds.
-                           "SIMULATION_LEASE_SECONDS": "3", "SIMULATION_DIR": ".local/test-simulations",
-                           # Audit chain heads anchored every second, so a test need not wait minutes for one.
-                           "AUDIT_ANCHOR_SECONDS": "1",
-                           # Room for the simulation tests' 1.5 million; a fuzzed job stays a few seconds.
-                           "SIMULATION_MAX_HOLDERS": "2000000"})
+    p = Platform(
+        port_base=TEST_PORT_BASE,
+        database=TEST_DATABASE,
+        topic_prefix=f"t{secrets.token_hex(3)}.",
+        extra_env={
+            "LOG_LEVEL": "INFO",
+            "OUTBOX_POLL_INTERVAL_MS": "100",
+            "OVERDUE_SWEEP_SECONDS": "1",
+            "PUBLICITY_SWEEP_SECONDS": "1",
+            # Objections are limited per client address and hour, and most tests lodge theirs
+            # from 127.0.0.1: room for them all. The limit itself is proved from an address
+            # of its own (test_public_pages_browser.py).
+            "OBJECTIONS_PER_CLIENT_HOUR": "20",
+            # The other abuse limits: room for the whole suite at 127.0.0.1 and the demo keys;
+            # the limits themselves are proved on a platform of their own (test_abuse_limits.py).
+            **{
+                f"{what}_PER_{whom}_HOUR": "100000"
+                for what in ("REVIEWS", "EVALUATIONS", "SIMULATIONS", "MATERIAL_UPLOADS")
+                for whom in ("PRINCIPAL", "CLIENT")
+            },
+            # A request from 127.0.0.9 comes through our proxy: its X-Forwarded-For is believed.
+            "TRUSTED_PROXIES": "127.0.0.9",
+            # A simulation whose runner went away is taken over after this many seconds.
+            "SIMULATION_LEASE_SECONDS": "3",
+            "SIMULATION_DIR": ".local/test-simulations",
+            # Audit chain heads anchored every second, so a test need not wait minutes for one.
+            "AUDIT_ANCHOR_SECONDS": "1",
+            # Room for the simulation tests' 1.5 million; a fuzzed job stays a few seconds.
+            "SIMULATION_MAX_HOLDERS": "2000000",
+        },
+    )
     p.infra_up(fresh_database=True)
     p.migrate_and_seed(holders=3000)
     p.start_services()

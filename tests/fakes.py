@@ -8,6 +8,7 @@ consumer would (one unit of work a delivery, the inbox dropping an event seen be
 what the handlers emit, so a test can follow a chain of events in memory (FastStream's test broker,
 for this platform's handlers).
 """
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
@@ -29,7 +30,7 @@ class FakeUnitOfWork:
         self.memo: dict[str, Any] = {}
         self._before_commit: dict[str, Callable[[], Awaitable[None]]] = {}
 
-    async def __aenter__(self) -> "FakeUnitOfWork":
+    async def __aenter__(self) -> FakeUnitOfWork:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

@@ -1,4 +1,5 @@
 """Intake's app factory (`uvicorn services.intake.app:app`) and its wiring."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI

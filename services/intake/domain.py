@@ -1,20 +1,21 @@
 """Intake's pure rules: cut-off dates, which department verifies which indicator, who may act
 for whom, the states of an application and of its items, and the refusals intake can give."""
+
 from __future__ import annotations
 
 import secrets
 from datetime import date
-from enum import Enum
+from enum import StrEnum
+from typing import Any
 
 from shared.calendar import cut_off_date  # noqa: F401  (re-exported: the use cases use domain.cut_off_date)
-
 from shared.departments import DEPARTMENT_OF, DEPARTMENTS
 
 # Every item of an application, and the department whose registry holds its fact.
 VERIFIED_BY: dict[str, str] = DEPARTMENT_OF
 
 
-class ApplicationStatus(str, Enum):
+class ApplicationStatus(StrEnum):
     SUBMITTED = "submitted"
     VERIFYING = "verifying"
     SCORED = "scored"
@@ -31,8 +32,9 @@ IN_PROGRESS = frozenset({ApplicationStatus.SUBMITTED.value, ApplicationStatus.VE
 OPEN_TO_MATERIALS = frozenset({"submitted", "verifying", "scored", "refused"})
 
 
-class ItemState(str, Enum):
+class ItemState(StrEnum):
     """An item has no row until a department answers: until then it reads as pending."""
+
     PENDING = "pending"
     PASSED = "passed"
     IN_REVIEW = "in_review"
@@ -52,15 +54,14 @@ def new_application_id(today: date) -> str:
     return f"APP-{today:%Y%m%d}-{secrets.token_hex(6).upper()}"
 
 
-
-def delegation_department(delegation: dict | None) -> str | None:
+def delegation_department(delegation: dict[str, Any] | None) -> str | None:
     """Who verifies a delegation: social insurance the employment, the police the household relation."""
     if delegation is None:
         return None
     return "social_insurance" if delegation["relation"] == "employer" else "police"
 
 
-def items_of(delegation: dict | None) -> dict[str, str]:
+def items_of(delegation: dict[str, Any] | None) -> dict[str, str]:
     """The items of an application and their departments: a delegated one has a `delegation` item too."""
     department = delegation_department(delegation)
     return {**VERIFIED_BY, "delegation": department} if department else VERIFIED_BY
@@ -79,8 +80,11 @@ def acting_employer(relation: str | None, scopes: set[str] | frozenset[str], emp
     Returns the employer's credit code for an employer's application."""
     if employers:
         if relation != "employer":
-            raise DelegationRefused("delegation", "an employer's key applies for its staff: give relation \"employer\" "
-                                                  "and the holder's written authorisation")
+            raise DelegationRefused(
+                "delegation",
+                'an employer\'s key applies for its staff: give relation "employer" '
+                "and the holder's written authorisation",
+            )
         return next(iter(employers))
     if relation == "employer":
         raise DelegationRefused("delegation.relation", "only an employer's key applies as employer")
@@ -90,6 +94,7 @@ def acting_employer(relation: str | None, scopes: set[str] | frozenset[str], emp
 
 
 # The refusals. Use cases raise them; the API answers each with its problem document (api/problems.py).
+
 
 class Refused(Exception):
     """Something intake will not do, and why: no HTTP here."""
@@ -103,6 +108,7 @@ class DelegationRefused(Refused):
 
 class MaterialRefused(Refused):
     """A file that is not accepted (empty, too large, not a PDF, JPEG or PNG); `status` says which."""
+
     def __init__(self, field: str, message: str, status: int) -> None:
         super().__init__(message)
         self.field, self.message, self.status = field, message, status
@@ -124,6 +130,7 @@ class BarJustEnded(Refused):
 
 class NotVisible(Refused):
     """No such application, or another partner's: the two must read the same."""
+
     def __init__(self, application_id: str) -> None:
         super().__init__(application_id)
         self.application_id = application_id

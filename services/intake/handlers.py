@@ -3,10 +3,10 @@
 Nothing here reads what it writes, so every write goes to the store's deferred intents, run at
 the batch's commit once per statement for the whole batch (see store.py).
 """
+
 from __future__ import annotations
 
 from shared.db import UnitOfWork
-
 from shared.events import Envelope
 from shared.events.catalogue import NoticePublished, ScoreComputed, VerificationCompleted
 
@@ -14,8 +14,15 @@ FORGERY = "forged materials"  # the reason of a bar when scoring gives none
 
 
 def _on_timeline(uow: UnitOfWork, event: Envelope, summary: dict) -> None:
-    uow.store.note_on_timeline({"application_id": event.subject, "at": event.occurred_at,
-                                "event_type": event.type, "source": event.source, "summary": summary})
+    uow.store.note_on_timeline(
+        {
+            "application_id": event.subject,
+            "at": event.occurred_at,
+            "event_type": event.type,
+            "source": event.source,
+            "summary": summary,
+        }
+    )
 
 
 async def on_verification_completed(uow: UnitOfWork, event: Envelope, data: VerificationCompleted) -> None:
@@ -26,8 +33,13 @@ async def on_verification_completed(uow: UnitOfWork, event: Envelope, data: Veri
 
 
 async def on_score_computed(uow: UnitOfWork, event: Envelope, data: ScoreComputed) -> None:
-    uow.store.set_score(data.application_id, version=data.score_version, status=data.status, total=data.total,
-                        rule_set_id=data.rule_set_id)
+    uow.store.set_score(
+        data.application_id,
+        version=data.score_version,
+        status=data.status,
+        total=data.total,
+        rule_set_id=data.rule_set_id,
+    )
     if data.barred_until is not None:
         uow.store.bar_holder(data.application_id, data.barred_until, data.reason or FORGERY)
     _on_timeline(uow, event, {"score_version": data.score_version, "status": data.status, "total": data.total})

@@ -5,6 +5,7 @@ materials are needed, the review and result dates in working days, and how to ob
 rule set comes from the scoring service's public API (cached: rule sets change rarely and a
 published one never changes).
 """
+
 from __future__ import annotations
 
 import time
@@ -61,15 +62,20 @@ class RuleSetDirectory:
                 log.warning("rule set directory unavailable", error=str(exc))
         if self._cache is None:
             return None
-        current = [rs for rs in self._cache[1] if date.fromisoformat(rs["effective_from"]) <= cut_off
-                   and (rs["effective_to"] is None or cut_off < date.fromisoformat(rs["effective_to"]))]
+        current = [
+            rs
+            for rs in self._cache[1]
+            if date.fromisoformat(rs["effective_from"]) <= cut_off
+            and (rs["effective_to"] is None or cut_off < date.fromisoformat(rs["effective_to"]))
+        ]
         if not current:
             return None
         chosen = max(current, key=lambda rs: rs["effective_from"])
         if chosen["id"] not in self._full:  # a published rule set never changes: cached for good
             try:
-                self._full[chosen["id"]] = (await self.client.get(f"{self.base}/v1/rule-sets/{chosen['id']}")
-                                            ).raise_for_status().json()
+                self._full[chosen["id"]] = (
+                    (await self.client.get(f"{self.base}/v1/rule-sets/{chosen['id']}")).raise_for_status().json()
+                )
             except (httpx.HTTPError, ValueError) as exc:
                 self._failed_at = now
                 log.warning("rule set directory unavailable", error=str(exc))
@@ -104,15 +110,16 @@ def rules_notice(rule_set: dict | None, applied_on: date, cut_off: date, shared_
         "result_date": None if calendar_note else result_on,
         "objection": {
             "working_days": OBJECTION_WORKING_DAYS,
-            "zh": f"对积分结果有异议的，可在收到通知之日起{OBJECTION_WORKING_DAYS}个工作日内提出异议，相关部门将重新核查。",
+            "zh": f"对积分结果有异议的，可在收到通知之日起{OBJECTION_WORKING_DAYS}个工作日内提出异议，"
+            "相关部门将重新核查。",
             "en": f"If you disagree with your score, you may object within {OBJECTION_WORKING_DAYS} working days of "
-                  "being notified; the departments concerned will verify the facts again.",
+            "being notified; the departments concerned will verify the facts again.",
         },
         "summary": {
             "zh": f"各部门将于{review_by}前完成联审，您可于{result_on}起查询积分结果。"
-                  f"事实计算截止日为{cut_off.isoformat()}。",
+            f"事实计算截止日为{cut_off.isoformat()}。",
             "en": f"The departments will complete their joint review by {review_by}; your score can be "
-                  f"queried from {result_on}. Facts are counted up to {cut_off.isoformat()}.",
+            f"queried from {result_on}. Facts are counted up to {cut_off.isoformat()}.",
         },
     }
     if calendar_note:
@@ -120,18 +127,32 @@ def rules_notice(rule_set: dict | None, applied_on: date, cut_off: date, shared_
     if rule_set is None:
         notice["rule_set"] = None
         notice["indicators"] = []
-        notice["note"] = {"zh": "指标体系信息暂不可用，请稍后查询本告知。",
-                          "en": "The indicator system is momentarily unavailable; read this notice again later."}
+        notice["note"] = {
+            "zh": "指标体系信息暂不可用，请稍后查询本告知。",
+            "en": "The indicator system is momentarily unavailable; read this notice again later.",
+        }
         return notice
     notice["rule_set"] = {"id": rule_set["id"], "name": rule_set["name"], "content_hash": rule_set["content_hash"]}
     notice["indicators"] = [
-        {"id": ind["id"], "category": ind["category"], "name": ind["name"], "department": ind["department"],
-         "materials_needed": ind["department"] not in shared_data,
-         "how": ({"zh": "由部门通过共享数据核实，您无需提交材料；如部门未查到记录，可补充上传证明材料。",
-                  "en": "Looked up by the department in shared data: you submit nothing. If nothing is on record, "
-                        "you may upload supporting materials."} if ind["department"] in shared_data else
-                 {"zh": "请申报并上传证明材料，由部门人工审核。", "en": "Declare it and upload supporting materials "
-                  "for the department to review."})}
+        {
+            "id": ind["id"],
+            "category": ind["category"],
+            "name": ind["name"],
+            "department": ind["department"],
+            "materials_needed": ind["department"] not in shared_data,
+            "how": (
+                {
+                    "zh": "由部门通过共享数据核实，您无需提交材料；如部门未查到记录，可补充上传证明材料。",
+                    "en": "Looked up by the department in shared data: you submit nothing. If nothing is on record, "
+                    "you may upload supporting materials.",
+                }
+                if ind["department"] in shared_data
+                else {
+                    "zh": "请申报并上传证明材料，由部门人工审核。",
+                    "en": "Declare it and upload supporting materials for the department to review.",
+                }
+            ),
+        }
         for ind in rule_set["indicators"]
     ]
     return notice

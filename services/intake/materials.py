@@ -3,6 +3,7 @@
 The type is sniffed from the content (a file named `.pdf` that is not a PDF is refused), so a
 reviewer never opens something other than what the partner claims to have sent.
 """
+
 from __future__ import annotations
 
 import hashlib

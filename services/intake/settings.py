@@ -1,4 +1,5 @@
 """Intake's own settings (environment variables, as every setting: see the README's table)."""
+
 from __future__ import annotations
 
 from shared.departments import DEPARTMENTS

@@ -1,14 +1,29 @@
 """Intake's schema: applications, their per-item state, the status timeline, the bus tables."""
+
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, Index, Integer, LargeBinary, MetaData,
-                        String, Table, func, text)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.auth import api_keys_table
-from shared.ratelimit import rate_limits_table
 from shared.bus.tables import inbox_table, outbox_table
 from shared.idempotency import idempotency_table
+from shared.ratelimit import rate_limits_table
 
 SCHEMA = "intake"
 metadata = MetaData(schema=SCHEMA)
@@ -42,8 +57,12 @@ applications = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 # One open application per holder: a second one while the first is in progress is a 409.
-Index("uq_applications_open_per_holder", applications.c.holder_id_number, unique=True,
-      postgresql_where=text("status IN ('submitted', 'verifying')"))
+Index(
+    "uq_applications_open_per_holder",
+    applications.c.holder_id_number,
+    unique=True,
+    postgresql_where=text("status IN ('submitted', 'verifying')"),
+)
 Index("ix_applications_principal_created", applications.c.principal, applications.c.created_at)
 
 application_items = Table(

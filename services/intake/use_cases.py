@@ -5,16 +5,28 @@ raises the refusals of domain.py; the API maps those to problem documents. The A
 transaction's edges (it claims an Idempotency-Key and stores the answer in the same one), so
 the use cases that write do not commit.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from services.intake import disclosure, domain, materials
-from services.intake.domain import (ApplicationClosed, ApplicationStatus, BarJustEnded, HolderBarred, ItemClosed,
-                                    ItemState, MaterialNotFound, MaterialRefused, NotVisible, SupplementDeadlinePassed,
-                                    TooLateToWithdraw, UnknownIndicator)
+from services.intake.domain import (
+    ApplicationClosed,
+    ApplicationStatus,
+    BarJustEnded,
+    HolderBarred,
+    ItemClosed,
+    ItemState,
+    MaterialNotFound,
+    MaterialRefused,
+    NotVisible,
+    SupplementDeadlinePassed,
+    TooLateToWithdraw,
+    UnknownIndicator,
+)
 from shared.auth import Principal
 from shared.calendar import CalendarYearUnknown
 from shared.events import Envelope
@@ -26,9 +38,11 @@ READ_MATERIALS = "materials:read"  # the departments' review desk reads every ap
 
 # --- submitting ---------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class AuthorisationLetter:
     """An employer's written authorisation, signed by the employee (委托书)."""
+
     signed_on: date
     document: bytes
     filename: str | None
@@ -37,6 +51,7 @@ class AuthorisationLetter:
 @dataclass(frozen=True)
 class DelegationClaim:
     """Who says they act for the holder, on what grounds and authority (checked by a department)."""
+
     relation: str
     grounds: str
     representative: dict[str, Any] | None = None
@@ -60,6 +75,7 @@ class SubmitApplication:
 @dataclass(frozen=True)
 class Submission:
     """A submission made ready: everything that will be written, and the event announcing it."""
+
     application_id: str
     applied_on: date
     cut_off_date: date
@@ -70,60 +86,104 @@ class Submission:
     application: dict[str, Any] = field(repr=False)  # the application's row (and the bar check's day)
 
 
-def prepare_submission(command: SubmitApplication, principal: Principal, *, today: date, salt: str,
-                       material_max_bytes: int) -> Submission:
+def prepare_submission(
+    command: SubmitApplication, principal: Principal, *, today: date, salt: str, material_max_bytes: int
+) -> Submission:
     """Check who acts for whom and the authorisation letter, then build the row and its event.
     Pure: nothing is written, so a refusal here leaves nothing behind."""
     d = command.delegation
-    employer = domain.acting_employer(d.relation if d else None, principal.scopes,
-                                      principal.scoped_values("employer"))
+    employer = domain.acting_employer(d.relation if d else None, principal.scopes, principal.scoped_values("employer"))
     application_id = domain.new_application_id(today)
     cut_off = domain.cut_off_date(today)
     acting_as = domain.acting_as(d.relation if d else None, principal.scopes, employer is not None)
     letter = _authorisation_material(d, application_id, principal, material_max_bytes)
     delegation = _delegation_record(d, principal, employer, letter)
-    event = Envelope.new(ApplicationSubmitted(
-        application_id=application_id,
-        holder=disclosure.holder(command.holder_name, command.holder_id_number, command.permit_number, salt),
-        intent=command.intent, applied_on=today, cut_off_date=cut_off,
-        expected_departments=domain.expected_departments(),  # type: ignore[arg-type]
-        declared_facts=command.declared_facts, family=disclosure.family(command.family, salt),
-        delegation=disclosure.delegation(delegation), modules=command.modules,
-        contact_phone=command.holder_phone, principal=principal.principal), source=SOURCE, subject=application_id)
+    event = Envelope.new(
+        ApplicationSubmitted(
+            application_id=application_id,
+            holder=disclosure.holder(command.holder_name, command.holder_id_number, command.permit_number, salt),
+            intent=command.intent,
+            applied_on=today,
+            cut_off_date=cut_off,
+            expected_departments=domain.expected_departments(),  # type: ignore[arg-type]
+            declared_facts=command.declared_facts,
+            family=disclosure.family(command.family, salt),
+            delegation=disclosure.delegation(delegation),
+            modules=command.modules,
+            contact_phone=command.holder_phone,
+            principal=principal.principal,
+        ),
+        source=SOURCE,
+        subject=application_id,
+    )
     application = dict(
-        id=application_id, holder_id_number=command.holder_id_number, holder_name=command.holder_name,
-        holder_phone=command.holder_phone, permit_number=command.permit_number, intent=command.intent,
-        principal=principal.principal, acting_as=acting_as, declared_facts=command.declared_facts,
-        family=command.family, delegation=delegation, modules=command.modules, consent=command.consent,
-        applied_on=today, cut_off_date=cut_off, status=ApplicationStatus.SUBMITTED.value, today=today)
+        id=application_id,
+        holder_id_number=command.holder_id_number,
+        holder_name=command.holder_name,
+        holder_phone=command.holder_phone,
+        permit_number=command.permit_number,
+        intent=command.intent,
+        principal=principal.principal,
+        acting_as=acting_as,
+        declared_facts=command.declared_facts,
+        family=command.family,
+        delegation=delegation,
+        modules=command.modules,
+        consent=command.consent,
+        applied_on=today,
+        cut_off_date=cut_off,
+        status=ApplicationStatus.SUBMITTED.value,
+        today=today,
+    )
     return Submission(application_id, today, cut_off, acting_as, delegation, letter, event, application)
 
 
-def _authorisation_material(d: DelegationClaim | None, application_id: str, principal: Principal,
-                            max_bytes: int) -> dict[str, Any] | None:
+def _authorisation_material(
+    d: DelegationClaim | None, application_id: str, principal: Principal, max_bytes: int
+) -> dict[str, Any] | None:
     if d is None or d.authorisation is None:
         return None
     try:
         found = materials.inspect(d.authorisation.document, max_bytes)
     except materials.MaterialRejected as exc:
         raise MaterialRefused("delegation.authorisation.document", str(exc), exc.status) from exc
-    return {"id": materials.new_material_id(), "application_id": application_id, "indicator": "delegation",
-            "purpose": "authorisation", "media_type": found.media_type, "size": found.size, "sha256": found.sha256,
-            "filename": d.authorisation.filename, "principal": principal.principal, "content": d.authorisation.document}
+    return {
+        "id": materials.new_material_id(),
+        "application_id": application_id,
+        "indicator": "delegation",
+        "purpose": "authorisation",
+        "media_type": found.media_type,
+        "size": found.size,
+        "sha256": found.sha256,
+        "filename": d.authorisation.filename,
+        "principal": principal.principal,
+        "content": d.authorisation.document,
+    }
 
 
-def _delegation_record(d: DelegationClaim | None, principal: Principal, employer: str | None,
-                       letter: dict[str, Any] | None) -> dict[str, Any] | None:
+def _delegation_record(
+    d: DelegationClaim | None, principal: Principal, employer: str | None, letter: dict[str, Any] | None
+) -> dict[str, Any] | None:
     """Who acted for whom and on what authority: kept with the application and sent to the departments."""
     if d is None:
         return None
     if letter is not None:
-        authority = {"kind": "written_authorisation", "material_id": letter["id"], "sha256": letter["sha256"],
-                     "signed_on": d.authorisation.signed_on.isoformat()}  # type: ignore[union-attr]
+        authority = {
+            "kind": "written_authorisation",
+            "material_id": letter["id"],
+            "sha256": letter["sha256"],
+            "signed_on": d.authorisation.signed_on.isoformat(),
+        }  # type: ignore[union-attr]
     else:
         authority = {"kind": "household_relation"}
-    return {"relation": d.relation, "grounds": d.grounds, "representative": d.representative,
-            "employer_credit_code": employer, "authority": authority, "channel": principal.principal}
+    return {
+        "relation": d.relation,
+        "grounds": d.grounds,
+        "representative": d.representative,
+        "employer_credit_code": employer,
+        "authority": authority,
+        "channel": principal.principal,
+    }
 
 
 async def submit_application(store: Any, submission: Submission, event_row: dict[str, Any]) -> None:
@@ -140,14 +200,23 @@ async def submit_application(store: Any, submission: Submission, event_row: dict
 
 # --- withdrawing --------------------------------------------------------------------------------
 
+
 async def withdraw_application(uow: Any, application_id: str, status: str, principal: str) -> dict[str, Any]:
     """Withdraw an application not yet scored; returns its new timeline entry."""
     if not await uow.store.withdraw(application_id):
         raise TooLateToWithdraw(application_id, status)
-    event = Envelope.new(ApplicationWithdrawn(application_id=application_id, withdrawn_at=datetime.now(timezone.utc),
-                                              principal=principal), source=SOURCE, subject=application_id)
-    entry = dict(application_id=application_id, at=event.occurred_at, event_type=event.type, source=SOURCE,
-                 summary={"principal": principal})
+    event = Envelope.new(
+        ApplicationWithdrawn(application_id=application_id, withdrawn_at=datetime.now(UTC), principal=principal),
+        source=SOURCE,
+        subject=application_id,
+    )
+    entry = dict(
+        application_id=application_id,
+        at=event.occurred_at,
+        event_type=event.type,
+        source=SOURCE,
+        summary={"principal": principal},
+    )
     await uow.store.add_timeline(entry)
     uow.emit(event)
     return {k: v for k, v in entry.items() if k != "application_id"}
@@ -155,13 +224,15 @@ async def withdraw_application(uow: Any, application_id: str, status: str, princ
 
 # --- reading ------------------------------------------------------------------------------------
 
+
 def visible_to(owner: str, principal: Principal | None) -> bool:
     """The partner that applied and administrators; None: the service itself."""
     return principal is None or principal.has("admin") or owner == principal.principal
 
 
-async def application_state(store: Any, application_id: str, principal: Principal | None, *,
-                            scoring_base_url: str, min_working_days: int) -> dict[str, Any]:
+async def application_state(
+    store: Any, application_id: str, principal: Principal | None, *, scoring_base_url: str, min_working_days: int
+) -> dict[str, Any]:
     """The application as its partner sees it: status, items, score, timeline."""
     found = await store.application(application_id)
     # Another partner's application answers exactly like a missing one: existence must not leak.
@@ -170,20 +241,39 @@ async def application_state(store: Any, application_id: str, principal: Principa
     row, items, events = found
     score = None
     if row.score_version is not None:
-        score = {"version": row.score_version, "status": row.score_status, "total": row.score_total,
-                 "rule_set_id": row.rule_set_id,
-                 "explanation_url": f"{scoring_base_url}/v1/scores/{application_id}"}
+        score = {
+            "version": row.score_version,
+            "status": row.score_status,
+            "total": row.score_total,
+            "rule_set_id": row.rule_set_id,
+            "explanation_url": f"{scoring_base_url}/v1/scores/{application_id}",
+        }
     answered = {i.indicator: _item(i, row.applied_on, min_working_days) for i in items}
-    submitted = {"at": row.created_at, "event_type": "application.submitted", "source": SOURCE,
-                 "summary": {"acting_as": row.acting_as, "principal": row.principal}}
+    submitted = {
+        "at": row.created_at,
+        "event_type": "application.submitted",
+        "source": SOURCE,
+        "summary": {"acting_as": row.acting_as, "principal": row.principal},
+    }
     return dict(
-        id=row.id, status=row.status, intent=row.intent, modules=row.modules, family=row.family,
-        delegation=row.delegation, applied_on=row.applied_on, cut_off_date=row.cut_off_date,
-        items=[answered.get(ind, {"indicator": ind, "department": dept, "state": ItemState.PENDING.value, "reason": None})
-               for ind, dept in sorted(domain.items_of(row.delegation).items())],
-        score=score, notice_url=row.notice_url,
-        timeline=[submitted, *({"at": e.at, "event_type": e.event_type, "source": e.source, "summary": e.summary}
-                               for e in events)],
+        id=row.id,
+        status=row.status,
+        intent=row.intent,
+        modules=row.modules,
+        family=row.family,
+        delegation=row.delegation,
+        applied_on=row.applied_on,
+        cut_off_date=row.cut_off_date,
+        items=[
+            answered.get(ind, {"indicator": ind, "department": dept, "state": ItemState.PENDING.value, "reason": None})
+            for ind, dept in sorted(domain.items_of(row.delegation).items())
+        ],
+        score=score,
+        notice_url=row.notice_url,
+        timeline=[
+            submitted,
+            *({"at": e.at, "event_type": e.event_type, "source": e.source, "summary": e.summary} for e in events),
+        ],
     )
 
 
@@ -205,18 +295,25 @@ class ApplicationFilter:
     applied_to: date | None = None
 
 
-async def list_applications(store: Any, principal: Principal, filters: ApplicationFilter,
-                            after: tuple[datetime, str] | None, limit: int) -> tuple[list[Any], bool]:
+async def list_applications(
+    store: Any, principal: Principal, filters: ApplicationFilter, after: tuple[datetime, str] | None, limit: int
+) -> tuple[list[Any], bool]:
     """A page of the applications this key submitted (an administrator: all), newest first, and
     whether more follow."""
     rows = await store.applications_page(
-        principal=None if principal.has("admin") else principal.principal, status=filters.status,
-        intent=filters.intent, applied_from=filters.applied_from, applied_to=filters.applied_to, after=after,
-        limit=limit + 1)
+        principal=None if principal.has("admin") else principal.principal,
+        status=filters.status,
+        intent=filters.intent,
+        applied_from=filters.applied_from,
+        applied_to=filters.applied_to,
+        after=after,
+        limit=limit + 1,
+    )
     return rows[:limit], len(rows) > limit
 
 
 # --- materials ----------------------------------------------------------------------------------
+
 
 def upload_targets(notice: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, str]:
     """Indicators an upload may be for, with their departments: the application's own items and
@@ -246,8 +343,9 @@ class Upload:
     principal: str
 
 
-async def add_material(uow: Any, upload: Upload, *, min_working_days: int, today: date,
-                       now: datetime) -> dict[str, Any]:
+async def add_material(
+    uow: Any, upload: Upload, *, min_working_days: int, today: date, now: datetime
+) -> dict[str, Any]:
     """Keep the material; an upload for a returned item is a supplement that puts it back in review
     (before its deadline). Returns the material's row (without its content)."""
     item = await uow.store.item_for_update(upload.application_id, upload.indicator)
@@ -261,35 +359,67 @@ async def add_material(uow: Any, upload: Upload, *, min_working_days: int, today
         if today > deadline:
             raise SupplementDeadlinePassed(upload.indicator, deadline)
     found = upload.inspected
-    row = {"id": materials.new_material_id(), "application_id": upload.application_id, "indicator": upload.indicator,
-           "purpose": "supplement" if supplement else "evidence", "media_type": found.media_type,
-           "size": found.size, "sha256": found.sha256, "filename": upload.filename,
-           "principal": upload.principal, "content": upload.content, "uploaded_at": now}
+    row = {
+        "id": materials.new_material_id(),
+        "application_id": upload.application_id,
+        "indicator": upload.indicator,
+        "purpose": "supplement" if supplement else "evidence",
+        "media_type": found.media_type,
+        "size": found.size,
+        "sha256": found.sha256,
+        "filename": upload.filename,
+        "principal": upload.principal,
+        "content": upload.content,
+        "uploaded_at": now,
+    }
     await uow.store.add_material(row)
-    event = Envelope.new(MaterialAdded(
-        application_id=upload.application_id, indicator=upload.indicator, department=upload.department,
-        material=MaterialRef(id=row["id"], media_type=found.media_type, size=found.size, sha256=found.sha256,
-                             url=f"/v1/applications/{upload.application_id}/materials/{row['id']}/content"),
-        supplement=supplement, supplement_deadline=deadline, added_at=now), source=SOURCE, subject=upload.application_id)
+    event = Envelope.new(
+        MaterialAdded(
+            application_id=upload.application_id,
+            indicator=upload.indicator,
+            department=upload.department,
+            material=MaterialRef(
+                id=row["id"],
+                media_type=found.media_type,
+                size=found.size,
+                sha256=found.sha256,
+                url=f"/v1/applications/{upload.application_id}/materials/{row['id']}/content",
+            ),
+            supplement=supplement,
+            supplement_deadline=deadline,
+            added_at=now,
+        ),
+        source=SOURCE,
+        subject=upload.application_id,
+    )
     if supplement:
-        await uow.store.put_back_in_review(upload.application_id, upload.indicator, upload.department,
-                                           f"supplemented on {today.isoformat()}", now)
-    await uow.store.add_timeline(dict(
-        application_id=upload.application_id, at=now, event_type=event.type, source=SOURCE,
-        summary={"indicator": upload.indicator, "material_id": row["id"], "supplement": supplement}))
+        await uow.store.put_back_in_review(
+            upload.application_id, upload.indicator, upload.department, f"supplemented on {today.isoformat()}", now
+        )
+    await uow.store.add_timeline(
+        dict(
+            application_id=upload.application_id,
+            at=now,
+            event_type=event.type,
+            source=SOURCE,
+            summary={"indicator": upload.indicator, "material_id": row["id"], "supplement": supplement},
+        )
+    )
     uow.emit(event)
     return {k: v for k, v in row.items() if k != "content"}
 
 
-async def check_materials_readable(store: Any, application_id: str, principal: Principal, *,
-                                   scoring_base_url: str, min_working_days: int) -> None:
+async def check_materials_readable(
+    store: Any, application_id: str, principal: Principal, *, scoring_base_url: str, min_working_days: int
+) -> None:
     """The partner that applied, an admin, or a department's review desk (materials:read)."""
     if principal.has(READ_MATERIALS):
         if not await store.application_exists(application_id):
             raise NotVisible(application_id)
         return
-    await application_state(store, application_id, principal, scoring_base_url=scoring_base_url,
-                            min_working_days=min_working_days)
+    await application_state(
+        store, application_id, principal, scoring_base_url=scoring_base_url, min_working_days=min_working_days
+    )
 
 
 async def materials_of(store: Any, application_id: str) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
 """What the access matrices share: a service's read endpoints, keys of the test's own, and the
 check that a refusal to see something is the very answer an unknown id gets."""
+
 from __future__ import annotations
 
 import httpx
@@ -28,14 +29,16 @@ async def issue_keys(database_url: str, service: str, wanted: dict[str, tuple[st
     made["revoked"] = await store.issue(f"matrix-{service}-revoked", ["admin"])
     await store.revoke(made["revoked"].split("_")[1])
     await engine.dispose()
-    made["other service"] = demo_key("intake" if service != "intake" else "verification",
-                                     "demowindow" if service != "intake" else "demopolice")
+    made["other service"] = demo_key(
+        "intake" if service != "intake" else "verification", "demowindow" if service != "intake" else "demopolice"
+    )
     made["garbage"] = "pk_nothing_here"
     return {name: {"Authorization": f"Bearer {k}"} for name, k in made.items()} | {"none": {}}
 
 
-async def assert_same_as_unknown(client: httpx.AsyncClient, refused: httpx.Response, unknown_url: str,
-                                 real_id: str, unknown_id: str, headers: dict) -> None:
+async def assert_same_as_unknown(
+    client: httpx.AsyncClient, refused: httpx.Response, unknown_url: str, real_id: str, unknown_id: str, headers: dict
+) -> None:
     """A 404 for something that exists must not tell it from something that does not."""
     unknown = await client.get(unknown_url, headers=headers)
     assert unknown.status_code == 404, f"the unknown id itself: {unknown.status_code} {unknown.text}"

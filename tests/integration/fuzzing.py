@@ -5,6 +5,7 @@
   with `type`, `title`, `status` (the response's own) and `detail`;
 * every status code and media type one the operation declares in the service's OpenAPI document.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,9 @@ def _media_type(content_type: str | None) -> str:
 def not_a_server_error(ctx, response, case) -> None:
     """No input, however malformed, may make a service answer with a 5xx (503, an outage, excepted)."""
     if response.status_code >= 500 and response.status_code != 503:
-        raise AssertionError(f"{case.method} {case.formatted_path} answered {response.status_code}: "
-                             f"{response.text[:500]}")
+        raise AssertionError(
+            f"{case.method} {case.formatted_path} answered {response.status_code}: {response.text[:500]}"
+        )
 
 
 def errors_are_problem_details(ctx, response, case) -> None:
@@ -38,7 +40,8 @@ def errors_are_problem_details(ctx, response, case) -> None:
     if _media_type(content_type) == "text/html":
         return  # a public page's error, for a browser (declared as such)
     assert _media_type(content_type) == PROBLEM_JSON, (
-        f"{where} with Content-Type {content_type!r}, not {PROBLEM_JSON}: {response.text[:300]}")
+        f"{where} with Content-Type {content_type!r}, not {PROBLEM_JSON}: {response.text[:300]}"
+    )
     if case.method.upper() == "HEAD":
         return  # no body to inspect
     try:
@@ -49,7 +52,9 @@ def errors_are_problem_details(ctx, response, case) -> None:
     missing = [m for m in ("type", "title", "status", "detail") if m not in body]
     assert not missing, f"{where} with a problem document missing {missing}: {body!r}"
     for member in ("type", "title", "detail"):
-        assert isinstance(body[member], str) and body[member], f"{where}: `{member}` is not a non-empty string: {body!r}"
+        assert isinstance(body[member], str) and body[member], (
+            f"{where}: `{member}` is not a non-empty string: {body!r}"
+        )
     assert body["status"] == status, f"{where} but the problem document says status {body['status']!r}"
 
 

@@ -1,9 +1,11 @@
 """Helpers for tests that drive the running services over HTTP."""
+
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 
@@ -27,8 +29,11 @@ def pdf(text: str = "scan") -> bytes:
 
 
 def application_body(n: int, name: str = "测试") -> dict[str, Any]:
-    return {"applicant": {"name": name, "id_number": demo_id_number(n), "phone": "13800000000"},
-            "permit_number": demo_permit_number(n), "consent": True}
+    return {
+        "applicant": {"name": name, "id_number": demo_id_number(n), "phone": "13800000000"},
+        "permit_number": demo_permit_number(n),
+        "consent": True,
+    }
 
 
 async def wait_for(stage: str, probe: Callable[[], Awaitable[Any]], timeout: float = 30.0, every: float = 0.2) -> Any:
@@ -51,12 +56,15 @@ async def status(client: httpx.AsyncClient, platform: Platform, app_id: str) -> 
 
 async def follow_to_notice(client: httpx.AsyncClient, platform: Platform, app_id: str, timeout: float = 30.0) -> dict:
     """Wait through each stage of the road; return the final status document."""
-    await wait_for("verification: both departments answer",
-                   lambda: _items_done(client, platform, app_id), timeout)
-    await wait_for("scoring: the score reaches the application's status",
-                   lambda: _field(client, platform, app_id, "score"), timeout)
-    return await wait_for("publicity: the notice is published and linked",
-                          lambda: _with_notice(client, platform, app_id), timeout)
+    await wait_for("verification: both departments answer", lambda: _items_done(client, platform, app_id), timeout)
+    await wait_for(
+        "scoring: the score reaches the application's status",
+        lambda: _field(client, platform, app_id, "score"),
+        timeout,
+    )
+    return await wait_for(
+        "publicity: the notice is published and linked", lambda: _with_notice(client, platform, app_id), timeout
+    )
 
 
 async def _items_done(client, platform, app_id):

@@ -5,6 +5,7 @@ Each test registers its own copy of the Binjiang module: a round ranks every app
 chose its module and was made during acceptance (today, in a test), so rounds of the shared
 `binjiang-talent` module would take in each other's applicants across test files.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -27,6 +28,7 @@ MODULE_OWNER = {"Authorization": f"Bearer {demo_key('publicity', 'demobinjiang')
 @dataclass
 class Person:
     """A demo holder applying under a name of the test's choosing, with a phone of their own."""
+
     n: int
     name: str
     application_id: str = ""
@@ -62,14 +64,16 @@ async def own_module(client: httpx.AsyncClient, platform: Platform, label: str) 
     text = MODULE_TEMPLATE.read_text(encoding="utf-8")
     assert "id: binjiang-talent" in text and "zh: 滨江区人才导向指标" in text, "the module template changed"
     text = text.replace("id: binjiang-talent", f"id: {module_id}").replace("zh: 滨江区人才导向指标", f"zh: {name_zh}")
-    r = await client.put(f"{platform.url('scoring')}/v1/modules/{module_id}", content=text.encode(),
-                         headers=MODULE_OWNER_SCORING)
+    r = await client.put(
+        f"{platform.url('scoring')}/v1/modules/{module_id}", content=text.encode(), headers=MODULE_OWNER_SCORING
+    )
     assert r.status_code == 201, r.text
     return module_id, name_zh
 
 
-async def apply(client: httpx.AsyncClient, platform: Platform, people: list[Person],
-                modules: list[str] | None = None) -> None:
+async def apply(
+    client: httpx.AsyncClient, platform: Platform, people: list[Person], modules: list[str] | None = None
+) -> None:
     """Every person applies; wait until each has a score and its public notice."""
     for p in people:
         body = application_body(p.n, name=p.name)
@@ -84,20 +88,30 @@ async def apply(client: httpx.AsyncClient, platform: Platform, people: list[Pers
         p.notice_id = doc["notice_url"].rsplit("/", 1)[-1]
 
 
-async def round_on_notice(client: httpx.AsyncClient, platform: Platform, people: list[Person], label: str,
-                          quota: int) -> dict:
+async def round_on_notice(
+    client: httpx.AsyncClient, platform: Platform, people: list[Person], label: str, quota: int
+) -> dict:
     """A module of the test's own, everyone applying for it, and its round closed: the list is on notice."""
     module_id, name_zh = await own_module(client, platform, label)
     await apply(client, platform, people, [module_id])
     base, today = platform.url("publicity"), date.today().isoformat()
-    opened = await client.post(f"{base}/v1/rounds", headers=MODULE_OWNER, json={
-        "module_id": module_id, "acceptance_opens": today, "acceptance_closes": today, "quota": quota,
-        "notice_working_days": 7})
+    opened = await client.post(
+        f"{base}/v1/rounds",
+        headers=MODULE_OWNER,
+        json={
+            "module_id": module_id,
+            "acceptance_opens": today,
+            "acceptance_closes": today,
+            "quota": quota,
+            "notice_working_days": 7,
+        },
+    )
     assert opened.status_code == 201, opened.text
     closed = await client.post(f"{base}/v1/rounds/{opened.json()['id']}/close", headers=MODULE_OWNER)
     assert closed.status_code == 200, closed.text
     doc = closed.json()
-    assert doc["status"] == "notice" and doc["entries"] == len(people), \
+    assert doc["status"] == "notice" and doc["entries"] == len(people), (
         f"{doc['entries']} of {len(people)} applicants ranked: is every demo holder used eligible?"
+    )
     assert doc["name"]["zh"] == name_zh
     return doc

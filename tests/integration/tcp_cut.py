@@ -1,5 +1,6 @@
 """A TCP relay in front of a real server that a test can cut and restore: a network outage of one
 dependency for one client, without stopping the server everyone else uses."""
+
 from __future__ import annotations
 
 import asyncio

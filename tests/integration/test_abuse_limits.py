@@ -6,6 +6,7 @@ enough to reach: 3 an hour per API key, 5 per client address. The suite's platfo
 ones. Every attempt counts, answered or refused by the endpoint, so probing is limited as well.
 The objection limit needs lists on notice, so it is proved on the suite's platform (20 an hour).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,8 +28,12 @@ pytestmark = pytest.mark.integration
 
 PER_KEY, PER_CLIENT = 3, 5
 PROXY = "127.0.0.9"  # TRUSTED_PROXIES on both platforms
-FACTS = {"permit_status": "valid", "birth_date": "1990-05-01", "education": ["bachelor"],
-         "residence_spans": [{"start": "2015-03-01", "end": None}]}
+FACTS = {
+    "permit_status": "valid",
+    "birth_date": "1990-05-01",
+    "education": ["bachelor"],
+    "residence_spans": [{"start": "2015-03-01", "end": None}],
+}
 
 
 @dataclass(frozen=True)
@@ -44,15 +49,30 @@ class Endpoint:
         if self.what == "simulations":  # an invalid request (422): counted all the same, nothing started
             return await client.post(f"{base}/v1/simulations", json={"population": "nonsense"}, headers=h)
         if self.what == "material uploads":  # someone else's application (404): counted too
-            return await client.post(f"{base}/v1/applications/APP-20260101-0000000000/materials", headers=h,
-                                     data={"indicator": "education"}, files={"file": ("a.pdf", b"%PDF-1.4\n%%EOF\n")})
-        return await client.post(f"{base}/v1/reviews", headers=h, json={  # no such score of this holder (404)
-            "application_id": "APP-20260101-0000000000", "id_number": "330106197001010011",
-            "items": ["education"], "reason": "学历积分有误，请核查。"})
+            return await client.post(
+                f"{base}/v1/applications/APP-20260101-0000000000/materials",
+                headers=h,
+                data={"indicator": "education"},
+                files={"file": ("a.pdf", b"%PDF-1.4\n%%EOF\n")},
+            )
+        return await client.post(
+            f"{base}/v1/reviews",
+            headers=h,
+            json={  # no such score of this holder (404)
+                "application_id": "APP-20260101-0000000000",
+                "id_number": "330106197001010011",
+                "items": ["education"],
+                "reason": "学历积分有误，请核查。",
+            },
+        )
 
 
-ENDPOINTS = [Endpoint("scoring", "evaluate", "evaluations"), Endpoint("scoring", "simulation", "simulations"),
-             Endpoint("intake", "window", "material uploads"), Endpoint("publicity", "review:request", "reviews")]
+ENDPOINTS = [
+    Endpoint("scoring", "evaluate", "evaluations"),
+    Endpoint("scoring", "simulation", "simulations"),
+    Endpoint("intake", "window", "material uploads"),
+    Endpoint("publicity", "review:request", "reviews"),
+]
 LIMITED = ["intake", "scoring", "publicity"]
 
 
@@ -61,11 +81,22 @@ def limited(platform):
     """Intake, scoring and publicity with small limits, on a database and topics of their own."""
     from shared.migrate import upgrade_all
 
-    env = {f"{what}_PER_{whom}_HOUR": str(n) for what in ("REVIEWS", "EVALUATIONS", "SIMULATIONS", "MATERIAL_UPLOADS")
-           for whom, n in (("PRINCIPAL", PER_KEY), ("CLIENT", PER_CLIENT))}
-    p = Platform(port_base=TEST_PORT_BASE + 70, database=f"{TEST_DATABASE}_limits", topic_prefix=f"l{secrets.token_hex(3)}.",
-                 extra_env={**env, "TRUSTED_PROXIES": PROXY, "LOG_LEVEL": "WARNING",
-                            "SIMULATION_DIR": ".local/test-limit-simulations"})
+    env = {
+        f"{what}_PER_{whom}_HOUR": str(n)
+        for what in ("REVIEWS", "EVALUATIONS", "SIMULATIONS", "MATERIAL_UPLOADS")
+        for whom, n in (("PRINCIPAL", PER_KEY), ("CLIENT", PER_CLIENT))
+    }
+    p = Platform(
+        port_base=TEST_PORT_BASE + 70,
+        database=f"{TEST_DATABASE}_limits",
+        topic_prefix=f"l{secrets.token_hex(3)}.",
+        extra_env={
+            **env,
+            "TRUSTED_PROXIES": PROXY,
+            "LOG_LEVEL": "WARNING",
+            "SIMULATION_DIR": ".local/test-limit-simulations",
+        },
+    )
     p.infra_up(fresh_database=True)
     upgrade_all(p.database_url)
     try:
@@ -80,7 +111,8 @@ async def fresh_key(platform: Platform, service: str, scope: str) -> str:
     engine = create_async_engine(platform.database_url)
     try:
         return await ApiKeys(engine, api_keys_table(MetaData(schema=service))).issue(
-            f"limit-test-{secrets.token_hex(3)}", [scope])
+            f"limit-test-{secrets.token_hex(3)}", [scope]
+        )
     finally:
         await engine.dispose()
 
@@ -152,7 +184,12 @@ async def _objection_target(platform, number: int, name: str, label: str) -> tup
         rnd = await round_on_notice(client, platform, [Person(number, name)], label, quota=1)
         entry = (await client.get(f"{platform.url('publicity')}/v1/rounds/{rnd['id']}/entries/1")).json()
     item = next(line["indicator"] for line in entry["lines"] if line.get("department"))
-    return platform.url("publicity"), {"round_id": rnd["id"], "entry": 1, "items": [item], "reason": "积分有误，请重新核查。"}
+    return platform.url("publicity"), {
+        "round_id": rnd["id"],
+        "entry": 1,
+        "items": [item],
+        "reason": "积分有误，请重新核查。",
+    }
 
 
 def _objection_limit(platform) -> int:
@@ -202,8 +239,9 @@ async def test_replicas_counting_at_once_never_let_more_than_the_limit_through(l
     bucket, limit = f"race:{secrets.token_hex(4)}", 10
     engine = create_async_engine(limited.database_url, pool_size=20, max_overflow=0)
     try:
-        results = await asyncio.gather(*(replicas[i % 2].hit(engine, [(bucket, limit)]) for i in range(60)),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(replicas[i % 2].hit(engine, [(bucket, limit)]) for i in range(60)), return_exceptions=True
+        )
     finally:
         await engine.dispose()
     refused = [r for r in results if r is not None]

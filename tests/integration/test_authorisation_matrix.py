@@ -1,4 +1,5 @@
 """Every principal against every intake endpoint: who may do what, and what the others see."""
+
 from __future__ import annotations
 
 import httpx
@@ -37,8 +38,19 @@ async def keys(platform):
 
 async def test_the_authorisation_matrix(platform, keys):
     base = f"{platform.url('intake')}/v1/applications"
-    submit_expected = {"window": 201, "online": 201, "employer": 201, "guardian": 201, "admin": 201, "reader": 403,
-                       "review desk": 403, "revoked": 401, "other service": 401, "garbage": 401, "none": 401}
+    submit_expected = {
+        "window": 201,
+        "online": 201,
+        "employer": 201,
+        "guardian": 201,
+        "admin": 201,
+        "reader": 403,
+        "review desk": 403,
+        "revoked": 401,
+        "other service": 401,
+        "garbage": 401,
+        "none": 401,
+    }
     created: dict[str, str] = {}
     async with httpx.AsyncClient(timeout=10) as client:
         for n, (who, expected) in enumerate(submit_expected.items(), start=91):
@@ -46,7 +58,11 @@ async def test_the_authorisation_matrix(platform, keys):
             if who == "employer":
                 body = employer_body(n)
             elif who == "guardian":
-                holder = {"name": "测试", "id_number": body["applicant"]["id_number"], "permit_number": body["permit_number"]}
+                holder = {
+                    "name": "测试",
+                    "id_number": body["applicant"]["id_number"],
+                    "permit_number": body["permit_number"],
+                }
                 body = relative_body(holder, application_body(n + 100)["applicant"]["id_number"], "sibling", "disabled")
             r = await client.post(base, json=body, headers=keys[who])
             assert r.status_code == expected, f"{who}: POST {r.status_code} {r.text}"
@@ -62,7 +78,9 @@ async def test_the_authorisation_matrix(platform, keys):
                 assert r.status_code == (200 if allowed else 404), f"{who} reading {whose}'s: {r.status_code}"
                 notice = await client.get(f"{base}/{app_id}/rules-notice", headers=keys[who])
                 assert notice.status_code == (200 if allowed else 404)
-            listed = {a["id"] for a in (await client.get(base, params={"limit": 200}, headers=keys[who])).json()["items"]}
+            listed = {
+                a["id"] for a in (await client.get(base, params={"limit": 200}, headers=keys[who])).json()["items"]
+            }
             if who == "admin":
                 assert set(created.values()) <= listed
             else:
@@ -73,17 +91,21 @@ async def test_the_authorisation_matrix(platform, keys):
         # Materials: the partner who applied uploads and reads them; a department's review desk only reads.
         for who in [*owner_only, "admin", "review desk", "reader"]:
             for whose, app_id in created.items():
-                up = await client.post(f"{base}/{app_id}/materials", data={"indicator": "education"},
-                                       files={"file": ("scan.pdf", pdf(f"{who} for {whose}"), "application/pdf")},
-                                       headers=keys[who])
+                up = await client.post(
+                    f"{base}/{app_id}/materials",
+                    data={"indicator": "education"},
+                    files={"file": ("scan.pdf", pdf(f"{who} for {whose}"), "application/pdf")},
+                    headers=keys[who],
+                )
                 allowed = who == whose or who == "admin"
                 # Allowed: stored (201), or refused on the item's own state (409: already verified, no upload needed).
                 expected = {403} if who in ("review desk", "reader") else ({201, 409} if allowed else {404})
                 assert up.status_code in expected, f"{who} uploading to {whose}'s: {up.status_code} {up.text}"
                 listed = await client.get(f"{base}/{app_id}/materials", headers=keys[who])
                 readable = allowed or who == "review desk"
-                assert listed.status_code == (200 if readable else 404), \
+                assert listed.status_code == (200 if readable else 404), (
                     f"{who} listing {whose}'s materials: {listed.status_code}"
+                )
         for who in ("revoked", "other service", "garbage", "none"):
             assert (await client.get(f"{base}/{created['window']}/materials", headers=keys[who])).status_code == 401
         # Withdrawing: only the partner who applied (or an administrator).

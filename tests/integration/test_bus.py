@@ -1,4 +1,5 @@
 """The bus's guarantees on the real broker and database: inbox, dead letters, restarts."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,15 +24,24 @@ pytestmark = pytest.mark.integration
 
 metadata = MetaData(schema="bustest")
 inbox = inbox_table(metadata)
-effects = Table("effects", metadata, Column("seq", Integer, primary_key=True, autoincrement=True),
-                Column("event_id", UUID(as_uuid=True), nullable=False), Column("consumer", String(60), nullable=False))
+effects = Table(
+    "effects",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("consumer", String(60), nullable=False),
+)
 
 
 @pytest.fixture
 async def bus(database_url):
     """Settings with a fresh topic prefix, the bustest schema, a started producer."""
-    settings = Settings(database_url=database_url, kafka_topic_prefix=f"bus{secrets.token_hex(3)}.",
-                        consumer_max_retries=2, consumer_retry_backoff_ms=20)
+    settings = Settings(
+        database_url=database_url,
+        kafka_topic_prefix=f"bus{secrets.token_hex(3)}.",
+        consumer_max_retries=2,
+        consumer_retry_backoff_ms=20,
+    )
     engine = create_async_engine(database_url)
     async with engine.begin() as conn:
         await conn.execute(text("CREATE SCHEMA IF NOT EXISTS bustest"))
@@ -48,10 +58,17 @@ async def bus(database_url):
 
 
 def event(i: int = 0) -> Envelope:
-    return Envelope.new(ApplicationSubmitted(
-        application_id=f"APP-T-{i}", holder=Holder(name="测试", id_number="330106197002070013", permit_number="P1"),
-        applied_on=date(2026, 11, 26), cut_off_date=date(2026, 10, 1), expected_departments=["police"]),
-        source="test", subject=f"APP-T-{i}")
+    return Envelope.new(
+        ApplicationSubmitted(
+            application_id=f"APP-T-{i}",
+            holder=Holder(name="测试", id_number="330106197002070013", permit_number="P1"),
+            applied_on=date(2026, 11, 26),
+            cut_off_date=date(2026, 10, 1),
+            expected_departments=["police"],
+        ),
+        source="test",
+        subject=f"APP-T-{i}",
+    )
 
 
 def recorder(consumer_name: str, fail: bool = False):
@@ -59,12 +76,14 @@ def recorder(consumer_name: str, fail: bool = False):
         if fail:
             raise RuntimeError("registry unavailable")
         await uow.conn.execute(insert(effects).values(event_id=ev.id, consumer=consumer_name))
+
     return {"application.submitted": handle}
 
 
 def consumer(settings, producer, db, name, handlers) -> EventConsumer:
-    return EventConsumer(name=name, topics=[APPLICATIONS], handlers=handlers, db=db, inbox=inbox,
-                         producer=producer, settings=settings)
+    return EventConsumer(
+        name=name, topics=[APPLICATIONS], handlers=handlers, db=db, inbox=inbox, producer=producer, settings=settings
+    )
 
 
 async def effect_count(db: Database, **where) -> int:
@@ -85,8 +104,13 @@ async def until(predicate, timeout=30.0, what="condition"):
 
 
 async def read_dlq(settings, expected: int, timeout: float = 20.0):
-    c = AIOKafkaConsumer(settings.topic(APPLICATIONS + ".dlq"), bootstrap_servers=settings.kafka_bootstrap_servers,
-                         auto_offset_reset="earliest", enable_auto_commit=False, group_id=None)
+    c = AIOKafkaConsumer(
+        settings.topic(APPLICATIONS + ".dlq"),
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
     await c.start()
     out = []
     try:
@@ -114,8 +138,11 @@ async def test_the_same_event_delivered_twice_has_one_effect(bus):
         await c.stop()
     assert await effect_count(db, event_id=ev.id) == 1
     # Delivered again later, after a restart, it still changes nothing.
-    records = [type("R", (), {"value": ev.to_bytes(), "topic": topic, "partition": 0, "offset": 0, "key": b"k",
-                              "headers": []})()]
+    records = [
+        type(
+            "R", (), {"value": ev.to_bytes(), "topic": topic, "partition": 0, "offset": 0, "key": b"k", "headers": []}
+        )()
+    ]
     await c.process(records)
     assert await effect_count(db, event_id=ev.id) == 1
 

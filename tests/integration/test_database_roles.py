@@ -4,6 +4,7 @@ Each service connects as a role of its own that owns nothing (shared/migrate.py)
 connect as those roles to prove what they cannot do, and as the superuser to do what only an
 administrator could: cut the last entries off a department's audit chain.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -46,10 +47,21 @@ async def _allowed(url: str, statement: str) -> object:
 async def test_each_service_connects_as_its_own_role_with_rights_on_its_own_schema_only(platform):
     superuser = create_async_engine(platform.database_url)
     async with superuser.connect() as conn:
-        connected = set((await conn.execute(text("SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = :d"),
-                                            {"d": platform.database})).scalars())
-        owners = set((await conn.execute(text(
-            "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = ANY(:s)"), {"s": list(SERVICE_ROLES)})).scalars())
+        connected = set(
+            (
+                await conn.execute(
+                    text("SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = :d"), {"d": platform.database}
+                )
+            ).scalars()
+        )
+        owners = set(
+            (
+                await conn.execute(
+                    text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = ANY(:s)"),
+                    {"s": list(SERVICE_ROLES)},
+                )
+            ).scalars()
+        )
     await superuser.dispose()
     assert set(SERVICE_ROLES.values()) <= connected, connected  # the running services, each as its own role
     assert owners == {OWNER_ROLE}  # the migrations' role owns every table; no service owns one
@@ -59,7 +71,10 @@ async def test_each_service_connects_as_its_own_role_with_rights_on_its_own_sche
         ("UPDATE verification.audit_log SET requester = 'someone else'", "permission denied for table audit_log"),
         ("DELETE FROM verification.audit_log", "permission denied for table audit_log"),
         ("TRUNCATE verification.audit_log", "permission denied for table audit_log"),
-        ("ALTER TABLE verification.audit_log DISABLE TRIGGER audit_log_append_only", "must be owner of table audit_log"),
+        (
+            "ALTER TABLE verification.audit_log DISABLE TRIGGER audit_log_append_only",
+            "must be owner of table audit_log",
+        ),
         ("DROP TRIGGER audit_log_append_only ON verification.audit_log", "must be owner of relation audit_log"),
         ("SET session_replication_role = replica", "permission denied to set parameter"),
         ("DELETE FROM verification.audit_anchors", "permission denied for table audit_anchors"),
@@ -72,8 +87,12 @@ async def test_each_service_connects_as_its_own_role_with_rights_on_its_own_sche
     assert await _allowed(verification, "SELECT count(*) FROM registries.police_permits") > 0
 
     intake = postgres.url(platform.database, SERVICE_ROLES["intake"])
-    for schema, table in [("scoring", "scores"), ("verification", "audit_log"), ("publicity", "notices"),
-                          ("registries", "police_permits")]:
+    for schema, table in [
+        ("scoring", "scores"),
+        ("verification", "audit_log"),
+        ("publicity", "notices"),
+        ("registries", "police_permits"),
+    ]:
         assert f"permission denied for schema {schema}" in await _refused(intake, f"SELECT 1 FROM {schema}.{table}")
     assert await _allowed(intake, "SELECT count(*) FROM intake.applications") >= 0
     scoring = postgres.url(platform.database, SERVICE_ROLES["scoring"])
@@ -93,17 +112,21 @@ async def test_a_tail_cut_off_the_audit_chain_is_named_against_its_anchor(platfo
         async def anchored_head():
             async with engine.connect() as conn:
                 head = await conn.scalar(text("SELECT max(id) FROM verification.audit_log WHERE department = 'police'"))
-                anchor = await conn.scalar(text(
-                    "SELECT max(entry_id) FROM verification.audit_anchors WHERE department = 'police'"))
+                anchor = await conn.scalar(
+                    text("SELECT max(entry_id) FROM verification.audit_anchors WHERE department = 'police'")
+                )
             return head if head is not None and anchor == head else None
 
         head = await wait_for("police's chain head to be anchored", anchored_head, timeout=20)
 
         async def published():  # the day's head went on the bus, through the outbox
             async with engine.connect() as conn:
-                return await conn.scalar(text(
-                    "SELECT count(*) FROM verification.outbox WHERE event_type = 'audit.chain_anchored' "
-                    "AND payload -> 'data' ->> 'department' = 'police' AND published_at IS NOT NULL"))
+                return await conn.scalar(
+                    text(
+                        "SELECT count(*) FROM verification.outbox WHERE event_type = 'audit.chain_anchored' "
+                        "AND payload -> 'data' ->> 'department' = 'police' AND published_at IS NOT NULL"
+                    )
+                )
 
         await wait_for("police's chain head to be published", published, timeout=20)
         chain = (await client.get(f"{base}/v1/departments/police/audit/verify", headers=POLICE)).json()
@@ -112,24 +135,50 @@ async def test_a_tail_cut_off_the_audit_chain_is_named_against_its_anchor(platfo
         # Someone who may do anything in the database cuts the last two entries off; the rest is a valid chain.
         async with engine.begin() as conn:
             await conn.execute(text("SET LOCAL session_replication_role = replica"))
-            cut = (await conn.execute(text(
-                "DELETE FROM verification.audit_log WHERE id IN (SELECT id FROM verification.audit_log "
-                "WHERE department = 'police' ORDER BY id DESC LIMIT 2) RETURNING *"))).mappings().all()
-            remaining = await conn.scalar(text("SELECT max(id) FROM verification.audit_log WHERE department = 'police'"))
+            cut = (
+                (
+                    await conn.execute(
+                        text(
+                            "DELETE FROM verification.audit_log WHERE id IN (SELECT id FROM verification.audit_log "
+                            "WHERE department = 'police' ORDER BY id DESC LIMIT 2) RETURNING *"
+                        )
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            remaining = await conn.scalar(
+                text("SELECT max(id) FROM verification.audit_log WHERE department = 'police'")
+            )
         try:
             named = f"the chain ends at entry {remaining} but was anchored at entry {head}"
             chain = (await client.get(f"{base}/v1/departments/police/audit/verify", headers=POLICE)).json()
             assert chain["intact"] is False and chain["first_broken_entry"] is None, chain
             assert chain["last_entry"] == remaining and chain["anchored_entry"] == head and named in chain["reason"]
-            cli = subprocess.run([sys.executable, "-m", "services.verification.audit", "verify", "--department", "police",
-                                  "--database-url", platform.database_url], capture_output=True, text=True)
+            cli = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "services.verification.audit",
+                    "verify",
+                    "--department",
+                    "police",
+                    "--database-url",
+                    platform.database_url,
+                ],
+                capture_output=True,
+                text=True,
+            )
             assert cli.returncode == 1 and "police: TRUNCATED" in cli.stdout and named in cli.stdout, cli.stdout
         finally:  # put the entries back as they were
             async with engine.begin() as conn:
-                await conn.execute(text(
-                    "INSERT INTO verification.audit_log SELECT * FROM jsonb_populate_recordset("
-                    "NULL::verification.audit_log, CAST(:rows AS jsonb))"),
-                    {"rows": _as_json([dict(row) for row in cut])})
+                await conn.execute(
+                    text(
+                        "INSERT INTO verification.audit_log SELECT * FROM jsonb_populate_recordset("
+                        "NULL::verification.audit_log, CAST(:rows AS jsonb))"
+                    ),
+                    {"rows": _as_json([dict(row) for row in cut])},
+                )
         chain = (await client.get(f"{base}/v1/departments/police/audit/verify", headers=POLICE)).json()
         assert chain["intact"] and chain["last_entry"] == head, chain
     await engine.dispose()

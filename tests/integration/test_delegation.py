@@ -1,6 +1,7 @@
 """Delegation (委托办): an employer with a written authorisation, a guardian or relative for a minor,
 an elderly or a disabled holder. Who acted, for whom and on what authority is recorded, and the
 departments verify it against their registries: an unproven delegation is refused, not scored."""
+
 from __future__ import annotations
 
 import base64
@@ -10,25 +11,37 @@ import pytest
 
 from deploy.local.platform import DEMO_EMPLOYER
 from services.verification.seed import demo_child, demo_id_number, demo_spouse_id_number
-from tests.integration.helpers import EMPLOYER, GUARDIAN, WINDOW, application_body, pdf, status, wait_for
+from tests.integration.helpers import EMPLOYER, GUARDIAN, WINDOW, application_body, pdf, wait_for
 
 pytestmark = pytest.mark.integration
 
 
 def employer_body(n: int, document: bytes | None = None) -> dict:
-    return {**application_body(n), "delegation": {
-        "relation": "employer", "grounds": "employment",
-        "authorisation": {"signed_on": "2026-11-01", "filename": "委托书.pdf",
-                          "document": base64.b64encode(document or pdf(f"authorisation {n}")).decode()}}}
+    return {
+        **application_body(n),
+        "delegation": {
+            "relation": "employer",
+            "grounds": "employment",
+            "authorisation": {
+                "signed_on": "2026-11-01",
+                "filename": "委托书.pdf",
+                "document": base64.b64encode(document or pdf(f"authorisation {n}")).decode(),
+            },
+        },
+    }
 
 
 def relative_body(holder: dict, representative_id: str, relation: str, grounds: str) -> dict:
-    return {"applicant": {"name": holder["name"], "id_number": holder["id_number"], "phone": "13800000000"},
-            "permit_number": holder["permit_number"], "consent": True,
-            "delegation": {"relation": relation, "grounds": grounds,
-                           "representative": {"name": "代理人", "id_number": representative_id}}}
-
-
+    return {
+        "applicant": {"name": holder["name"], "id_number": holder["id_number"], "phone": "13800000000"},
+        "permit_number": holder["permit_number"],
+        "consent": True,
+        "delegation": {
+            "relation": relation,
+            "grounds": grounds,
+            "representative": {"name": "代理人", "id_number": representative_id},
+        },
+    }
 
 
 async def settled(client: httpx.AsyncClient, platform, app_id: str, headers: dict) -> dict:
@@ -36,6 +49,7 @@ async def settled(client: httpx.AsyncClient, platform, app_id: str, headers: dic
         r = await client.get(f"{platform.url('intake')}/v1/applications/{app_id}", headers=headers)
         doc = r.json()
         return doc.get("score") and doc
+
     return await wait_for("scoring: the delegated application is decided", probe)
 
 
@@ -52,8 +66,9 @@ async def test_an_employer_applies_for_its_employee_with_a_written_authorisation
         assert authority["kind"] == "written_authorisation"
         # The letter is kept whole: the same bytes come back, with the digest recorded at acceptance.
         listed = (await client.get(f"{url}/{app['id']}/materials", headers=EMPLOYER)).json()["items"]
-        assert [(m["indicator"], m["purpose"], m["media_type"]) for m in listed] == \
-            [("delegation", "authorisation", "application/pdf")]
+        assert [(m["indicator"], m["purpose"], m["media_type"]) for m in listed] == [
+            ("delegation", "authorisation", "application/pdf")
+        ]
         content = await client.get(f"{url}/{app['id']}/materials/{authority['material_id']}/content", headers=EMPLOYER)
         assert content.content == letter and content.headers["x-content-sha256"] == authority["sha256"]
 
@@ -134,15 +149,26 @@ async def test_a_spouse_applies_for_a_disabled_holder_only_with_a_certificate(pl
     async with httpx.AsyncClient(timeout=10) as client:
         results = {}
         for n in (34, 36):  # both have a registered spouse; only 34 (n % 31 == 3) a disability certificate
-            holder = {"name": "测试", "id_number": demo_id_number(n), "permit_number": application_body(n)["permit_number"]}
-            r = await client.post(url, json=relative_body(holder, demo_spouse_id_number(n), "spouse", "disabled"),
-                                  headers=GUARDIAN)
+            holder = {
+                "name": "测试",
+                "id_number": demo_id_number(n),
+                "permit_number": application_body(n)["permit_number"],
+            }
+            r = await client.post(
+                url, json=relative_body(holder, demo_spouse_id_number(n), "spouse", "disabled"), headers=GUARDIAN
+            )
             assert r.status_code == 201, r.text
             done = await settled(client, platform, r.json()["id"], GUARDIAN)
             results[n] = next(i for i in done["items"] if i["indicator"] == "delegation")
         assert results[34]["state"] == "passed"
         assert results[36]["state"] == "returned" and "disability" in results[36]["reason"]
         # Grounds the ID number already disproves are refused at once.
-        adult = {"name": "测试", "id_number": demo_id_number(38), "permit_number": application_body(38)["permit_number"]}
-        r = await client.post(url, json=relative_body(adult, demo_spouse_id_number(38), "spouse", "minor"), headers=GUARDIAN)
+        adult = {
+            "name": "测试",
+            "id_number": demo_id_number(38),
+            "permit_number": application_body(38)["permit_number"],
+        }
+        r = await client.post(
+            url, json=relative_body(adult, demo_spouse_id_number(38), "spouse", "minor"), headers=GUARDIAN
+        )
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "delegation.grounds"

@@ -1,4 +1,5 @@
 """A department officer sees only its own department's results; the audit chain holds."""
+
 from __future__ import annotations
 
 import subprocess
@@ -36,46 +37,88 @@ async def test_departments_are_scoped_and_every_lookup_is_audited(platform):
         assert other.headers["content-type"] == "application/problem+json"
         assert (await client.get(f"{base}/v1/departments/police/verifications/{app_id}")).status_code == 401
         # An intake key is not a verification key: keys belong to the service that issued them.
-        assert (await client.get(f"{base}/v1/departments/police/verifications/{app_id}", headers=WINDOW)).status_code == 401
+        assert (
+            await client.get(f"{base}/v1/departments/police/verifications/{app_id}", headers=WINDOW)
+        ).status_code == 401
 
         chain = (await client.get(f"{base}/v1/departments/police/audit/verify", headers=POLICE)).json()
         assert chain["intact"] and chain["entries_checked"] >= 2
 
         engine = create_async_engine(platform.database_url)
         async with engine.begin() as conn:
-            queried = (await conn.execute(text(
-                "SELECT department, fact FROM verification.audit_log WHERE application_id = :a"), {"a": app_id})).all()
+            queried = (
+                await conn.execute(
+                    text("SELECT department, fact FROM verification.audit_log WHERE application_id = :a"), {"a": app_id}
+                )
+            ).all()
             # Every department looked up its own registries, and each look-up is on record.
             assert {d for d, _f in queried} == set(DEPARTMENTS)
             assert {"permit", "residence", "offences"} <= {f for d, f in queried if d == "police"}
             assert {f for d, f in queried if d == "housing"} == {"homes", "rentals"}
             # The log keeps a digest of what came back, not a second copy of the person's records.
-            permit_answer = await conn.scalar(text("SELECT response FROM verification.audit_log "
-                                                   "WHERE application_id = :a AND fact = 'permit'"), {"a": app_id})
+            permit_answer = await conn.scalar(
+                text("SELECT response FROM verification.audit_log WHERE application_id = :a AND fact = 'permit'"),
+                {"a": app_id},
+            )
             assert set(permit_answer) == {"sha256"} and len(permit_answer["sha256"]) == 64
             # The database itself refuses to change the log.
-            for change in ("UPDATE verification.audit_log SET response = '\"terminated\"'::jsonb WHERE application_id = :a",
-                           "DELETE FROM verification.audit_log WHERE application_id = :a"):
+            for change in (
+                "UPDATE verification.audit_log SET response = '\"terminated\"'::jsonb WHERE application_id = :a",
+                "DELETE FROM verification.audit_log WHERE application_id = :a",
+            ):
                 with pytest.raises(DBAPIError, match="append-only"):
                     async with conn.begin_nested():
                         await conn.execute(text(change), {"a": app_id})
         # Someone with the power to switch triggers off edits a past answer: the chain shows where.
         forged = '{"sha256": "' + "0" * 64 + '"}'
-        await _as_superuser_bypassing_triggers(engine, "UPDATE verification.audit_log SET response = CAST(:r AS jsonb) "
-                                               "WHERE application_id = :a AND fact = 'permit'", app_id, forged)
+        await _as_superuser_bypassing_triggers(
+            engine,
+            "UPDATE verification.audit_log SET response = CAST(:r AS jsonb) "
+            "WHERE application_id = :a AND fact = 'permit'",
+            app_id,
+            forged,
+        )
         try:
             chain = (await client.get(f"{base}/v1/departments/police/audit/verify", headers=POLICE)).json()
             assert chain["intact"] is False and chain["first_broken_entry"] is not None
-            cli = subprocess.run([sys.executable, "-m", "services.verification.audit", "verify", "--department", "police",
-                                  "--database-url", platform.database_url], capture_output=True, text=True)
+            cli = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "services.verification.audit",
+                    "verify",
+                    "--department",
+                    "police",
+                    "--database-url",
+                    platform.database_url,
+                ],
+                capture_output=True,
+                text=True,
+            )
             assert cli.returncode == 1 and f"BROKEN at entry {chain['first_broken_entry']}" in cli.stdout
         finally:
-            await _as_superuser_bypassing_triggers(engine, "UPDATE verification.audit_log SET response = CAST(:r AS jsonb) "
-                                                   "WHERE application_id = :a AND fact = 'permit'", app_id,
-                                                   orjson.dumps(permit_answer).decode())
+            await _as_superuser_bypassing_triggers(
+                engine,
+                "UPDATE verification.audit_log SET response = CAST(:r AS jsonb) "
+                "WHERE application_id = :a AND fact = 'permit'",
+                app_id,
+                orjson.dumps(permit_answer).decode(),
+            )
             await engine.dispose()
-        cli = subprocess.run([sys.executable, "-m", "services.verification.audit", "verify", "--department", "police",
-                              "--database-url", platform.database_url], capture_output=True, text=True)
+        cli = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "services.verification.audit",
+                "verify",
+                "--department",
+                "police",
+                "--database-url",
+                platform.database_url,
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert cli.returncode == 0 and "intact" in cli.stdout
 
 

@@ -1,4 +1,5 @@
 """One application travels the whole road on the real services, database and broker."""
+
 from __future__ import annotations
 
 import httpx
@@ -23,7 +24,8 @@ async def test_application_is_verified_scored_and_put_on_notice(platform):
         assert r.headers["location"] == f"/v1/applications/{app_id}"
         assert created["status"] == "submitted"
         assert {i["indicator"]: (i["department"], i["state"]) for i in created["items"]} == {
-            item: (dept, "pending") for item, dept in DEPARTMENT_OF.items()}
+            item: (dept, "pending") for item, dept in DEPARTMENT_OF.items()
+        }
 
         doc = await follow_to_notice(client, platform, app_id)
         assert doc["status"] == "scored"
@@ -39,8 +41,12 @@ async def test_application_is_verified_scored_and_put_on_notice(platform):
         score = (await client.get(doc["score"]["explanation_url"], headers=WINDOW_SCORES)).json()
         lines = score["explanation"]["lines"]
         assert score["rule_set"]["id"] == "hangzhou-2021"
-        assert sum(l["points"] for l in lines) == pytest.approx(score["total"]) == pytest.approx(doc["score"]["total"])
-        by_id = {l["indicator"]: l for l in lines}
+        assert (
+            sum(line["points"] for line in lines)
+            == pytest.approx(score["total"])
+            == pytest.approx(doc["score"]["total"])
+        )
+        by_id = {line["indicator"]: line for line in lines}
         assert by_id["residence"]["department"] == "police"
         assert by_id["residence"]["points"] == min(5 * by_id["residence"]["fact_value"], 100)
         assert by_id["social_insurance"]["points"] == min(0.5 * by_id["social_insurance"]["fact_value"], 120)
@@ -80,7 +86,9 @@ async def test_suspended_permit_pauses_the_score_and_opens_no_notice(platform):
         doc = await wait_for("scoring: a paused score reaches the status", paused)
         assert doc["status"] == "paused" and doc["score"]["status"] == "paused"
         assert {i["indicator"]: i["state"] for i in doc["items"]}["permit"] == "returned"
-        notices = (await client.get(f"{platform.url('publicity')}/v1/notices", params={"application_id": app_id})).json()
+        notices = (
+            await client.get(f"{platform.url('publicity')}/v1/notices", params={"application_id": app_id})
+        ).json()
         assert notices == [] and doc["notice_url"] is None
 
 
@@ -90,7 +98,9 @@ async def test_partner_errors_are_problem_details(platform):
         r = await client.post(url, json=application_body(12))
         assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
         body = application_body(12)
-        body["applicant"]["id_number"] = body["applicant"]["id_number"][:-1] + ("0" if body["applicant"]["id_number"][-1] != "0" else "1")
+        body["applicant"]["id_number"] = body["applicant"]["id_number"][:-1] + (
+            "0" if body["applicant"]["id_number"][-1] != "0" else "1"
+        )
         body["consent"] = False
         r = await client.post(url, json=body, headers=WINDOW)
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"

@@ -7,6 +7,7 @@ It runs on a platform of its own (database, ports, topics) and last in the sessi
 conftest.py), because stopping PostgreSQL and the broker touches everything on the machine.
 `make bench BENCH_ARGS="--only faults"` runs the long version.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -23,10 +24,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults]
 @pytest.fixture(scope="module")
 def fault_platform(platform):
     # `platform` first: the session's own services are up, and must come through the faults too.
-    p = Platform(port_base=int(platform.port_base) + 500, database="points_faults",
-                 topic_prefix=f"f{secrets.token_hex(3)}.",
-                 extra_env={"LOG_LEVEL": "INFO", "OUTBOX_POLL_INTERVAL_MS": "100",
-                            "CONSUMER_OUTAGE_BACKOFF_MAX_MS": "1000"})
+    p = Platform(
+        port_base=int(platform.port_base) + 500,
+        database="points_faults",
+        topic_prefix=f"f{secrets.token_hex(3)}.",
+        extra_env={"LOG_LEVEL": "INFO", "OUTBOX_POLL_INTERVAL_MS": "100", "CONSUMER_OUTAGE_BACKOFF_MAX_MS": "1000"},
+    )
     p.infra_up(fresh_database=True)
     p.migrate_and_seed(holders=1500)
     p.start_services()
@@ -35,10 +38,11 @@ def fault_platform(platform):
 
 
 async def test_every_application_survives_each_fault_once(fault_platform, platform):
-    out = await faults.run(fault_platform, rate=8, duration=60, faults=faults.FAULTS, first_holder=1,
-                            bystanders=[platform])
+    out = await faults.run(
+        fault_platform, rate=8, duration=60, faults=faults.FAULTS, first_holder=1, bystanders=[platform]
+    )
     print("\nfaults:", out.row(), "client errors:", out.client_errors)
-    assert out.answered_201 >= 300, out.row()           # the load really ran through the faults
+    assert out.answered_201 >= 300, out.row()  # the load really ran through the faults
     assert set(out.recovery_seconds) == set(faults.FAULTS), out.row()
     assert out.stuck == [], f"accepted, but the applicant never heard: {out.stuck[:10]} ({out.row()})"
     assert out.unnoticed == [], f"scored but never put on notice: {out.unnoticed[:10]}"

@@ -23,6 +23,7 @@ Run it alone, beside another test run, with its own ports and database:
     TEST_PORT_BASE=29000 TEST_DATABASE=points_fuzz python -m pytest tests/integration/test_fuzz_intake.py
 (`python -m bench` uses ports 28001-28004 and `make test` 18001-18004.)
 """
+
 from __future__ import annotations
 
 import warnings
@@ -48,15 +49,17 @@ KEPT_HOLDER, WITHDRAWN_HOLDER, *SUBMITTED_HOLDERS = FUZZ_HOLDERS
 PDF = "%PDF-1.4\n%fuzz\n"
 # Values that pass schema validation and are known to trouble what lies behind it: NUL (PostgreSQL
 # text and jsonb refuse it), integers beyond 64 bits (orjson, bigint), odd code points.
-NASTY_VALUES = ["\x00", "a\x00b", 2**63, -(2**63) - 1, 10**30, "\u202e\ufeff\U0001F600"]
+NASTY_VALUES = ["\x00", "a\x00b", 2**63, -(2**63) - 1, 10**30, "\u202e\ufeff\U0001f600"]
 # Documents each operation accepts, for mutation-based fuzzing beside the schema-based kind.
 VALID_DOCUMENTS = {
-    ("POST", "/v1/applications"): [{**application_body(n), "declared_facts": {}, "family": []}
-                                   for n in SUBMITTED_HOLDERS[:3]],
+    ("POST", "/v1/applications"): [
+        {**application_body(n), "declared_facts": {}, "family": []} for n in SUBMITTED_HOLDERS[:3]
+    ],
 }
 
 
 # -- the schema, loaded from the running service, with real things to aim at --------------------
+
 
 def _has(raw_schema: dict, method: str, path: str) -> bool:
     return method.lower() in raw_schema.get("paths", {}).get(path, {})
@@ -64,7 +67,9 @@ def _has(raw_schema: dict, method: str, path: str) -> bool:
 
 async def _submit(client: httpx.AsyncClient, holder: int) -> dict:
     r = await client.post("/v1/applications", json=application_body(holder, name="模糊测试"))
-    assert r.status_code == 201, f"setting up the fuzz run: submitting for demo holder {holder}: {r.status_code} {r.text}"
+    assert r.status_code == 201, (
+        f"setting up the fuzz run: submitting for demo holder {holder}: {r.status_code} {r.text}"
+    )
     return r.json()
 
 
@@ -81,8 +86,12 @@ async def _targets(base: str, raw_schema: dict) -> dict:
     """Real resources of the window key's own, so that fuzzed requests get past the lookups."""
     async with httpx.AsyncClient(base_url=base, headers=WINDOW, timeout=REQUEST_TIMEOUT) as client:
         kept = await _submit(client, KEPT_HOLDER)
-        targets = {"kept": kept["id"], "withdrawable": (await _submit(client, WITHDRAWN_HOLDER))["id"],
-                   "indicators": sorted({i["indicator"] for i in kept.get("items", [])}), "material": None}
+        targets = {
+            "kept": kept["id"],
+            "withdrawable": (await _submit(client, WITHDRAWN_HOLDER))["id"],
+            "indicators": sorted({i["indicator"] for i in kept.get("items", [])}),
+            "material": None,
+        }
         notice = kept.get("rules_notice") or {}
         targets["indicators"] = sorted({*targets["indicators"], *(i["id"] for i in notice.get("indicators", []))})
         upload = "/v1/applications/{application_id}/materials"
@@ -90,10 +99,13 @@ async def _targets(base: str, raw_schema: dict) -> dict:
             # Every item is looked up in a registry: once they have answered, one found in none takes a material.
             evidence = await _item_open_to_materials(client, kept["id"])
             if evidence is None:
-                warnings.warn(f"fuzzing without a material: every item of {kept['id']} is closed")
+                warnings.warn(f"fuzzing without a material: every item of {kept['id']} is closed", stacklevel=2)
                 return targets
-            r = await client.post(upload.format(application_id=kept["id"]), data={"indicator": evidence},
-                            files={"file": ("fuzz.pdf", PDF.encode(), "application/pdf")})
+            r = await client.post(
+                upload.format(application_id=kept["id"]),
+                data={"indicator": evidence},
+                files={"file": ("fuzz.pdf", PDF.encode(), "application/pdf")},
+            )
             assert r.status_code == 201, f"setting up the fuzz run: uploading a material: {r.status_code} {r.text}"
             targets["material"] = r.json()["id"]
     return targets
@@ -118,23 +130,32 @@ def _config(base: str, targets: dict) -> schemathesis.Config:
     if targets["material"]:
         dictionaries["own-material"] = {"values": [targets["material"]]}
         parameters["path.material_id"] = {"dictionary": "own-material", "probability": 0.5}
-    return schemathesis.Config.from_dict({
-        "seed": SEED,
-        "base-url": base,
-        "request-timeout": REQUEST_TIMEOUT,
-        # No example database: nothing written into the checkout, no replay of old failures making runs differ.
-        "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
-        "suppress-health-check": ["too_slow", "filter_too_much"],
-        "dictionaries": dictionaries,
-        "parameters": parameters,
-        # The kept application is never withdrawn, so uploads keep reaching an open application.
-        "operations": [
-            {"include-path": "/v1/applications/{application_id}/withdraw",
-             "parameters": {"path.application_id": {"dictionary": "withdrawable-application", "probability": 0.5}}},
-            {"include-path": "/v1/applications", "include-method": "POST",
-             "generation": {"max-examples": MAX_EXAMPLES_SUBMIT}},
-        ],
-    })
+    return schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "base-url": base,
+            "request-timeout": REQUEST_TIMEOUT,
+            # No example database: nothing written into the checkout, no replay of old failures making runs differ.
+            "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
+            "suppress-health-check": ["too_slow", "filter_too_much"],
+            "dictionaries": dictionaries,
+            "parameters": parameters,
+            # The kept application is never withdrawn, so uploads keep reaching an open application.
+            "operations": [
+                {
+                    "include-path": "/v1/applications/{application_id}/withdraw",
+                    "parameters": {
+                        "path.application_id": {"dictionary": "withdrawable-application", "probability": 0.5}
+                    },
+                },
+                {
+                    "include-path": "/v1/applications",
+                    "include-method": "POST",
+                    "generation": {"max-examples": MAX_EXAMPLES_SUBMIT},
+                },
+            ],
+        }
+    )
 
 
 def _nul_in_path_parameters(context, path_parameters):
@@ -145,7 +166,8 @@ def _nul_in_path_parameters(context, path_parameters):
         return st.just(path_parameters)
     # Mostly unchanged (first, so that is what a failing case shrinks towards), else one parameter gets a NUL.
     return st.sampled_from([None] * 6 + names).map(
-        lambda name: path_parameters if name is None else {**path_parameters, name: path_parameters[name] + "\x00"})
+        lambda name: path_parameters if name is None else {**path_parameters, name: path_parameters[name] + "\x00"}
+    )
 
 
 def _places(value, path=()):
@@ -168,7 +190,8 @@ def _planted(value, path, nasty):
 
 def _plantings(document) -> st.SearchStrategy:
     return st.tuples(st.sampled_from(sorted(_places(document), key=repr)), st.sampled_from(NASTY_VALUES)).map(
-        lambda planting: _planted(document, *planting))
+        lambda planting: _planted(document, *planting)
+    )
 
 
 def _steer_json_body(context, body):
@@ -180,7 +203,8 @@ def _steer_json_body(context, body):
     if not isinstance(body, dict) or not any(b.media_type == "application/json" for b in operation.body):
         return st.just(body)
     consented = st.sampled_from([True, True, True, False]).map(
-        lambda on: {**body, "consent": True} if on and "consent" in body else body)
+        lambda on: {**body, "consent": True} if on and "consent" in body else body
+    )
     generated = consented.flatmap(lambda document: st.just(document) | _plantings(document))
     valid = VALID_DOCUMENTS.get((operation.method.upper(), operation.path))
     return (generated | st.sampled_from(valid).flatmap(_plantings)) if valid else generated

@@ -12,6 +12,7 @@ office may upload drafts and start simulations (bounded by the session's SIMULAT
 removed afterwards) but not publish a rule set or register a module; publicity's officer may answer
 objections but owns no module to open rounds for.
 """
+
 from __future__ import annotations
 
 import httpx
@@ -37,8 +38,11 @@ def _bearer(service: str, key_id: str) -> dict[str, str]:
 # The key each operation is called with, by path prefix (the longest that matches).
 KEYS = {
     "verification": {"/": _bearer("verification", "demopolice")},
-    "scoring": {"/": _bearer("scoring", "demopolicy"), "/v1/evaluate": _bearer("scoring", "demoreader"),
-                "/v1/scores": _bearer("scoring", "demowindowscores")},
+    "scoring": {
+        "/": _bearer("scoring", "demopolicy"),
+        "/v1/evaluate": _bearer("scoring", "demoreader"),
+        "/v1/scores": _bearer("scoring", "demowindowscores"),
+    },
     "publicity": {"/": _bearer("publicity", "demoofficer")},
 }
 
@@ -55,8 +59,9 @@ def real_application(platform) -> str:
 
     async def submit() -> str:
         async with httpx.AsyncClient(timeout=30) as client:
-            r = await client.post(f"{platform.url('intake')}/v1/applications", json=application_body(FUZZ_HOLDER),
-                                  headers=WINDOW)
+            r = await client.post(
+                f"{platform.url('intake')}/v1/applications", json=application_body(FUZZ_HOLDER), headers=WINDOW
+            )
             assert r.status_code == 201, r.text
             await follow_to_notice(client, platform, r.json()["id"])
             return r.json()["id"]
@@ -67,14 +72,20 @@ def real_application(platform) -> str:
 def _schema(platform, service: str, application_id: str):
     base = platform.url(service)
     raw = httpx.get(f"{base}/openapi.json", timeout=REQUEST_TIMEOUT).raise_for_status().json()
-    config = schemathesis.Config.from_dict({
-        "seed": SEED, "base-url": base, "request-timeout": REQUEST_TIMEOUT,
-        "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
-        "suppress-health-check": ["too_slow", "filter_too_much"],
-        "dictionaries": {"application": {"values": [application_id]}, "department": {"values": ["police"]}},
-        "parameters": {"path.application_id": {"dictionary": "application", "probability": 0.5},
-                       "path.department": {"dictionary": "department", "probability": 0.6}},
-    })
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "base-url": base,
+            "request-timeout": REQUEST_TIMEOUT,
+            "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
+            "suppress-health-check": ["too_slow", "filter_too_much"],
+            "dictionaries": {"application": {"values": [application_id]}, "department": {"values": ["police"]}},
+            "parameters": {
+                "path.application_id": {"dictionary": "application", "probability": 0.5},
+                "path.department": {"dictionary": "department", "probability": 0.6},
+            },
+        }
+    )
     return schemathesis.openapi.from_dict(raw, config=config)
 
 
@@ -104,8 +115,10 @@ def _remove_fuzzed_simulations(database_url: str) -> None:
         engine = create_async_engine(database_url)
         try:
             async with engine.begin() as conn:
-                await conn.execute(text("DELETE FROM scoring.simulations WHERE state = 'queued' AND requested_by = :p"),
-                                   {"p": "demo-policy-office"})
+                await conn.execute(
+                    text("DELETE FROM scoring.simulations WHERE state = 'queued' AND requested_by = :p"),
+                    {"p": "demo-policy-office"},
+                )
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
                 async with engine.connect() as conn:

@@ -1,8 +1,9 @@
 """Intake's partner API: idempotent submission, own applications by page, holders barred for forgery."""
+
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -15,9 +16,9 @@ from services.intake.tables import applications
 from services.verification.seed import demo_id_number
 from shared.auth import ApiKeys, api_keys_table
 from shared.calendar import add_working_days
-from shared.identity import make_id_number
 from shared.events import Envelope
 from shared.events.catalogue import SCORES, HolderRef, ScoreComputed
+from shared.identity import make_id_number
 from shared.masking import mask_id_number
 from tests.integration.helpers import WINDOW, WINDOW_SCORES, application_body, follow_to_notice, wait_for
 
@@ -26,7 +27,9 @@ pytestmark = pytest.mark.integration
 
 async def new_partner(platform, scopes: list[str]) -> dict:
     engine = create_async_engine(platform.database_url)
-    key = await ApiKeys(engine, api_keys_table(MetaData(schema="intake"))).issue(f"partner-{secrets.token_hex(3)}", scopes)
+    key = await ApiKeys(engine, api_keys_table(MetaData(schema="intake"))).issue(
+        f"partner-{secrets.token_hex(3)}", scopes
+    )
     await engine.dispose()
     return {"Authorization": f"Bearer {key}"}
 
@@ -43,8 +46,9 @@ async def test_the_same_idempotency_key_and_body_answer_the_first_response(platf
         assert other.status_code == 409 and other.json()["errors"][0]["field"] == "Idempotency-Key"
     engine = create_async_engine(platform.database_url)
     async with engine.connect() as conn:
-        count = await conn.scalar(select(func.count()).select_from(applications)
-                                  .where(applications.c.holder_id_number == demo_id_number(41)))
+        count = await conn.scalar(
+            select(func.count()).select_from(applications).where(applications.c.holder_id_number == demo_id_number(41))
+        )
     await engine.dispose()
     assert count == 1
 
@@ -80,12 +84,25 @@ async def test_a_holder_barred_for_forgery_is_refused_with_the_date_the_bar_ends
         app_id = r.json()["id"]
         # Scoring voids it for forged materials. The event names the holder by key and masked forms
         # only: intake finds whom to bar by the application.
-        event = Envelope.new(ScoreComputed(
-            application_id=app_id, score_version=99,
-            holder=HolderRef(key="0" * 64, name_masked="测*", id_number_masked=mask_id_number(demo_id_number(n))),
-            status="void", reason="forged materials: residence", barred_until=until, rule_set_id="hangzhou-2021",
-            rule_set_hash="0" * 64, cut_off_date=date(2026, 10, 1), total=0, categories={}, lines=[],
-            computed_at=datetime.now(timezone.utc)), source="scoring", subject=app_id)
+        event = Envelope.new(
+            ScoreComputed(
+                application_id=app_id,
+                score_version=99,
+                holder=HolderRef(key="0" * 64, name_masked="测*", id_number_masked=mask_id_number(demo_id_number(n))),
+                status="void",
+                reason="forged materials: residence",
+                barred_until=until,
+                rule_set_id="hangzhou-2021",
+                rule_set_hash="0" * 64,
+                cut_off_date=date(2026, 10, 1),
+                total=0,
+                categories={},
+                lines=[],
+                computed_at=datetime.now(UTC),
+            ),
+            source="scoring",
+            subject=app_id,
+        )
         producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap(), acks="all")
         await producer.start()
         await producer.send_and_wait(platform.topic_prefix + SCORES, event.to_bytes(), key=app_id.encode())
@@ -109,13 +126,18 @@ async def test_the_applicant_is_told_the_rules_that_apply(platform):
         by_id = {i["id"]: i for i in notice["indicators"]}
         assert by_id["residence"]["department"] == "police" and not by_id["residence"]["materials_needed"]
         # Every department reads its registry (data-sharing first): materials only where nothing is on record.
-        assert not any(i["materials_needed"] for i in notice["indicators"]) and "nothing is on record" in \
-            by_id["honours"]["how"]["en"] and by_id["education"]["name"]["zh"] == "文化程度"
+        assert (
+            not any(i["materials_needed"] for i in notice["indicators"])
+            and "nothing is on record" in by_id["honours"]["how"]["en"]
+            and by_id["education"]["name"]["zh"] == "文化程度"
+        )
         applied = date.fromisoformat(r.json()["applied_on"])
         assert notice["review_deadline"] == add_working_days(applied, 15).isoformat()
         assert notice["result_date"] == add_working_days(applied, 20).isoformat()
         assert notice["objection"]["working_days"] == 7 and "7" in notice["objection"]["zh"]
-        again = await client.get(f"{platform.url('intake')}/v1/applications/{r.json()['id']}/rules-notice", headers=WINDOW)
+        again = await client.get(
+            f"{platform.url('intake')}/v1/applications/{r.json()['id']}/rules-notice", headers=WINDOW
+        )
         assert again.status_code == 200 and again.json() == notice
 
 
@@ -153,7 +175,7 @@ async def test_an_application_withdrawn_before_scoring_is_never_scored(platform)
         await follow_to_notice(client, platform, later)
         doc = (await client.get(f"{url}/{app_id}", headers=WINDOW)).json()
         assert doc["status"] == "withdrawn" and doc["score"] is None
-        scored = (await client.get(f"{platform.url('scoring')}/v1/scores/{app_id}", headers=WINDOW_SCORES))
+        scored = await client.get(f"{platform.url('scoring')}/v1/scores/{app_id}", headers=WINDOW_SCORES)
         assert scored.status_code == 404
         # Once scored, it is too late to withdraw.
         r = await client.post(f"{url}/{later}/withdraw", headers=WINDOW)
@@ -162,21 +184,29 @@ async def test_an_application_withdrawn_before_scoring_is_never_scored(platform)
 
 async def test_settlement_and_school_enrolment_name_the_family_they_concern(platform):
     today = date.today()
-    child = {"name": "小明", "id_number": make_id_number("330106", today.replace(year=today.year - 8), 101),
-             "relation": "child"}
-    teen = {"name": "小红", "id_number": make_id_number("330106", today.replace(year=today.year - 17), 102),
-            "relation": "child"}
+    child = {
+        "name": "小明",
+        "id_number": make_id_number("330106", today.replace(year=today.year - 8), 101),
+        "relation": "child",
+    }
+    teen = {
+        "name": "小红",
+        "id_number": make_id_number("330106", today.replace(year=today.year - 17), 102),
+        "relation": "child",
+    }
     spouse = {"name": "王芳", "id_number": make_id_number("330106", date(1988, 5, 1), 103), "relation": "spouse"}
     url = f"{platform.url('intake')}/v1/applications"
     async with httpx.AsyncClient(timeout=10) as client:
-        r = await client.post(url, json={**application_body(111), "intent": "school_enrolment", "family": [child]},
-                              headers=WINDOW)
+        r = await client.post(
+            url, json={**application_body(111), "intent": "school_enrolment", "family": [child]}, headers=WINDOW
+        )
         assert r.status_code == 201, r.text
         assert r.json()["family"] == [child]
         doc = (await client.get(f"{url}/{r.json()['id']}", headers=WINDOW)).json()
         assert doc["intent"] == "school_enrolment" and doc["family"] == [child]
-        r = await client.post(url, json={**application_body(112), "intent": "settlement", "family": [spouse, teen]},
-                              headers=WINDOW)
+        r = await client.post(
+            url, json={**application_body(112), "intent": "settlement", "family": [spouse, teen]}, headers=WINDOW
+        )
         assert r.status_code == 201, r.text
         for body, message in (
             ({"intent": "school_enrolment", "family": [teen]}, "under 16"),
@@ -188,6 +218,7 @@ async def test_settlement_and_school_enrolment_name_the_family_they_concern(plat
             assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
             assert r.json()["errors"][0]["field"] == "family" and message in r.json()["errors"][0]["message"]
         bad_child = dict(child, id_number=child["id_number"][:-1] + ("1" if child["id_number"][-1] != "1" else "2"))
-        r = await client.post(url, json={**application_body(113), "intent": "school_enrolment", "family": [bad_child]},
-                              headers=WINDOW)
+        r = await client.post(
+            url, json={**application_body(113), "intent": "school_enrolment", "family": [bad_child]}, headers=WINDOW
+        )
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "family.0.id_number"

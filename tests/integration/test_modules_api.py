@@ -1,4 +1,5 @@
 """X-modules over REST: an owner manages and ranks only its own modules."""
+
 from __future__ import annotations
 
 import secrets
@@ -45,32 +46,51 @@ async def test_an_owner_registers_versions_of_its_own_module_and_no_other(platfo
         # Nor may it take over the city's module by claiming it.
         r = await client.put("/v1/modules/settlement", content=module_file("settlement"), headers=BINJIANG)
         assert r.status_code == 403
-        r = await client.put(f"/v1/modules/{mid}", content=module_file(mid).replace("owner: district:binjiang",
-                                                                                   "owner: nobody"), headers=BINJIANG)
+        r = await client.put(
+            f"/v1/modules/{mid}",
+            content=module_file(mid).replace("owner: district:binjiang", "owner: nobody"),
+            headers=BINJIANG,
+        )
         assert r.status_code == 422 and "owner" in r.json()["detail"]
-        assert {m["id"] for m in (await client.get("/v1/modules")).json()} >= {"settlement", "school-enrolment",
-                                                                             "binjiang-talent", mid}
+        assert {m["id"] for m in (await client.get("/v1/modules")).json()} >= {
+            "settlement",
+            "school-enrolment",
+            "binjiang-talent",
+            mid,
+        }
 
 
 async def test_an_owner_ranks_its_round_children_by_the_better_parent(platform):
     mid = f"binjiang-school-{secrets.token_hex(2)}"
     async with httpx.AsyncClient(base_url=platform.url("scoring"), timeout=10) as client:
         await client.put(f"/v1/modules/{mid}", content=module_file(mid), headers=BINJIANG)
-        body = {"application_date": "2026-11-26", "candidates": [
-            # 50 / 75 + 30 for five years of renting (renters score as owners)
-            {"id": "child-a", "parents": [holder("2016-10-01"),
-                                          holder("2011-10-01", rental_spans=[{"start": "2020-01-01", "end": None}])]},
-            {"id": "child-b", "parents": [holder("2011-10-01", own_home=True)]},  # 75 + 30, and an own home
-            {"id": "child-c", "parents": [holder("2001-10-01", permit_status="terminated")]},  # no valid permit
-            {"id": "child-d", "parents": [holder("2019-10-01")]},  # 35
-        ]}
+        body = {
+            "application_date": "2026-11-26",
+            "candidates": [
+                # 50 / 75 + 30 for five years of renting (renters score as owners)
+                {
+                    "id": "child-a",
+                    "parents": [
+                        holder("2016-10-01"),
+                        holder("2011-10-01", rental_spans=[{"start": "2020-01-01", "end": None}]),
+                    ],
+                },
+                {"id": "child-b", "parents": [holder("2011-10-01", own_home=True)]},  # 75 + 30, and an own home
+                {"id": "child-c", "parents": [holder("2001-10-01", permit_status="terminated")]},  # no valid permit
+                {"id": "child-d", "parents": [holder("2019-10-01")]},  # 35
+            ],
+        }
         r = await client.post(f"/v1/modules/{mid}/rank", json=body, headers=BINJIANG)
         assert r.status_code == 200, r.text
         doc = r.json()
         assert doc["quota"] == 2 and doc["rule_set_id"] == "hangzhou-2021"
         ranked = [(c["id"], c["rank"], c["qualified"], c["total"]) for c in doc["ranking"]]
-        assert ranked == [("child-b", 1, True, 105), ("child-a", 2, True, 105), ("child-d", 3, False, 35),
-                          ("child-c", None, False, 0)]
+        assert ranked == [
+            ("child-b", 1, True, 105),
+            ("child-a", 2, True, 105),
+            ("child-d", 3, False, 35),
+            ("child-c", None, False, 0),
+        ]
         assert doc["ranking"][1]["counted_parent"] == 1
         # A district cannot rank the city's settlement round; the city (here: an administrator) can.
         holders = {"candidates": [{"id": "h1", "facts": holder("2005-10-01")}]}
@@ -82,12 +102,20 @@ async def test_an_owner_ranks_its_round_children_by_the_better_parent(platform):
 
 
 async def test_module_points_are_computed_beside_the_base_score(platform):
-    facts = holder("2016-10-01", key_enterprise_employee=True,
-                   district_residence_spans=[{"start": "2022-01-01", "end": None}])
+    facts = holder(
+        "2016-10-01", key_enterprise_employee=True, district_residence_spans=[{"start": "2022-01-01", "end": None}]
+    )
     async with httpx.AsyncClient(base_url=platform.url("scoring"), timeout=10) as client:
-        ex = (await client.post("/v1/evaluate", json={"facts": facts, "application_date": "2026-11-26"},
-                                headers=PARTNER)).json()
+        ex = (
+            await client.post("/v1/evaluate", json={"facts": facts, "application_date": "2026-11-26"}, headers=PARTNER)
+        ).json()
     assert ex["total"] == 50
-    assert ex["modules"]["binjiang-talent"]["module_points"] == 10 + 8 and ex["modules"]["binjiang-talent"]["total"] == 68
-    assert ex["modules"]["settlement"] == {**ex["modules"]["settlement"], "total": 50, "threshold": 100,
-                                           "meets_threshold": False}
+    assert (
+        ex["modules"]["binjiang-talent"]["module_points"] == 10 + 8 and ex["modules"]["binjiang-talent"]["total"] == 68
+    )
+    assert ex["modules"]["settlement"] == {
+        **ex["modules"]["settlement"],
+        "total": 50,
+        "threshold": 100,
+        "meets_threshold": False,
+    }

@@ -1,4 +1,5 @@
 """Crash the intake relay at the worst moments; the application's effect still happens exactly once."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from deploy.local.processes import read_pid, alive
+from deploy.local.processes import alive, read_pid
 from services.intake.tables import applications, outbox, timeline
 from services.publicity.tables import notices
 from services.scoring.tables import scores
@@ -50,24 +51,34 @@ async def _crash_and_recover(platform, failpoint: str, n: int, republished: bool
 
         engine = create_async_engine(platform.database_url)
         async with engine.connect() as conn:
-            app_id = await conn.scalar(select(applications.c.id).where(applications.c.holder_id_number == demo_id_number(n)))
+            app_id = await conn.scalar(
+                select(applications.c.id).where(applications.c.holder_id_number == demo_id_number(n))
+            )
             assert app_id, "the application must have been committed before the crash"
-            unpublished = await conn.scalar(select(func.count()).select_from(outbox).where(
-                outbox.c.key == app_id, outbox.c.published_at.is_(None)))
+            unpublished = await conn.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.key == app_id, outbox.c.published_at.is_(None))
+            )
             assert unpublished == 1, "the event must still be waiting in the outbox"
 
         platform.start_service("intake")  # restart without the failpoint
         platform.wait_ready(["intake"])
         await follow_to_notice(client, platform, app_id)
+
         # Before counting effects: the relay has marked the event sent (nothing more will be
         # published), and a copy published twice has reached every consumer and been dropped.
         async def marked_sent() -> bool:
             async with engine.connect() as conn:
-                return bool(await conn.scalar(select(func.count()).select_from(outbox).where(
-                    outbox.c.key == app_id, outbox.c.published_at.is_not(None))))
+                return bool(
+                    await conn.scalar(
+                        select(func.count())
+                        .select_from(outbox)
+                        .where(outbox.c.key == app_id, outbox.c.published_at.is_not(None))
+                    )
+                )
 
         await wait_for("the relay marks the event sent", marked_sent, 15)
         if republished:
+
             async def repeat_dropped_everywhere() -> bool:
                 consumers, dropped = await _repeats_dropped(client, platform)
                 return bool(consumers) and dropped - dropped_before >= len(consumers)
@@ -75,12 +86,26 @@ async def _crash_and_recover(platform, failpoint: str, n: int, republished: bool
             await wait_for("every consumer drops the republished event", repeat_dropped_everywhere, 15)
         async with engine.connect() as conn:
             counts = {
-                "scores": await conn.scalar(select(func.count()).select_from(scores).where(scores.c.application_id == app_id)),
-                "notices": await conn.scalar(select(func.count()).select_from(notices).where(notices.c.application_id == app_id)),
-                "timeline": dict((await conn.execute(select(timeline.c.event_type, func.count()).where(
-                    timeline.c.application_id == app_id).group_by(timeline.c.event_type))).all()),
-                "published": await conn.scalar(select(func.count()).select_from(outbox).where(
-                    outbox.c.key == app_id, outbox.c.published_at.is_not(None))),
+                "scores": await conn.scalar(
+                    select(func.count()).select_from(scores).where(scores.c.application_id == app_id)
+                ),
+                "notices": await conn.scalar(
+                    select(func.count()).select_from(notices).where(notices.c.application_id == app_id)
+                ),
+                "timeline": dict(
+                    (
+                        await conn.execute(
+                            select(timeline.c.event_type, func.count())
+                            .where(timeline.c.application_id == app_id)
+                            .group_by(timeline.c.event_type)
+                        )
+                    ).all()
+                ),
+                "published": await conn.scalar(
+                    select(func.count())
+                    .select_from(outbox)
+                    .where(outbox.c.key == app_id, outbox.c.published_at.is_not(None))
+                ),
             }
         await engine.dispose()
     return app_id, counts
@@ -90,7 +115,11 @@ def assert_exactly_once(counts: dict) -> None:
     assert counts["published"] == 1
     assert counts["scores"] == 1 and counts["notices"] == 1
     # (the submission's own entry is the application row itself)
-    assert counts["timeline"] == {"verification.completed": len(DEPARTMENTS), "score.computed": 1, "notice.published": 1}
+    assert counts["timeline"] == {
+        "verification.completed": len(DEPARTMENTS),
+        "score.computed": 1,
+        "notice.published": 1,
+    }
 
 
 async def test_relay_dies_after_commit_before_publish(platform):

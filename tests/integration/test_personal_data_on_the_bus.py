@@ -7,6 +7,7 @@ full names nowhere. Past the departments (points.verifications, points.scores, p
 and their dead-letter topics) nothing identifies a person but masked forms and keys. Scoring's
 tables keep no name or ID number either.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -54,10 +55,10 @@ async def _every_message(prefix: str) -> dict[str, list[str]]:
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
-        found: dict[str, list[str]] = {t[len(prefix):]: [] for t in topics}
+        found: dict[str, list[str]] = {t[len(prefix) :]: [] for t in topics}
         while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
             for tp, records in (await consumer.getmany(timeout_ms=500)).items():
-                found[tp.topic[len(prefix):]] += [r.value.decode() for r in records if r.value is not None]
+                found[tp.topic[len(prefix) :]] += [r.value.decode() for r in records if r.value is not None]
         return found
     finally:
         await consumer.stop()
@@ -76,15 +77,16 @@ def _names(people: dict[int, str]) -> list[str]:
 async def test_personal_data_travels_only_where_its_consumers_need_it(platform):
     child = demo_child(PARENT)
     assert child is not None
-    today = date.today()
     async with httpx.AsyncClient(timeout=10) as client:
         bodies = {}
         for n in (ADULT, PARENT):
             body = application_body(n, name=NAMES[n])
             body["applicant"]["phone"] = PHONES[n]
             bodies[n] = body
-        bodies[PARENT] |= {"intent": "school_enrolment",
-                           "family": [{"name": CHILD_NAME, "id_number": child["id_number"], "relation": "child"}]}
+        bodies[PARENT] |= {
+            "intent": "school_enrolment",
+            "family": [{"name": CHILD_NAME, "id_number": child["id_number"], "relation": "child"}],
+        }
         apps = {}
         for n, body in bodies.items():
             r = await client.post(f"{platform.url('intake')}/v1/applications", json=body, headers=WINDOW)
@@ -95,17 +97,26 @@ async def test_personal_data_travels_only_where_its_consumers_need_it(platform):
     # An objection to the adult's notice whose words name them in full: the words stay in publicity.
     notice_id = docs[ADULT]["notice_url"].rsplit("/", 1)[-1]
     async with from_address("127.0.0.8") as public:
-        r = await public.post(f"{platform.url('publicity')}/v1/objections", json={
-            "notice_id": notice_id, "items": ["residence"], "contact_phone": OBJECTOR_PHONE,
-            "reason": f"{NAMES[ADULT]}（{demo_id_number(ADULT)}，{PHONES[ADULT]}）的居住年限有误"})
+        r = await public.post(
+            f"{platform.url('publicity')}/v1/objections",
+            json={
+                "notice_id": notice_id,
+                "items": ["residence"],
+                "contact_phone": OBJECTOR_PHONE,
+                "reason": f"{NAMES[ADULT]}（{demo_id_number(ADULT)}，{PHONES[ADULT]}）的居住年限有误",
+            },
+        )
         assert r.status_code == 201, r.text
         objection = r.json()["id"]
 
     async def answered() -> dict[str, list[str]] | None:
         found = await _every_message(platform.topic_prefix)
         # The police answered the objection (their new answer is on the bus, and read back below).
-        return found if any(objection in m and '"in_answer_to"' in m for m in found.get("points.verifications", [])) \
+        return (
+            found
+            if any(objection in m and '"in_answer_to"' in m for m in found.get("points.verifications", []))
             else None
+        )
 
     messages = await wait_for("verification answers the objection", answered, timeout=60)
 
@@ -138,10 +149,14 @@ async def test_personal_data_travels_only_where_its_consumers_need_it(platform):
     engine = create_async_engine(platform.database_url)
     try:
         async with engine.connect() as conn:
-            stored = [row[0] for table in ("received_verifications", "applications", "scores")
-                      for row in await conn.execute(text(
-                          f"SELECT row_to_json(t)::text FROM scoring.{table} t WHERE application_id = ANY(:apps)"),
-                          {"apps": list(apps.values())})]
+            stored = [
+                row[0]
+                for table in ("received_verifications", "applications", "scores")
+                for row in await conn.execute(
+                    text(f"SELECT row_to_json(t)::text FROM scoring.{table} t WHERE application_id = ANY(:apps)"),
+                    {"apps": list(apps.values())},
+                )
+            ]
     finally:
         await engine.dispose()
     assert len(stored) >= 2 + 2 + 2
@@ -160,8 +175,12 @@ def _migration():
 async def test_the_scoring_migration_masks_and_keys_stored_holders_as_the_services_do(database_url):
     """Scoring's stored holders become exactly what the services now write: the same key (so a holder
     still reads their old scores) and the same masked forms (so old notices and new ones agree)."""
-    people = [("王", demo_id_number(1)), ("张三", demo_id_number(2)), (" 欧阳娜娜 ", demo_id_number(3)),
-              ("李四", make_id_number("110105", date(1949, 12, 31), 2).lower())]  # an X written in lower case
+    people = [
+        ("王", demo_id_number(1)),
+        ("张三", demo_id_number(2)),
+        (" 欧阳娜娜 ", demo_id_number(3)),
+        ("李四", make_id_number("110105", date(1949, 12, 31), 2).lower()),
+    ]  # an X written in lower case
     assert any(i.endswith("x") for _n, i in people)
     salt = "migration-test-salt"
     engine = create_async_engine(database_url)
@@ -170,10 +189,14 @@ async def test_the_scoring_migration_masks_and_keys_stored_holders_as_the_servic
             await conn.execute(text("CREATE SCHEMA IF NOT EXISTS migtest"))
             await conn.execute(text("DROP TABLE IF EXISTS migtest.holders"))
             await conn.execute(text("CREATE TABLE migtest.holders (seq int PRIMARY KEY, holder jsonb NOT NULL)"))
-            await conn.execute(text("INSERT INTO migtest.holders VALUES (:seq, CAST(:holder AS jsonb))"), [
-                {"seq": i, "holder": json.dumps({"name": name, "id_number": number, "permit_number": f"ZJ-{i}"})}
-                for i, (name, number) in enumerate(people)] + [
-                {"seq": 99, "holder": json.dumps({"key": "k", "name_masked": "王*", "id_number_masked": "1101**"})}])
+            await conn.execute(
+                text("INSERT INTO migtest.holders VALUES (:seq, CAST(:holder AS jsonb))"),
+                [
+                    {"seq": i, "holder": json.dumps({"name": name, "id_number": number, "permit_number": f"ZJ-{i}"})}
+                    for i, (name, number) in enumerate(people)
+                ]
+                + [{"seq": 99, "holder": json.dumps({"key": "k", "name_masked": "王*", "id_number_masked": "1101**"})}],
+            )
             await conn.execute(_migration().pseudonymise("migtest.holders"), {"salt": salt})
             rows = dict((await conn.execute(text("SELECT seq, holder FROM migtest.holders"))).all())
             await conn.execute(text("DROP SCHEMA migtest CASCADE"))

@@ -7,6 +7,7 @@ number, no phone. The routes are the service's own (every GET route of its app a
 HTML pages outside the OpenAPI document included); one the crawl cannot reach fails the test, so a
 new route is scanned from the day it is added.
 """
+
 from __future__ import annotations
 
 import html
@@ -81,11 +82,18 @@ def _secrets(people: list[Person]) -> dict[str, str]:
     found = {"the objector's contact phone": CONTACT}
     for p in people:
         born = p.id_number[6:14]
-        found.update({
-            f"{p.n}'s full name": p.name, f"{p.n}'s given name": p.name[1:], f"{p.n}'s ID number": p.id_number,
-            f"{p.n}'s ID number's middle": p.id_number[4:-4], f"{p.n}'s birth date": born,
-            f"{p.n}'s birth date (ISO)": f"{born[:4]}-{born[4:6]}-{born[6:]}",
-            f"{p.n}'s permit number": p.permit_number, f"{p.n}'s phone": p.phone})
+        found.update(
+            {
+                f"{p.n}'s full name": p.name,
+                f"{p.n}'s given name": p.name[1:],
+                f"{p.n}'s ID number": p.id_number,
+                f"{p.n}'s ID number's middle": p.id_number[4:-4],
+                f"{p.n}'s birth date": born,
+                f"{p.n}'s birth date (ISO)": f"{born[:4]}-{born[4:6]}-{born[6:]}",
+                f"{p.n}'s permit number": p.permit_number,
+                f"{p.n}'s phone": p.phone,
+            }
+        )
     return found
 
 
@@ -113,30 +121,56 @@ async def test_no_public_route_shows_a_holder_unmasked(platform):
 
         # Objections and a review whose reasons repeat everything about a holder: a reason is never public.
         def reason(p: Person) -> str:
-            return f"申请人{p.name}（身份证号{p.id_number}，居住证{p.permit_number}，电话{p.phone}）的积分有误，请核查。"
+            return (
+                f"申请人{p.name}（身份证号{p.id_number}，居住证{p.permit_number}，电话{p.phone}）的积分有误，请核查。"
+            )
 
         detail = (await client.get(f"{base}/v1/rounds/{round_id}/entries/1")).json()
-        on_entry = await client.post(f"{base}/v1/objections", json={
-            "round_id": round_id, "entry": 1, "items": [_objectable(detail["lines"])], "reason": reason(people[0]),
-            "contact_phone": CONTACT})
+        on_entry = await client.post(
+            f"{base}/v1/objections",
+            json={
+                "round_id": round_id,
+                "entry": 1,
+                "items": [_objectable(detail["lines"])],
+                "reason": reason(people[0]),
+                "contact_phone": CONTACT,
+            },
+        )
         notice = (await client.get(f"{base}/v1/notices/{people[1].notice_id}")).json()
-        on_notice = await client.post(f"{base}/v1/objections", json={
-            "notice_id": people[1].notice_id, "items": [_objectable(notice["lines"])], "reason": reason(people[1]),
-            "contact_phone": CONTACT})
+        on_notice = await client.post(
+            f"{base}/v1/objections",
+            json={
+                "notice_id": people[1].notice_id,
+                "items": [_objectable(notice["lines"])],
+                "reason": reason(people[1]),
+                "contact_phone": CONTACT,
+            },
+        )
         own = (await client.get(f"{base}/v1/notices/{people[2].notice_id}")).json()
-        review = await client.post(f"{base}/v1/reviews", headers=SERVICE_APP, json={
-            "application_id": people[2].application_id, "id_number": people[2].id_number,
-            "items": [_objectable(own["lines"])], "reason": reason(people[2])})
+        review = await client.post(
+            f"{base}/v1/reviews",
+            headers=SERVICE_APP,
+            json={
+                "application_id": people[2].application_id,
+                "id_number": people[2].id_number,
+                "items": [_objectable(own["lines"])],
+                "reason": reason(people[2]),
+            },
+        )
         for r in (on_entry, on_notice, review):
             assert r.status_code == 201, r.text
 
-        ids = {"round_id": [round_id], "seq": [str(e["entry"]) for e in entries],
-               "notice_id": [p.notice_id for p in people],
-               "objection_id": [on_entry.json()["id"], on_notice.json()["id"], review.json()["id"]]}
+        ids = {
+            "round_id": [round_id],
+            "seq": [str(e["entry"]) for e in entries],
+            "notice_id": [p.notice_id for p in people],
+            "objection_id": [on_entry.json()["id"], on_notice.json()["id"], review.json()["id"]],
+        }
         routes = _get_routes()
         live = (await client.get(f"{base}/openapi.json")).json()["paths"]
-        assert {p for p, ops in live.items() if "get" in ops} <= set(routes), \
+        assert {p for p, ops in live.items() if "get" in ops} <= set(routes), (
             "the running service has GET routes this process does not see"
+        )
         unfillable = {p: names for p in routes if (names := set(PARAM.findall(p)) - set(ids))}
         assert not unfillable, f"routes with path parameters this scan cannot fill: {unfillable}; add real values"
 
@@ -146,7 +180,8 @@ async def test_no_public_route_shows_a_holder_unmasked(platform):
             """The route template a path is served by, if the scan may follow it (its ids are ours)."""
             for template, pattern in patterns.items():
                 if (m := pattern.match(path)) and all(
-                        value in ids[name] for name, value in zip(PARAM.findall(template), m.groups())):
+                    value in ids[name] for name, value in zip(PARAM.findall(template), m.groups(), strict=True)
+                ):
                     return template
             return None
 
@@ -155,15 +190,19 @@ async def test_no_public_route_shows_a_holder_unmasked(platform):
             names = PARAM.findall(template)
             for values in itertools.product(*(ids[n] for n in names)):
                 filled = template
-                for n, v in zip(names, values):
-                    filled = re.sub(r"{%s(?::\w+)?}" % n, urllib.parse.quote(v), filled)
+                for n, v in zip(names, values, strict=True):
+                    filled = re.sub(rf"{{{n}(?::\w+)?}}", urllib.parse.quote(v), filled)
                 queue.append(filled)
         # Searches and pages, as a reader would ask for them.
         for p in people[:2]:
             for q in (urllib.parse.quote(p.name[0]), p.id_number[-4:]):
                 queue += [f"/rounds/{round_id}?q={q}", f"/v1/rounds/{round_id}/entries?q={q}"]
-        queue += [f"/rounds/{round_id}?limit=2", f"/v1/rounds/{round_id}/entries?limit=2&after=2",
-                  "/v1/rounds?status=notice", *(f"/v1/notices?application_id={p.application_id}" for p in people)]
+        queue += [
+            f"/rounds/{round_id}?limit=2",
+            f"/v1/rounds/{round_id}/entries?limit=2&after=2",
+            "/v1/rounds?status=notice",
+            *(f"/v1/notices?application_id={p.application_id}" for p in people),
+        ]
 
         secrets, seen, covered, private, leaks = _secrets(people), set(), set(), set(), []
         masked_seen: dict[str, str] = {}
@@ -182,10 +221,12 @@ async def test_no_public_route_shows_a_holder_unmasked(platform):
                 assert r.status_code == 200, f"GET {url}: {r.status_code} {r.text[:300]}"
                 covered.add(template)
             readings = _readings(r)
-            leaks += [f"GET {url} shows {label}" for label, secret in secrets.items()
-                      if any(secret in t for t in readings)]
-            masked_seen.update({p.name: url for p in people if mask_name(p.name) in r.text
-                                and mask_id_number(p.id_number) in r.text})
+            leaks += [
+                f"GET {url} shows {label}" for label, secret in secrets.items() if any(secret in t for t in readings)
+            ]
+            masked_seen.update(
+                {p.name: url for p in people if mask_name(p.name) in r.text and mask_id_number(p.id_number) in r.text}
+            )
             if "text/html" in r.headers.get("content-type", ""):  # follow the page's own links to our data
                 for href in re.findall(r'href="([^"]+)"', r.text):
                     target = urllib.parse.urlsplit(urllib.parse.urljoin(base + url, html.unescape(href)))

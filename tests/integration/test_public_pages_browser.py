@@ -7,6 +7,7 @@ Drives Debian's chromium (`/usr/bin/chromium`; `make test` installs it, see depl
 through Playwright; never a browser Playwright downloads. Screenshots of every step go to
 test-artifacts/screenshots/. Also here: objections are limited per client address and hour.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,15 +27,51 @@ from tests.integration.public_rounds import ROOT, Person, from_address, round_on
 pytestmark = pytest.mark.integration
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
-         "locale": "zh-CN"}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+}
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 # Holders 2600–2624, under names of three or four characters; three share the surname 欧阳.
-NAMES = ["欧阳明远", "欧阳晓峰", "欧阳雪梅", "司马文静", "诸葛云飞", "王建国", "王秀兰", "李思远", "李雨桐", "张子涵",
-         "张浩然", "刘一鸣", "陈可欣", "杨博文", "赵雅琪", "黄俊杰", "周若曦", "吴天佑", "徐梦瑶", "孙嘉懿",
-         "胡立新", "朱晨阳", "高明哲", "林书豪", "何静怡"]
+NAMES = [
+    "欧阳明远",
+    "欧阳晓峰",
+    "欧阳雪梅",
+    "司马文静",
+    "诸葛云飞",
+    "王建国",
+    "王秀兰",
+    "李思远",
+    "李雨桐",
+    "张子涵",
+    "张浩然",
+    "刘一鸣",
+    "陈可欣",
+    "杨博文",
+    "赵雅琪",
+    "黄俊杰",
+    "周若曦",
+    "吴天佑",
+    "徐梦瑶",
+    "孙嘉懿",
+    "胡立新",
+    "朱晨阳",
+    "高明哲",
+    "林书豪",
+    "何静怡",
+]
 QUOTA = 10
 # What someone might type: markup that would run, break out of the textarea or of an attribute if echoed raw.
 REASON = "</textarea><script>alert(1)</script><img src=x onerror=alert(2)>学历积分有误，请重新核查。"
@@ -44,8 +81,11 @@ CONTACT = "13912345678"
 
 def _require_chromium() -> None:
     if not Path(CHROMIUM).is_file() or not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: the public-page tests drive Debian's chromium. `make test` installs it "
-                    f"(deploy/local/chromium.sh); by hand: `apt-get install -y chromium`.", pytrace=False)
+        pytest.fail(
+            f"{CHROMIUM} is missing: the public-page tests drive Debian's chromium. `make test` installs it "
+            f"(deploy/local/chromium.sh); by hand: `apt-get install -y chromium`.",
+            pytrace=False,
+        )
 
 
 async def _shot(page: Page, name: str) -> None:
@@ -57,7 +97,8 @@ async def _shot(page: Page, name: str) -> None:
 
 async def _rows(page: Page) -> list[list[str]]:
     return await page.eval_on_selector_all(
-        "#entries tbody tr", "trs => trs.map(tr => [...tr.cells].map(td => td.innerText.trim()))")
+        "#entries tbody tr", "trs => trs.map(tr => [...tr.cells].map(td => td.innerText.trim()))"
+    )
 
 
 async def _submit(page: Page) -> Response:
@@ -70,8 +111,12 @@ async def _submit(page: Page) -> Response:
 
 async def _stored(engine, round_id: str) -> list:
     async with engine.connect() as conn:
-        return (await conn.execute(text("SELECT id, reason, contact_phone, items FROM publicity.objections "
-                                        "WHERE round_id = :r"), {"r": round_id})).all()
+        return (
+            await conn.execute(
+                text("SELECT id, reason, contact_phone, items FROM publicity.objections WHERE round_id = :r"),
+                {"r": round_id},
+            )
+        ).all()
 
 
 async def test_a_phone_reads_the_list_searches_pages_and_objects(platform):
@@ -112,9 +157,13 @@ async def test_a_phone_reads_the_list_searches_pages_and_objects(platform):
             policy = await home.header_value("content-security-policy")
             assert policy is not None and "frame-ancestors 'none'" in policy and "script-src" not in policy
             # The page's own style sheet is allowed by the policy: the header is the city's red.
-            assert await page.eval_on_selector("header", "h => getComputedStyle(h).backgroundColor") == "rgb(180, 35, 42)"
+            assert (
+                await page.eval_on_selector("header", "h => getComputedStyle(h).backgroundColor") == "rgb(180, 35, 42)"
+            )
             card = page.locator(".card", has=page.get_by_role("link", name=round_name, exact=True))
-            assert "公示中" in await card.inner_text() and f"共{len(people)}人 · 入围{QUOTA}人" in await card.inner_text()
+            assert (
+                "公示中" in await card.inner_text() and f"共{len(people)}人 · 入围{QUOTA}人" in await card.inner_text()
+            )
             await _shot(page, "01-home")
             await page.get_by_role("link", name=round_name, exact=True).click()
             await page.wait_for_url(f"**/rounds/{round_id}")
@@ -123,7 +172,7 @@ async def test_a_phone_reads_the_list_searches_pages_and_objects(platform):
             # The first page: ranks 1–20 in order, masked names that go with the masked ID numbers.
             first = await _rows(page)
             assert [int(r[0]) for r in first] == list(range(1, 21))
-            for rank, name, masked_id, score, result in first:
+            for rank, name, masked_id, _score, result in first:
                 person = by_masked_id[masked_id]
                 assert name == mask_name(person.name) and name.endswith("**")
                 assert result == ("入围" if int(rank) <= QUOTA else "未入围")
@@ -149,7 +198,9 @@ async def test_a_phone_reads_the_list_searches_pages_and_objects(platform):
             await page.wait_for_url(re.compile(r"q=%E6%AC%A7"))
             found = await _rows(page)
             assert sorted(by_masked_id[r[2]].name for r in found) == ["欧阳明远", "欧阳晓峰", "欧阳雪梅"]
-            assert all(r[1] == "欧***" for r in found) and [int(r[0]) for r in found] == sorted(int(r[0]) for r in found)
+            assert all(r[1] == "欧***" for r in found) and [int(r[0]) for r in found] == sorted(
+                int(r[0]) for r in found
+            )
             assert await page.locator("input[name=q]").input_value() == "欧"
             await _shot(page, "04-search-surname")
 
@@ -251,8 +302,11 @@ async def test_partners_still_get_problem_documents(platform):
     """Error pages are for people's browsers; partners and scripts keep RFC 9457 documents."""
     base = platform.url("publicity")
     async with httpx.AsyncClient(timeout=10) as client:
-        for path, accept in (("/v1/rounds/RND-NO-SUCH-ROUND", "text/html"), ("/rounds/RND-NO-SUCH-ROUND", "application/json"),
-                             ("/rounds/RND-NO-SUCH-ROUND", "*/*")):
+        for path, accept in (
+            ("/v1/rounds/RND-NO-SUCH-ROUND", "text/html"),
+            ("/rounds/RND-NO-SUCH-ROUND", "application/json"),
+            ("/rounds/RND-NO-SUCH-ROUND", "*/*"),
+        ):
             r = await client.get(base + path, headers={"Accept": accept})
             assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", (path, accept)
             assert r.json()["status"] == 404
@@ -287,15 +341,20 @@ async def test_objections_are_limited_per_client_address(platform):
         assert problem["title"] == "Too many requests" and f"at most {limit} an hour" in problem["detail"]
 
         # The form is held back as well, and says so on the page.
-        page = await client.post(f"{base}/rounds/{rnd['id']}/entries/1/objection",
-                                 data={"items": item, "reason": "积分有误，请重新核查。"})
+        page = await client.post(
+            f"{base}/rounds/{rnd['id']}/entries/1/objection", data={"items": item, "reason": "积分有误，请重新核查。"}
+        )
         assert page.status_code == 429 and page.headers["content-type"].startswith("text/html")
         assert '<p class="error">' in page.text
         engine = create_async_engine(platform.database_url)
         try:
             async with engine.connect() as conn:
-                assert await conn.scalar(text("SELECT count(*) FROM publicity.objections WHERE round_id = :r"),
-                                         {"r": rnd["id"]}) == limit
+                assert (
+                    await conn.scalar(
+                        text("SELECT count(*) FROM publicity.objections WHERE round_id = :r"), {"r": rnd["id"]}
+                    )
+                    == limit
+                )
         finally:
             await engine.dispose()
 

@@ -3,6 +3,7 @@
 Notices, rounds, their lists and objection receipts are public by design (masked data only), so
 everyone reads them, with or without a key; only the officers' desk needs its scope. An endpoint
 added without a row here fails the test."""
+
 from __future__ import annotations
 
 import httpx
@@ -21,17 +22,41 @@ def demo(key_id: str) -> dict:
     return {"Authorization": f"Bearer {demo_key('publicity', key_id)}"}
 
 
-DEMO = {"officer": demo("demoofficer"), "city": demo("democity"), "district": demo("demobinjiang"),
-        "service app": demo("demoserviceapp")}
+DEMO = {
+    "officer": demo("demoofficer"),
+    "city": demo("democity"),
+    "district": demo("demobinjiang"),
+    "service app": demo("demoserviceapp"),
+}
 OWN = {"admin": ("matrix-publicity-admin", ["admin"])}
 PRINCIPALS = [*DEMO, *OWN, *INVALID]
-PUBLIC = ["/v1/notices", "/v1/notices/{notice_id}", "/notices", "/notices/{notice_id}", "/v1/rounds",
-          "/v1/rounds/{round_id}", "/v1/rounds/{round_id}/entries", "/v1/rounds/{round_id}/entries/{seq}",
-          "/v1/rounds/{round_id}/versions", "/v1/objections/{objection_id}", "/", "/rounds/{round_id}",
-          "/rounds/{round_id}/entries/{seq}", "/objections/{objection_id}"]
-EXPECTED = {**{path: {p: 200 for p in PRINCIPALS} for path in PUBLIC},
-            "/v1/objections": {"officer": 200, "admin": 200, "city": 403, "district": 403, "service app": 403,
-                               **{p: 401 for p in INVALID}}}
+PUBLIC = [
+    "/v1/notices",
+    "/v1/notices/{notice_id}",
+    "/notices",
+    "/notices/{notice_id}",
+    "/v1/rounds",
+    "/v1/rounds/{round_id}",
+    "/v1/rounds/{round_id}/entries",
+    "/v1/rounds/{round_id}/entries/{seq}",
+    "/v1/rounds/{round_id}/versions",
+    "/v1/objections/{objection_id}",
+    "/",
+    "/rounds/{round_id}",
+    "/rounds/{round_id}/entries/{seq}",
+    "/objections/{objection_id}",
+]
+EXPECTED = {
+    **{path: {p: 200 for p in PRINCIPALS} for path in PUBLIC},
+    "/v1/objections": {
+        "officer": 200,
+        "admin": 200,
+        "city": 403,
+        "district": 403,
+        "service app": 403,
+        **{p: 401 for p in INVALID},
+    },
+}
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +65,15 @@ async def world(platform):
     keys.update(DEMO)
     async with from_address("127.0.0.7") as client:  # its objection counts against its own address
         rnd = await round_on_notice(client, platform, [PERSON], "matrix", quota=1)
-        r = await client.post(f"{platform.url('publicity')}/v1/objections", json={
-            "round_id": rnd["id"], "entry": 1, "items": ["education"], "reason": "学历记录有误，请核实。"})
+        r = await client.post(
+            f"{platform.url('publicity')}/v1/objections",
+            json={"round_id": rnd["id"], "entry": 1, "items": ["education"], "reason": "学历记录有误，请核实。"},
+        )
         assert r.status_code == 201, r.text
-    return {"keys": keys, "ids": {"notice_id": PERSON.notice_id, "round_id": rnd["id"], "seq": 1,
-                                  "objection_id": r.json()["id"]}}
+    return {
+        "keys": keys,
+        "ids": {"notice_id": PERSON.notice_id, "round_id": rnd["id"], "seq": 1, "objection_id": r.json()["id"]},
+    }
 
 
 def test_every_read_endpoint_has_a_row_for_every_principal():

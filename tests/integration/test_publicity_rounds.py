@@ -1,6 +1,7 @@
 """Publicity: a module owner's round is ranked and published (masked), the applicant is
 notified, an objection has the facts re-verified and the list re-ranked with its history
 kept, a late objection is refused with the reason, and a list that is final never changes."""
+
 from __future__ import annotations
 
 import json
@@ -48,15 +49,25 @@ async def test_a_round_is_ranked_objected_to_re_ranked_and_made_final(platform):
     today = date.today()
     engine = create_async_engine(platform.database_url)
     async with httpx.AsyncClient(timeout=20) as client:
-        docs = await _apply_all(client, platform, [{**application_body(n, name="欧阳明" if i == 0 else "李华"),
-                                                    "modules": ["binjiang-talent"]}
-                                                   for i, n in enumerate(HOLDERS)])
+        docs = await _apply_all(
+            client,
+            platform,
+            [
+                {**application_body(n, name="欧阳明" if i == 0 else "李华"), "modules": ["binjiang-talent"]}
+                for i, n in enumerate(HOLDERS)
+            ],
+        )
         apps = [d["id"] for d in docs]
         assert all(d["modules"] == ["binjiang-talent"] for d in docs)
 
         # Only the module's owner opens its round.
-        spec = {"module_id": "binjiang-talent", "acceptance_opens": today.isoformat(),
-                "acceptance_closes": today.isoformat(), "quota": 2, "notice_working_days": 7}
+        spec = {
+            "module_id": "binjiang-talent",
+            "acceptance_opens": today.isoformat(),
+            "acceptance_closes": today.isoformat(),
+            "quota": 2,
+            "notice_working_days": 7,
+        }
         assert (await client.post(f"{base}/v1/rounds", json=spec, headers=CITY)).status_code == 403
         bad = await client.post(f"{base}/v1/rounds", json={**spec, "quota": None}, headers=BINJIANG)
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "quota"
@@ -83,47 +94,74 @@ async def test_a_round_is_ranked_objected_to_re_ranked_and_made_final(platform):
         assert [e["id_number"][-4:] for e in await _entries(client, base, round_id, q=tail)] == [tail]
         assert [e["name"] for e in await _entries(client, base, round_id, q="欧")] == ["欧**"]
         first = (await client.get(f"{base}/v1/rounds/{round_id}/entries", params={"limit": 2})).json()
-        second = (await client.get(f"{base}/v1/rounds/{round_id}/entries",
-                                   params={"limit": 2, "after": first["next_after"]})).json()
+        second = (
+            await client.get(f"{base}/v1/rounds/{round_id}/entries", params={"limit": 2, "after": first["next_after"]})
+        ).json()
         assert [e["rank"] for e in first["items"] + second["items"]] == [1, 2, 3, 4]
 
         # Every applicant was notified of the score, in the notifications outbox.
         async def notified():
             async with engine.connect() as conn:
-                rows = (await conn.execute(text(
-                    "SELECT application_id, phone, body, status FROM publicity.notifications "
-                    "WHERE application_id = ANY(:apps)"), {"apps": apps})).all()
+                rows = (
+                    await conn.execute(
+                        text(
+                            "SELECT application_id, phone, body, status FROM publicity.notifications "
+                            "WHERE application_id = ANY(:apps)"
+                        ),
+                        {"apps": apps},
+                    )
+                ).all()
             return len(rows) == len(apps) and all(r.status == "recorded" for r in rows) and rows
+
         rows = await wait_for("publicity: every applicant notified", notified)
         assert all(r.phone == "13800000000" and "得分" in r.body and "异议" in r.body for r in rows)
 
         # An objection: the registry missed a doctorate. It is lodged for the lowest entry a doctorate
         # lifts above the entry ranked before it (the scores are the synthetic population's).
         details = [(await client.get(f"{base}/v1/rounds/{round_id}/entries/{e['entry']}")).json() for e in entries]
-        assert all("education" in [l["indicator"] for l in d["lines"]] and d["history"] == [] for d in details)
+        assert all("education" in [line["indicator"] for line in d["lines"]] and d["history"] == [] for d in details)
         education = next(i for i in in_force(load_shipped(), cut_off_date(today)).indicators if i.id == "education")
         doctorate = education.formula.points["doctorate"]
-        gains = [doctorate - next(l["points"] for l in d["lines"] if l["indicator"] == "education") for d in details]
+        gains = [
+            doctorate - next(line["points"] for line in d["lines"] if line["indicator"] == "education") for d in details
+        ]
         lifted = [i for i in range(1, len(entries)) if entries[i]["score"] + gains[i] > entries[i - 1]["score"]]
         assert lifted, f"no entry a doctorate would move up: {[e['score'] for e in entries]}"
         objected = entries[lifted[-1]]
         async with engine.connect() as conn:
-            app_of_objected = await conn.scalar(text(
-                "SELECT application_id FROM publicity.round_entries WHERE round_id = :r AND seq = :s"),
-                {"r": round_id, "s": objected["entry"]})
+            app_of_objected = await conn.scalar(
+                text("SELECT application_id FROM publicity.round_entries WHERE round_id = :r AND seq = :s"),
+                {"r": round_id, "s": objected["entry"]},
+            )
         n_objected = HOLDERS[apps.index(app_of_objected)]
-        wrong_item = await client.post(f"{base}/v1/objections", json={
-            "round_id": round_id, "entry": objected["entry"], "items": ["no_such_item"],
-            "reason": "这一项有问题，请核查"})
+        wrong_item = await client.post(
+            f"{base}/v1/objections",
+            json={
+                "round_id": round_id,
+                "entry": objected["entry"],
+                "items": ["no_such_item"],
+                "reason": "这一项有问题，请核查",
+            },
+        )
         assert wrong_item.status_code == 422 and wrong_item.json()["errors"][0]["field"] == "items"
         async with engine.begin() as conn:
-            await conn.execute(text("DELETE FROM registries.education_degrees WHERE id_number = :id"),
-                               {"id": demo_id_number(n_objected)})
-            await conn.execute(text("INSERT INTO registries.education_degrees VALUES (:id, 'doctorate', :d, false, false)"),
-                               {"id": demo_id_number(n_objected), "d": date(2012, 7, 1)})
-        lodged = await client.post(f"{base}/v1/objections", json={
-            "round_id": round_id, "entry": objected["entry"], "items": ["education"],
-            "reason": "该申请人具有博士学位，公示学历积分有误。"})
+            await conn.execute(
+                text("DELETE FROM registries.education_degrees WHERE id_number = :id"),
+                {"id": demo_id_number(n_objected)},
+            )
+            await conn.execute(
+                text("INSERT INTO registries.education_degrees VALUES (:id, 'doctorate', :d, false, false)"),
+                {"id": demo_id_number(n_objected), "d": date(2012, 7, 1)},
+            )
+        lodged = await client.post(
+            f"{base}/v1/objections",
+            json={
+                "round_id": round_id,
+                "entry": objected["entry"],
+                "items": ["education"],
+                "reason": "该申请人具有博士学位，公示学历积分有误。",
+            },
+        )
         assert lodged.status_code == 201, lodged.text
         receipt = lodged.json()
         assert receipt["status"] == "open" and receipt["id"].startswith("OBJ-")
@@ -131,6 +169,7 @@ async def test_a_round_is_ranked_objected_to_re_ranked_and_made_final(platform):
         async def resolved():
             doc = (await client.get(f"{base}/v1/objections/{receipt['id']}")).json()
             return doc["status"] == "resolved" and doc
+
         outcome = await wait_for("re-verification answers the objection", resolved, timeout=60)
         assert outcome["score_after"] > outcome["score_before"] and "调整" in outcome["outcome"]
         # The list was re-ranked and re-published; the old standing is kept.
@@ -147,10 +186,14 @@ async def test_a_round_is_ranked_objected_to_re_ranked_and_made_final(platform):
 
         # The notice period ends: a late objection is refused with the reason ...
         async with engine.begin() as conn:
-            await conn.execute(text("UPDATE publicity.rounds SET notice_end = :d WHERE id = :r"),
-                               {"d": today - timedelta(days=1), "r": round_id})
-        late = await client.post(f"{base}/v1/objections", json={
-            "round_id": round_id, "entry": 1, "items": ["education"], "reason": "逾期提出的异议，应被拒绝"})
+            await conn.execute(
+                text("UPDATE publicity.rounds SET notice_end = :d WHERE id = :r"),
+                {"d": today - timedelta(days=1), "r": round_id},
+            )
+        late = await client.post(
+            f"{base}/v1/objections",
+            json={"round_id": round_id, "entry": 1, "items": ["education"], "reason": "逾期提出的异议，应被拒绝"},
+        )
         assert late.status_code == 409 and late.json()["type"] == "/problems/objection-late"
         assert (today - timedelta(days=1)).isoformat() in late.json()["detail"]
 
@@ -158,10 +201,16 @@ async def test_a_round_is_ranked_objected_to_re_ranked_and_made_final(platform):
         async def final():
             doc = (await client.get(f"{base}/v1/rounds/{round_id}")).json()
             return doc["status"] == "final" and doc
+
         await wait_for("the list becomes final", final, timeout=30)
-        consumer = AIOKafkaConsumer(platform.topic_prefix + NOTICES, bootstrap_servers=broker.bootstrap(),
-                                    auto_offset_reset="earliest", group_id=None)
+        consumer = AIOKafkaConsumer(
+            platform.topic_prefix + NOTICES,
+            bootstrap_servers=broker.bootstrap(),
+            auto_offset_reset="earliest",
+            group_id=None,
+        )
         await consumer.start()
+
         async def finalized_on_the_bus():
             for msgs in (await consumer.getmany(timeout_ms=1000)).values():
                 for m in msgs:
@@ -175,24 +224,31 @@ async def test_a_round_is_ranked_objected_to_re_ranked_and_made_final(platform):
         finally:
             await consumer.stop()
         assert [a["rank"] for a in finalized["admitted"]] == [1, 2]
-        assert {a["application_id"] for a in finalized["admitted"]} == {e["application_id"] for e in [
-            {"application_id": await _app_of(engine, round_id, x["entry"])} for x in now[:2]]}
+        assert {a["application_id"] for a in finalized["admitted"]} == {
+            e["application_id"]
+            for e in [{"application_id": await _app_of(engine, round_id, x["entry"])} for x in now[:2]]
+        }
 
         # Nothing changes a final list: not an objection, not a hand in the database.
-        refused = await client.post(f"{base}/v1/objections", json={
-            "round_id": round_id, "entry": 1, "items": ["education"], "reason": "终结后的异议，应被拒绝"})
+        refused = await client.post(
+            f"{base}/v1/objections",
+            json={"round_id": round_id, "entry": 1, "items": ["education"], "reason": "终结后的异议，应被拒绝"},
+        )
         assert refused.status_code == 409 and refused.json()["type"] == "/problems/list-final"
         with pytest.raises(DBAPIError, match="final"):
             async with engine.begin() as conn:
-                await conn.execute(text("UPDATE publicity.round_entries SET score = 999 WHERE round_id = :r"),
-                                   {"r": round_id})
+                await conn.execute(
+                    text("UPDATE publicity.round_entries SET score = 999 WHERE round_id = :r"), {"r": round_id}
+                )
     await engine.dispose()
 
 
 async def _app_of(engine, round_id: str, seq: int) -> str:
     async with engine.connect() as conn:
-        return await conn.scalar(text("SELECT application_id FROM publicity.round_entries WHERE round_id = :r AND seq = :s"),
-                                 {"r": round_id, "s": seq})
+        return await conn.scalar(
+            text("SELECT application_id FROM publicity.round_entries WHERE round_id = :r AND seq = :s"),
+            {"r": round_id, "s": seq},
+        )
 
 
 async def test_a_child_carries_the_higher_parents_score(platform):
@@ -201,11 +257,18 @@ async def test_a_child_carries_the_higher_parents_score(platform):
     child = demo_child(2520)
     family = [{"name": child["name"], "id_number": child["id_number"], "relation": "child"}]
     async with httpx.AsyncClient(timeout=20) as client:
-        docs = await _apply_all(client, platform, [
-            {**application_body(n), "intent": "school_enrolment", "family": family} for n in (2520, 2531)])
+        docs = await _apply_all(
+            client,
+            platform,
+            [{**application_body(n), "intent": "school_enrolment", "family": family} for n in (2520, 2531)],
+        )
         assert all(d["modules"] == ["school-enrolment"] for d in docs)
-        spec = {"module_id": "school-enrolment", "acceptance_opens": today.isoformat(),
-                "acceptance_closes": today.isoformat(), "quota": 10}
+        spec = {
+            "module_id": "school-enrolment",
+            "acceptance_opens": today.isoformat(),
+            "acceptance_closes": today.isoformat(),
+            "quota": 10,
+        }
         assert (await client.post(f"{base}/v1/rounds", json=spec, headers=BINJIANG)).status_code == 403
         round_id = (await client.post(f"{base}/v1/rounds", json=spec, headers=CITY)).json()["id"]
         assert (await client.post(f"{base}/v1/rounds/{round_id}/close", headers=CITY)).status_code == 200
@@ -217,7 +280,9 @@ async def test_a_child_carries_the_higher_parents_score(platform):
         assert not {mask_id_number(demo_id_number(n)) for n in (2520, 2531)} & {e["id_number"] for e in entries}
         totals = []
         for d in docs:
-            r = await client.get(f"{platform.url('scoring')}/v1/scores/{d['id']}",
-                                 headers={"Authorization": f"Bearer {demo_key('scoring', 'demowindowscores')}"})
+            r = await client.get(
+                f"{platform.url('scoring')}/v1/scores/{d['id']}",
+                headers={"Authorization": f"Bearer {demo_key('scoring', 'demowindowscores')}"},
+            )
             totals.append(r.json()["explanation"]["modules"]["school-enrolment"]["total"])
         assert ours[0]["score"] == max(totals) and min(totals) < max(totals)

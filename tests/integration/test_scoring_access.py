@@ -4,11 +4,11 @@ A score (with its facts) is seen by the partner that submitted the application, 
 for the holder (with their ID number), administrators, and per line the department that answered;
 anyone else gets the answer an unknown application gets. Rule sets and modules are public; a
 policy office sees its own simulations. An endpoint added without a row here fails the test."""
+
 from __future__ import annotations
 
-import pytest
-
 import httpx
+import pytest
 
 from deploy.local.platform import demo_key
 from services.scoring.app import SPEC
@@ -27,13 +27,21 @@ def demo(key_id: str) -> dict:
 
 
 # principal -> headers (None: a key of the test's own, issued below)
-DEMO = {"window": demo("demowindowscores"), "police": demo("demopolicescores"),
-        "holder app (theirs)": {**demo("demoserviceapp"), HOLDER_HEADER: demo_id_number(N)},
-        "holder app (another's)": {**demo("demoserviceapp"), HOLDER_HEADER: demo_id_number(N + 1)},
-        "holder app (no ID)": demo("demoserviceapp"), "admin": demo("demoscoringadmin"),
-        "policy office": demo("demopolicy"), "district": demo("demobinjiang"), "self-estimate": demo("demoreader")}
-OWN = {"other partner": ("matrix-other-partner", ["scores:read"]),
-       "other office": ("matrix-other-policy-office", ["simulation", "rules:draft"])}
+DEMO = {
+    "window": demo("demowindowscores"),
+    "police": demo("demopolicescores"),
+    "holder app (theirs)": {**demo("demoserviceapp"), HOLDER_HEADER: demo_id_number(N)},
+    "holder app (another's)": {**demo("demoserviceapp"), HOLDER_HEADER: demo_id_number(N + 1)},
+    "holder app (no ID)": demo("demoserviceapp"),
+    "admin": demo("demoscoringadmin"),
+    "policy office": demo("demopolicy"),
+    "district": demo("demobinjiang"),
+    "self-estimate": demo("demoreader"),
+}
+OWN = {
+    "other partner": ("matrix-other-partner", ["scores:read"]),
+    "other office": ("matrix-other-policy-office", ["simulation", "rules:draft"]),
+}
 PRINCIPALS = [*DEMO, *OWN, *INVALID]
 
 SCORE, VERSION = "/v1/scores/{application_id}", "/v1/scores/{application_id}/versions/{version}"
@@ -42,23 +50,57 @@ PUBLIC = ["/v1/rule-sets", "/v1/rule-sets/{rule_set_id}", "/v1/modules", "/v1/mo
 UNAUTHENTICATED = {p: 401 for p in INVALID}
 
 
-
 # endpoint -> principal -> status
-SCORES = {"window": 200, "police": 200, "holder app (theirs)": 200, "holder app (another's)": 404,
-          "holder app (no ID)": 422, "admin": 200, "other partner": 404, "policy office": 403,
-          "other office": 403, "district": 403, "self-estimate": 403, **UNAUTHENTICATED}
-SIMULATIONS = {"policy office": 200, "admin": 200, "other office": 404,
-               **{p: 403 for p in ("window", "police", "holder app (theirs)", "holder app (another's)",
-                                   "holder app (no ID)", "other partner", "district", "self-estimate")},
-               **UNAUTHENTICATED}
+SCORES = {
+    "window": 200,
+    "police": 200,
+    "holder app (theirs)": 200,
+    "holder app (another's)": 404,
+    "holder app (no ID)": 422,
+    "admin": 200,
+    "other partner": 404,
+    "policy office": 403,
+    "other office": 403,
+    "district": 403,
+    "self-estimate": 403,
+    **UNAUTHENTICATED,
+}
+SIMULATIONS = {
+    "policy office": 200,
+    "admin": 200,
+    "other office": 404,
+    **{
+        p: 403
+        for p in (
+            "window",
+            "police",
+            "holder app (theirs)",
+            "holder app (another's)",
+            "holder app (no ID)",
+            "other partner",
+            "district",
+            "self-estimate",
+        )
+    },
+    **UNAUTHENTICATED,
+}
 EXPECTED: dict[str, dict[str, int]] = {
-    SCORE: SCORES, VERSION: SCORES,
+    SCORE: SCORES,
+    VERSION: SCORES,
     **{path: {p: 200 for p in PRINCIPALS} for path in PUBLIC},
-    "/v1/rule-sets/drafts": {**{p: 403 for p in DEMO}, "policy office": 200, "admin": 200, "other office": 200,
-                             "other partner": 403, **UNAUTHENTICATED},
+    "/v1/rule-sets/drafts": {
+        **{p: 403 for p in DEMO},
+        "policy office": 200,
+        "admin": 200,
+        "other office": 200,
+        "other partner": 403,
+        **UNAUTHENTICATED,
+    },
     # The list is everyone's own: another office's list simply lacks the simulation (checked below).
     "/v1/simulations": {**SIMULATIONS, "other office": 200},
-    SIM: SIMULATIONS, REPORT: SIMULATIONS, SUMMARY: SIMULATIONS,
+    SIM: SIMULATIONS,
+    REPORT: SIMULATIONS,
+    SUMMARY: SIMULATIONS,
 }
 
 
@@ -71,8 +113,11 @@ async def world(platform):
         assert r.status_code == 201, r.text
         app_id = r.json()["id"]
         await follow_to_notice(client, platform, app_id, timeout=60)
-        r = await client.post(f"{platform.url('scoring')}/v1/simulations", headers=DEMO["policy office"],
-                              json={"population": {"holders": 5}, "draft": "hangzhou-2021"})
+        r = await client.post(
+            f"{platform.url('scoring')}/v1/simulations",
+            headers=DEMO["policy office"],
+            json={"population": {"holders": 5}, "draft": "hangzhou-2021"},
+        )
         assert r.status_code == 202, r.text
         job = r.json()["id"]
 
@@ -80,9 +125,15 @@ async def world(platform):
             doc = (await client.get(f"{platform.url('scoring')}/v1/simulations/{job}", headers=DEMO["admin"])).json()
             assert doc["state"] != "failed", doc
             return doc["state"] == "done"
+
         await wait_for("scoring: the policy office's simulation is done", done, timeout=120)
-    ids = {"application_id": app_id, "version": "1", "job_id": job, "rule_set_id": "hangzhou-2021",
-           "module_id": "binjiang-talent"}
+    ids = {
+        "application_id": app_id,
+        "version": "1",
+        "job_id": job,
+        "rule_set_id": "hangzhou-2021",
+        "module_id": "binjiang-talent",
+    }
     return {"keys": keys, "ids": ids}
 
 
@@ -100,8 +151,11 @@ async def test_the_access_matrix(platform, world, endpoint, who):
         r = await client.get(url, headers=headers)
         assert r.status_code == EXPECTED[endpoint][who], f"{who} GET {endpoint}: {r.status_code} {r.text[:300]}"
         if r.status_code == 404:
-            real, unknown = ((world["ids"]["application_id"], UNKNOWN_APP) if "application_id" in endpoint
-                             else (world["ids"]["job_id"], UNKNOWN_SIM))
+            real, unknown = (
+                (world["ids"]["application_id"], UNKNOWN_APP)
+                if "application_id" in endpoint
+                else (world["ids"]["job_id"], UNKNOWN_SIM)
+            )
             await assert_same_as_unknown(client, r, url.replace(real, unknown), real, unknown, headers)
         if r.status_code == 401:
             assert r.headers["content-type"] == "application/problem+json"
@@ -118,8 +172,9 @@ async def test_a_department_sees_only_its_own_lines_and_an_office_only_its_own_s
         # The police see the age, residence and offences they vouched for, and nothing of the others' facts.
         assert police["departments"] == ["police"] and not {"total", "status", "categories"} & set(police)
         assert set(police["explanation"]) == {"lines"}
-        assert police["explanation"]["lines"] == [line for line in whole["explanation"]["lines"]
-                                                  if line["department"] == "police"]
+        assert police["explanation"]["lines"] == [
+            line for line in whole["explanation"]["lines"] if line["department"] == "police"
+        ]
         assert {"age", "residence"} <= {line["indicator"] for line in police["explanation"]["lines"]}
         listed = (await client.get("/v1/simulations", headers=world["keys"]["other office"])).json()
         assert ids["job_id"] not in {s["id"] for s in listed}

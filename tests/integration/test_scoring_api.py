@@ -1,4 +1,5 @@
 """Scoring's REST API on the running service: self-estimates, rule sets, access."""
+
 from __future__ import annotations
 
 import httpx
@@ -12,10 +13,15 @@ from shared.auth import ApiKeys, api_keys_table
 
 pytestmark = pytest.mark.integration
 PARTNER = {"Authorization": f"Bearer {demo_key('scoring', 'demoreader')}"}
-FACTS = {"permit_status": "valid", "birth_date": "1990-05-01", "education": ["bachelor", "junior_college"],
-         "residence_spans": [{"start": "2016-03-01", "end": None}], "own_home": False,
-         "rental_spans": [{"start": "2019-01-01", "end": None}],
-         "offences": [{"date": "2024-02-01", "act": "a", "case": "detention"}]}
+FACTS = {
+    "permit_status": "valid",
+    "birth_date": "1990-05-01",
+    "education": ["bachelor", "junior_college"],
+    "residence_spans": [{"start": "2016-03-01", "end": None}],
+    "own_home": False,
+    "rental_spans": [{"start": "2019-01-01", "end": None}],
+    "offences": [{"date": "2024-02-01", "act": "a", "case": "detention"}],
+}
 
 
 async def test_a_partner_app_gets_a_self_estimate_and_nothing_is_stored(platform):
@@ -29,8 +35,9 @@ async def test_a_partner_app_gets_a_self_estimate_and_nothing_is_stored(platform
     async with engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(scores)) == before
     await engine.dispose()
-    by = {l["indicator"]: l["points"] for l in ex["lines"]}
-    # age 36: 30; bachelor: 50; 10 full years of residence before 2026-10-01: 50; 7 years renting: 30 (capped); one detention: -60
+    by = {line["indicator"]: line["points"] for line in ex["lines"]}
+    # age 36: 30; bachelor: 50; 10 full years of residence before 2026-10-01: 50;
+    # 7 years renting: 30 (capped); one detention: -60
     assert (by["age"], by["education"], by["residence"], by["housing"], by["detention"]) == (30, 50, 50, 30, -60)
     assert ex["cut_off_date"] == "2026-10-01" and ex["rule_set_id"] == "hangzhou-2021"
     assert ex["total"] == sum(by.values()) == 100
@@ -44,7 +51,9 @@ async def test_evaluate_under_a_named_rule_set_and_in_the_past(platform):
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "rule_set_id"
         r = await client.post("/v1/evaluate", json={"facts": FACTS, "application_date": "2016-01-01"}, headers=PARTNER)
         assert r.status_code == 422 and "no rule set is in force" in r.json()["detail"]
-        r = await client.post("/v1/evaluate", json={"facts": {"residence_spans": [{"start": "not a date"}]}}, headers=PARTNER)
+        r = await client.post(
+            "/v1/evaluate", json={"facts": {"residence_spans": [{"start": "not a date"}]}}, headers=PARTNER
+        )
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
         r = await client.post("/v1/evaluate", json={"fact": {}}, headers=PARTNER)
         assert r.status_code == 422 and {e["field"] for e in r.json()["errors"]} >= {"facts", "fact"}
@@ -97,8 +106,9 @@ async def test_a_draft_is_validated_published_by_an_admin_and_then_never_changes
         bad = _rule_file(rid, "2099-01-01").replace("unit: 1,", "unit: -1,")
         r = await client.put(f"/v1/rule-sets/drafts/{rid}", content=bad, headers=ADMIN)
         assert r.status_code == 422 and "'residence'" in r.json()["detail"] and "unit" in r.json()["detail"]
-        assert (await client.put(f"/v1/rule-sets/drafts/{rid}", content=_rule_file(rid, "2099-01-01"),
-                                 headers=PARTNER)).status_code == 403
+        assert (
+            await client.put(f"/v1/rule-sets/drafts/{rid}", content=_rule_file(rid, "2099-01-01"), headers=PARTNER)
+        ).status_code == 403
         r = await client.put(f"/v1/rule-sets/drafts/{rid}", content=_rule_file(rid, "2099-01-01"), headers=ADMIN)
         assert r.status_code == 201 and r.json()["state"] == "draft"
         drafts = (await client.get("/v1/rule-sets/drafts", headers=ADMIN)).json()
@@ -121,9 +131,11 @@ async def test_a_draft_is_validated_published_by_an_admin_and_then_never_changes
 
         # From its effective date on it is the rule set in force; before, the 2021 one still is.
         facts = {"permit_status": "valid", "residence_spans": [{"start": "2080-01-01", "end": None}]}
-        later = (await client.post("/v1/evaluate", json={"facts": facts, "application_date": "2099-03-10"},
-                                   headers=PARTNER)).json()
+        later = (
+            await client.post("/v1/evaluate", json={"facts": facts, "application_date": "2099-03-10"}, headers=PARTNER)
+        ).json()
         assert later["rule_set_id"] == rid and later["total"] == 7 * 19
-        now = (await client.post("/v1/evaluate", json={"facts": facts, "application_date": "2026-11-26"},
-                                 headers=PARTNER)).json()
+        now = (
+            await client.post("/v1/evaluate", json={"facts": facts, "application_date": "2026-11-26"}, headers=PARTNER)
+        ).json()
         assert now["rule_set_id"] == "hangzhou-2021"

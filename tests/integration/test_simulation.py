@@ -1,4 +1,5 @@
 """Simulations on the real scoring service: the same engine as a score, jobs that outlive a restart."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,6 +37,7 @@ async def _finished(client: httpx.AsyncClient, url: str, timeout: float = 90) ->
     async def probe():
         doc = (await client.get(url, headers=POLICY)).json()
         return doc if doc["state"] in ("done", "failed") else None
+
     return await wait_for("the simulation to finish", probe, timeout=timeout, every=0.5)
 
 
@@ -44,10 +46,14 @@ async def _service_scores(client: httpx.AsyncClient, url: str, docs: list[dict])
 
     async def one(facts: dict) -> dict:
         async with gate:
-            r = await client.post(url, json={"facts": facts, "application_date": APPLIED.isoformat(),
-                                             "rule_set_id": "hangzhou-2021"}, headers=READER)
+            r = await client.post(
+                url,
+                json={"facts": facts, "application_date": APPLIED.isoformat(), "rule_set_id": "hangzhou-2021"},
+                headers=READER,
+            )
             assert r.status_code == 200, r.text
             return r.json()
+
     return await asyncio.gather(*(one(d) for d in docs))
 
 
@@ -59,10 +65,15 @@ async def test_the_simulation_scores_as_the_service_does_indicator_by_indicator(
     async with httpx.AsyncClient(timeout=30) as client:
         # The simulation path: the uploaded file, scored by a job of the service.
         with population.open("rb") as f:
-            r = await client.post(f"{platform.url('scoring')}/v1/simulations", headers=POLICY,
-                                  files={"population": ("city.parquet", f, "application/vnd.apache.parquet"),
-                                         "draft_document": ("rent-equals-own.yaml", EXAMPLE.read_bytes())},
-                                  data={"quota": "300"})
+            r = await client.post(
+                f"{platform.url('scoring')}/v1/simulations",
+                headers=POLICY,
+                files={
+                    "population": ("city.parquet", f, "application/vnd.apache.parquet"),
+                    "draft_document": ("rent-equals-own.yaml", EXAMPLE.read_bytes()),
+                },
+                data={"quota": "300"},
+            )
         assert r.status_code == 202, r.text
         job = await _finished(client, platform.url("scoring") + r.headers["location"])
         assert job["state"] == "done", job
@@ -107,13 +118,18 @@ async def _under_way(client: httpx.AsyncClient, platform, body: dict) -> str:
     async def running():
         doc = (await client.get(job_url, headers=POLICY)).json()
         return doc if doc["state"] == "running" and doc["progress"]["holders_done"] > 0 else None
+
     await wait_for("the job to be under way", running, timeout=60, every=0.1)
     return job_url
 
 
 async def test_a_job_survives_a_restart_of_the_service(platform):
-    body = {"population": {"holders": 1_500_000, "seed": 7}, "draft_document": EXAMPLE.read_text(encoding="utf-8"),
-            "module": "binjiang-talent", "threshold": 150}
+    body = {
+        "population": {"holders": 1_500_000, "seed": 7},
+        "draft_document": EXAMPLE.read_text(encoding="utf-8"),
+        "module": "binjiang-talent",
+        "threshold": 150,
+    }
     async with httpx.AsyncClient(timeout=30) as client:
         job_url = await _under_way(client, platform, body)
         children = _children(platform.procs["scoring"].pid)
@@ -130,7 +146,9 @@ async def test_a_job_survives_a_restart_of_the_service(platform):
         # An HTML page: not to be framed by other sites, no scripts, no sniffing, no Referer.
         assert "frame-ancestors 'none'" in report.headers["content-security-policy"]
         assert "script-src" not in report.headers["content-security-policy"]
-        assert report.headers["x-content-type-options"] == "nosniff" and report.headers["referrer-policy"] == "no-referrer"
+        assert (
+            report.headers["x-content-type-options"] == "nosniff" and report.headers["referrer-policy"] == "no-referrer"
+        )
         assert "binjiang-talent" in report.text and "<svg" in report.text
         line = job["result"]["line"]
         assert line["threshold"] == 150 and line["before"]["qualified"] > 0
@@ -138,8 +156,9 @@ async def test_a_job_survives_a_restart_of_the_service(platform):
 
 async def test_a_job_goes_back_to_the_queue_when_the_service_stops_gracefully(platform):
     async with httpx.AsyncClient(timeout=30) as client:
-        job_url = await _under_way(client, platform, {"population": {"holders": 1_500_000, "seed": 9},
-                                                      "draft": "hangzhou-2021"})
+        job_url = await _under_way(
+            client, platform, {"population": {"holders": 1_500_000, "seed": 9}, "draft": "hangzhou-2021"}
+        )
         platform.stop_service("scoring")  # SIGTERM to the service's process group, as a supervisor or Ctrl-C sends
         platform.start_service("scoring")
         platform.wait_ready(["scoring"])
@@ -169,13 +188,20 @@ def _state(pid: int) -> str:
 async def test_a_job_interrupted_too_often_fails_visibly(platform):
     engine = create_async_engine(platform.database_url)
     async with engine.begin() as conn:
-        await conn.execute(text(
-            "INSERT INTO scoring.simulations (id, requested_by, state, spec, attempts, heartbeat_at, holders_total) "
-            "SELECT 'SIM-INTERRUPTED', 'demo-policy-office', 'running', spec, 3, now() - interval '1 hour', 10 "
-            "FROM (SELECT CAST(:spec AS jsonb) AS spec) s"), {"spec": '{"population": {"kind": "generated", "holders": 10, '
-                                                             '"seed": 1, "as_of": "2026-10-01"}, "baseline": {"id": "hangzhou-2021"}, '
-                                                             '"draft": {"id": "x", "content_hash": ""}, "module": null, '
-                                                             '"cut_off_date": null, "threshold": null, "quota": null}'})
+        await conn.execute(
+            text(
+                "INSERT INTO scoring.simulations"
+                " (id, requested_by, state, spec, attempts, heartbeat_at, holders_total) "
+                "SELECT 'SIM-INTERRUPTED', 'demo-policy-office', 'running', spec, 3, now() - interval '1 hour', 10 "
+                "FROM (SELECT CAST(:spec AS jsonb) AS spec) s"
+            ),
+            {
+                "spec": '{"population": {"kind": "generated", "holders": 10, '
+                '"seed": 1, "as_of": "2026-10-01"}, "baseline": {"id": "hangzhou-2021"}, '
+                '"draft": {"id": "x", "content_hash": ""}, "module": null, '
+                '"cut_off_date": null, "threshold": null, "quota": null}'
+            },
+        )
     await engine.dispose()
     async with httpx.AsyncClient(timeout=10) as client:
         job = await _finished(client, f"{platform.url('scoring')}/v1/simulations/SIM-INTERRUPTED", timeout=30)
@@ -186,14 +212,18 @@ async def test_a_job_interrupted_too_often_fails_visibly(platform):
 
 async def test_a_job_whose_process_dies_fails_with_the_reason(platform):
     async with httpx.AsyncClient(timeout=30) as client:
-        r = await client.post(f"{platform.url('scoring')}/v1/simulations", headers=POLICY,
-                              json={"population": {"holders": 1_500_000, "seed": 11}, "draft": "hangzhou-2021"})
+        r = await client.post(
+            f"{platform.url('scoring')}/v1/simulations",
+            headers=POLICY,
+            json={"population": {"holders": 1_500_000, "seed": 11}, "draft": "hangzhou-2021"},
+        )
         assert r.status_code == 202, r.text
         job_url = platform.url("scoring") + r.headers["location"]
 
         async def under_way():
             doc = (await client.get(job_url, headers=POLICY)).json()
             return _children(platform.procs["scoring"].pid) if doc["state"] == "running" else None
+
         for pid in await wait_for("the job's process", under_way, timeout=60, every=0.1):
             os.kill(pid, signal.SIGKILL)  # as the kernel's OOM killer would
         job = await _finished(client, job_url)
@@ -213,14 +243,19 @@ async def test_bad_requests_are_refused_field_by_field(platform, tmp_path):
             ({"population": {"holders": 10}, "draft": "no-such-rules"}, "draft"),
             ({"population": {"holders": 10}, "draft": "hangzhou-2021", "baseline": "nope"}, "baseline"),
             ({"population": {"holders": 10}, "draft": "hangzhou-2021", "module": "nope"}, "module"),
-            ({"population": {"holders": 10}, "draft_document": "based_on: hangzhou-2021\nid: d\nremove: [no_such]"},
-             "draft_document"),
+            (
+                {"population": {"holders": 10}, "draft_document": "based_on: hangzhou-2021\nid: d\nremove: [no_such]"},
+                "draft_document",
+            ),
             ({"population": {"holders": 10_000_001}, "draft": "hangzhou-2021"}, "population.holders"),
             ({"population": {"holders": 10, "seed": 1 << 40}, "draft": "hangzhou-2021"}, "population.seed"),
-            ({"population": {"holders": 10}, "draft": "hangzhou-2021", "quota": 10 ** 20}, "quota"),
+            ({"population": {"holders": 10}, "draft": "hangzhou-2021", "quota": 10**20}, "quota"),
             # school enrolment ranks children by the better parent: a population of holders has no families
             ({"population": {"holders": 10}, "draft": "hangzhou-2021", "module": "school-enrolment"}, "module"),
-            ({"population": {"holders": 10}, "draft_document": "based_on: hangzhou-2021\nremove: [tax]"}, "draft_document"),
+            (
+                {"population": {"holders": 10}, "draft_document": "based_on: hangzhou-2021\nremove: [tax]"},
+                "draft_document",
+            ),
         ]
         for body, field in cases:
             r = await client.post(url, json=body, headers=POLICY)
@@ -228,25 +263,45 @@ async def test_bad_requests_are_refused_field_by_field(platform, tmp_path):
             assert r.headers["content-type"] == "application/problem+json"
             assert any(e["field"] == field for e in r.json()["errors"]), (field, r.json())
         with not_parquet.open("rb") as f:
-            r = await client.post(url, headers=POLICY, files={"population": ("x.parquet", f)}, data={"draft": "hangzhou-2021"})
+            r = await client.post(
+                url, headers=POLICY, files={"population": ("x.parquet", f)}, data={"draft": "hangzhou-2021"}
+            )
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "population", r.text
         wrong = tmp_path / "wrong.parquet"  # dates as free text, spans without a start
-        pq.write_table(pa.table({"birth_date": ["born in spring"] * 5, "own_home": [True] * 5,
-                                 "residence_spans": [[{"end": date(2020, 1, 1)}]] * 5}), wrong)
+        pq.write_table(
+            pa.table(
+                {
+                    "birth_date": ["born in spring"] * 5,
+                    "own_home": [True] * 5,
+                    "residence_spans": [[{"end": date(2020, 1, 1)}]] * 5,
+                }
+            ),
+            wrong,
+        )
         with wrong.open("rb") as f:
-            r = await client.post(url, headers=POLICY, files={"population": ("wrong.parquet", f)},
-                                  data={"draft": "hangzhou-2021", "cut_off_date": "2026-10-01"})
+            r = await client.post(
+                url,
+                headers=POLICY,
+                files={"population": ("wrong.parquet", f)},
+                data={"draft": "hangzhou-2021", "cut_off_date": "2026-10-01"},
+            )
         assert r.status_code == 422, r.text
         assert {e["field"] for e in r.json()["errors"]} == {"population.birth_date", "population.residence_spans"}
         unrelated = tmp_path / "unrelated.parquet"
         pq.write_table(pa.table({"name": ["a"], "salary": [1.0]}), unrelated)
         with unrelated.open("rb") as f:
-            r = await client.post(url, headers=POLICY, files={"population": ("u.parquet", f)},
-                                  data={"draft": "hangzhou-2021", "cut_off_date": "2026-10-01"})
+            r = await client.post(
+                url,
+                headers=POLICY,
+                files={"population": ("u.parquet", f)},
+                data={"draft": "hangzhou-2021", "cut_off_date": "2026-10-01"},
+            )
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "population", r.text
         assert not [p for p in Path(".local/test-simulations").glob("*") if not (p / "spec.json").exists()]  # none kept
         # Only the policy office's keys, and each office sees only its own jobs.
-        assert (await client.post(url, json={"population": {"holders": 5}, "draft": "hangzhou-2021"})).status_code == 401
+        assert (
+            await client.post(url, json={"population": {"holders": 5}, "draft": "hangzhou-2021"})
+        ).status_code == 401
         r = await client.post(url, json={"population": {"holders": 5}, "draft": "hangzhou-2021"}, headers=READER)
         assert r.status_code == 403
         r = await client.post(url, json={"population": {"holders": 5}, "draft": "hangzhou-2021"}, headers=POLICY)
@@ -259,8 +314,12 @@ async def test_bad_requests_are_refused_field_by_field(platform, tmp_path):
         await _finished(client, mine)
         # Another office with the same scope: the job, its report and summary are as good as absent.
         engine = create_async_engine(platform.database_url)
-        other = {"Authorization": "Bearer " + await ApiKeys(engine, api_keys_table(MetaData(schema="scoring"))).issue(
-            "another-policy-office", ["simulation"])}
+        other = {
+            "Authorization": "Bearer "
+            + await ApiKeys(engine, api_keys_table(MetaData(schema="scoring"))).issue(
+                "another-policy-office", ["simulation"]
+            )
+        }
         await engine.dispose()
         for path in ("", "/report", "/summary"):
             assert (await client.get(mine + path, headers=other)).status_code == 404, path

@@ -3,6 +3,7 @@
 A department's officers see their own department's results, audit chain, review queue, tasks and
 materials; another department's (or an unknown department's) answer exactly like nothing there.
 An endpoint added without a row here fails the test."""
+
 from __future__ import annotations
 
 import httpx
@@ -14,18 +15,25 @@ from tests.integration.helpers import POLICE, SOCIAL_INSURANCE, WINDOW, applicat
 
 pytestmark = pytest.mark.integration
 N = 2756  # no residence registration in the police registry (n % 101 == 29): a supplement goes to the police desk
-OWN = {"admin": ("matrix-verification-admin", ["admin"]),
-       "no department": ("matrix-no-department", ["materials:read"])}
+OWN = {"admin": ("matrix-verification-admin", ["admin"]), "no department": ("matrix-no-department", ["materials:read"])}
 PRINCIPALS = ["police", "social insurance", *OWN, *INVALID]
-DEPARTMENT_ONLY = {"police": 200, "admin": 200, "social insurance": 404, "no department": 403,
-                   **{p: 401 for p in INVALID}}
-EXPECTED = {path: DEPARTMENT_ONLY for path in (
-    "/v1/departments/{department}/verifications/{application_id}",
-    "/v1/departments/{department}/audit/verify",
-    "/v1/departments/{department}/reviews",
-    "/v1/departments/{department}/reviews/{task_id}",
-    "/v1/departments/{department}/reviews/{task_id}/material",
-)}
+DEPARTMENT_ONLY = {
+    "police": 200,
+    "admin": 200,
+    "social insurance": 404,
+    "no department": 403,
+    **{p: 401 for p in INVALID},
+}
+EXPECTED = {
+    path: DEPARTMENT_ONLY
+    for path in (
+        "/v1/departments/{department}/verifications/{application_id}",
+        "/v1/departments/{department}/audit/verify",
+        "/v1/departments/{department}/reviews",
+        "/v1/departments/{department}/reviews/{task_id}",
+        "/v1/departments/{department}/reviews/{task_id}/material",
+    )
+}
 
 
 @pytest.fixture(scope="module")
@@ -39,16 +47,22 @@ async def world(platform):
         async def scored():
             doc = await status(client, platform, app_id)
             return doc["score"] and doc
+
         doc = await wait_for("scoring: the application is scored", scored, timeout=60)
         assert next(i for i in doc["items"] if i["indicator"] == "residence")["state"] == "not_found"
-        r = await client.post(f"{url}/{app_id}/materials", data={"indicator": "residence"}, headers=WINDOW,
-                              files={"file": ("合同.pdf", pdf("rental contract"), "application/pdf")})
+        r = await client.post(
+            f"{url}/{app_id}/materials",
+            data={"indicator": "residence"},
+            headers=WINDOW,
+            files={"file": ("合同.pdf", pdf("rental contract"), "application/pdf")},
+        )
         assert r.status_code == 201, r.text
         desk = f"{platform.url('verification')}/v1/departments/police/reviews"
 
         async def task():
             items = (await client.get(desk, headers=POLICE)).json()["items"]
             return next((t for t in items if t["application_id"] == app_id), None)
+
         task_id = (await wait_for("verification: the supplement reaches the police desk", task))["id"]
     return {"keys": keys, "ids": {"department": "police", "application_id": app_id, "task_id": task_id}}
 
@@ -67,12 +81,18 @@ async def test_the_access_matrix(platform, world, endpoint, who):
         r = await client.get(url, headers=headers)
         assert r.status_code == EXPECTED[endpoint][who], f"{who} GET {endpoint}: {r.status_code} {r.text[:300]}"
         if r.status_code == 404:  # another department's: as if the department did not exist
-            await assert_same_as_unknown(client, r, url.replace("/police/", "/nosuch/"), "/police/", "/nosuch/",
-                                         headers)
+            await assert_same_as_unknown(
+                client, r, url.replace("/police/", "/nosuch/"), "/police/", "/nosuch/", headers
+            )
             own_unknown = url.replace(str(world["ids"]["application_id"]), "APP-20260101-NOSUCH")
             if own_unknown != url:  # and as a result the department does not have
-                await assert_same_as_unknown(client, r, own_unknown.replace("/police/", "/social_insurance/"),
-                                             f"/police/verifications/{world['ids']['application_id']}",
-                                             "/social_insurance/verifications/APP-20260101-NOSUCH", headers)
+                await assert_same_as_unknown(
+                    client,
+                    r,
+                    own_unknown.replace("/police/", "/social_insurance/"),
+                    f"/police/verifications/{world['ids']['application_id']}",
+                    "/social_insurance/verifications/APP-20260101-NOSUCH",
+                    headers,
+                )
         if r.status_code == 401:
             assert r.headers["content-type"] == "application/problem+json"

@@ -1,4 +1,5 @@
 """Bounds on what an upload may cost to read: YAML aliases, and a Parquet file's lists."""
+
 from __future__ import annotations
 
 import time
@@ -21,7 +22,8 @@ LIMITS = UploadLimits(max_holders=10_000, max_items_per_holder=50, max_decompres
 
 def laughs(levels: int, fan_out: int = 9) -> str:
     return f"l0: &a0 [{', '.join(['lol'] * fan_out)}]\n" + "".join(
-        f"l{i}: &a{i} [{', '.join([f'*a{i - 1}'] * fan_out)}]\n" for i in range(1, levels))
+        f"l{i}: &a{i} [{', '.join([f'*a{i - 1}'] * fan_out)}]\n" for i in range(1, levels)
+    )
 
 
 def test_a_billion_laughs_is_refused_at_once():
@@ -72,26 +74,42 @@ def test_a_generated_population_is_within_the_limits(tmp_path):
 def test_lists_that_expand_to_millions_of_items_are_named_from_the_footer(tmp_path):
     holders, each = 100, 20_000
     n = holders * each
-    spans = pa.StructArray.from_arrays([pa.array(np.full(n, 18_000, dtype=np.int32)).cast(pa.date32()),
-                                        pa.nulls(n, pa.date32())], names=["start", "end"])
-    pq.write_table(pa.table({"birth_date": pa.nulls(holders, pa.date32()),
-                             "residence_spans": pa.ListArray.from_arrays(
-                                 pa.array(np.arange(0, n + 1, each, dtype=np.int32)), spans)}),
-                   tmp_path / "bomb.parquet", compression="zstd")
+    spans = pa.StructArray.from_arrays(
+        [pa.array(np.full(n, 18_000, dtype=np.int32)).cast(pa.date32()), pa.nulls(n, pa.date32())],
+        names=["start", "end"],
+    )
+    pq.write_table(
+        pa.table(
+            {
+                "birth_date": pa.nulls(holders, pa.date32()),
+                "residence_spans": pa.ListArray.from_arrays(pa.array(np.arange(0, n + 1, each, dtype=np.int32)), spans),
+            }
+        ),
+        tmp_path / "bomb.parquet",
+        compression="zstd",
+    )
     assert (tmp_path / "bomb.parquet").stat().st_size < 64 * 1024
     assert _faults(tmp_path / "bomb.parquet") == [
-        ("residence_spans", "2,000,000 items for 100 holders in row group 0: at most 50 a holder")]
+        ("residence_spans", "2,000,000 items for 100 holders in row group 0: at most 50 a holder")
+    ]
 
 
 def test_a_column_the_engine_cannot_read_is_named_from_the_schema():
     """Every column is read, by the job's child: one it could never read is refused before the job is queued."""
-    schema = pa.schema([("birth_date", pa.date32()), ("photo", pa.binary()), ("notes", pa.struct([("x", pa.int8())])),
-                        ("income_tax", pa.list_(pa.struct([("date", pa.date32()), ("yuan", pa.float64()),
-                                                           ("scan", pa.binary())]))),
-                        ("own_home", pa.bool_()), ("district", pa.dictionary(pa.int8(), pa.string()))])
+    schema = pa.schema(
+        [
+            ("birth_date", pa.date32()),
+            ("photo", pa.binary()),
+            ("notes", pa.struct([("x", pa.int8())])),
+            ("income_tax", pa.list_(pa.struct([("date", pa.date32()), ("yuan", pa.float64()), ("scan", pa.binary())]))),
+            ("own_home", pa.bool_()),
+            ("district", pa.dictionary(pa.int8(), pa.string())),
+        ]
+    )
     assert schema_faults(schema, POPULATION_SCHEMA) == [
         ("photo", "a column of type binary cannot be scored"),
         ("notes", "a column of type struct<x: int8> cannot be scored"),
-        ("income_tax", "its items' fields scan (binary) cannot be scored")]
+        ("income_tax", "its items' fields scan (binary) cannot be scored"),
+    ]
     # The generator's own schema is readable throughout.
     assert schema_faults(POPULATION_SCHEMA, POPULATION_SCHEMA) == []

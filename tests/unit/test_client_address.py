@@ -1,4 +1,5 @@
 """The client address behind proxies: X-Forwarded-For believed only from trusted proxies."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The departments' answers from their registries, and how scoring puts them together."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -50,9 +51,11 @@ def test_each_department_answers_exactly_its_own_items():
 
 
 def test_co_inventors_count_by_their_place_and_a_bought_patent_counts_nothing():
-    rows = [{"patent_number": "ZL1", "inventor_order": 1, "transferred_in": False, "granted_on": "2023-09-01"},
-            {"patent_number": "ZL2", "inventor_order": 3, "transferred_in": False, "granted_on": "2023-09-01"},
-            {"patent_number": "ZL3", "inventor_order": 1, "transferred_in": True, "granted_on": "2023-09-01"}]
+    rows = [
+        {"patent_number": "ZL1", "inventor_order": 1, "transferred_in": False, "granted_on": "2023-09-01"},
+        {"patent_number": "ZL2", "inventor_order": 3, "transferred_in": False, "granted_on": "2023-09-01"},
+        {"patent_number": "ZL3", "inventor_order": 1, "transferred_in": True, "granted_on": "2023-09-01"},
+    ]
     facts = d.market_regulation({"patents": rows}, CUT_OFF).facts["patents"]
     assert [p["role"] for p in facts] == ["first_inventor", "other_inventor", "transferred_in"]
     first, second = demo_holder(67)["patents"], demo_holder(68)["patents"]
@@ -78,8 +81,10 @@ def test_only_registered_rentals_count_and_a_family_home_does():
 
 
 def test_a_listing_made_before_the_cut_off_counts_even_if_lifted_since():
-    listings = [{"act": "a", "listed_on": "2024-01-15", "lifted_on": "2025-01-01"},
-                {"act": "b", "listed_on": "2026-11-02", "lifted_on": None}]
+    listings = [
+        {"act": "a", "listed_on": "2024-01-15", "lifted_on": "2025-01-01"},
+        {"act": "b", "listed_on": "2026-11-02", "lifted_on": None},
+    ]
     assert [o["act"] for o in d.credit({"listings": listings}, CUT_OFF).facts["offences"]] == ["a"]
 
 
@@ -87,15 +92,18 @@ def test_offences_reported_by_several_departments_are_all_counted():
     rule_set = load_shipped()["hangzhou-2021"]
     police = {"items": [], "facts": {"offences": [{"case": "detention", "act": "x", "date": "2024-03-01"}]}}
     credit = {"items": [], "facts": {"offences": [{"case": "dishonesty", "act": "y", "date": "2024-01-15"}]}}
-    health = {"items": [{"indicator": "family_planning", "state": "returned", "reason": "r"}],
-              "facts": {"offences": [{"case": "family_planning", "act": "z", "date": "2023-05-01"}]}}
+    health = {
+        "items": [{"indicator": "family_planning", "state": "returned", "reason": "r"}],
+        "facts": {"offences": [{"case": "family_planning", "act": "z", "date": "2023-05-01"}]},
+    }
     facts = application_facts(rule_set, [police, credit, health])
     # health's returned item leaves out its own contribution only
     assert sorted(o["case"] for o in facts["offences"]) == ["detention", "dishonesty"]
 
 
 def test_the_registry_value_counts_and_a_different_declaration_is_recorded():
-    answer = d.education({"degrees": [{"level": "bachelor", "awarded_on": "2010-07-01", "foreign": False,
-                                       "certified": False}]}, CUT_OFF)
+    answer = d.education(
+        {"degrees": [{"level": "bachelor", "awarded_on": "2010-07-01", "foreign": False, "certified": False}]}, CUT_OFF
+    )
     note_declared(answer, {"education": ["master"]})
     assert answer.facts["education"] == ["bachelor"] and answer.items[0]["declared"] == ["master"]

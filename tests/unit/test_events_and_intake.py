@@ -8,17 +8,30 @@ from shared.events import Envelope, EventParseError, parse_data
 from shared.events.catalogue import ApplicationSubmitted, Holder, asyncapi_document
 
 
-@pytest.mark.parametrize("applied, cut_off", [(date(2026, 11, 26), date(2026, 10, 1)), (date(2026, 1, 1), date(2025, 12, 1)),
-                                              (date(2026, 3, 31), date(2026, 2, 1))])
+@pytest.mark.parametrize(
+    "applied, cut_off",
+    [
+        (date(2026, 11, 26), date(2026, 10, 1)),
+        (date(2026, 1, 1), date(2025, 12, 1)),
+        (date(2026, 3, 31), date(2026, 2, 1)),
+    ],
+)
 def test_cut_off_is_the_first_day_of_the_previous_month(applied, cut_off):
     assert cut_off_date(applied) == cut_off
 
 
 def _submitted() -> Envelope:
-    return Envelope.new(ApplicationSubmitted(
-        application_id="APP-1", holder=Holder(name="张三", id_number="11010519491231002X", permit_number="P1"),
-        applied_on=date(2026, 11, 26), cut_off_date=date(2026, 10, 1), expected_departments=["police"]),
-        source="intake", subject="APP-1")
+    return Envelope.new(
+        ApplicationSubmitted(
+            application_id="APP-1",
+            holder=Holder(name="张三", id_number="11010519491231002X", permit_number="P1"),
+            applied_on=date(2026, 11, 26),
+            cut_off_date=date(2026, 10, 1),
+            expected_departments=["police"],
+        ),
+        source="intake",
+        subject="APP-1",
+    )
 
 
 def test_an_envelope_round_trips_with_its_typed_payload_and_trace():
@@ -45,8 +58,13 @@ def test_unknown_versions_and_bad_payloads_are_parse_errors():
 
 def test_the_catalogue_is_published_as_asyncapi():
     doc = asyncapi_document("intake", ["application.submitted"], ["score.computed"])
-    assert set(doc["channels"]) == {"points.applications", "points.verifications", "points.scores", "points.notices",
-                                    "points.audit"}
+    assert set(doc["channels"]) == {
+        "points.applications",
+        "points.verifications",
+        "points.scores",
+        "points.notices",
+        "points.audit",
+    }
     assert doc["operations"]["send-application.submitted-v1"]["action"] == "send"
     assert doc["operations"]["receive-score.computed-v1"]["action"] == "receive"
     # Verification publishes its audit chains' daily heads on a channel of their own.

@@ -14,12 +14,15 @@ def test_gb11643_check_digit_of_the_standard_example():
     assert id_number_problem("11010519491231002x") is None  # lower-case x is accepted
 
 
-@pytest.mark.parametrize("bad, why", [
-    ("110105194912310021", "check digit"),
-    ("11010519491331002X", "impossible birth date"),
-    ("1101051949123100", "17 digits"),
-    ("11010519491231002Y", "17 digits"),
-])
+@pytest.mark.parametrize(
+    "bad, why",
+    [
+        ("110105194912310021", "check digit"),
+        ("11010519491331002X", "impossible birth date"),
+        ("1101051949123100", "17 digits"),
+        ("11010519491231002Y", "17 digits"),
+    ],
+)
 def test_invalid_id_numbers_say_why(bad, why):
     assert why in id_number_problem(bad)
 

@@ -1,4 +1,5 @@
 """The API-key lookup cache: short-lived (revocations reach every replica) and bounded."""
+
 from __future__ import annotations
 
 import secrets

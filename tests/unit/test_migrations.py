@@ -1,5 +1,6 @@
 """Each service's migration history is one line: branches merged in parallel must be chained, or
 `alembic upgrade head` refuses to run."""
+
 from __future__ import annotations
 
 import pytest

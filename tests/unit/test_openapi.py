@@ -1,5 +1,6 @@
 """Each service's OpenAPI document declares what the service really answers: key schemes, and every
 error as a problem document (the fuzz tests then hold the running services to it)."""
+
 from __future__ import annotations
 
 import importlib
@@ -59,12 +60,29 @@ def test_public_routes_are_the_ones_meant_to_be_public(document):
     service, doc = document
     public = {(m.upper(), p) for p, m, op in _operations(doc) if "security" not in op}
     expected = {
-        "intake": set(), "verification": set(),
-        "scoring": {("GET", "/v1/rule-sets"), ("GET", "/v1/rule-sets/{rule_set_id}"), ("GET", "/v1/modules"),
-                    ("GET", "/v1/modules/{module_id}")},
-        "publicity": {("GET", p) for p in ("/v1/notices", "/v1/notices/{notice_id}", "/notices", "/notices/{notice_id}",
-                                          "/v1/rounds", "/v1/rounds/{round_id}", "/v1/rounds/{round_id}/entries",
-                                          "/v1/rounds/{round_id}/entries/{seq}", "/v1/rounds/{round_id}/versions",
-                                          "/v1/objections/{objection_id}")} | {("POST", "/v1/objections")},
+        "intake": set(),
+        "verification": set(),
+        "scoring": {
+            ("GET", "/v1/rule-sets"),
+            ("GET", "/v1/rule-sets/{rule_set_id}"),
+            ("GET", "/v1/modules"),
+            ("GET", "/v1/modules/{module_id}"),
+        },
+        "publicity": {
+            ("GET", p)
+            for p in (
+                "/v1/notices",
+                "/v1/notices/{notice_id}",
+                "/notices",
+                "/notices/{notice_id}",
+                "/v1/rounds",
+                "/v1/rounds/{round_id}",
+                "/v1/rounds/{round_id}/entries",
+                "/v1/rounds/{round_id}/entries/{seq}",
+                "/v1/rounds/{round_id}/versions",
+                "/v1/objections/{objection_id}",
+            )
+        }
+        | {("POST", "/v1/objections")},
     }[service]
     assert public == expected

@@ -5,17 +5,25 @@ The AsyncAPI document lists per message the kinds of personal data its payload h
 says it holds an ID number, a name, a phone or a permit number must be declared, and the events
 past the departments (verification.completed, score.computed) hold no full ID number or name.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
 from services.intake import disclosure
 from shared.events import Envelope, parse_data
-from shared.events.catalogue import (CATALOGUE, PERSONAL_DATA, ApplicationSubmitted, HolderRef, ScoreComputed,
-                                     VerificationCompleted, asyncapi_document)
+from shared.events.catalogue import (
+    CATALOGUE,
+    PERSONAL_DATA,
+    ApplicationSubmitted,
+    HolderRef,
+    ScoreComputed,
+    VerificationCompleted,
+    asyncapi_document,
+)
 from shared.identity import make_id_number
 from shared.masking import mask_id_number
 from shared.pseudonyms import holder_key, same_holder
@@ -112,11 +120,24 @@ def test_events_past_the_departments_carry_no_full_id_number_or_name(etype):
 def test_intake_discloses_masked_forms_and_keys_and_no_full_name():
     holder = disclosure.holder("欧阳娜娜", ID, "ZJ-1", "salt")
     family = disclosure.family([{"name": "欧阳小明", "id_number": CHILD_ID, "relation": "child"}], "salt")
-    delegation = disclosure.delegation({"relation": "parent", "grounds": "minor", "authority": {"kind": "household_relation"},
-                                        "representative": {"name": "欧阳大明", "id_number": ID}})
-    event = ApplicationSubmitted(application_id="APP-1", holder=holder, family=family, delegation=delegation,
-                                 applied_on=date(2026, 11, 26), cut_off_date=date(2026, 10, 1),
-                                 expected_departments=["police"], contact_phone="13800000000")
+    delegation = disclosure.delegation(
+        {
+            "relation": "parent",
+            "grounds": "minor",
+            "authority": {"kind": "household_relation"},
+            "representative": {"name": "欧阳大明", "id_number": ID},
+        }
+    )
+    event = ApplicationSubmitted(
+        application_id="APP-1",
+        holder=holder,
+        family=family,
+        delegation=delegation,
+        applied_on=date(2026, 11, 26),
+        cut_off_date=date(2026, 10, 1),
+        expected_departments=["police"],
+        contact_phone="13800000000",
+    )
     sent = Envelope.new(event, source="intake", subject="APP-1").to_bytes().decode()
     assert "欧阳娜娜" not in sent and "娜娜" not in sent and "小明" not in sent and "大明" not in sent
     assert holder.name_masked == "欧***" and holder.id_number_masked == mask_id_number(ID)
@@ -130,25 +151,57 @@ def test_intake_discloses_masked_forms_and_keys_and_no_full_name():
 def test_events_written_before_still_parse_masked():
     """An old application.submitted (full name, family as dicts) and an old score.computed (full holder)
     still parse; what reaches a consumer is the masked form."""
-    old_submitted = Envelope(type="application.submitted", version=1, source="intake", subject="APP-1", data={
-        "application_id": "APP-1", "holder": {"name": "张三", "id_number": ID, "permit_number": "P1"},
-        "applied_on": "2026-11-26", "cut_off_date": "2026-10-01", "expected_departments": ["police"],
-        "family": [{"name": "张小明", "id_number": CHILD_ID, "relation": "child"}],
-        "delegation": {"relation": "spouse", "grounds": "disabled", "authority": {},
-                       "representative": {"name": "李四", "id_number": ID}}})
+    old_submitted = Envelope(
+        type="application.submitted",
+        version=1,
+        source="intake",
+        subject="APP-1",
+        data={
+            "application_id": "APP-1",
+            "holder": {"name": "张三", "id_number": ID, "permit_number": "P1"},
+            "applied_on": "2026-11-26",
+            "cut_off_date": "2026-10-01",
+            "expected_departments": ["police"],
+            "family": [{"name": "张小明", "id_number": CHILD_ID, "relation": "child"}],
+            "delegation": {
+                "relation": "spouse",
+                "grounds": "disabled",
+                "authority": {},
+                "representative": {"name": "李四", "id_number": ID},
+            },
+        },
+    )
     data = parse_data(old_submitted)
     assert (data.holder.name_masked, data.holder.id_number_masked, data.holder.key) == ("张*", mask_id_number(ID), None)
     assert data.family[0].name_masked == "张**" and data.delegation.representative.id_number == ID
     assert "张三" not in data.model_dump_json() and "李四" not in data.model_dump_json()
-    old_score = ScoreComputed.model_validate({
-        "application_id": "APP-1", "score_version": 1, "holder": {"name": "张三", "id_number": ID, "permit_number": "P1"},
-        "status": "scored", "rule_set_id": "r", "rule_set_hash": "0" * 64, "cut_off_date": "2026-10-01", "total": 1.0,
-        "categories": {}, "lines": [], "computed_at": datetime.now(timezone.utc).isoformat()})
+    old_score = ScoreComputed.model_validate(
+        {
+            "application_id": "APP-1",
+            "score_version": 1,
+            "holder": {"name": "张三", "id_number": ID, "permit_number": "P1"},
+            "status": "scored",
+            "rule_set_id": "r",
+            "rule_set_hash": "0" * 64,
+            "cut_off_date": "2026-10-01",
+            "total": 1.0,
+            "categories": {},
+            "lines": [],
+            "computed_at": datetime.now(UTC).isoformat(),
+        }
+    )
     assert old_score.holder == HolderRef(name_masked="张*", id_number_masked=mask_id_number(ID))
     assert ID not in old_score.model_dump_json() and "张三" not in old_score.model_dump_json()
-    old_answer = VerificationCompleted.model_validate({
-        "application_id": "APP-1", "department": "police", "expected_departments": ["police"],
-        "cut_off_date": "2026-10-01", "holder": {"name": "张三", "id_number": ID, "permit_number": "P1"}, "items": [],
-        "facts": {}, "verified_at": datetime.now(timezone.utc).isoformat()})
+    old_answer = VerificationCompleted.model_validate(
+        {
+            "application_id": "APP-1",
+            "department": "police",
+            "expected_departments": ["police"],
+            "cut_off_date": "2026-10-01",
+            "holder": {"name": "张三", "id_number": ID, "permit_number": "P1"},
+            "items": [],
+            "facts": {},
+            "verified_at": datetime.now(UTC).isoformat(),
+        }
+    )
     assert old_answer.holder == old_score.holder and ID not in old_answer.model_dump_json()
-

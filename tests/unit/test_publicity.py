@@ -1,4 +1,5 @@
 """Publicity's pure rules, and the SMS gateway adapter against a real local HTTP server."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,10 @@ def test_late_and_final_objections_are_refused_with_the_reason():
 
 
 def test_an_objection_names_items_the_score_counted_and_a_department_verifies():
-    lines = [{"indicator": "education", "department": "education"},
-             {"indicator": "social_insurance", "department": "social_insurance"}]
+    lines = [
+        {"indicator": "education", "department": "education"},
+        {"indicator": "social_insurance", "department": "social_insurance"},
+    ]
     assert domain.departments_to_ask(["social_insurance", "education"], lines) == ["education", "social_insurance"]
     with pytest.raises(domain.ObjectionRefused) as bad:
         domain.departments_to_ask(["made_up"], lines)
@@ -78,8 +81,9 @@ async def test_the_sms_adapter_posts_to_the_gateway_and_reports_failures():
     notifier = SmsGatewayNotifier(url, "secret-token")
     try:
         await notifier.send("13800000000", "【居住证积分】测试", "APP-1/1")
-        assert _Gateway.received == [("Bearer secret-token",
-                                      {"phone": "13800000000", "text": "【居住证积分】测试", "reference": "APP-1/1"})]
+        assert _Gateway.received == [
+            ("Bearer secret-token", {"phone": "13800000000", "text": "【居住证积分】测试", "reference": "APP-1/1"})
+        ]
         _Gateway.status = 503
         with pytest.raises(DeliveryFailed, match="503"):
             await notifier.send("13800000000", "x", "APP-1/2")

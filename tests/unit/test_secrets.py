@@ -1,4 +1,5 @@
 """Secrets outside the embedded platform: given, not the public demo values (shared.secrets_check)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -55,8 +56,11 @@ def test_verification_needs_its_own_materials_key():
 
 def test_a_service_that_does_not_need_a_secret_still_refuses_its_demo_value():
     assert secret_problems(deployment(), "verification") == [
-        "INTAKE_MATERIALS_KEY is not set: the verification service needs it (give it from a secret store)."]
-    problems = secret_problems(deployment(candidate_key_salt=DEMO_SALT, intake_materials_key="pk_x_real"), "verification")
+        "INTAKE_MATERIALS_KEY is not set: the verification service needs it (give it from a secret store)."
+    ]
+    problems = secret_problems(
+        deployment(candidate_key_salt=DEMO_SALT, intake_materials_key="pk_x_real"), "verification"
+    )
     assert len(problems) == 1 and "CANDIDATE_KEY_SALT" in problems[0]
 
 
@@ -74,8 +78,9 @@ def test_well_configured_publicity_starts():
 
 def test_refusal_exits_with_every_problem_in_one_message():
     with pytest.raises(SystemExit) as exc:
-        refuse_unsafe_secrets(deployment(candidate_key_salt=DEMO_SALT, intake_materials_key=DEMO_MATERIALS_KEY),
-                              "verification")
+        refuse_unsafe_secrets(
+            deployment(candidate_key_salt=DEMO_SALT, intake_materials_key=DEMO_MATERIALS_KEY), "verification"
+        )
     message = str(exc.value.code)
     assert "CANDIDATE_KEY_SALT" in message and "INTAKE_MATERIALS_KEY" in message
     assert message.startswith("refusing to start (POINTS_ENVIRONMENT=unset")

@@ -1,4 +1,5 @@
 """The demo registries' seed: the synthetic population's facts, the residues the tests name kept."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -43,8 +44,9 @@ def test_ordinary_facts_are_the_generators(population):
         assert [q["level"] for q in rows["qualifications"]] == ([facts["skill_title"]] if facts["skill_title"] else [])
         own = [h for h in rows["homes"] if h["id_number"] == rows["permit"]["id_number"]]
         assert bool(own) == facts["own_home"]
-        assert [(r["start_date"], r["end_date"], r["registered"]) for r in rows["rentals"]] == \
-            [(r["start"], r["end"], True) for r in facts["rental_spans"]]
+        assert [(r["start_date"], r["end_date"], r["registered"]) for r in rows["rentals"]] == [
+            (r["start"], r["end"], True) for r in facts["rental_spans"]
+        ]
         assert sum(b["ml"] for b in rows["blood"] if b["kind"] == "blood") == facts["blood_donated_ml"]
         assert any(b["kind"] == "marrow" for b in rows["blood"]) == facts["marrow_donated"]
         assert len(rows["tax"]) == len(facts["income_tax"]) and len(rows["honours"]) == len(facts["honours"])
@@ -56,14 +58,16 @@ def test_ordinary_facts_are_the_generators(population):
         for p in rows["patents"]:
             if p["patent_number"] in generated:
                 role = generated[p["patent_number"]]
-                assert (p["transferred_in"], p["inventor_order"]) == \
-                    (role == "transferred_in", 2 if role == "other_inventor" else 1)
+                assert (p["transferred_in"], p["inventor_order"]) == (
+                    role == "transferred_in",
+                    2 if role == "other_inventor" else 1,
+                )
 
 
 def test_what_the_tests_name_by_residue_stays_at_its_residue(population):
     cut_off = cut_off_date(AS_OF)  # an application made in the seed's month
     applied_on = AS_OF.replace(day=20)
-    for n, (facts, rows) in enumerate(population, start=1):
+    for n, (_facts, rows) in enumerate(population, start=1):
         own_id = rows["permit"]["id_number"]
         expected = "suspended" if n % 97 == 13 else "terminated" if n % 89 == 7 else "valid"
         assert rows["permit"]["status"] == expected, n

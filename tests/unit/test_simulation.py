@@ -1,4 +1,5 @@
 """The synthetic population, drafts, and the comparison a simulation report is made of."""
+
 from __future__ import annotations
 
 import json
@@ -72,8 +73,12 @@ def test_a_draft_changes_only_what_it_names():
     with pytest.raises(RuleSetError, match="field 'remove'.*no_such"):
         parse_draft("based_on: hangzhou-2021\nid: x\nremove: [no_such]\n", "d.yaml", RULES)
     with pytest.raises(RuleSetError, match="indicator 'housing', field 'formula"):
-        parse_draft("based_on: hangzhou-2021\nid: x\nindicators:\n  - {id: housing, category: basic, "
-                    "name: {zh: 住, en: h}, department: housing, fact: own_home, formula: {kind: flag}}\n", "d.yaml", RULES)
+        parse_draft(
+            "based_on: hangzhou-2021\nid: x\nindicators:\n  - {id: housing, category: basic, "
+            "name: {zh: 住, en: h}, department: housing, fact: own_home, formula: {kind: flag}}\n",
+            "d.yaml",
+            RULES,
+        )
 
 
 def _compare(batch, draft, **kw) -> dict:
@@ -159,9 +164,13 @@ def test_group_breakdowns_are_each_groups_own_sums(city):
 def test_uploaded_columns_may_hold_nulls():
     import pyarrow as pa
 
-    spans = pa.array([[{"start": date(2015, 3, 1), "end": None}, None], [{"start": None, "end": date(2021, 1, 1)}], None],
-                     type=pa.list_(pa.struct([("start", pa.date32()), ("end", pa.date32())])))
-    batch = pa.RecordBatch.from_pydict({"residence_spans": spans, "education": pa.array(["bachelor", None, None]).dictionary_encode()})
+    spans = pa.array(
+        [[{"start": date(2015, 3, 1), "end": None}, None], [{"start": None, "end": date(2021, 1, 1)}], None],
+        type=pa.list_(pa.struct([("start", pa.date32()), ("end", pa.date32())])),
+    )
+    batch = pa.RecordBatch.from_pydict(
+        {"residence_spans": spans, "education": pa.array(["bachelor", None, None]).dictionary_encode()}
+    )
     pop = from_arrow(batch)
     assert pop.items["residence_spans"].owner.tolist() == [0]  # a null item, a span without a start: nothing
     assert from_arrow(batch.slice(1, 2)).items["residence_spans"].owner.tolist() == []
@@ -171,10 +180,14 @@ def test_uploaded_columns_may_hold_nulls():
 
 
 def test_drafts_of_the_wrong_shape_are_refused_by_field():
-    cases = {"based_on: [x]\nid: d\n": "based_on", "based_on: hangzhou-2021\n": "id",
-             "based_on: hangzhou-2021\nid: hangzhou-2021\n": "id", "based_on: hangzhou-2021\nid: d\nremove: 5\n": "remove",
-             "based_on: hangzhou-2021\nid: d\nremove: [[tax]]\n": "remove",
-             "based_on: hangzhou-2021\nid: d\nindicators: [{id: [a]}]\n": "indicators"}
+    cases = {
+        "based_on: [x]\nid: d\n": "based_on",
+        "based_on: hangzhou-2021\n": "id",
+        "based_on: hangzhou-2021\nid: hangzhou-2021\n": "id",
+        "based_on: hangzhou-2021\nid: d\nremove: 5\n": "remove",
+        "based_on: hangzhou-2021\nid: d\nremove: [[tax]]\n": "remove",
+        "based_on: hangzhou-2021\nid: d\nindicators: [{id: [a]}]\n": "indicators",
+    }
     for text, field in cases.items():
         with pytest.raises(RuleSetError, match=f"field '{field}'"):
             parse_draft(text, "d.yaml", RULES)
@@ -207,8 +220,11 @@ def test_a_population_nobody_can_be_scored_in_still_gets_a_report(tmp_path):
     import pyarrow as pa
 
     batch = generate(np.arange(1, 50))
-    batch = batch.set_column(batch.schema.get_field_index("permit_status"), "permit_status",
-                             pa.array(["terminated"] * batch.num_rows).dictionary_encode())
+    batch = batch.set_column(
+        batch.schema.get_field_index("permit_status"),
+        "permit_status",
+        pa.array(["terminated"] * batch.num_rows).dictionary_encode(),
+    )
     s = _compare(batch, RULES["hangzhou-2021"], line=Line(quota=5))
     assert s["status"]["before"]["void"] == 49 and s["score"]["before"]["holders"] == 0
     assert s["line"]["before"] == {"qualified": 0, "lowest_qualifying_score": None}

@@ -1,4 +1,5 @@
 """Who may call intake's partner endpoints at all (what each may see is the use cases' business)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Intake's request and response documents (the partner contract, in OpenAPI)."""
+
 from __future__ import annotations
 
 import re
@@ -34,6 +35,7 @@ def _valid_id_number(v: str) -> str:
 
 class FamilyMember(BaseModel):
     """A spouse or child named in an application (settlement: those who move with the holder)."""
+
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     id_number: str = Field(description="18-character resident ID number (GB 11643)")
@@ -52,9 +54,12 @@ class Person(BaseModel):
 
 class Authorisation(BaseModel):
     """An employer's written authorisation, signed by the employee (委托书)."""
+
     model_config = ConfigDict(extra="forbid")
     signed_on: BusinessDate
-    document: Base64Bytes = Field(description="The signed letter, base64: PDF, JPEG or PNG (type read from the content)")
+    document: Base64Bytes = Field(
+        description="The signed letter, base64: PDF, JPEG or PNG (type read from the content)"
+    )
     filename: str | None = Field(None, max_length=200)
 
 
@@ -69,33 +74,49 @@ class Delegation(BaseModel):
     """Someone applying for the holder (委托办). An employer (its key names it) shows the holder's written
     authorisation; social insurance then confirms the employment. A guardian or close relative applies
     for a minor under 16, an elderly or a disabled holder; the police household registry confirms the relation."""
+
     model_config = ConfigDict(extra="forbid")
-    relation: Literal["employer", "parent", "guardian", "spouse", "child", "grandparent", "grandchild", "sibling"] = \
+    relation: Literal["employer", "parent", "guardian", "spouse", "child", "grandparent", "grandchild", "sibling"] = (
         Field(description="What the one acting is to the holder")
+    )
     grounds: Literal["employment", "minor", "elderly", "disabled"]
     representative: Person | None = Field(None, description="The relative or guardian who acts (not for employers)")
     authorisation: Authorisation | None = Field(None, description="Employers: the holder's written authorisation")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Delegation":
+    def _consistent(self) -> Delegation:
         if self.relation == "employer":
             if self.grounds != "employment":
-                raise PydanticCustomError("delegation", "delegation.grounds: an employer applies on the grounds of employment")
+                raise PydanticCustomError(
+                    "delegation", "delegation.grounds: an employer applies on the grounds of employment"
+                )
             if self.authorisation is None:
-                raise PydanticCustomError("delegation", "delegation.authorisation: an employer must show the holder's written authorisation")
+                raise PydanticCustomError(
+                    "delegation", "delegation.authorisation: an employer must show the holder's written authorisation"
+                )
             if self.authorisation.signed_on > date.today():
                 raise PydanticCustomError("delegation", "delegation.authorisation.signed_on: cannot be in the future")
             if self.representative is not None:
-                raise PydanticCustomError("delegation", "delegation.representative: an employer acts through its key "
-                                                        "and the written authorisation, not a representative")
+                raise PydanticCustomError(
+                    "delegation",
+                    "delegation.representative: an employer acts through its key "
+                    "and the written authorisation, not a representative",
+                )
         else:
             if self.authorisation is not None:
-                raise PydanticCustomError("delegation", "delegation.authorisation: only an employer shows a written "
-                                                        "authorisation; a relative's relation is checked in the registry")
+                raise PydanticCustomError(
+                    "delegation",
+                    "delegation.authorisation: only an employer shows a written "
+                    "authorisation; a relative's relation is checked in the registry",
+                )
             if self.grounds == "employment":
-                raise PydanticCustomError("delegation", "delegation.grounds: only an employer applies on the grounds of employment")
+                raise PydanticCustomError(
+                    "delegation", "delegation.grounds: only an employer applies on the grounds of employment"
+                )
             if self.representative is None:
-                raise PydanticCustomError("delegation", "delegation.representative: name the guardian or relative who acts")
+                raise PydanticCustomError(
+                    "delegation", "delegation.representative: name the guardian or relative who acts"
+                )
             if age_on(self.representative.id_number, date.today()) < 18:
                 raise PydanticCustomError("delegation", "delegation.representative: must be an adult")
         return self
@@ -108,21 +129,28 @@ class ApplicationRequest(BaseModel):
     intent: Literal["general", "settlement", "school_enrolment"] = "general"
     declared_facts: dict[str, Any] = Field(
         default_factory=dict,
-        description="Facts per indicator that no registry holds; leave out what departments look up (data-sharing first).",
+        description="Facts per indicator that no registry holds; leave out what departments look up "
+        "(data-sharing first).",
     )
     family: list[FamilyMember] = Field(
-        default_factory=list, max_length=10,
+        default_factory=list,
+        max_length=10,
         description="Settlement: the spouse and minor children who settle with the holder. School enrolment: "
-                    "exactly one child, under 16 on the application date, who uses the holder's score.")
+        "exactly one child, under 16 on the application date, who uses the holder's score.",
+    )
     delegation: Delegation | None = Field(
-        None, description="When someone applies for the holder: who, on what grounds and authority (委托办). "
-                          "Required with an employer's or a guardian's key.")
+        None,
+        description="When someone applies for the holder: who, on what grounds and authority (委托办). "
+        "Required with an employer's or a guardian's key.",
+    )
     consent: bool = Field(description="The applicant consents to the departments' registry look-ups; must be true.")
     modules: list[str] | None = Field(
-        None, max_length=5,
+        None,
+        max_length=5,
         description="The X-modules (services) this score is for, e.g. a district's module; by default the one the "
-                    "intent names (settlement → settlement, school_enrolment → school-enrolment). A round ranks "
-                    "only those who chose its module.")
+        "intent names (settlement → settlement, school_enrolment → school-enrolment). A round ranks "
+        "only those who chose its module.",
+    )
 
     @field_validator("modules")
     @classmethod
@@ -153,16 +181,20 @@ class ApplicationRequest(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _family_fits_intent(self) -> "ApplicationRequest":
+    def _family_fits_intent(self) -> ApplicationRequest:
         today = date.today()
         children = [m for m in self.family if m.relation == "child"]
         if self.intent == "general" and self.family:
-            raise PydanticCustomError("family", "family: only a settlement or school-enrolment application names family")
+            raise PydanticCustomError(
+                "family", "family: only a settlement or school-enrolment application names family"
+            )
         if self.intent == "settlement":
             if sum(m.relation == "spouse" for m in self.family) > 1:
                 raise PydanticCustomError("family", "family: at most one spouse")
             if any(age_on(c.id_number, today) >= 18 for c in children):
-                raise PydanticCustomError("family", "family: children who settle with the holder must be minors (under 18)")
+                raise PydanticCustomError(
+                    "family", "family: children who settle with the holder must be minors (under 18)"
+                )
         if self.intent == "school_enrolment":
             if len(children) != 1 or len(self.family) != 1:
                 raise PydanticCustomError("family", "family: a school-enrolment application names exactly one child")
@@ -172,7 +204,9 @@ class ApplicationRequest(BaseModel):
         if d is not None and d.grounds in ("minor", "elderly"):
             age = age_on(self.applicant.id_number, today)
             if d.grounds == "minor" and age >= MINOR_AGE:
-                raise PydanticCustomError("delegation", f"delegation.grounds: the holder is {age}, not a minor under {MINOR_AGE}")
+                raise PydanticCustomError(
+                    "delegation", f"delegation.grounds: the holder is {age}, not a minor under {MINOR_AGE}"
+                )
             if d.grounds == "elderly" and age < ELDERLY_AGE:
                 raise PydanticCustomError("delegation", f"delegation.grounds: the holder is {age}, under {ELDERLY_AGE}")
         if d is not None and d.representative is not None and d.representative.id_number == self.applicant.id_number:
@@ -188,8 +222,9 @@ class Item(BaseModel):
     department: str
     state: Literal["pending", "passed", "in_review", "returned", "not_found", "forged", "overdue", "not_applicable"]
     reason: str | None = None
-    supplement_by: date | None = Field(None, description="Returned or not found: the last day to upload a "
-                                                          "supplement; after it the item scores 0")
+    supplement_by: date | None = Field(
+        None, description="Returned or not found: the last day to upload a supplement; after it the item scores 0"
+    )
 
 
 class Material(BaseModel):

@@ -4,16 +4,17 @@ Its rules are the statements' (a bar guards the insert, one open application per
 versions only move forward, an item's time moves only with its state), kept small and explicit so
 a test reads the state a user would see.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
 from services.intake.domain import IN_PROGRESS, ApplicationInProgress
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -31,13 +32,22 @@ class FakeStore:
     async def add_application(self, application: dict[str, Any], event_row: dict[str, Any]) -> bool:
         if await self.holder_bar(application["holder_id_number"], application["today"]) is not None:
             return False
-        if any(a.holder_id_number == application["holder_id_number"] and a.status in IN_PROGRESS
-               for a in self.applications.values()):
+        if any(
+            a.holder_id_number == application["holder_id_number"] and a.status in IN_PROGRESS
+            for a in self.applications.values()
+        ):
             raise ApplicationInProgress()
         row = {k: v for k, v in application.items() if k != "today"}
         self.applications[row["id"]] = SimpleNamespace(
-            **row, score_version=None, score_status=None, score_total=None, rule_set_id=None, notice_url=None,
-            created_at=self.now, updated_at=self.now)
+            **row,
+            score_version=None,
+            score_status=None,
+            score_total=None,
+            rule_set_id=None,
+            notice_url=None,
+            created_at=self.now,
+            updated_at=self.now,
+        )
         self.outbox.append(event_row)
         return True
 
@@ -63,10 +73,12 @@ class FakeStore:
     async def item_for_update(self, application_id: str, indicator: str) -> Any:
         return self.items.get((application_id, indicator))
 
-    async def put_back_in_review(self, application_id: str, indicator: str, department: str, reason: str,
-                                 at: datetime) -> None:
+    async def put_back_in_review(
+        self, application_id: str, indicator: str, department: str, reason: str, at: datetime
+    ) -> None:
         self.items[(application_id, indicator)] = SimpleNamespace(
-            indicator=indicator, department=department, state="in_review", reason=reason, updated_at=at)
+            indicator=indicator, department=department, state="in_review", reason=reason, updated_at=at
+        )
 
     # --- reads ---
 
@@ -75,25 +87,34 @@ class FakeStore:
         if row is None:
             return None
         items = sorted((i for (a, _), i in self.items.items() if a == application_id), key=lambda i: i.indicator)
-        events = [SimpleNamespace(**e) for e in sorted((e for e in self.timeline if e["application_id"] == application_id),
-                                                        key=lambda e: e["at"])]
+        events = [
+            SimpleNamespace(**e)
+            for e in sorted((e for e in self.timeline if e["application_id"] == application_id), key=lambda e: e["at"])
+        ]
         return row, items, events
 
     async def application_exists(self, application_id: str) -> bool:
         return application_id in self.applications
 
     async def applications_page(self, *, principal, status, intent, applied_from, applied_to, after, limit):
-        rows = [a for a in self.applications.values()
-                if (principal is None or a.principal == principal) and (not status or a.status == status)
-                and (not intent or a.intent == intent) and (not applied_from or a.applied_on >= applied_from)
-                and (not applied_to or a.applied_on <= applied_to)
-                and (not after or (a.created_at, a.id) < after)]
+        rows = [
+            a
+            for a in self.applications.values()
+            if (principal is None or a.principal == principal)
+            and (not status or a.status == status)
+            and (not intent or a.intent == intent)
+            and (not applied_from or a.applied_on >= applied_from)
+            and (not applied_to or a.applied_on <= applied_to)
+            and (not after or (a.created_at, a.id) < after)
+        ]
         return sorted(rows, key=lambda a: (a.created_at, a.id), reverse=True)[:limit]
 
     async def materials_of(self, application_id: str) -> list[dict[str, Any]]:
-        return [{k: v for k, v in m.items() if k != "content"}
-                for m in sorted(self.materials.values(), key=lambda m: (m["uploaded_at"], m["id"]))
-                if m["application_id"] == application_id]
+        return [
+            {k: v for k, v in m.items() if k != "content"}
+            for m in sorted(self.materials.values(), key=lambda m: (m["uploaded_at"], m["id"]))
+            if m["application_id"] == application_id
+        ]
 
     async def material(self, application_id: str, material_id: str) -> dict[str, Any] | None:
         m = self.materials.get(material_id)
@@ -109,25 +130,37 @@ class FakeStore:
 
     # --- the event handlers' writes ---
 
-    def set_item_state(self, application_id: str, indicator: str, department: str, state: str,
-                       reason: str | None) -> None:
+    def set_item_state(
+        self, application_id: str, indicator: str, department: str, state: str, reason: str | None
+    ) -> None:
         old = self.items.get((application_id, indicator))
         moved = old is None or old.state != state
         self.items[(application_id, indicator)] = SimpleNamespace(
-            indicator=indicator, department=department, state=state, reason=reason,
-            updated_at=self.now if moved else old.updated_at)
+            indicator=indicator,
+            department=department,
+            state=state,
+            reason=reason,
+            updated_at=self.now if moved else old.updated_at,
+        )
 
     def mark_verifying(self, application_id: str) -> None:
         a = self.applications.get(application_id)
         if a is not None and a.status == "submitted":
             a.status = "verifying"
 
-    def set_score(self, application_id: str, *, version: int, status: str, total: float | None,
-                  rule_set_id: str | None) -> None:
+    def set_score(
+        self, application_id: str, *, version: int, status: str, total: float | None, rule_set_id: str | None
+    ) -> None:
         a = self.applications.get(application_id)
         if a is None or a.status == "withdrawn" or (a.score_version or 0) >= version:
             return
-        a.status, a.score_version, a.score_status, a.score_total, a.rule_set_id = status, version, status, total, rule_set_id
+        a.status, a.score_version, a.score_status, a.score_total, a.rule_set_id = (
+            status,
+            version,
+            status,
+            total,
+            rule_set_id,
+        )
 
     def bar_holder(self, application_id: str, barred_until: date, reason: str) -> None:
         a = self.applications.get(application_id)
@@ -135,7 +168,9 @@ class FakeStore:
             return
         old = self.bars.get(a.holder_id_number)
         until = max(barred_until, old.barred_until) if old else barred_until
-        self.bars[a.holder_id_number] = SimpleNamespace(barred_until=until, reason=reason, application_id=application_id)
+        self.bars[a.holder_id_number] = SimpleNamespace(
+            barred_until=until, reason=reason, application_id=application_id
+        )
 
     def set_notice(self, application_id: str, url: str) -> None:
         a = self.applications.get(application_id)

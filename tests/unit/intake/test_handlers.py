@@ -1,5 +1,6 @@
 """Intake's event handlers keep what partners read (status, items, score, notice, timeline) in step
 with the other services' events, and bar a holder found to have forged materials."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -15,8 +16,9 @@ from tests.unit.intake.fake_store import FakeStore
 
 
 async def state(store: FakeStore, application_id: str) -> dict:
-    return await use_cases.application_state(store, application_id, WINDOW, scoring_base_url="http://scoring",
-                                             min_working_days=5)
+    return await use_cases.application_state(
+        store, application_id, WINDOW, scoring_base_url="http://scoring", min_working_days=5
+    )
 
 
 async def test_a_department_s_answer_sets_its_items_and_the_application_is_being_verified():
@@ -52,8 +54,13 @@ async def test_a_score_is_shown_and_a_late_older_version_never_hides_a_newer_one
     await bus.follow([scored(application_id, 2, 95.5), scored(application_id, 1, 80.0)])
     seen = await state(store, application_id)
     assert seen["status"] == "scored"
-    assert seen["score"] == {"version": 2, "status": "scored", "total": 95.5, "rule_set_id": "hangzhou-2021",
-                             "explanation_url": f"http://scoring/v1/scores/{application_id}"}
+    assert seen["score"] == {
+        "version": 2,
+        "status": "scored",
+        "total": 95.5,
+        "rule_set_id": "hangzhou-2021",
+        "explanation_url": f"http://scoring/v1/scores/{application_id}",
+    }
     # Both versions are on the timeline: the partner sees what happened, in order.
     assert [e["summary"]["score_version"] for e in seen["timeline"] if e["event_type"] == "score.computed"] == [2, 1]
 
@@ -62,8 +69,9 @@ async def test_forged_materials_bar_the_holder_from_applying_again_until_the_dat
     store = FakeStore()
     application_id = (await submit(store)).application_id
     until = date(2030, 1, 31)
-    await InMemoryBus(HANDLERS, store).follow([scored(application_id, 1, 0.0, status="void", barred_until=until,
-                                                      reason="forged materials: residence")])
+    await InMemoryBus(HANDLERS, store).follow(
+        [scored(application_id, 1, 0.0, status="void", barred_until=until, reason="forged materials: residence")]
+    )
     assert (await state(store, application_id))["status"] == "void"
     with pytest.raises(HolderBarred) as refused:
         await submit(store, today=date(2029, 6, 1))
@@ -90,4 +98,5 @@ async def test_a_published_notice_is_linked_from_the_application():
     seen = await state(store, application_id)
     assert seen["notice_url"] == "https://publicity/notices/N-1"
     assert [e["summary"] for e in seen["timeline"] if e["event_type"] == "notice.published"] == [
-        {"notice_id": "N-1", "period_end": "2025-04-10"}]
+        {"notice_id": "N-1", "period_end": "2025-04-10"}
+    ]

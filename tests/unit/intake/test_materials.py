@@ -1,33 +1,50 @@
 """Materials: what an upload may be for, a supplement to a returned item before (and after) its
 deadline, and who may read them back."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.intake import materials, use_cases
-from services.intake.domain import (ApplicationClosed, ItemClosed, MaterialNotFound, NotVisible,
-                                    SupplementDeadlinePassed, UnknownIndicator)
+from services.intake.domain import (
+    ApplicationClosed,
+    ItemClosed,
+    MaterialNotFound,
+    NotVisible,
+    SupplementDeadlinePassed,
+    UnknownIndicator,
+)
 from services.intake.handlers import HANDLERS
 from tests.fakes import FakeUnitOfWork, InMemoryBus
 from tests.unit.intake.builders import APPLIED_ON, DESK, OTHER_WINDOW, PDF, WINDOW, submit, verified
 from tests.unit.intake.fake_store import FakeStore
 
 MIN_DAYS = 5
-NOTICE = {"indicators": [{"id": "honours", "department": "civil_affairs"},
-                         {"id": "district_bonus", "department": "housing"}]}
+NOTICE = {
+    "indicators": [{"id": "honours", "department": "civil_affairs"}, {"id": "district_bonus", "department": "housing"}]
+}
 
 
 def upload(application_id: str, indicator: str, department: str) -> use_cases.Upload:
-    return use_cases.Upload(application_id, APPLIED_ON, indicator, department, PDF,
-                            materials.inspect(PDF, 1_000_000), "proof.pdf", WINDOW.principal)
+    return use_cases.Upload(
+        application_id,
+        APPLIED_ON,
+        indicator,
+        department,
+        PDF,
+        materials.inspect(PDF, 1_000_000),
+        "proof.pdf",
+        WINDOW.principal,
+    )
 
 
 async def add(store: FakeStore, up: use_cases.Upload, today=APPLIED_ON):
     uow = FakeUnitOfWork(store)
-    row = await use_cases.add_material(uow, up, min_working_days=MIN_DAYS, today=today,
-                                       now=datetime.combine(today, datetime.min.time(), timezone.utc))
+    row = await use_cases.add_material(
+        uow, up, min_working_days=MIN_DAYS, today=today, now=datetime.combine(today, datetime.min.time(), UTC)
+    )
     await uow.commit()
     return row, uow.emitted
 
@@ -51,8 +68,11 @@ async def test_evidence_for_a_pending_item_is_kept_and_the_department_told():
     row, [told] = await add(store, upload(application_id, "honours", "civil_affairs"))
     assert row["purpose"] == "evidence" and "content" not in row
     assert store.materials[row["id"]]["content"] == PDF
-    assert (told.type, told.data["department"], told.data["supplement"]) == ("application.material_added",
-                                                                              "civil_affairs", False)
+    assert (told.type, told.data["department"], told.data["supplement"]) == (
+        "application.material_added",
+        "civil_affairs",
+        False,
+    )
     assert told.data["material"]["url"] == f"/v1/applications/{application_id}/materials/{row['id']}/content"
     assert store.items == {}  # nothing to put back in review
     assert store.timeline[-1]["summary"] == {"indicator": "honours", "material_id": row["id"], "supplement": False}
@@ -61,7 +81,7 @@ async def test_evidence_for_a_pending_item_is_kept_and_the_department_told():
 async def test_a_supplement_before_the_deadline_puts_the_returned_item_back_in_review():
     store = FakeStore()
     application_id = (await submit(store)).application_id
-    store.now = datetime(2025, 3, 10, 9, tzinfo=timezone.utc)  # returned a week after acceptance
+    store.now = datetime(2025, 3, 10, 9, tzinfo=UTC)  # returned a week after acceptance
     await InMemoryBus(HANDLERS, store).follow([verified(application_id, "tax", {"tax": "returned"})])
     deadline = materials.supplement_deadline(APPLIED_ON, store.now.date(), MIN_DAYS)
     row, [told] = await add(store, upload(application_id, "tax", "tax"), today=deadline)
@@ -78,8 +98,13 @@ async def test_a_supplement_after_the_deadline_is_refused_and_the_item_stays_ret
     deadline = materials.supplement_deadline(APPLIED_ON, store.now.date(), MIN_DAYS)
     uow = FakeUnitOfWork(store)
     with pytest.raises(SupplementDeadlinePassed) as late:
-        await use_cases.add_material(uow, upload(application_id, "tax", "tax"), min_working_days=MIN_DAYS,
-                                     today=deadline + timedelta(days=1), now=datetime.now(timezone.utc))
+        await use_cases.add_material(
+            uow,
+            upload(application_id, "tax", "tax"),
+            min_working_days=MIN_DAYS,
+            today=deadline + timedelta(days=1),
+            now=datetime.now(UTC),
+        )
     assert late.value.supplement_deadline == deadline
     assert store.items[(application_id, "tax")].state == "not_found" and store.materials == {} and uow.emitted == []
 

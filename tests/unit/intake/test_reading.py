@@ -1,5 +1,6 @@
 """Reading applications: a partner sees its own only (another's reads as unknown), the
 administrator all, newest first and page by page."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,8 +14,9 @@ from tests.unit.intake.fake_store import FakeStore
 
 
 def state(store, application_id, principal):
-    return use_cases.application_state(store, application_id, principal, scoring_base_url="http://scoring",
-                                       min_working_days=5)
+    return use_cases.application_state(
+        store, application_id, principal, scoring_base_url="http://scoring", min_working_days=5
+    )
 
 
 async def test_another_partner_s_application_reads_exactly_like_an_unknown_one():
@@ -54,6 +56,7 @@ async def test_a_partner_lists_its_own_applications_newest_first_page_by_page():
     everyone, _ = await use_cases.list_applications(store, ADMIN, use_cases.ApplicationFilter(), None, 10)
     assert [r.id for r in everyone] == [theirs, *mine[::-1]]
     await store.withdraw(mine[0])
-    withdrawn, _ = await use_cases.list_applications(store, WINDOW, use_cases.ApplicationFilter(status="withdrawn"),
-                                                     None, 10)
+    withdrawn, _ = await use_cases.list_applications(
+        store, WINDOW, use_cases.ApplicationFilter(status="withdrawn"), None, 10
+    )
     assert [r.id for r in withdrawn] == [mine[0]]

@@ -1,4 +1,4 @@
-"""The shipped rule sets, row by row, and the date rules (../shared/reference/indicators.md)."""
+"""The shipped rule sets, row by row, and the date rules of the published indicator system."""
 
 from datetime import date
 

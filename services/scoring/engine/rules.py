@@ -4,7 +4,7 @@ An indicator reads one fact of the holder, optionally *measures* it (turns spans
 into full years, insurance spans into countable months, a birth date into an age, dated
 amounts into a sum inside the look-back window: measures.py), and scores the measure with one
 formula (one kind per module in formulas/).
-Every edge rule of ../shared/reference/indicators.md is a field here, not code elsewhere.
+Every edge rule of the published indicator system is a field here, not code elsewhere.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ and call these; no `isinstance` chain anywhere decides what a kind does.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -165,9 +166,9 @@ class FormulaKind(Strict):
     def cap_points(self) -> float | None:
         return getattr(self, "cap", None)
 
+    @abstractmethod
     def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         """Fill `row.values` and `row.raw` for every holder of the batch."""
-        raise NotImplementedError
 
     def count(self, row: Row) -> None:
         """Points counted from the raw points: capped, if the kind has a cap."""
@@ -177,9 +178,9 @@ class FormulaKind(Strict):
         else:
             row.counted[:] = row.raw
 
+    @abstractmethod
     def score_one(self, indicator: Indicator, holder: Holder) -> float:
         """One holder's raw points, in plain Python."""
-        raise NotImplementedError
 
     def count_one(self, points: float) -> float:
         cap = self.cap_points
@@ -187,7 +188,7 @@ class FormulaKind(Strict):
 
     # Kinds a best_of's option may use: points of an already measured value (all holders; one).
     def option_points(self, v: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        raise TypeError(f"a {self.kind} formula cannot be an option of best_of")
 
     def option_points_one(self, v: float) -> float:
-        raise NotImplementedError
+        raise TypeError(f"a {self.kind} formula cannot be an option of best_of")

@@ -54,4 +54,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("irreversible: the names and ID numbers are gone from scoring")
+    # Irreversible by design: the names and ID numbers are gone from scoring, and nothing may put them back.
+    raise RuntimeError("irreversible: the names and ID numbers are gone from scoring")

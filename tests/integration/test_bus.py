@@ -12,6 +12,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, s
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from deploy.local import broker
 from shared.bus.consumer import EventConsumer
 from shared.bus.kafka import ensure_topics, make_producer
 from shared.bus.tables import inbox_table
@@ -38,6 +39,7 @@ async def bus(database_url):
     """Settings with a fresh topic prefix, the bustest schema, a started producer."""
     settings = Settings(
         database_url=database_url,
+        kafka_bootstrap_servers=broker.bootstrap(),  # the embedded broker, wherever POINTS_BROKER_PORT put it
         kafka_topic_prefix=f"bus{secrets.token_hex(3)}.",
         consumer_max_retries=2,
         consumer_retry_backoff_ms=20,

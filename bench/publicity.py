@@ -22,6 +22,7 @@ from bench.intake import spawn_bare, timed_loop
 from deploy.local.platform import Platform
 from deploy.local.processes import read_pid
 from deploy.local.processes import stop as stop_process
+from shared import clock
 
 PORT_BASE = 37000  # publicity on 37004
 BARE_PORT = 37100
@@ -96,7 +97,7 @@ def load(database_url: str, entries: int) -> dict:
 
     from services.publicity.tables import rounds
 
-    today = date.today()
+    today = clock.today()
 
     async def go() -> dict:
         engine = create_async_engine(database_url)

@@ -7,7 +7,6 @@ import asyncio
 import secrets
 import time
 from collections import Counter
-from datetime import date
 
 import httpx
 import orjson
@@ -18,6 +17,7 @@ from deploy.local import broker
 from deploy.local.platform import Platform
 from deploy.local.processes import read_pid
 from services.verification.seed import demo_id_number, demo_permit_number
+from shared import clock
 from shared.bus.kafka import make_producer
 from shared.calendar import cut_off_date
 from shared.departments import DEPARTMENTS
@@ -54,7 +54,7 @@ async def _measure(p: Platform, applications: int) -> dict:
         max_poll_records=5000,
     )
     await answers.start()
-    today = date.today()
+    today = clock.today()
     parts = {"verification": read_pid(p.proc_name("verification")) or 0}
     before, started = cpu.snapshot(parts), time.perf_counter()
     for n in range(1, applications + 1):

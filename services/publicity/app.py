@@ -4,7 +4,7 @@ notifier and the handlers' dependencies are built here, once, and handed to what
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
@@ -14,6 +14,7 @@ from services.publicity.handlers import Deps, handlers
 from services.publicity.notifier import make_notifier
 from services.publicity.settings import PublicitySettings, get_settings
 from services.publicity.store import Store
+from shared import clock
 from shared.events.catalogue import APPLICATIONS, SCORES
 from shared.logging import get_logger
 from shared.security_headers import BASE_POLICY, style_hashes
@@ -35,7 +36,7 @@ async def sweep_once(app: FastAPI) -> None:
     """Rounds move on (one replica at a time), then due notifications are delivered."""
     db = app.state.db
     async with db.unit_of_work() as uow:
-        swept = await use_cases.sweep(uow, date.today())
+        swept = await use_cases.sweep(uow, clock.today())
         await uow.commit()
     if swept and (swept.closed or swept.final):
         log.info("rounds moved on", closed=swept.closed, final=swept.final)

@@ -14,6 +14,7 @@ from typing import Any
 from services.publicity import domain
 from services.publicity.objections import use_cases as objections
 from services.publicity.rounds import use_cases as rounds
+from shared import clock
 from shared.events import Envelope
 from shared.events.catalogue import (
     ApplicationSubmitted,
@@ -77,7 +78,7 @@ async def on_score_computed(uow: Any, event: Envelope, data: ScoreComputed, *, d
     await rounds.rescore(uow, application_id)
     period = None
     if data.status == "scored":
-        period = await put_on_notice(uow, data, lines, deps, date.today())
+        period = await put_on_notice(uow, data, lines, deps, clock.today())
     await uow.store.add_notification(
         application_id=application_id,
         score_version=data.score_version,

@@ -5,7 +5,6 @@ and the background work (the overdue sweep, keeping every replica's rules curren
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 
 from fastapi import FastAPI
 
@@ -17,6 +16,7 @@ from services.scoring.handlers import handlers
 from services.scoring.settings import ScoringSettings
 from services.scoring.simulation import jobs as simulation_jobs
 from services.scoring.store import Store
+from shared import clock
 from shared.events.catalogue import APPLICATIONS, VERIFICATIONS
 from shared.logging import get_logger
 from shared.security_headers import BASE_POLICY
@@ -38,7 +38,7 @@ async def _sweep_overdue_forever(db, every: float) -> None:
         await asyncio.sleep(every)
         try:
             async with db.unit_of_work() as uow:
-                scored = await use_cases.sweep_overdue(uow, DEPS, date.today())
+                scored = await use_cases.sweep_overdue(uow, DEPS, clock.today())
                 await uow.commit()
             if scored:
                 log.info("scored applications past their review deadline", applications=scored)

@@ -14,6 +14,7 @@ from services.scoring.engine.evaluate import evaluate
 from services.scoring.engine.modules import Module, evaluate_module
 from services.scoring.engine.population import Population
 from services.scoring.engine.rules import RuleSet, in_force
+from shared import clock
 from shared.calendar import CalendarYearUnknown, add_working_days, shift_years
 from shared.departments import ITEMS_BY_DEPARTMENT
 from shared.logging import get_logger
@@ -202,7 +203,7 @@ def score_applications(
                 explanation,
                 status="void",
                 reason=f"forged materials: {', '.join(sorted(forged))}",
-                barred_until=shift_years(today or date.today(), FORGERY_BAR_YEARS).isoformat(),
+                barred_until=shift_years(today or clock.today(), FORGERY_BAR_YEARS).isoformat(),
             )
         elif unproven:
             # Nothing is scored for someone who has not shown they may act for the holder; nobody is barred.

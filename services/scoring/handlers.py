@@ -7,12 +7,12 @@ the batch completed. `handlers(deps)` binds the dependencies (app.py builds them
 
 from __future__ import annotations
 
-from datetime import date
 from functools import partial
 from typing import Any
 
 from services.scoring import domain, use_cases
 from services.scoring.use_cases import Deps
+from shared import clock
 from shared.events import Envelope
 from shared.events.catalogue import ApplicationSubmitted, ApplicationWithdrawn, VerificationCompleted
 from shared.pseudonyms import holder_key
@@ -46,7 +46,7 @@ async def on_verification_completed(uow: Any, event: Envelope, data: Verificatio
     answers[data.department] = answer
     batch.answers[application_id] = answers
     # Everyone has answered, or the review deadline has passed (then the silent score 0 for now).
-    if domain.all_answered(data.expected_departments, set(answers)) or domain.past_deadline(answers, date.today()):
+    if domain.all_answered(data.expected_departments, set(answers)) or domain.past_deadline(answers, clock.today()):
         answers_to = [{"request_id": data.in_answer_to, "department": data.department}] if data.in_answer_to else []
         await use_cases.schedule_scoring(
             uow, deps, application_id, answers, data.expected_departments, data.cut_off_date, answers_to

@@ -80,6 +80,7 @@ from services.verification.registries import (
     tax_payments,
     volunteer_records,
 )
+from shared import clock
 from shared.calendar import cut_off_date, shift_years
 from shared.identity import birth_date, credit_check_char, make_id_number
 from shared.migrate import SERVICE_ROLES
@@ -115,7 +116,7 @@ BIRTH_BLOCK = 1024
 
 def seed_as_of(today: date | None = None) -> date:
     """The generator's reference date for the demo registries: the first day of the current month."""
-    return (today or date.today()).replace(day=1)
+    return (today or clock.today()).replace(day=1)
 
 
 @lru_cache(maxsize=128)
@@ -355,7 +356,7 @@ def other_records(n: int, id_number: str, facts: dict, arrival: date, as_of: dat
         if n % modulus == residue:
             out["offences"].append({**row, "case": case, "act": f"{case}-{n}", "date": date(2024, 3, 1)})
     if n % 1000 in (460, 461):  # the look-back boundary of an application made today: on it, and the day before
-        first_day = shift_years(cut_off_date(date.today()), -LOOKBACK_YEARS) - timedelta(days=n % 1000 - 460)
+        first_day = shift_years(cut_off_date(clock.today()), -LOOKBACK_YEARS) - timedelta(days=n % 1000 - 460)
         out["offences"].append({**row, "case": "detention", "act": f"boundary-{n}", "date": first_day})
 
     born = facts["birth_date"]

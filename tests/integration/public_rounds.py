@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import httpx
 
 from deploy.local.platform import Platform, demo_key
 from services.verification.seed import demo_id_number, demo_permit_number
+from shared import clock
 from tests.integration.helpers import WINDOW, application_body, follow_to_notice
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +94,7 @@ async def round_on_notice(
     """A module of the test's own, everyone applying for it, and its round closed: the list is on notice."""
     module_id, name_zh = await own_module(client, platform, label)
     await apply(client, platform, people, [module_id])
-    base, today = platform.url("publicity"), date.today().isoformat()
+    base, today = platform.url("publicity"), clock.today().isoformat()
     opened = await client.post(
         f"{base}/v1/rounds",
         headers=MODULE_OWNER,

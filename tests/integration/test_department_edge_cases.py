@@ -4,7 +4,6 @@ score counts is what the registries hold, at the edges where it is easy to get w
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 
 import httpx
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from services.scoring.engine.measures import measure_one
 from services.scoring.engine.rules import InsuranceMonths, SpanYears, in_force, load_shipped
 from services.verification.seed import demo_holder
+from shared import clock
 from shared.calendar import cut_off_date
 from tests.integration.helpers import WINDOW, WINDOW_SCORES, application_body, status, wait_for
 
@@ -74,7 +74,7 @@ async def test_the_seeded_edge_cases_count_as_the_rules_say(platform):
         results = dict(
             zip(holders, await asyncio.gather(*(explained(client, platform, n) for n in holders)), strict=True)
         )
-    cut_off = cut_off_date(date.today())
+    cut_off = cut_off_date(clock.today())
 
     first, second = (results[n][1]["patents"]["points"] for n in CO_INVENTORS)
     assert (first, second) == (20, 10)

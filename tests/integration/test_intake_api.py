@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from deploy.local import broker
 from services.intake.tables import applications
 from services.verification.seed import demo_id_number
+from shared import clock
 from shared.auth import ApiKeys, api_keys_table
 from shared.calendar import add_working_days
 from shared.events import Envelope
@@ -76,7 +77,7 @@ async def test_a_partner_pages_through_its_own_applications_only(platform):
 
 async def test_a_holder_barred_for_forgery_is_refused_with_the_date_the_bar_ends(platform):
     n = 61
-    until = date(date.today().year + 5, 1, 31)
+    until = date(clock.today().year + 5, 1, 31)
     url = f"{platform.url('intake')}/v1/applications"
     async with httpx.AsyncClient(timeout=10) as client:
         r = await client.post(url, json=application_body(n), headers=WINDOW)
@@ -183,7 +184,7 @@ async def test_an_application_withdrawn_before_scoring_is_never_scored(platform)
 
 
 async def test_settlement_and_school_enrolment_name_the_family_they_concern(platform):
-    today = date.today()
+    today = clock.today()
     child = {
         "name": "小明",
         "id_number": make_id_number("330106", today.replace(year=today.year - 8), 101),

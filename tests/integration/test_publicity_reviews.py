@@ -4,13 +4,12 @@ Objections to a score's own notice go the same way."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import httpx
 import pytest
 
 from deploy.local.platform import demo_key
 from services.verification.seed import demo_id_number
+from shared import clock
 from shared.calendar import add_working_days
 from tests.integration.helpers import WINDOW, application_body, follow_to_notice, wait_for
 
@@ -44,7 +43,7 @@ async def test_a_holder_asks_for_a_review_and_gets_an_answer(platform):
         assert r.status_code == 201, r.text
         review = r.json()
         assert review["kind"] == "review" and review["id"].startswith("REV-")
-        assert review["due_by"] == add_working_days(date.today(), 5).isoformat()
+        assert review["due_by"] == add_working_days(clock.today(), 5).isoformat()
 
         assert (await client.get(f"{base}/v1/objections", headers=SERVICE_APP)).status_code == 403
 

@@ -18,6 +18,7 @@ from deploy.local import broker
 from deploy.local.platform import demo_key
 from services.scoring.engine.rules import in_force, load_shipped
 from services.verification.seed import demo_child, demo_id_number
+from shared import clock
 from shared.calendar import cut_off_date
 from shared.events.catalogue import NOTICES
 from shared.masking import mask_id_number
@@ -46,7 +47,7 @@ async def _entries(client, base: str, round_id: str, **params) -> list[dict]:
 
 async def test_a_round_is_ranked_objected_to_re_ranked_and_made_final(platform):
     base = platform.url("publicity")
-    today = date.today()
+    today = clock.today()
     engine = create_async_engine(platform.database_url)
     async with httpx.AsyncClient(timeout=20) as client:
         docs = await _apply_all(
@@ -253,7 +254,7 @@ async def _app_of(engine, round_id: str, seq: int) -> str:
 
 async def test_a_child_carries_the_higher_parents_score(platform):
     base = platform.url("publicity")
-    today = date.today()
+    today = clock.today()
     child = demo_child(2520)
     family = [{"name": child["name"], "id_number": child["id_number"], "relation": "child"}]
     async with httpx.AsyncClient(timeout=20) as client:

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.local import broker
+from shared import clock
 from shared.departments import DEPARTMENTS
 from shared.events import Envelope
 from shared.events.catalogue import SCORES, VERIFICATIONS, HolderRef, VerificationCompleted
@@ -139,7 +140,7 @@ async def test_forged_materials_void_the_score_and_bar_the_holder_for_five_years
         v1 = await bus.score(app, 1)
     assert v1["status"] == "void" and v1["total"] == 0 and "forged" in v1["reason"]
     barred = date.fromisoformat(v1["barred_until"])
-    assert barred.year == date.today().year + 5
+    assert barred.year == clock.today().year + 5
 
 
 async def test_a_terminated_permit_voids_and_a_suspended_one_pauses(platform):
@@ -154,7 +155,7 @@ async def test_a_terminated_permit_voids_and_a_suspended_one_pauses(platform):
 
 async def test_departments_silent_past_the_review_deadline_score_zero_and_the_round_goes_on(platform):
     app = f"APP-LATE-{secrets.token_hex(4)}"
-    applied_on = date.today() - timedelta(days=60)  # the review deadline (15 working days) is long past
+    applied_on = clock.today() - timedelta(days=60)  # the review deadline (15 working days) is long past
 
     def late_answer(department: str, facts: dict, items: dict[str, str]) -> Envelope:
         return Envelope.new(
@@ -200,7 +201,7 @@ async def test_the_overdue_sweep_scores_an_application_whose_deadline_passes_in_
             items=[{"indicator": "permit", "state": "passed"}],
             facts=POLICE_FACTS,
             verified_at=datetime.now(UTC),
-            applied_on=date.today(),
+            applied_on=clock.today(),
         ),
         source="verification",
         subject=app,

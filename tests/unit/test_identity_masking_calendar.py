@@ -2,6 +2,7 @@ from datetime import date
 
 import pytest
 
+from shared import clock
 from shared.calendar import add_working_days, is_working_day, working_period
 from shared.identity import check_digit, id_number_problem, make_id_number
 from shared.masking import mask_id_number, mask_name, mask_phone
@@ -79,7 +80,7 @@ def test_a_year_the_calendar_does_not_know_is_an_explicit_error_not_a_guess(tmp_
 def test_operators_may_supply_a_new_years_schedule(tmp_path, monkeypatch):
     from shared import calendar
 
-    year = date.today().year + 5
+    year = clock.today().year + 5
     supplied = tmp_path / "calendar.yaml"
     supplied.write_text(f"{year}:\n  holidays: [{year}-01-01]\n  workdays: []\n")
     monkeypatch.setenv("WORKING_CALENDAR_FILE", str(supplied))

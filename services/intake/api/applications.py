@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
 import orjson
@@ -15,6 +15,7 @@ from services.intake.api.access import require_applicant, settings_of
 from services.intake.api.schemas import ApplicationRequest, ApplicationView, TimelineEntry
 from services.intake.store import Store
 from services.intake.use_cases import Submission
+from shared import clock
 from shared.auth import Principal, current_principal
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.problems import Problem
@@ -64,7 +65,7 @@ async def submit_application(
     submission = use_cases.prepare_submission(
         submission_of(body),
         principal,
-        today=date.today(),
+        today=clock.today(),
         salt=settings.candidate_key_salt,
         material_max_bytes=settings.material_max_bytes,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -20,6 +20,7 @@ from services.intake.api.access import require_applicant, settings_of
 from services.intake.api.applications import load_view
 from services.intake.api.schemas import Material
 from services.intake.store import RATE_LIMITS, Store
+from shared import clock
 from shared.auth import Principal, current_principal
 from shared.problems import Problem
 from shared.ratelimit import rate_limited
@@ -93,7 +94,7 @@ async def upload_material(
             uow,
             upload,
             min_working_days=settings.supplement_min_working_days,
-            today=date.today(),
+            today=clock.today(),
             now=datetime.now(UTC),
         )
         body = material_view(row)

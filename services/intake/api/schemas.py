@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from shared import clock
 from shared.documents import document_problem
 from shared.identity import age_on, id_number_problem
 from shared.ranges import BusinessDate
@@ -94,7 +95,7 @@ class Delegation(BaseModel):
                 raise PydanticCustomError(
                     "delegation", "delegation.authorisation: an employer must show the holder's written authorisation"
                 )
-            if self.authorisation.signed_on > date.today():
+            if self.authorisation.signed_on > clock.today():
                 raise PydanticCustomError("delegation", "delegation.authorisation.signed_on: cannot be in the future")
             if self.representative is not None:
                 raise PydanticCustomError(
@@ -117,7 +118,7 @@ class Delegation(BaseModel):
                 raise PydanticCustomError(
                     "delegation", "delegation.representative: name the guardian or relative who acts"
                 )
-            if age_on(self.representative.id_number, date.today()) < 18:
+            if age_on(self.representative.id_number, clock.today()) < 18:
                 raise PydanticCustomError("delegation", "delegation.representative: must be an adult")
         return self
 
@@ -182,7 +183,7 @@ class ApplicationRequest(BaseModel):
 
     @model_validator(mode="after")
     def _family_fits_intent(self) -> ApplicationRequest:
-        today = date.today()
+        today = clock.today()
         children = [m for m in self.family if m.relation == "child"]
         if self.intent == "general" and self.family:
             raise PydanticCustomError(

@@ -4,7 +4,6 @@ case in a unit of work, its refusals as problem documents (and nothing written).
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 
 from fastapi import Request
 
@@ -14,6 +13,7 @@ from services.publicity.api.schemas import ObjectionRequest, objection_doc
 from services.publicity.domain import ObjectionKind
 from services.publicity.objections import use_cases
 from services.publicity.settings import PublicitySettings
+from shared import clock
 from shared.client_address import request_client
 from shared.problems import Problem
 
@@ -31,7 +31,7 @@ async def lodged_or_problem(request: Request, lodge) -> dict:
     settings: PublicitySettings = settings_of(request)
     async with request.app.state.db.unit_of_work() as uow:
         try:
-            row = await lodge(uow, date.today(), settings.objections_per_client_hour)
+            row = await lodge(uow, clock.today(), settings.objections_per_client_hour)
         except domain.Refused as exc:
             raise problem_of(exc) from exc
         except use_cases.RateLimited as exc:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
@@ -14,6 +12,7 @@ from services.publicity.api.schemas import Answer, ObjectionRequest, ReviewReque
 from services.publicity.domain import ObjectionStatus
 from services.publicity.objections import use_cases
 from services.publicity.tables import rate_limits
+from shared import clock
 from shared.auth import Principal, current_principal, require_any
 from shared.problems import Problem
 from shared.ratelimit import rate_limited
@@ -77,7 +76,7 @@ async def desk(
     principal: Principal = Depends(current_principal),
 ) -> list[dict]:
     require_any(principal, {"publicity:officer"})
-    today = date.today()
+    today = clock.today()
     async with reading(request) as store:
         rows = await store.objections_at_desk(status, limit)
     return [

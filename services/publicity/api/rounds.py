@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import httpx
@@ -15,6 +14,7 @@ from services.publicity.api.dependencies import problem_of, reading
 from services.publicity.api.reads import PAGE_MAX, entries_page, entry_with_history, find_round
 from services.publicity.api.schemas import RoundRequest, entry_doc, round_doc
 from services.publicity.rounds import use_cases
+from shared import clock
 from shared.auth import Principal, current_principal
 from shared.problems import Problem
 from shared.ranges import INT32_MAX, PathId
@@ -50,7 +50,7 @@ async def open_round(body: RoundRequest, request: Request, principal: Principal 
     require_owner(principal, module["owner"])
     command = use_cases.OpenRound(**body.model_dump())
     async with request.app.state.db.unit_of_work() as uow:
-        r = await use_cases.open_round(uow, command, module, principal.principal, date.today())
+        r = await use_cases.open_round(uow, command, module, principal.principal, clock.today())
         await uow.commit()
     return round_doc(r)
 
@@ -60,7 +60,7 @@ async def close(round_id: str, request: Request, principal: Principal = Depends(
     async with request.app.state.db.unit_of_work() as uow:
         require_owner(principal, (await find_round(uow.store, round_id)).owner)
         try:
-            await use_cases.close_round(uow, round_id, date.today())
+            await use_cases.close_round(uow, round_id, clock.today())
         except domain.Refused as exc:
             raise problem_of(exc) from exc
         await uow.commit()

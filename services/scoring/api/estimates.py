@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Depends, Request
 
 from services.scoring.api.schemas import EvaluateRequest
 from services.scoring.domain import score_facts
 from services.scoring.engine.rules import RuleSetError
 from services.scoring.tables import rate_limits
+from shared import clock
 from shared.auth import Principal, current_principal, require_any
 from shared.calendar import cut_off_date
 from shared.problems import Problem
@@ -36,7 +35,7 @@ async def evaluate_facts(
 ) -> dict:
     require_any(principal, {"evaluate"})
     rule_sets = request.app.state.rule_sets
-    cut_off = cut_off_date(body.application_date or date.today(), body.acceptance_opens)
+    cut_off = cut_off_date(body.application_date or clock.today(), body.acceptance_opens)
     if body.rule_set_id is not None and body.rule_set_id not in rule_sets:
         raise Problem(
             422, f"No rule set {body.rule_set_id!r}.", errors=[{"field": "rule_set_id", "message": "unknown rule set"}]

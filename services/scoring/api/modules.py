@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
@@ -12,6 +10,7 @@ from services.scoring.api.schemas import RankRequest
 from services.scoring.api.uploads import YAML_BODY, read_yaml_upload
 from services.scoring.engine.modules import Module, parse_module
 from services.scoring.engine.rules import RuleSetError
+from shared import clock
 from shared.auth import Principal, current_principal
 from shared.calendar import cut_off_date
 from shared.problems import Problem
@@ -83,7 +82,7 @@ async def rank(
     if module is None:
         raise Problem(404, f"No module {module_id!r}.")
     _require_owner(principal, module.owner)
-    cut_off = cut_off_date(body.application_date or date.today(), body.acceptance_opens)
+    cut_off = cut_off_date(body.application_date or clock.today(), body.acceptance_opens)
     try:
         module, result, ranking = use_cases.rank_candidates(
             module, request.app.state.rule_sets, body.candidates, cut_off, body.threshold, body.quota

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
@@ -11,6 +9,7 @@ from services.scoring import use_cases
 from services.scoring.api.uploads import YAML_BODY, read_yaml_upload, refused
 from services.scoring.domain import RuleSetState
 from services.scoring.engine.rules import RuleSet, parse_rule_set
+from shared import clock
 from shared.auth import Principal, current_principal, require_any
 from shared.problems import Problem
 
@@ -85,7 +84,7 @@ async def publish(rule_set_id: str, request: Request, principal: Principal = Dep
     async with request.app.state.db.unit_of_work() as uow:
         try:
             rs = await use_cases.publish_rule_set(
-                uow.store, request.app.state.rule_sets, rule_set_id, principal.principal, date.today(), parse_rule_set
+                uow.store, request.app.state.rule_sets, rule_set_id, principal.principal, clock.today(), parse_rule_set
             )
         except use_cases.NotVisible:
             raise Problem(404, f"No draft {rule_set_id!r}.") from None

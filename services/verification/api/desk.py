@@ -5,7 +5,6 @@ The paths keep their published name, `/v1/departments/{dept}/reviews...` (public
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -24,6 +23,7 @@ from services.verification.use_cases.errors import (
     NoEarlierAnswer,
     NotVisible,
 )
+from shared import clock
 from shared.auth import Principal, current_principal
 from shared.problems import Problem
 from shared.ranges import INT32_MAX, PathId
@@ -41,7 +41,7 @@ def _task_view(row) -> dict:
         "state": row.state,
         "material": row.material,
         "deadline": row.deadline.isoformat() if row.deadline else None,
-        "overdue": domain.overdue(row.state, row.deadline, date.today()),
+        "overdue": domain.overdue(row.state, row.deadline, clock.today()),
         "decision": row.decision,
         "decided_by": row.decided_by,
         "created_at": row.created_at.isoformat(),

@@ -7,6 +7,7 @@ from datetime import date
 from services.publicity import domain
 from services.publicity.handlers import Deps, handlers
 from services.publicity.rounds import use_cases as rounds
+from shared import clock
 from tests.fakes import FakeUnitOfWork, InMemoryBus
 from tests.unit.publicity.events import MODULE, scored, submitted, withdrawn
 from tests.unit.publicity.fake_store import FakeStore
@@ -42,7 +43,7 @@ async def test_a_score_goes_on_notice_is_announced_and_the_applicant_told():
     b = bus()
     emitted = await b.follow([submitted("APP-1", "hk-1"), scored("APP-1", 96.5)])
     [notice] = b.store.notices.values()
-    start, end = domain.notice_period(date.today(), 7)
+    start, end = domain.notice_period(clock.today(), 7)
     assert (notice.total, notice.period_start, notice.period_end) == (96.5, start, end)
     assert all("fact_value" not in line for line in notice.lines)  # facts are personal data: not on a notice
     [published] = [e for e in emitted if e.type == "notice.published"]

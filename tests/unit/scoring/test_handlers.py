@@ -12,6 +12,7 @@ from services.scoring.domain import review_deadline
 from services.scoring.engine.modules import load_shipped_modules
 from services.scoring.engine.rules import load_shipped
 from services.scoring.handlers import HANDLERS, handlers
+from shared import clock
 from shared.events import Envelope
 from shared.events.catalogue import (
     ApplicationSubmitted,
@@ -27,7 +28,7 @@ from tests.unit.scoring.fake_store import FakeStore
 
 SALT = "unit-test-salt"
 CUT_OFF = date(2026, 10, 1)  # hangzhou-2021 in force
-APPLIED = date.today()  # its review deadline is weeks away
+APPLIED = clock.today()  # its review deadline is weeks away
 HOLDER = HolderRef(key="k-1", name_masked="张*", id_number_masked="3301**********0011")
 EXPECTED = ["police", "education"]
 POLICE_FACTS = {

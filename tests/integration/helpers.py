@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -80,3 +82,21 @@ async def _field(client, platform, app_id, name):
 async def _with_notice(client, platform, app_id):
     doc = await status(client, platform, app_id)
     return doc.get("notice_url") and doc
+
+
+def verify_audit_chain(platform: Platform, department: str = "police") -> subprocess.CompletedProcess[str]:
+    """The operators' command that recomputes a department's audit chain, run as they would."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "services.verification.audit",
+            "verify",
+            "--department",
+            department,
+            "--database-url",
+            platform.database_url,
+        ],
+        capture_output=True,
+        text=True,
+    )

@@ -7,9 +7,6 @@ administrator could: cut the last entries off a department's audit chain.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import httpx
 import orjson
 import pytest
@@ -19,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.local import postgres
 from shared.migrate import OWNER_ROLE, SERVICE_ROLES
-from tests.integration.helpers import POLICE, WINDOW, application_body, follow_to_notice, wait_for
+from tests.integration.helpers import POLICE, WINDOW, application_body, follow_to_notice, verify_audit_chain, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -155,20 +152,7 @@ async def test_a_tail_cut_off_the_audit_chain_is_named_against_its_anchor(platfo
             chain = (await client.get(f"{base}/v1/departments/police/audit/verify", headers=POLICE)).json()
             assert chain["intact"] is False and chain["first_broken_entry"] is None, chain
             assert chain["last_entry"] == remaining and chain["anchored_entry"] == head and named in chain["reason"]
-            cli = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "services.verification.audit",
-                    "verify",
-                    "--department",
-                    "police",
-                    "--database-url",
-                    platform.database_url,
-                ],
-                capture_output=True,
-                text=True,
-            )
+            cli = verify_audit_chain(platform)
             assert cli.returncode == 1 and "police: TRUNCATED" in cli.stdout and named in cli.stdout, cli.stdout
         finally:  # put the entries back as they were
             async with engine.begin() as conn:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import httpx
 import orjson
 import pytest
@@ -14,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.local.platform import demo_key
 from shared.departments import DEPARTMENTS
-from tests.integration.helpers import WINDOW, application_body, follow_to_notice
+from tests.integration.helpers import WINDOW, application_body, follow_to_notice, verify_audit_chain
 
 pytestmark = pytest.mark.integration
 POLICE = {"Authorization": f"Bearer {demo_key('verification', 'demopolice')}"}
@@ -81,20 +78,7 @@ async def test_departments_are_scoped_and_every_lookup_is_audited(platform):
         try:
             chain = (await client.get(f"{base}/v1/departments/police/audit/verify", headers=POLICE)).json()
             assert chain["intact"] is False and chain["first_broken_entry"] is not None
-            cli = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "services.verification.audit",
-                    "verify",
-                    "--department",
-                    "police",
-                    "--database-url",
-                    platform.database_url,
-                ],
-                capture_output=True,
-                text=True,
-            )
+            cli = verify_audit_chain(platform)
             assert cli.returncode == 1 and f"BROKEN at entry {chain['first_broken_entry']}" in cli.stdout
         finally:
             await _as_superuser_bypassing_triggers(
@@ -105,20 +89,7 @@ async def test_departments_are_scoped_and_every_lookup_is_audited(platform):
                 orjson.dumps(permit_answer).decode(),
             )
             await engine.dispose()
-        cli = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "services.verification.audit",
-                "verify",
-                "--department",
-                "police",
-                "--database-url",
-                platform.database_url,
-            ],
-            capture_output=True,
-            text=True,
-        )
+        cli = verify_audit_chain(platform)
         assert cli.returncode == 0 and "intact" in cli.stdout
 
 

@@ -27,8 +27,8 @@ infra: install
 	$(BIN)/python -m deploy.local infra
 
 ## Lint, format and types: ruff over everything; mypy --strict where the rules and the shared floor live.
-# (scoring's domain.py and engine/ are not strict yet: its formula union is built at run time.)
-MYPY_STRICT := shared services/intake/domain.py services/verification/domain.py services/publicity/domain.py
+MYPY_STRICT := shared services/intake/domain.py services/verification/domain.py services/publicity/domain.py \
+	services/scoring/domain.py services/scoring/engine
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -45,13 +45,13 @@ def review_deadline(applied_on: date | None) -> date | None:
         return None
 
 
-def past_deadline(answers: dict[str, dict], today: date) -> bool:
+def past_deadline(answers: dict[str, dict[str, Any]], today: date) -> bool:
     """Has the earliest review deadline among the answers passed?"""
-    deadlines = [a.get("review_deadline") for a in answers.values() if a.get("review_deadline")]
+    deadlines: list[date] = [a["review_deadline"] for a in answers.values() if a.get("review_deadline")]
     return bool(deadlines) and today > min(deadlines)
 
 
-def module_scores(explanation: dict) -> dict[str, dict]:
+def module_scores(explanation: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The X-modules' results as score.computed carries them."""
     return {
         m: {
@@ -64,7 +64,7 @@ def module_scores(explanation: dict) -> dict[str, dict]:
     }
 
 
-def public_line(line: dict) -> dict:
+def public_line(line: dict[str, Any]) -> dict[str, Any]:
     """An explanation line for the bus: points and labels; the facts themselves stay in scoring
     (readable at /v1/scores), so personal data does not travel further than it must."""
     return {k: v for k, v in line.items() if k not in ("fact", "fact_value")}

@@ -11,6 +11,8 @@ for a document at the limit; the pure-Python parser takes about half a second).
 
 from __future__ import annotations
 
+from typing import Any
+
 import yaml
 
 MAX_NODES = 20_000  # the largest shipped rule set has about 730
@@ -48,7 +50,7 @@ def check_size(text: str, limit: int = MAX_NODES) -> None:
             raise DocumentTooLarge(f"the document expands to more than {limit:,} nodes (counting its aliases)")
 
 
-def load(text: str):
+def load(text: str) -> Any:
     """One YAML document as Python data, safely and within MAX_NODES; yaml.YAMLError otherwise."""
     check_size(text)
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader (CSafeLoader or SafeLoader)

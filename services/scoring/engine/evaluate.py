@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from services.scoring.engine.formulas.base import PAUSED, SCORED, VETOED, VOID, Batch, Row
-from services.scoring.engine.population import Categorical, Population
+from services.scoring.engine.population import Categorical, Choices, Population
 from services.scoring.engine.rules import Indicator, RuleSet
 
 CATEGORIES = ("basic", "bonus", "deduction")
@@ -37,12 +37,13 @@ class Evaluation:
     reasons: list[str] = field(default_factory=lambda: [""])
     # Per indicator (choice arrays, index): holder h's winning category or option is entry index[h]
     # of the choice arrays laid end to end (one array per chunk).
-    labels: dict[str, tuple[list[np.ndarray], np.ndarray]] = field(default_factory=dict)
+    labels: dict[str, tuple[list[Choices], np.ndarray]] = field(default_factory=dict)
     caps: dict[str, np.ndarray] = field(default_factory=dict)  # per-holder caps (best_of: the chosen option's)
 
     @property
     def status(self) -> np.ndarray:
-        return STATUSES[self.status_code]
+        names: np.ndarray = STATUSES[self.status_code]
+        return names
 
     @property
     def totals(self) -> np.ndarray:
@@ -126,9 +127,11 @@ def evaluate(rule_set: RuleSet, pop: Population, cut_off: date, chunk: int = CHU
     out = Evaluation(
         rule_set,
         cut_off,
-        *(np.zeros((k, n), dtype=np.float32) for _ in range(3)),
-        np.zeros(n, dtype=np.int8),
-        np.zeros(n, dtype=np.int16),
+        values=np.zeros((k, n), dtype=np.float32),
+        raw=np.zeros((k, n), dtype=np.float32),
+        counted=np.zeros((k, n), dtype=np.float32),
+        status_code=np.zeros(n, dtype=np.int8),
+        reason_code=np.zeros(n, dtype=np.int16),
     )
     pop = pop.ordered()
     for lo in range(0, max(n, 1), chunk):

@@ -118,7 +118,8 @@ def age(birth: np.ndarray, cut_off: date) -> np.ndarray:
 def in_window(dates: np.ndarray, cut_off: date, lookback_years: int) -> np.ndarray:
     d = np.asarray(dates, dtype="datetime64[D]")
     lo = np.datetime64(lookback_start(cut_off, lookback_years), "D")
-    return ~np.isnat(d) & (d >= lo) & (d < np.datetime64(cut_off, "D"))
+    inside: np.ndarray = ~np.isnat(d) & (d >= lo) & (d < np.datetime64(cut_off, "D"))
+    return inside
 
 
 def sum_in_lookback(items: Items, n: int, cut_off: date, lookback_years: int, field: str) -> np.ndarray:
@@ -138,6 +139,14 @@ def as_date(v: Any) -> date | None:
     return date.fromisoformat(str(v)[:10])
 
 
+def as_day(v: Any) -> date:
+    """A date that must be there (a span's start, an event's day): missing is bad input."""
+    day = as_date(v)
+    if day is None:
+        raise ValueError("a required date is missing")
+    return day
+
+
 class SpanYears(Strict):
     """Full years in spans of dates before the cut-off; gaps summed, overlaps once (30 days = 1 month,
     12 months = 1 year)."""
@@ -150,7 +159,7 @@ class SpanYears(Strict):
     def of_holder(self, raw: Any, cut_off: date, lookback_years: int) -> float:
         covered: set[int] = set()
         for s in raw or []:
-            start, end = as_date(s["start"]), as_date(s.get("end")) or cut_off
+            start, end = as_day(s["start"]), as_date(s.get("end")) or cut_off
             covered.update(range(start.toordinal(), min(end, cut_off).toordinal()))
         return float((len(covered) // 30) // 12)
 
@@ -171,7 +180,7 @@ class InsuranceMonths(Strict):
         for s in raw or []:
             if s.get("kind") not in self.insurance or s.get("transferred_in") or s.get("back_paid"):
                 continue
-            start, end = as_date(s["start"]), as_date(s.get("end"))
+            start, end = as_day(s["start"]), as_date(s.get("end"))
             stop = last if end is None else min(end.year * 12 + end.month, last)
             months.update(range(start.year * 12 + start.month - 1, stop))
         return float(len(months))
@@ -204,7 +213,7 @@ class SumInLookback(Strict):
 
     def of_holder(self, raw: Any, cut_off: date, lookback_years: int) -> float:
         lo = lookback_start(cut_off, lookback_years)
-        return float(sum(i.get(self.field) or 0 for i in raw or [] if lo <= as_date(i["date"]) < cut_off))
+        return float(sum(i.get(self.field) or 0 for i in raw or [] if lo <= as_day(i["date"]) < cut_off))
 
 
 Measure = Annotated[SpanYears | InsuranceMonths | Age | SumInLookback, Field(discriminator="kind")]
@@ -225,7 +234,7 @@ def measure(spec: Measure | None, fact: str, pop: Population, cut_off: date, loo
     return v
 
 
-def measure_one(spec: Measure | None, fact: str, facts: dict, cut_off: date, lookback_years: int) -> float:
+def measure_one(spec: Measure | None, fact: str, facts: dict[str, Any], cut_off: date, lookback_years: int) -> float:
     """The same number for one holder, in plain Python (the reference the engine is checked against)."""
     raw = facts.get(fact)
     if spec is not None:

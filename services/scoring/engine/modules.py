@@ -138,12 +138,14 @@ def _tie_value(key: str, base: Evaluation, extra: Evaluation | None, totals: np.
             ids = [i.id for i in ev.rule_set.indicators]
             if ind_id in ids:
                 k = ids.index(ind_id)
-                return (ev.values if part == "value" else ev.counted)[k].astype(float)
+                row: np.ndarray = (ev.values if part == "value" else ev.counted)[k].astype(float)
+                return row
         return np.zeros(pop.n)  # an indicator this rule set lacks separates nobody
     col = pop.scalars.get(rest)
     if col is None or col.dtype.kind not in "fiub":
         return np.zeros(pop.n)
-    return np.nan_to_num(col.astype(float))
+    numbers: np.ndarray = np.nan_to_num(col.astype(float))
+    return numbers
 
 
 def evaluate_module(

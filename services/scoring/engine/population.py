@@ -54,13 +54,19 @@ class Categorical:
 
     def isin(self, labels: Any) -> np.ndarray:
         mask = np.isin(self.categories, list(labels))
-        return mask[self.codes] if len(mask) else np.zeros(len(self.codes), dtype=bool)
+        hit: np.ndarray = mask[self.codes] if len(mask) else np.zeros(len(self.codes), dtype=bool)
+        return hit
 
     def equals(self, label: str) -> np.ndarray:
         return self.isin([label])
 
     def decode(self) -> np.ndarray:
-        return self.categories[self.codes]
+        labels: np.ndarray = self.categories[self.codes]
+        return labels
+
+
+# A chunk's choices of category or option: plain labels, or labels kept as codes.
+Choices = np.ndarray | Categorical
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
@@ -80,7 +80,7 @@ class RuleSet(Strict):
         return next(i for i in self.indicators if i.id == indicator_id)
 
 
-def _locate(raw: dict, loc: tuple) -> str:
+def _locate(raw: dict[str, Any], loc: tuple[int | str, ...]) -> str:
     if len(loc) >= 2 and loc[0] == "indicators" and isinstance(loc[1], int):
         try:
             ind = raw["indicators"][loc[1]].get("id", f"#{loc[1]}")
@@ -94,7 +94,7 @@ def _locate(raw: dict, loc: tuple) -> str:
     return f"field {'.'.join(str(p) for p in loc) or '(rule set)'!r}"
 
 
-def read_mapping(text: str, source: str, what: str) -> dict:
+def read_mapping(text: str, source: str, what: str) -> dict[str, Any]:
     """The YAML document as a mapping, or a RuleSetError naming the file."""
     try:
         raw = bounded_yaml.load(text)  # a document from outside: aliases cannot make it huge

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Annotated, Union
+from typing import TYPE_CHECKING, Annotated, Any, Union, cast
 
 from pydantic import Field
 
@@ -31,12 +31,17 @@ def _discover() -> dict[str, type[FormulaKind]]:
                 and obj is not FormulaKind
                 and obj.__module__ == module.__name__
             ):
-                (name,) = obj.model_fields["kind"].annotation.__args__  # Literal["<name>"]
+                literal = cast(Any, obj.model_fields["kind"].annotation)  # Literal["<name>"]
+                (name,) = literal.__args__
                 kinds[name] = obj
     return kinds
 
 
 KINDS: dict[str, type[FormulaKind]] = _discover()
-Formula = Annotated[Union[tuple(KINDS.values())], Field(discriminator="kind")]  # noqa: UP007 (a union built at run time)
+if TYPE_CHECKING:
+    # To a type checker every formula is a FormulaKind: the union below only exists at run time.
+    Formula = FormulaKind
+else:
+    Formula = Annotated[Union[tuple(KINDS.values())], Field(discriminator="kind")]  # noqa: UP007 (built at run time)
 
 __all__ = ["KINDS", "Formula", "FormulaKind", "Batch", "Holder", "Row"]

@@ -13,12 +13,12 @@ from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import numpy as np
 
 from services.scoring.engine import measures
-from services.scoring.engine.population import Categorical, Population
+from services.scoring.engine.population import Categorical, Choices, Population
 from services.scoring.engine.schema import Strict
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class Batch:
     status: np.ndarray  # the chunk's status codes (a view)
     reason: np.ndarray  # the chunk's reason codes (a view)
     reasons: list[str]
-    labels: dict[str, tuple[list[np.ndarray], np.ndarray]]
+    labels: dict[str, tuple[list[Choices], np.ndarray]]
     caps: dict[str, np.ndarray]
     _shared: dict[str, Any] = field(default_factory=dict)
 
@@ -89,7 +89,7 @@ class Batch:
         """Work several indicators of the chunk share (e.g. events of one exclusive group), done once."""
         if key not in self._shared:
             self._shared[key] = build()
-        return self._shared[key]
+        return cast(T, self._shared[key])
 
     def veto(self, hit: np.ndarray, why: str) -> None:
         """Holders hit lose their score (unless something already decided their status)."""
@@ -137,7 +137,7 @@ class Holder:
         return self.rule_set.lookback_years
 
     def in_lookback(self, day: Any) -> bool:
-        return self.lookback_start <= measures.as_date(day) < self.cut_off
+        return self.lookback_start <= measures.as_day(day) < self.cut_off
 
     def measure(self, spec: measures.Measure | None, fact: str) -> float:
         return measures.measure_one(spec, fact, self.facts, self.cut_off, self.rule_set.lookback_years)
@@ -145,7 +145,7 @@ class Holder:
     def once(self, key: str, build: Callable[[], T]) -> T:
         if key not in self._shared:
             self._shared[key] = build()
-        return self._shared[key]
+        return cast(T, self._shared[key])
 
 
 class FormulaKind(Strict):

@@ -60,5 +60,5 @@ class BracketTable(FormulaKind):
         v = holder.measure(indicator.measure, indicator.fact or "")
         for b in self.brackets:
             if v == v and (b.min is None or v >= b.min) and (b.max is None or v <= b.max):
-                return b.points + (b.slope * (b.anchor - v) if b.slope else 0.0)
+                return b.points + (b.slope * (b.anchor - v) if b.slope and b.anchor is not None else 0.0)
         return 0.0

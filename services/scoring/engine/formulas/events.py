@@ -4,7 +4,7 @@ for deductions). Indicators naming the same `exclusive` group share their events
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 
@@ -68,11 +68,11 @@ def _all_events(batch: Batch) -> dict[str, tuple[np.ndarray, np.ndarray]]:
                 out[ind.id] = (np.zeros(pop.n), np.zeros(pop.n))
             continue
         ok = measures.in_window(it.fields["date"], batch.cut_off, batch.lookback_years)
-        case = it.fields.get("case", it.fields.get("kind"))
-        table = {i.formula.case: i.formula.points for i in inds}  # type: ignore[union-attr]
-        rank_of = {i.formula.case: float(r) for r, i in enumerate(inds)}  # type: ignore[union-attr]
+        kinds = [cast(Events, i.formula) for i in inds]  # grouped above by isinstance
+        table = {f.case: f.points for f in kinds}
+        rank_of = {f.case: float(r) for r, f in enumerate(kinds)}
+        case = Categorical.encode(it.fields.get("case", it.fields.get("kind")))
         pts = np.where(ok, category_points(case, table), 0.0)
-        case = Categorical.encode(case)
         counts = ok & case.isin(list(table))
         act = it.fields.get("act")
         if act is not None and len(inds) > 1:
@@ -85,8 +85,8 @@ def _all_events(batch: Batch) -> dict[str, tuple[np.ndarray, np.ndarray]]:
             keep = np.zeros(len(pts), dtype=bool)
             keep[order[first]] = True
             counts &= keep
-        for ind in inds:
-            mine = counts & case.equals(ind.formula.case)  # type: ignore[union-attr]
+        for ind, f in zip(inds, kinds, strict=True):
+            mine = counts & case.equals(f.case)
             out[ind.id] = (
                 np.bincount(it.owner[mine], weights=pts[mine], minlength=pop.n),
                 np.bincount(it.owner[mine], minlength=pop.n).astype(float),

@@ -1,4 +1,4 @@
-"""Every SQL statement of scoring (but the simulation's own, in simulation/jobs.py), one method by intent.
+"""Every SQL statement of scoring (but the simulation queue's, in simulation/store.py), one method by intent.
 
 Built on a unit of work (`Store(uow)`, given to ServiceSpec as `store=`): handlers, use cases
 and routes ask for what they mean (the answers of an application, the latest score version)

@@ -17,13 +17,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tenacity import retry, stop_after_attempt, wait_exponential
 
 from services.scoring.settings import ScoringSettings
 from services.scoring.simulation.files import PROGRESS_FILE, SPEC_FILE, attempt_dir, write_json
-from services.scoring.tables import simulations
+from services.scoring.simulation.store import NOW, JobStore
 from shared.logging import get_logger
 
 log = get_logger("scoring.simulations")
@@ -45,42 +44,12 @@ async def enqueue(
     folder = folder_of(settings, job_id)
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / SPEC_FILE, spec)
-    async with engine.begin() as conn:
-        await conn.execute(
-            simulations.insert().values(
-                id=job_id, requested_by=principal, state="queued", spec=spec, holders_total=holders, phase="queued"
-            )
-        )
-
-
-_CLAIM = text("""
-UPDATE scoring.simulations SET state = 'running', attempts = attempts + 1, phase = 'starting', heartbeat_at = now(),
-       started_at = coalesce(started_at, now()), holders_done = 0
-WHERE id = (SELECT id FROM scoring.simulations WHERE state = 'queued' ORDER BY created_at
-            FOR UPDATE SKIP LOCKED LIMIT 1)
-RETURNING id, attempts""")
-
-_TAKE_OVER = text("""
-UPDATE scoring.simulations
-SET state = CASE WHEN attempts >= :most THEN 'failed' ELSE 'queued' END,
-    error = CASE WHEN attempts >= :most
-                 THEN 'interrupted ' || attempts || ' times (the service stopped while running it); not tried again'
-                 ELSE error END,
-    finished_at = CASE WHEN attempts >= :most THEN now() END,
-    phase = CASE WHEN attempts >= :most THEN NULL ELSE 'queued' END
-WHERE state = 'running' AND heartbeat_at < now() - make_interval(secs => :lease)
-RETURNING id, state""")
+    await JobStore(engine).enqueue(job_id, principal, spec, holders)
 
 
 async def _mine(engine: AsyncEngine, job_id: str, attempt: int, **values: Any) -> bool:
     """Update the job if this runner still holds it (another may have taken it over)."""
-    async with engine.begin() as conn:
-        result = await conn.execute(
-            update(simulations)
-            .where(simulations.c.id == job_id, simulations.c.attempts == attempt, simulations.c.state == "running")
-            .values(**values)
-        )
-    return result.rowcount == 1
+    return await JobStore(engine).update_if_mine(job_id, attempt, **values)
 
 
 async def _run(engine: AsyncEngine, settings: ScoringSettings, job_id: str, attempt: int) -> None:
@@ -116,7 +85,7 @@ async def _run(engine: AsyncEngine, settings: ScoringSettings, job_id: str, atte
                     engine,
                     job_id,
                     attempt,
-                    heartbeat_at=text("now()"),
+                    heartbeat_at=NOW,
                     phase=progress.get("phase", "starting"),
                     holders_done=progress.get("done", 0),
                     **({"holders_total": progress["total"]} if "total" in progress else {}),
@@ -151,7 +120,7 @@ async def _run(engine: AsyncEngine, settings: ScoringSettings, job_id: str, atte
             report_dir=str(report),
             holders_done=summary["holders"],
             holders_total=summary["holders"],
-            finished_at=text("now()"),
+            finished_at=NOW,
         )
         log.info("simulation done", simulation=job_id, holders=summary["holders"], seconds=summary["timings"])
     elif proc.returncode in INTERRUPTED and attempt < settings.simulation_max_attempts:
@@ -160,7 +129,7 @@ async def _run(engine: AsyncEngine, settings: ScoringSettings, job_id: str, atte
         log.warning("simulation interrupted", simulation=job_id, attempt=attempt)
     else:
         reason = _reason(proc.returncode, stderr)
-        await _settle(engine, job_id, attempt, state="failed", phase=None, error=reason, finished_at=text("now()"))
+        await _settle(engine, job_id, attempt, state="failed", phase=None, error=reason, finished_at=NOW)
         log.warning("simulation failed", simulation=job_id, error=reason)
 
 
@@ -208,15 +177,9 @@ async def _release(engine: AsyncEngine, job_id: str, attempt: int) -> None:
         log.warning("could not put a simulation back in the queue", simulation=job_id, error=str(exc))
 
 
-_FORGET = text("""
-DELETE FROM scoring.simulations
-WHERE state IN ('done', 'failed') AND finished_at < now() - make_interval(days => :days) RETURNING id""")
-
-
 async def _forget_old(engine: AsyncEngine, settings: ScoringSettings) -> None:
     """Finished jobs past their retention go, folder and all: uploads are large and the volume is shared."""
-    async with engine.begin() as conn:
-        gone = (await conn.execute(_FORGET, {"days": settings.simulation_retention_days})).scalars().all()
+    gone = await JobStore(engine).forget_finished(settings.simulation_retention_days)
     for job_id in gone:
         await asyncio.to_thread(shutil.rmtree, folder_of(settings, job_id), True)
     if gone:
@@ -231,15 +194,11 @@ async def work_forever(engine: AsyncEngine, settings: ScoringSettings) -> None:
             if asyncio.get_running_loop().time() >= next_forget:
                 await _forget_old(engine, settings)
                 next_forget = asyncio.get_running_loop().time() + FORGET_EVERY_SECONDS
-            async with engine.begin() as conn:
-                for row in (
-                    await conn.execute(
-                        _TAKE_OVER,
-                        {"most": settings.simulation_max_attempts, "lease": settings.simulation_lease_seconds},
-                    )
-                ).all():
-                    log.warning("simulation runner went away", simulation=row.id, now=row.state)
-                claimed = (await conn.execute(_CLAIM)).first()
+            taken, claimed = await JobStore(engine).take_over_and_claim(
+                settings.simulation_max_attempts, settings.simulation_lease_seconds
+            )
+            for row in taken:
+                log.warning("simulation runner went away", simulation=row.id, now=row.state)
             if claimed is None:
                 await asyncio.sleep(POLL_SECONDS)
                 continue

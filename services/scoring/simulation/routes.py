@@ -12,7 +12,6 @@ import pyarrow.parquet as pq
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError, model_validator
-from sqlalchemy import select
 
 from services.scoring.engine.modules import Module
 from services.scoring.engine.rules import RuleSet, RuleSetError, parse_rule_set
@@ -21,8 +20,9 @@ from services.scoring.simulation.drafts import parse_draft
 from services.scoring.simulation.files import POPULATION_FILE
 from services.scoring.simulation.population import schema_faults
 from services.scoring.simulation.spec import describe, make_spec
+from services.scoring.simulation.store import JobStore
 from services.scoring.simulation.upload_limits import UploadLimits, limit_faults
-from services.scoring.tables import rate_limits, simulations
+from services.scoring.tables import rate_limits
 from shared.auth import Principal, current_principal, require_any
 from shared.problems import Problem
 from shared.ranges import BusinessDate
@@ -251,8 +251,7 @@ def _doc(row) -> dict[str, Any]:
 
 
 async def _row(request: Request, job_id: str, principal: Principal):
-    async with request.app.state.db.engine.connect() as conn:
-        row = (await conn.execute(select(simulations).where(simulations.c.id == job_id))).first()
+    row = await JobStore(request.app.state.db.engine).job(job_id)
     # Another office's simulation is as good as absent.
     if row is None or (row.requested_by != principal.principal and not principal.has("admin")):
         raise Problem(404, f"No simulation {job_id!r}.")
@@ -266,11 +265,8 @@ async def _read(request: Request, job_id: str, principal: Principal) -> dict[str
 @router.get("", summary="Your latest simulations")
 async def list_simulations(request: Request, principal: Principal = Depends(current_principal)) -> list[dict]:
     require_any(principal, SCOPE)
-    q = select(simulations).order_by(simulations.c.created_at.desc()).limit(50)
-    if not principal.has("admin"):
-        q = q.where(simulations.c.requested_by == principal.principal)
-    async with request.app.state.db.engine.connect() as conn:
-        return [_doc(r) for r in (await conn.execute(q)).all()]
+    mine = None if principal.has("admin") else principal.principal
+    return [_doc(r) for r in await JobStore(request.app.state.db.engine).latest(mine)]
 
 
 @router.get("/{job_id}", summary="A simulation's state, progress and headline figures")

@@ -52,6 +52,14 @@ async def test_an_owner_registers_versions_of_its_own_module_and_no_other(platfo
             headers=BINJIANG,
         )
         assert r.status_code == 422 and "owner" in r.json()["detail"]
+        # Well formed, but a tie-breaker naming no indicator would separate nobody: refused, naming it.
+        r = await client.put(
+            f"/v1/modules/{mid}",
+            content=module_file(mid).replace("fact:own_home", "indicator:nosuch"),
+            headers=BINJIANG,
+        )
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "tie_breakers[0].key"
+        assert (await client.get(f"/v1/modules/{mid}")).json()["rounds"][0]["quota"] == 3  # version 2 still in use
         assert {m["id"] for m in (await client.get("/v1/modules")).json()} >= {
             "settlement",
             "school-enrolment",

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from services.scoring import use_cases
 from services.scoring.api.schemas import RankRequest
 from services.scoring.api.uploads import YAML_BODY, read_yaml_upload
-from services.scoring.engine.modules import Module, parse_module
+from services.scoring.engine.modules import Module, module_faults, parse_module
 from services.scoring.engine.rules import RuleSetError
 from shared import clock
 from shared.auth import Principal, current_principal
@@ -67,6 +67,13 @@ async def put_module(
         _require_owner(principal, current.owner)  # nobody takes over another owner's module
     text, module = await read_yaml_upload(request, module_id, parse_module)
     _require_owner(principal, module.owner)
+    faults = module_faults(module, request.app.state.rule_sets)
+    if faults:
+        raise Problem(
+            422,
+            "; ".join(f"{field}: {message}" for field, message in faults),
+            errors=[{"field": field, "message": message} for field, message in faults],
+        )
     async with request.app.state.db.unit_of_work() as uow:
         version = await use_cases.register_module(uow.store, module, text, principal.principal)
         await uow.commit()

@@ -8,7 +8,7 @@ do not count); the look-back window starts the same day `lookback_years` earlier
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -16,6 +16,14 @@ from pydantic import Field
 from services.scoring.engine.population import EMPTY, Categorical, Items, Population
 from services.scoring.engine.schema import Strict
 from shared.calendar import shift_years
+
+# The unit a summed field is counted in, as a reader names it.
+FIELD_UNITS = {"hours": "小时", "yuan": "元", "ml": "毫升", "days": "天"}
+
+
+def unit_of(spec: Measure | None) -> str:
+    """The unit a measure counts in ("年", "个月"), or "" for a bare number."""
+    return spec.unit_name if spec is not None else ""
 
 
 def truthy(values: np.ndarray) -> np.ndarray:
@@ -152,6 +160,7 @@ class SpanYears(Strict):
     12 months = 1 year)."""
 
     kind: Literal["span_years"]
+    unit_name: ClassVar[str] = "年"
 
     def of_population(self, fact: str, pop: Population, cut_off: date, lookback_years: int) -> np.ndarray:
         return span_years(pop.items.get(fact, EMPTY), pop.n, cut_off)
@@ -169,6 +178,7 @@ class InsuranceMonths(Strict):
     transferred-in and back-paid months excluded."""
 
     kind: Literal["insurance_months"]
+    unit_name: ClassVar[str] = "个月"
     insurance: list[str] = Field(min_length=1)
 
     def of_population(self, fact: str, pop: Population, cut_off: date, lookback_years: int) -> np.ndarray:
@@ -190,6 +200,7 @@ class Age(Strict):
     """Completed years of age on the cut-off date, from a birth date."""
 
     kind: Literal["age"]
+    unit_name: ClassVar[str] = "岁"
 
     def of_population(self, fact: str, pop: Population, cut_off: date, lookback_years: int) -> np.ndarray:
         col = pop.scalars.get(fact)
@@ -207,6 +218,10 @@ class SumInLookback(Strict):
 
     kind: Literal["sum_in_lookback"]
     field: str = "amount"
+
+    @property
+    def unit_name(self) -> str:
+        return FIELD_UNITS.get(self.field, "")
 
     def of_population(self, fact: str, pop: Population, cut_off: date, lookback_years: int) -> np.ndarray:
         return sum_in_lookback(pop.items.get(fact, EMPTY), pop.n, cut_off, lookback_years, self.field)

@@ -74,6 +74,28 @@ def parse_module(text: str, source: str) -> Module:
     return parse_document(text, source, Module, "a module")
 
 
+def module_faults(module: Module, rule_sets: dict[str, RuleSet]) -> list[tuple[str, str]]:
+    """What a well-formed module asks that the rule sets cannot give: (field, message) pairs.
+
+    A tie-breaker naming an unknown indicator would silently separate nobody, and a module's own
+    indicator under a city indicator's id would be ambiguous in every explanation.
+    """
+    city = {i.id for rs in rule_sets.values() for i in rs.indicators}
+    own = {i.id for i in module.indicators}
+    faults = [
+        (f"indicators[{n}].id", f"{i.id!r} is already an indicator of the city's rule sets; choose another id")
+        for n, i in enumerate(module.indicators)
+        if i.id in city
+    ]
+    for n, t in enumerate(module.tie_breakers):
+        kind, _, rest = t.key.partition(":")
+        if kind == "indicator" and rest.partition(":")[0] not in city | own:
+            faults.append((f"tie_breakers[{n}].key", f"{t.key!r} names no indicator of the module or the rule sets"))
+        if kind == "category" and rest not in ("basic", "bonus", "deduction"):
+            faults.append((f"tie_breakers[{n}].key", f"{t.key!r}: a category is basic, bonus or deduction"))
+    return faults
+
+
 def load_shipped_modules() -> dict[str, Module]:
     return {
         m.id: m

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from services.scoring.engine.modules import load_shipped_modules, parse_module
+from services.scoring.engine.modules import load_shipped_modules, module_faults, parse_module
 from services.scoring.engine.rules import RuleSetError, load_shipped
 from services.scoring.simulation.compare import Line
 from services.scoring.simulation.drafts import parse_draft
@@ -74,6 +74,9 @@ def run(
             modules = load_shipped_modules()
             mpath = Path(module)
             chosen_module = modules.get(module) or parse_module(mpath.read_text(encoding="utf-8"), mpath.name)
+            faults = module_faults(chosen_module, rule_sets)  # a draft is held to what registration asks
+            if faults:
+                raise RuleSetError("; ".join(f"{field}: {message}" for field, message in faults))
             if chosen_module.candidate != "holder":
                 raise RuleSetError(
                     f"{chosen_module.id} ranks {chosen_module.candidate}ren, not holders: "

@@ -25,6 +25,22 @@ if TYPE_CHECKING:
     from services.scoring.engine.rules import Indicator, RuleSet
 
 T = TypeVar("T")
+Label = Callable[[str], str]  # a fact's value (a category code) → its name for a reader
+
+
+def number(x: float) -> str:
+    """Points and amounts as people write them: 5, 0.5, 10000 (no trailing .0)."""
+    return f"{x:g}" if abs(x) < 1e6 else f"{x:,.0f}"
+
+
+def cap_text(cap: float | None) -> str:
+    return "" if cap is None else f"，最高{number(cap)}分"
+
+
+def table_text(points: dict[str, float], label: Label) -> str:
+    return "、".join(f"{label(k)}{number(v)}分" for k, v in points.items())
+
+
 SCORED, VETOED, PAUSED, VOID = range(4)  # the engine's status codes (see evaluate.STATUSES)
 
 
@@ -181,6 +197,10 @@ class FormulaKind(Strict):
     @abstractmethod
     def score_one(self, indicator: Indicator, holder: Holder) -> float:
         """One holder's raw points, in plain Python."""
+
+    @abstractmethod
+    def rule_text(self, indicator: Indicator, label: Label = str) -> str:
+        """The rule in Chinese as a holder reads it ("每满1年计5分，最高100分"); `label` names a fact's values."""
 
     def count_one(self, points: float) -> float:
         cap = self.cap_points

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Row, zero_nan
+from services.scoring.engine import measures
+from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Label, Row, cap_text, number, zero_nan
 from services.scoring.engine.formulas.flag import Flag
 from services.scoring.engine.formulas.per_unit import PerUnit
 from services.scoring.engine.measures import Measure
@@ -33,6 +34,18 @@ class BestOf(FormulaKind):
     kind: Literal["best_of"]
     options: list[Option] = Field(min_length=2)
     needs_fact: ClassVar[bool] = False  # each option names its own
+
+    def rule_text(self, indicator: Indicator, label: Label = str) -> str:
+        ways = []
+        for o in self.options:
+            f = o.formula
+            if isinstance(f, PerUnit):
+                u = measures.unit_of(o.measure)
+                way = f"每满{number(f.unit)}{u}计{number(f.points)}分{cap_text(f.cap)}"
+            else:
+                way = f"计{number(f.points)}分"
+            ways.append(f"{label(o.name)}{way}")
+        return "以下取最高一项：" + "；".join(ways)
 
     def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         n = batch.n

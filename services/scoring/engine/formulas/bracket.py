@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Row, zero_nan
+from services.scoring.engine import measures
+from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Label, Row, cap_text, number, zero_nan
 from services.scoring.engine.schema import Strict
 
 if TYPE_CHECKING:
@@ -36,6 +37,26 @@ class BracketTable(FormulaKind):
     kind: Literal["bracket"]
     brackets: list[Bracket] = Field(min_length=1)
     cap: float | None = Field(default=None, ge=0)
+
+    def rule_text(self, indicator: Indicator, label: Label = str) -> str:
+        u = measures.unit_of(indicator.measure)
+        parts = []
+        for b in self.brackets:
+            if b.min is not None and b.max is not None:
+                span = f"{number(b.min)}至{number(b.max)}{u}"
+            elif b.min is not None:
+                span = f"{number(b.min)}{u}及以上"
+            elif b.max is not None:
+                span = f"{number(b.max)}{u}及以下"
+            else:
+                span = "其他"
+            if b.slope and b.anchor is not None:
+                step = "加" if b.slope > 0 else "减"  # points + slope × (anchor − value)
+                at = f"{number(b.anchor)}{u}计{number(b.points)}分"
+                parts.append(f"{span}：{at}，每少1{u or '单位'}{step}{number(abs(b.slope))}分")
+            else:
+                parts.append(f"{span}计{number(b.points)}分")
+        return "；".join(parts) + cap_text(self.cap)
 
     def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         v = batch.measure(indicator.measure, indicator.fact or "")

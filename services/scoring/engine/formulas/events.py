@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Literal, cast
 import numpy as np
 
 from services.scoring.engine import measures
-from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Row, category_points, group_keys
+from services.scoring.engine.formulas.base import (
+    Batch,
+    FormulaKind,
+    Holder,
+    Label,
+    Row,
+    category_points,
+    group_keys,
+    number,
+)
 from services.scoring.engine.population import EMPTY, Categorical
 
 if TYPE_CHECKING:
@@ -32,6 +41,11 @@ class Events(FormulaKind):
         super().check(indicator)
         if indicator.category == "deduction" and self.points > 0:
             raise ValueError("a deduction's points must not be positive")
+
+    def rule_text(self, indicator: Indicator, label: Label = str) -> str:
+        verb = "扣" if self.points < 0 else "计"
+        text = f"回溯期内每有一次{verb}{number(abs(self.points))}分"
+        return text + ("；同一行为只按最重的一项计" if self.exclusive else "")
 
     def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         row.raw[:], row.values[:] = batch.once("events", lambda: _all_events(batch))[indicator.id]

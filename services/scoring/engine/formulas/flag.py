@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Row, zero_nan
+from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Label, Row, number, zero_nan
 
 if TYPE_CHECKING:
     from services.scoring.engine.rules import Indicator
@@ -23,6 +23,9 @@ class Flag(FormulaKind):
 
     def option_points_one(self, v: float) -> float:
         return self.points if v > 0 else 0.0
+
+    def rule_text(self, indicator: Indicator, label: Label = str) -> str:
+        return f"符合条件的计{number(self.points)}分"
 
     def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         v = zero_nan(batch.measure(indicator.measure, indicator.fact or ""))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Row, category_points
+from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Label, Row, category_points, table_text
 
 if TYPE_CHECKING:
     from services.scoring.engine.rules import Indicator
@@ -18,6 +18,9 @@ class Highest(FormulaKind):
 
     kind: Literal["highest"]
     points: dict[str, float] = Field(min_length=1)
+
+    def rule_text(self, indicator: Indicator, label: Label = str) -> str:
+        return f"按最高一项计，不累加：{table_text(self.points, label)}"
 
     def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         pop, fact = batch.pop, indicator.fact or ""

@@ -9,7 +9,17 @@ import numpy as np
 from pydantic import Field
 
 from services.scoring.engine import measures
-from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Row, category_points, group_keys
+from services.scoring.engine.formulas.base import (
+    Batch,
+    FormulaKind,
+    Holder,
+    Label,
+    Row,
+    cap_text,
+    category_points,
+    group_keys,
+    table_text,
+)
 from services.scoring.engine.population import EMPTY
 
 if TYPE_CHECKING:
@@ -26,6 +36,14 @@ class PerItem(FormulaKind):
     group_by: str | None = None
     cap: float | None = Field(default=None, ge=0)
     lookback: bool = False
+
+    def rule_text(self, indicator: Indicator, label: Label = str) -> str:
+        text = f"每项按{table_text(self.points, label)}计"
+        if self.group_by:
+            text += "，同一事项只计最高一项"
+        if self.lookback:
+            text += "，只计回溯期内的"
+        return text + cap_text(self.cap)
 
     def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         pop = batch.pop

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Row, zero_nan
+from services.scoring.engine import measures
+from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Label, Row, cap_text, number, zero_nan
 
 if TYPE_CHECKING:
     from services.scoring.engine.rules import Indicator
@@ -37,6 +38,17 @@ class PerUnit(FormulaKind):
         if self.threshold is not None:
             return self.base + _units(v - self.threshold, self.unit) * self.points if v >= self.threshold else 0.0
         return _units(v, self.unit) * self.points
+
+    def rule_text(self, indicator: Indicator, label: Label = str) -> str:
+        u = measures.unit_of(indicator.measure)
+        if self.threshold is not None:
+            text = (
+                f"满{number(self.threshold)}{u}计{number(self.base)}分，"
+                f"超出部分每满{number(self.unit)}{u}加{number(self.points)}分"
+            )
+        else:
+            text = f"每满{number(self.unit)}{u}计{number(self.points)}分"
+        return text + cap_text(self.cap)
 
     def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         v = zero_nan(batch.measure(indicator.measure, indicator.fact or ""))

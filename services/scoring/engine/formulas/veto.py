@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Row
+from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Label, Row
 from services.scoring.engine.population import Categorical
 
 if TYPE_CHECKING:
@@ -25,6 +25,9 @@ class Veto(FormulaKind):
             raise ValueError("fact is required (except for best_of, whose options name theirs)")
         if indicator.category != "veto":
             raise ValueError("veto indicators, and only they, use the veto formula")
+
+    def rule_text(self, indicator: Indicator, label: Label = str) -> str:
+        return f"有{'、'.join(label(c) for c in self.cases)}记录的，不予积分"
 
     def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         hit = self._hit(indicator.fact or "", batch)

@@ -1,0 +1,3 @@
+from services.scoring.modules.check import app
+
+app()

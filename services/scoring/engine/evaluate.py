@@ -14,15 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from services.scoring.engine.formulas.base import PAUSED, SCORED, VETOED, VOID, Batch, Row
+from services.scoring.engine.formulas.base import PAUSED, REFUSED, SCORED, VETOED, VOID, Batch, Row
 from services.scoring.engine.population import Categorical, Choices, Population
 from services.scoring.engine.rules import Indicator, RuleSet
 
 CATEGORIES = ("basic", "bonus", "deduction")
 
 
-STATUSES = np.array(["scored", "vetoed", "paused", "void"], dtype=object)  # indexed by SCORED, VETOED, …
-__all__ = ["CATEGORIES", "STATUSES", "SCORED", "VETOED", "PAUSED", "VOID", "Evaluation", "evaluate"]
+STATUSES = np.array(["scored", "vetoed", "paused", "void", "refused"], dtype=object)  # indexed by SCORED, VETOED, …
+__all__ = ["CATEGORIES", "STATUSES", "SCORED", "VETOED", "PAUSED", "VOID", "REFUSED", "Evaluation", "evaluate"]
 
 
 @dataclass
@@ -170,6 +170,13 @@ def _evaluate_into(out: Evaluation, pop: Population, offset: int) -> None:
         )
         # A missing permit state is as good as no permit found.
         state = Categorical(state.codes, np.where(state.categories == "", "not_found", state.categories))
+        named = set(rule.scored) | set(rule.pause) | set(rule.void)
+        for label in state.categories:
+            if label not in named:  # unknown must mean not scored, with the reason, never "as if valid"
+                hit = state.equals(str(label))
+                if hit.any():
+                    batch.status[hit] = REFUSED
+                    batch.reason[hit] = batch.reason_code(rule.unnamed_reason(str(label)))
         for outcome, states in ((PAUSED, rule.pause), (VOID, rule.void)):
             for label in states:
                 hit = state.equals(label)

@@ -21,10 +21,8 @@ def score(rule_set: RuleSet, facts: dict[str, Any], cut_off: date) -> dict[str, 
     points = {ind.id: ind.formula.count_one(ind.formula.score_one(ind, holder)) for ind in rule_set.indicators}
     status = holder.status
     if rule_set.eligibility is not None:
-        state = facts.get(rule_set.eligibility.fact) or "not_found"
-        if state in rule_set.eligibility.pause:
-            status = "paused"
-        if state in rule_set.eligibility.void:
-            status = "void"
+        outcome = rule_set.eligibility.outcome(facts.get(rule_set.eligibility.fact))
+        if outcome != "scored":
+            status = outcome
     total = sum(points.values()) if status == "scored" else 0.0
     return {"status": status, "total": total, "points": points}

@@ -51,10 +51,26 @@ class Indicator(Strict):
 
 
 class Eligibility(Strict):
+    """The permit's state decides whether anything is scored: `scored` states are, `pause` states
+    pause the score, `void` states void it, and a state the rule set does not name is refused."""
+
     fact: str
     department: str
+    scored: list[str] = Field(default_factory=lambda: ["valid"])
     void: list[str] = Field(default_factory=list)
     pause: list[str] = Field(default_factory=list)
+
+    def outcome(self, state: str | None) -> str:
+        """scored, paused, void or refused for one state (missing: as good as no permit found)."""
+        state = state or "not_found"
+        if state in self.void:
+            return "void"
+        if state in self.pause:
+            return "paused"
+        return "scored" if state in self.scored else "refused"
+
+    def unnamed_reason(self, state: str) -> str:
+        return f"{self.fact}: {state!r} is a state the rule set does not name; not scored"
 
 
 class RuleSet(Strict):

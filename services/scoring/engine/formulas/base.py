@@ -41,7 +41,7 @@ def table_text(points: dict[str, float], label: Label) -> str:
     return "、".join(f"{label(k)}{number(v)}分" for k, v in points.items())
 
 
-SCORED, VETOED, PAUSED, VOID = range(4)  # the engine's status codes (see evaluate.STATUSES)
+SCORED, VETOED, PAUSED, VOID, REFUSED = range(5)  # the engine's status codes (see evaluate.STATUSES)
 
 
 def zero_nan(v: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ ITEMS_BY_DEPARTMENT: dict[str, tuple[str, ...]] = {
     "civil_affairs": ("honours", "volunteering", "charity"),
     "health": ("marrow_donation", "blood_donation", "family_planning"),
     "credit": ("dishonesty",),
-    "market_regulation": ("patents",),
+    "market_regulation": ("patents", "investment"),
 }
 DEPARTMENTS: tuple[str, ...] = tuple(ITEMS_BY_DEPARTMENT)
 DEPARTMENT_OF: dict[str, str] = {item: dept for dept, items in ITEMS_BY_DEPARTMENT.items() for item in items}

@@ -38,6 +38,7 @@ FACTS_OF_ITEM: dict[str, tuple[str, ...]] = {
     "family_planning": ("offences",),
     "dishonesty": ("offences",),
     "patents": ("patents",),
+    "investment": ("investment_tax",),
     "delegation": (),
 }
 
@@ -148,8 +149,19 @@ def market_regulation(records: dict[str, list[dict]], ctx: dict[str, Any]) -> An
         return "first_inventor" if p["inventor_order"] == 1 else "other_inventor"
 
     found = [{"patent": p["patent_number"], "role": role(p), "date": p["granted_on"]} for p in records["patents"]]
+    # Only full tax years before the cut-off are final figures; a later year is not reported.
+    last_year = date.fromisoformat(ctx["cut_off_date"]).year - 1
+    taxed = [
+        {"enterprise": i["enterprise_credit_code"], "year": i["tax_year"], "yuan": i["tax_yuan"]}
+        for i in records.get("investments", [])
+        if i["tax_year"] <= last_year
+    ]
     return Answer(
-        items=[_item("patents", bool(found), "no granted invention patent on record")], facts={"patents": found}
+        items=[
+            _item("patents", bool(found), "no granted invention patent on record"),
+            _item("investment", bool(taxed), "no investment in an enterprise paying tax in the city on record"),
+        ],
+        facts={"patents": found, "investment_tax": taxed},
     )
 
 

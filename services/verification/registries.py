@@ -250,6 +250,14 @@ patents = _table(  # one row per inventor of a granted invention patent
     Column("transferred_in", Boolean, nullable=False),
     Column("granted_on", Date, nullable=False),
 )
+# Market regulation's register of investors, with the city tax each enterprise paid per tax year
+# (the tax bureau's figure, shared with the register): the basis of 投资纳税.
+investments = _table(
+    "investments",
+    Column("enterprise_credit_code", String(18), nullable=False),
+    Column("tax_year", Integer, nullable=False),
+    Column("tax_yuan", Integer, nullable=False),
+)
 
 
 def _records(table: Table, *columns: str, before: str | None = None):
@@ -306,7 +314,8 @@ RECORDS: dict[str, dict[str, Any]] = {
     "market_regulation": {
         "patents": _records(
             patents, "patent_number", "inventor_order", "transferred_in", "granted_on", before="granted_on"
-        )
+        ),
+        "investments": _records(investments, "enterprise_credit_code", "tax_year", "tax_yuan"),
     },
 }
 LOOKUPS = {dept: (list(facts), select(*facts.values())) for dept, facts in RECORDS.items()}

@@ -70,6 +70,7 @@ from services.verification.registries import (
     housing_homes,
     housing_rentals,
     hr_qualifications,
+    investments,
     patents,
     police_offences,
     police_permits,
@@ -350,6 +351,7 @@ def other_records(n: int, id_number: str, facts: dict, arrival: date, as_of: dat
             "family_planning",
             "credit",
             "patents",
+            "investments",
         )
     }
     for modulus, residue, case in OFFENCES:
@@ -436,11 +438,15 @@ def other_records(n: int, id_number: str, facts: dict, arrival: date, as_of: dat
         }
         for p in facts["patents"]
     ]
+    out["investments"] += [
+        {**row, "enterprise_credit_code": i["enterprise"], "tax_year": i["year"], "tax_yuan": round(i["yuan"])}
+        for i in facts["investment_tax"]
+    ]
     return out
 
 
 # Bump when the registries' tables or the synthetic population change: the seed then starts over.
-SEED_VERSION = 7
+SEED_VERSION = 8
 TABLES = {
     "permits": police_permits,
     "residence": police_residence,
@@ -460,6 +466,7 @@ TABLES = {
     "family_planning": family_planning_records,
     "credit": credit_listings,
     "patents": patents,
+    "investments": investments,
 }
 SEED_INFO = "CREATE TABLE registries.seed_info (version int NOT NULL, holders int NOT NULL, as_of date NOT NULL)"
 

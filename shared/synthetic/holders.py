@@ -83,6 +83,7 @@ RATES = {
     "blood": 0.06,
     "marrow": 0.0003,
     "patents": 0.005,
+    "investment": 0.01,
     "key_enterprise": 0.3,
 }
 
@@ -100,6 +101,7 @@ AMOUNT = pa.struct([("date", pa.date32()), ("yuan", pa.float64())])
 HOURS = pa.struct([("date", pa.date32()), ("hours", pa.float64())])
 HONOUR = pa.struct([("matter", pa.string()), ("level", pa.string()), ("date", pa.date32())])
 PATENT = pa.struct([("patent", pa.string()), ("role", pa.string()), ("date", pa.date32())])
+INVESTMENT = pa.struct([("enterprise", pa.string()), ("year", pa.int32()), ("yuan", pa.float64())])
 OFFENCE = pa.struct([("case", pa.string()), ("act", pa.string()), ("date", pa.date32())])
 LABEL = pa.dictionary(pa.int32(), pa.string())
 SCHEMA = pa.schema(
@@ -125,6 +127,7 @@ SCHEMA = pa.schema(
         ("volunteer_service", pa.list_(HOURS)),
         ("honours", pa.list_(HONOUR)),
         ("patents", pa.list_(PATENT)),
+        ("investment_tax", pa.list_(INVESTMENT)),
         ("offences", pa.list_(OFFENCE)),
     ]
 )
@@ -319,6 +322,19 @@ def generate(holders: np.ndarray, seed: int = DEFAULT_SEED, as_of: date = DEFAUL
             },
         )
     ]
+    # Investors: one enterprise each, with the city tax it paid in each of the last five tax years.
+    r = rows[d.uniform("investment", ids) < RATES["investment"]]
+    owner, j = _repeat(r, np.full(len(r), 5))
+    investment = [
+        _Block(
+            owner,
+            {
+                "enterprise": np.char.add("E", ids[owner].astype(str)),
+                "year": (as_of.year - 1 - j).astype(np.int32),
+                "yuan": np.round(np.exp(np.log(60_000) + 1.0 * d.normal("investment_yuan", ids[owner], j))),
+            },
+        )
+    ]
     offences = []
     for case, rate in OFFENCE_RATES.items():
         r = rows[d.uniform("offence:" + case, ids) < rate]
@@ -365,6 +381,7 @@ def generate(holders: np.ndarray, seed: int = DEFAULT_SEED, as_of: date = DEFAUL
         "volunteer_service": volunteering,
         "honours": honours,
         "patents": patents,
+        "investment_tax": investment,
         "offences": offences,
     }
     arrays = [c if isinstance(c, pa.Array) else _list(n, SCHEMA.field(name).type, c) for name, c in columns.items()]

@@ -35,7 +35,7 @@ def test_each_department_answers_exactly_its_own_items():
         "civil_affairs": d.civil_affairs({"donations": [], "volunteering": [], "honours": []}, CUT_OFF),
         "health": d.health({"donations": [], "family_planning": []}, CUT_OFF),
         "credit": d.credit({"listings": []}, CUT_OFF),
-        "market_regulation": d.market_regulation({"patents": []}, CUT_OFF),
+        "market_regulation": d.market_regulation({"patents": [], "investments": []}, CUT_OFF),
     }
     holder = make_id_number("330106", date(1990, 1, 1), 1)
     answers["police"] = police_answer(holder, "P", None, [], date(2026, 11, 1))
@@ -61,6 +61,25 @@ def test_co_inventors_count_by_their_place_and_a_bought_patent_counts_nothing():
     first, second = demo_holder(67)["patents"], demo_holder(68)["patents"]
     assert first[0]["patent_number"] == second[0]["patent_number"]
     assert (first[0]["inventor_order"], second[0]["inventor_order"]) == (1, 2)
+
+
+def test_investment_tax_reports_full_tax_years_before_the_cut_off_only():
+    rows = [
+        {"enterprise_credit_code": "E1", "tax_year": 2025, "tax_yuan": 300000},
+        {"enterprise_credit_code": "E1", "tax_year": 2026, "tax_yuan": 900000},  # the cut-off's own year: not final
+    ]
+    answer = d.market_regulation({"patents": [], "investments": rows}, CUT_OFF)
+    assert answer.facts["investment_tax"] == [{"enterprise": "E1", "year": 2025, "yuan": 300000}]
+    assert {i["indicator"]: i["state"] for i in answer.items}["investment"] == "passed"
+    nothing = d.market_regulation({"patents": [], "investments": []}, CUT_OFF)
+    assert {i["indicator"]: i["state"] for i in nothing.items}["investment"] == "not_found"
+
+
+def test_the_seed_registers_the_synthetic_investors_with_their_enterprises_tax():
+    investors = [n for n in range(1, 400) if demo_holder(n)["investments"]]
+    assert investors, "some of the first 400 synthetic holders invest"
+    rows = demo_holder(investors[0])["investments"]
+    assert len({r["tax_year"] for r in rows}) == 5 and all(r["tax_yuan"] >= 0 for r in rows)
 
 
 def test_a_foreign_degree_counts_only_once_certified():

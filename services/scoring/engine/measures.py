@@ -26,6 +26,11 @@ def unit_of(spec: Measure | None) -> str:
     return spec.unit_name if spec is not None else ""
 
 
+def basis_of(spec: Measure | None) -> str:
+    """What a measure counts over, in words ("回溯期内累计"), or "" where the unit says it all."""
+    return spec.basis if spec is not None else ""
+
+
 def truthy(values: np.ndarray) -> np.ndarray:
     """True, or a positive number; missing (None/NaN) is false."""
     if values.dtype == object:
@@ -139,6 +144,18 @@ def sum_in_lookback(items: Items, n: int, cut_off: date, lookback_years: int, fi
     return np.bincount(items.owner[ok], weights=amounts[ok], minlength=n)
 
 
+def yearly_mean(items: Items, n: int, cut_off: date, years: int, field: str) -> np.ndarray:
+    """The mean per year of `field` over the last `years` full calendar years before the cut-off."""
+    if len(items) == 0 or field not in items.fields or "year" not in items.fields:
+        return np.zeros(n)
+    last = cut_off.year - 1  # the cut-off is a month's first day: the year before it is complete
+    year = np.asarray(items.fields["year"], dtype=float)
+    amounts = np.asarray(items.fields[field], dtype=float)
+    ok = (year >= last - years + 1) & (year <= last) & ~np.isnan(amounts)
+    total: np.ndarray = np.bincount(items.owner[ok], weights=amounts[ok], minlength=n) / years
+    return total
+
+
 # -- the kinds: each measures a whole population (vectorised) and one holder (the reference) --
 def as_date(v: Any) -> date | None:
     """A date as facts carry it (a date, or ISO text with or without a time)."""
@@ -160,6 +177,7 @@ class SpanYears(Strict):
     12 months = 1 year)."""
 
     kind: Literal["span_years"]
+    basis: ClassVar[str] = ""
     unit_name: ClassVar[str] = "年"
 
     def of_population(self, fact: str, pop: Population, cut_off: date, lookback_years: int) -> np.ndarray:
@@ -178,6 +196,7 @@ class InsuranceMonths(Strict):
     transferred-in and back-paid months excluded."""
 
     kind: Literal["insurance_months"]
+    basis: ClassVar[str] = ""
     unit_name: ClassVar[str] = "个月"
     insurance: list[str] = Field(min_length=1)
 
@@ -200,6 +219,7 @@ class Age(Strict):
     """Completed years of age on the cut-off date, from a birth date."""
 
     kind: Literal["age"]
+    basis: ClassVar[str] = ""
     unit_name: ClassVar[str] = "岁"
 
     def of_population(self, fact: str, pop: Population, cut_off: date, lookback_years: int) -> np.ndarray:
@@ -218,6 +238,7 @@ class SumInLookback(Strict):
 
     kind: Literal["sum_in_lookback"]
     field: str = "amount"
+    basis: ClassVar[str] = "回溯期内累计"
 
     @property
     def unit_name(self) -> str:
@@ -231,7 +252,32 @@ class SumInLookback(Strict):
         return float(sum(i.get(self.field) or 0 for i in raw or [] if lo <= as_day(i["date"]) < cut_off))
 
 
-Measure = Annotated[SpanYears | InsuranceMonths | Age | SumInLookback, Field(discriminator="kind")]
+class YearlyMean(Strict):
+    """The mean per year of a field of yearly items (`year`, e.g. an enterprise's tax) over the last
+    `years` full calendar years before the cut-off; a year without an item counts as 0."""
+
+    kind: Literal["yearly_mean"]
+    field: str = "yuan"
+    years: int = Field(3, ge=1, le=10)
+
+    @property
+    def basis(self) -> str:
+        return f"按截止日前{self.years}个完整年度的年均值，"
+
+    @property
+    def unit_name(self) -> str:
+        return FIELD_UNITS.get(self.field, "")
+
+    def of_population(self, fact: str, pop: Population, cut_off: date, lookback_years: int) -> np.ndarray:
+        return yearly_mean(pop.items.get(fact, EMPTY), pop.n, cut_off, self.years, self.field)
+
+    def of_holder(self, raw: Any, cut_off: date, lookback_years: int) -> float:
+        last = cut_off.year - 1
+        inside = [i.get(self.field) or 0 for i in raw or [] if last - self.years < int(i["year"]) <= last]
+        return float(sum(inside)) / self.years
+
+
+Measure = Annotated[SpanYears | InsuranceMonths | Age | SumInLookback | YearlyMean, Field(discriminator="kind")]
 
 
 def measure(spec: Measure | None, fact: str, pop: Population, cut_off: date, lookback_years: int) -> np.ndarray:

@@ -9,6 +9,7 @@ import pytest
 
 from services.intake import use_cases
 from services.intake.domain import NotVisible
+from shared.departments import DEPARTMENT_OF
 from tests.unit.intake.builders import ADMIN, OTHER_WINDOW, WINDOW, submit
 from tests.unit.intake.fake_store import FakeStore
 
@@ -35,7 +36,7 @@ async def test_a_new_application_shows_every_item_pending_and_its_submission_on_
     s = await submit(store)
     seen = await state(store, s.application_id, WINDOW)
     assert seen["status"] == "submitted" and seen["score"] is None
-    assert {i["state"] for i in seen["items"]} == {"pending"} and len(seen["items"]) == 23
+    assert {i["state"] for i in seen["items"]} == {"pending"} and len(seen["items"]) == len(DEPARTMENT_OF)
     assert [e["event_type"] for e in seen["timeline"]] == ["application.submitted"]
     assert seen["timeline"][0]["summary"] == {"acting_as": "window", "principal": "window-xihu-1"}
 

@@ -29,8 +29,10 @@ Label = Callable[[str], str]  # a fact's value (a category code) → its name fo
 
 
 def number(x: float) -> str:
-    """Points and amounts as people write them: 5, 0.5, 10000 (no trailing .0)."""
-    return f"{x:g}" if abs(x) < 1e6 else f"{x:,.0f}"
+    """Points and amounts as people write them: 5, 0.5, 1000, 10万 (no trailing .0)."""
+    if abs(x) >= 10_000 and x % 10_000 == 0:
+        return f"{x / 10_000:g}万"
+    return f"{x:g}"
 
 
 def cap_text(cap: float | None) -> str:

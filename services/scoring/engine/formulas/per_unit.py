@@ -48,7 +48,7 @@ class PerUnit(FormulaKind):
             )
         else:
             text = f"每满{number(self.unit)}{u}计{number(self.points)}分"
-        return text + cap_text(self.cap)
+        return measures.basis_of(indicator.measure) + text + cap_text(self.cap)
 
     def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         v = zero_nan(batch.measure(indicator.measure, indicator.fact or ""))

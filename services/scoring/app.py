@@ -72,6 +72,10 @@ async def _startup(app: FastAPI) -> None:
     RULE_SETS.update(rule_sets)
     MODULES.update({k: m for k, (_v, m) in modules.items()})
     app.state.rule_sets, app.state.modules = RULE_SETS, MODULES
+    # Every text a score may name stays readable by its hash, whatever later changes the file.
+    async with app.state.db.unit_of_work() as uow:
+        await uow.store.record_texts(use_cases.texts_of(RULE_SETS.values(), MODULES.values()))
+        await uow.commit()
     app.state.refresh_rules = asyncio.create_task(_keep_current(app.state.db))
     app.state.sweep_overdue = asyncio.create_task(
         _sweep_overdue_forever(app.state.db, app.state.settings.overdue_sweep_seconds)

@@ -6,10 +6,13 @@ batch that completes a hundred applications evaluates them in one pass.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from services.scoring.engine import ENGINE_VERSION
 from services.scoring.engine.evaluate import evaluate
 from services.scoring.engine.modules import Module, evaluate_module
 from services.scoring.engine.population import Population
@@ -121,6 +124,34 @@ def _zeroed(explanation: dict[str, Any], **update: Any) -> None:
         line["points"] = 0.0
 
 
+def modules_in_force(modules: dict[str, Module] | None, day: date) -> dict[str, Module]:
+    return {m.id: m for m in (modules or {}).values() if m.in_force_on(day)}
+
+
+def canonical_answers(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The answers as JSON has them (dates as ISO text, enumerations as their values): the form
+    that is stored with a score, hashed into its determination id, and recomputed from."""
+    loaded: list[dict[str, Any]] = json.loads(json.dumps(answers, sort_keys=True, default=str))
+    return loaded
+
+
+def determination_id(
+    answers: list[dict[str, Any]], rule_set: RuleSet, modules: dict[str, Module], cut_off: date, engine: str
+) -> str:
+    """One hash over everything a determination is made of: the departments' answers (facts and
+    items), the exact rule-set and module texts (by their hashes), the cut-off and the engine's
+    version. The same inputs give the same id on any machine; any change gives another."""
+    made_of = {
+        "answers": canonical_answers(answers),
+        "rule_set": rule_set.content_hash,
+        "modules": {m.id: m.content_hash for m in modules.values()},
+        "cut_off": cut_off.isoformat(),
+        "engine": engine,
+    }
+    canonical = json.dumps(made_of, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def score_many(
     rule_sets: dict[str, RuleSet], cut_off: date, facts: list[dict[str, Any]], modules: dict[str, Module] | None = None
 ) -> list[dict[str, Any]]:
@@ -191,7 +222,13 @@ def score_applications(
     """
     rule_set = in_force(rule_sets, cut_off)
     explanations = score_many(rule_sets, cut_off, [application_facts(rule_set, a) for a in answers], modules)
+    in_force_modules = modules_in_force(modules, cut_off)
     for app_answers, explanation in zip(answers, explanations, strict=True):
+        explanation["engine_version"] = ENGINE_VERSION
+        explanation["module_hashes"] = {m.id: m.content_hash for m in in_force_modules.values()}
+        explanation["determination_id"] = determination_id(
+            app_answers, rule_set, in_force_modules, cut_off, ENGINE_VERSION
+        )
         forged = forged_items(app_answers)
         unproven = unproven_delegation(app_answers)
         late = sorted(a["department"] for a in app_answers if any(i["state"] == "overdue" for i in a["items"]))

@@ -16,7 +16,7 @@ from sqlalchemy import and_, bindparam, exists, func, insert, select, union, upd
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.scoring.domain import RuleSetState
-from services.scoring.tables import applications, modules, received, rule_sets, scores, withdrawn
+from services.scoring.tables import applications, modules, received, rule_sets, rule_texts, scores, withdrawn
 
 ADD_ANSWER = insert(received)
 # A re-verification (after an objection, or a supplemented item) replaces the department's answer.
@@ -38,6 +38,8 @@ ANSWERS = (
 LATEST_VERSION = select(func.max(scores.c.version)).where(scores.c.application_id == bindparam("application_id"))
 ADD_SCORE = insert(scores)
 ADD_WITHDRAWN = pg_insert(withdrawn).on_conflict_do_nothing()
+RECORD_TEXT = pg_insert(rule_texts).on_conflict_do_nothing(index_elements=["content_hash"])
+TEXT_BY_HASH = select(rule_texts).where(rule_texts.c.content_hash == bindparam("content_hash"))
 IS_WITHDRAWN = select(withdrawn.c.application_id).where(withdrawn.c.application_id == bindparam("application_id"))
 SWEEP_LOCK = select(func.pg_try_advisory_xact_lock(zlib.crc32(b"scoring:overdue-sweep")))
 # Applications never scored, not withdrawn, whose review deadline passed with a department silent:
@@ -178,6 +180,16 @@ class Store:
 
     def add_score(self, row: dict[str, Any]) -> None:
         self.uow.later(ADD_SCORE, row)
+
+    async def record_texts(self, texts: list[dict[str, Any]]) -> None:
+        """Keep rule-set and module texts by content hash ({content_hash, kind, document_id, source});
+        a text already kept stays as it is."""
+        if texts:
+            await self._conn.execute(RECORD_TEXT, texts)
+
+    async def text_by_hash(self, content_hash: str) -> Any:
+        """(content_hash, kind, document_id, source, recorded_at) of a kept text, or None."""
+        return (await self._conn.execute(TEXT_BY_HASH, {"content_hash": content_hash})).first()
 
     async def scores_newest_first(self, application_id: str) -> list[Any]:
         return list((await self._conn.execute(SCORES_NEWEST_FIRST, {"application_id": application_id})).all())

@@ -68,6 +68,23 @@ scores = Table(
     Column("holder", JSONB, nullable=False),
     Column("explanation", JSONB, nullable=False),
     Column("computed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # What the determination was made of, so it can be recomputed from outside (services.scoring.recompute):
+    # the departments' answers as scored, the engine's version, and the hash over both and the rule texts.
+    Column("answers", JSONB),
+    Column("engine_version", String(20)),
+    Column("determination_id", String(64)),
+)
+
+# Every rule-set and module text ever scored with, by content hash: a score names the hash, and
+# the text stays readable (GET /v1/rule-sets/{id}/source?hash=…) after the file or module changes.
+rule_texts = Table(
+    "rule_texts",
+    metadata,
+    Column("content_hash", String(64), primary_key=True),
+    Column("kind", String(20), nullable=False),  # rule_set / module
+    Column("document_id", String(60), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 # Uploaded rule sets: drafts may be replaced; a published one never changes again.

@@ -106,6 +106,9 @@ def record_score(uow: Any, job: ScoringJob, explanation: dict[str, Any], now: da
             holder=job.holder.model_dump(),
             explanation=explanation,
             computed_at=now,
+            answers=domain.canonical_answers(job.answers),
+            engine_version=explanation["engine_version"],
+            determination_id=explanation["determination_id"],
         )
     )
     uow.emit(
@@ -201,6 +204,12 @@ def score_document(row: Any) -> dict[str, Any]:
         "status": row.status,
         "total": row.total,
         "rule_set": {"id": row.rule_set_id, "hash": row.rule_set_hash},
+        # What the determination was made of, by hash (None for scores from before they were kept).
+        "determination": {
+            "id": getattr(row, "determination_id", None),
+            "engine_version": getattr(row, "engine_version", None),
+            "module_hashes": row.explanation.get("module_hashes", {}),
+        },
         "cut_off_date": row.cut_off_date.isoformat(),
         "computed_at": row.computed_at.isoformat(),
         "explanation": row.explanation,
@@ -265,7 +274,18 @@ async def publish_rule_set(
             "must be after today",
         )
     await store.mark_published(rule_set_id, by)
+    await store.record_texts(texts_of([rule_set], []))
     return rule_set
+
+
+def texts_of(rule_sets: Any, modules: Any) -> list[dict[str, Any]]:
+    """Rows for the kept texts (store.record_texts) of these rule sets and modules."""
+    return [
+        {"content_hash": d.content_hash, "kind": kind, "document_id": d.id, "source": d.source_text}
+        for kind, docs in (("rule_set", rule_sets), ("module", modules))
+        for d in docs
+        if d.source_text
+    ]
 
 
 async def load_rule_sets_and_modules(
@@ -285,6 +305,7 @@ def may_manage(scopes: set[str] | frozenset[str], is_admin: bool, owner: str) ->
 
 async def register_module(store: Any, module: Module, source: str, by: str) -> int:
     """Store a module's next version; it is in use once the caller commits."""
+    await store.record_texts(texts_of([], [module]))
     return await store.add_module_version(module.id, module.owner, source, module.content_hash, by)
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from services.scoring import use_cases
 from services.scoring.api.schemas import RankRequest
+from services.scoring.api.sources import source_document
 from services.scoring.api.uploads import YAML_BODY, read_yaml_upload
 from services.scoring.engine.modules import Module, module_faults, parse_module
 from services.scoring.engine.rules import RuleSetError
@@ -48,6 +49,22 @@ async def read_module(module_id: str, request: Request) -> dict:
     if module is None:
         raise Problem(404, f"No module {module_id!r}.")
     return module.model_dump(mode="json", by_alias=True)
+
+
+@router.get(
+    "/{module_id}/source",
+    summary="The exact text of a module version, whose sha256 is its content hash (public)",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"application/yaml": {}}, "description": "The YAML, byte for byte"}},
+)
+async def module_source(
+    module_id: str,
+    request: Request,
+    content_hash: str | None = Query(
+        None, alias="hash", pattern="^[0-9a-f]{64}$", description="An earlier version's content hash"
+    ),
+) -> PlainTextResponse:
+    return await source_document(request, "module", module_id, request.app.state.modules.get(module_id), content_hash)
 
 
 @router.put(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from services.scoring import use_cases
+from services.scoring.api.sources import source_document
 from services.scoring.api.uploads import YAML_BODY, read_yaml_upload, refused
 from services.scoring.domain import RuleSetState
 from services.scoring.engine.rules import RuleSet, parse_rule_set
@@ -55,6 +56,25 @@ async def read_rule_set(rule_set_id: str, request: Request) -> dict:
     if rs is None:
         raise Problem(404, f"No rule set {rule_set_id!r} in use.")
     return rs.model_dump(mode="json")
+
+
+@router.get(
+    "/{rule_set_id}/source",
+    summary="The exact text of a rule set, whose sha256 is its content hash (public)",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"application/yaml": {}}, "description": "The YAML, byte for byte"}},
+)
+async def rule_set_source(
+    rule_set_id: str,
+    request: Request,
+    content_hash: str | None = Query(
+        None, alias="hash", pattern="^[0-9a-f]{64}$", description="An earlier version's content hash"
+    ),
+) -> PlainTextResponse:
+    """The text in use, or (with `hash`) any text a score was ever computed with."""
+    return await source_document(
+        request, "rule_set", rule_set_id, request.app.state.rule_sets.get(rule_set_id), content_hash
+    )
 
 
 @router.put(

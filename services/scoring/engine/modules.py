@@ -60,7 +60,8 @@ class Module(Strict):
     rounds: list[Round] = Field(default_factory=list)
     tie_breakers: list[TieBreaker] = Field(default_factory=list)
     source: str | None = None
-    content_hash: str = ""
+    content_hash: str = ""  # sha256 of the exact text below
+    source_text: str = Field("", exclude=True)
 
     def round_on(self, day: date) -> Round | None:
         current = [r for r in self.rounds if r.from_ <= day]

@@ -81,7 +81,8 @@ class RuleSet(Strict):
     lookback_years: int = Field(5, ge=0)
     eligibility: Eligibility | None = None
     indicators: list[Indicator] = Field(min_length=1)
-    content_hash: str = ""
+    content_hash: str = ""  # sha256 of the exact text below, as published
+    source_text: str = Field("", exclude=True)  # the document as uploaded or shipped, byte for byte
 
     @model_validator(mode="after")
     def _period(self) -> RuleSet:
@@ -132,7 +133,7 @@ def parse_document(text: str, source: str, model: type[_M], what: str) -> _M:
         raise RuleSetError(
             "; ".join(f"{source}: {_locate(raw, tuple(e['loc']))}: {e['msg']}" for e in exc.errors())
         ) from exc
-    return doc.model_copy(update={"content_hash": hashlib.sha256(text.encode()).hexdigest()})
+    return doc.model_copy(update={"content_hash": hashlib.sha256(text.encode()).hexdigest(), "source_text": text})
 
 
 def parse_rule_set(text: str, source: str) -> RuleSet:

@@ -15,6 +15,7 @@ class FakeStore:
         self.scores: dict[str, dict[int, dict]] = {}  # application → version → row
         self.rule_sets: dict[str, dict] = {}  # id → row (state, source, …)
         self.modules: dict[str, dict[int, dict]] = {}  # id → version → row
+        self.texts: dict[str, dict] = {}  # content hash → kept rule-set or module text
         self.sweep_taken = False  # another replica holds the overdue sweep
 
     # -- departments' answers
@@ -114,6 +115,14 @@ class FakeStore:
 
     async def latest_modules(self) -> list[Any]:
         return [SimpleNamespace(**versions[max(versions)]) for versions in self.modules.values()]
+
+    async def record_texts(self, texts: list[dict[str, Any]]) -> None:
+        for t in texts:
+            self.texts.setdefault(t["content_hash"], dict(t))
+
+    async def text_by_hash(self, content_hash: str) -> Any:
+        row = self.texts.get(content_hash)
+        return None if row is None else SimpleNamespace(**row)
 
     async def add_module_version(self, module_id: str, owner: str, source: str, content_hash: str, by: str) -> int:
         versions = self.modules.setdefault(module_id, {})

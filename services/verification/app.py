@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from services.verification import tables
 from services.verification.api import ROUTERS
 from services.verification.audit.anchors import anchor_forever
+from services.verification.credit_reports import CREDIT, report_forever
 from services.verification.handlers import Deps, handlers
 from services.verification.intake_materials import IntakeMaterials
 from services.verification.registries import Registries, SqlRegistries
@@ -48,11 +49,21 @@ async def _startup(app: FastAPI) -> None:
     app.state.anchoring = asyncio.create_task(
         anchor_forever(app.state.db.unit_of_work, ANSWERING, app.state.settings.audit_anchor_seconds)
     )
+    # The process answering for the credit department also sends it the dishonesty records forgeries owe.
+    app.state.credit_reporting = (
+        asyncio.create_task(
+            report_forever(app.state.db.unit_of_work, registries[CREDIT], app.state.settings.credit_report_seconds)
+        )
+        if CREDIT in registries
+        else None
+    )
 
 
 async def _shutdown(app: FastAPI) -> None:
-    app.state.anchoring.cancel()
-    await asyncio.gather(app.state.anchoring, return_exceptions=True)
+    tasks = [t for t in (app.state.anchoring, app.state.credit_reporting) if t is not None]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
     await app.state.materials.aclose()
 
 

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from shared import clock
 from shared.events import Envelope
 from shared.events.catalogue import ApplicationSubmitted, Holder, HolderRef, VerificationCompleted
 from shared.identity import age_on, birth_date
@@ -281,3 +282,17 @@ def decided_items(
 def overdue(state: str, supplement_deadline: date | None, today: date) -> bool:
     """A pending desk task past the applicant's supplement deadline."""
     return state == DeskTaskState.PENDING and supplement_deadline is not None and supplement_deadline < today
+
+
+def forgery_report(question: ApplicationSubmitted, department: str, indicator: str, now: datetime) -> dict[str, Any]:
+    """The dishonesty record a forged item owes the credit registry: one per application and item,
+    listed on the decision's Beijing date."""
+    # The registry keeps an act in 40 characters: a stable digest of (application, item) stands for it.
+    digest = hashlib.sha256(f"{question.application_id}:{indicator}".encode()).hexdigest()[:24]
+    return {
+        "act": f"forgery-{digest}",
+        "application_id": question.application_id,
+        "id_number": question.holder.id_number,
+        "listed_on": now.astimezone(clock.BEIJING).date(),
+        "reason": f"forged materials for the {indicator} item ({department})",
+    }

@@ -84,6 +84,10 @@ class Registries(Protocol):
 
     async def social_insurance(self, uow: Any, id_number: str, cut_off: date) -> list[dict]: ...
 
+    async def report_dishonesty(self, uow: Any, id_number: str, act: str, listed_on: date) -> None:
+        """Record a dishonesty listing in the credit registry; the same act again adds nothing."""
+        ...
+
 
 def _d(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
@@ -122,6 +126,15 @@ class SqlRegistries:
         names, statement = LOOKUPS[lookup]
         row = await self._run(uow, statement, {"id": id_number, "cut_off": cut_off, "people": people or [id_number]})
         return dict(zip(names, (list(v or []) for v in row), strict=True))
+
+    async def report_dishonesty(self, uow: Any, id_number: str, act: str, listed_on: date) -> None:
+        params = {"id": id_number, "act": act, "listed_on": listed_on}
+        if self.engine is None:  # the platform's own database: in the reporter's transaction, a savepoint
+            async with uow.conn.begin_nested():  # so a refused record leaves the transaction usable
+                await uow.conn.execute(REPORT_DISHONESTY, params)
+            return
+        async with self.engine.begin() as own:
+            await own.execute(REPORT_DISHONESTY, params)
 
     async def social_insurance(self, uow: Any, id_number: str, cut_off: date) -> list[dict]:
         spans = (await self._run(uow, SOCIAL_INSURANCE_LOOKUP, {"id": id_number, "cut_off": cut_off}))[0] or []
@@ -319,3 +332,13 @@ RECORDS: dict[str, dict[str, Any]] = {
     },
 }
 LOOKUPS = {dept: (list(facts), select(*facts.values())) for dept, facts in RECORDS.items()}
+
+# A listing made once per act: reporting the same act again (a retry after a lost answer) adds nothing.
+REPORT_DISHONESTY = credit_listings.insert().from_select(
+    ["id_number", "act", "listed_on"],
+    select(bindparam("id", type_=String), bindparam("act", type_=String), bindparam("listed_on", type_=Date)).where(
+        ~select(credit_listings.c.act)
+        .where(credit_listings.c.id_number == bindparam("id"), credit_listings.c.act == bindparam("act"))
+        .exists()
+    ),
+)

@@ -133,6 +133,9 @@ class HttpRegistries:
             {"id_number": id_number, "cut_off": cut_off.isoformat(), "people": people or [id_number]},
         )
 
+    async def report_dishonesty(self, uow: Any, id_number: str, act: str, listed_on: date) -> None:
+        await self._ask("/v1/credit/listings", {"id_number": id_number, "act": act, "listed_on": listed_on.isoformat()})
+
     async def social_insurance(self, uow: Any, id_number: str, cut_off: date) -> list[dict]:
         a = await self._ask("/v1/lookups/social_insurance", {"id_number": id_number, "cut_off": cut_off.isoformat()})
         return _dates(a["spans"], "start_month", "end_month")

@@ -53,6 +53,17 @@ def build(database_url: str | None = None) -> FastAPI:
         spans = await registries.social_insurance(None, q.id_number, q.cut_off)  # type: ignore[arg-type]
         return {"spans": [{k: iso(v) for k, v in s.items()} for s in spans]}
 
+    class Listing(BaseModel):
+        id_number: str
+        act: str
+        listed_on: date
+
+    @app.post("/v1/credit/listings")
+    async def report_dishonesty(listing: Listing) -> dict:
+        """The credit department's interface: a dishonesty listing (idempotent by act)."""
+        await registries.report_dishonesty(None, listing.id_number, listing.act, listing.listed_on)
+        return {"listed": True, "act": listing.act}
+
     @app.post("/v1/lookups/records/{lookup}")
     async def records(lookup: str, q: Question) -> dict:
         if lookup not in LOOKUPS:

@@ -510,11 +510,13 @@ async def seed(url: str, holders: int) -> None:
 
 
 async def _let_verification_read(conn) -> None:
-    """The registries stand in for the departments' own systems: the verifiers' role may read them, no more."""
+    """The registries stand in for the departments' own systems: the verifiers' role may read them, and
+    add a dishonesty listing through the credit department's interface (forgery), no more."""
     role = SERVICE_ROLES["verification"]
     if await conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}):
         await conn.execute(text(f"GRANT USAGE ON SCHEMA registries TO {role}"))
         await conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA registries TO {role}"))
+        await conn.execute(text(f"GRANT INSERT ON registries.credit_listings TO {role}"))
 
 
 def main(

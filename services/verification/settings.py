@@ -17,6 +17,8 @@ class VerificationSettings(Settings):
     registry_base_url: str | None = None
     # How often each department's audit chain head is anchored (its first anchor of a day also goes on the bus).
     audit_anchor_seconds: float = 300.0
+    # How often the credit department's reporter sends the dishonesty records forgeries owe (when any are owed).
+    credit_report_seconds: float = 2.0
     # Where the desk fetches materials (with the key `intake_materials_key`, scope materials:read).
     intake_base_url: str = "http://127.0.0.1:8001"
 

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.types import String
 
 from services.verification.domain import GENESIS, DeskTaskState
-from services.verification.tables import audit_anchors, audit_heads, audit_log, desk_tasks, results
+from services.verification.tables import audit_anchors, audit_heads, audit_log, credit_reports, desk_tasks, results
 
 # ---- department results ------------------------------------------------------------------
 ADD_RESULT = pg_insert(results).on_conflict_do_nothing()
@@ -58,6 +58,26 @@ DECIDE_DESK_TASK = (
         decided_by=bindparam("decided_by"),
         decided_at=bindparam("decided_at"),
     )
+)
+
+# ---- dishonesty records owed to the credit registry ---------------------------------------
+ADD_CREDIT_REPORT = pg_insert(credit_reports).on_conflict_do_nothing(index_elements=["act"])
+PENDING_CREDIT_REPORTS = (
+    select(credit_reports)
+    .where(credit_reports.c.state == "pending")
+    .order_by(credit_reports.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+CREDIT_REPORT_SENT = (
+    update(credit_reports)
+    .where(credit_reports.c.id == bindparam("report_id"))
+    .values(state="sent", sent_at=bindparam("sent_at"), attempts=credit_reports.c.attempts + 1)
+)
+CREDIT_REPORT_FAILED = (
+    update(credit_reports)
+    .where(credit_reports.c.id == bindparam("report_id"))
+    .values(attempts=credit_reports.c.attempts + 1, last_error=bindparam("error"))
 )
 
 # ---- the audit chains --------------------------------------------------------------------
@@ -171,6 +191,21 @@ class Store:
             DECIDE_DESK_TASK,
             {"task_id": task_id, "decision": decision, "decided_by": decided_by, "decided_at": decided_at},
         )
+
+    # ---- dishonesty records owed to the credit registry
+    async def add_credit_report(self, report: dict[str, Any]) -> None:
+        """Owe the credit registry a record (once per act: a second decision on it adds nothing)."""
+        await self.uow.conn.execute(ADD_CREDIT_REPORT, report)
+
+    async def pending_credit_reports(self, limit: int) -> list[Any]:
+        """The oldest records not yet sent, locked (another reporter skips them)."""
+        return list((await self.uow.conn.execute(PENDING_CREDIT_REPORTS, {"limit": limit})).all())
+
+    async def credit_report_sent(self, report_id: int, sent_at: datetime) -> None:
+        await self.uow.conn.execute(CREDIT_REPORT_SENT, {"report_id": report_id, "sent_at": sent_at})
+
+    async def credit_report_failed(self, report_id: int, error: str) -> None:
+        await self.uow.conn.execute(CREDIT_REPORT_FAILED, {"report_id": report_id, "error": error[:500]})
 
     # ---- the audit chains
     async def lock_chain_head(self, department: str) -> str:

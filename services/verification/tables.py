@@ -97,6 +97,26 @@ audit_anchors = Table(
 Index("ix_audit_anchors_head", audit_anchors.c.department, audit_anchors.c.entry_id)
 Index("ix_audit_log_chain", audit_log.c.department, audit_log.c.id)
 
+# Dishonesty records owed to the credit registry (forged materials): written with the desk's
+# decision, in its transaction, then sent by the credit department's reporter (credit_reports.py),
+# however long the registry is away. `act` makes the record one per forged item, sent once.
+credit_reports = Table(
+    "credit_reports",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("act", String(120), nullable=False, unique=True),
+    Column("application_id", String(40), nullable=False),
+    Column("id_number", String(18), nullable=False),
+    Column("listed_on", Date, nullable=False),
+    Column("reason", String(300), nullable=False),
+    Column("state", String(20), nullable=False, server_default="pending"),  # pending / sent
+    Column("attempts", BigInteger, nullable=False, server_default="0"),
+    Column("last_error", String(500)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("sent_at", DateTime(timezone=True)),
+)
+Index("ix_credit_reports_pending", credit_reports.c.state, credit_reports.c.id)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 api_keys = api_keys_table(metadata)

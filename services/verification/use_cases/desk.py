@@ -125,4 +125,8 @@ async def decide(
     uow.store.update_result(task.application_id, department, items, facts, now)
     await uow.store.decide_desk_task(task_id, recorded, officer, now)
     question = ApplicationSubmitted.model_validate(result.context)
+    if decision.verdict == domain.DeskVerdict.FORGED:
+        # Forged materials leave a dishonesty record in the credit registry, which later applications
+        # see as a deduction: owed here, in the decision's transaction; sent by credit_reports.py.
+        await uow.store.add_credit_report(domain.forgery_report(question, department, task.indicator, now))
     uow.emit(domain.completed(question, department, question.holder.ref(), items, facts, now))

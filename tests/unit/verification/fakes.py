@@ -37,6 +37,7 @@ class FakeStore:
         self.audit: list[dict[str, Any]] = []
         self.heads: dict[str, str] = {}
         self.anchors: list[dict[str, Any]] = []
+        self.credit_reports: dict[int, dict[str, Any]] = {}
         self.head_locks = 0  # how often a transaction read (and locked) a chain head
 
     # ---- department results
@@ -103,6 +104,26 @@ class FakeStore:
             state=DeskTaskState.DECIDED, decision=decision, decided_by=decided_by, decided_at=decided_at
         )
 
+    # ---- dishonesty records owed to the credit registry
+    async def add_credit_report(self, report: dict[str, Any]) -> None:
+        if all(r["act"] != report["act"] for r in self.credit_reports.values()):
+            report_id = len(self.credit_reports) + 1
+            self.credit_reports[report_id] = dict(
+                report, id=report_id, state="pending", attempts=0, last_error=None, sent_at=None
+            )
+
+    async def pending_credit_reports(self, limit: int) -> list[Any]:
+        owed = [r for _, r in sorted(self.credit_reports.items()) if r["state"] == "pending"]
+        return [SimpleNamespace(**r) for r in owed[:limit]]
+
+    async def credit_report_sent(self, report_id: int, sent_at: datetime) -> None:
+        r = self.credit_reports[report_id]
+        r.update(state="sent", sent_at=sent_at, attempts=r["attempts"] + 1)
+
+    async def credit_report_failed(self, report_id: int, error: str) -> None:
+        r = self.credit_reports[report_id]
+        r.update(attempts=r["attempts"] + 1, last_error=error)
+
     # ---- the audit chains
     async def lock_chain_head(self, department: str) -> str:
         self.head_locks += 1
@@ -162,6 +183,8 @@ class FakeRegistries:
         self.permits, self.residence, self.spans = permits or {}, residence or {}, spans or {}
         self.records_by_lookup, self.relations, self.disabled = records or {}, relations or {}, disabled or set()
         self.asked: list[tuple] = []
+        self.listings: list[dict] = []  # the credit registry's dishonesty listings reported
+        self.failing: Exception | None = None  # what report_dishonesty raises, when set
 
     async def police(self, uow: Any, permit_number: str, id_number: str, cut_off: date):
         self.asked.append(("police", permit_number, id_number))
@@ -178,6 +201,13 @@ class FakeRegistries:
     async def social_insurance(self, uow: Any, id_number: str, cut_off: date):
         self.asked.append(("social_insurance", id_number))
         return self.spans.get(id_number, [])
+
+    async def report_dishonesty(self, uow: Any, id_number: str, act: str, listed_on: date) -> None:
+        self.asked.append(("report_dishonesty", id_number, act))
+        if self.failing is not None:
+            raise self.failing
+        if (id_number, act) not in {(x["id_number"], x["act"]) for x in self.listings}:
+            self.listings.append({"id_number": id_number, "act": act, "listed_on": listed_on})
 
 
 class FakeMaterials:

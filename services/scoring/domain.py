@@ -136,7 +136,12 @@ def canonical_answers(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def determination_id(
-    answers: list[dict[str, Any]], rule_set: RuleSet, modules: dict[str, Module], cut_off: date, engine: str
+    answers: list[dict[str, Any]],
+    rule_set: RuleSet,
+    modules: dict[str, Module],
+    cut_off: date,
+    engine: str,
+    rules_on: date | None = None,
 ) -> str:
     """One hash over everything a determination is made of: the departments' answers (facts and
     items), the exact rule-set and module texts (by their hashes), the cut-off and the engine's
@@ -146,6 +151,7 @@ def determination_id(
         "rule_set": rule_set.content_hash,
         "modules": {m.id: m.content_hash for m in modules.values()},
         "cut_off": cut_off.isoformat(),
+        "rules_on": (rules_on or cut_off).isoformat(),
         "engine": engine,
     }
     canonical = json.dumps(made_of, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -153,21 +159,27 @@ def determination_id(
 
 
 def score_many(
-    rule_sets: dict[str, RuleSet], cut_off: date, facts: list[dict[str, Any]], modules: dict[str, Module] | None = None
+    rule_sets: dict[str, RuleSet],
+    cut_off: date,
+    facts: list[dict[str, Any]],
+    modules: dict[str, Module] | None = None,
+    rules_on: date | None = None,
 ) -> list[dict[str, Any]]:
-    """Explanations of holders' scores under the rule set in force on the cut-off, with the
-    points of every holder X-module in force computed beside each."""
-    rule_set = in_force(rule_sets, cut_off)
+    """Explanations of holders' scores under the rule set in force on `rules_on` (the application
+    date; by default the cut-off), facts counted up to the cut-off, with the points of every holder
+    X-module in force on that day computed beside each."""
+    rules_on = rules_on or cut_off
+    rule_set = in_force(rule_sets, rules_on)
     pop = Population.from_records(facts)
     base = evaluate(rule_set, pop, cut_off)
     explanations = [base.explain(i) for i in range(pop.n)]
     for e in explanations:
         e["modules"] = {}
     for module in (modules or {}).values():
-        if not module.in_force_on(cut_off):
+        if not module.in_force_on(rules_on):
             continue
         # A child's module is scored per parent here; publicity's round gives the child the better parent.
-        result = evaluate_module(module, rule_sets, pop, cut_off, base=base)
+        result = evaluate_module(module, rule_sets, pop, cut_off, base=base, rules_on=rules_on)
         threshold = result.round.threshold if result.round else None
         for i, e in enumerate(explanations):
             doc = result.candidate(i)
@@ -185,9 +197,13 @@ def score_many(
 
 
 def score_facts(
-    rule_sets: dict[str, RuleSet], cut_off: date, facts: dict[str, Any], modules: dict[str, Module] | None = None
+    rule_sets: dict[str, RuleSet],
+    cut_off: date,
+    facts: dict[str, Any],
+    modules: dict[str, Module] | None = None,
+    rules_on: date | None = None,
 ) -> dict[str, Any]:
-    return score_many(rule_sets, cut_off, [facts], modules)[0]
+    return score_many(rule_sets, cut_off, [facts], modules, rules_on)[0]
 
 
 def application_facts(rule_set: RuleSet, answers: list[dict[str, Any]]) -> dict[str, Any]:
@@ -213,21 +229,25 @@ def score_applications(
     answers: list[list[dict[str, Any]]],
     modules: dict[str, Module] | None = None,
     today: date | None = None,
+    rules_on: date | None = None,
 ) -> list[dict[str, Any]]:
     """Explanations of applications' scores from their departments' answers (one list per application).
 
-    Forged materials void the score and bar the holder for five years; an unproven delegation
-    refuses it (nothing scored, no bar); a permit's state
+    The rules are those in force on `rules_on` (the application date; by default the cut-off), the
+    facts those up to the cut-off. Forged materials void the score and bar the holder for five
+    years; an unproven delegation refuses it (nothing scored, no bar); a permit's state
     (terminated, suspended) is applied by the rule set's eligibility rule.
     """
-    rule_set = in_force(rule_sets, cut_off)
-    explanations = score_many(rule_sets, cut_off, [application_facts(rule_set, a) for a in answers], modules)
-    in_force_modules = modules_in_force(modules, cut_off)
+    rules_on = rules_on or cut_off
+    rule_set = in_force(rule_sets, rules_on)
+    explanations = score_many(rule_sets, cut_off, [application_facts(rule_set, a) for a in answers], modules, rules_on)
+    in_force_modules = modules_in_force(modules, rules_on)
     for app_answers, explanation in zip(answers, explanations, strict=True):
+        explanation["rules_on"] = rules_on.isoformat()
         explanation["engine_version"] = ENGINE_VERSION
         explanation["module_hashes"] = {m.id: m.content_hash for m in in_force_modules.values()}
         explanation["determination_id"] = determination_id(
-            app_answers, rule_set, in_force_modules, cut_off, ENGINE_VERSION
+            app_answers, rule_set, in_force_modules, cut_off, ENGINE_VERSION, rules_on
         )
         forged = forged_items(app_answers)
         unproven = unproven_delegation(app_answers)
@@ -254,5 +274,6 @@ def score_application(
     answers: list[dict[str, Any]],
     modules: dict[str, Module] | None = None,
     today: date | None = None,
+    rules_on: date | None = None,
 ) -> dict[str, Any]:
-    return score_applications(rule_sets, cut_off, [answers], modules, today)[0]
+    return score_applications(rule_sets, cut_off, [answers], modules, today, rules_on)[0]

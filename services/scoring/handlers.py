@@ -49,7 +49,14 @@ async def on_verification_completed(uow: Any, event: Envelope, data: Verificatio
     if domain.all_answered(data.expected_departments, set(answers)) or domain.past_deadline(answers, clock.today()):
         answers_to = [{"request_id": data.in_answer_to, "department": data.department}] if data.in_answer_to else []
         await use_cases.schedule_scoring(
-            uow, deps, application_id, answers, data.expected_departments, data.cut_off_date, answers_to
+            uow,
+            deps,
+            application_id,
+            answers,
+            data.expected_departments,
+            data.cut_off_date,
+            answers_to,
+            applied_on=data.applied_on,
         )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import typer
@@ -86,7 +86,15 @@ async def recompute(store: Any, application_id: str, version: int | None = None)
     if row.engine_version != ENGINE_VERSION:
         result.note = f"computed by engine {row.engine_version}; this is engine {ENGINE_VERSION}"
     computed_on = row.computed_at.astimezone(BEIJING).date() if isinstance(row.computed_at, datetime) else None
-    again = domain.score_application({rule_set.id: rule_set}, row.cut_off_date, row.answers, modules, computed_on)
+    rules_on = row.explanation.get("rules_on")
+    again = domain.score_application(
+        {rule_set.id: rule_set},
+        row.cut_off_date,
+        row.answers,
+        modules,
+        computed_on,
+        date.fromisoformat(rules_on) if rules_on else None,
+    )
     result.differences = compare(row.explanation, again)
     result.matches = not result.differences
     return result

@@ -54,6 +54,7 @@ class ScoringJob:
     answers: list[dict[str, Any]]
     holder: HolderRef
     answers_to: list[dict[str, str]]
+    applied_on: date | None = None  # the rules are those in force on it (unknown: on the cut-off)
 
 
 @dataclass
@@ -70,13 +71,13 @@ class ScoringBatch:
 
     async def score_pending(self, uow: Any) -> None:
         pending, self.pending = self.pending, {}
-        by_cut_off: dict[date, list[ScoringJob]] = defaultdict(list)
+        by_dates: dict[tuple[date, date | None], list[ScoringJob]] = defaultdict(list)
         for job in pending.values():
-            by_cut_off[job.cut_off].append(job)
+            by_dates[(job.cut_off, job.applied_on)].append(job)
         now = datetime.now(UTC)
-        for cut_off, jobs in by_cut_off.items():
+        for (cut_off, applied_on), jobs in by_dates.items():
             explanations = domain.score_applications(
-                self.deps.rule_sets, cut_off, [j.answers for j in jobs], self.deps.modules
+                self.deps.rule_sets, cut_off, [j.answers for j in jobs], self.deps.modules, rules_on=applied_on
             )
             for job, explanation in zip(jobs, explanations, strict=True):
                 record_score(uow, job, explanation, now)
@@ -145,6 +146,7 @@ async def schedule_scoring(
     cut_off: date,
     answers_to: list[dict[str, str]] | None = None,
     holder: HolderRef | None = None,
+    applied_on: date | None = None,
 ) -> None:
     """Decide that the application is scored (its next version), at this transaction's commit."""
     batch = batch_of(uow, deps)
@@ -160,7 +162,7 @@ async def schedule_scoring(
     ordered = [answers[d] for d in sorted(answers)] + domain.overdue_answers(expected, set(answers))
     # Two changes to one application in a batch: the later answers make the next version.
     batch.pending[(application_id, latest + 1)] = ScoringJob(
-        application_id, latest + 1, cut_off, ordered, holder, answers_to or []
+        application_id, latest + 1, cut_off, ordered, holder, answers_to or [], applied_on
     )
     uow.before_commit(BATCH, lambda: batch.score_pending(uow))
 
@@ -187,6 +189,7 @@ async def sweep_overdue(uow: Any, deps: Deps, today: date, limit: int = 200) -> 
                 submitted.expected_departments,
                 submitted.cut_off_date,
                 holder=HolderRef.model_validate(submitted.holder),
+                applied_on=submitted.applied_on,
             )
         else:
             first = answers[min(answers)]

@@ -46,7 +46,14 @@ PRINCIPALS = [*DEMO, *OWN, *INVALID]
 
 SCORE, VERSION = "/v1/scores/{application_id}", "/v1/scores/{application_id}/versions/{version}"
 SIM, REPORT, SUMMARY = "/v1/simulations/{job_id}", "/v1/simulations/{job_id}/report", "/v1/simulations/{job_id}/summary"
-PUBLIC = ["/v1/rule-sets", "/v1/rule-sets/{rule_set_id}", "/v1/modules", "/v1/modules/{module_id}"]
+PUBLIC = [
+    "/v1/rule-sets",
+    "/v1/rule-sets/{rule_set_id}",
+    "/v1/rule-sets/{rule_set_id}/source",
+    "/v1/modules",
+    "/v1/modules/{module_id}",
+    "/v1/modules/{module_id}/source",
+]
 UNAUTHENTICATED = {p: 401 for p in INVALID}
 
 

@@ -65,8 +65,10 @@ def test_public_routes_are_the_ones_meant_to_be_public(document):
         "scoring": {
             ("GET", "/v1/rule-sets"),
             ("GET", "/v1/rule-sets/{rule_set_id}"),
+            ("GET", "/v1/rule-sets/{rule_set_id}/source"),
             ("GET", "/v1/modules"),
             ("GET", "/v1/modules/{module_id}"),
+            ("GET", "/v1/modules/{module_id}/source"),
         },
         "publicity": {
             ("GET", p)

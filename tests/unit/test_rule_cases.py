@@ -68,7 +68,8 @@ def test_rule_case(folder: str, case: Case):
     expect = case.expect
     facts = as_json(case.facts)
     cut_off = cut_off_date(case.application_date, case.acceptance_opens)
-    got = score_facts(RULES, cut_off, facts, MODULES)
+    rules_on = case.acceptance_opens or case.application_date  # the rules in force on the application date
+    got = score_facts(RULES, cut_off, facts, MODULES, rules_on)
     where = f"{case.name}: "
     assert got["rule_set_id"] == (expect.rule_set or folder), where + "rule set"
     if expect.cut_off_date is not None:

@@ -42,7 +42,9 @@ async def evaluate_facts(
         )
     try:
         chosen = {body.rule_set_id: rule_sets[body.rule_set_id]} if body.rule_set_id else rule_sets
-        return score_facts(chosen, cut_off, body.facts, request.app.state.modules)
+        # The rules in force on the application (or round) date; the facts up to the cut-off.
+        rules_on = body.acceptance_opens or body.application_date or clock.today()
+        return score_facts(chosen, cut_off, body.facts, request.app.state.modules, rules_on)
     except RuleSetError as exc:
         raise Problem(422, str(exc), errors=[{"field": "application_date", "message": str(exc)}]) from exc
     except (ValueError, TypeError, KeyError) as exc:

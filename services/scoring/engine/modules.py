@@ -178,13 +178,17 @@ def evaluate_module(
     cut_off: date,
     candidate_of: np.ndarray | None = None,
     base: Evaluation | None = None,
+    rules_on: date | None = None,
 ) -> ModuleResult:
     """Score rows of `pop` under the base rule set and the module; rank candidates.
 
     `candidate_of[row]` says which candidate a row belongs to (parents of one child share
-    it); by default every row is its own candidate.
+    it); by default every row is its own candidate. The rule set and the round's line are those in
+    force on `rules_on` (the application's or the round's date; by default the cut-off); facts
+    count up to the cut-off.
     """
-    base_rs = in_force(rule_sets, cut_off)
+    rules_on = rules_on or cut_off
+    base_rs = in_force(rule_sets, rules_on)
     base = base if base is not None else evaluate(base_rs, pop, cut_off)
     extra_rs = _extra_rule_set(module, base_rs)
     extra = evaluate(extra_rs, pop, cut_off) if extra_rs is not None else None
@@ -211,7 +215,7 @@ def evaluate_module(
     eligible[chosen >= 0] = row_ok[chosen[chosen >= 0]]
     rows = np.maximum(chosen, 0)
     total = np.where(eligible, row_total[rows], 0.0)
-    rnd = module.round_on(cut_off)
+    rnd = module.round_on(rules_on)
     # Rank: total first, then each tie-breaker in order (np.lexsort takes the primary key last).
     keys = [total]
     for tb in module.tie_breakers:

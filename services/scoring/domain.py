@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.scoring.engine.evaluate import evaluate
+from services.scoring.engine.fact_sources import DERIVED, derived_facts
 from services.scoring.engine.modules import Module, evaluate_module
 from services.scoring.engine.population import Population
 from services.scoring.engine.rules import RuleSet, in_force
@@ -136,7 +137,7 @@ def score_many(
         if not module.in_force_on(cut_off):
             continue
         # A child's module is scored per parent here; publicity's round gives the child the better parent.
-        result = evaluate_module(module, rule_sets, pop, cut_off, base=base)
+        result = evaluate_module(module, rule_sets, _module_population(module, pop, facts), cut_off, base=base)
         threshold = result.round.threshold if result.round else None
         for i, e in enumerate(explanations):
             doc = result.candidate(i)
@@ -151,6 +152,14 @@ def score_many(
                 "sort_key": doc["sort_key"],
             }
     return explanations
+
+
+def _module_population(module: Module, pop: Population, facts: list[dict[str, Any]]) -> Population:
+    """The holders with the module's derived facts added (district residence: from the police record)."""
+    sources = module.fact_sources
+    if not any(s.source == DERIVED for s in sources.values()):
+        return pop
+    return Population.from_records([{**f, **derived_facts(sources, f, module.owner)} for f in facts])
 
 
 def score_facts(

@@ -161,11 +161,12 @@ class FakeRegistries:
     ) -> None:
         self.permits, self.residence, self.spans = permits or {}, residence or {}, spans or {}
         self.records_by_lookup, self.relations, self.disabled = records or {}, relations or {}, disabled or set()
+        self.districts: dict[str, list[dict]] = {}
         self.asked: list[tuple] = []
 
     async def police(self, uow: Any, permit_number: str, id_number: str, cut_off: date):
         self.asked.append(("police", permit_number, id_number))
-        return self.permits.get(permit_number), self.residence.get(id_number, [])
+        return self.permits.get(permit_number), self.residence.get(id_number, []), self.districts.get(id_number, [])
 
     async def relation(self, uow: Any, id_number: str, relative: str, today: date):
         self.asked.append(("relation", id_number, relative))

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.scoring.engine.evaluate import evaluate
-from services.scoring.engine.fact_sources import DERIVED, derived_facts
+from services.scoring.engine.fact_sources import DERIVED, derived_facts, owner_facts
 from services.scoring.engine.modules import Module, evaluate_module
 from services.scoring.engine.population import Population
 from services.scoring.engine.rules import RuleSet, in_force
@@ -83,19 +83,41 @@ def returned_facts(rule_set: RuleSet, answers: list[dict[str, Any]]) -> set[str]
     return {ind.fact for ind in rule_set.indicators if ind.id in dropped and ind.fact}
 
 
-def overdue_answers(expected: list[str], answered: set[str]) -> list[dict[str, Any]]:
-    """Stand-in answers of the departments that missed the review deadline: their items score 0."""
+def overdue_answers(
+    expected: list[str], answered: set[str], owners_items: dict[str, list[str]] | None = None
+) -> list[dict[str, Any]]:
+    """Stand-in answers of the departments (and module owners) that missed the review deadline:
+    their items score 0."""
     return [
         {
             "department": d,
             "facts": {},
             "items": [
                 {"indicator": i, "state": "overdue", "reason": "not answered by the review deadline"}
-                for i in ITEMS_BY_DEPARTMENT.get(d, ())
+                for i in ITEMS_BY_DEPARTMENT.get(d, ()) or (owners_items or {}).get(d, ())
             ],
         }
         for d in sorted(set(expected) - answered)
     ]
+
+
+def awaited(expected: list[str], modules: dict[str, Module], named: list[str], cut_off: date) -> list[str]:
+    """Who must answer the application: the departments intake expects, and the owner of each
+    module it names (in force on the cut-off) whose facts the owner's registry answers."""
+    owners = {
+        m.owner
+        for mid in named
+        if (m := modules.get(mid)) is not None and m.in_force_on(cut_off) and owner_facts(m.fact_sources)
+    }
+    return [*expected, *sorted(owners - set(expected))]
+
+
+def owners_items(modules: dict[str, Module]) -> dict[str, list[str]]:
+    """Per owner, the items its registry answers (`<module>/<indicator>`)."""
+    items: dict[str, list[str]] = {}
+    for m in modules.values():
+        items.setdefault(m.owner, []).extend(f"{m.id}/{ind}" for ind in owner_facts(m.fact_sources))
+    return items
 
 
 def forged_items(answers: list[dict[str, Any]]) -> list[str]:

@@ -195,6 +195,7 @@ def completed(
             verified_at=at,
             applied_on=question.applied_on,
             in_answer_to=in_answer_to,
+            modules=question.modules,
         ),
         source="verification",
         subject=question.application_id,

@@ -177,11 +177,12 @@ def score_many(
 
 
 def _module_population(module: Module, pop: Population, facts: list[dict[str, Any]]) -> Population:
-    """The holders with the module's derived facts added (district residence: from the police record)."""
+    """The holders with the module's derived facts added (district residence: from the police record).
+    A fact given as such (a self-estimate's `district_residence_spans`) stands."""
     sources = module.fact_sources
     if not any(s.source == DERIVED for s in sources.values()):
         return pop
-    return Population.from_records([{**f, **derived_facts(sources, f, module.owner)} for f in facts])
+    return Population.from_records([{**derived_facts(sources, f, module.owner), **f} for f in facts])
 
 
 def score_facts(

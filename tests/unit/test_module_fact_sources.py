@@ -111,3 +111,14 @@ def test_district_residence_is_derived_from_the_police_record_inside_the_distric
 def test_an_answer_is_checked_against_its_declared_type(fact_type, good, bad):
     assert type_fault(fact_type, good) is None
     assert "the registry answered" in (type_fault(fact_type, bad) or "")
+
+
+def test_a_derived_fact_given_as_such_stands():
+    # A self-estimate (POST /v1/evaluate) sends the district's residence itself: it is not derived away.
+    facts = {
+        "permit_status": "valid",
+        "birth_date": "1990-01-01",
+        "district_residence_spans": [{"start": "2020-01-01", "end": None}],
+    }
+    (scored,) = score_many(RULES, date(2026, 10, 1), [facts], MODULES)
+    assert scored["modules"]["binjiang-talent"]["module_points"] == 10  # six years at 2 points, capped at 10

@@ -60,6 +60,8 @@ def module_scores(explanation: dict) -> dict[str, dict]:
             "module_points": doc["module_points"],
             "eligible": doc["eligible"],
             "sort_key": doc["sort_key"],
+            "owner": doc.get("owner"),
+            "owner_items": doc.get("owner_items", []),
         }
         for m, doc in explanation.get("modules", {}).items()
     }
@@ -165,6 +167,7 @@ def score_many(
             doc = result.candidate(i)
             e["modules"][module.id] = {
                 "owner": module.owner,
+                "owner_items": [f"{module.id}/{ind}" for ind in owner_facts(module.fact_sources)],
                 "module_points": doc["module_points"],
                 "total": doc["total"],
                 "eligible": doc["eligible"],

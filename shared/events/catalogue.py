@@ -223,6 +223,10 @@ class ModuleScore(_Payload):
     eligible: bool
     # Compared as a list, larger first: the total, then each tie-breaker in the module's order.
     sort_key: list[float]
+    # The module's owner, and the items its registry answers (`<module>/<indicator>`): an objection
+    # may name them, and the owner verifies them again.
+    owner: str | None = None
+    owner_items: list[str] = Field(default_factory=list)
 
 
 class ScoreComputed(_Payload):

@@ -23,7 +23,14 @@ from services.verification.owner_registry_server import build
 from shared.auth import ApiKeys, api_keys_table
 from shared.demo import DEMO_BINJIANG_REGISTRY_CREDENTIAL
 from tests.integration.helpers import BINJIANG, POLICE, WINDOW, WINDOW_SCORES, pdf, status, wait_for
-from tests.integration.public_rounds import MODULE_OWNER_SCORING, Person, apply, own_module, round_on_notice
+from tests.integration.public_rounds import (
+    MODULE_OWNER_SCORING,
+    Person,
+    apply,
+    from_address,
+    own_module,
+    round_on_notice,
+)
 
 pytestmark = pytest.mark.integration
 OWNER = "district:binjiang"
@@ -56,6 +63,8 @@ async def registry(platform):
             return JSONResponse({"detail": "down for maintenance"}, status_code=503)
         if faults.mode == "garbage":
             return JSONResponse({"facts": {"key_enterprise_employee": "yes, probably"}})
+        if faults.mode == "left":  # the holder has left the key enterprise since
+            return JSONResponse({"facts": {"key_enterprise_employee": False}})
         return await call_next(request)
 
     sock = socket.socket()
@@ -301,3 +310,49 @@ async def test_an_owner_never_reaches_another_owners_source_or_desk(platform):
         assert theirs.text.replace("binjiang", "nosuch") == unknown.text
         assert (await client.get(f"/v1/departments/{OWNER}/reviews", headers=BINJIANG)).status_code == 200
         assert (await client.get("/v1/departments/police/reviews", headers=BINJIANG)).status_code == 404
+
+
+async def test_an_objection_names_a_districts_item_and_the_district_verifies_it_again(platform, registry):
+    people = [Person(2347, "吴娟"), Person(2389, "郑华")]
+    base = platform.url("publicity")
+    async with from_address("127.0.0.10", timeout=30) as client:
+        closed = await round_on_notice(client, platform, people, "objection", quota=1)
+        module_id, round_id = closed["module_id"], closed["id"]
+        entries = (await client.get(f"{base}/v1/rounds/{round_id}/entries")).json()["items"]
+        objected = entries[0]
+        key = f"{module_id}/key_enterprise"
+        # Only an item the owner answered may be named: another module's is refused, naming the field.
+        stray = await client.post(
+            f"{base}/v1/objections",
+            json={
+                "round_id": round_id,
+                "entry": objected["entry"],
+                "items": ["settlement/key_enterprise"],
+                "reason": "此项有误，请核查。",
+            },
+        )
+        assert stray.status_code == 422 and stray.json()["errors"][0]["field"] == "items", stray.text
+
+        registry.mode = "left"
+        calls = registry.calls
+        lodged = await client.post(
+            f"{base}/v1/objections",
+            json={
+                "round_id": round_id,
+                "entry": objected["entry"],
+                "items": [key],
+                "reason": "该申请人已不在区重点企业就业，导向积分有误。",
+            },
+        )
+        assert lodged.status_code == 201, lodged.text
+        receipt = lodged.json()
+
+        async def resolved():
+            doc = (await client.get(f"{base}/v1/objections/{receipt['id']}")).json()
+            return doc["status"] == "resolved" and doc
+
+        outcome = await wait_for("the district re-verifies its item and scoring answers", resolved, timeout=60)
+        assert outcome["score_after"] == outcome["score_before"] - 10
+        assert registry.calls == calls + 1  # one look-up: the district's item only
+        moved = (await client.get(f"{base}/v1/rounds/{round_id}/entries/{objected['entry']}")).json()
+        assert moved["score"] == outcome["score_after"] and moved["history"][0]["score"] == objected["score"]

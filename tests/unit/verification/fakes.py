@@ -38,6 +38,15 @@ class FakeStore:
         self.heads: dict[str, str] = {}
         self.anchors: list[dict[str, Any]] = []
         self.head_locks = 0  # how often a transaction read (and locked) a chain head
+        self.sources: dict[str, SimpleNamespace] = {}
+
+    # ---- module owners' registries
+    async def owner_source(self, owner: str) -> Any:
+        return self.sources.get(owner)
+
+    async def put_owner_source(self, row: dict[str, Any]) -> Any:
+        self.sources[row["owner"]] = SimpleNamespace(**row)
+        return self.sources[row["owner"]]
 
     # ---- department results
     async def result(self, application_id: str, department: str, *, for_update: bool = False) -> Any:

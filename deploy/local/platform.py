@@ -122,7 +122,7 @@ class Platform:
         for s in only or SERVICES:
             self.start_service(s)
         self.wait_ready(only or SERVICES)
-        if only is None:
+        if only is None and BINJIANG in self.env("verification").get("VERIFICATION_OWNERS", BINJIANG):
             self.start_owner_registry()
 
     # -- Binjiang's registry (a module owner's data platform, stood in for) ---------------

@@ -211,7 +211,11 @@ async def test_garbage_from_the_registry_is_a_returned_item_supplemented_at_the_
         score = await wait_for("scoring: a new version on the district's decision", rescored)
         lines = {x["indicator"]: x["points"] for x in score["explanation"]["modules"][module_id]["lines"]}
         assert lines["key_enterprise"] == 10
-        assert item(await status(client, platform, person.application_id), key)["state"] == "passed"
+
+        async def passed():
+            return item(await status(client, platform, person.application_id), key)["state"] == "passed"
+
+        await wait_for("intake: the district's item passed on its officer's decision", passed)
 
 
 async def test_the_registry_down_is_waited_out_nothing_lost_or_doubled(platform, registry):

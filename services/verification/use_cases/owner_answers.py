@@ -45,7 +45,8 @@ async def look_up(
         response = await registry.facts(owner, source, data.holder.id_number, data.cut_off_date, names)
     except RegistryError as exc:  # a 4xx: asking again will not help; the applicant may supplement
         response = {"refused": str(exc)}
-        answer = owners.owner_items(facts, domain.ItemState.RETURNED, f"the owner's registry refused: {exc}"[:300])
+        # The applicant reads the reason: the registry's address and words stay on the audit chain.
+        answer = owners.owner_items(facts, domain.ItemState.RETURNED, "the owner's registry refused the question")
     except ValueError:  # not JSON at all: garbage is a returned item, never a crash
         response = {"unreadable": True}
         answer = owners.owner_items(

@@ -156,10 +156,12 @@ def departments_to_ask(
     and that a department verifies, or one a module's owner answered from its registry
     (`<module>/<indicator>`: the owner verifies it again)."""
     counted = {line["indicator"]: line.get("department") for line in lines}
-    owned = {item: m.get("owner") for m in (modules or {}).values() for item in m.get("owner_items") or []}
-    departments = set()
+    owned: dict[str, str] = {
+        item: str(m["owner"]) for m in (modules or {}).values() if m.get("owner") for item in m.get("owner_items") or []
+    }
+    departments: set[str] = set()
     for item in items:
-        if owned.get(item):
+        if item in owned:
             departments.add(owned[item])
             continue
         department = DEPARTMENT_OF.get(item) or counted.get(item)

@@ -297,9 +297,10 @@ class RoundFinalized(_Payload):
 
 class AuditChainAnchored(_Payload):
     """A department's audit chain head, published daily: a copy outside the database, so a chain cut
-    short later (even by someone who may change the database) shows against it."""
+    short later (even by someone who may change the database) shows against it. A module owner's
+    chain too (`district:binjiang`)."""
 
-    department: Department
+    department: Answerer
     entry_id: int  # the chain's last entry when anchored
     hash: str  # that entry's hash, which covers every entry before it
     anchored_at: datetime

@@ -137,9 +137,16 @@ async def test_a_binjiang_holder_scores_on_the_districts_registry_and_the_round_
         assert sorted(e["score"] for e in entries) == sorted(totals.values())
         assert [e["score"] for e in entries] == sorted(totals.values(), reverse=True)
 
-        # Every look-up is on the district's own audit chain, which holds.
-        r = await client.get(f"{platform.url('verification')}/v1/departments/{OWNER}/audit/verify", headers=BINJIANG)
-        assert r.status_code == 200 and r.json()["intact"] is True and r.json()["entries_checked"] >= 2, r.text
+        # Every look-up is on the district's own audit chain, which holds and is anchored like a department's.
+        async def anchored():
+            r = await client.get(
+                f"{platform.url('verification')}/v1/departments/{OWNER}/audit/verify", headers=BINJIANG
+            )
+            doc = r.json()
+            return doc.get("anchored_entry") is not None and doc["anchored_entry"] == doc["last_entry"] and doc
+
+        doc = await wait_for("verification: the district's chain head anchored", anchored)
+        assert doc["intact"] is True and doc["entries_checked"] >= 2, doc
 
 
 async def test_a_fact_nothing_answers_refuses_the_module_naming_the_indicator(platform):

@@ -122,3 +122,12 @@ def test_a_derived_fact_given_as_such_stands():
     }
     (scored,) = score_many(RULES, date(2026, 10, 1), [facts], MODULES)
     assert scored["modules"]["binjiang-talent"]["module_points"] == 10  # six years at 2 points, capped at 10
+
+
+def test_an_owners_item_must_fit_where_items_are_kept():
+    long_id = "district-talent-" + "x" * 40
+    text = module("{name: key_enterprise_employee, type: boolean, source: owner}").replace(
+        "id: trial", f"id: {long_id}"
+    )
+    with pytest.raises(RuleSetError, match="longer than 60 characters"):
+        parse_module(text, "long.yaml")

@@ -108,6 +108,9 @@ def fact_faults(module: Module) -> list[tuple[str, str]]:
         why = fault(module.owner, ind.fact, declared)
         if why is None and declared is not None and declared.name != ind.fact:
             why = "the declared fact's name differs from the indicator's fact"
+        if why is None and declared is not None and declared.source == "owner" and len(f"{module.id}/{ind.id}") > 60:
+            # The owner's item is `<module>/<indicator>` wherever it is kept and named (intake, objections).
+            why = f"the owner's item {module.id}/{ind.id} is longer than 60 characters: shorten the ids"
         if why:
             faults.append((ind.id, why))
     return faults

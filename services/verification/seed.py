@@ -20,7 +20,10 @@ the generator come
   the July before the cut-off), the skill level or professional title, an owned home, registered
   rentals, income tax, charity donations, volunteer service, honours, blood donations (of 400 ml,
   and one of 200, summing to the generator's total), a marrow donation, and invention patents
-  (first or other inventor, or transferred in).
+  (first or other inventor, or transferred in);
+- the residence registration by district (a Binjiang resident from the day they moved into the
+  district, anyone else in their district since registering), and Binjiang's key-enterprise staff
+  list (the district's own registry, served by owner_registry_server.py).
 Dates the generator does not give (a title awarded, a home bought, a blood or marrow donation)
 fall between the holder's arrival and the cut-off of an application made this month.
 

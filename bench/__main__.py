@@ -16,7 +16,7 @@ from bench import publicity as publicity_bench
 from bench import simulation as simulation_bench
 from bench import verification as verification_bench
 from bench.broker import broker_rate
-from bench.end_to_end import bench_platform, run_load
+from bench.end_to_end import bench_platform, module_owner_case, module_owner_summary, run_load
 from deploy.local.processes import LOCAL
 from shared.departments import DEPARTMENTS
 from shared.settings import Settings
@@ -46,7 +46,7 @@ def main(
     log_level: str = typer.Option("INFO", help="Services' log level during the run"),
     holders: int = typer.Option(1_000_000, help="Synthetic holders for the scoring-engine benchmark"),
     only: str = typer.Option(
-        "all", help="all, engine, simulation, intake, verification, publicity, faults or platform"
+        "all", help="all, engine, simulation, intake, verification, publicity, faults, owner or platform"
     ),
 ) -> None:
     results: dict = {"machine": {"cpus": __import__("os").cpu_count(), "python": host.python_version()}}
@@ -107,6 +107,15 @@ def main(
             ),
             faults_bench.bench,
             faults_bench.summary,
+        ),
+        (
+            "owner",
+            (
+                f"module owner: the platform at {rate:g}/s offered for {duration:g}s, without a module owner, then "
+                "with Binjiang's verifier and every application naming its module"
+            ),
+            lambda: module_owner_case(rate, duration, warmup, log_level),
+            module_owner_summary,
         ),
     ]
     for key, title, run, summary in parts:

@@ -30,6 +30,8 @@ DEMO_KEYS = {
     "verification": [
         ("demopolice", "local-demo-police-key", "demo-police-officer", ["department:police"]),
         ("demosi", "local-demo-si-key", "demo-si-officer", ["department:social_insurance"]),
+        # Binjiang district: registers its registry, and its officers decide its items at the desk
+        ("demobinjiang", "local-demo-binjiang-key", "demo-binjiang-district", ["module:district:binjiang"]),
     ],
     "scoring": [
         ("demoreader", "local-demo-reader-key", "demo-reader", ["evaluate"]),
@@ -52,6 +54,11 @@ DEMO_KEYS = {
         ("demoofficer", "local-demo-publicity-officer-key", "demo-publicity-officer", ["publicity:officer"]),
     ],
 }
+
+
+# What the embedded platform's stand-in for Binjiang's data platform accepts, and what the platform
+# registers as the district's source (`PUT /v1/owners/district:binjiang/source`).
+DEMO_BINJIANG_REGISTRY_CREDENTIAL = "local-demo-binjiang-registry-credential"
 
 
 def demo_key(service: str, key_id: str) -> str:

@@ -31,3 +31,20 @@ ITEMS_BY_DEPARTMENT: dict[str, tuple[str, ...]] = {
 }
 DEPARTMENTS: tuple[str, ...] = tuple(ITEMS_BY_DEPARTMENT)
 DEPARTMENT_OF: dict[str, str] = {item: dept for dept, items in ITEMS_BY_DEPARTMENT.items() for item in items}
+
+# The facts each department reports (the shapes the rule sets read): what a module's indicator may
+# name as a department's fact. `residence_districts` is the police residence record with its district.
+FACTS_BY_DEPARTMENT: dict[str, tuple[str, ...]] = {
+    "police": ("permit_status", "birth_date", "residence_spans", "residence_districts", "offences"),
+    "social_insurance": ("social_insurance_spans", "employed"),
+    "human_resources": ("skill_title",),
+    "education": ("education",),
+    "housing": ("own_home", "rental_spans"),
+    "tax": ("income_tax",),
+    "civil_affairs": ("honours", "volunteer_service", "charity_donations"),
+    "health": ("marrow_donated", "blood_donated_ml", "offences"),
+    "credit": ("offences",),
+    "market_regulation": ("patents",),
+}
+# A module owner with registries of its own (the city's modules use the departments' facts only).
+OWNER_PATTERN = r"^(district|department):[a-z0-9_-]+$"

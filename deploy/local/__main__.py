@@ -77,6 +77,7 @@ def _banner(p: Platform) -> None:
     for s in SERVICES:
         typer.echo(f"  {s:<13} {p.url(s)}   (OpenAPI: {p.url(s)}/docs)")
     typer.echo(f"  public notices {p.url('publicity')}/notices")
+    typer.echo(f"  Binjiang's registry (stand-in) {p.owner_registry_url}, registered as district:binjiang's source")
     typer.echo("Local demo API keys:")
     for service, keys in DEMO_KEYS.items():
         for kid, secret, principal, scopes in keys:

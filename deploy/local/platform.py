@@ -19,10 +19,11 @@ from deploy.local.processes import stop as stop_process
 
 # The demo keys live in shared.demo, so that the services can refuse them outside the embedded
 # platform (shared.secrets_check); imported here for `seed_demo_keys` and the tests.
-from shared.demo import DEMO_EMPLOYER, DEMO_KEYS, EMBEDDED, demo_key  # noqa: F401
+from shared.demo import DEMO_BINJIANG_REGISTRY_CREDENTIAL, DEMO_EMPLOYER, DEMO_KEYS, EMBEDDED, demo_key  # noqa: F401
 from shared.migrate import OWNER_ROLE, SERVICE_ROLES
 
 SERVICES = ["intake", "verification", "scoring", "publicity"]
+BINJIANG = "district:binjiang"  # the module owner whose registry the embedded platform stands in for
 
 
 @dataclass
@@ -121,6 +122,39 @@ class Platform:
         for s in only or SERVICES:
             self.start_service(s)
         self.wait_ready(only or SERVICES)
+        if only is None and BINJIANG in self.env("verification").get("VERIFICATION_OWNERS", BINJIANG):
+            self.start_owner_registry()
+
+    # -- Binjiang's registry (a module owner's data platform, stood in for) ---------------
+    @property
+    def owner_registry_port(self) -> int:
+        return self.port_base + 9
+
+    @property
+    def owner_registry_url(self) -> str:
+        return f"http://127.0.0.1:{self.owner_registry_port}/v1/facts"
+
+    def start_owner_registry(self) -> None:
+        """Start the stand-in for Binjiang's data platform and register it as the district's source,
+        through the API with the district's key, as the district would."""
+        name = f"binjiang-registry-{self.owner_registry_port}"
+        stop_process(name)
+        free_port(self.owner_registry_port, "services.verification.owner_registry_server")
+        argv = [sys.executable, "-m", "services.verification.owner_registry_server"]
+        argv += ["--port", str(self.owner_registry_port), "--database-url", self.database_url]
+        self.procs["binjiang-registry"] = spawn(name, argv, env={**self.env("verification"), "SERVICE_NAME": name})
+        wait_for_port(self.owner_registry_port, 30, "Binjiang's registry stand-in", self.procs["binjiang-registry"])
+        self.register_owner_source(self.owner_registry_url, DEMO_BINJIANG_REGISTRY_CREDENTIAL)
+
+    def register_owner_source(self, url: str, credential: str) -> dict:
+        r = httpx.put(
+            f"{self.url('verification')}/v1/owners/{BINJIANG}/source",
+            json={"url": url, "credential": credential},
+            headers={"Authorization": f"Bearer {demo_key('verification', 'demobinjiang')}"},
+            timeout=10,
+        )
+        r.raise_for_status()
+        return r.json()
 
     def wait_ready(self, services: list[str], timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -146,6 +180,8 @@ class Platform:
     def stop_services(self) -> None:
         for s in SERVICES:
             self.stop_service(s)
+        stop_process(f"binjiang-registry-{self.owner_registry_port}")
+        self.procs.pop("binjiang-registry", None)
 
     def service_alive(self, service: str) -> bool:
         pid = read_pid(self.proc_name(service))

@@ -264,10 +264,7 @@ async def application_state(
         delegation=row.delegation,
         applied_on=row.applied_on,
         cut_off_date=row.cut_off_date,
-        items=[
-            answered.get(ind, {"indicator": ind, "department": dept, "state": ItemState.PENDING.value, "reason": None})
-            for ind, dept in sorted(domain.items_of(row.delegation).items())
-        ],
+        items=_items(answered, domain.items_of(row.delegation)),
         score=score,
         notice_url=row.notice_url,
         timeline=[
@@ -275,6 +272,16 @@ async def application_state(
             *({"at": e.at, "event_type": e.event_type, "source": e.source, "summary": e.summary} for e in events),
         ],
     )
+
+
+def _items(answered: dict[str, dict[str, Any]], expected: dict[str, str]) -> list[dict[str, Any]]:
+    """Every department's items (pending until answered), then a module owner's items as it answered
+    them (`<module>/<indicator>`, the owner as the department)."""
+    pending = ItemState.PENDING.value
+    return [
+        answered.get(ind, {"indicator": ind, "department": dept, "state": pending, "reason": None})
+        for ind, dept in sorted(expected.items())
+    ] + [item for ind, item in sorted(answered.items()) if ind not in expected]
 
 
 def _item(row: Any, applied_on: date, min_working_days: int) -> dict[str, Any]:

@@ -149,12 +149,21 @@ def objection_window(today: date, period_end: date | None, final: bool) -> None:
         )
 
 
-def departments_to_ask(items: list[str], lines: list[dict[str, Any]]) -> list[str]:
+def departments_to_ask(
+    items: list[str], lines: list[dict[str, Any]], modules: dict[str, dict[str, Any]] | None = None
+) -> list[str]:
     """The departments that re-verify the items in question. Each item must be one the score counted
-    and that a department verifies."""
+    and that a department verifies, or one a module's owner answered from its registry
+    (`<module>/<indicator>`: the owner verifies it again)."""
     counted = {line["indicator"]: line.get("department") for line in lines}
-    departments = set()
+    owned: dict[str, str] = {
+        item: str(m["owner"]) for m in (modules or {}).values() if m.get("owner") for item in m.get("owner_items") or []
+    }
+    departments: set[str] = set()
     for item in items:
+        if item in owned:
+            departments.add(owned[item])
+            continue
         department = DEPARTMENT_OF.get(item) or counted.get(item)
         if item not in counted or department not in set(DEPARTMENT_OF.values()):
             raise ObjectionRefused(

@@ -74,7 +74,9 @@ async def on_score_computed(uow: Any, event: Envelope, data: ScoreComputed, *, d
     )
     if not newer:
         return  # an older version, replayed: the newer one already counts
-    await objections.take_answers(uow, data.answers_to, data.total, data.status)
+    await objections.take_answers(
+        uow, data.answers_to, data.total, data.status, {m: s.total for m, s in data.modules.items()}
+    )
     await rounds.rescore(uow, application_id)
     period = None
     if data.status == "scored":

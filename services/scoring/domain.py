@@ -14,6 +14,7 @@ from typing import Any
 
 from services.scoring.engine import ENGINE_VERSION
 from services.scoring.engine.evaluate import evaluate
+from services.scoring.engine.fact_sources import DERIVED, derived_facts, owner_facts
 from services.scoring.engine.modules import Module, evaluate_module
 from services.scoring.engine.population import Population
 from services.scoring.engine.rules import RuleSet, in_force
@@ -62,6 +63,8 @@ def module_scores(explanation: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "module_points": doc["module_points"],
             "eligible": doc["eligible"],
             "sort_key": doc["sort_key"],
+            "owner": doc.get("owner"),
+            "owner_items": doc.get("owner_items", []),
         }
         for m, doc in explanation.get("modules", {}).items()
     }
@@ -85,19 +88,41 @@ def returned_facts(rule_set: RuleSet, answers: list[dict[str, Any]]) -> set[str]
     return {ind.fact for ind in rule_set.indicators if ind.id in dropped and ind.fact}
 
 
-def overdue_answers(expected: list[str], answered: set[str]) -> list[dict[str, Any]]:
-    """Stand-in answers of the departments that missed the review deadline: their items score 0."""
+def overdue_answers(
+    expected: list[str], answered: set[str], owners_items: dict[str, list[str]] | None = None
+) -> list[dict[str, Any]]:
+    """Stand-in answers of the departments (and module owners) that missed the review deadline:
+    their items score 0."""
     return [
         {
             "department": d,
             "facts": {},
             "items": [
                 {"indicator": i, "state": "overdue", "reason": "not answered by the review deadline"}
-                for i in ITEMS_BY_DEPARTMENT.get(d, ())
+                for i in ITEMS_BY_DEPARTMENT.get(d, ()) or (owners_items or {}).get(d, ())
             ],
         }
         for d in sorted(set(expected) - answered)
     ]
+
+
+def awaited(expected: list[str], modules: dict[str, Module], named: list[str], cut_off: date) -> list[str]:
+    """Who must answer the application: the departments intake expects, and the owner of each
+    module it names (in force on the cut-off) whose facts the owner's registry answers."""
+    owners = {
+        m.owner
+        for mid in named
+        if (m := modules.get(mid)) is not None and m.in_force_on(cut_off) and owner_facts(m.fact_sources)
+    }
+    return [*expected, *sorted(owners - set(expected))]
+
+
+def owners_items(modules: dict[str, Module]) -> dict[str, list[str]]:
+    """Per owner, the items its registry answers (`<module>/<indicator>`)."""
+    items: dict[str, list[str]] = {}
+    for m in modules.values():
+        items.setdefault(m.owner, []).extend(f"{m.id}/{ind}" for ind in owner_facts(m.fact_sources))
+    return items
 
 
 def forged_items(answers: list[dict[str, Any]]) -> list[str]:
@@ -179,12 +204,15 @@ def score_many(
         if not module.in_force_on(rules_on):
             continue
         # A child's module is scored per parent here; publicity's round gives the child the better parent.
-        result = evaluate_module(module, rule_sets, pop, cut_off, base=base, rules_on=rules_on)
+        result = evaluate_module(
+            module, rule_sets, _module_population(module, pop, facts), cut_off, base=base, rules_on=rules_on
+        )
         threshold = result.round.threshold if result.round else None
         for i, e in enumerate(explanations):
             doc = result.candidate(i)
             e["modules"][module.id] = {
                 "owner": module.owner,
+                "owner_items": [f"{module.id}/{ind}" for ind in owner_facts(module.fact_sources)],
                 "module_points": doc["module_points"],
                 "total": doc["total"],
                 "eligible": doc["eligible"],
@@ -194,6 +222,15 @@ def score_many(
                 "sort_key": doc["sort_key"],
             }
     return explanations
+
+
+def _module_population(module: Module, pop: Population, facts: list[dict[str, Any]]) -> Population:
+    """The holders with the module's derived facts added (district residence: from the police record).
+    A fact given as such (a self-estimate's `district_residence_spans`) stands."""
+    sources = module.fact_sources
+    if not any(s.source == DERIVED for s in sources.values()):
+        return pop
+    return Population.from_records([{**derived_facts(sources, f, module.owner), **f} for f in facts])
 
 
 def score_facts(

@@ -21,10 +21,11 @@ from shared.pseudonyms import holder_key
 async def on_verification_completed(uow: Any, event: Envelope, data: VerificationCompleted, *, deps: Deps) -> None:
     """A department's answer: kept (or replacing its earlier one); scored once all have answered."""
     application_id = data.application_id
+    expected = domain.awaited(data.expected_departments, deps.modules, data.modules, data.cut_off_date)
     answer = {
         "application_id": application_id,
         "department": data.department,
-        "expected_departments": data.expected_departments,
+        "expected_departments": expected,
         "cut_off_date": data.cut_off_date,
         "holder": data.holder.model_dump(),
         "items": [i.model_dump() for i in data.items],
@@ -46,14 +47,14 @@ async def on_verification_completed(uow: Any, event: Envelope, data: Verificatio
     answers[data.department] = answer
     batch.answers[application_id] = answers
     # Everyone has answered, or the review deadline has passed (then the silent score 0 for now).
-    if domain.all_answered(data.expected_departments, set(answers)) or domain.past_deadline(answers, clock.today()):
+    if domain.all_answered(expected, set(answers)) or domain.past_deadline(answers, clock.today()):
         answers_to = [{"request_id": data.in_answer_to, "department": data.department}] if data.in_answer_to else []
         await use_cases.schedule_scoring(
             uow,
             deps,
             application_id,
             answers,
-            data.expected_departments,
+            expected,
             data.cut_off_date,
             answers_to,
             applied_on=data.applied_on,
@@ -71,7 +72,9 @@ async def on_application_submitted(uow: Any, event: Envelope, data: ApplicationS
             "application_id": data.application_id,
             "principal": data.principal,
             "holder": holder.model_dump(),
-            "expected_departments": data.expected_departments,
+            "expected_departments": domain.awaited(
+                data.expected_departments, deps.modules, data.modules, data.cut_off_date
+            ),
             "applied_on": data.applied_on,
             "cut_off_date": data.cut_off_date,
             "review_deadline": domain.review_deadline(data.applied_on),

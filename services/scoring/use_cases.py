@@ -159,7 +159,9 @@ async def schedule_scoring(
         holder = HolderRef.model_validate(answers.get("police", answers[min(answers)])["holder"])
     if holder is None:
         raise ValueError(f"{application_id}: no department answered and no holder was given")
-    ordered = [answers[d] for d in sorted(answers)] + domain.overdue_answers(expected, set(answers))
+    ordered = [answers[d] for d in sorted(answers)] + domain.overdue_answers(
+        expected, set(answers), domain.owners_items(deps.modules)
+    )
     # Two changes to one application in a batch: the later answers make the next version.
     batch.pending[(application_id, latest + 1)] = ScoringJob(
         application_id, latest + 1, cut_off, ordered, holder, answers_to or [], applied_on

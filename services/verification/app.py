@@ -15,8 +15,10 @@ from services.verification import tables
 from services.verification.api import ROUTERS
 from services.verification.audit.anchors import anchor_forever
 from services.verification.credit_reports import CREDIT, report_forever
-from services.verification.handlers import Deps, handlers
+from services.verification.handlers import Deps, OwnerDeps, handlers, owner_handlers
 from services.verification.intake_materials import IntakeMaterials
+from services.verification.module_catalogue import ModuleCatalogue
+from services.verification.owner_registry import OwnerRegistries
 from services.verification.registries import Registries, SqlRegistries
 from services.verification.registries_http import HttpRegistries
 from services.verification.settings import get_settings
@@ -28,6 +30,8 @@ from shared.service import ConsumerSpec, ServiceSpec, create_app
 settings = get_settings()
 # Each department is a consumer group of its own: a process may answer for all, or one deployment per department.
 ANSWERING = settings.answering()
+# Module owners answer their own facts the same way: a consumer group each.
+OWNERS = settings.owners()
 
 
 def _registries() -> dict[str, Registries]:
@@ -41,13 +45,16 @@ def _registries() -> dict[str, Registries]:
 
 
 registries = _registries()
+catalogue = ModuleCatalogue(settings.scoring_base_url)
+owner_registries = OwnerRegistries()
 
 
 async def _startup(app: FastAPI) -> None:
     app.state.registries = registries
+    app.state.owners, app.state.catalogue = OWNERS, catalogue
     app.state.materials = IntakeMaterials(app.state.settings.intake_base_url, app.state.settings.intake_materials_key)
     app.state.anchoring = asyncio.create_task(
-        anchor_forever(app.state.db.unit_of_work, ANSWERING, app.state.settings.audit_anchor_seconds)
+        anchor_forever(app.state.db.unit_of_work, [*ANSWERING, *OWNERS], app.state.settings.audit_anchor_seconds)
     )
     # The process answering for the credit department also sends it the dishonesty records forgeries owe.
     app.state.credit_reporting = (
@@ -65,6 +72,8 @@ async def _shutdown(app: FastAPI) -> None:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     await app.state.materials.aclose()
+    await catalogue.aclose()
+    await owner_registries.aclose()
 
 
 SPEC = ServiceSpec(
@@ -77,6 +86,14 @@ SPEC = ServiceSpec(
     routers=ROUTERS,
     consumers=[
         ConsumerSpec(f"verification-{d}", [APPLICATIONS, NOTICES], handlers(Deps(d, registries[d]))) for d in ANSWERING
+    ]
+    + [
+        ConsumerSpec(
+            f"verification-owner-{o.replace(':', '-')}",
+            [APPLICATIONS, NOTICES],
+            owner_handlers(OwnerDeps(o, catalogue, owner_registries)),
+        )
+        for o in OWNERS
     ],
     publishes=["verification.completed", "audit.chain_anchored"],
     store=Store,

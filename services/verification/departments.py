@@ -17,7 +17,7 @@ from services.verification.domain import Answer, ItemState
 FACTS_OF_ITEM: dict[str, tuple[str, ...]] = {
     "permit": ("permit_status",),
     "age": ("birth_date",),
-    "residence": ("residence_spans",),
+    "residence": ("residence_spans", "residence_districts"),
     "criminal": ("offences",),
     "drug_rehab": ("offences",),
     "detention": ("offences",),

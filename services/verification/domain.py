@@ -64,7 +64,12 @@ class Answer:
 
 
 def police_answer(
-    holder_id: str, permit_number: str, permit: dict[str, Any] | None, residence: list[dict[str, Any]], cut_off: date
+    holder_id: str,
+    permit_number: str,
+    permit: dict[str, Any] | None,
+    residence: list[dict[str, Any]],
+    cut_off: date,
+    districts: list[dict[str, Any]] | None = None,
 ) -> Answer:
     ans = Answer()
     ans.facts["birth_date"] = birth_date(holder_id).isoformat()  # the ID number carries it
@@ -99,6 +104,15 @@ def police_answer(
     ans.facts["residence_spans"] = [
         {"start": r["start_date"].isoformat(), "end": r["end_date"].isoformat() if r["end_date"] else None}
         for r in residence
+    ]
+    # The same registration by district: a district's module counts the years inside it.
+    ans.facts["residence_districts"] = [
+        {
+            "district": r["district"],
+            "start": r["start_date"].isoformat(),
+            "end": r["end_date"].isoformat() if r["end_date"] else None,
+        }
+        for r in districts or []
     ]
     ans.items.append(
         {
@@ -182,6 +196,7 @@ def completed(
             verified_at=at,
             applied_on=question.applied_on,
             in_answer_to=in_answer_to,
+            modules=question.modules,
         ),
         source="verification",
         subject=question.application_id,

@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from services.verification.registries import Registries
-from services.verification.use_cases import answers
+from services.verification.use_cases import answers, owner_answers
 from shared.events import Envelope
 from shared.events.catalogue import ApplicationSubmitted, MaterialAdded, ReverificationRequested
 
@@ -47,3 +47,41 @@ HANDLERS = {
 def handlers(deps: Deps) -> dict[str, Any]:
     """The handler table of one department's consumer group."""
     return {event_type: partial(handler, deps=deps) for event_type, handler in HANDLERS.items()}
+
+
+@dataclass(frozen=True)
+class OwnerDeps:
+    """What a module owner's verifier needs: the owner, the module catalogue (scoring's, over HTTP)
+    and the owners' registry clients."""
+
+    owner: str
+    catalogue: owner_answers.Catalogue
+    registry: owner_answers.Registry
+
+
+async def on_owner_application_submitted(
+    uow: Any, event: Envelope, data: ApplicationSubmitted, *, deps: OwnerDeps
+) -> None:
+    await owner_answers.answer_for_owner(uow, deps.owner, deps.catalogue, deps.registry, data)
+
+
+async def on_owner_reverification_requested(
+    uow: Any, event: Envelope, data: ReverificationRequested, *, deps: OwnerDeps
+) -> None:
+    await owner_answers.reverify_for_owner(uow, deps.owner, deps.catalogue, deps.registry, data)
+
+
+async def on_owner_material_added(uow: Any, event: Envelope, data: MaterialAdded, *, deps: OwnerDeps) -> None:
+    await answers.receive_supplement(uow, deps.owner, data)
+
+
+OWNER_HANDLERS = {
+    "application.submitted": on_owner_application_submitted,
+    "application.material_added": on_owner_material_added,
+    "reverification.requested": on_owner_reverification_requested,
+}
+
+
+def owner_handlers(deps: OwnerDeps) -> dict[str, Any]:
+    """The handler table of one module owner's consumer group."""
+    return {event_type: partial(handler, deps=deps) for event_type, handler in OWNER_HANDLERS.items()}

@@ -40,6 +40,16 @@ police_residence = Table(
     Column("start_date", Date, nullable=False),
     Column("end_date", Date),
 )
+# The residence registration's address by district: where in the city the holder lived, and when
+# (a district's module counts the years inside the district).
+police_residence_districts = Table(
+    "police_residence_districts",
+    registry_metadata,
+    Column("id_number", String(18), nullable=False, index=True),
+    Column("district", String(30), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date),
+)
 social_insurance_spans = Table(
     "social_insurance_spans",
     registry_metadata,
@@ -74,7 +84,7 @@ class Registries(Protocol):
 
     async def police(
         self, uow: Any, permit_number: str, id_number: str, cut_off: date
-    ) -> tuple[dict | None, list[dict]]: ...
+    ) -> tuple[dict | None, list[dict], list[dict]]: ...
 
     async def relation(self, uow: Any, id_number: str, relative: str, today: date) -> tuple[list[str], bool]: ...
 
@@ -106,12 +116,20 @@ class SqlRegistries:
 
     async def police(
         self, uow: Any, permit_number: str, id_number: str, cut_off: date
-    ) -> tuple[dict | None, list[dict]]:
+    ) -> tuple[dict | None, list[dict], list[dict]]:
+        """The permit, the residence registration's spans and the same by district (one round trip)."""
         row = await self._run(uow, POLICE_LOOKUP, {"permit": permit_number, "id": id_number, "cut_off": cut_off})
-        found, spans = row[0], row[1] or []
+        found, spans, districts = row[0], row[1] or [], row[2] or []
         if found:
             found = {**found, "valid_to": _d(found["valid_to"])}
-        return found, [{"start_date": _d(s["start_date"]), "end_date": _d(s["end_date"])} for s in spans]
+        return (
+            found,
+            [{"start_date": _d(s["start_date"]), "end_date": _d(s["end_date"])} for s in spans],
+            [
+                {"district": s["district"], "start_date": _d(s["start_date"]), "end_date": _d(s["end_date"])}
+                for s in districts
+            ],
+        )
 
     async def relation(self, uow: Any, id_number: str, relative: str, today: date) -> tuple[list[str], bool]:
         """How `relative` is registered in `id_number`'s household, and whether the holder has a valid
@@ -156,8 +174,20 @@ def _police_lookup():
             type_=JSON,
         )
     ).where(r.c.id_number == bindparam("id"), r.c.start_date < bindparam("cut_off"))
-    # Both look-ups in one round trip.
-    return select(permit.scalar_subquery(), residence.scalar_subquery())
+    d = police_residence_districts
+    districts = select(
+        func.json_agg(
+            aggregate_order_by(
+                func.json_build_object(
+                    "district", d.c.district, "start_date", d.c.start_date, "end_date", d.c.end_date
+                ),
+                d.c.start_date,
+            ),
+            type_=JSON,
+        )
+    ).where(d.c.id_number == bindparam("id"), d.c.start_date < bindparam("cut_off"))
+    # The three look-ups in one round trip.
+    return select(permit.scalar_subquery(), residence.scalar_subquery(), districts.scalar_subquery())
 
 
 def _social_insurance_lookup():
@@ -198,6 +228,16 @@ def _relation_lookup():
 POLICE_LOOKUP = _police_lookup()
 RELATION_LOOKUP = _relation_lookup()
 SOCIAL_INSURANCE_LOOKUP = _social_insurance_lookup()
+
+
+# ---- a module owner's own registry (the local stand-in for Binjiang's data platform) --------------
+# The district's key-enterprise list, by employee: what only the district holds.
+binjiang_key_enterprise_staff = Table(
+    "binjiang_key_enterprise_staff",
+    registry_metadata,
+    Column("id_number", String(18), primary_key=True),
+    Column("employer_credit_code", String(18), nullable=False),
+)
 
 
 # ---- the other departments' registries ----------------------------------------------------

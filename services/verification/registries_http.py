@@ -82,7 +82,8 @@ class HttpRegistries:
         self.attempts, self.backoff = attempts, backoff
         self.breaker = breaker or CircuitBreaker()
 
-    async def _ask(self, path: str, body: dict[str, Any]) -> Any:
+    async def ask(self, path: str, body: dict[str, Any]) -> Any:
+        """POST `body` to `path` and return the JSON answer, under the timeouts, retries and breaker."""
         self.breaker.before_call()
         try:
             async for attempt in AsyncRetrying(
@@ -112,15 +113,19 @@ class HttpRegistries:
 
     async def police(
         self, uow: Any, permit_number: str, id_number: str, cut_off: date
-    ) -> tuple[dict | None, list[dict]]:
-        a = await self._ask(
+    ) -> tuple[dict | None, list[dict], list[dict]]:
+        a = await self.ask(
             "/v1/lookups/police",
             {"permit_number": permit_number, "id_number": id_number, "cut_off": cut_off.isoformat()},
         )
-        return _dates(a["permit"], "valid_to"), _dates(a["residence"], "start_date", "end_date")
+        return (
+            _dates(a["permit"], "valid_to"),
+            _dates(a["residence"], "start_date", "end_date"),
+            _dates(a.get("districts", []), "start_date", "end_date"),
+        )
 
     async def relation(self, uow: Any, id_number: str, relative: str, today: date) -> tuple[list[str], bool]:
-        a = await self._ask(
+        a = await self.ask(
             "/v1/lookups/relation", {"id_number": id_number, "relative": relative, "today": today.isoformat()}
         )
         return sorted(a["relations"]), bool(a["disabled"])
@@ -128,7 +133,7 @@ class HttpRegistries:
     async def records(
         self, uow: Any, lookup: str, id_number: str, cut_off: date, people: list[str] | None = None
     ) -> dict[str, list[dict]]:
-        return await self._ask(
+        return await self.ask(
             f"/v1/lookups/records/{lookup}",
             {"id_number": id_number, "cut_off": cut_off.isoformat(), "people": people or [id_number]},
         )
@@ -137,5 +142,5 @@ class HttpRegistries:
         await self._ask("/v1/credit/listings", {"id_number": id_number, "act": act, "listed_on": listed_on.isoformat()})
 
     async def social_insurance(self, uow: Any, id_number: str, cut_off: date) -> list[dict]:
-        a = await self._ask("/v1/lookups/social_insurance", {"id_number": id_number, "cut_off": cut_off.isoformat()})
+        a = await self.ask("/v1/lookups/social_insurance", {"id_number": id_number, "cut_off": cut_off.isoformat()})
         return _dates(a["spans"], "start_month", "end_month")

@@ -37,10 +37,11 @@ def build(database_url: str | None = None) -> FastAPI:
 
     @app.post("/v1/lookups/police")
     async def police(q: Question) -> dict:
-        permit, residence = await registries.police(None, q.permit_number or "", q.id_number, q.cut_off)  # type: ignore[arg-type]
+        permit, residence, districts = await registries.police(None, q.permit_number or "", q.id_number, q.cut_off)  # type: ignore[arg-type]
         return {
             "permit": permit and {k: iso(v) for k, v in permit.items()},
             "residence": [{k: iso(v) for k, v in r.items()} for r in residence],
+            "districts": [{k: iso(v) for k, v in r.items()} for r in districts],
         }
 
     @app.post("/v1/lookups/relation")

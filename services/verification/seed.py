@@ -20,7 +20,10 @@ the generator come
   the July before the cut-off), the skill level or professional title, an owned home, registered
   rentals, income tax, charity donations, volunteer service, honours, blood donations (of 400 ml,
   and one of 200, summing to the generator's total), a marrow donation, and invention patents
-  (first or other inventor, or transferred in).
+  (first or other inventor, or transferred in);
+- the residence registration by district (a Binjiang resident from the day they moved into the
+  district, anyone else in their district since registering), and Binjiang's key-enterprise staff
+  list (the district's own registry, served by owner_registry_server.py).
 Dates the generator does not give (a title awarded, a home bought, a blood or marrow donation)
 fall between the holder's arrival and the cut-off of an application made this month.
 
@@ -60,6 +63,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.verification.registries import (
+    binjiang_key_enterprise_staff,
     blood_donations,
     charity_donations,
     credit_listings,
@@ -76,6 +80,7 @@ from services.verification.registries import (
     police_permits,
     police_relations,
     police_residence,
+    police_residence_districts,
     registry_metadata,
     social_insurance_spans,
     tax_payments,
@@ -291,6 +296,33 @@ def holder_rows(n: int, facts: dict, as_of: date) -> dict:
             {"id_number": child["id_number"], "relative_id_number": id_number, "relation": "parent"},
             {"id_number": id_number, "relative_id_number": child["id_number"], "relation": "child"},
         ]
+    # The registration by district: Binjiang's residents from the day they moved into the district
+    # (the generator's district record), everyone else in their district since registering.
+    districts = []
+    if residence:
+        district_spans = facts.get("district_residence_spans") or []
+        if district_spans:
+            districts = [
+                {
+                    "id_number": id_number,
+                    "district": "binjiang",
+                    "start_date": min(s["start"], latest_day),
+                    "end_date": s["end"],
+                }
+                for s in district_spans
+            ]
+        elif facts.get("district"):
+            districts = [
+                {
+                    "id_number": id_number,
+                    "district": facts["district"],
+                    "start_date": residence[-1]["start_date"],
+                    "end_date": None,
+                }
+            ]
+    key_enterprise = (
+        [{"id_number": id_number, "employer_credit_code": employer}] if facts.get("key_enterprise_employee") else []
+    )
     if n % 31 == 3:
         certificates.append({"id_number": id_number, "grade": "2", "valid_to": date(2030, 12, 31)})
     records = other_records(n, id_number, facts, arrival, as_of)
@@ -299,6 +331,8 @@ def holder_rows(n: int, facts: dict, as_of: date) -> dict:
         "permit": permit,
         "permits": permits,
         "residence": residences,
+        "districts": districts,
+        "key_enterprise": key_enterprise,
         "spans": spans,
         "relations": relations,
         "certificates": certificates,
@@ -446,10 +480,12 @@ def other_records(n: int, id_number: str, facts: dict, arrival: date, as_of: dat
 
 
 # Bump when the registries' tables or the synthetic population change: the seed then starts over.
-SEED_VERSION = 8
+SEED_VERSION = 9
 TABLES = {
     "permits": police_permits,
     "residence": police_residence,
+    "districts": police_residence_districts,
+    "key_enterprise": binjiang_key_enterprise_staff,
     "spans": social_insurance_spans,
     "relations": police_relations,
     "certificates": disability_certificates,

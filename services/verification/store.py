@@ -18,7 +18,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.types import String
 
 from services.verification.domain import GENESIS, DeskTaskState
-from services.verification.tables import audit_anchors, audit_heads, audit_log, credit_reports, desk_tasks, results
+from services.verification.tables import (
+    audit_anchors,
+    audit_heads,
+    audit_log,
+    credit_reports,
+    desk_tasks,
+    owner_sources,
+    results,
+)
 
 # ---- department results ------------------------------------------------------------------
 ADD_RESULT = pg_insert(results).on_conflict_do_nothing()
@@ -34,6 +42,12 @@ UPDATE_RESULT = (
 )
 
 # ---- the desk ----------------------------------------------------------------------------
+OWNER_SOURCE = select(owner_sources).where(owner_sources.c.owner == bindparam("owner"))
+_PUT = pg_insert(owner_sources)
+PUT_OWNER_SOURCE = _PUT.on_conflict_do_update(
+    index_elements=[owner_sources.c.owner],
+    set_={c: _PUT.excluded[c] for c in ("url", "credential", "registered_by", "registered_at")},
+).returning(owner_sources)
 ADD_DESK_TASK = pg_insert(desk_tasks).on_conflict_do_nothing()
 DESK_TASK = select(desk_tasks).where(
     desk_tasks.c.id == bindparam("task_id"), desk_tasks.c.department == bindparam("department")
@@ -152,6 +166,15 @@ class Store:
                 "verified_at": verified_at,
             },
         )
+
+    # ---- module owners' registries
+    async def owner_source(self, owner: str) -> Any:
+        """Where the owner's registry answers, with its credential (a row), or None."""
+        return (await self.uow.conn.execute(OWNER_SOURCE, {"owner": owner})).first()
+
+    async def put_owner_source(self, row: dict[str, Any]) -> Any:
+        """Register (or replace) the owner's registry; returns the stored row."""
+        return (await self.uow.conn.execute(PUT_OWNER_SOURCE, row)).one()
 
     # ---- the desk
     def add_desk_task(

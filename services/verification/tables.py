@@ -12,6 +12,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     false,
     func,
@@ -34,6 +35,19 @@ results = Table(
     Column("verified_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # What a later decision needs to answer again: {holder, expected_departments, cut_off_date, applied_on}
     Column("context", JSONB),
+)
+
+# A module owner's registry, registered by the owner (`PUT /v1/owners/{owner}/source`): where its
+# verifier asks for the owner's facts, and the bearer credential it presents. The credential is
+# a secret: no response ever carries it, only that one is set.
+owner_sources = Table(
+    "owner_sources",
+    metadata,
+    Column("owner", String(40), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("credential", Text, nullable=False),
+    Column("registered_by", String(200), nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 # The desk: a task an officer must decide (today: a returned item the applicant supplemented).

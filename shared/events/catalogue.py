@@ -13,10 +13,11 @@ holder by a pseudonymous key and the masked forms intake computed.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
+from shared.departments import OWNER_PATTERN
 from shared.events.envelope import Envelope, EventParseError
 from shared.masking import mask_id_number, mask_name
 
@@ -39,6 +40,9 @@ Department = Literal[
     "credit",
     "market_regulation",
 ]
+# Who answers items: one of the ten departments, or a module's owner answering its own facts
+# from its registry (`district:binjiang`, `department:<name>`).
+Answerer = Department | Annotated[str, StringConstraints(pattern=OWNER_PATTERN, max_length=40)]
 # overdue: the department had not answered by the review deadline; the item scores 0 until it does.
 ItemState = Literal["passed", "in_review", "returned", "not_found", "forged", "overdue"]
 
@@ -186,7 +190,7 @@ class VerifiedItem(_Payload):
 
 class VerificationCompleted(_Payload):
     application_id: str
-    department: Department
+    department: Answerer
     expected_departments: list[Department]
     cut_off_date: date
     holder: HolderRef
@@ -197,6 +201,8 @@ class VerificationCompleted(_Payload):
     applied_on: date | None = None
     # Set when this answers a re-verification request (an objection or a review): its id.
     in_answer_to: str | None = None
+    # The application's X-modules: scoring also waits for the owners of those with facts of their own.
+    modules: list[str] = Field(default_factory=list)
 
 
 class ScoreLine(_Payload):
@@ -217,6 +223,10 @@ class ModuleScore(_Payload):
     eligible: bool
     # Compared as a list, larger first: the total, then each tie-breaker in the module's order.
     sort_key: list[float]
+    # The module's owner, and the items its registry answers (`<module>/<indicator>`): an objection
+    # may name them, and the owner verifies them again.
+    owner: str | None = None
+    owner_items: list[str] = Field(default_factory=list)
 
 
 class ScoreComputed(_Payload):
@@ -287,9 +297,10 @@ class RoundFinalized(_Payload):
 
 class AuditChainAnchored(_Payload):
     """A department's audit chain head, published daily: a copy outside the database, so a chain cut
-    short later (even by someone who may change the database) shows against it."""
+    short later (even by someone who may change the database) shows against it. A module owner's
+    chain too (`district:binjiang`)."""
 
-    department: Department
+    department: Answerer
     entry_id: int  # the chain's last entry when anchored
     hash: str  # that entry's hash, which covers every entry before it
     anchored_at: datetime

@@ -23,6 +23,8 @@ WINDOW_SCORES = {"Authorization": f"Bearer {demo_key('scoring', 'demowindowscore
 SCORING_ADMIN = {"Authorization": f"Bearer {demo_key('scoring', 'demoscoringadmin')}"}
 POLICE = {"Authorization": f"Bearer {demo_key('verification', 'demopolice')}"}
 SOCIAL_INSURANCE = {"Authorization": f"Bearer {demo_key('verification', 'demosi')}"}
+# Binjiang district in verification: its registry (source) and its officers' desk.
+BINJIANG = {"Authorization": f"Bearer {demo_key('verification', 'demobinjiang')}"}
 
 
 def pdf(text: str = "scan") -> bytes:

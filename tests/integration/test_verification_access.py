@@ -11,16 +11,26 @@ import pytest
 
 from services.verification.app import SPEC
 from tests.integration.access_matrix import INVALID, assert_same_as_unknown, issue_keys, read_endpoints
-from tests.integration.helpers import POLICE, SOCIAL_INSURANCE, WINDOW, application_body, pdf, status, wait_for
+from tests.integration.helpers import (
+    BINJIANG,
+    POLICE,
+    SOCIAL_INSURANCE,
+    WINDOW,
+    application_body,
+    pdf,
+    status,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 N = 2756  # no residence registration in the police registry (n % 101 == 29): a supplement goes to the police desk
 OWN = {"admin": ("matrix-verification-admin", ["admin"]), "no department": ("matrix-no-department", ["materials:read"])}
-PRINCIPALS = ["police", "social insurance", *OWN, *INVALID]
+PRINCIPALS = ["police", "social insurance", "binjiang", *OWN, *INVALID]
 DEPARTMENT_ONLY = {
     "police": 200,
     "admin": 200,
     "social insurance": 404,
+    "binjiang": 404,  # a module owner's officers: its own desk and chain only
     "no department": 403,
     **{p: 401 for p in INVALID},
 }
@@ -33,13 +43,23 @@ EXPECTED = {
         "/v1/departments/{department}/reviews/{task_id}",
         "/v1/departments/{department}/reviews/{task_id}/material",
     )
+} | {
+    # A module owner's registry: the owner itself (and administrators); a department acts for no owner.
+    "/v1/owners/{owner}/source": {
+        "binjiang": 200,
+        "admin": 200,
+        "police": 403,
+        "social insurance": 403,
+        "no department": 403,
+        **{p: 401 for p in INVALID},
+    }
 }
 
 
 @pytest.fixture(scope="module")
 async def world(platform):
     keys = await issue_keys(platform.database_url, "verification", OWN)
-    keys.update({"police": POLICE, "social insurance": SOCIAL_INSURANCE})
+    keys.update({"police": POLICE, "social insurance": SOCIAL_INSURANCE, "binjiang": BINJIANG})
     url = f"{platform.url('intake')}/v1/applications"
     async with httpx.AsyncClient(timeout=30) as client:
         app_id = (await client.post(url, json=application_body(N), headers=WINDOW)).json()["id"]
@@ -64,7 +84,8 @@ async def world(platform):
             return next((t for t in items if t["application_id"] == app_id), None)
 
         task_id = (await wait_for("verification: the supplement reaches the police desk", task))["id"]
-    return {"keys": keys, "ids": {"department": "police", "application_id": app_id, "task_id": task_id}}
+    ids = {"department": "police", "application_id": app_id, "task_id": task_id, "owner": "district:binjiang"}
+    return {"keys": keys, "ids": ids}
 
 
 def test_every_read_endpoint_has_a_row_for_every_principal():

@@ -49,6 +49,19 @@ def test_an_objection_names_items_the_score_counted_and_a_department_verifies():
     assert bad.value.field == "items"
 
 
+def test_an_objection_may_name_an_item_a_module_owner_answered():
+    lines = [{"indicator": "education", "department": "education"}]
+    modules = {
+        "binjiang-talent": {"owner": "district:binjiang", "owner_items": ["binjiang-talent/key_enterprise"]},
+        "settlement": {"owner": "city", "owner_items": []},
+    }
+    asked = domain.departments_to_ask(["binjiang-talent/key_enterprise", "education"], lines, modules)
+    assert asked == ["district:binjiang", "education"]
+    for stray in ("settlement/key_enterprise", "xihu-talent/key_enterprise"):
+        with pytest.raises(domain.ObjectionRefused):
+            domain.departments_to_ask([stray], lines, modules)
+
+
 def test_candidate_keys_group_one_person_and_reveal_nothing():
     a = domain.candidate_key("330106197001010011", "salt")
     assert a == domain.candidate_key(" 330106197001010011 ", "salt") and "330106" not in a

@@ -40,7 +40,15 @@ class _Challenge(BaseModel):
     @classmethod
     def _items(cls, v: list[str]) -> list[str]:
         for item in v:
-            if not (1 <= len(item) <= 60) or not all(c.islower() or c.isdigit() or c == "_" for c in item):
+            # An indicator id, or a module owner's item: `<module id>/<indicator id>`.
+            module, _, indicator = item.rpartition("/")
+            if (
+                not (1 <= len(item) <= 60)
+                or not indicator
+                or not all(c.islower() or c.isdigit() or c == "_" for c in indicator)
+                or not all(c.islower() or c.isdigit() or c == "-" for c in module)
+                or ("/" in item and not module)
+            ):
                 raise ValueError(f"{item[:60]!r} is not an indicator id")
         return list(dict.fromkeys(v))
 

@@ -69,7 +69,7 @@ async def lodge(uow: Any, command: Lodge, *, today: date, per_hour: int) -> dict
     score = await store.score(application_id)
     if score is None:
         raise domain.ObjectionRefused(409, "This score is being recomputed; try again shortly.", "/problems/retry")
-    departments = domain.departments_to_ask(command.items, score.lines)
+    departments = domain.departments_to_ask(command.items, score.lines, score.modules)
     objection_id = domain.new_id("OBJ" if kind == ObjectionKind.OBJECTION else "REV", today)
     now = datetime.now(UTC)
     row = dict(
@@ -85,7 +85,8 @@ async def lodge(uow: Any, command: Lodge, *, today: date, per_hour: int) -> dict
         client=command.client,
         status=ObjectionStatus.OPEN.value,
         pending_departments=departments,
-        score_before=score.total,
+        # A list entry shows the module's total (its owner's points included): compared as such.
+        score_before=_module_total(score, r.module_id) if command.round_id is not None else score.total,
         due_by=due_by,
         lodged_at=now,
     )
@@ -141,14 +142,29 @@ async def request_review(
     )
 
 
-async def take_answers(uow: Any, answers_to: list[dict[str, str]], total: float, status: str) -> list[str]:
-    """A re-score that answers re-verification requests: close each request whose departments have all answered."""
+def _module_total(score: Any, module_id: str) -> float:
+    return float((score.modules or {}).get(module_id, {}).get("total", score.total))
+
+
+async def take_answers(
+    uow: Any,
+    answers_to: list[dict[str, str]],
+    base_total: float,
+    status: str,
+    module_totals: dict[str, float] | None = None,
+) -> list[str]:
+    """A re-score that answers re-verification requests: close each request whose departments have all
+    answered. An objection to a list entry compares the module's total (`module_totals`), as the list shows it."""
     closed = []
     for a in answers_to:
         pending = await uow.store.take_department_answer(a["request_id"], a["department"])
         if pending is None or pending:
             continue
         row = await uow.store.objection(a["request_id"])
+        total = base_total
+        if row.round_id is not None and module_totals:
+            r = await uow.store.round(row.round_id)
+            total = module_totals.get(r.module_id, base_total) if r is not None else base_total
         if status != "scored":
             outcome = f"核查完成：积分状态为{status}。Re-verified: the score is now {status}."
         elif total == row.score_before:

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from services.scoring.engine.evaluate import SCORED, Evaluation, evaluate
+from services.scoring.engine.fact_sources import FactSource, fault
 from services.scoring.engine.population import Population
-from services.scoring.engine.rules import Indicator, RuleSet, in_force, parse_document
+from services.scoring.engine.rules import Indicator, RuleSet, RuleSetError, in_force, parse_document
 from services.scoring.engine.schema import Names, Strict
 
 MODULE_DIR = Path(__file__).resolve().parent.parent / "modules"
@@ -59,9 +60,27 @@ class Module(Strict):
     requires: list[Requirement] = Field(default_factory=list)
     rounds: list[Round] = Field(default_factory=list)
     tie_breakers: list[TieBreaker] = Field(default_factory=list)
+    # Indicator id -> its fact declared with type and source (`fact: {name, type, source}` in the
+    # file); an indicator with the short form (`fact: <name>`) reads a department's fact.
+    fact_sources: dict[str, FactSource] = Field(default_factory=dict)
     source: str | None = None
     content_hash: str = ""  # sha256 of the exact text below
     source_text: str = Field("", exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _declared_facts(cls, raw: Any) -> Any:
+        """Lift each `fact: {name, type, source}` into `fact_sources`, leaving the engine its fact's name."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("indicators"), list):
+            return raw
+        sources = dict(raw.get("fact_sources") or {})
+        indicators = []
+        for i, ind in enumerate(raw["indicators"]):
+            if isinstance(ind, dict) and isinstance(ind.get("fact"), dict):
+                sources[str(ind.get("id", f"#{i}"))] = ind["fact"]
+                ind = {**ind, "fact": ind["fact"].get("name")}
+            indicators.append(ind)
+        return {**raw, "indicators": indicators, "fact_sources": sources}
 
     def round_on(self, day: date) -> Round | None:
         current = [r for r in self.rounds if r.from_ <= day]
@@ -72,7 +91,30 @@ class Module(Strict):
 
 
 def parse_module(text: str, source: str) -> Module:
-    return parse_document(text, source, Module, "a module")
+    """Validate a module file whole: the format, and that something answers every indicator's fact.
+    Registration (`PUT /v1/modules/{id}`) refuses with this function's fault (a 422 naming the indicator)."""
+    module = parse_document(text, source, Module, "a module")
+    faults = fact_faults(module)
+    if faults:
+        raise RuleSetError("; ".join(f"{source}: indicator {ind!r}, field 'fact': {why}" for ind, why in faults))
+    return module
+
+
+def fact_faults(module: Module) -> list[tuple[str, str]]:
+    """(indicator id, why) for each indicator whose fact nothing answers."""
+    ids = {i.id for i in module.indicators}
+    faults = [(ind, "declared for no indicator of the module") for ind in module.fact_sources if ind not in ids]
+    for ind in module.indicators:
+        declared = module.fact_sources.get(ind.id)
+        why = fault(module.owner, ind.fact, declared)
+        if why is None and declared is not None and declared.name != ind.fact:
+            why = "the declared fact's name differs from the indicator's fact"
+        if why is None and declared is not None and declared.source == "owner" and len(f"{module.id}/{ind.id}") > 60:
+            # The owner's item is `<module>/<indicator>` wherever it is kept and named (intake, objections).
+            why = f"the owner's item {module.id}/{ind.id} is longer than 60 characters: shorten the ids"
+        if why:
+            faults.append((ind.id, why))
+    return faults
 
 
 def module_faults(module: Module, rule_sets: dict[str, RuleSet]) -> list[tuple[str, str]]:

@@ -1,5 +1,6 @@
-"""Verification's REST API for department officers: results and audit chains, and the desk."""
+"""Verification's REST API for department officers: results and audit chains, the desk, and module
+owners' registries."""
 
-from services.verification.api import desk, results
+from services.verification.api import desk, owners, results
 
-ROUTERS = [results.router, desk.router]
+ROUTERS = [results.router, desk.router, owners.router]

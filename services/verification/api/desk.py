@@ -25,6 +25,7 @@ from services.verification.use_cases.errors import (
 )
 from shared import clock
 from shared.auth import Principal, current_principal
+from shared.outages import Unavailable
 from shared.problems import Problem
 from shared.ranges import INT32_MAX, PathId
 
@@ -59,7 +60,7 @@ async def list_tasks(
     limit: int = Query(50, ge=1, le=200),
     after: int = Query(0, ge=0, le=INT32_MAX, description="The `next` of the previous page"),
 ) -> dict:
-    own_department(department, principal)
+    own_department(department, principal, request.app.state.owners)
     async with unit_of_work(request) as uow:
         tasks, following = await desk.desk_queue(uow, department, domain.DeskTaskState(state), after, limit)
     return {"items": [_task_view(t) for t in tasks], "next": following}
@@ -77,7 +78,7 @@ async def _task_view_of(request: Request, department: str, task_id: int) -> dict
 async def read_task(
     department: str, task_id: PathId, request: Request, principal: Principal = Depends(current_principal)
 ) -> dict:
-    own_department(department, principal)
+    own_department(department, principal, request.app.state.owners)
     return await _task_view_of(request, department, task_id)
 
 
@@ -90,7 +91,7 @@ async def read_task(
 async def open_material(
     department: str, task_id: PathId, request: Request, principal: Principal = Depends(current_principal)
 ) -> Response:
-    own_department(department, principal)
+    own_department(department, principal, request.app.state.owners)
     try:
         opened = await desk.open_material(
             lambda: unit_of_work(request), request.app.state.materials, department, task_id, principal.principal
@@ -108,6 +109,24 @@ async def open_material(
     )
 
 
+async def _owner_facts(request: Request, department: str, task_id: int) -> list | None:
+    """A module owner's desk: the facts (and types) of the task's module, from scoring's catalogue."""
+    if department not in request.app.state.owners:
+        return None
+    async with unit_of_work(request) as uow:
+        try:
+            task = await desk.desk_task(uow, department, task_id)
+        except NotVisible:
+            raise not_visible() from None
+    try:
+        module = await request.app.state.catalogue.module(task.indicator.partition("/")[0])
+    except Unavailable as exc:
+        raise Problem(
+            503, f"The module's declaration cannot be read now: {exc}", headers={"Retry-After": "5"}
+        ) from None
+    return list(module.facts) if module is not None else []
+
+
 @router.post(
     "/{task_id}/decision", summary="Decide a task: confirm (with facts), return (with a reason), or flag forged"
 )
@@ -118,11 +137,12 @@ async def decide(
     request: Request,
     principal: Principal = Depends(current_principal),
 ) -> dict:
-    own_department(department, principal)
+    own_department(department, principal, request.app.state.owners)
     decision = desk.DeskDecision(domain.DeskVerdict(body.decision), body.reason, body.facts)
+    owner_facts = await _owner_facts(request, department, task_id)
     async with unit_of_work(request) as uow:
         try:
-            await desk.decide(uow, department, task_id, decision, principal.principal)
+            await desk.decide(uow, department, task_id, decision, principal.principal, owner_facts=owner_facts)
         except NotVisible:
             raise not_visible() from None
         except AlreadyDecided as exc:

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1/departments/{department}", tags=["department offi
 async def read_result(
     department: str, application_id: str, request: Request, principal: Principal = Depends(current_principal)
 ) -> dict:
-    own_department(department, principal)
+    own_department(department, principal, request.app.state.owners)
     async with unit_of_work(request) as uow:
         try:
             return await results.department_result(uow, department, application_id)
@@ -26,7 +26,7 @@ async def read_result(
 
 @router.get("/audit/verify", summary="Recompute the department's audit hash chain and hold it against its anchor")
 async def verify_audit(department: str, request: Request, principal: Principal = Depends(current_principal)) -> dict:
-    own_department(department, principal)
+    own_department(department, principal, request.app.state.owners)
     async with unit_of_work(request) as uow:
         check = await results.check_audit_chain(uow, department)
     return {"department": department, **check.as_dict()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.documents import document_problem
@@ -35,3 +35,16 @@ class Decision(BaseModel):
         if problem := document_problem(self.facts):
             raise PydanticCustomError("decision", f"facts: the document {problem}")
         return self
+
+
+class OwnerSource(BaseModel):
+    """A module owner's registry: where its verifier asks for the owner's facts, and with what credential."""
+
+    model_config = ConfigDict(extra="forbid")
+    url: AnyHttpUrl = Field(
+        description='The registry\'s endpoint: POST {"id_number", "cut_off", "facts": [names]} '
+        '→ {"facts": {name: value}}'
+    )
+    credential: SecretStr = Field(
+        min_length=16, max_length=500, description="Sent as `Authorization: Bearer …`; kept as a secret, never shown"
+    )

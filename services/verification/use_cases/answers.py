@@ -19,8 +19,12 @@ async def _police(
     uow: Any, department: str, registries: Registries, data: ApplicationSubmitted
 ) -> tuple[domain.Answer, Queries]:
     holder, delegation = data.holder, data.delegation and data.delegation.model_dump()
-    permit, residence = await registries.police(uow, holder.permit_number, holder.id_number, data.cut_off_date)
-    answer = domain.police_answer(holder.id_number, holder.permit_number, permit, residence, data.cut_off_date)
+    permit, residence, districts = await registries.police(
+        uow, holder.permit_number, holder.id_number, data.cut_off_date
+    )
+    answer = domain.police_answer(
+        holder.id_number, holder.permit_number, permit, residence, data.cut_off_date, districts
+    )
     records = await registries.records(uow, "police_records", holder.id_number, data.cut_off_date)
     offences = departments.police_records(records, {})
     answer.items += offences.items
@@ -30,7 +34,7 @@ async def _police(
         (
             "residence",
             {"id_number": holder.id_number, "before": data.cut_off_date.isoformat()},
-            answer.facts["residence_spans"],
+            {"spans": answer.facts["residence_spans"], "districts": answer.facts["residence_districts"]},
         ),
         ("offences", {"id_number": holder.id_number, "before": data.cut_off_date.isoformat()}, records["offences"]),
     ]

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from services.verification import domain
 from services.verification.audit.chain import append
 from services.verification.departments import FACTS_OF_ITEM
+from services.verification.owners import OwnerFact
 from services.verification.use_cases.errors import (
     AlreadyDecided,
     FactsRefused,
@@ -25,6 +26,7 @@ from services.verification.use_cases.errors import (
     NotVisible,
 )
 from shared.events.catalogue import ApplicationSubmitted
+from shared.module_facts import type_fault
 
 
 class Materials(Protocol):
@@ -89,9 +91,16 @@ async def open_material(
 
 
 async def decide(
-    uow: Any, department: str, task_id: int, decision: DeskDecision, officer: str, now: datetime | None = None
+    uow: Any,
+    department: str,
+    task_id: int,
+    decision: DeskDecision,
+    officer: str,
+    now: datetime | None = None,
+    owner_facts: list[OwnerFact] | None = None,
 ) -> None:
-    """Decide a pending task: the department's answer is revised and sent again (the caller commits)."""
+    """Decide a pending task: the department's answer is revised and sent again (the caller commits).
+    `owner_facts`: a module owner's desk, the facts its items rest on (with their declared types)."""
     now = now or datetime.now(UTC)
     task = await uow.store.desk_task(department, task_id, for_update=True)
     if task is None:
@@ -102,7 +111,14 @@ async def decide(
     if result is None or result.context is None:
         raise NoEarlierAnswer(department, task.application_id)
     facts_given = decision.facts or {}
-    owned = FACTS_OF_ITEM.get(task.indicator, ())
+    if owner_facts is None:
+        owned = FACTS_OF_ITEM.get(task.indicator, ())
+    else:
+        declared = [f for f in owner_facts if f.item == task.indicator]
+        owned = tuple(f.fact for f in declared)
+        for f in declared:
+            if f.fact in (decision.facts or {}) and (why := type_fault(f.type, decision.facts[f.fact])):  # type: ignore[index]
+                raise FactsRefused(f"a {f.type}", f"facts: {f.fact}: {why.replace('the registry answered', 'given')}")
     if stray := sorted(set(facts_given) - set(owned)):
         raise FactsRefused(
             f"only {', '.join(owned) or 'none'}",

@@ -192,3 +192,52 @@ async def test_one_batch_scores_its_applications_together_at_commit_and_withdraw
         await uow.commit()
     assert sorted(store.scores) == ["B-1", "B-2"]
     assert [e.subject for e in uow.emitted] == ["B-1", "B-2"]
+
+
+def owner_answer(app: str, facts: dict, *, applied_on: date = APPLIED, state: str = "passed") -> Envelope:
+    return Envelope.new(
+        VerificationCompleted(
+            application_id=app,
+            department="district:binjiang",
+            expected_departments=EXPECTED,
+            cut_off_date=CUT_OFF,
+            holder=HOLDER,
+            items=[{"indicator": "binjiang-talent/key_enterprise", "state": state}],
+            facts=facts,
+            verified_at=datetime.now(UTC),
+            applied_on=applied_on,
+            modules=["binjiang-talent"],
+        ),
+        source="verification",
+        subject=app,
+    )
+
+
+def with_modules(event: Envelope, modules: list[str]) -> Envelope:
+    data = parse_data(event).model_copy(update={"modules": modules})
+    return Envelope.new(data, source=event.source, subject=event.subject)
+
+
+async def test_an_application_naming_a_districts_module_waits_for_the_district_too(bus):
+    modules = ["binjiang-talent"]
+    assert await bus.deliver(with_modules(answer("M-1", "police", POLICE_FACTS), modules)) == []
+    assert await bus.deliver(with_modules(answer("M-1", "education", {"education": ["bachelor"]}), modules)) == []
+    emitted = await bus.deliver(owner_answer("M-1", {"key_enterprise_employee": True}))
+    (score,) = [e.data for e in emitted]
+    assert score["modules"]["binjiang-talent"]["module_points"] == 10
+    assert score["modules"]["binjiang-talent"]["owner_items"] == ["binjiang-talent/key_enterprise"]
+
+
+async def test_a_district_silent_past_the_deadline_scores_zero_then_its_late_answer_re_scores(bus):
+    long_ago, modules = date(2025, 1, 6), ["binjiang-talent"]
+    await bus.deliver(with_modules(answer("M-2", "police", POLICE_FACTS, applied_on=long_ago), modules))
+    emitted = await bus.deliver(
+        with_modules(answer("M-2", "education", {"education": ["bachelor"]}, applied_on=long_ago), modules)
+    )
+    first = [e.data for e in emitted][-1]
+    assert "overdue, scored 0 until they answer: district:binjiang" in first["reason"]
+    assert first["modules"]["binjiang-talent"]["module_points"] == 0
+    late = await bus.deliver(owner_answer("M-2", {"key_enterprise_employee": True}, applied_on=long_ago))
+    (second,) = [e.data for e in late]
+    assert second["score_version"] == first["score_version"] + 1
+    assert second["modules"]["binjiang-talent"]["module_points"] == 10

@@ -39,6 +39,15 @@ class FakeStore:
         self.anchors: list[dict[str, Any]] = []
         self.credit_reports: dict[int, dict[str, Any]] = {}
         self.head_locks = 0  # how often a transaction read (and locked) a chain head
+        self.sources: dict[str, SimpleNamespace] = {}
+
+    # ---- module owners' registries
+    async def owner_source(self, owner: str) -> Any:
+        return self.sources.get(owner)
+
+    async def put_owner_source(self, row: dict[str, Any]) -> Any:
+        self.sources[row["owner"]] = SimpleNamespace(**row)
+        return self.sources[row["owner"]]
 
     # ---- department results
     async def result(self, application_id: str, department: str, *, for_update: bool = False) -> Any:
@@ -182,13 +191,14 @@ class FakeRegistries:
     ) -> None:
         self.permits, self.residence, self.spans = permits or {}, residence or {}, spans or {}
         self.records_by_lookup, self.relations, self.disabled = records or {}, relations or {}, disabled or set()
+        self.districts: dict[str, list[dict]] = {}
         self.asked: list[tuple] = []
         self.listings: list[dict] = []  # the credit registry's dishonesty listings reported
         self.failing: Exception | None = None  # what report_dishonesty raises, when set
 
     async def police(self, uow: Any, permit_number: str, id_number: str, cut_off: date):
         self.asked.append(("police", permit_number, id_number))
-        return self.permits.get(permit_number), self.residence.get(id_number, [])
+        return self.permits.get(permit_number), self.residence.get(id_number, []), self.districts.get(id_number, [])
 
     async def relation(self, uow: Any, id_number: str, relative: str, today: date):
         self.asked.append(("relation", id_number, relative))

@@ -1,7 +1,7 @@
 """credit reports: dishonesty records owed to the credit registry after a forgery
 
 Revision ID: d5b7e3f1a942
-Revises: 8e2f4b6a1c07
+Revises: c3a9e5d1f742
 Create Date: 2026-11-30 02:10:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision: str = "d5b7e3f1a942"
-down_revision: Union[str, Sequence[str], None] = "8e2f4b6a1c07"
+down_revision: Union[str, Sequence[str], None] = "c3a9e5d1f742"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

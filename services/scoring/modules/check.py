@@ -48,6 +48,16 @@ def owner_name(owner: str) -> str:
     return f"部门（{name}）"
 
 
+def source_of(module: Module, indicator_id: str) -> str:
+    """Where the indicator's fact comes from, as the holder is told."""
+    declared = module.fact_sources.get(indicator_id)
+    if declared is None or declared.source.startswith("department:"):
+        return "数据来自相关部门"
+    if declared.source == "owner":
+        return f"数据来自{owner_name(module.owner)}"
+    return "由相关部门的登记信息推算"
+
+
 def tie_breaker_name(t: TieBreaker, module: Module, base: RuleSet) -> str:
     """A tie-breaker as the notice states it; the file's own name where it gives one."""
     if t.name is not None:
@@ -85,7 +95,7 @@ def holder_view(module: Module, base: RuleSet) -> list[str]:
         lines.append("  本模块另加的指标：")
         for i in module.indicators:
             rule = i.formula.rule_text(i)
-            lines.append(f"    {CATEGORY_NAMES[i.category]} · {i.name.zh}：{rule}")
+            lines.append(f"    {CATEGORY_NAMES[i.category]} · {i.name.zh}：{rule}（{source_of(module, i.id)}）")
     else:
         lines.append("  本模块不另加指标，按全市积分排序。")
     for r in module.requires:

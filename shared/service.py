@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table
 
-from shared import openapi
+from shared import openapi, tracing
 from shared.auth import ApiKeys
 from shared.bus.consumer import EventConsumer, Handler
 from shared.bus.kafka import broker_reachable
@@ -63,6 +63,7 @@ class ServiceSpec:
 def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(spec.name, settings.log_level, settings.log_json)
+    tracing.configure_tracing(spec.name)
     log = get_logger(spec.name)
     # No demo or missing secrets outside the embedded platform: refused before serving anything.
     refuse_unsafe_secrets(settings, spec.name)
@@ -101,6 +102,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
                 await spec.on_shutdown(app)
             await link.stop()
             await db.dispose()
+            tracing.shutdown()
             log.info("service stopped")
 
     app = FastAPI(title=spec.title, version="1.0", lifespan=lifespan)
@@ -178,4 +180,5 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     for router in spec.routers:
         app.include_router(router)
     openapi.install(app)
+    tracing.instrument_app(app)
     return app

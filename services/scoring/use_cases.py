@@ -18,6 +18,7 @@ from services.scoring import access, domain
 from services.scoring.engine.modules import Module, ModuleResult, Round, evaluate_module
 from services.scoring.engine.population import Population
 from services.scoring.engine.rules import RuleSet
+from shared import tracing
 from shared.events import Envelope
 from shared.events.catalogue import HolderRef, ScoreComputed
 
@@ -54,6 +55,8 @@ class ScoringJob:
     answers: list[dict[str, Any]]
     holder: HolderRef
     answers_to: list[dict[str, str]]
+    # The trace of the event that asked for the score: it is computed at commit, for the whole batch.
+    trace: dict[str, str] = field(default_factory=tracing.carrier)
 
 
 @dataclass
@@ -129,6 +132,7 @@ def record_score(uow: Any, job: ScoringJob, explanation: dict[str, Any], now: da
             ),
             source="scoring",
             subject=job.application_id,
+            trace=job.trace,
         )
     )
 

@@ -21,6 +21,7 @@ from services.scoring.engine.rules import RuleSet
 from shared import tracing
 from shared.events import Envelope
 from shared.events.catalogue import HolderRef, ScoreComputed
+from shared.metrics import OVERDUE_ANSWERS
 
 
 # -- domain errors --------------------------------------------------------------------------------
@@ -180,20 +181,19 @@ async def sweep_overdue(uow: Any, deps: Deps, today: date, limit: int = 200) -> 
         if await store.latest_version(application_id):
             continue
         if submitted is not None:
-            await schedule_scoring(
-                uow,
-                deps,
-                application_id,
-                answers,
+            expected, cut_off, holder = (
                 submitted.expected_departments,
                 submitted.cut_off_date,
-                holder=HolderRef.model_validate(submitted.holder),
+                HolderRef.model_validate(submitted.holder),
             )
         else:
             first = answers[min(answers)]
-            await schedule_scoring(
-                uow, deps, application_id, answers, first["expected_departments"], first["cut_off_date"]
-            )
+            expected, cut_off, holder = first["expected_departments"], first["cut_off_date"], None
+        await schedule_scoring(uow, deps, application_id, answers, expected, cut_off, holder=holder)
+        # Watched per department (an alert on a department that keeps missing the deadline); counted when
+        # decided: a sweep whose transaction then fails is counted again by the next.
+        for department in sorted(set(expected) - set(answers)):
+            OVERDUE_ANSWERS.labels(department).inc()
     return len(overdue)
 
 

@@ -125,6 +125,21 @@ class EventConsumer:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """Per assigned partition, the messages on it the group has not committed (asked of the broker)."""
+        consumer = self._consumer
+        if consumer is None or not self.running:
+            return {}
+        partitions = sorted(consumer.assignment())
+        if not partitions:
+            return {}
+        ends = await consumer.end_offsets(partitions)
+        committed = await asyncio.gather(*(consumer.committed(tp) for tp in partitions))
+        return {
+            (tp.topic, tp.partition): max(0, ends[tp] - (done or 0))
+            for tp, done in zip(partitions, committed, strict=True)
+        }
+
     def _waiting(self, reason: str | None) -> None:
         self.waiting_for = reason
         CONSUMER_WAITING.labels(self.name).set(1 if reason else 0)

@@ -72,6 +72,18 @@ WHERE state = 'running' AND heartbeat_at < now() - make_interval(secs => :lease)
 RETURNING id, state""")
 
 
+_UNFINISHED = text(
+    "SELECT state, count(*) FROM scoring.simulations WHERE state IN ('queued', 'running') GROUP BY state"
+)
+
+
+async def unfinished(engine: AsyncEngine) -> dict[str, int]:
+    """Jobs waiting and running, by state (the queue's depth, for /metrics)."""
+    async with engine.connect() as conn:
+        counts = {state: n for state, n in (await conn.execute(_UNFINISHED)).all()}
+    return {state: counts.get(state, 0) for state in ("queued", "running")}
+
+
 async def _mine(engine: AsyncEngine, job_id: str, attempt: int, **values: Any) -> bool:
     """Update the job if this runner still holds it (another may have taken it over)."""
     async with engine.begin() as conn:

@@ -128,7 +128,7 @@ class OutboxRelay:
                 made_in = {k: row.payload[k] for k in ("traceparent", "tracestate") if row.payload.get(k)}
                 try:
                     with tracing.publishing(
-                        made_in, f"{row.event_type} publish", {"messaging.destination.name": row.topic}
+                        made_in, f"{row.event_type} publish", headers, {"messaging.destination.name": row.topic}
                     ):
                         futures.append(
                             await self.producer.send(

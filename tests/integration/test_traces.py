@@ -7,7 +7,10 @@ installation does, and so exports nothing.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import secrets
+import urllib.request
 
 import httpx
 import pytest
@@ -45,6 +48,16 @@ def traced(infra):
             p.stop_services()
 
 
+def _submit_as_partner(url: str, body: dict, headers: dict) -> tuple[int, dict, dict]:
+    """With urllib, not httpx: a service app built in this process (another test's) instruments httpx
+    here too, and the instrumented client would send its own traceparent instead of the partner's."""
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={**headers, "content-type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return r.status, dict(r.headers), json.loads(r.read())
+
+
 def _db(span: ReceivedSpan) -> bool:
     return (span.attributes.get("db.system") or span.attributes.get("db.system.name")) == "postgresql"
 
@@ -52,15 +65,16 @@ def _db(span: ReceivedSpan) -> bool:
 async def test_one_application_is_one_trace_across_the_four_services(traced):
     platform, receiver = traced
     trace_id, partner_span = secrets.token_hex(16), secrets.token_hex(8)
+    status, headers, created = await asyncio.to_thread(
+        _submit_as_partner,
+        f"{platform.url('intake')}/v1/applications",
+        application_body(11),
+        {**WINDOW, "traceparent": f"00-{trace_id}-{partner_span}-01"},
+    )
+    assert status == 201, created
+    assert headers["traceparent"].split("-")[1] == trace_id  # the partner's trace, continued
     async with httpx.AsyncClient(timeout=10) as client:
-        r = await client.post(
-            f"{platform.url('intake')}/v1/applications",
-            json=application_body(11),
-            headers={**WINDOW, "traceparent": f"00-{trace_id}-{partner_span}-01"},
-        )
-        assert r.status_code == 201, r.text
-        assert r.headers["traceparent"].split("-")[1] == trace_id  # the partner's trace, continued
-        await follow_to_notice(client, platform, r.json()["id"])
+        await follow_to_notice(client, platform, created["id"])
 
     async def probe() -> list[ReceivedSpan] | None:
         spans = receiver.of_trace(trace_id)

@@ -10,6 +10,8 @@ import orjson
 import structlog
 from structlog.typing import EventDict, Processor
 
+from shared.tracing import current_trace_id
+
 
 def configure_logging(service: str, level: str = "INFO", json: bool = True) -> None:
     lvl = getattr(logging, level.upper(), logging.INFO)
@@ -18,9 +20,16 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
         event_dict.setdefault("service", service)
         return event_dict
 
+    def add_trace_id(_logger: Any, _name: str, event_dict: EventDict) -> EventDict:
+        trace_id = current_trace_id()  # of the request or event being handled (shared.tracing)
+        if trace_id:
+            event_dict.setdefault("trace_id", trace_id)
+        return event_dict
+
     shared_processors: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         add_service,
+        add_trace_id,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram, Info
 
 HTTP_REQUESTS = Counter("points_http_requests_total", "HTTP requests", ["method", "route", "status"])
 HTTP_LATENCY = Histogram(
@@ -35,3 +35,27 @@ CONSUMER_WAITING = Gauge(
 OUTAGE_WAITS = Counter(
     "points_outage_waits_total", "Times work waited for a dependency instead of failing", ["component"]
 )
+
+# -- read at scrape time (shared.gauges): what a stalled relay or a slow consumer looks like ----------
+OUTBOX_BACKLOG = Gauge("points_outbox_backlog", "Outbox events not yet published")
+OUTBOX_OLDEST_AGE = Gauge(
+    "points_outbox_oldest_age_seconds", "Age of the oldest outbox event not yet published (0 when none)"
+)
+CONSUMER_LAG = Gauge(
+    "points_consumer_lag",
+    "Messages on a partition not yet committed by the consumer group",
+    ["consumer", "group", "topic", "partition"],
+)
+# -- state ----------------------------------------------------------------------------------------------
+READY = Gauge("points_ready", "1 while the service can accept work (its database is up), 0 when it cannot")
+READINESS_CHANGES = Counter("points_readiness_changes_total", "Times readiness went from ready to not or back")
+CIRCUIT_BREAKER_STATE = Gauge(
+    "points_circuit_breaker_state", "A circuit breaker's state: 0 closed, 1 half-open, 2 open", ["breaker"]
+)
+SIMULATION_JOBS = Gauge("points_simulation_jobs", "Simulation jobs by state (queued: the queue's depth)", ["state"])
+OVERDUE_ANSWERS = Counter(
+    "points_overdue_answers_total",
+    "Applications scored without a department's answer: it was silent past the review deadline",
+    ["department"],
+)
+BUILD_INFO = Info("points_build", "The running build: service, version, revision, Python")

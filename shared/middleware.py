@@ -1,4 +1,4 @@
-"""ASGI middleware: trace context in and out, request metrics, one access log line per request;
+"""ASGI middleware: the trace id out, request metrics, one access log line per request;
 request body limits."""
 
 from __future__ import annotations
@@ -13,25 +13,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.logging import get_logger
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from shared.tracing import continue_trace
+from shared.tracing import current_traceparent
 
 log = get_logger("http")
 _QUIET = {"/healthz", "/readyz", "/metrics"}
 
 
 class TraceAndMetricsMiddleware:
+    """Runs inside the OpenTelemetry request span (shared.tracing): the answer names its trace in a
+    `traceparent` header, so a partner can quote it when asking about a request."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        incoming = None
-        for k, v in scope.get("headers", []):
-            if k == b"traceparent":
-                incoming = v.decode("latin-1")
-                break
-        tp = continue_trace(incoming)
+        tp = current_traceparent()
         status = 500
         started = time.perf_counter()
 
@@ -39,8 +37,8 @@ class TraceAndMetricsMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + [(b"traceparent", tp.encode())]
+                if tp:
+                    message["headers"] = list(message.get("headers", [])) + [(b"traceparent", tp.encode())]
             await send(message)
 
         try:

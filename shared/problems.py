@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.calendar import CalendarYearUnknown
-from shared.tracing import current_traceparent, parse_trace_id
+from shared.tracing import current_trace_id
 
 PROBLEM_JSON = "application/problem+json"
 _TITLES = {
@@ -162,10 +162,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             )
 
         get_logger(__name__).exception("unhandled error", path=request.url.path)
-        # Answered from outside the tracing middleware: the trace id goes in the body instead.
+        # Answered outside the middleware that names the trace in a header: the trace id goes in the body.
         return problem_response(
             request,
             500,
             "An internal error occurred; it has been logged with this request's trace id.",
-            trace_id=parse_trace_id(current_traceparent()),
+            trace_id=current_trace_id(),
         )

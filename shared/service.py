@@ -7,16 +7,18 @@ consumers, health and metrics endpoints, problem details and tracing around it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import platform
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table
 
-from shared import openapi
+from shared import gauges, openapi, tracing
 from shared.auth import ApiKeys
 from shared.bus.consumer import EventConsumer, Handler
 from shared.bus.kafka import broker_reachable
@@ -25,6 +27,7 @@ from shared.bus.outbox import Outbox, OutboxRelay
 from shared.db import Database
 from shared.events.catalogue import asyncapi_document
 from shared.logging import configure_logging, get_logger
+from shared.metrics import BUILD_INFO, READINESS_CHANGES, READY
 from shared.middleware import BodyLimitMiddleware, TraceAndMetricsMiddleware
 from shared.outages import describe
 from shared.problems import install_problem_handlers, problem_response
@@ -58,15 +61,26 @@ class ServiceSpec:
     store: Callable[[Any], Any] | None = None
     # The Content-Security-Policy of the service's HTML pages (shared.security_headers).
     page_policy: str = BASE_POLICY
+    # Sets the service's own gauges that are read at scrape time (scoring: the simulation queue).
+    on_scrape: Callable[[FastAPI], Awaitable[None]] | None = None
 
 
 def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(spec.name, settings.log_level, settings.log_json)
+    tracing.configure_tracing(spec.name)
     log = get_logger(spec.name)
     # No demo or missing secrets outside the embedded platform: refused before serving anything.
     refuse_unsafe_secrets(settings, spec.name)
     spec = check_demo_keys_at_startup(spec, settings)
+    BUILD_INFO.info(
+        {
+            "service": spec.name,
+            "version": version("points-platform"),
+            "revision": settings.build_revision,
+            "python": platform.python_version(),
+        }
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,6 +103,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         app.state.settings, app.state.db, app.state.broker = settings, db, link
         app.state.api_keys = ApiKeys(db.engine, spec.api_keys)
         app.state.consumers = consumers
+        app.state.ready = None  # as /readyz last found it
         if spec.on_startup:
             await spec.on_startup(app)
         # The broker is not a precondition of serving: the link connects whenever it is there.
@@ -101,6 +116,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
                 await spec.on_shutdown(app)
             await link.stop()
             await db.dispose()
+            tracing.shutdown()
             log.info("service stopped")
 
     app = FastAPI(title=spec.title, version="1.0", lifespan=lifespan)
@@ -149,7 +165,13 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
                 "ok" if c.running and not c.waiting_for else f"waiting: {c.waiting_for}" if c.running else "not started"
             )
         publishing = all(v == "ok" for k, v in checks.items() if k != "database")
-        if checks["database"] == "ok":
+        ready = checks["database"] == "ok"
+        if request.app.state.ready != ready:  # counted, so that an alert sees flapping between scrapes
+            if request.app.state.ready is not None:
+                READINESS_CHANGES.inc()
+            request.app.state.ready = ready
+            READY.set(ready)
+        if ready:
             return {
                 "status": "ready" if publishing else "accepting",
                 "accepting": True,
@@ -166,7 +188,11 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         )
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        state = request.app.state
+        await gauges.refresh(state.db, spec.outbox, state.consumers)
+        if spec.on_scrape:
+            await spec.on_scrape(request.app)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     subscribes = sorted({t for c in spec.consumers for t in c.handlers})
@@ -178,4 +204,5 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     for router in spec.routers:
         app.include_router(router)
     openapi.install(app)
+    tracing.instrument_app(app)
     return app

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+    # The source revision the image was built from (points_build_info; set by the build).
+    build_revision: str = "unknown"
 
     # Comma-separated crash points for failure tests (see shared.failpoints).
     failpoints: str = ""

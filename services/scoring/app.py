@@ -19,6 +19,7 @@ from services.scoring.store import Store
 from shared import clock
 from shared.events.catalogue import APPLICATIONS, VERIFICATIONS
 from shared.logging import get_logger
+from shared.metrics import SIMULATION_JOBS
 from shared.security_headers import BASE_POLICY
 from shared.service import ConsumerSpec, ServiceSpec, create_app
 
@@ -90,6 +91,16 @@ async def _shutdown(app: FastAPI) -> None:
     await asyncio.gather(app.state.simulations, return_exceptions=True)
 
 
+async def _scrape(app: FastAPI) -> None:
+    try:
+        counts = await asyncio.wait_for(simulation_jobs.unfinished(app.state.db.engine), 2.0)
+    except Exception as exc:  # the database is away: readiness says so; /metrics still answers
+        log.warning("could not count simulation jobs", error=repr(exc))
+        return
+    for state, n in counts.items():
+        SIMULATION_JOBS.labels(state).set(n)
+
+
 SPEC = ServiceSpec(
     name="scoring",
     title="Points platform — scoring (rule sets, engine, explained scores)",
@@ -102,6 +113,7 @@ SPEC = ServiceSpec(
     publishes=["score.computed"],
     on_startup=_startup,
     on_shutdown=_shutdown,
+    on_scrape=_scrape,
     store=Store,
     # The simulation report: no scripts; its charts are matplotlib's inline SVG, whose style
     # attributes no hash can allow, so inline styles (and data: images) are.

@@ -18,8 +18,10 @@ from services.scoring import access, domain
 from services.scoring.engine.modules import Module, ModuleResult, Round, evaluate_module
 from services.scoring.engine.population import Population
 from services.scoring.engine.rules import RuleSet
+from shared import tracing
 from shared.events import Envelope
 from shared.events.catalogue import HolderRef, ScoreComputed
+from shared.metrics import OVERDUE_ANSWERS
 
 
 # -- domain errors --------------------------------------------------------------------------------
@@ -55,6 +57,8 @@ class ScoringJob:
     holder: HolderRef
     answers_to: list[dict[str, str]]
     applied_on: date | None = None  # the rules are those in force on it (unknown: on the cut-off)
+    # The trace of the event that asked for the score: it is computed at commit, for the whole batch.
+    trace: dict[str, str] = field(default_factory=tracing.carrier)
 
 
 @dataclass
@@ -133,6 +137,7 @@ def record_score(uow: Any, job: ScoringJob, explanation: dict[str, Any], now: da
             ),
             source="scoring",
             subject=job.application_id,
+            trace=job.trace,
         )
     )
 
@@ -183,21 +188,22 @@ async def sweep_overdue(uow: Any, deps: Deps, today: date, limit: int = 200) -> 
         if await store.latest_version(application_id):
             continue
         if submitted is not None:
-            await schedule_scoring(
-                uow,
-                deps,
-                application_id,
-                answers,
+            expected, cut_off, holder, applied_on = (
                 submitted.expected_departments,
                 submitted.cut_off_date,
-                holder=HolderRef.model_validate(submitted.holder),
-                applied_on=submitted.applied_on,
+                HolderRef.model_validate(submitted.holder),
+                submitted.applied_on,
             )
         else:
             first = answers[min(answers)]
-            await schedule_scoring(
-                uow, deps, application_id, answers, first["expected_departments"], first["cut_off_date"]
-            )
+            expected, cut_off, holder, applied_on = first["expected_departments"], first["cut_off_date"], None, None
+        await schedule_scoring(
+            uow, deps, application_id, answers, expected, cut_off, holder=holder, applied_on=applied_on
+        )
+        # Watched per department (an alert on a department that keeps missing the deadline); counted when
+        # decided: a sweep whose transaction then fails is counted again by the next.
+        for department in sorted(set(expected) - set(answers)):
+            OVERDUE_ANSWERS.labels(department).inc()
     return len(overdue)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from shared.metrics import CIRCUIT_BREAKER_STATE
 from shared.outages import Unavailable
 
 
@@ -24,11 +25,15 @@ class RegistryError(Exception):
 
 
 class CircuitBreaker:
-    def __init__(self, failures_to_open: int = 5, open_seconds: float = 10.0) -> None:
+    STATES = ("closed", "half-open", "open")  # points_circuit_breaker_state: 0, 1, 2
+
+    def __init__(self, failures_to_open: int = 5, open_seconds: float = 10.0, name: str = "registries") -> None:
         self.failures_to_open, self.open_seconds = failures_to_open, open_seconds
         self.failures = 0
         self.opened_at: float | None = None
         self.trial = False
+        # Read when scraped: an open circuit turns half-open by the clock, with no call to notice it.
+        CIRCUIT_BREAKER_STATE.labels(name).set_function(lambda: self.STATES.index(self.state))
 
     @property
     def state(self) -> str:

@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from shared import tracing
 from shared.bus.kafka import kafka_security
 from shared.db import Database, UnitOfWork
 from shared.events.catalogue import parse_data
@@ -33,7 +34,6 @@ from shared.logging import get_logger
 from shared.metrics import BATCH_SIZE, CONSUMER_WAITING, DEAD_LETTERS, EVENTS_CONSUMED, HANDLER_LATENCY, OUTAGE_WAITS
 from shared.outages import describe, is_outage
 from shared.settings import Settings
-from shared.tracing import continue_trace
 
 log = get_logger(__name__)
 
@@ -124,6 +124,21 @@ class EventConsumer:
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
+
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """Per assigned partition, the messages on it the group has not committed (asked of the broker)."""
+        consumer = self._consumer
+        if consumer is None or not self.running:
+            return {}
+        partitions = sorted(consumer.assignment())
+        if not partitions:
+            return {}
+        ends = await consumer.end_offsets(partitions)
+        committed = await asyncio.gather(*(consumer.committed(tp) for tp in partitions))
+        return {
+            (tp.topic, tp.partition): max(0, ends[tp] - (done or 0))
+            for tp, done in zip(partitions, committed, strict=True)
+        }
 
     def _waiting(self, reason: str | None) -> None:
         self.waiting_for = reason
@@ -239,12 +254,15 @@ class EventConsumer:
         if not good:
             return
         try:
-            async with self.db.unit_of_work() as uow:
-                fresh = await self._claim(uow, good)
-                for p in good:
-                    await self._handle_one(uow, p, claimed=p.event.id in fresh)  # type: ignore[union-attr]
-                    fresh.discard(p.event.id)  # type: ignore[union-attr]  # a repeat inside the batch
-                await uow.commit()
+            # The batch's own statements (inbox, commit) in a span linked to every event's trace;
+            # each event's handling in the trace of the request that caused it (_handle_one).
+            with tracing.batch(f"{self.name} batch", [p.event.trace for p in good if p.event is not None]):
+                async with self.db.unit_of_work() as uow:
+                    fresh = await self._claim(uow, good)
+                    for p in good:
+                        await self._handle_one(uow, p, claimed=p.event.id in fresh)  # type: ignore[union-attr]
+                        fresh.discard(p.event.id)  # type: ignore[union-attr]  # a repeat inside the batch
+                    await uow.commit()
             self.processed += len(good)
             return
         except Exception as exc:
@@ -278,7 +296,15 @@ class EventConsumer:
     async def _handle_one(self, uow: UnitOfWork, p: _Parsed, claimed: bool | None = None) -> None:
         event = p.event
         assert event is not None
-        continue_trace(event.traceparent)
+        with tracing.handling(
+            p.record.headers,
+            event.trace,
+            f"{event.type} process",
+            {"messaging.consumer.group.name": self.group_id, "messaging.destination.name": p.record.topic},
+        ):
+            await self._handle_traced(uow, p, event, claimed)
+
+    async def _handle_traced(self, uow: UnitOfWork, p: _Parsed, event: Envelope, claimed: bool | None) -> None:
         if claimed is None:
             claimed = bool(await self._claim(uow, [p]))
         if not claimed:

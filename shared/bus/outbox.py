@@ -23,7 +23,7 @@ from aiokafka.errors import MessageSizeTooLargeError
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared import failpoints
+from shared import failpoints, tracing
 from shared.events.catalogue import topic_of
 from shared.events.envelope import Envelope
 from shared.logging import get_logger
@@ -124,14 +124,17 @@ class OutboxRelay:
             futures = []
             for row in rows:
                 headers = [("event_type", row.event_type.encode()), ("event_id", str(row.payload["id"]).encode())]
-                if row.payload.get("traceparent"):
-                    headers.append(("traceparent", row.payload["traceparent"].encode()))
+                # Sent under the request's context, kept in the row: the message's headers carry it on.
+                made_in = {k: row.payload[k] for k in ("traceparent", "tracestate") if row.payload.get(k)}
                 try:
-                    futures.append(
-                        await self.producer.send(
-                            row.topic, value=orjson.dumps(row.payload), key=row.key.encode(), headers=headers
+                    with tracing.publishing(
+                        made_in, f"{row.event_type} publish", headers, {"messaging.destination.name": row.topic}
+                    ):
+                        futures.append(
+                            await self.producer.send(
+                                row.topic, value=orjson.dumps(row.payload), key=row.key.encode(), headers=headers
+                            )
                         )
-                    )
                 except MessageSizeTooLargeError:
                     # No retry makes it fit: it must not hold up every event behind it. The row is
                     # marked relayed with the others but stays in the table, payload and all, for an operator.

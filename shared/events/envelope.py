@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from pydantic import BaseModel, Field, ValidationError
 
-from shared.tracing import current_traceparent
+from shared import tracing
 
 
 class EventParseError(ValueError):
@@ -23,22 +24,31 @@ class Envelope(BaseModel):
     occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     source: str
     subject: str
+    # The W3C trace context the event was made in (kept with the outbox row: shared.tracing).
     traceparent: str | None = None
+    tracestate: str | None = None
     data: dict[str, Any]
 
     @classmethod
-    def new(cls, payload: BaseModel, *, source: str, subject: str) -> Envelope:
+    def new(cls, payload: BaseModel, *, source: str, subject: str, trace: Mapping[str, str] | None = None) -> Envelope:
+        """`trace`: the context it belongs to, if not the current one (work done for a whole batch)."""
         from shared.events.catalogue import type_of
 
         event_type, version = type_of(type(payload))
+        carried = tracing.carrier() if trace is None else trace
         return cls(
             type=event_type,
             version=version,
             source=source,
             subject=subject,
-            traceparent=current_traceparent(),
+            traceparent=carried.get("traceparent"),
+            tracestate=carried.get("tracestate"),
             data=payload.model_dump(mode="json"),
         )
+
+    @property
+    def trace(self) -> dict[str, str]:
+        return {k: v for k, v in (("traceparent", self.traceparent), ("tracestate", self.tracestate)) if v}
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(self.model_dump(mode="json"))

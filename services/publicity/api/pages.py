@@ -3,8 +3,8 @@ masked columns as the JSON API; the objection form posts through the same servic
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -16,12 +16,15 @@ from services.publicity.api.dependencies import reading
 from services.publicity.api.lodging import lodge_objection
 from services.publicity.api.reads import PAGE_MAX, entries_page, entry_with_history, find_round
 from services.publicity.api.schemas import ObjectionRequest, entry_doc, objection_doc, round_doc
+from shared import clock
 from shared.problems import Problem
 from shared.ranges import INT32_MAX, PathId
 
 router = APIRouter(tags=["public pages"], include_in_schema=False)
 TEMPLATES = Path(__file__).parent.parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
+# A stored moment (ISO, in UTC) as the date a reader in Beijing would give it.
+templates.env.filters["beijing_date"] = lambda iso: clock.beijing_date(datetime.fromisoformat(iso)).isoformat()
 DEPARTMENT_ZH = {
     "police": "公安",
     "social_insurance": "人力社保（社保）",
@@ -34,7 +37,6 @@ DEPARTMENT_ZH = {
     "credit": "发改（信用）",
     "market_regulation": "市场监管",
 }
-BEIJING = ZoneInfo("Asia/Shanghai")
 FIELD_ZH = {"items": "核查事项", "reason": "异议理由", "contact_phone": "联系电话", "entry": "公示条目", "body": "表单"}
 
 
@@ -142,7 +144,7 @@ async def receipt_page(objection_id: str, request: Request) -> HTMLResponse:
         if row is None:
             raise Problem(404, f"No objection {objection_id}.")
         lines = await store.entry_lines(row.round_id, row.seq) if row.round_id else []
-    lodged = row.lodged_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    lodged = row.lodged_at.astimezone(clock.BEIJING).strftime("%Y-%m-%d %H:%M")
     # The items by the names the entry page showed them under (an id only where no name is known).
     names = {line["indicator"]: line.get("name_zh") for line in lines}
     view = objection_doc(row)

@@ -5,11 +5,12 @@ whose score changed during the notice, make lists final. The ranking itself is t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from services.publicity import domain
 from services.publicity.domain import RoundStatus
+from shared import clock
 from shared.calendar import cut_off_date
 from shared.events import Envelope
 from shared.events.catalogue import AdmittedEntry, RoundFinalized
@@ -139,7 +140,7 @@ async def finalize_due(uow: Any, today: date, source: str = "publicity") -> list
     """Lists whose notice ended with nothing open become final, and the module owner is told who is admitted."""
     done = []
     for round_id in await uow.store.rounds_due_for_final(today):
-        now = datetime.now(UTC)
+        now = clock.now()
         r = await uow.store.finalise_round(round_id, now)
         admitted = await uow.store.admitted_entries(round_id)
         uow.emit(

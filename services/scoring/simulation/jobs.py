@@ -47,6 +47,11 @@ async def enqueue(
     await JobStore(engine).enqueue(job_id, principal, spec, holders)
 
 
+async def unfinished(engine: AsyncEngine) -> dict[str, int]:
+    """Jobs waiting and running, by state (the queue's depth, for /metrics)."""
+    return await JobStore(engine).unfinished()
+
+
 async def _mine(engine: AsyncEngine, job_id: str, attempt: int, **values: Any) -> bool:
     """Update the job if this runner still holds it (another may have taken it over)."""
     return await JobStore(engine).update_if_mine(job_id, attempt, **values)

@@ -35,6 +35,10 @@ _FORGET = text("""
 DELETE FROM scoring.simulations
 WHERE state IN ('done', 'failed') AND finished_at < now() - make_interval(days => :days) RETURNING id""")
 
+_UNFINISHED = text(
+    "SELECT state, count(*) FROM scoring.simulations WHERE state IN ('queued', 'running') GROUP BY state"
+)
+
 NOW = text("now()")  # a value for `update_if_mine`: the database's clock, not the runner's
 
 
@@ -72,6 +76,12 @@ class JobStore:
         """Finished jobs past their retention: deleted; their ids returned so their folders go too."""
         async with self.engine.begin() as conn:
             return list((await conn.execute(_FORGET, {"days": days})).scalars().all())
+
+    async def unfinished(self) -> dict[str, int]:
+        """Jobs waiting and running, by state."""
+        async with self.engine.connect() as conn:
+            counts = {state: n for state, n in (await conn.execute(_UNFINISHED)).all()}
+        return {state: counts.get(state, 0) for state in ("queued", "running")}
 
     async def job(self, job_id: str) -> Any:
         async with self.engine.connect() as conn:

@@ -33,10 +33,11 @@ class RuleSetDirectory:
         self._failed_at = -1e9
         self._client: httpx.AsyncClient | None = None  # one client, one TLS context, kept connections
         self._notices: dict[tuple, dict[str, Any]] = {}
+        self._modules: dict[str, tuple[float, dict[str, Any]]] = {}
 
     async def notice(self, applied_on: date, cut_off: date, shared_data: set[str]) -> dict[str, Any]:
         """The rules notice of an application; the same for everyone applying on one day, so built once."""
-        rule_set = await self.in_force(cut_off)
+        rule_set = await self.in_force(applied_on)  # the rules in force on the application date
         key = (applied_on, cut_off, rule_set["content_hash"] if rule_set else None, frozenset(shared_data))
         if key not in self._notices:
             if len(self._notices) > 64:
@@ -49,6 +50,26 @@ class RuleSetDirectory:
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=2.0)
         return self._client
+
+    async def owner_items(self, module_ids: list[str]) -> dict[str, str]:
+        """The items module owners answer for these modules (`<module>/<indicator>` → owner), from
+        scoring's public module documents, cached. Scoring away: the modules not yet known are left
+        out (their items show once the owner answers), never an error for the reader."""
+        items: dict[str, str] = {}
+        now = time.monotonic()
+        for module_id in module_ids:
+            kept = self._modules.get(module_id)
+            if (kept is None or now - kept[0] > _CACHE_SECONDS) and now - self._failed_at >= _RETRY_SECONDS:
+                try:
+                    r = await self.client.get(f"{self.base}/v1/modules/{module_id}")
+                    kept = (now, r.json() if r.status_code == 200 else {})
+                    self._modules[module_id] = kept
+                except (httpx.HTTPError, ValueError) as exc:
+                    self._failed_at = now
+                    log.warning("module directory unavailable", error=str(exc))
+            if kept is not None:
+                items.update(module_owner_items(kept[1]))
+        return items
 
     async def in_force(self, cut_off: date) -> dict | None:
         now = time.monotonic()
@@ -83,6 +104,12 @@ class RuleSetDirectory:
         return {**self._full[chosen["id"]], "content_hash": chosen["content_hash"]}
 
 
+def module_owner_items(doc: dict[str, Any]) -> dict[str, str]:
+    """A module document's items that its owner's registry answers, each with the owner."""
+    sources = doc.get("fact_sources") or {}
+    return {f"{doc['id']}/{ind}": doc["owner"] for ind, s in sources.items() if s.get("source") == "owner"}
+
+
 class Notices:
     """The rules notice of an application (bound at bootstrap: the directory, and the departments
     that look facts up in shared data, so the applicant needs no materials for them)."""
@@ -93,6 +120,9 @@ class Notices:
 
     async def of(self, applied_on: date, cut_off: date) -> dict[str, Any]:
         return await self.directory.notice(applied_on, cut_off, self.shared_data)
+
+    async def owner_items(self, module_ids: list[str]) -> dict[str, str]:
+        return await self.directory.owner_items(module_ids)
 
 
 def rules_notice(rule_set: dict | None, applied_on: date, cut_off: date, shared_data: set[str]) -> dict[str, Any]:

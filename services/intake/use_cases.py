@@ -8,6 +8,7 @@ the use cases that write do not commit.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -231,9 +232,16 @@ def visible_to(owner: str, principal: Principal | None) -> bool:
 
 
 async def application_state(
-    store: Any, application_id: str, principal: Principal | None, *, scoring_base_url: str, min_working_days: int
+    store: Any,
+    application_id: str,
+    principal: Principal | None,
+    *,
+    scoring_base_url: str,
+    min_working_days: int,
+    owner_items: Callable[[list[str]], Awaitable[dict[str, str]]] | None = None,
 ) -> dict[str, Any]:
-    """The application as its partner sees it: status, items, score, timeline."""
+    """The application as its partner sees it: status, items (a module owner's too, pending until it
+    answers, where `owner_items` knows the modules), score, timeline."""
     found = await store.application(application_id)
     # Another partner's application answers exactly like a missing one: existence must not leak.
     if found is None or not visible_to(found[0].principal, principal):
@@ -264,7 +272,9 @@ async def application_state(
         delegation=row.delegation,
         applied_on=row.applied_on,
         cut_off_date=row.cut_off_date,
-        items=_items(answered, domain.items_of(row.delegation)),
+        items=_items(
+            answered, {**domain.items_of(row.delegation), **(await owner_items(row.modules) if owner_items else {})}
+        ),
         score=score,
         notice_url=row.notice_url,
         timeline=[

@@ -135,6 +135,7 @@ async def load_view(request: Request, application_id: str, principal: Principal 
         principal,
         scoring_base_url=settings.scoring_base_url,
         min_working_days=settings.supplement_min_working_days,
+        owner_items=request.app.state.notices.owner_items,
     )
     return ApplicationView(**state, links=links(application_id))
 

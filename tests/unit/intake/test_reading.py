@@ -41,6 +41,28 @@ async def test_a_new_application_shows_every_item_pending_and_its_submission_on_
     assert seen["timeline"][0]["summary"] == {"acting_as": "window", "principal": "window-xihu-1"}
 
 
+async def test_a_module_owners_items_are_pending_with_the_owner_as_department_until_it_answers():
+    store = FakeStore()
+    s = await submit(store, modules=["binjiang-talent"])
+    asked: list[list[str]] = []
+
+    async def owner_items(modules: list[str]) -> dict[str, str]:
+        asked.append(modules)
+        return {"binjiang-talent/key_enterprise": "district:binjiang"}
+
+    seen = await use_cases.application_state(
+        store, s.application_id, WINDOW, scoring_base_url="http://scoring", min_working_days=5, owner_items=owner_items
+    )
+    item = next(i for i in seen["items"] if i["indicator"] == "binjiang-talent/key_enterprise")
+    assert item == {
+        "indicator": "binjiang-talent/key_enterprise",
+        "department": "district:binjiang",
+        "state": "pending",
+        "reason": None,
+    }
+    assert asked == [["binjiang-talent"]] and len(seen["items"]) == len(DEPARTMENT_OF) + 1
+
+
 async def test_a_partner_lists_its_own_applications_newest_first_page_by_page():
     store = FakeStore()
     mine = []

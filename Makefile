@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run stop infra lint test unit bench simulate clean
+.PHONY: install run stop infra lint test unit bench simulate clean contracts contracts-tools
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,14 +34,27 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict $(MYPY_STRICT)
 
+## The official AsyncAPI parser (npm, pinned by tools/contracts/package-lock.json), for the contract tests.
+CONTRACT_TOOLS := tools/contracts/node_modules/.installed
+$(CONTRACT_TOOLS): tools/contracts/package.json tools/contracts/package-lock.json
+	cd tools/contracts && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(CONTRACT_TOOLS)
+
+contracts-tools: $(CONTRACT_TOOLS)
+
+## Rewrite docs/contracts/ from the services' documents after a deliberate change (review the diff).
+contracts: install $(CONTRACT_TOOLS)
+	$(BIN)/python tools/contracts/snapshot.py
+	node tools/contracts/validate.mjs docs/contracts/*.asyncapi.json
+
 ## Every test: lint, unit tests, then integration and end-to-end tests on the real PostgreSQL and broker.
-test: install lint
+test: install lint $(CONTRACT_TOOLS)
 	@sh deploy/local/chromium.sh
 	$(BIN)/python -m deploy.local infra
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Pure-logic tests only (no infrastructure).
-unit: install
+unit: install $(CONTRACT_TOOLS)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 ## Throughput and latency figures (see README, "Benchmarks").

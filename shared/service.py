@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table
 
@@ -60,6 +62,10 @@ class ServiceSpec:
     page_policy: str = BASE_POLICY
 
 
+def operation_id(route: APIRoute) -> str:
+    return route.name
+
+
 def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(spec.name, settings.log_level, settings.log_json)
@@ -103,7 +109,16 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
             await db.dispose()
             log.info("service stopped")
 
-    app = FastAPI(title=spec.title, version="1.0", lifespan=lifespan)
+    # /docs and /redoc from the package's own Swagger UI and ReDoc files: they work on an intranet
+    # with no way out to a CDN. Operation ids are the route functions' names (`submit_application`),
+    # unique in each service: stable under a change of path, and what a generated client calls them.
+    app = FastAPIOffline(
+        title=spec.title,
+        version="1.0",
+        lifespan=lifespan,
+        static_url="/docs/assets",
+        generate_unique_id_function=operation_id,
+    )
     install_problem_handlers(app)
     # Uploads: materials, and an application carrying an employer's authorisation letter (base64, so 4/3 larger).
     app.add_middleware(

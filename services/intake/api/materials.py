@@ -20,7 +20,7 @@ from services.intake.api.access import require_applicant, settings_of
 from services.intake.api.applications import load_view
 from services.intake.api.schemas import Material
 from services.intake.store import RATE_LIMITS, Store
-from shared import clock
+from shared import clock, openapi
 from shared.auth import Principal, current_principal
 from shared.problems import Problem
 from shared.ratelimit import rate_limited
@@ -139,7 +139,7 @@ async def read_material(
     "/applications/{application_id}/materials/{material_id}/content",
     summary="One material's bytes, as uploaded",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}},
+    responses=openapi.MATERIAL_CONTENT,
 )
 async def read_material_content(
     application_id: str, material_id: str, request: Request, principal: Principal = Depends(current_principal)

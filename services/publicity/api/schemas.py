@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -146,3 +147,20 @@ def objection_doc(row: Any) -> dict[str, Any]:
         "score_before": get("score_before"),
         "score_after": get("score_after"),
     }
+
+
+class ObjectionReceipt(BaseModel):
+    """The receipt an objector or holder gets (the document `objection_doc` makes): no contact, no address."""
+
+    id: str = Field(examples=["OBJ-20261130-7f3a9c"])
+    kind: str = Field(description="`objection` (anyone) or `review` (the holder's 复核)", examples=["objection"])
+    status: str = Field(examples=["open"])
+    round_id: str | None = None
+    entry: int | None = Field(None, description="The list entry objected to (with round_id)")
+    notice_id: str | None = None
+    items: list[str] = Field(description="The indicators whose facts are in doubt", examples=[["residence_years"]])
+    due_by: date = Field(description="The answer is due by this working day")
+    lodged_at: datetime
+    outcome: str | None = None
+    score_before: float | None = None
+    score_after: float | None = None

@@ -23,7 +23,7 @@ from services.verification.use_cases.errors import (
     NoEarlierAnswer,
     NotVisible,
 )
-from shared import clock
+from shared import clock, openapi
 from shared.auth import Principal, current_principal
 from shared.problems import Problem
 from shared.ranges import INT32_MAX, PathId
@@ -85,7 +85,7 @@ async def read_task(
     "/{task_id}/material",
     summary="Open the task's material (fetched from intake, checked, audited)",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}},
+    responses=openapi.MATERIAL_CONTENT,
 )
 async def open_material(
     department: str, task_id: PathId, request: Request, principal: Principal = Depends(current_principal)

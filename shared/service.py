@@ -18,7 +18,7 @@ from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table
 
-from shared import openapi
+from shared import openapi, retention
 from shared.auth import ApiKeys
 from shared.bus.consumer import EventConsumer, Handler
 from shared.bus.kafka import broker_reachable
@@ -92,6 +92,10 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
             for c in spec.consumers
         ]
         link = BrokerLink(settings, relay, consumers)
+        # Sent outbox rows, inbox ids and (intake) idempotency keys go after their periods.
+        idempotency = spec.metadata.tables.get(f"{spec.outbox.schema}.idempotency_keys")
+        rules = retention.rules_for(spec.outbox, spec.inbox, idempotency, settings)
+        sweep = retention.RetentionSweep(db.engine, rules, settings.retention_sweep_seconds)
         app.state.settings, app.state.db, app.state.broker = settings, db, link
         app.state.api_keys = ApiKeys(db.engine, spec.api_keys)
         app.state.consumers = consumers
@@ -99,12 +103,14 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
             await spec.on_startup(app)
         # The broker is not a precondition of serving: the link connects whenever it is there.
         link.start()
+        sweep.start()
         log.info("service started", consumers=[c.name for c in consumers])
         try:
             yield
         finally:
             if spec.on_shutdown:
                 await spec.on_shutdown(app)
+            await sweep.stop()
             await link.stop()
             await db.dispose()
             log.info("service stopped")

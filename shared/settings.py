@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     outbox_batch_size: int = 500
     outbox_coalesce_ms: int = 10
 
+    # Retention (shared.retention): how long sent outbox rows, inbox ids and idempotency keys are kept.
+    retention_sweep_seconds: int = Field(3600, ge=1)
+    outbox_retention_hours: int = Field(168, ge=1)  # a lost broker can be refilled from a week of events
+    inbox_retention_days: int = Field(30, ge=1)  # longer than a topic keeps a message: redelivery stays harmless
+    idempotency_retention_hours: int = Field(168, ge=1)  # a partner's retries for a week get the first answer
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -4,15 +4,25 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run stop infra lint test unit bench simulate clean contracts contracts-tools
+.PHONY: lock install run stop infra lint test unit bench simulate clean contracts contracts-tools
 
-$(STAMP): pyproject.toml
+# Every package pinned, with hashes, by requirements-dev.lock (the image uses requirements.lock):
+# the same versions on every machine, and a tampered download refused.
+$(STAMP): pyproject.toml requirements-dev.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+## Re-pin every dependency after a change to pyproject.toml (or to take newer releases); commit both files.
+LOCK := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet \
+	--custom-compile-command "make lock"
+lock: install
+	$(LOCK) -o requirements.lock
+	$(LOCK) --extra dev -o requirements-dev.lock
 
 ## Start PostgreSQL, the broker and the four services; Ctrl-C (or `make stop`) stops them all.
 run: install

@@ -18,7 +18,7 @@ from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table
 
-from shared import openapi, retention
+from shared import calendar, clock, openapi, retention
 from shared.auth import ApiKeys
 from shared.bus.consumer import EventConsumer, Handler
 from shared.bus.kafka import broker_reachable
@@ -60,6 +60,11 @@ class ServiceSpec:
     store: Callable[[Any], Any] | None = None
     # The Content-Security-Policy of the service's HTML pages (shared.security_headers).
     page_policy: str = BASE_POLICY
+
+
+# Start-up warns when the working-day calendar ends sooner than this (a new year's schedule is
+# published each autumn; the package follows within weeks).
+CALENDAR_WARN_DAYS = 90
 
 
 def operation_id(route: APIRoute) -> str:
@@ -105,6 +110,9 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         link.start()
         sweep.start()
         log.info("service started", consumers=[c.name for c in consumers])
+        # What the working-day calendar built into this image knows: deadlines past it cannot be counted.
+        known = calendar.coverage(clock.today())
+        (log.warning if known["days_left"] < CALENDAR_WARN_DAYS else log.info)("working-day calendar", **known)
         try:
             yield
         finally:
@@ -176,6 +184,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
                 "accepting": True,
                 "publishing": publishing,
                 "checks": checks,
+                "calendar": calendar.coverage(clock.today()),
             }
         return problem_response(
             request,

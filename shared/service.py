@@ -28,6 +28,7 @@ from shared.db import Database
 from shared.events.catalogue import asyncapi_document
 from shared.logging import configure_logging, get_logger
 from shared.middleware import BodyLimitMiddleware, TraceAndMetricsMiddleware
+from shared.ops import OpsServer, ops_app
 from shared.outages import describe
 from shared.problems import install_problem_handlers, problem_response
 from shared.secrets_check import check_demo_keys_at_startup, refuse_unsafe_secrets
@@ -107,6 +108,9 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         if spec.on_startup:
             await spec.on_startup(app)
         # The broker is not a precondition of serving: the link connects whenever it is there.
+        ops_server = OpsServer(ops, settings.ops_host, settings.ops_port) if settings.ops_port else None
+        if ops_server:
+            await ops_server.start()
         link.start()
         sweep.start()
         log.info("service started", consumers=[c.name for c in consumers])
@@ -119,6 +123,8 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
             if spec.on_shutdown:
                 await spec.on_shutdown(app)
             await sweep.stop()
+            if ops_server:
+                await ops_server.stop()
             await link.stop()
             await db.dispose()
             log.info("service stopped")
@@ -145,15 +151,16 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, policy=spec.page_policy)
     app.add_middleware(TraceAndMetricsMiddleware)
 
-    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    # Operators' endpoints, on their own port when OPS_PORT is set (shared/ops.py); never in the
+    # partners' OpenAPI document.
+    ops = ops_app(app) if settings.ops_port else app
+
+    @ops.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": spec.name}
 
-    @app.get(
-        "/readyz",
-        tags=["operations"],
-        summary="Readiness: 200 while the service can accept work (its database is up), 503 when it cannot",
-    )
+    # Readiness: 200 while the service can accept work (its database is up), 503 when it cannot.
+    @ops.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> Any:
         # Two questions, kept apart: can it accept work (the database), and can it publish and
         # consume yet (the broker, the consumers)? Only the first takes it out of a load balancer:
@@ -195,7 +202,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
             publishing=publishing,
         )
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @ops.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

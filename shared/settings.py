@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     inbox_retention_days: int = Field(30, ge=1)  # longer than a topic keeps a message: redelivery stays harmless
     idempotency_retention_hours: int = Field(168, ge=1)  # a partner's retries for a week get the first answer
 
+    # /healthz, /readyz and /metrics on a port of their own (shared/ops.py); unset: on the service's port.
+    ops_port: int | None = Field(None, ge=1, le=65535)
+    ops_host: str = "0.0.0.0"
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     kafka_topic_prefix: str = ""
     kafka_partitions: int = 4
     kafka_replication_factor: int = 1
+    # Topic settings, for the topics job (python -m shared.bus.topics) or a service creating them:
+    # unset, the broker's defaults. Retention: keep it under INBOX_RETENTION_DAYS.
+    kafka_min_insync_replicas: int | None = Field(None, ge=1)
+    kafka_retention_hours: int | None = Field(None, ge=1)
+    kafka_dlq_retention_hours: int | None = Field(None, ge=1)
+    # false where a job creates the topics with their settings (compose, Kubernetes): the services
+    # then only use them. true (the embedded platform): each service creates what is missing.
+    kafka_create_topics: bool = True
     # Tansu rejects aiokafka's idempotent producer; turn this on against Apache Kafka.
     kafka_enable_idempotence: bool = False
     # A group join on Tansu takes about half the session timeout: keep it short locally.

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lock install run stop infra lint test unit bench simulate clean contracts contracts-tools
+.PHONY: lock install run stop infra lint test unit bench simulate clean contracts validators
 
 # Every package pinned, with hashes, by requirements-dev.lock (the image uses requirements.lock):
 # the same versions on every machine, and a tampered download refused.
@@ -44,27 +44,28 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict $(MYPY_STRICT)
 
-## The official AsyncAPI parser (npm, pinned by tools/contracts/package-lock.json), for the contract tests.
-CONTRACT_TOOLS := tools/contracts/node_modules/.installed
-$(CONTRACT_TOOLS): tools/contracts/package.json tools/contracts/package-lock.json
-	cd tools/contracts && npm ci --no-audit --no-fund --loglevel=error
-	@touch $(CONTRACT_TOOLS)
+## Official validators from npm (pinned by tools/validators/package-lock.json): the AsyncAPI parser for the
+## event contracts, the Prometheus Operator's schemas for the ServiceMonitor.
+VALIDATORS := tools/validators/node_modules/.installed
+$(VALIDATORS): tools/validators/package.json tools/validators/package-lock.json
+	cd tools/validators && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(VALIDATORS)
 
-contracts-tools: $(CONTRACT_TOOLS)
+validators: $(VALIDATORS)
 
 ## Rewrite docs/contracts/ from the services' documents after a deliberate change (review the diff).
-contracts: install $(CONTRACT_TOOLS)
-	$(BIN)/python tools/contracts/snapshot.py
-	node tools/contracts/validate.mjs docs/contracts/*.asyncapi.json
+contracts: install $(VALIDATORS)
+	$(BIN)/python tools/validators/snapshot.py
+	node tools/validators/asyncapi.mjs docs/contracts/*.asyncapi.json
 
 ## Every test: lint, unit tests, then integration and end-to-end tests on the real PostgreSQL and broker.
-test: install lint $(CONTRACT_TOOLS)
+test: install lint $(VALIDATORS)
 	@sh deploy/local/chromium.sh
 	$(BIN)/python -m deploy.local infra
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Pure-logic tests only (no infrastructure).
-unit: install $(CONTRACT_TOOLS)
+unit: install $(VALIDATORS)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 ## Throughput and latency figures (see README, "Benchmarks").

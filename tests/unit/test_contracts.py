@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = ROOT / "tools" / "contracts"
+TOOLS = ROOT / "tools" / "validators"
 
 
 def _snapshot_module():
@@ -62,13 +62,13 @@ def test_operation_ids_are_the_route_names_and_unique(served):
 
 def test_the_asyncapi_documents_pass_the_official_parser():
     node_modules = TOOLS / "node_modules" / "@asyncapi" / "parser"
-    assert node_modules.exists(), "the AsyncAPI parser is not installed: `make contracts-tools` (npm ci)"
+    assert node_modules.exists(), "the AsyncAPI parser is not installed: `make validators` (npm ci)"
     node = shutil.which("node")
     assert node, "node (20+) is needed to run the official AsyncAPI parser"
     files = sorted(str(p) for p in snapshots.SNAPSHOTS.glob("*.asyncapi.json"))
     assert len(files) == len(snapshots.SERVICES)
     result = subprocess.run(
-        [node, str(TOOLS / "validate.mjs"), *files], capture_output=True, text=True, timeout=120, cwd=ROOT
+        [node, str(TOOLS / "asyncapi.mjs"), *files], capture_output=True, text=True, timeout=120, cwd=ROOT
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("valid AsyncAPI 3.0.0") == len(files)
@@ -82,7 +82,7 @@ def test_the_parser_check_can_fail(tmp_path):
     broken = tmp_path / "broken.asyncapi.json"
     broken.write_text(json.dumps(doc), encoding="utf-8")
     result = subprocess.run(
-        [shutil.which("node") or "node", str(TOOLS / "validate.mjs"), str(broken)],
+        [shutil.which("node") or "node", str(TOOLS / "asyncapi.mjs"), str(broken)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -1,5 +1,5 @@
 // Validates AsyncAPI documents with the official parser (@asyncapi/parser), as a partner's tools would
-// read them. Usage: node tools/contracts/validate.mjs FILE...; exits 1 naming each error (or warning).
+// read them. Usage: node tools/validators/asyncapi.mjs FILE...; exits 1 naming each error (or warning).
 import { readFile } from "node:fs/promises";
 import { Parser } from "@asyncapi/parser";
 

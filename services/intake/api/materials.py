@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from services.intake import materials, use_cases
 from services.intake.api.access import require_applicant, settings_of
 from services.intake.api.applications import load_view
-from services.intake.api.schemas import Material
+from services.intake.api.schemas import Material, MaterialList
 from services.intake.store import RATE_LIMITS, Store
 from shared import clock, openapi
 from shared.auth import Principal, current_principal
@@ -117,7 +117,11 @@ async def _readable(request: Request, application_id: str, principal: Principal)
     return store
 
 
-@router.get("/applications/{application_id}/materials", summary="The materials of an application (without content)")
+@router.get(
+    "/applications/{application_id}/materials",
+    response_model=MaterialList,
+    summary="The materials of an application (without content)",
+)
 async def list_materials(
     application_id: str, request: Request, principal: Principal = Depends(current_principal)
 ) -> dict:

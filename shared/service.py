@@ -107,10 +107,10 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         app.state.consumers = consumers
         if spec.on_startup:
             await spec.on_startup(app)
-        # The broker is not a precondition of serving: the link connects whenever it is there.
         ops_server = OpsServer(ops, settings.ops_host, settings.ops_port) if settings.ops_port else None
         if ops_server:
             await ops_server.start()
+        # The broker is not a precondition of serving: the link connects whenever it is there.
         link.start()
         sweep.start()
         log.info("service started", consumers=[c.name for c in consumers])

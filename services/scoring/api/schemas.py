@@ -103,3 +103,19 @@ class Score(BaseModel):
     computed_at: datetime
     departments: list[str] | None = Field(None, description="For a department: whose lines these are")
     explanation: Explanation
+
+
+class RuleSetSummary(BaseModel):
+    """A rule set as listed: which, in force when, its content hash (the full text: GET /v1/rule-sets/{id})."""
+
+    id: str = Field(examples=["hangzhou-2021"])
+    state: str = Field(description="published or draft", examples=["published"])
+    name: dict[str, str] = Field(
+        description="In Chinese and English", examples=[{"zh": "杭州市积分指标体系", "en": "Hangzhou"}]
+    )
+    effective_from: date
+    effective_to: date | None = None
+    content_hash: str = Field(description="SHA-256 of the rule set's content")
+    indicators: int = Field(description="How many indicators it has")
+    uploaded_by: str | None = Field(None, description="A draft's uploader")
+    uploaded_at: datetime | None = Field(None, description="When a draft was uploaded")

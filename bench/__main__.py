@@ -29,7 +29,7 @@ def mean_batches(p) -> dict[str, float]:
 
     out = {}
     for service in ("intake", "verification", "scoring", "publicity"):
-        text = httpx.get(p.url(service) + "/metrics", timeout=5).text
+        text = httpx.get(p.ops_url(service) + "/metrics", timeout=5).text
         for family in text_string_to_metric_families(text):
             if family.name == "points_consumer_batch_size":
                 sums = {s.labels["consumer"]: s.value for s in family.samples if s.name.endswith("_sum")}

@@ -101,7 +101,7 @@ async def readiness(platform: Platform, services: list[str] = SERVICES) -> dict[
     async with httpx.AsyncClient(timeout=2) as client:
         for s in services:
             try:
-                r = await client.get(platform.url(s) + "/readyz")
+                r = await client.get(platform.ops_url(s) + "/readyz")
                 doc = r.json()
                 states[s] = (
                     doc.get("status")

@@ -31,7 +31,7 @@ async def _ready(p: Platform, timeout: float = 60) -> None:
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:
             try:
-                r = await client.get(p.url("verification") + "/readyz")
+                r = await client.get(p.ops_url("verification") + "/readyz")
                 if r.status_code == 200 and r.json()["status"] == "ready":
                     return
             except httpx.HTTPError:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import os
 from datetime import date, timedelta
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import chinese_calendar
 import yaml
@@ -88,3 +90,24 @@ def shift_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years)
     except ValueError:
         return day.replace(year=day.year + years, day=28)
+
+
+def coverage(today: date) -> dict[str, Any]:
+    """Which years the working-day calendar knows, as built into this image (and supplied beside it).
+
+    Reported at start-up and in /readyz: when the last known day draws near, a deadline counted
+    past it would fail (`CalendarYearUnknown`), so operators see it coming and update the package
+    or supply the year's schedule."""
+    known = sorted({d.year for d in chinese_calendar.holidays} | set(_supplied_years()))
+    # The years known without a gap from the package's first: a supplied year after a gap does not extend it.
+    through = known[0]
+    while through + 1 in known:
+        through += 1
+    covers_through = date(through, 12, 31)
+    return {
+        "package": f"chinesecalendar {version('chinesecalendar')}",
+        "first_year": known[0],
+        "covers_through": covers_through.isoformat(),
+        "supplied_years": sorted(_supplied_years()),
+        "days_left": (covers_through - today).days,
+    }

@@ -9,6 +9,7 @@ key schemes on each route that takes a key, and each error status with its media
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, routing
@@ -66,8 +67,19 @@ def _needs_key(dependant: Dependant) -> bool:
     return any(d.call is current_principal or _needs_key(d) for d in dependant.dependencies)
 
 
-def _problem(description: str, html: bool) -> dict[str, Any]:
-    content: dict[str, Any] = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+def _example(status: int, description: str) -> dict[str, Any]:
+    """What a partner sees for this status: a problem document, with the field at fault on a 422."""
+    example: dict[str, Any] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
+    example["detail"] = "body.consent: Input should be True" if status == 422 else f"{description}."
+    if status == 422:
+        example["errors"] = [{"field": "body.consent", "message": "Input should be True"}]
+    return example
+
+
+def _problem(status: int, description: str, html: bool) -> dict[str, Any]:
+    content: dict[str, Any] = {
+        PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}, "example": _example(status, description)}
+    }
     if html:  # a browser following a wrong link gets a page, not a document
         content["text/html"] = {"schema": {"type": "string"}}
     return {"description": description, "content": content}
@@ -104,7 +116,7 @@ def install(app: FastAPI) -> None:
                 for status, description in errors.items():
                     declared = responses.get(str(status), {})
                     responses[str(status)] = {
-                        **_problem(description, html),
+                        **_problem(status, description, html),
                         "description": declared.get("description", description),
                     }
                 if needs_key:
@@ -113,3 +125,8 @@ def install(app: FastAPI) -> None:
         return doc
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+# A material's bytes as the routes that hand one out declare them (a generated client reads a file).
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+MATERIAL_CONTENT = {200: {"content": {media: BINARY for media in ("application/pdf", "image/jpeg", "image/png")}}}

@@ -2,8 +2,9 @@
 
 A Content-Security-Policy that allows nothing but what the page needs (no scripts at all, styles
 only as the service says, no framing by other sites), no Referer leaking a page's address (entry
-and receipt ids) to other sites, and no content-type sniffing on any response. FastAPI's /docs
-pages load Swagger UI from a CDN with inline scripts: operators' pages, left to their own defaults.
+and receipt ids) to other sites, and no content-type sniffing on any response. The /docs and
+/redoc pages run Swagger UI and ReDoc (served from the package's own files, under /docs/assets) with
+inline scripts: operators' pages, left to their own defaults.
 """
 
 from __future__ import annotations

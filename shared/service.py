@@ -15,10 +15,12 @@ from importlib.metadata import version
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table
 
-from shared import gauges, openapi, tracing
+from shared import calendar, clock, gauges, openapi, retention, tracing
 from shared.auth import ApiKeys
 from shared.bus.consumer import EventConsumer, Handler
 from shared.bus.kafka import broker_reachable
@@ -29,6 +31,7 @@ from shared.events.catalogue import asyncapi_document
 from shared.logging import configure_logging, get_logger
 from shared.metrics import BUILD_INFO, READINESS_CHANGES, READY
 from shared.middleware import BodyLimitMiddleware, TraceAndMetricsMiddleware
+from shared.ops import OpsServer, ops_app
 from shared.outages import describe
 from shared.problems import install_problem_handlers, problem_response
 from shared.secrets_check import check_demo_keys_at_startup, refuse_unsafe_secrets
@@ -63,6 +66,15 @@ class ServiceSpec:
     page_policy: str = BASE_POLICY
     # Sets the service's own gauges that are read at scrape time (scoring: the simulation queue).
     on_scrape: Callable[[FastAPI], Awaitable[None]] | None = None
+
+
+# Start-up warns when the working-day calendar ends sooner than this (a new year's schedule is
+# published each autumn; the package follows within weeks).
+CALENDAR_WARN_DAYS = 90
+
+
+def operation_id(route: APIRoute) -> str:
+    return route.name
 
 
 def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
@@ -100,26 +112,49 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
             for c in spec.consumers
         ]
         link = BrokerLink(settings, relay, consumers)
+        # Sent outbox rows, inbox ids and (intake) idempotency keys go after their periods.
+        idempotency = spec.metadata.tables.get(f"{spec.outbox.schema}.idempotency_keys")
+        rules = retention.rules_for(spec.outbox, spec.inbox, idempotency, settings)
+        sweep = retention.RetentionSweep(db.engine, rules, settings.retention_sweep_seconds)
         app.state.settings, app.state.db, app.state.broker = settings, db, link
         app.state.api_keys = ApiKeys(db.engine, spec.api_keys)
         app.state.consumers = consumers
         app.state.ready = None  # as /readyz last found it
         if spec.on_startup:
             await spec.on_startup(app)
+        ops_server = OpsServer(ops, settings.ops_host, settings.ops_port) if settings.ops_port else None
+        if ops_server:
+            await ops_server.start()
         # The broker is not a precondition of serving: the link connects whenever it is there.
         link.start()
+        sweep.start()
         log.info("service started", consumers=[c.name for c in consumers])
+        # What the working-day calendar built into this image knows: deadlines past it cannot be counted.
+        known = calendar.coverage(clock.today())
+        (log.warning if known["days_left"] < CALENDAR_WARN_DAYS else log.info)("working-day calendar", **known)
         try:
             yield
         finally:
             if spec.on_shutdown:
                 await spec.on_shutdown(app)
+            await sweep.stop()
+            if ops_server:
+                await ops_server.stop()
             await link.stop()
             await db.dispose()
             tracing.shutdown()
             log.info("service stopped")
 
-    app = FastAPI(title=spec.title, version="1.0", lifespan=lifespan)
+    # /docs and /redoc from the package's own Swagger UI and ReDoc files: they work on an intranet
+    # with no way out to a CDN. Operation ids are the route functions' names (`submit_application`),
+    # unique in each service: stable under a change of path, and what a generated client calls them.
+    app = FastAPIOffline(
+        title=spec.title,
+        version="1.0",
+        lifespan=lifespan,
+        static_url="/docs/assets",
+        generate_unique_id_function=operation_id,
+    )
     install_problem_handlers(app)
     # Uploads: materials, and an application carrying an employer's authorisation letter (base64, so 4/3 larger).
     app.add_middleware(
@@ -132,15 +167,16 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, policy=spec.page_policy)
     app.add_middleware(TraceAndMetricsMiddleware)
 
-    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    # Operators' endpoints, on their own port when OPS_PORT is set (shared/ops.py); never in the
+    # partners' OpenAPI document.
+    ops = ops_app(app) if settings.ops_port else app
+
+    @ops.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": spec.name}
 
-    @app.get(
-        "/readyz",
-        tags=["operations"],
-        summary="Readiness: 200 while the service can accept work (its database is up), 503 when it cannot",
-    )
+    # Readiness: 200 while the service can accept work (its database is up), 503 when it cannot.
+    @ops.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> Any:
         # Two questions, kept apart: can it accept work (the database), and can it publish and
         # consume yet (the broker, the consumers)? Only the first takes it out of a load balancer:
@@ -177,6 +213,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
                 "accepting": True,
                 "publishing": publishing,
                 "checks": checks,
+                "calendar": calendar.coverage(clock.today()),
             }
         return problem_response(
             request,
@@ -187,12 +224,13 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
             publishing=publishing,
         )
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
-    async def metrics(request: Request) -> Response:
-        state = request.app.state
+    @ops.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        # Served on the operations port: the service's own state is the main app's.
+        state = app.state
         await gauges.refresh(state.db, spec.outbox, state.consumers)
         if spec.on_scrape:
-            await spec.on_scrape(request.app)
+            await spec.on_scrape(app)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     subscribes = sorted({t for c in spec.consumers for t in c.handlers})

@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     kafka_topic_prefix: str = ""
     kafka_partitions: int = 4
     kafka_replication_factor: int = 1
+    # Topic settings, for the topics job (python -m shared.bus.topics) or a service creating them:
+    # unset, the broker's defaults. Retention: keep it under INBOX_RETENTION_DAYS.
+    kafka_min_insync_replicas: int | None = Field(None, ge=1)
+    kafka_retention_hours: int | None = Field(None, ge=1)
+    kafka_dlq_retention_hours: int | None = Field(None, ge=1)
+    # false where a job creates the topics with their settings (compose, Kubernetes): the services
+    # then only use them. true (the embedded platform): each service creates what is missing.
+    kafka_create_topics: bool = True
     # Tansu rejects aiokafka's idempotent producer; turn this on against Apache Kafka.
     kafka_enable_idempotence: bool = False
     # A group join on Tansu takes about half the session timeout: keep it short locally.
@@ -55,6 +63,16 @@ class Settings(BaseSettings):
     outbox_poll_interval_ms: int = 200
     outbox_batch_size: int = 500
     outbox_coalesce_ms: int = 10
+
+    # Retention (shared.retention): how long sent outbox rows, inbox ids and idempotency keys are kept.
+    retention_sweep_seconds: int = Field(3600, ge=1)
+    outbox_retention_hours: int = Field(168, ge=1)  # a lost broker can be refilled from a week of events
+    inbox_retention_days: int = Field(30, ge=1)  # longer than a topic keeps a message: redelivery stays harmless
+    idempotency_retention_hours: int = Field(168, ge=1)  # a partner's retries for a week get the first answer
+
+    # /healthz, /readyz and /metrics on a port of their own (shared/ops.py); unset: on the service's port.
+    ops_port: int | None = Field(None, ge=1, le=65535)
+    ops_host: str = "0.0.0.0"
 
     log_level: str = "INFO"
     log_json: bool = True

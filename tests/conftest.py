@@ -73,6 +73,8 @@ def platform(infra):
             "SIMULATION_DIR": ".local/test-simulations",
             # Audit chain heads anchored every second, so a test need not wait minutes for one.
             "AUDIT_ANCHOR_SECONDS": "1",
+            # The retention sweep every second, so test_retention.py sees it prune at once.
+            "RETENTION_SWEEP_SECONDS": "1",
             # Room for the simulation tests' 1.5 million; a fuzzed job stays a few seconds.
             "SIMULATION_MAX_HOLDERS": "2000000",
         },

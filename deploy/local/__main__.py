@@ -75,7 +75,7 @@ def run() -> None:
 def _banner(p: Platform) -> None:
     typer.echo("\nThe points platform is up:")
     for s in SERVICES:
-        typer.echo(f"  {s:<13} {p.url(s)}   (OpenAPI: {p.url(s)}/docs)")
+        typer.echo(f"  {s:<13} {p.url(s)}   (OpenAPI: {p.url(s)}/docs; /readyz, /metrics: {p.ops_url(s)})")
     typer.echo(f"  public notices {p.url('publicity')}/notices")
     typer.echo(f"  Binjiang's registry (stand-in) {p.owner_registry_url}, registered as district:binjiang's source")
     typer.echo("Local demo API keys:")

@@ -24,6 +24,9 @@ from shared.migrate import OWNER_ROLE, SERVICE_ROLES
 
 SERVICES = ["intake", "verification", "scoring", "publicity"]
 BINJIANG = "district:binjiang"  # the module owner whose registry the embedded platform stands in for
+# A service's operations port is its own + 50 (make run: 8051-8054); other platforms of the tests sit
+# 70, 500 and 600 above theirs.
+OPS_PORT_OFFSET = 50
 
 
 @dataclass
@@ -39,6 +42,13 @@ class Platform:
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.port(service)}"
+
+    def ops_port(self, service: str) -> int:
+        """Where the service serves /healthz, /readyz and /metrics (OPS_PORT, shared/ops.py)."""
+        return self.port(service) + OPS_PORT_OFFSET
+
+    def ops_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ops_port(service)}"
 
     def proc_name(self, service: str) -> str:
         return f"{service}-{self.port(service)}"
@@ -61,6 +71,8 @@ class Platform:
             "PUBLICITY_BASE_URL": self.url("publicity"),
             "PYTHONUNBUFFERED": "1",
             "KAFKA_GROUP_INSTANCE_ID": self.proc_name(service),
+            "OPS_PORT": str(self.ops_port(service)),
+            "OPS_HOST": "127.0.0.1",
             **self.extra_env,
         }
 
@@ -101,6 +113,7 @@ class Platform:
         name = self.proc_name(service)
         stop_process(name)
         free_port(self.port(service), f"services.{service}.app")
+        free_port(self.ops_port(service), f"services.{service}.app")
         argv = [
             sys.executable,
             "-m",
@@ -162,7 +175,7 @@ class Platform:
             wait_for_port(self.port(s), max(1, deadline - time.monotonic()), f"the {s} service", self.procs.get(s))
             while True:
                 try:
-                    r = httpx.get(self.url(s) + "/readyz", timeout=3)
+                    r = httpx.get(self.ops_url(s) + "/readyz", timeout=3)
                     # "accepting" is not enough here: its consumers have not joined yet.
                     if r.status_code == 200 and r.json().get("status") == "ready":
                         break

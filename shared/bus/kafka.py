@@ -56,6 +56,17 @@ def all_topic_names(settings: Settings) -> list[str]:
     return names
 
 
+def topic_configs(settings: Settings, name: str) -> dict[str, str]:
+    """A topic's settings as Kafka names them; only those set (the rest are the broker's defaults)."""
+    configs: dict[str, str] = {}
+    if settings.kafka_min_insync_replicas is not None:
+        configs["min.insync.replicas"] = str(settings.kafka_min_insync_replicas)
+    hours = settings.kafka_dlq_retention_hours if name.endswith(".dlq") else settings.kafka_retention_hours
+    if hours is not None:
+        configs["retention.ms"] = str(hours * 3_600_000)
+    return configs
+
+
 async def ensure_topics(settings: Settings, names: list[str] | None = None, attempts: int = 30) -> None:
     """Create the platform's topics with the configured partition count (idempotent).
 
@@ -75,7 +86,15 @@ async def ensure_topics(settings: Settings, names: list[str] | None = None, atte
             if missing:
                 try:
                     await admin.create_topics(
-                        [NewTopic(n, settings.kafka_partitions, settings.kafka_replication_factor) for n in missing]
+                        [
+                            NewTopic(
+                                n,
+                                settings.kafka_partitions,
+                                settings.kafka_replication_factor,
+                                topic_configs=topic_configs(settings, n),
+                            )
+                            for n in missing
+                        ]
                     )
                 except TopicAlreadyExistsError:
                     pass  # another service created it first

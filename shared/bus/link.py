@@ -66,7 +66,8 @@ class BrokerLink:
 
     async def _connect(self) -> None:
         if self.producer is None:
-            await ensure_topics(self.settings, attempts=1)
+            if self.settings.kafka_create_topics:  # else the topics job made them, with their settings
+                await ensure_topics(self.settings, attempts=1)
             producer = self._producer_factory(self.settings)
             try:
                 await producer.start()

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic.json_schema import models_json_schema
 
 from shared.departments import OWNER_PATTERN
 from shared.events.envelope import Envelope, EventParseError
@@ -358,7 +359,15 @@ def personal_data(model: type[_Payload]) -> list[str]:
 
 
 def asyncapi_document(service: str, publishes: list[str], subscribes: list[str]) -> dict[str, Any]:
-    """The catalogue as an AsyncAPI 3 document, served beside each service's OpenAPI one."""
+    """The catalogue as an AsyncAPI 3 document, served beside each service's OpenAPI one.
+
+    Every payload and the models inside it are hoisted into `components.schemas` and referred to
+    from there: a payload's own `$defs` would not resolve inside the larger document. Schemas are
+    in AsyncAPI's default format (JSON Schema draft 07 and its extensions), which pydantic's
+    output fits once `$defs` are gone."""
+    mode: Literal["validation"] = "validation"  # what a consumer accepts, as model_json_schema() gave
+    models = [(model, mode) for model, _topic in CATALOGUE.values()]
+    refs, schemas = models_json_schema(models, ref_template="#/components/schemas/{model}")
     channels: dict[str, Any] = {}
     messages: dict[str, Any] = {}
     for (etype, version), (model, topic) in CATALOGUE.items():
@@ -368,10 +377,7 @@ def asyncapi_document(service: str, publishes: list[str], subscribes: list[str])
             "title": f"{etype} (version {version})",
             # The kinds of personal data the message holds (empty: none); see PERSONAL_DATA_KINDS.
             PERSONAL_DATA: personal_data(model),
-            "payload": {
-                "schemaFormat": "application/schema+json;version=draft-07",
-                "schema": model.model_json_schema(),
-            },
+            "payload": refs[(model, mode)],
         }
         ch = channels.setdefault(topic, {"address": topic, "messages": {}})
         ch["messages"][name] = {"$ref": f"#/components/messages/{name}"}
@@ -388,7 +394,8 @@ def asyncapi_document(service: str, publishes: list[str], subscribes: list[str])
     return {
         "asyncapi": "3.0.0",
         "info": {"title": f"points platform — {service} events", "version": "1"},
+        "defaultContentType": "application/json",
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages},
+        "components": {"schemas": schemas.get("$defs", {}), "messages": messages},
     }

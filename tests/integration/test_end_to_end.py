@@ -114,10 +114,10 @@ async def test_partner_errors_are_problem_details(platform):
 async def test_every_service_reports_ready_and_exports_metrics(platform):
     async with httpx.AsyncClient(timeout=10) as client:
         for service in ("intake", "verification", "scoring", "publicity"):
-            ready = await client.get(f"{platform.url(service)}/readyz")
+            ready = await client.get(f"{platform.ops_url(service)}/readyz")
             assert ready.status_code == 200 and ready.json()["checks"]["database"] == "ok", ready.text
             assert ready.json()["checks"]["broker"] == "ok"
-            metrics = await client.get(f"{platform.url(service)}/metrics")
+            metrics = await client.get(f"{platform.ops_url(service)}/metrics")
             assert "points_http_requests_total" in metrics.text
             spec = (await client.get(f"{platform.url(service)}/asyncapi.json")).json()
             assert spec["asyncapi"].startswith("3.") and "points.applications" in spec["channels"]

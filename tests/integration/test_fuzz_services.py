@@ -137,7 +137,7 @@ def _node_id(request):
     node_id_for_lazy_schemathesis(request)
 
 
-# The "operations" tag (/healthz, /readyz, /metrics, /asyncapi.json) takes no input at all.
+# The "operations" tag (/asyncapi.json; the probes and metrics are on the ops port) takes no input at all.
 verification = schemathesis.pytest.from_fixture("verification_schema").exclude(tag="operations")
 scoring = schemathesis.pytest.from_fixture("scoring_schema").exclude(tag="operations")
 publicity = schemathesis.pytest.from_fixture("publicity_schema").exclude(tag="operations")

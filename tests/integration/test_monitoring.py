@@ -42,7 +42,7 @@ async def test_every_metric_the_dashboards_and_alert_rules_use_is_served(platfor
     served: set[str] = set()
     async with httpx.AsyncClient(timeout=10) as client:
         for service in SERVICES:
-            served |= _names(await _scrape(client, platform.url(service)))
+            served |= _names(await _scrape(client, platform.ops_url(service)))
     missing = {where: sorted(metric_names(expr) - served) for where, expr in expressions().items()}
     assert not {where: m for where, m in missing.items() if m}
 
@@ -51,8 +51,8 @@ async def test_each_service_reports_its_backlog_lag_readiness_and_build(platform
     partitions = Settings().kafka_partitions
     async with httpx.AsyncClient(timeout=10) as client:
         for service in SERVICES:
-            ready = (await client.get(platform.url(service) + "/readyz")).json()
-            samples = [s for f in await _scrape(client, platform.url(service)) for s in f.samples]
+            ready = (await client.get(platform.ops_url(service) + "/readyz")).json()
+            samples = [s for f in await _scrape(client, platform.ops_url(service)) for s in f.samples]
 
             def value(name: str, _samples: list = samples) -> float | None:
                 return next((s.value for s in _samples if s.name == name), None)

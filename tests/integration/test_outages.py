@@ -42,7 +42,9 @@ async def test_intake_accepts_while_the_broker_is_away_and_publishes_when_it_com
     replica.start_service("intake")
     try:
         async with httpx.AsyncClient(timeout=10) as client:
-            state = await wait_for("the replica serves without a broker", lambda: _ready(client, replica.url("intake")))
+            state = await wait_for(
+                "the replica serves without a broker", lambda: _ready(client, replica.ops_url("intake"))
+            )
             assert state["status"] == "accepting" and state["accepting"] and not state["publishing"], state
             assert state["checks"]["broker"].startswith("waiting"), state
             r = await client.post(
@@ -51,10 +53,10 @@ async def test_intake_accepts_while_the_broker_is_away_and_publishes_when_it_com
             assert r.status_code == 201, r.text
             app_id = r.json()["id"]
             await relay.open()  # the broker is back (its advertised address is the real one)
-            state = await wait_for("the replica to publish", lambda: _ready(client, replica.url("intake")))
+            state = await wait_for("the replica to publish", lambda: _ready(client, replica.ops_url("intake")))
             await wait_for(
                 "the replica to be fully ready",
-                lambda: _ready_status(client, replica.url("intake"), "ready"),
+                lambda: _ready_status(client, replica.ops_url("intake"), "ready"),
                 timeout=30,
             )
             doc = await follow_to_notice(client, platform, app_id)
@@ -77,7 +79,7 @@ async def test_verification_is_ready_within_ten_seconds_of_a_restart(platform):
     async with httpx.AsyncClient(timeout=5) as client:
         await wait_for(
             "verification ready after a restart",
-            lambda: _ready_status(client, platform.url("verification"), "ready"),
+            lambda: _ready_status(client, platform.ops_url("verification"), "ready"),
             timeout=30,
             every=0.1,
         )

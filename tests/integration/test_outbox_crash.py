@@ -27,7 +27,7 @@ async def _repeats_dropped(client: httpx.AsyncClient, platform) -> tuple[set[str
     """The consumers that read application.submitted, and how many repeats of it their inboxes dropped."""
     consumers, dropped = set(), 0
     for service in CONSUMERS_OF_APPLICATIONS:
-        for line in (await client.get(f"{platform.url(service)}/metrics")).text.splitlines():
+        for line in (await client.get(f"{platform.ops_url(service)}/metrics")).text.splitlines():
             if line.startswith("points_events_consumed_total{") and 'type="application.submitted"' in line:
                 consumers.add(line.split('consumer="', 1)[1].split('"', 1)[0])
                 if 'outcome="duplicate"' in line:

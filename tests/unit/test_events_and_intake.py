@@ -69,7 +69,9 @@ def test_the_catalogue_is_published_as_asyncapi():
     # Verification publishes its audit chains' daily heads on a channel of their own.
     audit = asyncapi_document("verification", ["audit.chain_anchored"], [])
     assert audit["operations"]["send-audit.chain_anchored-v1"]["channel"] == {"$ref": "#/channels/points.audit"}
-    schema = audit["components"]["messages"]["audit.chain_anchored.v1"]["payload"]["schema"]
+    payload = audit["components"]["messages"]["audit.chain_anchored.v1"]["payload"]
+    assert payload == {"$ref": "#/components/schemas/AuditChainAnchored"}  # hoisted: refs resolve in the document
+    schema = audit["components"]["schemas"]["AuditChainAnchored"]
     assert {"department", "entry_id", "hash", "anchored_at"} <= set(schema["required"])
 
 

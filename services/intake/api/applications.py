@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from services.intake import domain, use_cases
 from services.intake.api.access import require_applicant, settings_of
-from services.intake.api.schemas import ApplicationRequest, ApplicationView, TimelineEntry
+from services.intake.api.schemas import ApplicationPage, ApplicationRequest, ApplicationView, TimelineEntry
 from services.intake.store import Store
 from services.intake.use_cases import Submission
 from shared import clock
@@ -197,7 +197,11 @@ def _uncursor(cursor: str) -> tuple[datetime, str]:
         ) from None
 
 
-@router.get("/applications", summary="The applications this key submitted, newest first (keyset pagination)")
+@router.get(
+    "/applications",
+    response_model=ApplicationPage,
+    summary="The applications this key submitted, newest first (keyset pagination)",
+)
 async def list_applications(
     request: Request,
     principal: Principal = Depends(current_principal),

@@ -18,9 +18,9 @@ from fastapi.responses import JSONResponse, Response
 from services.intake import materials, use_cases
 from services.intake.api.access import require_applicant, settings_of
 from services.intake.api.applications import load_view
-from services.intake.api.schemas import Material
+from services.intake.api.schemas import Material, MaterialList
 from services.intake.store import RATE_LIMITS, Store
-from shared import clock
+from shared import clock, openapi
 from shared.auth import Principal, current_principal
 from shared.problems import Problem
 from shared.ratelimit import rate_limited
@@ -117,7 +117,11 @@ async def _readable(request: Request, application_id: str, principal: Principal)
     return store
 
 
-@router.get("/applications/{application_id}/materials", summary="The materials of an application (without content)")
+@router.get(
+    "/applications/{application_id}/materials",
+    response_model=MaterialList,
+    summary="The materials of an application (without content)",
+)
 async def list_materials(
     application_id: str, request: Request, principal: Principal = Depends(current_principal)
 ) -> dict:
@@ -139,7 +143,7 @@ async def read_material(
     "/applications/{application_id}/materials/{material_id}/content",
     summary="One material's bytes, as uploaded",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}},
+    responses=openapi.MATERIAL_CONTENT,
 )
 async def read_material_content(
     application_id: str, material_id: str, request: Request, principal: Principal = Depends(current_principal)

@@ -270,3 +270,26 @@ class ApplicationView(BaseModel):
     timeline: list[TimelineEntry]
     links: dict[str, str]
     rules_notice: dict[str, Any] | None = Field(None, description="On acceptance: the rules that apply (告知)")
+
+
+class ApplicationSummary(BaseModel):
+    """One line of the partner's list of applications."""
+
+    id: str = Field(examples=["APP-20261126-3F2A9C1B0D4E"])
+    status: str = Field(examples=["scored"])
+    intent: str = Field(examples=["general"])
+    applied_on: date
+    score_total: float | None = None
+    score_version: int | None = None
+    links: dict[str, str]
+
+
+class ApplicationPage(BaseModel):
+    """A page of applications, newest first; `next` is the cursor of the following page (null: the last)."""
+
+    items: list[ApplicationSummary]
+    next: str | None = None
+
+
+class MaterialList(BaseModel):
+    items: list[Material]

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from services.publicity.api.dependencies import reading
-from services.publicity.api.schemas import notice_doc
+from services.publicity.api.schemas import Notice, notice_doc
 from shared.problems import Problem
 
 router = APIRouter(tags=["public notices"])
@@ -24,7 +24,7 @@ async def find_notice(request: Request, notice_id: str) -> dict:
     return notice_doc(row)
 
 
-@router.get("/v1/notices", summary="Notices, newest first; filter by application")
+@router.get("/v1/notices", response_model=list[Notice], summary="Notices, newest first; filter by application")
 async def list_notices(
     request: Request, application_id: str | None = Query(None, max_length=40), limit: int = Query(50, ge=1, le=200)
 ) -> list[dict]:
@@ -32,7 +32,7 @@ async def list_notices(
         return [notice_doc(r) for r in await store.notices(application_id, limit)]
 
 
-@router.get("/v1/notices/{notice_id}", summary="One notice")
+@router.get("/v1/notices/{notice_id}", response_model=Notice, summary="One notice")
 async def read_notice(notice_id: str, request: Request) -> dict:
     return await find_notice(request, notice_id)
 

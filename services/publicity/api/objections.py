@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from services.publicity import domain
 from services.publicity.api.dependencies import problem_of, reading, settings_of
 from services.publicity.api.lodging import client_of, lodge_objection, lodged_or_problem
-from services.publicity.api.schemas import Answer, ObjectionRequest, ReviewRequest, objection_doc
+from services.publicity.api.schemas import Answer, ObjectionReceipt, ObjectionRequest, ReviewRequest, objection_doc
 from services.publicity.domain import ObjectionStatus
 from services.publicity.objections import use_cases
 from services.publicity.tables import rate_limits
@@ -20,7 +20,12 @@ from shared.ratelimit import rate_limited
 router = APIRouter(tags=["objections and reviews"])
 
 
-@router.post("/v1/objections", status_code=201, summary="Object to a list entry or a score notice (anyone)")
+@router.post(
+    "/v1/objections",
+    status_code=201,
+    response_model=ObjectionReceipt,
+    summary="Object to a list entry or a score notice (anyone)",
+)
 async def object_to(body: ObjectionRequest, request: Request) -> JSONResponse:
     receipt = await lodge_objection(request, body)
     return JSONResponse(receipt, status_code=201, headers={"Location": f"/v1/objections/{receipt['id']}"})
@@ -29,6 +34,7 @@ async def object_to(body: ObjectionRequest, request: Request) -> JSONResponse:
 @router.post(
     "/v1/reviews",
     status_code=201,
+    response_model=ObjectionReceipt,
     summary="The holder asks for a review (复核) of their own score",
     responses={429: {"description": "Over the hourly limit of this key or address; see Retry-After"}},
     # Counted before the holder is checked, so guessing ID numbers is limited too.
@@ -59,7 +65,11 @@ async def ask_review(
     return JSONResponse(receipt, status_code=201, headers={"Location": f"/v1/objections/{receipt['id']}"})
 
 
-@router.get("/v1/objections/{objection_id}", summary="An objection's or review's receipt and outcome (public)")
+@router.get(
+    "/v1/objections/{objection_id}",
+    response_model=ObjectionReceipt,
+    summary="An objection's or review's receipt and outcome (public)",
+)
 async def receipt(objection_id: str, request: Request) -> dict:
     async with reading(request) as store:
         row = await store.objection(objection_id)

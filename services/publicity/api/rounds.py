@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from services.publicity import domain
 from services.publicity.api.dependencies import problem_of, reading
 from services.publicity.api.reads import PAGE_MAX, entries_page, entry_with_history, find_round
-from services.publicity.api.schemas import RoundRequest, entry_doc, round_doc
+from services.publicity.api.schemas import Round, RoundRequest, entry_doc, round_doc
 from services.publicity.rounds import use_cases
 from shared import clock
 from shared.auth import Principal, current_principal
@@ -44,7 +44,7 @@ def require_owner(principal: Principal, owner: str) -> None:
         )
 
 
-@router.post("", status_code=201, summary="Open a round of one's own X-module")
+@router.post("", status_code=201, response_model=Round, summary="Open a round of one's own X-module")
 async def open_round(body: RoundRequest, request: Request, principal: Principal = Depends(current_principal)) -> dict:
     module = await fetch_module(request, body.module_id)
     require_owner(principal, module["owner"])
@@ -55,7 +55,9 @@ async def open_round(body: RoundRequest, request: Request, principal: Principal 
     return round_doc(r)
 
 
-@router.post("/{round_id}/close", summary="Close acceptance now: rank, publish the list, start the notice")
+@router.post(
+    "/{round_id}/close", response_model=Round, summary="Close acceptance now: rank, publish the list, start the notice"
+)
 async def close(round_id: str, request: Request, principal: Principal = Depends(current_principal)) -> dict:
     async with request.app.state.db.unit_of_work() as uow:
         require_owner(principal, (await find_round(uow.store, round_id)).owner)
@@ -67,7 +69,7 @@ async def close(round_id: str, request: Request, principal: Principal = Depends(
         return round_doc(await find_round(uow.store, round_id))
 
 
-@router.get("", summary="Rounds, newest first (public)")
+@router.get("", response_model=list[Round], summary="Rounds, newest first (public)")
 async def list_rounds(
     request: Request,
     status: str | None = Query(None, pattern="^(accepting|notice|final)$"),
@@ -77,7 +79,7 @@ async def list_rounds(
         return [round_doc(r) for r in await store.rounds(status, limit)]
 
 
-@router.get("/{round_id}", summary="One round (public)")
+@router.get("/{round_id}", response_model=Round, summary="One round (public)")
 async def read_round(round_id: str, request: Request) -> dict:
     async with reading(request) as store:
         return round_doc(await find_round(store, round_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -154,3 +155,62 @@ def objection_doc(row: Any) -> dict[str, Any]:
         "score_before": get("score_before"),
         "score_after": get("score_after"),
     }
+
+
+class ObjectionReceipt(BaseModel):
+    """The receipt an objector or holder gets (the document `objection_doc` makes): no contact, no address."""
+
+    id: str = Field(examples=["OBJ-20261130-7f3a9c"])
+    kind: str = Field(description="`objection` (anyone) or `review` (the holder's 复核)", examples=["objection"])
+    status: str = Field(examples=["open"])
+    round_id: str | None = None
+    entry: int | None = Field(None, description="The list entry objected to (with round_id)")
+    notice_id: str | None = None
+    items: list[str] = Field(description="The indicators whose facts are in doubt", examples=[["residence_years"]])
+    due_by: date = Field(description="The answer is due by this working day")
+    lodged_at: datetime
+    outcome: str | None = None
+    score_before: float | None = None
+    score_after: float | None = None
+
+
+class Notice(BaseModel):
+    """A score's public notice (公示): masked name and ID number, the score line by line."""
+
+    id: str = Field(examples=["NTC-20261130-0001"])
+    application_id: str
+    score_version: int
+    holder: str = Field(description="The name, masked", examples=["李*"])
+    id_number: str = Field(description="The ID number, masked", examples=["330106********0019"])
+    total: float
+    categories: dict[str, float] = Field(description="Points per category: basic, bonus, deduction")
+    lines: list[dict[str, Any]] = Field(description="Each indicator's points, as the explanation gives them")
+    rule_set_id: str = Field(examples=["hangzhou-2021"])
+    period_start: date = Field(description="The notice period's first working day")
+    period_end: date = Field(description="Its last: objections are taken until then")
+    published_at: datetime
+
+
+class Round(BaseModel):
+    """A round of an X-module: acceptance, ranking, the notice of its list, then the final list."""
+
+    id: str = Field(examples=["RND-20261130-0001"])
+    module_id: str = Field(examples=["binjiang-talent"])
+    owner: str = Field(description="The principal that owns the module", examples=["module:district:binjiang"])
+    candidate: str = Field(description="`holder`, or `child` (ranked by the better parent)")
+    name: Any = Field(description="The module's name, as the module gives it")
+    tie_breakers: list[Any]
+    acceptance_opens: date
+    acceptance_closes: date
+    cut_off_date: date
+    quota: int | None = None
+    threshold: float | None = None
+    notice_working_days: int
+    status: str = Field(description="accepting, notice or final", examples=["accepting"])
+    list_version: int
+    entries: int
+    admitted: int
+    notice_start: date | None = None
+    notice_end: date | None = None
+    finalized_at: datetime | None = None
+    links: dict[str, str]

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from services.scoring import use_cases
+from services.scoring.api.schemas import RuleSetSummary
 from services.scoring.api.sources import source_document
 from services.scoring.api.uploads import YAML_BODY, read_yaml_upload, refused
 from services.scoring.domain import RuleSetState
@@ -29,13 +30,18 @@ def _summary(rs: RuleSet, state: str) -> dict:
     }
 
 
-@router.get("", summary="Rule sets in use: shipped and published (public)")
+@router.get(
+    "",
+    response_model=list[RuleSetSummary],
+    response_model_exclude_unset=True,
+    summary="Rule sets in use: shipped and published (public)",
+)
 async def list_rule_sets(request: Request) -> list[dict]:
     in_use = sorted(request.app.state.rule_sets.values(), key=lambda r: r.effective_from)
     return [_summary(rs, RuleSetState.PUBLISHED.value) for rs in in_use]
 
 
-@router.get("/drafts", summary="Drafts awaiting publication")
+@router.get("/drafts", response_model=list[RuleSetSummary], summary="Drafts awaiting publication")
 async def list_drafts(request: Request, principal: Principal = Depends(current_principal)) -> list[dict]:
     require_any(principal, {"rules:draft"})
     async with request.app.state.db.unit_of_work() as uow:
@@ -81,7 +87,11 @@ async def rule_set_source(
     "/drafts/{rule_set_id}",
     summary="Upload (or replace) a draft rule set, validated whole",
     openapi_extra=YAML_BODY,
-    responses={201: {"description": "Draft stored"}, 409: {"description": "Already published"}},
+    response_model=RuleSetSummary,
+    responses={
+        201: {"description": "Draft stored", "model": RuleSetSummary},
+        409: {"description": "Already published"},
+    },
 )
 async def put_draft(
     rule_set_id: str, request: Request, principal: Principal = Depends(current_principal)
@@ -97,7 +107,12 @@ async def put_draft(
     return JSONResponse(_summary(rs, RuleSetState.DRAFT.value), status_code=201)
 
 
-@router.post("/{rule_set_id}/publish", summary="Publish a draft (administrators only); it takes effect on its date")
+@router.post(
+    "/{rule_set_id}/publish",
+    response_model=RuleSetSummary,
+    response_model_exclude_unset=True,
+    summary="Publish a draft (administrators only); it takes effect on its date",
+)
 async def publish(rule_set_id: str, request: Request, principal: Principal = Depends(current_principal)) -> dict:
     if not principal.has("admin"):
         raise Problem(403, "Only an administrator may publish a rule set.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -55,3 +56,66 @@ class RankRequest(BaseModel):
     acceptance_opens: BusinessDate | None = None
     threshold: float | None = Field(None, description="This round's published line, if not the module's")
     quota: int | None = Field(None, ge=1, description="Places in this round (e.g. one school district's)")
+
+
+class ExplanationLine(BaseModel):
+    """One indicator of a score: the fact, where it came from, and the points it gave."""
+
+    model_config = ConfigDict(extra="allow")
+    indicator: str = Field(examples=["residence_years"])
+    category: str = Field(examples=["basic"])
+    name_zh: str | None = Field(None, examples=["居住年限"])
+    name_en: str | None = Field(None, examples=["Years of residence"])
+    fact: str | None = Field(None, examples=["residence_spans"])
+    fact_value: Any = Field(None, description="The measured fact (with the category counted, for highest-of lines)")
+    department: str | None = Field(None, examples=["police"])
+    raw_points: float | None = None
+    cap: float | None = None
+    points: float = Field(description="What counts toward the total")
+
+
+class Explanation(BaseModel):
+    """A score line by line (a department sees its own lines only, and no totals)."""
+
+    model_config = ConfigDict(extra="allow")
+    lines: list[ExplanationLine]
+    status: str | None = Field(None, description="scored, vetoed, paused or void")
+    reason: str | None = None
+    total: float | None = None
+    categories: dict[str, float] | None = Field(None, description="Points per category: basic, bonus, deduction")
+
+
+class RuleSetRef(BaseModel):
+    id: str = Field(examples=["hangzhou-2021"])
+    hash: str = Field(description="The rule set's content hash (SHA-256)")
+
+
+class Score(BaseModel):
+    """An application's score under one rule set, explained (one immutable version)."""
+
+    application_id: str = Field(examples=["APP-20261126-0001"])
+    version: int = Field(examples=[1])
+    versions: list[int] | None = Field(None, description="Every version's number, oldest first (latest only)")
+    status: str | None = Field(None, description="scored, vetoed, paused or void (not shown to a department)")
+    total: float | None = Field(None, examples=[112.5])
+    rule_set: RuleSetRef
+    cut_off_date: date
+    computed_at: datetime
+    departments: list[str] | None = Field(None, description="For a department: whose lines these are")
+    explanation: Explanation
+
+
+class RuleSetSummary(BaseModel):
+    """A rule set as listed: which, in force when, its content hash (the full text: GET /v1/rule-sets/{id})."""
+
+    id: str = Field(examples=["hangzhou-2021"])
+    state: str = Field(description="published or draft", examples=["published"])
+    name: dict[str, str] = Field(
+        description="In Chinese and English", examples=[{"zh": "杭州市积分指标体系", "en": "Hangzhou"}]
+    )
+    effective_from: date
+    effective_to: date | None = None
+    content_hash: str = Field(description="SHA-256 of the rule set's content")
+    indicators: int = Field(description="How many indicators it has")
+    uploaded_by: str | None = Field(None, description="A draft's uploader")
+    uploaded_at: datetime | None = Field(None, description="When a draft was uploaded")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Header, Request
 
 from services.scoring import access, use_cases
+from services.scoring.api.schemas import Score
 from shared.auth import Principal, current_principal
 from shared.problems import Problem
 from shared.ranges import PathId
@@ -38,6 +39,8 @@ async def _read(
 
 @router.get(
     "/scores/{application_id}",
+    response_model=Score,
+    response_model_exclude_unset=True,
     summary="The latest score of an application, with its explanation",
     description=f"For the partner that submitted it, a department that answered it (its own lines), an app "
     f"acting for the holder (header `{access.HOLDER_HEADER}`), and administrators.",
@@ -52,7 +55,10 @@ async def read_score(
 
 
 @router.get(
-    "/scores/{application_id}/versions/{version}", summary="One version of an application's score (kept forever)"
+    "/scores/{application_id}/versions/{version}",
+    response_model=Score,
+    response_model_exclude_unset=True,
+    summary="One version of an application's score (kept forever)",
 )
 async def read_score_version(
     application_id: str,

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from services.verification import domain
 from services.verification.api.access import not_visible, own_department, unit_of_work
-from services.verification.api.schemas import Decision
+from services.verification.api.schemas import Decision, ReviewQueue, ReviewTask
 from services.verification.use_cases import desk
 from services.verification.use_cases.errors import (
     AlreadyDecided,
@@ -23,7 +23,7 @@ from services.verification.use_cases.errors import (
     NoEarlierAnswer,
     NotVisible,
 )
-from shared import clock
+from shared import clock, openapi
 from shared.auth import Principal, current_principal
 from shared.outages import Unavailable
 from shared.problems import Problem
@@ -51,7 +51,7 @@ def _task_view(row) -> dict:
     }
 
 
-@router.get("", summary="The department's review queue, oldest first")
+@router.get("", response_model=ReviewQueue, summary="The department's review queue, oldest first")
 async def list_tasks(
     department: str,
     request: Request,
@@ -74,7 +74,7 @@ async def _task_view_of(request: Request, department: str, task_id: int) -> dict
             raise not_visible() from None
 
 
-@router.get("/{task_id}", summary="One review task")
+@router.get("/{task_id}", response_model=ReviewTask, summary="One review task")
 async def read_task(
     department: str, task_id: PathId, request: Request, principal: Principal = Depends(current_principal)
 ) -> dict:
@@ -86,7 +86,7 @@ async def read_task(
     "/{task_id}/material",
     summary="Open the task's material (fetched from intake, checked, audited)",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}},
+    responses=openapi.MATERIAL_CONTENT,
 )
 async def open_material(
     department: str, task_id: PathId, request: Request, principal: Principal = Depends(current_principal)
@@ -128,7 +128,9 @@ async def _owner_facts(request: Request, department: str, task_id: int) -> list 
 
 
 @router.post(
-    "/{task_id}/decision", summary="Decide a task: confirm (with facts), return (with a reason), or flag forged"
+    "/{task_id}/decision",
+    response_model=ReviewTask,
+    summary="Decide a task: confirm (with facts), return (with a reason), or flag forged",
 )
 async def decide(
     department: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -48,3 +49,28 @@ class OwnerSource(BaseModel):
     credential: SecretStr = Field(
         min_length=16, max_length=500, description="Sent as `Authorization: Bearer …`; kept as a secret, never shown"
     )
+
+
+class ReviewTask(BaseModel):
+    """A task at a department's review desk: a supplemented item's material, to confirm, return or flag."""
+
+    id: int
+    department: str = Field(examples=["housing"])
+    application_id: str
+    indicator: str = Field(examples=["own_home"])
+    state: str = Field(description="pending or decided", examples=["pending"])
+    material: dict[str, Any] = Field(description="The material's id, media type, size and SHA-256")
+    deadline: date | None = Field(None, description="Decide by this working day (the review deadline)")
+    overdue: bool
+    decision: dict[str, Any] | None = Field(None, description="The verdict, reason and facts, once decided")
+    decided_by: str | None = None
+    created_at: datetime
+    decided_at: datetime | None = None
+    links: dict[str, str]
+
+
+class ReviewQueue(BaseModel):
+    """A page of the desk's queue, oldest first; `next` continues it (null: the last page)."""
+
+    items: list[ReviewTask]
+    next: int | None = None

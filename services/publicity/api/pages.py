@@ -156,6 +156,7 @@ ERROR_ZH = {
     404: ("未找到", "没有找到您要查看的公示、名单条目或异议回执。请核对链接，或从公示首页重新查找。"),
     409: ("无法办理", "该事项当前状态下无法办理。"),
     429: ("操作过于频繁", "提交过于频繁，请稍后再试。"),
+    503: ("服务暂时不可用", "系统暂时无法办理，请稍后再试。"),
 }
 
 
@@ -174,7 +175,7 @@ def install_error_pages(app) -> None:
 
     async def page_or_problem(request: Request, exc):
         status = exc.status if isinstance(exc, Problem) else exc.status_code
-        if not _wants_page(request) or status >= 500:
+        if not _wants_page(request) or (status >= 500 and status not in ERROR_ZH):
             handler = json_problem if isinstance(exc, Problem) else json_http
             return await handler(request, exc)
         title, message = ERROR_ZH.get(status, ("请求无法处理", "请求无法处理，请返回重试。"))

@@ -11,7 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 from shared.calendar import add_working_days, working_period
-from shared.departments import DEPARTMENT_OF
+from shared.departments import DEPARTMENT_OF, DEPARTMENTS
+from shared.names import SENSITIVE_CATEGORIES
 from shared.pseudonyms import holder_key
 
 
@@ -38,6 +39,8 @@ class NotificationStatus(StrEnum):
     RECORDED = "recorded"  # the outbox notifier: the row is the message
     FAILED = "failed"  # given up after the last attempt
 
+
+DEPARTMENT_IDS = frozenset(DEPARTMENTS)
 
 # Reviews (复核) are answered within this many working days of the request.
 REVIEW_WORKING_DAYS = 5
@@ -73,6 +76,21 @@ def public_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for line in lines
     ]
+
+
+def public_view(lines: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], float]:
+    """What the public sees of a score's lines: every line but the sensitive ones, whose very name
+    would tell a stranger of a conviction, a rehabilitation order, a debt or a family matter, and
+    the sum of those as one figure. The holder (through their partner) and officers see them
+    itemised, in scoring's explanation."""
+    shown = [line for line in lines if line["category"] not in SENSITIVE_CATEGORIES]
+    deductions = sum(float(line["points"]) for line in lines if line["category"] in SENSITIVE_CATEGORIES)
+    return shown, deductions
+
+
+def objectable(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lines of a public view anyone may object to: those a department verifies."""
+    return [line for line in lines if line.get("department") in DEPARTMENT_IDS]
 
 
 def candidate_key(id_number: str, salt: str) -> str:

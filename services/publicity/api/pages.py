@@ -14,28 +14,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.publicity.api.dependencies import reading
 from services.publicity.api.lodging import lodge_objection
+from services.publicity.api.page_text import form_field_of, objection_message_zh, problem_zh
 from services.publicity.api.reads import PAGE_MAX, entries_page, entry_with_history, find_round
-from services.publicity.api.schemas import ObjectionRequest, entry_doc, objection_doc, round_doc
+from services.publicity.api.schemas import ObjectionRequest, entry_doc, objection_doc, public_lines_doc, round_doc
+from shared import names
 from shared.problems import Problem
 from shared.ranges import INT32_MAX, PathId
 
 router = APIRouter(tags=["public pages"], include_in_schema=False)
 TEMPLATES = Path(__file__).parent.parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
-DEPARTMENT_ZH = {
-    "police": "公安",
-    "social_insurance": "人力社保（社保）",
-    "human_resources": "人力社保（人才）",
-    "education": "教育",
-    "housing": "住建",
-    "tax": "税务",
-    "civil_affairs": "民政",
-    "health": "卫健",
-    "credit": "发改（信用）",
-    "market_regulation": "市场监管",
-}
 BEIJING = ZoneInfo("Asia/Shanghai")
-FIELD_ZH = {"items": "核查事项", "reason": "异议理由", "contact_phone": "联系电话", "entry": "公示条目", "body": "表单"}
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -74,16 +63,15 @@ async def _entry_context(request: Request, round_id: str, seq: int) -> dict:
         r = round_doc(await find_round(store, round_id))
         entry, history = await entry_with_history(store, round_id, seq)
         lines = await store.entry_lines(round_id, seq)
-    lines = [
-        {**line, "department_zh": DEPARTMENT_ZH.get(line.get("department") or "", line.get("department") or "")}
-        for line in lines
-    ]
+    public = public_lines_doc(lines)
+    shown = [{**line, "department_zh": names.zh(names.DEPARTMENTS, line.get("department"))} for line in public["lines"]]
     return {
         "r": r,
         "e": entry,
         "history": history,
-        "lines": lines,
-        "objectable": [line for line in lines if line.get("department")],
+        "lines": shown,
+        "deductions_total": public["deductions_total"],
+        "objectable": [line for line in shown if line["objectable"]],
         "errors": {},
         "form": {},
     }
@@ -111,28 +99,15 @@ async def object_by_form(round_id: str, seq: PathId, request: Request):
     except ValidationError as exc:
         for e in exc.errors():
             field = str(e["loc"][0]) if e["loc"] else "body"
-            errors.setdefault(field, _message_zh(field, e))
+            errors.setdefault(field, objection_message_zh(field, e))
     except Problem as exc:
-        field = exc.errors[0]["field"] if exc.errors else "body"
-        errors[field] = exc.errors[0]["message"] if exc.status == 422 and exc.errors else exc.detail
+        if exc.status == 404:
+            raise
+        errors[form_field_of(exc)] = problem_zh(exc)
         status = exc.status
     context = await _entry_context(request, round_id, seq)
     context.update(errors=errors, form=submitted)
     return templates.TemplateResponse(request, "entry.html", context, status_code=status)
-
-
-def _message_zh(field: str, error: dict) -> str:
-    kind = error.get("type", "")
-    if field == "items":
-        return "请至少选择一项需要核查的事项（最多10项）。"
-    if field == "reason":
-        if kind == "string_too_short":
-            return "请填写异议理由（至少5个字）。"
-        if kind == "string_too_long":
-            return "异议理由不能超过500字。"
-    if field == "contact_phone":
-        return "请填写11位手机号码，或留空。"
-    return f"{FIELD_ZH.get(field, field)}：{error.get('msg', '填写有误')}"
 
 
 @router.get("/objections/{objection_id}", response_class=HTMLResponse)

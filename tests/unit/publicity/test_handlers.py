@@ -112,3 +112,20 @@ async def test_a_new_score_during_a_round_notice_moves_the_candidate():
     await b.follow([scored("APP-2", 95, version=2)])
     assert [e.application_id for e in await store.admitted_entries("RND-1")] == ["APP-2"]
     assert store.rounds["RND-1"].list_version == 2
+
+
+async def test_a_new_score_version_supersedes_the_earlier_notice():
+    b = bus()
+    await b.follow([submitted("APP-1", "hk-1"), scored("APP-1", 80, version=1)])
+    await b.follow([scored("APP-1", 95, version=2)])
+    first, second = sorted(b.store.notices.values(), key=lambda n: n.score_version)
+    assert (first.current, second.current) == (False, True)
+    assert (second.surname, second.id_tail) == ("张", b.store.applicants["APP-1"].holder_id_masked[-4:])
+
+
+async def test_a_void_rescore_takes_the_earlier_notice_off_the_board():
+    b = bus()
+    await b.follow([submitted("APP-1", "hk-1"), scored("APP-1", 80, version=1)])
+    await b.follow([scored("APP-1", 0, version=2, status="void", reason="forged materials: education")])
+    [notice] = b.store.notices.values()
+    assert notice.current is False  # the board shows no score that no longer holds

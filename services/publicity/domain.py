@@ -167,10 +167,15 @@ def objection_window(today: date, period_end: date | None, final: bool) -> None:
         )
 
 
-def departments_to_ask(items: list[str], lines: list[dict[str, Any]]) -> list[str]:
+def departments_to_ask(items: list[str], lines: list[dict[str, Any]], public: bool = False) -> list[str]:
     """The departments that re-verify the items in question. Each item must be one the score counted
-    and that a department verifies."""
-    counted = {line["indicator"]: line.get("department") for line in lines}
+    and that a department verifies; an objection from the public may name only what the public sees
+    (not a sensitive deduction: the holder asks for a review of those)."""
+    counted = {
+        line["indicator"]: line.get("department")
+        for line in lines
+        if not (public and line.get("category") in SENSITIVE_CATEGORIES)
+    }
     departments = set()
     for item in items:
         department = DEPARTMENT_OF.get(item) or counted.get(item)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.names import SENSITIVE_CATEGORIES
 from shared.problems import Problem
 
 FIELD_ZH = {
@@ -51,3 +52,19 @@ def form_field_of(problem: Problem) -> str:
     """The form field a refusal is about (the top of the form when none)."""
     field = problem.errors[0]["field"] if problem.errors else "body"
     return field if field in ("items", "reason", "contact_phone") else "body"
+
+
+def items_zh(items: list[str], lines: list[dict[str, Any]]) -> list[str]:
+    """The items of an objection or review as a public receipt names them: by the indicator's Chinese
+    name, a sensitive deduction only as 减分项目 (the receipt is public), never by its id."""
+    by_id = {line["indicator"]: line for line in lines}
+    out = []
+    for item in items:
+        line = by_id.get(item)
+        if line is None:
+            out.append("其他核查事项")
+        elif line.get("category") in SENSITIVE_CATEGORIES:
+            out.append("减分项目")
+        else:
+            out.append(line.get("name_zh") or "其他核查事项")
+    return list(dict.fromkeys(out))

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.publicity.api.dependencies import reading
 from services.publicity.api.lodging import lodge_objection
-from services.publicity.api.page_text import form_field_of, objection_message_zh, problem_zh
+from services.publicity.api.page_text import form_field_of, items_zh, objection_message_zh, problem_zh
 from services.publicity.api.reads import PAGE_MAX, entries_page, entry_with_history, find_round
 from services.publicity.api.schemas import ObjectionRequest, entry_doc, objection_doc, public_lines_doc, round_doc
 from shared import names
@@ -116,13 +116,19 @@ async def receipt_page(objection_id: str, request: Request) -> HTMLResponse:
         row = await store.objection(objection_id)
         if row is None:
             raise Problem(404, f"No objection {objection_id}.")
-        lines = await store.entry_lines(row.round_id, row.seq) if row.round_id else []
+        score = await store.score(row.application_id)
     lodged = row.lodged_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
-    # The items by the names the entry page showed them under (an id only where no name is known).
-    names = {line["indicator"]: line.get("name_zh") for line in lines}
     view = objection_doc(row)
     return templates.TemplateResponse(
-        request, "receipt.html", {"o": view, "lodged": lodged, "items_zh": [names.get(i) or i for i in view["items"]]}
+        request,
+        "receipt.html",
+        {
+            "o": view,
+            "lodged": lodged,
+            "items_zh": items_zh(view["items"], score.lines if score is not None else []),
+            "kind_zh": names.zh(names.OBJECTION_KINDS, view["kind"]),
+            "status_zh": names.zh(names.OBJECTION_STATUSES, view["status"]),
+        },
     )
 
 

@@ -69,7 +69,7 @@ async def lodge(uow: Any, command: Lodge, *, today: date, per_hour: int) -> dict
     score = await store.score(application_id)
     if score is None:
         raise domain.ObjectionRefused(409, "This score is being recomputed; try again shortly.", "/problems/retry")
-    departments = domain.departments_to_ask(command.items, score.lines)
+    departments = domain.departments_to_ask(command.items, score.lines, public=kind == ObjectionKind.OBJECTION)
     objection_id = domain.new_id("OBJ" if kind == ObjectionKind.OBJECTION else "REV", today)
     now = datetime.now(UTC)
     row = dict(

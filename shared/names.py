@@ -176,5 +176,6 @@ def reason_zh(reason: str | None) -> str:
                 parts.append(text.format(permit=zh(PERMIT_STATUSES, code, "异常"), offence=zh(OFFENCES, code)))
                 break
         else:
-            parts.append("详见计分说明")
+            # Already in Chinese (an officer's words): as it is; anything else is not shown raw.
+            parts.append(part if not any(c.isascii() and c.isalpha() for c in part) else "详见计分说明")
     return "；".join(dict.fromkeys(parts))

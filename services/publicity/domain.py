@@ -12,7 +12,7 @@ from typing import Any
 
 from shared.calendar import add_working_days, working_period
 from shared.departments import DEPARTMENT_OF, DEPARTMENTS
-from shared.names import SENSITIVE_CATEGORIES
+from shared.names import SCORE_STATUSES, SENSITIVE_CATEGORIES, reason_zh, zh
 from shared.pseudonyms import holder_key
 
 
@@ -193,7 +193,7 @@ def departments_to_ask(items: list[str], lines: list[dict[str, Any]], public: bo
 
 STATUS_TEXT = {
     "scored": "已完成计分，得分{total}分，公示期{start}至{end}。如有异议，请于{end}前通过公示页面或服务窗口提出",
-    "void": "积分无效（{reason}）",
+    "void": "积分无效（{reason}）",  # the reason in Chinese (shared.names), never scoring's own words
     "paused": "居住证状态异常，积分暂停",
     "vetoed": "因一票否决情形不予计分",
     "refused": "委托关系未核实，不予计分（{reason}）",
@@ -205,6 +205,15 @@ def notification_text(
 ) -> str:
     start, end = (period[0].isoformat(), period[1].isoformat()) if period else ("", "")
     body = STATUS_TEXT.get(status, "积分结果已更新").format(
-        total=f"{total:g}", start=start, end=end, reason=reason or ""
+        total=f"{total:g}", start=start, end=end, reason=reason_zh(reason) or "详见计分说明"
     )
     return f"【居住证积分】您的积分申请{application_id}{body}。"
+
+
+def outcome_text(status: str, total: float, before: float | None) -> str:
+    """What a re-verification came to, as the objector or holder reads it on the receipt."""
+    if status != "scored":
+        return f"核查完成：{zh(SCORE_STATUSES, status, '积分状态已更新')}。"
+    if before is None or total == before:
+        return f"核查完成，积分不变（{total:g}分）。"
+    return f"核查完成，积分由{before:g}分调整为{total:g}分。"

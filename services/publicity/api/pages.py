@@ -163,7 +163,7 @@ def install_error_pages(app) -> None:
         return templates.TemplateResponse(
             request,
             "error.html",
-            {"title_zh": title, "message_zh": message, "detail": exc.detail},
+            {"title_zh": title, "message_zh": message},
             status_code=status,
             headers=getattr(exc, "headers", None),
         )

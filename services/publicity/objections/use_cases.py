@@ -149,15 +149,7 @@ async def take_answers(uow: Any, answers_to: list[dict[str, str]], total: float,
         if pending is None or pending:
             continue
         row = await uow.store.objection(a["request_id"])
-        if status != "scored":
-            outcome = f"核查完成：积分状态为{status}。Re-verified: the score is now {status}."
-        elif total == row.score_before:
-            outcome = f"核查完成，积分不变（{total:g}分）。Re-verified: the score stands at {total:g}."
-        else:
-            outcome = (
-                f"核查完成，积分由{row.score_before:g}分调整为{total:g}分。"
-                f"Re-verified: the score changes from {row.score_before:g} to {total:g}."
-            )
+        outcome = domain.outcome_text(status, total, row.score_before)
         await uow.store.update_objection(
             row.id,
             status=ObjectionStatus.RESOLVED.value,

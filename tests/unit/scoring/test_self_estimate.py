@@ -78,3 +78,14 @@ def test_a_veto_is_stated_with_its_reason_in_chinese():
     assert doc["status"] == "vetoed" and doc["total"] == 0
     assert doc["reason_zh"] == "存在一票否决情形：严重刑事犯罪"
     assert line(doc, "serious_crime")["computation_zh"] == "有此情形，一票否决"
+
+
+def test_reasons_read_in_chinese_and_unknown_codes_are_never_shown():
+    from shared import names
+
+    assert names.reason_zh("permit_status: suspended") == "居住证状态：暂停"
+    assert names.reason_zh("forged materials: education; overdue, scored 0 until they answer: tax") == (
+        "提交的材料经核查系伪造；部分部门逾期未反馈，相关事项暂计0分"
+    )
+    assert names.reason_zh("something new: code_x") == "详见计分说明"
+    assert names.zh(names.CATEGORIES, "mystery") == "其他"

@@ -1,8 +1,9 @@
 """Every public page on a 360 px phone, in a real browser: nothing wider than the screen, the page
 in Chinese (`lang="zh-CN"`, no English words or codes in what it says), every input tied to a
 label, every text at WCAG AA contrast; and 模拟积分 used as a holder would, from an empty form
-through refused input (summarised at the top) to the points line by line. A screenshot of each
-page lands in test-artifacts/phone-360/.
+through refused input (summarised at the top) to the points line by line. The simulation report
+(the policy office's, on a phone too) fits the screen as well, its wide tables scrolling inside
+their own box. A screenshot of each page lands in test-artifacts/phone-360/.
 
 Drives Debian's chromium as test_public_pages_browser.py does. Holder 2813; an objection from
 127.0.0.13.
@@ -13,9 +14,17 @@ from __future__ import annotations
 import re
 
 import httpx
+import numpy as np
 import pytest
 from playwright.async_api import Page, async_playwright
 
+from services.scoring.engine.rules import load_shipped
+from services.scoring.simulation.cli import EXAMPLE
+from services.scoring.simulation.compare import Comparison, Line
+from services.scoring.simulation.drafts import parse_draft
+from services.scoring.simulation.population import from_arrow
+from services.scoring.simulation.report import write_report
+from shared.synthetic.holders import DEFAULT_AS_OF, generate
 from tests.integration.public_rounds import ROOT, Person, from_address, round_on_notice
 from tests.integration.test_public_pages_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium
 
@@ -136,5 +145,32 @@ async def test_every_public_page_fits_a_360px_phone_in_chinese(platform):
             assert "8年；每1年计5分，得40分（上限100分）" in text and "最高一项：本科，得50分" in text
             assert await page.locator("#error-summary").count() == 0
             await check_page(page, "estimate-result")
+        finally:
+            await browser.close()
+
+
+async def test_the_simulation_report_reads_on_a_360px_phone(tmp_path):
+    _require_chromium()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    rules = load_shipped()
+    draft = parse_draft(EXAMPLE.read_text(encoding="utf-8"), EXAMPLE.name, rules)
+    comparison = Comparison(rules["hangzhou-2021"], draft, DEFAULT_AS_OF, line=Line(quota=2_000))
+    comparison.add(from_arrow(generate(np.arange(1, 20_001))))
+    report = write_report(comparison.summary(), tmp_path / "report")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = await (await browser.new_context(**PHONE_360)).new_page()
+            await page.goto(report.as_uri())
+            await page.screenshot(path=str(SHOTS / "simulation-report.png"), full_page=True)
+            width = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert width <= 0, f"the report is {width}px wider than the 360px screen"
+            assert await page.evaluate(CONTRAST) == [], "report text below WCAG AA contrast"
+            # Every chart fits the screen; every key sits under its chart, whole, in the page's text.
+            widths = await page.eval_on_selector_all("svg", "svgs => svgs.map(s => s.getBoundingClientRect().width)")
+            assert widths and max(widths) <= 360
+            key = await page.locator("#distribution-key").inner_text()
+            assert "现行入围线" in key or "入围线（前后相同）" in key
+            assert "人新达线" in await page.locator("#headline").inner_text()
         finally:
             await browser.close()

@@ -79,7 +79,7 @@ BAD_PHONE = '1"><b id=z>'  # 11 characters, as many as the field takes
 CONTACT = "13912345678"
 
 
-def _require_chromium() -> None:
+def require_chromium() -> None:
     if not Path(CHROMIUM).is_file() or not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
             f"{CHROMIUM} is missing: the public-page tests drive Debian's chromium. `make test` installs it "
@@ -120,7 +120,7 @@ async def _stored(engine, round_id: str) -> list:
 
 
 async def test_a_phone_reads_the_list_searches_pages_and_objects(platform):
-    _require_chromium()
+    require_chromium()
     people = [Person(2600 + i, name) for i, name in enumerate(NAMES)]
     by_masked_id = {mask_id_number(p.id_number): p for p in people}
     assert len(by_masked_id) == len(people)

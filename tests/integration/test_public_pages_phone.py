@@ -26,7 +26,7 @@ from services.scoring.simulation.population import from_arrow
 from services.scoring.simulation.report import write_report
 from shared.synthetic.holders import DEFAULT_AS_OF, generate
 from tests.integration.public_rounds import ROOT, Person, from_address, round_on_notice
-from tests.integration.test_public_pages_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium
+from tests.integration.test_public_pages_browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 pytestmark = pytest.mark.integration
 
@@ -91,7 +91,7 @@ async def check_page(page: Page, name: str) -> None:
 
 
 async def test_every_public_page_fits_a_360px_phone_in_chinese(platform):
-    _require_chromium()
+    require_chromium()
     SHOTS.mkdir(parents=True, exist_ok=True)
     person = Person(2813, "公孙止水")
     base = platform.url("publicity")
@@ -150,7 +150,7 @@ async def test_every_public_page_fits_a_360px_phone_in_chinese(platform):
 
 
 async def test_the_simulation_report_reads_on_a_360px_phone(tmp_path):
-    _require_chromium()
+    require_chromium()
     SHOTS.mkdir(parents=True, exist_ok=True)
     rules = load_shipped()
     draft = parse_draft(EXAMPLE.read_text(encoding="utf-8"), EXAMPLE.name, rules)

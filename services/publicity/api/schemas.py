@@ -77,10 +77,14 @@ class Answer(BaseModel):
 def public_lines_doc(lines: list[dict[str, Any]]) -> dict[str, Any]:
     """A score's lines as the public sees them: sensitive deductions only as their total."""
     shown, deductions = domain.public_view(lines)
+    may_object = {line["indicator"] for line in domain.objectable(shown)}
     return {
         "lines": [
-            {**line, "category_zh": names.zh(names.CATEGORIES, line["category"]), "objectable": line in objectable}
-            for objectable in [domain.objectable(shown)]
+            {
+                **line,
+                "category_zh": names.zh(names.CATEGORIES, line["category"]),
+                "objectable": line["indicator"] in may_object,
+            }
             for line in shown
         ],
         "deductions_total": deductions,

@@ -120,6 +120,7 @@ FACT_UNITS: dict[str, str] = {
     "volunteer_service": "小时",
     "charity_donations": "元",
     "income_tax": "元",
+    "investment_tax": "元",  # 投资纳税 (on main since this branch began): yearly mean of the city tax
     "blood_donated_ml": "毫升",
 }
 

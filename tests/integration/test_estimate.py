@@ -8,14 +8,16 @@ address, publicity among scoring's trusted proxies), from 127.0.0.12 and 127.0.0
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.local.platform import Platform
+from shared.ratelimit import Counter, rate_limits_table
 from tests.conftest import TEST_DATABASE, TEST_PORT_BASE
 from tests.integration.public_rounds import from_address
 
@@ -138,3 +140,24 @@ async def test_an_address_past_its_hourly_limit_is_refused_directly_and_through_
         # Scoring counted the page's holder, not publicity: it refuses that address directly too.
         direct = await on_the_page.post(f"{p.url('scoring')}/v1/estimate", json=ANSWERS)
         assert direct.status_code == 429
+
+
+async def test_a_batch_counts_each_address_once_per_request_and_never_past_the_limit(platform):
+    """Counter.hit_each, as the estimate batches use it, against PostgreSQL: batches of mixed
+    addresses, one already near its limit, and two replicas' batches at once on one bucket."""
+    table = rate_limits_table(MetaData(schema="scoring"))
+    a, b, c = (f"batch:{secrets.token_hex(4)}" for _ in range(3))
+    engine = create_async_engine(platform.database_url, pool_size=10, max_overflow=0)
+    try:
+        counter = Counter(table)
+        admitted, retry_after = await counter.hit_each(engine, [a, b, a, a], limit=3)
+        assert admitted == [True, True, True, True] and 0 < retry_after <= 3600
+        # a has 3 of 3: nothing more; b has room for two of its three; c, fresh, for three of four.
+        admitted, _ = await counter.hit_each(engine, [a, b, b, c, b, c, c, c], limit=3)
+        assert admitted == [False, True, True, True, False, True, True, False]
+        # Two replicas' batches on one fresh bucket at once: exactly the limit passes.
+        race = f"batch:{secrets.token_hex(4)}"
+        results = await asyncio.gather(*(Counter(table).hit_each(engine, [race] * 7, limit=10) for _ in range(2)))
+        assert sum(sum(ok) for ok, _ in results) == 10
+    finally:
+        await engine.dispose()

@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from bench import estimate as estimate_bench
 from bench import faults as faults_bench
 from bench import intake as intake_bench
 from bench import publicity as publicity_bench
@@ -46,7 +47,7 @@ def main(
     log_level: str = typer.Option("INFO", help="Services' log level during the run"),
     holders: int = typer.Option(1_000_000, help="Synthetic holders for the scoring-engine benchmark"),
     only: str = typer.Option(
-        "all", help="all, engine, simulation, intake, verification, publicity, faults, owner or platform"
+        "all", help="all, engine, simulation, intake, verification, publicity, estimate, faults, owner or platform"
     ),
 ) -> None:
     results: dict = {"machine": {"cpus": __import__("os").cpu_count(), "python": host.python_version()}}
@@ -89,6 +90,15 @@ def main(
             ),
             publicity_bench.run,
             publicity_bench.summary,
+        ),
+        (
+            "estimate",
+            (
+                "模拟积分: scoring's public POST /v1/estimate at 500 requests/s offered (one uvicorn worker), "
+                "beside a bare JSON echo"
+            ),
+            estimate_bench.run,
+            estimate_bench.summary,
         ),
         (
             "simulation",

@@ -2,7 +2,8 @@
 nothing else (no auth, validation model, events, middleware or logging).
 
 POST /rows inserts one row (beside intake's POST /v1/applications); GET /entries/{round}/{seq}
-reads one row of a round's list by its primary key (beside publicity's list pages).
+reads one row of a round's list by its primary key (beside publicity's list pages); POST /echo
+reads a JSON body and answers (beside scoring's public POST /v1/estimate).
 """
 
 from __future__ import annotations
@@ -64,3 +65,10 @@ async def one_entry(round_id: str, seq: int) -> Response:
         ),
         media_type="application/json",
     )
+
+
+@app.post("/echo")
+async def echo(request: Request) -> Response:
+    """The reference for 模拟积分: read a JSON body and answer a small JSON document, nothing else."""
+    body = orjson.loads(await request.body())
+    return Response(orjson.dumps({"fields": len(body)}), media_type="application/json")

@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     reviews_per_client_hour: int = 1000
     evaluations_per_principal_hour: int = 3600
     evaluations_per_client_hour: int = 3600
+    # 模拟积分 without a key (scoring's POST /v1/estimate and publicity's /estimate page), per address.
+    estimates_per_client_hour: int = 600
     simulations_per_principal_hour: int = 20
     simulations_per_client_hour: int = 20
     material_uploads_per_principal_hour: int = 2000

@@ -11,7 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 from shared.calendar import add_working_days, working_period
-from shared.departments import DEPARTMENT_OF
+from shared.departments import DEPARTMENT_OF, DEPARTMENTS
+from shared.names import SCORE_STATUSES, SENSITIVE_CATEGORIES, reason_zh, zh
 from shared.pseudonyms import holder_key
 
 
@@ -38,6 +39,8 @@ class NotificationStatus(StrEnum):
     RECORDED = "recorded"  # the outbox notifier: the row is the message
     FAILED = "failed"  # given up after the last attempt
 
+
+DEPARTMENT_IDS = frozenset(DEPARTMENTS)
 
 # Reviews (复核) are answered within this many working days of the request.
 REVIEW_WORKING_DAYS = 5
@@ -73,6 +76,21 @@ def public_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for line in lines
     ]
+
+
+def public_view(lines: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], float]:
+    """What the public sees of a score's lines: every line but the sensitive ones, whose very name
+    would tell a stranger of a conviction, a rehabilitation order, a debt or a family matter, and
+    the sum of those as one figure. The holder (through their partner) and officers see them
+    itemised, in scoring's explanation."""
+    shown = [line for line in lines if line["category"] not in SENSITIVE_CATEGORIES]
+    deductions = sum(float(line["points"]) for line in lines if line["category"] in SENSITIVE_CATEGORIES)
+    return shown, deductions
+
+
+def objectable(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lines of a public view anyone may object to: those a department verifies."""
+    return [line for line in lines if line.get("department") in DEPARTMENT_IDS]
 
 
 def candidate_key(id_number: str, salt: str) -> str:
@@ -150,12 +168,20 @@ def objection_window(today: date, period_end: date | None, final: bool) -> None:
 
 
 def departments_to_ask(
-    items: list[str], lines: list[dict[str, Any]], modules: dict[str, dict[str, Any]] | None = None
+    items: list[str],
+    lines: list[dict[str, Any]],
+    modules: dict[str, dict[str, Any]] | None = None,
+    public: bool = False,
 ) -> list[str]:
     """The departments that re-verify the items in question. Each item must be one the score counted
     and that a department verifies, or one a module's owner answered from its registry
-    (`<module>/<indicator>`: the owner verifies it again)."""
-    counted = {line["indicator"]: line.get("department") for line in lines}
+    (`<module>/<indicator>`: the owner verifies it again); an objection from the public may name only
+    what the public sees (not a sensitive deduction: the holder asks for a review of those)."""
+    counted = {
+        line["indicator"]: line.get("department")
+        for line in lines
+        if not (public and line.get("category") in SENSITIVE_CATEGORIES)
+    }
     owned: dict[str, str] = {
         item: str(m["owner"]) for m in (modules or {}).values() if m.get("owner") for item in m.get("owner_items") or []
     }
@@ -179,7 +205,7 @@ def departments_to_ask(
 
 STATUS_TEXT = {
     "scored": "已完成计分，得分{total}分，公示期{start}至{end}。如有异议，请于{end}前通过公示页面或服务窗口提出",
-    "void": "积分无效（{reason}）",
+    "void": "积分无效（{reason}）",  # the reason in Chinese (shared.names), never scoring's own words
     "paused": "居住证状态异常，积分暂停",
     "vetoed": "因一票否决情形不予计分",
     "refused": "委托关系未核实，不予计分（{reason}）",
@@ -191,6 +217,15 @@ def notification_text(
 ) -> str:
     start, end = (period[0].isoformat(), period[1].isoformat()) if period else ("", "")
     body = STATUS_TEXT.get(status, "积分结果已更新").format(
-        total=f"{total:g}", start=start, end=end, reason=reason or ""
+        total=f"{total:g}", start=start, end=end, reason=reason_zh(reason) or "详见计分说明"
     )
     return f"【居住证积分】您的积分申请{application_id}{body}。"
+
+
+def outcome_text(status: str, total: float, before: float | None) -> str:
+    """What a re-verification came to, as the objector or holder reads it on the receipt."""
+    if status != "scored":
+        return f"核查完成：{zh(SCORE_STATUSES, status, '积分状态已更新')}。"
+    if before is None or total == before:
+        return f"核查完成，积分不变（{total:g}分）。"
+    return f"核查完成，积分由{before:g}分调整为{total:g}分。"

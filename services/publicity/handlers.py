@@ -74,6 +74,8 @@ async def on_score_computed(uow: Any, event: Envelope, data: ScoreComputed, *, d
     )
     if not newer:
         return  # an older version, replayed: the newer one already counts
+    # Whatever this version's status, the earlier notices no longer tell the application's score.
+    await uow.store.supersede_notices(application_id, data.score_version)
     await objections.take_answers(
         uow, data.answers_to, data.total, data.status, {m: s.total for m, s in data.modules.items()}
     )
@@ -93,7 +95,10 @@ async def put_on_notice(uow: Any, data: ScoreComputed, lines: list[dict], deps: 
     """Publish the score's notice (once a score version) and announce it; returns the notice period."""
     start, end = domain.notice_period(today, deps.notice_period_working_days)
     notice_id = domain.new_notice_id(today)
+    surname, id_tail = domain.search_columns(data.holder.name_masked, data.holder.id_number_masked)
     inserted = await uow.store.add_notice(
+        surname=surname,
+        id_tail=id_tail,
         id=notice_id,
         application_id=data.application_id,
         score_version=data.score_version,

@@ -142,6 +142,28 @@ PAGE = (
 PAGE_BY_SURNAME = PAGE.where(_e.surname == bindparam("surname"))
 PAGE_BY_TAIL = PAGE.where(_e.id_tail == bindparam("id_tail"))
 
+# The notice board: current notices, newest first, keyset on (published_at, id) of the last one seen.
+SUPERSEDE_NOTICES = (
+    update(notices)
+    .where(
+        notices.c.application_id == bindparam("app"),
+        notices.c.score_version < bindparam("version"),
+        notices.c.current,
+    )
+    .values(current=False)
+)
+_BOARD = """
+SELECT n.* FROM publicity.notices n
+WHERE n.current {only}
+  AND (CAST(:before AS text) IS NULL
+       OR (n.published_at, n.id) < (SELECT b.published_at, b.id FROM publicity.notices b WHERE b.id = :before))
+ORDER BY n.published_at DESC, n.id DESC
+LIMIT :limit
+"""
+BOARD = text(_BOARD.format(only=""))
+BOARD_BY_SURNAME = text(_BOARD.format(only="AND n.surname = :surname"))
+BOARD_BY_TAIL = text(_BOARD.format(only="AND n.id_tail = :id_tail"))
+
 # -- objections and reviews --------------------------------------------------------------------------
 TAKE_ANSWER = text("""
 UPDATE publicity.objections SET pending_departments = pending_departments - CAST(:department AS text)
@@ -213,16 +235,32 @@ class Store:
     async def notice(self, notice_id: str) -> Any:
         return (await self.conn.execute(select(notices).where(notices.c.id == notice_id))).first()
 
+    async def supersede_notices(self, application_id: str, score_version: int) -> None:
+        """A newer score version exists: earlier notices of the application leave the board."""
+        await self.conn.execute(SUPERSEDE_NOTICES, {"app": application_id, "version": score_version})
+
     async def notices(self, application_id: str | None, limit: int) -> list[Any]:
         q = select(notices).order_by(notices.c.published_at.desc(), notices.c.id).limit(limit)
         if application_id:
             q = q.where(notices.c.application_id == application_id)
         return list((await self.conn.execute(q)).all())
 
-    async def notice_board(self, limit: int = 100) -> list[Any]:
-        return list(
-            (await self.conn.execute(select(notices).order_by(notices.c.published_at.desc()).limit(limit))).all()
-        )
+    async def notice_versions(self, application_id: str) -> list[Any]:
+        """Every notice of one application, newest score version first (the history a notice shows)."""
+        q = select(notices).where(notices.c.application_id == application_id).order_by(notices.c.score_version.desc())
+        return list((await self.conn.execute(q)).all())
+
+    async def notice_board(self, search: Search, before: str | None, limit: int) -> list[Any]:
+        """A keyset page of the board: current notices only, newest first, after the notice `before`
+        (the last one of the previous page), of one surname or ID ending if searched."""
+        params: dict[str, Any] = {"before": before, "limit": limit}
+        if search.id_tail:
+            statement, params["id_tail"] = BOARD_BY_TAIL, search.id_tail
+        elif search.surname:
+            statement, params["surname"] = BOARD_BY_SURNAME, search.surname
+        else:
+            statement = BOARD
+        return list((await self.conn.execute(statement, params)).all())
 
     # -- notifications ----------------------------------------------------------------------------
     async def add_notification(self, **row: Any) -> None:

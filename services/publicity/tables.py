@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -46,7 +47,27 @@ notices = Table(
     Column("period_start", Date, nullable=False),
     Column("period_end", Date, nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # False once a newer score version of the application exists: the board shows only the current one.
+    Column("current", Boolean, nullable=False, server_default=true()),
+    # What the public may search the board by: the surname the masked name shows, the ID number's last four.
+    Column("surname", String(4), nullable=False, server_default=""),
+    Column("id_tail", String(4), nullable=False, server_default=""),
     UniqueConstraint("application_id", "score_version", name="uq_notices_application_version"),
+    Index("ix_notices_board", text("published_at DESC"), text("id DESC"), postgresql_where=text("current")),
+    Index(
+        "ix_notices_board_surname",
+        "surname",
+        text("published_at DESC"),
+        text("id DESC"),
+        postgresql_where=text("current"),
+    ),
+    Index(
+        "ix_notices_board_id_tail",
+        "id_tail",
+        text("published_at DESC"),
+        text("id DESC"),
+        postgresql_where=text("current"),
+    ),
 )
 
 # What intake announced: who applied, for which modules (and, at school, for which child).

@@ -53,7 +53,8 @@ def from_address(address: str, timeout: float = 20) -> httpx.AsyncClient:
     Objections are limited per client address and hour, across the whole session; a test that
     lodges objections from an address of its own neither uses up nor depends on the others' count.
     Taken: .2 and .4 (public pages), .3 (masking), .6 (abuse limits), .7 (publicity access),
-    .8 (personal data on the bus), .9 (the trusted proxy of TRUSTED_PROXIES)."""
+    .8 (personal data on the bus), .9 (the trusted proxy of TRUSTED_PROXIES), .12 (模拟积分's
+    limit), .13 (the notice board's and the 360 px pages' objections, the estimate page's limit)."""
     return httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(local_address=address), timeout=timeout)
 
 

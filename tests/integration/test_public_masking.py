@@ -3,7 +3,10 @@ applicants' score notices, an objection to an entry, one to a notice and a holde
 reason repeating a holder's full name, ID number, permit and phone, and a contact phone given),
 every public GET route is fetched, filled with the real ids, and no response contains any of it
 unmasked: no full name, no given name, no ID number nor its middle (the birth date), no permit
-number, no phone. The routes are the service's own (every GET route of its app and routers, the
+number, no phone. A holder with a criminal conviction on record (2396) is on notice too: no page or
+document about them names a sensitive deduction (criminal, drug rehabilitation, detention, custody
+education, dishonesty, family planning, a veto), by its Chinese name or its id; the public sees
+only the deductions' total. The routes are the service's own (every GET route of its app and routers, the
 HTML pages outside the OpenAPI document included); one the crawl cannot reach fails the test, so a
 new route is scanned from the day it is added.
 """
@@ -24,15 +27,20 @@ import pytest
 from starlette.routing import Mount
 
 from deploy.local.platform import demo_key
+from services.scoring.engine.rules import in_force, load_shipped
+from shared import clock
 from shared.auth import current_principal
 from shared.masking import mask_id_number, mask_name
-from tests.integration.public_rounds import Person, from_address, round_on_notice
+from shared.names import SENSITIVE_CATEGORIES
+from tests.integration.public_rounds import Person, apply, from_address, round_on_notice
 
 pytestmark = pytest.mark.integration
 SERVICE_APP = {"Authorization": f"Bearer {demo_key('publicity', 'demoserviceapp')}"}
 # Holders 2660–2664, under names nobody else in the suite uses (the masked part is two or three characters).
 NAMES = ["端木思齐", "上官婉清", "钟离春晓", "慕容晓雪", "皇甫嵩岳"]
 CONTACT = "13911112222"
+# Holder 2396 has a criminal conviction in the look-back (the seed's residue 400 mod 499).
+OFFENDER = Person(2396, "令狐冲远")
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 MAX_FETCHES = 400
 # Served on the operations port (OPS_PORT, shared/ops.py) by the running services; this process's
@@ -138,6 +146,10 @@ async def test_no_public_route_shows_a_holder_unmasked(platform):
     base = platform.url("publicity")
     async with from_address("127.0.0.3") as client:  # its objections count against its own address
         rnd = await round_on_notice(client, platform, people, "mask", quota=2)
+        await apply(client, platform, [OFFENDER])
+        offender_notice = (await client.get(f"{base}/v1/notices/{OFFENDER.notice_id}")).json()
+        assert offender_notice["deductions_total"] == -150  # on notice as one figure
+        assert all(line["category"] not in SENSITIVE_CATEGORIES for line in offender_notice["lines"])
         round_id = rnd["id"]
         entries = (await client.get(f"{base}/v1/rounds/{round_id}/entries", params={"limit": 100})).json()["items"]
         assert len(entries) == len(people)
@@ -186,7 +198,7 @@ async def test_no_public_route_shows_a_holder_unmasked(platform):
         ids = {
             "round_id": [round_id],
             "seq": [str(e["entry"]) for e in entries],
-            "notice_id": [p.notice_id for p in people],
+            "notice_id": [p.notice_id for p in [*people, OFFENDER]],
             "objection_id": [on_entry.json()["id"], on_notice.json()["id"], review.json()["id"]],
         }
         routes = _get_routes()
@@ -227,8 +239,16 @@ async def test_no_public_route_shows_a_holder_unmasked(platform):
             *(f"/v1/notices?application_id={p.application_id}" for p in people),
         ]
 
-        secrets, seen, covered, private, leaks = _secrets(people), set(), set(), set(), []
+        secrets, seen, covered, private, leaks = _secrets([*people, OFFENDER]), set(), set(), set(), []
+        rule_set = in_force(load_shipped(), clock.today())
+        sensitive = {
+            f"the sensitive deduction {ind.id}": text
+            for ind in rule_set.indicators
+            if ind.category in SENSITIVE_CATEGORIES
+            for text in (ind.name.zh, f'"{ind.id}"', f'value="{ind.id}"')
+        }
         masked_seen: dict[str, str] = {}
+        about_offender: set[str] = set()
         while queue:
             url = queue.popleft()
             if url in seen:
@@ -247,6 +267,9 @@ async def test_no_public_route_shows_a_holder_unmasked(platform):
             leaks += [
                 f"GET {url} shows {label}" for label, secret in secrets.items() if any(secret in t for t in readings)
             ]
+            if mask_id_number(OFFENDER.id_number) in r.text:  # a page or document about the offender
+                about_offender.add(url)
+                leaks += [f"GET {url} names {label}" for label, t in sensitive.items() if any(t in x for x in readings)]
             masked_seen.update(
                 {p.name: url for p in people if mask_name(p.name) in r.text and mask_id_number(p.id_number) in r.text}
             )
@@ -264,3 +287,6 @@ async def test_no_public_route_shows_a_holder_unmasked(platform):
         # It saw the people, masked: the scan looked where they are.
         assert set(masked_seen) == {p.name for p in people}, f"never seen masked: {set(NAMES) - set(masked_seen)}"
         assert len(seen) > len(routes)
+        assert (
+            f"/notices/{OFFENDER.notice_id}" in about_offender and f"/v1/notices/{OFFENDER.notice_id}" in about_offender
+        )

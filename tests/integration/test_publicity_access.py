@@ -45,6 +45,7 @@ PUBLIC = [
     "/rounds/{round_id}",
     "/rounds/{round_id}/entries/{seq}",
     "/objections/{objection_id}",
+    "/estimate",
 ]
 EXPECTED = {
     **{path: {p: 200 for p in PRINCIPALS} for path in PUBLIC},

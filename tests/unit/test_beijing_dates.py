@@ -121,7 +121,7 @@ async def test_a_notice_published_then_starts_on_the_date_its_page_shows(moment,
         d.isoformat() for d in publicity.notice_period(beijing, NOTICE_DAYS)
     )
     assert row.id.startswith(f"NTC-{beijing:%Y%m%d}-")
-    assert f"公示期 Notice period: {beijing.isoformat()} – {n['period_end']}" in page("notice.html", n=n)
+    assert f"公示期 {beijing.isoformat()} 至 {n['period_end']}" in page("notice.html", n=n)
 
 
 # -- rounds and objections ------------------------------------------------------------------------

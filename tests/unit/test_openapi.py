@@ -69,6 +69,7 @@ def test_public_routes_are_the_ones_meant_to_be_public(document):
             ("GET", "/v1/modules"),
             ("GET", "/v1/modules/{module_id}"),
             ("GET", "/v1/modules/{module_id}/source"),
+            ("POST", "/v1/estimate"),  # 模拟积分: nothing identifying asked, nothing kept
         },
         "publicity": {
             ("GET", p)

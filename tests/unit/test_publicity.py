@@ -108,3 +108,26 @@ async def test_the_sms_adapter_posts_to_the_gateway_and_reports_failures():
     with pytest.raises(ValueError, match="SMS_GATEWAY_URL"):
         make_notifier(Settings(notifier="sms", sms_gateway_url=""))
     assert make_notifier(Settings()).status == "recorded"
+
+
+SCORE_LINES = [
+    {"indicator": "education", "category": "basic", "department": "education", "points": 50.0},
+    {"indicator": "volunteering", "category": "bonus", "department": "civil_affairs", "points": 4.0},
+    {"indicator": "criminal", "category": "deduction", "department": "police", "points": -150.0},
+    {"indicator": "dishonesty", "category": "deduction", "department": "credit", "points": 0.0},
+    {"indicator": "serious_crime", "category": "veto", "department": "police", "points": 0.0},
+]
+
+
+def test_the_public_sees_sensitive_deductions_only_as_their_total():
+    shown, deductions = domain.public_view(SCORE_LINES)
+    assert [line["indicator"] for line in shown] == ["education", "volunteering"]
+    assert deductions == -150.0
+    assert [line["indicator"] for line in domain.objectable(shown)] == ["education", "volunteering"]
+
+
+def test_an_objection_from_the_public_cannot_name_a_sensitive_deduction_but_a_review_can():
+    with pytest.raises(domain.ObjectionRefused) as bad:
+        domain.departments_to_ask(["criminal"], SCORE_LINES, public=True)
+    assert bad.value.field == "items" and "criminal" in bad.value.message
+    assert domain.departments_to_ask(["criminal"], SCORE_LINES) == ["police"]

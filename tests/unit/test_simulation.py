@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -210,8 +211,27 @@ def test_the_report_holds_the_charts_and_every_figure(city, tmp_path):
     html = write_report(s, tmp_path / "r")
     page = html.read_text(encoding="utf-8")
     assert page.count("<svg") == 3 + len(s["groups"])  # distribution, crossing, indicators, one per group
-    for label in ("registered renter", "25–34", "bachelor", "11+", "合法稳定住所"):
+    for label in ("登记租房", "25–34岁", "本科", "11+年", "合法稳定住所"):
         assert label in page
+    # Groups, indicators and statuses by their names, never their codes.
+    for code in ("registered renter", "bachelor", "none on record", ">scored<", ">housing "):
+        assert code not in page, code
+    # The headline states who gains and who loses a place, and who gains and loses points.
+    line = s["line"]
+    headline = re.search(r'<p class="headline" id="headline">(.*?)</p>', page, re.S).group(1)
+    assert f"{line['newly_qualified']:,} 人新达线" in headline
+    assert f"{line['no_longer_qualified']:,} 人不再达线" in headline
+    assert f"{s['change']['losers']:,} 人得分降低" in headline
+    # Red says a loss: never on a zero.
+    if s["change"]["losers"] == 0:
+        assert '<b class="loss">0</b>' not in page and '<span class="loss">0 人得分降低' not in headline
+    # Both cut-off lines are in the key with their values, however close they fall.
+    before, after = line["before"]["lowest_qualifying_score"], line["after"]["lowest_qualifying_score"]
+    key = re.search(r'<ul class="key" id="distribution-key">(.*?)</ul>', page, re.S).group(1)
+    if before == after:
+        assert f"入围线（前后相同）{before:g} 分" in key
+    else:
+        assert f"现行入围线 {before:g} 分" in key and f"草案入围线 {after:g} 分" in key
     assert json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8")) == json.loads(json.dumps(s))
     assert not list(Path(tmp_path / "r").glob("*.partial"))
 

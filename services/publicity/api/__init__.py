@@ -3,6 +3,6 @@ authorise, call a use case (or read through the store), render."""
 
 from __future__ import annotations
 
-from services.publicity.api import notices, objections, pages, rounds
+from services.publicity.api import estimate_page, notices, objections, pages, rounds
 
-ROUTERS = [notices.router, rounds.router, objections.router, pages.router]
+ROUTERS = [notices.router, rounds.router, objections.router, pages.router, estimate_page.router]

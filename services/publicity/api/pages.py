@@ -14,9 +14,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.publicity.api.dependencies import reading
 from services.publicity.api.lodging import lodge_objection
+from services.publicity.api.page_text import form_field_of, items_zh, objection_message_zh, problem_zh
 from services.publicity.api.reads import PAGE_MAX, entries_page, entry_with_history, find_round
-from services.publicity.api.schemas import ObjectionRequest, entry_doc, objection_doc, round_doc
-from shared import clock
+from services.publicity.api.schemas import ObjectionRequest, entry_doc, objection_doc, public_lines_doc, round_doc
+from shared import clock, names
 from shared.problems import Problem
 from shared.ranges import INT32_MAX, PathId
 
@@ -25,19 +26,6 @@ TEMPLATES = Path(__file__).parent.parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
 # A stored moment (ISO, in UTC) as the date a reader in Beijing would give it.
 templates.env.filters["beijing_date"] = lambda iso: clock.beijing_date(datetime.fromisoformat(iso)).isoformat()
-DEPARTMENT_ZH = {
-    "police": "公安",
-    "social_insurance": "人力社保（社保）",
-    "human_resources": "人力社保（人才）",
-    "education": "教育",
-    "housing": "住建",
-    "tax": "税务",
-    "civil_affairs": "民政",
-    "health": "卫健",
-    "credit": "发改（信用）",
-    "market_regulation": "市场监管",
-}
-FIELD_ZH = {"items": "核查事项", "reason": "异议理由", "contact_phone": "联系电话", "entry": "公示条目", "body": "表单"}
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -76,16 +64,15 @@ async def _entry_context(request: Request, round_id: str, seq: int) -> dict:
         r = round_doc(await find_round(store, round_id))
         entry, history = await entry_with_history(store, round_id, seq)
         lines = await store.entry_lines(round_id, seq)
-    lines = [
-        {**line, "department_zh": DEPARTMENT_ZH.get(line.get("department") or "", line.get("department") or "")}
-        for line in lines
-    ]
+    public = public_lines_doc(lines)
+    shown = [{**line, "department_zh": names.zh(names.DEPARTMENTS, line.get("department"))} for line in public["lines"]]
     return {
         "r": r,
         "e": entry,
         "history": history,
-        "lines": lines,
-        "objectable": [line for line in lines if line.get("department")],
+        "lines": shown,
+        "deductions_total": public["deductions_total"],
+        "objectable": [line for line in shown if line["objectable"]],
         "errors": {},
         "form": {},
     }
@@ -113,28 +100,15 @@ async def object_by_form(round_id: str, seq: PathId, request: Request):
     except ValidationError as exc:
         for e in exc.errors():
             field = str(e["loc"][0]) if e["loc"] else "body"
-            errors.setdefault(field, _message_zh(field, e))
+            errors.setdefault(field, objection_message_zh(field, e))
     except Problem as exc:
-        field = exc.errors[0]["field"] if exc.errors else "body"
-        errors[field] = exc.errors[0]["message"] if exc.status == 422 and exc.errors else exc.detail
+        if exc.status == 404:
+            raise
+        errors[form_field_of(exc)] = problem_zh(exc)
         status = exc.status
     context = await _entry_context(request, round_id, seq)
     context.update(errors=errors, form=submitted)
     return templates.TemplateResponse(request, "entry.html", context, status_code=status)
-
-
-def _message_zh(field: str, error: dict) -> str:
-    kind = error.get("type", "")
-    if field == "items":
-        return "请至少选择一项需要核查的事项（最多10项）。"
-    if field == "reason":
-        if kind == "string_too_short":
-            return "请填写异议理由（至少5个字）。"
-        if kind == "string_too_long":
-            return "异议理由不能超过500字。"
-    if field == "contact_phone":
-        return "请填写11位手机号码，或留空。"
-    return f"{FIELD_ZH.get(field, field)}：{error.get('msg', '填写有误')}"
 
 
 @router.get("/objections/{objection_id}", response_class=HTMLResponse)
@@ -143,13 +117,19 @@ async def receipt_page(objection_id: str, request: Request) -> HTMLResponse:
         row = await store.objection(objection_id)
         if row is None:
             raise Problem(404, f"No objection {objection_id}.")
-        lines = await store.entry_lines(row.round_id, row.seq) if row.round_id else []
+        score = await store.score(row.application_id)
     lodged = row.lodged_at.astimezone(clock.BEIJING).strftime("%Y-%m-%d %H:%M")
-    # The items by the names the entry page showed them under (an id only where no name is known).
-    names = {line["indicator"]: line.get("name_zh") for line in lines}
     view = objection_doc(row)
     return templates.TemplateResponse(
-        request, "receipt.html", {"o": view, "lodged": lodged, "items_zh": [names.get(i) or i for i in view["items"]]}
+        request,
+        "receipt.html",
+        {
+            "o": view,
+            "lodged": lodged,
+            "items_zh": items_zh(view["items"], score.lines if score is not None else []),
+            "kind_zh": names.zh(names.OBJECTION_KINDS, view["kind"]),
+            "status_zh": names.zh(names.OBJECTION_STATUSES, view["status"]),
+        },
     )
 
 
@@ -158,6 +138,7 @@ ERROR_ZH = {
     404: ("未找到", "没有找到您要查看的公示、名单条目或异议回执。请核对链接，或从公示首页重新查找。"),
     409: ("无法办理", "该事项当前状态下无法办理。"),
     429: ("操作过于频繁", "提交过于频繁，请稍后再试。"),
+    503: ("服务暂时不可用", "系统暂时无法办理，请稍后再试。"),
 }
 
 
@@ -176,14 +157,14 @@ def install_error_pages(app) -> None:
 
     async def page_or_problem(request: Request, exc):
         status = exc.status if isinstance(exc, Problem) else exc.status_code
-        if not _wants_page(request) or status >= 500:
+        if not _wants_page(request) or (status >= 500 and status not in ERROR_ZH):
             handler = json_problem if isinstance(exc, Problem) else json_http
             return await handler(request, exc)
         title, message = ERROR_ZH.get(status, ("请求无法处理", "请求无法处理，请返回重试。"))
         return templates.TemplateResponse(
             request,
             "error.html",
-            {"title_zh": title, "message_zh": message, "detail": exc.detail},
+            {"title_zh": title, "message_zh": message},
             status_code=status,
             headers=getattr(exc, "headers", None),
         )

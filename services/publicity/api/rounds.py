@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from services.publicity import domain
 from services.publicity.api.dependencies import problem_of, reading
 from services.publicity.api.reads import PAGE_MAX, entries_page, entry_with_history, find_round
-from services.publicity.api.schemas import Round, RoundRequest, entry_doc, round_doc
+from services.publicity.api.schemas import Round, RoundRequest, entry_doc, public_lines_doc, round_doc
 from services.publicity.rounds import use_cases
 from shared import clock
 from shared.auth import Principal, current_principal
@@ -111,7 +111,7 @@ async def read_entry(round_id: str, seq: PathId, request: Request) -> dict:
         r = await find_round(store, round_id)
         entry, history = await entry_with_history(store, round_id, seq)
         lines = await store.entry_lines(round_id, seq)
-    return {**entry, "round": round_doc(r), "lines": lines, "history": history}
+    return {**entry, "round": round_doc(r), **public_lines_doc(lines), "history": history}
 
 
 @router.get("/{round_id}/versions", summary="Every publication of the list (public)")

@@ -8,6 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from services.publicity import domain
+from shared import names
 from shared.ranges import BusinessDate
 
 
@@ -81,16 +83,34 @@ class Answer(BaseModel):
     outcome: str = Field(min_length=2, max_length=1000)
 
 
+def public_lines_doc(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """A score's lines as the public sees them: sensitive deductions only as their total."""
+    shown, deductions = domain.public_view(lines)
+    may_object = {line["indicator"] for line in domain.objectable(shown)}
+    return {
+        "lines": [
+            {
+                **line,
+                "category_zh": names.zh(names.CATEGORIES, line["category"]),
+                "objectable": line["indicator"] in may_object,
+            }
+            for line in shown
+        ],
+        "deductions_total": deductions,
+    }
+
+
 def notice_doc(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
         "application_id": row.application_id,
         "score_version": row.score_version,
+        "current": row.current,
         "holder": row.holder_name_masked,
         "id_number": row.id_number_masked,
         "total": row.total,
         "categories": row.categories,
-        "lines": row.lines,
+        **public_lines_doc(row.lines),
         "rule_set_id": row.rule_set_id,
         "period_start": row.period_start.isoformat(),
         "period_end": row.period_end.isoformat(),

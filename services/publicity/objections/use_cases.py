@@ -69,7 +69,9 @@ async def lodge(uow: Any, command: Lodge, *, today: date, per_hour: int) -> dict
     score = await store.score(application_id)
     if score is None:
         raise domain.ObjectionRefused(409, "This score is being recomputed; try again shortly.", "/problems/retry")
-    departments = domain.departments_to_ask(command.items, score.lines, score.modules)
+    departments = domain.departments_to_ask(
+        command.items, score.lines, score.modules, public=kind == ObjectionKind.OBJECTION
+    )
     objection_id = domain.new_id("OBJ" if kind == ObjectionKind.OBJECTION else "REV", today)
     now = datetime.now(UTC)
     row = dict(
@@ -165,15 +167,7 @@ async def take_answers(
         if row.round_id is not None and module_totals:
             r = await uow.store.round(row.round_id)
             total = module_totals.get(r.module_id, base_total) if r is not None else base_total
-        if status != "scored":
-            outcome = f"核查完成：积分状态为{status}。Re-verified: the score is now {status}."
-        elif total == row.score_before:
-            outcome = f"核查完成，积分不变（{total:g}分）。Re-verified: the score stands at {total:g}."
-        else:
-            outcome = (
-                f"核查完成，积分由{row.score_before:g}分调整为{total:g}分。"
-                f"Re-verified: the score changes from {row.score_before:g} to {total:g}."
-            )
+        outcome = domain.outcome_text(status, total, row.score_before)
         await uow.store.update_objection(
             row.id,
             status=ObjectionStatus.RESOLVED.value,

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from services.scoring.api.schemas import EvaluateRequest
+from services.scoring.api.schemas import EstimateRequest, EvaluateRequest
 from services.scoring.domain import score_facts
-from services.scoring.engine.rules import RuleSetError
+from services.scoring.engine.rules import RuleSetError, in_force
+from services.scoring.estimate_batches import EstimateBatches
+from services.scoring.self_estimate import Answers, estimate_doc, facts_of
 from services.scoring.tables import rate_limits
 from shared import clock
 from shared.auth import Principal, current_principal, require_any
 from shared.calendar import cut_off_date
+from shared.client_address import request_client
 from shared.problems import Problem
-from shared.ratelimit import rate_limited
+from shared.ratelimit import Counter, RateLimited, rate_limited
 
 router = APIRouter(prefix="/v1", tags=["scores"])
 
@@ -51,3 +54,40 @@ async def evaluate_facts(
         raise Problem(
             422, f"The facts cannot be read: {exc}", errors=[{"field": "facts", "message": str(exc)}]
         ) from exc
+
+
+@router.post(
+    "/estimate",
+    tags=["simulation"],
+    summary="模拟积分 for a holder, without a key: points line by line, how each was computed, nothing stored",
+    responses={429: {"description": "Over the hourly limit of this address; see Retry-After"}},
+)
+async def estimate(body: EstimateRequest, request: Request) -> dict:
+    """Public on purpose: it asks for nothing that identifies anyone and keeps nothing (the abuse
+    counter keeps the address for two hours, as for every limited endpoint). Each estimate counts
+    against its address (ESTIMATES_PER_CLIENT_HOUR), counted with the others of its batch."""
+    rule_sets = request.app.state.rule_sets
+    cut_off = cut_off_date(body.application_date or clock.today())
+    try:
+        rule_set = in_force(rule_sets, cut_off)
+    except RuleSetError as exc:
+        raise Problem(422, str(exc), errors=[{"field": "application_date", "message": str(exc)}]) from exc
+    answers = Answers(**body.model_dump(exclude={"application_date"}))
+    batches = getattr(request.app.state, "estimate_batches", None)
+    if batches is None:
+        batches = request.app.state.estimate_batches = EstimateBatches(
+            request.app.state.db.engine, Counter(rate_limits), request.app.state.settings.estimates_per_client_hour
+        )
+    try:
+        # Only the rule set in force: a holder's estimate is the points, not the X-modules' rankings.
+        explanation = await batches.explain(
+            rule_set, cut_off, facts_of(answers, cut_off), f"estimate:client:{request_client(request)}"
+        )
+    except RateLimited as exc:
+        raise Problem(
+            429,
+            f"Too many estimates from this address: at most {exc.limit} an hour. Try again in {exc.retry_after} s.",
+            type_="/problems/rate-limited",
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from None
+    return estimate_doc(rule_set, explanation)

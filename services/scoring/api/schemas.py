@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shared import names
 from shared.ranges import BusinessDate
 
 MAX_CANDIDATES = 100_000
@@ -119,3 +120,46 @@ class RuleSetSummary(BaseModel):
     indicators: int = Field(description="How many indicators it has")
     uploaded_by: str | None = Field(None, description="A draft's uploader")
     uploaded_at: datetime | None = Field(None, description="When a draft was uploaded")
+
+
+def _one_of(table: dict[str, Any], what: str):
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in table:
+            raise ValueError(f"{what}: one of {', '.join(table)}")
+        return value
+
+    return check
+
+
+class EstimateRequest(BaseModel):
+    """What a holder knows about themselves (模拟积分): no name, no ID number, nothing kept."""
+
+    model_config = ConfigDict(extra="forbid")
+    birth_date: BusinessDate
+    education: str | None = Field(None, description="Highest education: " + ", ".join(names.EDUCATION_LEVELS))
+    skill_title: str | None = Field(None, description="Highest title or skill level: " + ", ".join(names.SKILL_LEVELS))
+    employed: bool = False
+    insurance_months: int = Field(0, ge=0, le=720, description="Months of social insurance paid in the city")
+    residence_years: int = Field(0, ge=0, le=80, description="Full years of residence registration in the city")
+    own_home: bool = False
+    rental_years: int = Field(0, ge=0, le=80, description="Full years on a registered lease")
+    volunteer_hours: float = Field(0, ge=0, le=100_000, description="Registered volunteer hours, last five years")
+    charity_yuan: float = Field(0, ge=0, le=1e9, description="Donations to recognised charities, last five years")
+    income_tax_yuan: float = Field(0, ge=0, le=1e9, description="Income tax paid in the city, last five years")
+    blood_donated_ml: float = Field(0, ge=0, le=100_000)
+    marrow_donated: bool = False
+    honours: list[str] = Field(default_factory=list, max_length=20, description="One level per matter honoured")
+    patents: list[str] = Field(default_factory=list, max_length=50, description="One inventor role per patent")
+    offences: list[str] = Field(default_factory=list, max_length=8, description="Cases in the last five years")
+    application_date: BusinessDate | None = Field(None, description="Defaults to today")
+
+    _education = field_validator("education")(_one_of(names.EDUCATION_LEVELS, "education"))
+    _skill = field_validator("skill_title")(_one_of(names.SKILL_LEVELS, "skill_title"))
+
+    @field_validator("honours", "patents", "offences")
+    @classmethod
+    def _levels(cls, v: list[str], info: Any) -> list[str]:
+        table = {"honours": names.HONOUR_LEVELS, "patents": names.PATENT_ROLES, "offences": names.OFFENCES}
+        for item in v:
+            _one_of(table[info.field_name], info.field_name)(item)
+        return v if info.field_name != "offences" else list(dict.fromkeys(v))

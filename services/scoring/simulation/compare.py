@@ -19,7 +19,7 @@ from services.scoring.engine.modules import Module, ModuleResult, evaluate_modul
 from services.scoring.engine.population import Population
 from services.scoring.engine.rules import RuleSet
 from services.scoring.simulation.drafts import as_if_in_force
-from services.scoring.simulation.population import GROUPS, group_codes
+from services.scoring.simulation.population import GROUPS, group_codes, group_label_zh
 
 BIN = 10.0  # points per bar of the score distribution
 
@@ -159,6 +159,7 @@ class Comparison:
                 gp = self.group_points[g]
                 row = {
                     "label": label,
+                    "label_zh": group_label_zh(g, label),
                     "holders": count,
                     "mean_before": float(b[mine].mean()),
                     "mean_after": float(a[mine].mean()),

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from services.scoring.engine import measures
 from services.scoring.engine.population import EMPTY, Categorical, Items, Population
+from shared import names
 
 
 def _column(arr: pa.Array) -> np.ndarray | Categorical:
@@ -75,6 +76,16 @@ GROUPS = {
     "housing": {"zh": "住房", "en": "Housing", "labels": ["owner", "registered renter", "neither"]},
     "residence_years": {"zh": "居住登记年限", "en": "Years of residence", "labels": [b for _, b in RESIDENCE_BANDS]},
 }
+
+# Bands are numbers; their unit says what they count.
+_BAND_UNIT = {"age_band": "岁", "residence_years": "年"}
+
+
+def group_label_zh(group: str, label: str) -> str:
+    """A group's label as the report shows it: its Chinese name (shared.names), a band with its unit."""
+    if label in names.GROUP_LABELS:
+        return names.GROUP_LABELS[label].zh
+    return f"{label}{_BAND_UNIT.get(group, '')}"
 
 
 def _band(values: np.ndarray, bands: list[tuple[int, str]], first: int) -> np.ndarray:

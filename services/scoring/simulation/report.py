@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.scoring.simulation import charts
 from services.scoring.simulation.files import write_text
+from shared import names
 
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 _env.filters["n"] = lambda v: f"{v:,}" if isinstance(v, int) else v
@@ -29,7 +30,14 @@ def write_report(summary: dict[str, Any], out: Path) -> Path:
         "crossing": charts.crossing(summary),
         "groups": {g: charts.group(summary, g) for g in summary["groups"]},
     }
-    html = _env.get_template("report.html").render(s=summary, fig=figures)
+    html = _env.get_template("report.html").render(
+        s=summary,
+        fig=figures,
+        key=charts.distribution_key(summary),
+        colours={"gain": charts.GAIN, "loss": charts.LOSS},
+        status_zh={k: names.zh(names.SCORE_STATUSES, k) for k in summary["status"]["before"]},
+        indicator_zh={r["indicator"]: r["name_zh"] for r in summary["indicators"]},
+    )
     write_text(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2))
     write_text(out / "report.html", html)
     return out / "report.html"

@@ -71,8 +71,13 @@ class FakeStore:
             for n in self.notices.values()
         ):
             return False
-        self.notices[row["id"]] = Row(row, published_at=datetime.now(UTC))
+        self.notices[row["id"]] = Row(row, published_at=datetime.now(UTC), current=True)
         return True
+
+    async def supersede_notices(self, application_id: str, score_version: int) -> None:
+        for n in self.notices.values():
+            if n.application_id == application_id and n.score_version < score_version:
+                n["current"] = False
 
     async def notice(self, notice_id: str) -> Any:
         return self.notices.get(notice_id)

@@ -112,3 +112,37 @@ async def test_a_new_score_during_a_round_notice_moves_the_candidate():
     await b.follow([scored("APP-2", 95, version=2)])
     assert [e.application_id for e in await store.admitted_entries("RND-1")] == ["APP-2"]
     assert store.rounds["RND-1"].list_version == 2
+
+
+async def test_a_new_score_version_supersedes_the_earlier_notice():
+    b = bus()
+    await b.follow([submitted("APP-1", "hk-1"), scored("APP-1", 80, version=1)])
+    await b.follow([scored("APP-1", 95, version=2)])
+    first, second = sorted(b.store.notices.values(), key=lambda n: n.score_version)
+    assert (first.current, second.current) == (False, True)
+    assert (second.surname, second.id_tail) == ("张", b.store.applicants["APP-1"].holder_id_masked[-4:])
+
+
+async def test_a_void_rescore_takes_the_earlier_notice_off_the_board():
+    b = bus()
+    await b.follow([submitted("APP-1", "hk-1"), scored("APP-1", 80, version=1)])
+    await b.follow([scored("APP-1", 0, version=2, status="void", reason="forged materials: education")])
+    [notice] = b.store.notices.values()
+    assert notice.current is False  # the board shows no score that no longer holds
+
+
+async def test_what_the_applicant_is_told_is_chinese_whatever_scoring_said():
+    b = bus()
+    await b.follow([submitted("APP-1", "hk-1"), scored("APP-1", 0, status="void", reason="permit_status: terminated")])
+    await b.follow([submitted("APP-2", "hk-2"), scored("APP-2", 0, status="vetoed", reason="veto: serious_crime (x)")])
+    void, vetoed = (n.body for n in b.store.notifications)
+    assert "积分无效（居住证状态：已注销）" in void
+    assert "因一票否决情形不予计分" in vetoed
+    for body in (void, vetoed):
+        assert not any(c.isascii() and c.isalpha() for c in body.replace("APP-1", "").replace("APP-2", "")), body
+
+
+def test_an_outcome_is_one_chinese_sentence():
+    assert domain.outcome_text("scored", 96.5, 96.5) == "核查完成，积分不变（96.5分）。"
+    assert domain.outcome_text("scored", 120, 96.5) == "核查完成，积分由96.5分调整为120分。"
+    assert domain.outcome_text("void", 0, 96.5) == "核查完成：积分无效。"

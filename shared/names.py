@@ -148,6 +148,7 @@ SENSITIVE_CATEGORIES = frozenset({"deduction", "veto"})
 # Reasons scoring gives for a status (`reason`), in its own words: English with codes. Each
 # pattern, first match wins, turns one into a sentence a citizen reads.
 _REASONS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^permit_status: '(\w+)' is a state"), "居住证状态未列入积分规则，不予积分"),
     (re.compile(r"^permit_status: (\w+)"), "居住证状态：{permit}"),
     (re.compile(r"^forged materials"), "提交的材料经核查系伪造"),
     (re.compile(r"^delegation not verified"), "委托关系未核实"),
@@ -162,6 +163,18 @@ def zh(table: dict[str, Name], code: str | None, unknown: str = "其他") -> str
         return ""
     name = table.get(code)
     return name.zh if name else unknown
+
+
+# The values facts take (levels, roles, options, cases), for a rule stated in words.
+VALUE_TABLES = (EDUCATION_LEVELS, SKILL_LEVELS, HONOUR_LEVELS, PATENT_ROLES, HOUSING_OPTIONS, OFFENCES)
+
+
+def value_zh(code: str) -> str:
+    """A fact's value (`bachelor`, `first_inventor`, `serious_crime`) by its Chinese name."""
+    for table in VALUE_TABLES:
+        if code in table:
+            return table[code].zh
+    return "其他"
 
 
 def reason_zh(reason: str | None) -> str:

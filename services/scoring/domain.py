@@ -13,12 +13,13 @@ from enum import StrEnum
 from typing import Any
 
 from services.scoring.engine import ENGINE_VERSION
+from services.scoring.engine.accounting import explain_lines
 from services.scoring.engine.evaluate import evaluate
 from services.scoring.engine.fact_sources import DERIVED, derived_facts, owner_facts
 from services.scoring.engine.modules import Module, evaluate_module
 from services.scoring.engine.population import Population
 from services.scoring.engine.rules import RuleSet, in_force
-from shared import clock
+from shared import clock, names
 from shared.calendar import CalendarYearUnknown, add_working_days, shift_years
 from shared.departments import ITEMS_BY_DEPARTMENT
 from shared.logging import get_logger
@@ -73,7 +74,7 @@ def module_scores(explanation: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def public_line(line: dict[str, Any]) -> dict[str, Any]:
     """An explanation line for the bus: points and labels; the facts themselves stay in scoring
     (readable at /v1/scores), so personal data does not travel further than it must."""
-    return {k: v for k, v in line.items() if k not in ("fact", "fact_value")}
+    return {k: v for k, v in line.items() if k not in ("fact", "fact_value", "records")}
 
 
 def all_answered(expected: list[str], answered: set[str]) -> bool:
@@ -198,6 +199,8 @@ def score_many(
     pop = Population.from_records(facts)
     base = evaluate(rule_set, pop, cut_off)
     explanations = [base.explain(i) for i in range(pop.n)]
+    for explanation, holder_facts in zip(explanations, facts, strict=True):
+        explain_lines(explanation, rule_set, holder_facts, names.value_zh)
     for e in explanations:
         e["modules"] = {}
     for module in (modules or {}).values():

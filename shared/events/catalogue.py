@@ -216,6 +216,9 @@ class ScoreLine(_Payload):
     raw_points: float
     cap: float | None = None
     points: float
+    # The rule in words and numbers, and the line as one sentence (the records behind it stay in scoring).
+    rule: str | None = None
+    summary_zh: str | None = None
 
 
 class ModuleScore(_Payload):

@@ -21,6 +21,22 @@ from shared.calendar import shift_years
 FIELD_UNITS = {"hours": "小时", "yuan": "元", "ml": "毫升", "days": "天"}
 
 
+def record(item: Any, counted: str | None, left_out: str | None) -> dict[str, Any]:
+    """One record as an explanation accounts for it: what of it counted, or why it was left out."""
+    return {"record": item, "counted": counted, "left_out": left_out}
+
+
+def remainder(text: str) -> dict[str, Any]:
+    """What a total lost to the unit (a part year, a part month), as a line of its own."""
+    return {"record": None, "counted": None, "left_out": text}
+
+
+def account_of(spec: Measure | None, raw: Any, cut_off: date, lookback_years: int) -> list[dict[str, Any]]:
+    """The records behind a measured fact (none for a bare value or an age)."""
+    account = getattr(spec, "account", None)
+    return account(raw, cut_off, lookback_years) if account is not None else []
+
+
 def unit_of(spec: Measure | None) -> str:
     """The unit a measure counts in ("年", "个月"), or "" for a bare number."""
     return spec.unit_name if spec is not None else ""
@@ -190,6 +206,28 @@ class SpanYears(Strict):
             covered.update(range(start.toordinal(), min(end, cut_off).toordinal()))
         return float((len(covered) // 30) // 12)
 
+    def account(self, raw: Any, cut_off: date, lookback_years: int) -> list[dict[str, Any]]:
+        """Each span: the days it adds, or why it adds none; then what the remainder under a year lost."""
+        out: list[dict[str, Any]] = []
+        covered: set[int] = set()
+        for s in raw or []:
+            start, end = as_day(s["start"]), as_date(s.get("end")) or cut_off
+            days = set(range(start.toordinal(), min(end, cut_off).toordinal()))
+            new = days - covered
+            covered |= days
+            why = []
+            if start >= cut_off:
+                why.append("开始于截止日以后，不计")
+            elif end > cut_off:
+                why.append("截止日以后的部分不计")
+            if days and len(new) < len(days):
+                why.append(f"与其他记录重叠的{len(days) - len(new)}天只计一次")
+            out.append(record(s, f"{len(new)}天" if new else None, "；".join(why) or None))
+        months = len(covered) // 30
+        if covered and months % 12:
+            out.append(remainder(f"合计{len(covered)}天，折合{months}个月；不足一年的{months % 12}个月不计"))
+        return out
+
 
 class InsuranceMonths(Strict):
     """Distinct contribution months before the cut-off month, of the listed insurance kinds;
@@ -213,6 +251,31 @@ class InsuranceMonths(Strict):
             stop = last if end is None else min(end.year * 12 + end.month, last)
             months.update(range(start.year * 12 + start.month - 1, stop))
         return float(len(months))
+
+    def account(self, raw: Any, cut_off: date, lookback_years: int) -> list[dict[str, Any]]:
+        """Each span: the months it adds, or why none count (another insurance, transferred in, back-paid)."""
+        last = cut_off.year * 12 + cut_off.month - 1
+        out: list[dict[str, Any]] = []
+        counted: set[int] = set()
+        for s in raw or []:
+            if s.get("kind") not in self.insurance:
+                out.append(record(s, None, "该险种的缴费月数不计分"))
+                continue
+            if s.get("transferred_in") or s.get("back_paid"):
+                out.append(record(s, None, "转入的月份不计" if s.get("transferred_in") else "补缴的月份不计"))
+                continue
+            start, end = as_day(s["start"]), as_date(s.get("end"))
+            stop = last if end is None else min(end.year * 12 + end.month, last)
+            months = set(range(start.year * 12 + start.month - 1, stop))
+            new = months - counted
+            counted |= months
+            why = []
+            if end is None or end.year * 12 + end.month > last:
+                why.append("截止日所在月及以后的月份不计")
+            if months and len(new) < len(months):
+                why.append(f"与其他记录同月的{len(months) - len(new)}个月只计一次")
+            out.append(record(s, f"{len(new)}个月" if new else None, "；".join(why) or None))
+        return out
 
 
 class Age(Strict):
@@ -251,6 +314,17 @@ class SumInLookback(Strict):
         lo = lookback_start(cut_off, lookback_years)
         return float(sum(i.get(self.field) or 0 for i in raw or [] if lo <= as_day(i["date"]) < cut_off))
 
+    def account(self, raw: Any, cut_off: date, lookback_years: int) -> list[dict[str, Any]]:
+        lo = lookback_start(cut_off, lookback_years)
+        return [
+            record(i, f"{i.get(self.field) or 0:g}{self.unit_name}", None)
+            if lo <= as_day(i["date"]) < cut_off
+            else record(
+                i, None, f"早于回溯期（{lo.isoformat()}起）不计" if as_day(i["date"]) < lo else "截止日及以后的不计"
+            )
+            for i in raw or []
+        ]
+
 
 class YearlyMean(Strict):
     """The mean per year of a field of yearly items (`year`, e.g. an enterprise's tax) over the last
@@ -275,6 +349,16 @@ class YearlyMean(Strict):
         last = cut_off.year - 1
         inside = [i.get(self.field) or 0 for i in raw or [] if last - self.years < int(i["year"]) <= last]
         return float(sum(inside)) / self.years
+
+    def account(self, raw: Any, cut_off: date, lookback_years: int) -> list[dict[str, Any]]:
+        last = cut_off.year - 1
+        first = last - self.years + 1
+        return [
+            record(i, f"{i.get(self.field) or 0:g}{self.unit_name}", None)
+            if first <= int(i["year"]) <= last
+            else record(i, None, f"不在计算的{first}至{last}年度内")
+            for i in raw or []
+        ]
 
 
 Measure = Annotated[SpanYears | InsuranceMonths | Age | SumInLookback | YearlyMean, Field(discriminator="kind")]

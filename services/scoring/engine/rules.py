@@ -70,7 +70,7 @@ class Eligibility(Strict):
         return "scored" if state in self.scored else "refused"
 
     def unnamed_reason(self, state: str) -> str:
-        return f"{self.fact}: {state!r} is a state the rule set does not name; not scored"
+        return f"{self.fact}: {state!r} is a state the rule set does not name, so nothing is scored"
 
 
 class RuleSet(Strict):

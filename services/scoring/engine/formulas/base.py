@@ -200,6 +200,12 @@ class FormulaKind(Strict):
     def score_one(self, indicator: Indicator, holder: Holder) -> float:
         """One holder's raw points, in plain Python."""
 
+    def account(self, indicator: Indicator, holder: Holder) -> list[dict[str, Any]]:
+        """Every record behind the line: what of it counted, or why it was left out (the measure's
+        accounting by default; kinds that choose among records say how they chose)."""
+        raw = holder.facts.get(indicator.fact or "")
+        return measures.account_of(indicator.measure, raw, holder.cut_off, holder.lookback_years)
+
     @abstractmethod
     def rule_text(self, indicator: Indicator, label: Label = str) -> str:
         """The rule in Chinese as a holder reads it ("每满1年计5分，最高100分"); `label` names a fact's values."""

@@ -4,7 +4,7 @@ for deductions). Indicators naming the same `exclusive` group share their events
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 
@@ -41,6 +41,23 @@ class Events(FormulaKind):
         super().check(indicator)
         if indicator.category == "deduction" and self.points > 0:
             raise ValueError("a deduction's points must not be positive")
+
+    def account(self, indicator: Indicator, holder: Holder) -> list[dict[str, Any]]:
+        winners = holder.once("events", lambda: _exclusive_winners(holder)) if self.exclusive else {}
+        out = []
+        for n, e in enumerate(holder.facts.get(indicator.fact or "") or []):
+            if e.get("case") != self.case:
+                continue
+            if not holder.in_lookback(e["date"]):
+                why = f"不在回溯期（{holder.lookback_start.isoformat()}至截止日前）内，不计"
+                out.append(measures.record(e, None, why))
+                continue
+            won = winners.get((self.exclusive or "", str(e.get("act", f"#{n}"))))
+            if self.exclusive and won is not None and won[1] != self.case:
+                out.append(measures.record(e, None, "同一行为已按较重的一项计，此项不再计"))
+                continue
+            out.append(measures.record(e, f"{number(self.points)}分", None))
+        return out
 
     def rule_text(self, indicator: Indicator, label: Label = str) -> str:
         verb = "扣" if self.points < 0 else "计"

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field
 
-from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Label, Row, category_points, table_text
+from services.scoring.engine import measures
+from services.scoring.engine.formulas.base import (
+    Batch,
+    FormulaKind,
+    Holder,
+    Label,
+    Row,
+    category_points,
+    number,
+    table_text,
+)
 
 if TYPE_CHECKING:
     from services.scoring.engine.rules import Indicator
@@ -18,6 +28,16 @@ class Highest(FormulaKind):
 
     kind: Literal["highest"]
     points: dict[str, float] = Field(min_length=1)
+
+    def account(self, indicator: Indicator, holder: Holder) -> list[dict[str, Any]]:
+        raw = holder.facts.get(indicator.fact or "")
+        values = raw if isinstance(raw, list) else ([] if raw is None else [raw])
+        pts = [self.points.get(v if isinstance(v, str) else v.get("level"), 0.0) for v in values]
+        top = pts.index(max(pts)) if pts else -1
+        return [
+            measures.record(v, f"{number(p)}分", None) if i == top else measures.record(v, None, "只计最高一项")
+            for i, (v, p) in enumerate(zip(values, pts, strict=True))
+        ]
 
     def rule_text(self, indicator: Indicator, label: Label = str) -> str:
         return f"按最高一项计，不累加：{table_text(self.points, label)}"

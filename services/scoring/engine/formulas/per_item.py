@@ -3,7 +3,7 @@ only the largest; summed; capped."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -18,6 +18,7 @@ from services.scoring.engine.formulas.base import (
     cap_text,
     category_points,
     group_keys,
+    number,
     table_text,
 )
 from services.scoring.engine.population import EMPTY
@@ -36,6 +37,27 @@ class PerItem(FormulaKind):
     group_by: str | None = None
     cap: float | None = Field(default=None, ge=0)
     lookback: bool = False
+
+    def account(self, indicator: Indicator, holder: Holder) -> list[dict[str, Any]]:
+        items = list(holder.facts.get(indicator.fact or "") or [])
+        best: dict[object, tuple[float, int]] = {}  # group → (points, the first item with them)
+        for n, item in enumerate(items):
+            if self.lookback and not holder.in_lookback(item["date"]):
+                continue
+            key = item.get(self.group_by) if self.group_by else n
+            pts = self.points.get(item.get(self.field), 0.0)
+            if key not in best or pts > best[key][0]:
+                best[key] = (pts, n)
+        winners = {n for _pts, n in best.values()}
+        out = []
+        for n, item in enumerate(items):
+            if self.lookback and not holder.in_lookback(item["date"]):
+                out.append(measures.record(item, None, "不在回溯期内，不计"))
+            elif n not in winners:
+                out.append(measures.record(item, None, "同一事项只计最高一项"))
+            else:
+                out.append(measures.record(item, f"{number(self.points.get(item.get(self.field), 0.0))}分", None))
+        return out
 
     def rule_text(self, indicator: Indicator, label: Label = str) -> str:
         text = f"每项按{table_text(self.points, label)}计"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field
 
+from services.scoring.engine import measures
 from services.scoring.engine.formulas.base import Batch, FormulaKind, Holder, Label, Row
 from services.scoring.engine.population import Categorical
 
@@ -25,6 +26,13 @@ class Veto(FormulaKind):
             raise ValueError("fact is required (except for best_of, whose options name theirs)")
         if indicator.category != "veto":
             raise ValueError("veto indicators, and only they, use the veto formula")
+
+    def account(self, indicator: Indicator, holder: Holder) -> list[dict[str, Any]]:
+        return [
+            measures.record(e, "一票否决", None)
+            for e in holder.facts.get(indicator.fact or "") or []
+            if e.get("case") in self.cases
+        ]
 
     def rule_text(self, indicator: Indicator, label: Label = str) -> str:
         return f"有{'、'.join(label(c) for c in self.cases)}记录的，不予积分"

@@ -1,0 +1,54 @@
+"""An explanation a holder can check: per line, the rule in words and numbers, the window it
+counts in, and every record behind it, counted or left out with the reason.
+
+The vectorised engine gives the points; this walks one holder's facts in plain Python, through
+each formula kind's own `account` (and its measure's), so what it says is what the rules say.
+It runs for the applications and estimates explained, never for a whole simulated city.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from services.scoring.engine.formulas import Holder
+from services.scoring.engine.formulas.base import Label, number
+from services.scoring.engine.rules import RuleSet
+
+# Measures and kinds that count inside the look-back window (their lines show its dates).
+WINDOWED = ("sum_in_lookback",)
+
+
+def account_lines(rule_set: RuleSet, facts: dict[str, Any], cut_off: date, label: Label = str) -> dict[str, Any]:
+    """indicator id → {rule, window, records} for one holder."""
+    holder = Holder(rule_set, facts, cut_off)
+    window = {"from": holder.lookback_start.isoformat(), "to_before": cut_off.isoformat()}
+    out = {}
+    for ind in rule_set.indicators:
+        windowed = getattr(ind.measure, "kind", None) in WINDOWED or ind.formula.kind == "events"
+        out[ind.id] = {
+            "rule": ind.formula.rule_text(ind, label),
+            "window": window if windowed else None,
+            "records": ind.formula.account(ind, holder),
+        }
+    return out
+
+
+def summary_zh(line: dict[str, Any]) -> str:
+    """The line in one sentence: the rule, what was left out, the points counted."""
+    left_out = sum(1 for r in line.get("records") or [] if r["counted"] is None and r["record"] is not None)
+    text = f"{line['name_zh']}：{line['rule']}"
+    if line.get("cap") is not None and line["raw_points"] > line["cap"]:
+        text += f"；按规则得{number(line['raw_points'])}分，超过上限"
+    if left_out:
+        text += f"；另有{left_out}条记录未计入（原因见明细）"
+    return f"{text}；计{number(line['points'])}分。"
+
+
+def explain_lines(explanation: dict[str, Any], rule_set: RuleSet, facts: dict[str, Any], label: Label = str) -> None:
+    """Add each line's rule, window, records and sentence to an explanation (in place)."""
+    cut_off = date.fromisoformat(explanation["cut_off_date"])
+    accounts = account_lines(rule_set, facts, cut_off, label)
+    for line in explanation["lines"]:
+        line.update(accounts[line["indicator"]])
+        line["summary_zh"] = summary_zh(line)

@@ -12,14 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from services.scoring.engine.formulas.best_of import BestOf
-from services.scoring.engine.formulas.bracket import BracketTable
-from services.scoring.engine.formulas.events import Events
-from services.scoring.engine.formulas.flag import Flag
-from services.scoring.engine.formulas.highest import Highest
-from services.scoring.engine.formulas.per_item import PerItem
-from services.scoring.engine.formulas.per_unit import PerUnit
-from services.scoring.engine.formulas.veto import Veto
 from services.scoring.engine.rules import RuleSet
 from shared import names
 from shared.calendar import shift_years
@@ -83,70 +75,6 @@ def facts_of(answers: Answers, cut_off: date) -> dict[str, Any]:
     }
 
 
-def _n(x: float) -> str:
-    return f"{x:g}"
-
-
-def _unit(fact: str | None) -> str:
-    return names.FACT_UNITS.get(fact or "", "")
-
-
-def _label_zh(label: str) -> str:
-    for table in (names.EDUCATION_LEVELS, names.SKILL_LEVELS, names.HOUSING_OPTIONS):
-        if label in table:
-            return table[label].zh
-    return "其他"
-
-
-def _per_unit(f: PerUnit, value: float, unit: str) -> str:
-    rule = f"每{_n(f.unit)}{unit}计{_n(f.points)}分"
-    if f.threshold:
-        rule = f"满{_n(f.threshold)}{unit}计{_n(f.base)}分，超出部分{rule}"
-    return f"{_n(value)}{unit}；{rule}"
-
-
-def computation_zh(formula: Any, fact: str | None, line: dict[str, Any]) -> str:
-    """How a line's points came about, in a sentence a holder can check by hand."""
-    fv = line["fact_value"]
-    value, counted = (fv["value"], fv["counted"]) if isinstance(fv, dict) else (fv, None)
-    raw, points, cap = line["raw_points"], line["points"], line["cap"]
-    unit = _unit(fact)
-    if isinstance(formula, BestOf):
-        option = next((o for o in formula.options if o.name == counted), None)
-        if option is None:
-            text = "无自有住房或登记租赁"
-        elif isinstance(option.formula, PerUnit):
-            text = f"{_label_zh(option.name)}{_per_unit(option.formula, value, _unit(option.fact))}"
-        else:
-            text = f"{_label_zh(option.name)}：计{_n(option.formula.points)}分"
-    elif isinstance(formula, PerUnit):
-        text = _per_unit(formula, value, unit)
-    elif isinstance(formula, BracketTable):
-        text = f"{_n(value)}{unit}，按年龄段计分"
-    elif isinstance(formula, Highest):
-        text = f"最高一项：{_label_zh(counted)}" if counted else "无相关记录"
-    elif isinstance(formula, Flag):
-        text = f"符合，计{_n(formula.points)}分" if value else "不符合，计0分"
-    elif isinstance(formula, PerItem):
-        text = f"共{_n(value)}项，按级别累计" if value else "无相关记录"
-    elif isinstance(formula, Events):
-        text = f"有此记录，扣{_n(-formula.points)}分" if raw else "无此记录，不扣分"
-    elif isinstance(formula, Veto):
-        return "有此情形，一票否决" if value else "无此情形"
-    else:
-        text = ""
-    says_points = isinstance(formula, (Flag, Events)) or (isinstance(formula, BestOf) and counted == "own_home")
-    if not says_points:
-        text = f"{text}，得{_n(raw)}分" if text else f"得{_n(raw)}分"
-    if cap is not None and raw > cap:
-        text += f"；超过上限{_n(cap)}分，按{_n(cap)}分计"
-    elif cap is not None:
-        text += f"（上限{_n(cap)}分）"
-    if points != min(raw, cap if cap is not None else raw):
-        text += f"；计入{_n(points)}分"
-    return text
-
-
 def estimate_doc(rule_set: RuleSet, explanation: dict[str, Any]) -> dict[str, Any]:
     """The answer a holder reads: the rule set in force, the status, totals and every line explained."""
     lines = []
@@ -161,7 +89,9 @@ def estimate_doc(rule_set: RuleSet, explanation: dict[str, Any]) -> dict[str, An
                 "raw_points": line["raw_points"],
                 "cap": line["cap"],
                 "points": line["points"],
-                "computation_zh": computation_zh(ind.formula, ind.fact, line),
+                # How the line came about, in one sentence: the same words as every explanation's.
+                "computation_zh": line["summary_zh"],
+                "rule": line["rule"],
             }
         )
     return {

@@ -63,7 +63,10 @@ async def test_a_holder_estimates_without_a_key_and_nothing_is_kept(platform):
     assert doc["rule_set"]["id"] == "hangzhou-2021" and len(doc["rule_set"]["content_hash"]) == 64
     assert doc["total"] == pytest.approx(sum(line["points"] for line in doc["lines"]))
     residence = next(line for line in doc["lines"] if line["indicator"] == "residence")
-    assert residence["points"] == 40 and residence["computation_zh"] == "8年；每1年计5分，得40分（上限100分）"
+    assert (
+        residence["points"] == 40
+        and residence["computation_zh"] == "居住登记年限：8年；每满1年计5分，最高100分；计40分。"
+    )
     assert {c["name_zh"]: c["points"] for c in doc["categories"]}["减分指标"] == -60
     assert await scoring_rows(platform.database_url) == before
 

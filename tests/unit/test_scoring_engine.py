@@ -294,7 +294,7 @@ def test_an_explanation_names_fact_department_raw_points_cap_and_labels():
             {"record": {"start": "2000-01-01", "end": None}, "counted": "9770天", "left_out": None},
             {"record": None, "counted": None, "left_out": "合计9770天，折合325个月；不足一年的1个月不计"},
         ],
-        "summary_zh": "居住登记年限：每满1年计5分，最高100分；按规则得135分，超过上限；计100分。",
+        "summary_zh": "居住登记年限：27年；每满1年计5分，最高100分；按规则得135分，超过上限；计100分。",
     }
     edu = next(line for line in ex["lines"] if line["indicator"] == "education")
     assert edu["fact_value"]["counted"] == "bachelor"

@@ -34,10 +34,10 @@ def account_lines(rule_set: RuleSet, facts: dict[str, Any], cut_off: date, label
     return out
 
 
-def summary_zh(line: dict[str, Any]) -> str:
-    """The line in one sentence: the rule, what was left out, the points counted."""
+def summary_zh(line: dict[str, Any], value: str = "") -> str:
+    """The line in one sentence: the holder's fact, the rule, what was left out, the points counted."""
     left_out = sum(1 for r in line.get("records") or [] if r["counted"] is None and r["record"] is not None)
-    text = f"{line['name_zh']}：{line['rule']}"
+    text = f"{line['name_zh']}：{value + '；' if value else ''}{line['rule']}"
     if line.get("cap") is not None and line["raw_points"] > line["cap"]:
         text += f"；按规则得{number(line['raw_points'])}分，超过上限"
     if left_out:
@@ -49,6 +49,6 @@ def explain_lines(explanation: dict[str, Any], rule_set: RuleSet, facts: dict[st
     """Add each line's rule, window, records and sentence to an explanation (in place)."""
     cut_off = date.fromisoformat(explanation["cut_off_date"])
     accounts = account_lines(rule_set, facts, cut_off, label)
-    for line in explanation["lines"]:
+    for ind, line in zip(rule_set.indicators, explanation["lines"], strict=True):
         line.update(accounts[line["indicator"]])
-        line["summary_zh"] = summary_zh(line)
+        line["summary_zh"] = summary_zh(line, ind.formula.value_text(ind, line["fact_value"], label))

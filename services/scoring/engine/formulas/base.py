@@ -206,6 +206,13 @@ class FormulaKind(Strict):
         raw = holder.facts.get(indicator.fact or "")
         return measures.account_of(indicator.measure, raw, holder.cut_off, holder.lookback_years)
 
+    def value_text(self, indicator: Indicator, fact_value: Any, label: Label = str) -> str:
+        """The holder's measured fact as the line's sentence states it ("8年"); "" if it says nothing."""
+        value = fact_value.get("value") if isinstance(fact_value, dict) else fact_value
+        if value is None or value != value:  # missing, or NaN
+            return "无记录"
+        return f"{number(float(value))}{measures.unit_of(indicator.measure)}"
+
     @abstractmethod
     def rule_text(self, indicator: Indicator, label: Label = str) -> str:
         """The rule in Chinese as a holder reads it ("每满1年计5分，最高100分"); `label` names a fact's values."""

@@ -4,7 +4,7 @@ per option); the winner's points count, and its name labels the explanation line
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -34,6 +34,10 @@ class BestOf(FormulaKind):
     kind: Literal["best_of"]
     options: list[Option] = Field(min_length=2)
     needs_fact: ClassVar[bool] = False  # each option names its own
+
+    def value_text(self, indicator: Indicator, fact_value: Any, label: Label = str) -> str:
+        counted = fact_value.get("counted") if isinstance(fact_value, dict) else None
+        return f"按{label(counted)}计" if counted else "无记录"
 
     def rule_text(self, indicator: Indicator, label: Label = str) -> str:
         ways = []

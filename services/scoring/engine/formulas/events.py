@@ -59,6 +59,10 @@ class Events(FormulaKind):
             out.append(measures.record(e, f"{number(self.points)}分", None))
         return out
 
+    def value_text(self, indicator: Indicator, fact_value: Any, label: Label = str) -> str:
+        n = int(fact_value or 0) if isinstance(fact_value, (int, float)) else 0
+        return f"回溯期内{n}次" if n else "回溯期内无此记录"
+
     def rule_text(self, indicator: Indicator, label: Label = str) -> str:
         verb = "扣" if self.points < 0 else "计"
         text = f"回溯期内每有一次{verb}{number(abs(self.points))}分"

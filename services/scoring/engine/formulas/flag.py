@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -23,6 +23,9 @@ class Flag(FormulaKind):
 
     def option_points_one(self, v: float) -> float:
         return self.points if v > 0 else 0.0
+
+    def value_text(self, indicator: Indicator, fact_value: Any, label: Label = str) -> str:
+        return "符合" if isinstance(fact_value, (int, float)) and fact_value > 0 else "不符合"
 
     def rule_text(self, indicator: Indicator, label: Label = str) -> str:
         return f"符合条件的计{number(self.points)}分"

@@ -39,6 +39,10 @@ class Highest(FormulaKind):
             for i, (v, p) in enumerate(zip(values, pts, strict=True))
         ]
 
+    def value_text(self, indicator: Indicator, fact_value: Any, label: Label = str) -> str:
+        counted = fact_value.get("counted") if isinstance(fact_value, dict) else None
+        return f"最高一项为{label(counted)}" if counted else "无记录"
+
     def rule_text(self, indicator: Indicator, label: Label = str) -> str:
         return f"按最高一项计，不累加：{table_text(self.points, label)}"
 

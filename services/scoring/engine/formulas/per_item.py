@@ -59,6 +59,10 @@ class PerItem(FormulaKind):
                 out.append(measures.record(item, f"{number(self.points.get(item.get(self.field), 0.0))}分", None))
         return out
 
+    def value_text(self, indicator: Indicator, fact_value: Any, label: Label = str) -> str:
+        n = int(fact_value or 0) if isinstance(fact_value, (int, float)) else 0
+        return f"共{n}项" if n else "无记录"
+
     def rule_text(self, indicator: Indicator, label: Label = str) -> str:
         text = f"每项按{table_text(self.points, label)}计"
         if self.group_by:

@@ -34,6 +34,9 @@ class Veto(FormulaKind):
             if e.get("case") in self.cases
         ]
 
+    def value_text(self, indicator: Indicator, fact_value: Any, label: Label = str) -> str:
+        return "有此情形" if isinstance(fact_value, (int, float)) and fact_value > 0 else "无此情形"
+
     def rule_text(self, indicator: Indicator, label: Label = str) -> str:
         return f"有{'、'.join(label(c) for c in self.cases)}记录的，不予积分"
 

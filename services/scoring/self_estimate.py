@@ -32,6 +32,7 @@ class Answers:
     volunteer_hours: float = 0
     charity_yuan: float = 0
     income_tax_yuan: float = 0
+    investment_tax_yuan: float = 0  # city tax a year of the enterprises one invested in (投资纳税)
     blood_donated_ml: float = 0
     marrow_donated: bool = False
     honours: list[str] = field(default_factory=list)  # one level per matter
@@ -66,6 +67,12 @@ def facts_of(answers: Answers, cut_off: date) -> dict[str, Any]:
         "volunteer_service": [{"date": recent, "hours": answers.volunteer_hours}] if answers.volunteer_hours else [],
         "charity_donations": [{"date": recent, "yuan": answers.charity_yuan}] if answers.charity_yuan else [],
         "income_tax": [{"date": recent, "yuan": answers.income_tax_yuan}] if answers.income_tax_yuan else [],
+        # The same yearly tax in each of the last three full years: its yearly mean is what was stated.
+        "investment_tax": [
+            {"enterprise": "E", "year": cut_off.year - 1 - k, "yuan": answers.investment_tax_yuan} for k in range(3)
+        ]
+        if answers.investment_tax_yuan
+        else [],
         "blood_donated_ml": answers.blood_donated_ml,
         "marrow_donated": answers.marrow_donated,
         "honours": [{"matter": f"M{i}", "level": level} for i, level in enumerate(answers.honours)],

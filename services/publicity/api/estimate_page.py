@@ -33,6 +33,7 @@ NUMBERS = {
     "volunteer_hours": ("近五年志愿服务时长", "小时"),
     "charity_yuan": ("近五年慈善捐赠", "元"),
     "income_tax_yuan": ("近五年个人所得税", "元"),
+    "investment_tax_yuan": ("所投资企业近三年年均纳税", "元"),
     "blood_donated_ml": ("无偿献血量", "毫升"),
 }
 FLAGS = {"employed": "在杭合法稳定就业", "own_home": "在杭有自有住房", "marrow_donated": "捐献过造血干细胞"}

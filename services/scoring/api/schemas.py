@@ -146,6 +146,9 @@ class EstimateRequest(BaseModel):
     volunteer_hours: float = Field(0, ge=0, le=100_000, description="Registered volunteer hours, last five years")
     charity_yuan: float = Field(0, ge=0, le=1e9, description="Donations to recognised charities, last five years")
     income_tax_yuan: float = Field(0, ge=0, le=1e9, description="Income tax paid in the city, last five years")
+    investment_tax_yuan: float = Field(
+        0, ge=0, le=1e10, description="City tax paid a year by the enterprises one invested in (last three years' mean)"
+    )
     blood_donated_ml: float = Field(0, ge=0, le=100_000)
     marrow_donated: bool = False
     honours: list[str] = Field(default_factory=list, max_length=20, description="One level per matter honoured")

@@ -94,3 +94,10 @@ def test_reasons_read_in_chinese_and_unknown_codes_are_never_shown():
     )
     assert names.reason_zh("something new: code_x") == "详见计分说明"
     assert names.zh(names.CATEGORIES, "mystery") == "其他"
+
+
+def test_investment_with_tax_is_estimated_from_the_yearly_tax_stated():
+    # 250,000 yuan a year in each of the last three full years: a mean of 250,000, two full 100,000s.
+    doc = estimate(Answers(birth_date=date(1990, 5, 1), investment_tax_yuan=250_000))
+    assert line(doc, "investment")["points"] == 20
+    assert line(doc, "investment")["computation_zh"].startswith("投资纳税：25万元；按截止日前3个完整年度的年均值")

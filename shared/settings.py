@@ -82,7 +82,15 @@ class Settings(BaseSettings):
     # Comma-separated crash points for failure tests (see shared.failpoints).
     failpoints: str = ""
 
+    # Scoring's public address: the links handed to partners (explanation URLs).
     scoring_base_url: str = "http://127.0.0.1:8003"
+    # Where the other services themselves reach scoring (rule sets, modules, estimates): inside a
+    # cluster or a compose network, its Service; by default the public address.
+    scoring_internal_url: str | None = None
+
+    @property
+    def scoring_for_services(self) -> str:
+        return self.scoring_internal_url or self.scoring_base_url
     # The key the verification desk presents to intake for materials (scope materials:read).
     intake_materials_key: str | None = None  # a secret: see _embedded_demo_secrets
     # Each service's own settings are in services/<name>/settings.py.

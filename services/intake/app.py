@@ -17,7 +17,7 @@ from shared.service import ConsumerSpec, ServiceSpec, create_app
 async def _startup(app: FastAPI) -> None:
     settings = app.state.settings
     # The routes read it from app.state: one directory (and its caches) per process.
-    app.state.notices = Notices(RuleSetDirectory(settings.scoring_base_url), settings.shared_data_departments)
+    app.state.notices = Notices(RuleSetDirectory(settings.scoring_for_services), settings.shared_data_departments)
 
 
 SPEC = ServiceSpec(

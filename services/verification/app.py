@@ -45,7 +45,7 @@ def _registries() -> dict[str, Registries]:
 
 
 registries = _registries()
-catalogue = ModuleCatalogue(settings.scoring_base_url)
+catalogue = ModuleCatalogue(settings.scoring_for_services)
 owner_registries = OwnerRegistries()
 
 

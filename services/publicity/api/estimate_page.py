@@ -93,7 +93,7 @@ async def ask_scoring(request: Request, body: dict[str, Any]) -> httpx.Response:
     client: httpx.AsyncClient | None = getattr(request.app.state, "scoring_client", None)
     if client is None:
         client = request.app.state.scoring_client = httpx.AsyncClient(
-            base_url=request.app.state.settings.scoring_base_url, timeout=5
+            base_url=request.app.state.settings.scoring_for_services, timeout=5
         )
     return await client.post("/v1/estimate", json=body, headers={"X-Forwarded-For": request_client(request)})
 

@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
 
 async def fetch_module(request: Request, module_id: str) -> dict[str, Any]:
     """The module's owner, candidate kind and tie-breakers, from scoring (which keeps the definitions)."""
-    url = f"{request.app.state.settings.scoring_base_url}/v1/modules/{module_id}"
+    url = f"{request.app.state.settings.scoring_for_services}/v1/modules/{module_id}"
     try:
         async with httpx.AsyncClient(timeout=5.0) as client:
             response = await client.get(url)

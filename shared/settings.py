@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     @property
     def scoring_for_services(self) -> str:
         return self.scoring_internal_url or self.scoring_base_url
+
     # The key the verification desk presents to intake for materials (scope materials:read).
     intake_materials_key: str | None = None  # a secret: see _embedded_demo_secrets
     # Each service's own settings are in services/<name>/settings.py.

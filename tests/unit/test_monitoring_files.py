@@ -99,3 +99,19 @@ def test_the_dashboards_are_grafana_dashboards_on_a_chosen_prometheus():
 def test_every_expression_reads_a_metric_of_the_platform():
     for where, expr in expressions().items():
         assert metric_names(expr), f"{where}: {expr}"
+
+
+def test_the_compose_prometheus_scrapes_every_service_and_loads_the_rules_it_mounts():
+    from pathlib import Path
+
+    import yaml
+
+    deploy = Path(__file__).resolve().parents[2] / "deploy"
+    config = yaml.safe_load((deploy / "monitoring" / "prometheus.yml").read_text(encoding="utf-8"))
+    compose = yaml.safe_load((deploy / "compose.yaml").read_text(encoding="utf-8"))
+    jobs = {j["job_name"]: j["static_configs"][0]["targets"] for j in config["scrape_configs"]}
+    # One job per service, on its operations port, named as the dashboards group them.
+    assert jobs == {s: [f"{s}:9000"] for s in ("intake", "verification", "scoring", "publicity")}
+    mounts = dict(v.split(":")[1::-1] for v in compose["services"]["prometheus"]["volumes"])
+    assert all(mounts.get(path) for path in config["rule_files"]), "a rule file Prometheus loads is not mounted"
+    assert mounts["/etc/prometheus/alerts.yaml"] == "./monitoring/alerts.yaml"

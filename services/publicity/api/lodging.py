@@ -4,11 +4,16 @@ case in a unit of work, its refusals as problem documents (and nothing written).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
 
 from services.publicity import domain
 from services.publicity.api.dependencies import problem_of, settings_of
+from services.publicity.api.page_text import form_field_of, objection_message_zh, problem_zh
 from services.publicity.api.schemas import ObjectionRequest, objection_doc
 from services.publicity.domain import ObjectionKind
 from services.publicity.objections import use_cases
@@ -61,3 +66,40 @@ async def lodge_objection(request: Request, body: ObjectionRequest) -> dict:
     return await lodged_or_problem(
         request, lambda uow, today, per_hour: use_cases.lodge(uow, command, today=today, per_hour=per_hour)
     )
+
+
+@dataclass
+class FormOutcome:
+    """A public objection form, lodged: the receipt's redirect, or the form back with its errors."""
+
+    redirect: RedirectResponse | None
+    submitted: dict[str, Any]
+    errors: dict[str, str]
+    status: int
+
+
+async def lodge_from_form(request: Request, **target: Any) -> FormOutcome:
+    """The objection form of a notice or a list entry (`target`: notice_id, or round_id and entry):
+    the same road as POST /v1/objections; a refusal comes back as errors in Chinese by field, an
+    unknown notice or entry as the 404 it is."""
+    form = await request.form()
+    submitted = {
+        "items": form.getlist("items"),
+        "reason": str(form.get("reason") or ""),
+        "contact_phone": str(form.get("contact_phone") or "") or None,
+    }
+    errors: dict[str, str] = {}
+    status = 422
+    try:
+        receipt = await lodge_objection(request, ObjectionRequest(**target, **submitted))
+        return FormOutcome(RedirectResponse(f"/objections/{receipt['id']}", status_code=303), submitted, {}, 303)
+    except ValidationError as exc:
+        for e in exc.errors():
+            field = str(e["loc"][0]) if e["loc"] else "body"
+            errors.setdefault(field, objection_message_zh(field, e))
+    except Problem as exc:
+        if exc.status == 404:
+            raise
+        errors[form_field_of(exc)] = problem_zh(exc)
+        status = exc.status
+    return FormOutcome(None, submitted, errors, status)

@@ -5,15 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
 
 from services.publicity import domain
 from services.publicity.api.dependencies import reading
-from services.publicity.api.lodging import lodge_objection
-from services.publicity.api.page_text import form_field_of, objection_message_zh, problem_zh
-from services.publicity.api.schemas import Notice, ObjectionRequest, notice_doc
+from services.publicity.api.lodging import lodge_from_form
+from services.publicity.api.schemas import Notice, notice_doc
 from shared import clock, names
 from shared.problems import Problem
 
@@ -106,27 +104,9 @@ async def notice_page(notice_id: str, request: Request) -> HTMLResponse:
 @router.post("/notices/{notice_id}/objection", response_class=HTMLResponse, include_in_schema=False)
 async def object_to_notice(notice_id: str, request: Request):
     """The notice page's objection form: the same road as POST /v1/objections."""
-    form = await request.form()
-    submitted = {
-        "items": form.getlist("items"),
-        "reason": str(form.get("reason") or ""),
-        "contact_phone": str(form.get("contact_phone") or "") or None,
-    }
-    errors: dict[str, str] = {}
-    status = 422
-    try:
-        body = ObjectionRequest(notice_id=notice_id, **submitted)
-        receipt = await lodge_objection(request, body)
-        return RedirectResponse(f"/objections/{receipt['id']}", status_code=303)
-    except ValidationError as exc:
-        for e in exc.errors():
-            field = str(e["loc"][0]) if e["loc"] else "body"
-            errors.setdefault(field, objection_message_zh(field, e))
-    except Problem as exc:
-        if exc.status == 404:
-            raise
-        errors[form_field_of(exc)] = problem_zh(exc)
-        status = exc.status
+    outcome = await lodge_from_form(request, notice_id=notice_id)
+    if outcome.redirect is not None:
+        return outcome.redirect
     context = await _notice_context(request, notice_id)
-    context.update(errors=errors, form=submitted)
-    return templates.TemplateResponse(request, "notice.html", context, status_code=status)
+    context.update(errors=outcome.errors, form=outcome.submitted)
+    return templates.TemplateResponse(request, "notice.html", context, status_code=outcome.status)

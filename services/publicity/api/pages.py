@@ -7,16 +7,15 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.publicity.api.dependencies import reading
-from services.publicity.api.lodging import lodge_objection
-from services.publicity.api.page_text import form_field_of, items_zh, objection_message_zh, problem_zh
+from services.publicity.api.lodging import lodge_from_form
+from services.publicity.api.page_text import items_zh
 from services.publicity.api.reads import PAGE_MAX, entries_page, entry_with_history, find_round
-from services.publicity.api.schemas import ObjectionRequest, entry_doc, objection_doc, public_lines_doc, round_doc
+from services.publicity.api.schemas import entry_doc, objection_doc, public_lines_doc, round_doc
 from shared import clock, names
 from shared.problems import Problem
 from shared.ranges import INT32_MAX, PathId
@@ -85,30 +84,12 @@ async def entry_page(round_id: str, seq: PathId, request: Request) -> HTMLRespon
 
 @router.post("/rounds/{round_id}/entries/{seq}/objection", response_class=HTMLResponse)
 async def object_by_form(round_id: str, seq: PathId, request: Request):
-    form = await request.form()
-    submitted = {
-        "items": form.getlist("items"),
-        "reason": str(form.get("reason") or ""),
-        "contact_phone": str(form.get("contact_phone") or "") or None,
-    }
-    errors: dict[str, str] = {}
-    status = 422
-    try:
-        body = ObjectionRequest(round_id=round_id, entry=seq, **submitted)
-        receipt = await lodge_objection(request, body)
-        return RedirectResponse(f"/objections/{receipt['id']}", status_code=303)
-    except ValidationError as exc:
-        for e in exc.errors():
-            field = str(e["loc"][0]) if e["loc"] else "body"
-            errors.setdefault(field, objection_message_zh(field, e))
-    except Problem as exc:
-        if exc.status == 404:
-            raise
-        errors[form_field_of(exc)] = problem_zh(exc)
-        status = exc.status
+    outcome = await lodge_from_form(request, round_id=round_id, entry=seq)
+    if outcome.redirect is not None:
+        return outcome.redirect
     context = await _entry_context(request, round_id, seq)
-    context.update(errors=errors, form=submitted)
-    return templates.TemplateResponse(request, "entry.html", context, status_code=status)
+    context.update(errors=outcome.errors, form=outcome.submitted)
+    return templates.TemplateResponse(request, "entry.html", context, status_code=outcome.status)
 
 
 @router.get("/objections/{objection_id}", response_class=HTMLResponse)

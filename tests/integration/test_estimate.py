@@ -93,7 +93,8 @@ async def test_the_page_shows_the_estimate_line_by_line_in_chinese_prefilled_fro
     page = r.text
     assert '<html lang="zh-CN">' in page and "估算结果" in page
     assert "杭州市居住证积分指标体系（2021年版）" in page
-    assert "8年；每1年计5分，得40分（上限100分）" in page and "有此记录，扣60分" in page
+    assert "居住登记年限：8年；每满1年计5分，最高100分；计40分。" in page
+    assert "行政拘留或司法拘留：回溯期内1次；回溯期内每有一次扣60分" in page
     # The link's facts are in the form, ready to change and send again.
     assert 'value="1990-05-01"' in page and 'value="bachelor" selected' in page
     assert bad.status_code == 422

@@ -142,7 +142,8 @@ async def test_every_public_page_fits_a_360px_phone_in_chinese(platform):
             result = page.locator("#result")
             text = await result.inner_text()
             assert "估算结果" in text and "杭州市居住证积分指标体系（2021年版）" in text
-            assert "8年；每1年计5分，得40分（上限100分）" in text and "最高一项：本科，得50分" in text
+            assert "居住登记年限：8年；每满1年计5分，最高100分；计40分。" in text
+            assert "文化程度：最高一项为本科；" in text
             assert await page.locator("#error-summary").count() == 0
             await check_page(page, "estimate-result")
         finally:

@@ -200,11 +200,15 @@ class Notice(BaseModel):
     id: str = Field(examples=["NTC-20261130-0001"])
     application_id: str
     score_version: int
+    current: bool = Field(description="The application's current notice (false: superseded by a later version)")
     holder: str = Field(description="The name, masked", examples=["李*"])
     id_number: str = Field(description="The ID number, masked", examples=["330106********0019"])
     total: float
     categories: dict[str, float] = Field(description="Points per category: basic, bonus, deduction")
-    lines: list[dict[str, Any]] = Field(description="Each indicator's points, as the explanation gives them")
+    lines: list[dict[str, Any]] = Field(
+        description="Each indicator's points as the public sees them (sensitive deductions only in deductions_total)"
+    )
+    deductions_total: float = Field(description="The deductions, as one total: the public sees no deduction itemised")
     rule_set_id: str = Field(examples=["hangzhou-2021"])
     period_start: date = Field(description="The notice period's first working day")
     period_end: date = Field(description="Its last: objections are taken until then")

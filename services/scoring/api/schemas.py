@@ -73,6 +73,14 @@ class ExplanationLine(BaseModel):
     raw_points: float | None = None
     cap: float | None = None
     points: float = Field(description="What counts toward the total")
+    rule: str | None = Field(None, description="The rule in words and numbers", examples=["每满1年计5分，最高100分"])
+    window: dict[str, str] | None = Field(
+        None, description="The look-back window the line counts in: from (counted) and to_before (not counted)"
+    )
+    records: list[dict[str, Any]] | None = Field(
+        None, description="Every record behind the line: what of it counted, or why it was left out"
+    )
+    summary_zh: str | None = Field(None, description="The line as one sentence a holder can check")
 
 
 class Explanation(BaseModel):
@@ -91,6 +99,16 @@ class RuleSetRef(BaseModel):
     hash: str = Field(description="The rule set's content hash (SHA-256)")
 
 
+class Determination(BaseModel):
+    """What a score was made of, by hash: recompute it with `python -m services.scoring.recompute`."""
+
+    id: str | None = Field(None, description="sha256 over the answers, rule texts, cut-off, rules date and engine")
+    engine_version: str | None = Field(None, examples=["2026.11.1"])
+    module_hashes: dict[str, str] = Field(
+        default_factory=dict, description="Each X-module in force, by its text's hash (GET /v1/modules/{id}/source)"
+    )
+
+
 class Score(BaseModel):
     """An application's score under one rule set, explained (one immutable version)."""
 
@@ -100,6 +118,7 @@ class Score(BaseModel):
     status: str | None = Field(None, description="scored, vetoed, paused or void (not shown to a department)")
     total: float | None = Field(None, examples=[112.5])
     rule_set: RuleSetRef
+    determination: Determination | None = None
     cut_off_date: date
     computed_at: datetime
     departments: list[str] | None = Field(None, description="For a department: whose lines these are")

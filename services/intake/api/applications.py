@@ -70,7 +70,9 @@ async def submit_application(
         material_max_bytes=settings.material_max_bytes,
     )
     notice = await request.app.state.notices.of(submission.applied_on, submission.cut_off_date)  # it may ask scoring
-    view = _new_view(submission, principal)
+    # A module owner's items too, pending (the owner's verifier answers them): from the cached module directory.
+    owner_items = await request.app.state.notices.owner_items(submission.application["modules"])
+    view = _new_view(submission, principal, owner_items)
     view["rules_notice"] = notice
     db = request.app.state.db
     event_row = db.outbox.row(submission.event)  # the one statement writes the outbox row itself
@@ -91,7 +93,7 @@ async def submit_application(
     )
 
 
-def _new_view(s: Submission, principal: Principal) -> dict:
+def _new_view(s: Submission, principal: Principal, owner_items: dict[str, str] | None = None) -> dict:
     """The new application's state is exactly what was just written: answer without reading it back."""
     a = s.application
     return {
@@ -105,7 +107,7 @@ def _new_view(s: Submission, principal: Principal) -> dict:
         "cut_off_date": s.cut_off_date.isoformat(),
         "items": [
             {"indicator": i, "department": d, "state": "pending", "reason": None, "supplement_by": None}
-            for i, d in sorted(domain.items_of(s.delegation).items())
+            for i, d in sorted({**domain.items_of(s.delegation), **(owner_items or {})}.items())
         ],
         "score": None,
         "notice_url": None,

@@ -61,6 +61,7 @@ class UnitOfWork:
         # Per-transaction memory for handlers (e.g. a chain head already locked).
         self.memo: dict[str, Any] = {}
         self._before_commit: dict[str, Callable[[], Awaitable[None]]] = {}
+        self._after_commit: list[Callable[[], None]] = []
         self._committed = False
         self.conn: AsyncConnection
 
@@ -100,6 +101,11 @@ class UnitOfWork:
         batch of events (scoring every application the batch completed in one evaluation)."""
         self._before_commit.setdefault(key, hook)
 
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Run `hook` once the transaction has committed, and never if it rolls back: what may only be
+        told of what happened (a metric counted), not of what was merely tried."""
+        self._after_commit.append(hook)
+
     def emit(self, event: Envelope) -> None:
         if self._outbox is None:
             raise RuntimeError("this unit of work has no outbox to emit into")
@@ -120,6 +126,9 @@ class UnitOfWork:
         if self._events and self._outbox is not None:
             self._outbox.wake()
         self._events = []
+        told, self._after_commit = self._after_commit, []
+        for tell in told:
+            tell()
 
 
 class OneStatement:

@@ -1,7 +1,7 @@
 """Test doubles for handlers and use cases: a fake unit of work and an in-memory bus.
 
 A service's handlers and use cases talk to `uow.store` (the service's store.py: its SQL, by
-intent), `uow.emit` and `uow.before_commit`, never to the database directly. So a unit test hands
+intent), `uow.emit`, `uow.before_commit` and `uow.after_commit`, never to the database directly. So a unit test hands
 them a `FakeUnitOfWork` around a fake store of the service's own (a few dicts), and needs neither
 PostgreSQL nor a broker. The `InMemoryBus` delivers events to a service's handler table as the
 consumer would (one unit of work a delivery, the inbox dropping an event seen before) and keeps
@@ -29,6 +29,7 @@ class FakeUnitOfWork:
         self.committed = False
         self.memo: dict[str, Any] = {}
         self._before_commit: dict[str, Callable[[], Awaitable[None]]] = {}
+        self._after_commit: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> FakeUnitOfWork:
         return self
@@ -43,11 +44,17 @@ class FakeUnitOfWork:
     def before_commit(self, key: str, hook: Callable[[], Awaitable[None]]) -> None:
         self._before_commit.setdefault(key, hook)
 
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        self._after_commit.append(hook)
+
     async def commit(self) -> None:
         while self._before_commit:
             hook = self._before_commit.pop(next(iter(self._before_commit)))
             await hook()
         self.committed = True
+        hooks, self._after_commit = self._after_commit, []
+        for after in hooks:
+            after()
 
 
 class InMemoryBus:

@@ -24,6 +24,7 @@ from shared.auth import api_keys_table
 from shared.bus.tables import inbox_table, outbox_table
 from shared.idempotency import idempotency_table
 from shared.ratelimit import rate_limits_table
+from shared.rekey import KeyColumn
 
 SCHEMA = "intake"
 metadata = MetaData(schema=SCHEMA)
@@ -126,3 +127,7 @@ inbox = inbox_table(metadata)
 api_keys = api_keys_table(metadata)
 # Abuse limits: requests per bucket (action, key or client address) and hour (shared.ratelimit).
 rate_limits = rate_limits_table(metadata)
+
+# Where this service keeps pseudonymous holder keys (shared.pseudonyms): `python -m shared.rekey`
+# replaces them after a salt rotation. A table that stores a key must be listed here.
+HOLDER_KEYS = [KeyColumn(outbox.c.payload)]  # the events: keys of the holder and family

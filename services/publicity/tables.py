@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from shared.auth import api_keys_table
 from shared.bus.tables import inbox_table, outbox_table
 from shared.ratelimit import rate_limits_table
+from shared.rekey import KeyColumn
 
 SCHEMA = "publicity"
 metadata = MetaData(schema=SCHEMA)
@@ -225,3 +226,13 @@ inbox = inbox_table(metadata)
 api_keys = api_keys_table(metadata)
 # Abuse limits: requests per bucket (action, key or client address) and hour (shared.ratelimit).
 rate_limits = rate_limits_table(metadata)
+
+# Where this service keeps pseudonymous holder keys (shared.pseudonyms): `python -m shared.rekey`
+# replaces them after a salt rotation. A table that stores a key must be listed here.
+HOLDER_KEYS = [
+    KeyColumn(applicants.c.holder_key),
+    KeyColumn(applicants.c.child_key),
+    # A final list does not change (its trigger refuses it); its entries' pseudonyms are re-keyed all the same.
+    KeyColumn(round_entries.c.candidate_key, guard="final_list_entries"),
+    KeyColumn(outbox.c.payload),
+]

@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from shared.auth import api_keys_table
 from shared.bus.tables import inbox_table, outbox_table
 from shared.ratelimit import rate_limits_table
+from shared.rekey import KeyColumn
 
 SCHEMA = "scoring"
 metadata = MetaData(schema=SCHEMA)
@@ -142,3 +143,13 @@ inbox = inbox_table(metadata)
 api_keys = api_keys_table(metadata)
 # Abuse limits: requests per bucket (action, key or client address) and hour (shared.ratelimit).
 rate_limits = rate_limits_table(metadata)
+
+# Where this service keeps pseudonymous holder keys (shared.pseudonyms): `python -m shared.rekey`
+# replaces them after a salt rotation. A table that stores a key must be listed here.
+HOLDER_KEYS = [
+    KeyColumn(received.c.holder),
+    KeyColumn(applications.c.holder),
+    KeyColumn(scores.c.holder),
+    KeyColumn(scores.c.answers),  # each department's answer names the holder
+    KeyColumn(outbox.c.payload),
+]

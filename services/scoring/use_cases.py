@@ -200,10 +200,10 @@ async def sweep_overdue(uow: Any, deps: Deps, today: date, limit: int = 200) -> 
         await schedule_scoring(
             uow, deps, application_id, answers, expected, cut_off, holder=holder, applied_on=applied_on
         )
-        # Watched per department (an alert on a department that keeps missing the deadline); counted when
-        # decided: a sweep whose transaction then fails is counted again by the next.
+        # Watched per department (an alert on a department that keeps missing the deadline); counted once
+        # the sweep's transaction commits: a sweep that fails counts nothing, and the next one counts it.
         for department in sorted(set(expected) - set(answers)):
-            OVERDUE_ANSWERS.labels(department).inc()
+            uow.after_commit(OVERDUE_ANSWERS.labels(department).inc)
     return len(overdue)
 
 

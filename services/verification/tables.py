@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.auth import api_keys_table
 from shared.bus.tables import inbox_table, outbox_table
+from shared.rekey import KeyColumn
 
 SCHEMA = "verification"
 metadata = MetaData(schema=SCHEMA)
@@ -134,3 +135,7 @@ Index("ix_credit_reports_pending", credit_reports.c.state, credit_reports.c.id)
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 api_keys = api_keys_table(metadata)
+
+# Where this service keeps pseudonymous holder keys (shared.pseudonyms): `python -m shared.rekey`
+# replaces them after a salt rotation. A table that stores a key must be listed here.
+HOLDER_KEYS = [KeyColumn(results.c.context), KeyColumn(outbox.c.payload)]

@@ -48,6 +48,15 @@ class _Parsed:
     error: str | None = None
 
 
+def partition_lag(end: int, committed: int | None, first: int) -> int:
+    """The messages on a partition a group has yet to handle. It reads from its committed offset or,
+    with none (nothing committed yet, or the committed one deleted by retention), from the first
+    message still there (`auto_offset_reset="earliest"`): counting from 0 would add what retention
+    has already deleted, and a new group on an old topic would seem to lag for ever."""
+    start = first if committed is None else max(committed, first)
+    return max(0, end - start)
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -135,8 +144,9 @@ class EventConsumer:
             return {}
         ends = await consumer.end_offsets(partitions)
         committed = await asyncio.gather(*(consumer.committed(tp) for tp in partitions))
+        firsts = await consumer.beginning_offsets(partitions)
         return {
-            (tp.topic, tp.partition): max(0, ends[tp] - (done or 0))
+            (tp.topic, tp.partition): partition_lag(ends[tp], done, firsts[tp])
             for tp, done in zip(partitions, committed, strict=True)
         }
 

@@ -112,3 +112,44 @@ async def test_the_outbox_gauges_show_what_the_relay_has_not_published(database_
         async with db.engine.begin() as conn:
             await conn.execute(text("DROP SCHEMA IF EXISTS gauge_probe CASCADE"))
         await db.dispose()
+
+
+async def test_after_commit_hooks_run_only_once_the_transaction_has_committed(database_url):
+    """What a counter is told (the overdue answers) happened only if its transaction committed:
+    not when the work raised, nor when the commit itself failed."""
+    db = Database(database_url, 2)
+    told: list[str] = []
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS commit_probe CASCADE"))
+            await conn.execute(text("CREATE SCHEMA commit_probe"))
+            await conn.execute(text("CREATE TABLE commit_probe.done (id int PRIMARY KEY)"))
+
+        async def insert(uow, row: int, what: str) -> None:
+            await uow.conn.execute(text("INSERT INTO commit_probe.done VALUES (:id)"), {"id": row})
+            uow.after_commit(lambda: told.append(what))
+
+        async with db.unit_of_work() as uow:
+            await insert(uow, 1, "committed")
+            assert told == []  # not before the commit
+            await uow.commit()
+        with pytest.raises(RuntimeError):
+            async with db.unit_of_work() as uow:
+                await insert(uow, 2, "raised before its commit")
+                raise RuntimeError("the work failed")
+
+        async def duplicate() -> None:  # the commit's own work fails (a before-commit hook's statement)
+            await uow.conn.execute(text("INSERT INTO commit_probe.done VALUES (1)"))
+
+        with pytest.raises(Exception, match="duplicate key"):
+            async with db.unit_of_work() as uow:
+                await insert(uow, 3, "failed at its commit")
+                uow.before_commit("duplicate", duplicate)
+                await uow.commit()
+        async with db.engine.connect() as conn:
+            rows = list((await conn.execute(text("SELECT id FROM commit_probe.done ORDER BY id"))).scalars())
+        assert rows == [1] and told == ["committed"]
+    finally:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS commit_probe CASCADE"))
+        await db.dispose()

@@ -89,3 +89,21 @@ def test_public_routes_are_the_ones_meant_to_be_public(document):
         | {("POST", "/v1/objections")},
     }[service]
     assert public == expected
+
+
+def _named(schema):
+    """Whether a success schema is a named model (or a list of one), not an anonymous object."""
+    return "$ref" in schema or "$ref" in schema.get("items", {})
+
+
+def test_every_success_answer_is_typed(document):
+    """A generated client gets a class for every answer, not a bare dict."""
+    service, doc = document
+    untyped = []
+    for path, method, op in _operations(doc):
+        for status, response in op["responses"].items():
+            json_body = response.get("content", {}).get("application/json")
+            if status.startswith("2") and json_body is not None and not _named(json_body.get("schema", {})):
+                untyped.append(f"{method.upper()} {path} {status}")
+    assert not untyped, f"{service}: success answers without a schema: {untyped}"
+    assert any(status.startswith("2") for _, _, op in _operations(doc) for status in op["responses"])

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from services.intake import domain, use_cases
 from services.intake.api.access import require_applicant, settings_of
-from services.intake.api.schemas import ApplicationPage, ApplicationRequest, ApplicationView, TimelineEntry
+from services.intake.api.schemas import ApplicationPage, ApplicationRequest, ApplicationView, RulesNotice, TimelineEntry
 from services.intake.store import Store
 from services.intake.use_cases import Submission
 from shared import clock
@@ -168,7 +168,12 @@ async def withdraw_application(
     return withdrawn
 
 
-@router.get("/applications/{application_id}/rules-notice", summary="What the applicant was told on acceptance (告知)")
+@router.get(
+    "/applications/{application_id}/rules-notice",
+    response_model=RulesNotice,
+    response_model_exclude_unset=True,
+    summary="What the applicant was told on acceptance (告知)",
+)
 async def read_rules_notice(
     application_id: str, request: Request, principal: Principal = Depends(current_principal)
 ) -> dict:

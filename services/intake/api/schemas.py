@@ -293,3 +293,22 @@ class ApplicationPage(BaseModel):
 
 class MaterialList(BaseModel):
     items: list[Material]
+
+
+class Bilingual(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    zh: str
+    en: str
+
+
+class RulesNotice(BaseModel):
+    """What the applicant is told on acceptance (告知): the dates that follow, the rules, the objection right."""
+
+    model_config = ConfigDict(extra="allow")
+    cut_off_date: date = Field(description="Facts are counted up to this day")
+    review_deadline: str | None = Field(description="The departments' review ends by this day (null: not yet known)")
+    result_date: str | None = Field(description="The score can be read from this day (null: not yet known)")
+    objection: dict[str, Any] = Field(description="The objection period in working days, and what it means")
+    summary: Bilingual
+    rule_set: dict[str, Any] | None = Field(description="The rule set in force: id, name, content hash")
+    indicators: list[dict[str, Any]] = Field(description="Each indicator, and the department that checks it")

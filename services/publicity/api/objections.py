@@ -8,7 +8,14 @@ from fastapi.responses import JSONResponse
 from services.publicity import domain
 from services.publicity.api.dependencies import problem_of, reading, settings_of
 from services.publicity.api.lodging import client_of, lodge_objection, lodged_or_problem
-from services.publicity.api.schemas import Answer, ObjectionReceipt, ObjectionRequest, ReviewRequest, objection_doc
+from services.publicity.api.schemas import (
+    Answer,
+    DeskObjection,
+    ObjectionReceipt,
+    ObjectionRequest,
+    ReviewRequest,
+    objection_doc,
+)
 from services.publicity.domain import ObjectionStatus
 from services.publicity.objections import use_cases
 from services.publicity.tables import rate_limits
@@ -78,7 +85,11 @@ async def receipt(objection_id: str, request: Request) -> dict:
     return objection_doc(row)
 
 
-@router.get("/v1/objections", summary="The officers' desk: objections and reviews, oldest due first")
+@router.get(
+    "/v1/objections",
+    response_model=list[DeskObjection],
+    summary="The officers' desk: objections and reviews, oldest due first",
+)
 async def desk(
     request: Request,
     status: str = Query("open", pattern="^(open|resolved|answered)$"),
@@ -101,7 +112,11 @@ async def desk(
     ]
 
 
-@router.post("/v1/objections/{objection_id}/answer", summary="An officer answers an objection or review")
+@router.post(
+    "/v1/objections/{objection_id}/answer",
+    response_model=ObjectionReceipt,
+    summary="An officer answers an objection or review",
+)
 async def answer(
     objection_id: str, body: Answer, request: Request, principal: Principal = Depends(current_principal)
 ) -> dict:

@@ -12,7 +12,16 @@ from fastapi.responses import Response
 from services.publicity import domain
 from services.publicity.api.dependencies import problem_of, reading
 from services.publicity.api.reads import PAGE_MAX, entries_page, entry_with_history, find_round
-from services.publicity.api.schemas import Round, RoundRequest, entry_doc, public_lines_doc, round_doc
+from services.publicity.api.schemas import (
+    EntriesPage,
+    EntryDetail,
+    ListVersion,
+    Round,
+    RoundRequest,
+    entry_doc,
+    public_lines_doc,
+    round_doc,
+)
 from services.publicity.rounds import use_cases
 from shared import clock
 from shared.auth import Principal, current_principal
@@ -85,7 +94,9 @@ async def read_round(round_id: str, request: Request) -> dict:
         return round_doc(await find_round(store, round_id))
 
 
-@router.get("/{round_id}/entries", summary="The ranked list, a page at a time (public, masked)")
+@router.get(
+    "/{round_id}/entries", response_model=EntriesPage, summary="The ranked list, a page at a time (public, masked)"
+)
 async def list_entries(
     round_id: str,
     request: Request,
@@ -105,7 +116,12 @@ async def list_entries(
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-@router.get("/{round_id}/entries/{seq}", summary="One entry, with how it changed (public, masked)")
+@router.get(
+    "/{round_id}/entries/{seq}",
+    response_model=EntryDetail,
+    response_model_exclude_unset=True,
+    summary="One entry, with how it changed (public, masked)",
+)
 async def read_entry(round_id: str, seq: PathId, request: Request) -> dict:
     async with reading(request) as store:
         r = await find_round(store, round_id)
@@ -114,7 +130,7 @@ async def read_entry(round_id: str, seq: PathId, request: Request) -> dict:
     return {**entry, "round": round_doc(r), **public_lines_doc(lines), "history": history}
 
 
-@router.get("/{round_id}/versions", summary="Every publication of the list (public)")
+@router.get("/{round_id}/versions", response_model=list[ListVersion], summary="Every publication of the list (public)")
 async def versions(round_id: str, request: Request) -> list[dict]:
     async with reading(request) as store:
         await find_round(store, round_id)

@@ -238,3 +238,59 @@ class Round(BaseModel):
     notice_end: date | None = None
     finalized_at: datetime | None = None
     links: dict[str, str]
+
+
+class Entry(BaseModel):
+    """One line of a round's list, masked (`entry_doc`)."""
+
+    entry: int = Field(description="The entry's number in the round", examples=[7])
+    rank: int | None = Field(examples=[3])
+    name: str = Field(description="The name, masked", examples=["李*"])
+    id_number: str = Field(description="The ID number, masked", examples=["330106********0019"])
+    score: float | int | None = Field(examples=[112.5])
+    admitted: bool | None
+
+
+class EntriesPage(BaseModel):
+    """A page of a round's list, best first; `next_after` asks for the next page (null: the last)."""
+
+    round_id: str = Field(examples=["RND-20261130-0001"])
+    items: list[Entry]
+    next_after: int | None = Field(examples=[20])
+
+
+class EntryChange(BaseModel):
+    """An entry as an earlier publication of the list showed it."""
+
+    superseded_in_version: int
+    rank: int | None
+    score: float | int | None
+    admitted: bool | None
+
+
+class EntryDetail(Entry):
+    """One entry with its round, its score's public lines and how it changed between publications."""
+
+    model_config = ConfigDict(extra="allow")
+    round: Round
+    lines: list[dict[str, Any]] = Field(description="Each indicator's points (sensitive deductions only as a total)")
+    deductions_total: float | int = Field(description="The sensitive deductions, as one figure")
+    history: list[EntryChange]
+
+
+class ListVersion(BaseModel):
+    """A publication of a round's list: when, why, and how many entries changed."""
+
+    version: int = Field(examples=[2])
+    published_at: str = Field(json_schema_extra={"format": "date-time"})
+    reason: str | None = Field(examples=["objection OBJ-20261130-7f3a9c upheld"])
+    changed: int | None = Field(description="Entries that changed")
+
+
+class DeskObjection(ObjectionReceipt):
+    """An objection or review on the officers' desk: the receipt, with what an officer needs."""
+
+    application_id: str | None
+    reason: str | None
+    pending_departments: list[str] | None = Field(description="Departments still to re-verify")
+    overdue: bool

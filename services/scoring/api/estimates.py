@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from services.scoring.api.schemas import EstimateRequest, EvaluateRequest
+from services.scoring.api.schemas import Estimate, EstimateRequest, EvaluateRequest, Evaluation
 from services.scoring.domain import score_facts
 from services.scoring.engine.rules import RuleSetError, in_force
 from services.scoring.estimate_batches import EstimateBatches
@@ -23,6 +23,8 @@ router = APIRouter(prefix="/v1", tags=["scores"])
 @router.post(
     "/evaluate",
     tags=["simulation"],
+    response_model=Evaluation,
+    response_model_exclude_unset=True,
     summary="Score facts without storing anything (模拟积分, self-estimate)",
     dependencies=[
         Depends(
@@ -59,6 +61,8 @@ async def evaluate_facts(
 @router.post(
     "/estimate",
     tags=["simulation"],
+    response_model=Estimate,
+    response_model_exclude_unset=True,
     summary="模拟积分 for a holder, without a key: points line by line, how each was computed, nothing stored",
     responses={429: {"description": "Over the hourly limit of this address; see Retry-After"}},
 )

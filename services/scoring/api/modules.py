@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from services.scoring import use_cases
-from services.scoring.api.schemas import RankRequest
+from services.scoring.api.schemas import ModuleDocument, ModuleSummary, ModuleVersion, Ranking, RankRequest
 from services.scoring.api.sources import source_document
 from services.scoring.api.uploads import YAML_BODY, read_yaml_upload
 from services.scoring.engine.modules import Module, module_faults, parse_module
@@ -38,12 +38,19 @@ def _require_owner(principal: Principal, owner: str) -> None:
         raise Problem(403, f"This key does not act for {owner}; a module is managed only by its owner.")
 
 
-@router.get("", summary="X-modules in use (public)")
+@router.get(
+    "", response_model=list[ModuleSummary], response_model_exclude_unset=True, summary="X-modules in use (public)"
+)
 async def list_modules(request: Request) -> list[dict]:
     return [_summary(m) for m in request.app.state.modules.values()]
 
 
-@router.get("/{module_id}", summary="One X-module in full (public)")
+@router.get(
+    "/{module_id}",
+    response_model=ModuleDocument,
+    response_model_exclude_unset=True,
+    summary="One X-module in full (public)",
+)
 async def read_module(module_id: str, request: Request) -> dict:
     module = request.app.state.modules.get(module_id)
     if module is None:
@@ -71,7 +78,9 @@ async def module_source(
     "/{module_id}",
     summary="Register a module, or a new version of one's own",
     openapi_extra=YAML_BODY,
-    responses={201: {"description": "Stored as a new version"}},
+    status_code=201,
+    response_model=ModuleVersion,
+    response_description="Stored as a new version",
 )
 async def put_module(
     module_id: str, request: Request, principal: Principal = Depends(current_principal)
@@ -98,7 +107,12 @@ async def put_module(
     return JSONResponse({**_summary(module), "version": version}, status_code=201)
 
 
-@router.post("/{module_id}/rank", summary="Score and rank a round's candidates under a module (nothing stored)")
+@router.post(
+    "/{module_id}/rank",
+    response_model=Ranking,
+    response_model_exclude_unset=True,
+    summary="Score and rank a round's candidates under a module (nothing stored)",
+)
 async def rank(
     module_id: str, body: RankRequest, request: Request, principal: Principal = Depends(current_principal)
 ) -> dict:

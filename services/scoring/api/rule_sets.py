@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from services.scoring import use_cases
-from services.scoring.api.schemas import RuleSetSummary
+from services.scoring.api.schemas import RuleSetDocument, RuleSetSummary
 from services.scoring.api.sources import source_document
 from services.scoring.api.uploads import YAML_BODY, read_yaml_upload, refused
 from services.scoring.domain import RuleSetState
@@ -56,7 +56,12 @@ async def list_drafts(request: Request, principal: Principal = Depends(current_p
     ]
 
 
-@router.get("/{rule_set_id}", summary="One rule set in full, with its content hash (public)")
+@router.get(
+    "/{rule_set_id}",
+    response_model=RuleSetDocument,
+    response_model_exclude_unset=True,
+    summary="One rule set in full, with its content hash (public)",
+)
 async def read_rule_set(rule_set_id: str, request: Request) -> dict:
     rs = request.app.state.rule_sets.get(rule_set_id)
     if rs is None:

@@ -1,9 +1,9 @@
-"""Scoring's request models (responses are the documents the use cases return)."""
+"""Scoring's request models, and the documents its answers are made of."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -185,3 +185,192 @@ class EstimateRequest(BaseModel):
         for item in v:
             _one_of(table[info.field_name], info.field_name)(item)
         return v if info.field_name != "offences" else list(dict.fromkeys(v))
+
+
+# Responses. Documents whose parts grow with the rules (explanations, modules, rule sets) are open
+# (`extra="allow"`): the model names what a client may rely on, and passes the rest through.
+# Numbers are `int | float` where the engine may give either, so the JSON is exactly what it was.
+Number = int | float
+# An ISO 8601 instant, passed through as the store wrote it (a datetime would turn +00:00 into Z).
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+
+
+class ModuleStanding(BaseModel):
+    """A holder's standing under one X-module, beside the base score."""
+
+    model_config = ConfigDict(extra="allow")
+    owner: str = Field(examples=["module:district:binjiang"])
+    module_points: Number
+    total: Number = Field(description="Base points plus the module's")
+    eligible: bool
+    threshold: Number | None = Field(description="The module's line, if it has one")
+    meets_threshold: bool
+    lines: list[dict[str, Any]] = Field(description="The module's own lines, explained like the base ones")
+
+
+class Evaluation(BaseModel):
+    """Facts scored under one rule set, line by line, with each X-module's standing; nothing stored."""
+
+    model_config = ConfigDict(extra="allow")
+    rule_set_id: str = Field(examples=["hangzhou-2021"])
+    rule_set_hash: str = Field(description="The rule set's content hash (SHA-256)")
+    cut_off_date: date
+    status: str = Field(description="scored, vetoed, paused or void", examples=["scored"])
+    reason: str | None = None
+    total: Number = Field(examples=[112.5])
+    categories: dict[str, Number] = Field(
+        description="Points per category", examples=[{"basic": 100.0, "bonus": 12.5, "deduction": 0.0}]
+    )
+    lines: list[dict[str, Any]] = Field(description="Each indicator: fact, department, raw points, cap, points")
+    modules: dict[str, ModuleStanding] = Field(default_factory=dict, description="By module id")
+
+
+class EstimateRuleSet(BaseModel):
+    id: str = Field(examples=["hangzhou-2021"])
+    name_zh: str = Field(examples=["杭州市积分指标体系"])
+    name_en: str = Field(examples=["Hangzhou"])
+    content_hash: str
+    effective_from: date
+
+
+class EstimateCategory(BaseModel):
+    category: str = Field(examples=["basic"])
+    name_zh: str = Field(examples=["基础分"])
+    points: Number
+
+
+class EstimateLine(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    indicator: str = Field(examples=["residence_years"])
+    name_zh: str = Field(examples=["居住年限"])
+    name_en: str = Field(examples=["Years of residence"])
+    category: str
+    category_zh: str
+    raw_points: Number | None
+    cap: Number | None
+    points: Number
+    computation_zh: str = Field(description="How the line came about, in one sentence")
+    rule: str
+
+
+class Estimate(BaseModel):
+    """模拟积分: the points a holder's answers give under the rule set in force, nothing kept."""
+
+    model_config = ConfigDict(extra="allow")
+    rule_set: EstimateRuleSet
+    cut_off_date: date
+    status: str = Field(examples=["scored"])
+    status_zh: str = Field(examples=["已计分"])
+    reason_zh: str | None = None
+    total: Number = Field(examples=[86.0])
+    categories: list[EstimateCategory]
+    lines: list[EstimateLine]
+
+
+class RuleSetDocument(BaseModel):
+    """A rule set in full: every indicator, its fact, its points and cap (the YAML's content)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(examples=["hangzhou-2021"])
+    name: dict[str, str] = Field(examples=[{"zh": "杭州市积分指标体系", "en": "Hangzhou"}])
+    effective_from: date
+    effective_to: date | None
+    lookback_years: int = Field(examples=[5])
+    eligibility: Any = Field(description="Who may be scored at all")
+    indicators: list[dict[str, Any]]
+    content_hash: str = Field(description="SHA-256 of the rule set's text")
+
+
+class ModuleSummary(BaseModel):
+    """An X-module as listed (in full: GET /v1/modules/{id})."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(examples=["binjiang-talent"])
+    owner: str = Field(examples=["module:district:binjiang"])
+    name: dict[str, str] = Field(examples=[{"zh": "滨江人才积分", "en": "Binjiang talent"}])
+    candidate: str = Field(description="`holder`, or `child` (ranked by the better parent)", examples=["holder"])
+    effective_from: date
+    indicators: list[str] = Field(description="The module's own indicators' ids")
+    rounds: list[dict[str, Any]]
+    tie_breakers: list[str]
+    content_hash: str
+
+
+class ModuleVersion(ModuleSummary):
+    """A module as stored by PUT: its summary and the version number it got."""
+
+    version: int = Field(examples=[1])
+
+
+class ModuleDocument(BaseModel):
+    """An X-module in full: indicators, rounds, tie-breakers and where its owner's facts come from."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(examples=["binjiang-talent"])
+    owner: str = Field(examples=["module:district:binjiang"])
+    name: dict[str, str]
+    candidate: str = Field(examples=["holder"])
+    effective_from: date
+    effective_to: date | None
+    indicators: list[dict[str, Any]]
+    rounds: list[dict[str, Any]]
+    tie_breakers: list[Any]
+    content_hash: str
+
+
+class Ranking(BaseModel):
+    """A round's candidates ranked under a module (nothing stored)."""
+
+    model_config = ConfigDict(extra="allow")
+    module: str = Field(examples=["binjiang-talent"])
+    cut_off_date: date
+    rule_set_id: str = Field(examples=["hangzhou-2021"])
+    threshold: Number | None
+    quota: int | None
+    ranking: list[dict[str, Any]] = Field(description="Best first: rank, candidate id, points, admitted")
+
+
+class SimulationProgress(BaseModel):
+    holders_done: int | None
+    holders_total: int | None
+
+
+class Simulation(BaseModel):
+    """A simulation job: its state and progress, what was asked, and its headline figures when done."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(examples=["SIM-20261130-8c1d2e"])
+    state: str = Field(description="queued, running, done or failed", examples=["running"])
+    phase: str | None = Field(examples=["scoring"])
+    attempts: int
+    progress: SimulationProgress
+    request: dict[str, Any] = Field(description="Population, baseline, draft and its hash, module, cut-off")
+    error: str | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+    links: dict[str, str] = Field(examples=[{"self": "/v1/simulations/SIM-20261130-8c1d2e"}])
+    result: dict[str, Any] | None = Field(
+        None, description="When done: holders, the change, the line, timings (the figures: …/summary)"
+    )
+
+
+class SimulationSummary(BaseModel):
+    """A finished simulation's figures (summary.json): the population, before and after the draft."""
+
+    model_config = ConfigDict(extra="allow")
+    holders: int = Field(examples=[1_000_000])
+    cut_off_date: date
+    baseline: dict[str, Any] = Field(description="The rule set in force: id and content hash")
+    draft: dict[str, Any] = Field(description="The draft: id and content hash")
+    module: dict[str, Any] | None = Field(description="The X-module ranked under, if any")
+    scores_are: str = Field(examples=["points totals"])
+    status: dict[str, Any] = Field(description="Holders by status, before and after")
+    score: dict[str, Any] = Field(description="Score statistics, before and after")
+    change: dict[str, Any] = Field(description="How the holders' points moved")
+    indicators: list[dict[str, Any]] = Field(description="Each indicator's points, before and after")
+    histogram: dict[str, Any]
+    groups: dict[str, Any] = Field(description="By age, education and residence")
+    line: dict[str, Any] | None = Field(description="Who crosses the line or quota, if one was given")
+    population: dict[str, Any]
+    timings: dict[str, Any]

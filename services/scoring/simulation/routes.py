@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from services.scoring.api.schemas import Simulation, SimulationSummary
 from services.scoring.engine.modules import Module
 from services.scoring.engine.rules import RuleSet, RuleSetError, parse_rule_set
 from services.scoring.simulation import jobs
@@ -160,6 +161,7 @@ async def _read_request(request: Request) -> tuple[SimulationRequest, Any]:
 @router.post(
     "",
     status_code=202,
+    response_model=Simulation,
     summary="Start a simulation (generated population: JSON; uploaded: multipart)",
     responses={
         202: {"description": "Queued; follow the Location"},
@@ -262,14 +264,19 @@ async def _read(request: Request, job_id: str, principal: Principal) -> dict[str
     return _doc(await _row(request, job_id, principal))
 
 
-@router.get("", summary="Your latest simulations")
+@router.get("", response_model=list[Simulation], response_model_exclude_unset=True, summary="Your latest simulations")
 async def list_simulations(request: Request, principal: Principal = Depends(current_principal)) -> list[dict]:
     require_any(principal, SCOPE)
     mine = None if principal.has("admin") else principal.principal
     return [_doc(r) for r in await JobStore(request.app.state.db.engine).latest(mine)]
 
 
-@router.get("/{job_id}", summary="A simulation's state, progress and headline figures")
+@router.get(
+    "/{job_id}",
+    response_model=Simulation,
+    response_model_exclude_unset=True,
+    summary="A simulation's state, progress and headline figures",
+)
 async def read_simulation(job_id: str, request: Request, principal: Principal = Depends(current_principal)) -> dict:
     require_any(principal, SCOPE)
     return await _read(request, job_id, principal)
@@ -294,6 +301,11 @@ async def report(job_id: str, request: Request, principal: Principal = Depends(c
     return await _finished_file(request, job_id, principal, "report.html")
 
 
-@router.get("/{job_id}/summary", summary="The report's figures as JSON", response_class=FileResponse)
+@router.get(
+    "/{job_id}/summary",
+    summary="The report's figures as JSON",
+    response_class=FileResponse,
+    responses={200: {"model": SimulationSummary, "description": "summary.json, as the report was made from it"}},
+)
 async def summary(job_id: str, request: Request, principal: Principal = Depends(current_principal)) -> FileResponse:
     return await _finished_file(request, job_id, principal, "summary.json")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Request
 
 from services.verification.api.access import not_visible, own_owner, unit_of_work
-from services.verification.api.schemas import OwnerSource
+from services.verification.api.schemas import OwnerSource, OwnerSourceView
 from services.verification.use_cases import owner_sources
 from shared.auth import Principal, current_principal
 
@@ -20,7 +20,7 @@ def _answered_owner(request: Request, owner: str, principal: Principal) -> None:
         raise not_visible()  # no verifier answers for it here: as unknown as another owner's
 
 
-@router.put("", summary="Register (or replace) the owner's registry for its own facts")
+@router.put("", response_model=OwnerSourceView, summary="Register (or replace) the owner's registry for its own facts")
 async def put_source(
     owner: str, body: OwnerSource, request: Request, principal: Principal = Depends(current_principal)
 ) -> dict:
@@ -33,7 +33,9 @@ async def put_source(
     return view
 
 
-@router.get("", summary="The owner's registered registry (the credential is never shown)")
+@router.get(
+    "", response_model=OwnerSourceView, summary="The owner's registered registry (the credential is never shown)"
+)
 async def get_source(owner: str, request: Request, principal: Principal = Depends(current_principal)) -> dict:
     _answered_owner(request, owner, principal)
     async with unit_of_work(request) as uow:

@@ -1,4 +1,4 @@
-"""Request bodies of verification's API."""
+"""Verification's request bodies, and the documents its answers are made of."""
 
 from __future__ import annotations
 
@@ -74,3 +74,36 @@ class ReviewQueue(BaseModel):
 
     items: list[ReviewTask]
     next: int | None = None
+
+
+class DepartmentResult(BaseModel):
+    """What a department answered for an application: the items asked, the facts found."""
+
+    model_config = ConfigDict(extra="allow")
+    application_id: str = Field(examples=["APP-20261126-0001"])
+    department: str = Field(examples=["police"])
+    items: list[Any] = Field(description="The items the department was asked for")
+    facts: dict[str, Any] = Field(description="The facts it reported", examples=[{"permit_status": "valid"}])
+    verified_at: str = Field(json_schema_extra={"format": "date-time"})
+
+
+class AuditCheck(BaseModel):
+    """The department's audit hash chain, recomputed and held against its latest anchor."""
+
+    department: str = Field(examples=["police"])
+    intact: bool
+    entries_checked: int = Field(description="Intact entries, from the first")
+    first_broken_entry: int | None = Field(description="The first entry that does not follow from the one before")
+    last_entry: int | None = Field(description="The entry the chain ends at")
+    anchored_entry: int | None = Field(description="The latest anchor's entry")
+    reason: str | None = Field(description="Why it is not intact")
+
+
+class OwnerSourceView(BaseModel):
+    """An owner's registered registry: the credential is never shown, only whether one is set."""
+
+    owner: str = Field(examples=["district:binjiang"])
+    url: str = Field(examples=["https://registry.binjiang.example/facts"])
+    credential_set: bool
+    registered_by: str
+    registered_at: str = Field(json_schema_extra={"format": "date-time"})

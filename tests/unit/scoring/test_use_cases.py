@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from prometheus_client import REGISTRY
 
 from services.scoring import access, use_cases
 from services.scoring.engine.modules import MODULE_DIR, load_shipped_modules, parse_module
@@ -257,3 +258,21 @@ def test_candidates_are_ranked_by_their_module_total_within_the_quota():
     assert [c["id"] for c in ranking] == ["high", "mid", "low"]
     assert [c["rank"] for c in ranking] == [1, 2, 3] and result.round.quota == 2
     assert ranking[0]["total"] > ranking[1]["total"] > ranking[2]["total"]
+
+
+def _overdue_count(department: str) -> float:
+    return REGISTRY.get_sample_value("points_overdue_answers_total", {"department": department}) or 0.0
+
+
+async def test_the_overdue_counter_counts_only_a_sweep_that_committed():
+    store = FakeStore()
+    store.add_application(submitted("S-9", TODAY - timedelta(days=1), ["police", "health"]))
+    await store.add_answer(police_answer("S-9", ["police", "health"], TODAY - timedelta(days=1)))
+    before, police = _overdue_count("health"), _overdue_count("police")
+    rolled_back = FakeUnitOfWork(store)
+    async with rolled_back:  # the sweep decided, then its transaction failed: nothing happened
+        assert await use_cases.sweep_overdue(rolled_back, deps(), TODAY) == 1
+    assert _overdue_count("health") == before
+    n, _ = await sweep(store)
+    assert n == 1 and _overdue_count("health") == before + 1
+    assert _overdue_count("police") == police  # it answered

@@ -32,6 +32,7 @@ class _Request:
     cut_off: date
     facts: dict[str, Any]
     bucket: str
+    rules_on: date  # the application date: the rule set was chosen as in force on it
     answer: asyncio.Future[dict[str, Any]] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -42,12 +43,15 @@ class EstimateBatches:
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
 
-    async def explain(self, rule_set: RuleSet, cut_off: date, facts: dict[str, Any], bucket: str) -> dict[str, Any]:
-        """One holder's explanation under `rule_set` on `cut_off`, once `bucket` (their address's
-        counter) is within the hourly limit; RateLimited when it is not."""
+    async def explain(
+        self, rule_set: RuleSet, cut_off: date, facts: dict[str, Any], bucket: str, rules_on: date | None = None
+    ) -> dict[str, Any]:
+        """One holder's explanation under `rule_set` (in force on `rules_on`, by default the cut-off),
+        facts up to `cut_off`, once `bucket` (their address's counter) is within the hourly limit;
+        RateLimited when it is not."""
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._run())
-        request = _Request(rule_set, cut_off, facts, bucket)
+        request = _Request(rule_set, cut_off, facts, bucket, rules_on or cut_off)
         self._pending.append(request)
         self._wake.set()
         return await request.answer
@@ -76,13 +80,15 @@ class EstimateBatches:
 
     @staticmethod
     def _score(batch: list[_Request]) -> None:
-        groups: dict[tuple[str, date], list[_Request]] = {}
+        groups: dict[tuple[str, date, date], list[_Request]] = {}
         for request in batch:
-            groups.setdefault((request.rule_set.id, request.cut_off), []).append(request)
-        for (_, cut_off), members in groups.items():
+            groups.setdefault((request.rule_set.id, request.cut_off, request.rules_on), []).append(request)
+        for (_, cut_off, rules_on), members in groups.items():
             rule_set = members[0].rule_set
             try:
-                explanations = score_many({rule_set.id: rule_set}, cut_off, [r.facts for r in members])
+                explanations = score_many(
+                    {rule_set.id: rule_set}, cut_off, [r.facts for r in members], rules_on=rules_on
+                )
             except Exception as exc:  # one unreadable holder fails their batch: each request learns why
                 _fail(members, exc)
                 continue

@@ -71,6 +71,18 @@ async def test_a_holder_estimates_without_a_key_and_nothing_is_kept(platform):
     assert await scoring_rows(platform.database_url) == before
 
 
+async def test_an_estimate_uses_the_rules_in_force_on_its_application_date(platform):
+    # 12 January 2021: hangzhou-2021 took effect that day, though the cut-off (1 December 2020) is before it.
+    body = {"birth_date": "1990-05-01", "residence_years": 5, "application_date": "2021-01-12"}
+    async with httpx.AsyncClient(base_url=platform.url("scoring"), timeout=10) as client:
+        on = (await client.post("/v1/estimate", json=body)).json()
+        before = (await client.post("/v1/estimate", json={**body, "application_date": "2021-01-11"})).json()
+    assert on["rule_set"]["id"] == "hangzhou-2021" and on["cut_off_date"] == "2020-12-01"
+    assert next(x for x in on["lines"] if x["indicator"] == "residence")["points"] == 25  # 5 a year in 2021
+    assert before["rule_set"]["id"] == "hangzhou-2018"
+    assert next(x for x in before["lines"] if x["indicator"] == "residence")["points"] == 15  # 3 a year in 2018
+
+
 async def test_a_bad_answer_is_a_problem_naming_the_field(platform):
     async with httpx.AsyncClient(base_url=platform.url("scoring"), timeout=20) as client:
         r = await client.post("/v1/estimate", json={**ANSWERS, "education": "phd"})

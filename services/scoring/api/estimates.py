@@ -71,9 +71,10 @@ async def estimate(body: EstimateRequest, request: Request) -> dict:
     counter keeps the address for two hours, as for every limited endpoint). Each estimate counts
     against its address (ESTIMATES_PER_CLIENT_HOUR), counted with the others of its batch."""
     rule_sets = request.app.state.rule_sets
-    cut_off = cut_off_date(body.application_date or clock.today())
+    applied_on = body.application_date or clock.today()
+    cut_off = cut_off_date(applied_on)
     try:
-        rule_set = in_force(rule_sets, cut_off)
+        rule_set = in_force(rule_sets, applied_on)  # the rules in force on the application date
     except RuleSetError as exc:
         raise Problem(422, str(exc), errors=[{"field": "application_date", "message": str(exc)}]) from exc
     answers = Answers(**body.model_dump(exclude={"application_date"}))
@@ -85,7 +86,7 @@ async def estimate(body: EstimateRequest, request: Request) -> dict:
     try:
         # Only the rule set in force: a holder's estimate is the points, not the X-modules' rankings.
         explanation = await batches.explain(
-            rule_set, cut_off, facts_of(answers, cut_off), f"estimate:client:{request_client(request)}"
+            rule_set, cut_off, facts_of(answers, cut_off), f"estimate:client:{request_client(request)}", applied_on
         )
     except RateLimited as exc:
         raise Problem(

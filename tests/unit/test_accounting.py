@@ -111,3 +111,22 @@ def test_the_bus_carries_the_rule_and_sentence_but_not_the_records():
     sent = public_line(line)
     assert "records" not in sent and "fact_value" not in sent
     assert sent["rule"] == "每满1年计5分，最高100分" and sent["summary_zh"].endswith("计50分。")
+
+
+def test_intervals_add_what_a_set_of_points_would():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from services.scoring.engine.measures import Intervals
+
+    @given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), max_size=8))
+    def check(spans):
+        seen: set[int] = set()
+        covered = Intervals()
+        for lo, hi in spans:
+            new_points = set(range(lo, hi)) - seen
+            seen |= set(range(lo, hi))
+            assert covered.add(lo, hi) == len(new_points)
+        assert covered.length == len(seen)
+
+    check()

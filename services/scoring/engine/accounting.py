@@ -19,19 +19,39 @@ from services.scoring.engine.rules import RuleSet
 WINDOWED = ("sum_in_lookback",)
 
 
+# A rule set's rules in words, by (content hash, label): the same for every holder explained.
+_RULES: dict[tuple[str, Any], dict[str, tuple[str, bool]]] = {}
+
+
+def _rules(rule_set: RuleSet, label: Label) -> dict[str, tuple[str, bool]]:
+    """indicator id → (its rule in words, whether it counts inside the look-back window)."""
+    key = (rule_set.content_hash or rule_set.id, label)
+    if key not in _RULES:
+        if len(_RULES) > 64:  # drafts come and go (simulations): keep the cache small
+            _RULES.clear()
+        _RULES[key] = {
+            ind.id: (
+                ind.formula.rule_text(ind, label),
+                getattr(ind.measure, "kind", None) in WINDOWED or ind.formula.kind == "events",
+            )
+            for ind in rule_set.indicators
+        }
+    return _RULES[key]
+
+
 def account_lines(rule_set: RuleSet, facts: dict[str, Any], cut_off: date, label: Label = str) -> dict[str, Any]:
     """indicator id → {rule, window, records} for one holder."""
     holder = Holder(rule_set, facts, cut_off)
     window = {"from": holder.lookback_start.isoformat(), "to_before": cut_off.isoformat()}
-    out = {}
-    for ind in rule_set.indicators:
-        windowed = getattr(ind.measure, "kind", None) in WINDOWED or ind.formula.kind == "events"
-        out[ind.id] = {
-            "rule": ind.formula.rule_text(ind, label),
-            "window": window if windowed else None,
+    rules = _rules(rule_set, label)
+    return {
+        ind.id: {
+            "rule": rules[ind.id][0],
+            "window": window if rules[ind.id][1] else None,
             "records": ind.formula.account(ind, holder),
         }
-    return out
+        for ind in rule_set.indicators
+    }
 
 
 def summary_zh(line: dict[str, Any], value: str = "") -> str:

@@ -21,6 +21,28 @@ from shared.calendar import shift_years
 FIELD_UNITS = {"hours": "小时", "yuan": "元", "ml": "毫升", "days": "天"}
 
 
+class Intervals:
+    """A union of half-open integer intervals (days, months), kept merged: how much a new one adds."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[int, int]] = []
+
+    def add(self, lo: int, hi: int) -> int:
+        """Add [lo, hi); the number of its points not already covered."""
+        if hi <= lo:
+            return 0
+        overlap = sum(max(0, min(hi, b) - max(lo, a)) for a, b in self.parts)
+        merged = [(a, b) for a, b in self.parts if b < lo or a > hi]
+        touching = [(a, b) for a, b in self.parts if not (b < lo or a > hi)]
+        merged.append((min([lo, *(a for a, _ in touching)]), max([hi, *(b for _, b in touching)])))
+        self.parts = sorted(merged)
+        return (hi - lo) - overlap
+
+    @property
+    def length(self) -> int:
+        return sum(b - a for a, b in self.parts)
+
+
 def record(item: Any, counted: str | None, left_out: str | None) -> dict[str, Any]:
     """One record as an explanation accounts for it: what of it counted, or why it was left out."""
     return {"record": item, "counted": counted, "left_out": left_out}
@@ -209,23 +231,23 @@ class SpanYears(Strict):
     def account(self, raw: Any, cut_off: date, lookback_years: int) -> list[dict[str, Any]]:
         """Each span: the days it adds, or why it adds none; then what the remainder under a year lost."""
         out: list[dict[str, Any]] = []
-        covered: set[int] = set()
+        covered = Intervals()
         for s in raw or []:
             start, end = as_day(s["start"]), as_date(s.get("end")) or cut_off
-            days = set(range(start.toordinal(), min(end, cut_off).toordinal()))
-            new = days - covered
-            covered |= days
+            lo, hi = start.toordinal(), min(end, cut_off).toordinal()
+            days, new = max(0, hi - lo), covered.add(lo, hi)
             why = []
             if start >= cut_off:
                 why.append("开始于截止日以后，不计")
             elif end > cut_off:
                 why.append("截止日以后的部分不计")
-            if days and len(new) < len(days):
-                why.append(f"与其他记录重叠的{len(days) - len(new)}天只计一次")
-            out.append(record(s, f"{len(new)}天" if new else None, "；".join(why) or None))
-        months = len(covered) // 30
-        if covered and months % 12:
-            out.append(remainder(f"合计{len(covered)}天，折合{months}个月；不足一年的{months % 12}个月不计"))
+            if days and new < days:
+                why.append(f"与其他记录重叠的{days - new}天只计一次")
+            out.append(record(s, f"{new}天" if new else None, "；".join(why) or None))
+        total = covered.length
+        months = total // 30
+        if total and months % 12:
+            out.append(remainder(f"合计{total}天，折合{months}个月；不足一年的{months % 12}个月不计"))
         return out
 
 
@@ -256,7 +278,7 @@ class InsuranceMonths(Strict):
         """Each span: the months it adds, or why none count (another insurance, transferred in, back-paid)."""
         last = cut_off.year * 12 + cut_off.month - 1
         out: list[dict[str, Any]] = []
-        counted: set[int] = set()
+        counted = Intervals()
         for s in raw or []:
             if s.get("kind") not in self.insurance:
                 out.append(record(s, None, "该险种的缴费月数不计分"))
@@ -266,15 +288,14 @@ class InsuranceMonths(Strict):
                 continue
             start, end = as_day(s["start"]), as_date(s.get("end"))
             stop = last if end is None else min(end.year * 12 + end.month, last)
-            months = set(range(start.year * 12 + start.month - 1, stop))
-            new = months - counted
-            counted |= months
+            first = start.year * 12 + start.month - 1
+            months, new = max(0, stop - first), counted.add(first, stop)
             why = []
             if end is None or end.year * 12 + end.month > last:
                 why.append("截止日所在月及以后的月份不计")
-            if months and len(new) < len(months):
-                why.append(f"与其他记录同月的{len(months) - len(new)}个月只计一次")
-            out.append(record(s, f"{len(new)}个月" if new else None, "；".join(why) or None))
+            if months and new < months:
+                why.append(f"与其他记录同月的{months - new}个月只计一次")
+            out.append(record(s, f"{new}个月" if new else None, "；".join(why) or None))
         return out
 
 

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, insert, select, union, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.scoring.domain import RuleSetState
@@ -91,7 +92,7 @@ LATEST_SCORES = (
     select(scores, applications.c.applied_on)
     .join(applications, applications.c.application_id == scores.c.application_id)
     .where(scores.c.application_id.in_(bindparam("ids", expanding=True)))
-    .distinct(scores.c.application_id)
+    .ext(distinct_on(scores.c.application_id))
     .order_by(scores.c.application_id, scores.c.version.desc())
 )
 SCORE_VERSION = select(scores).where(

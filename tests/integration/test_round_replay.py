@@ -10,11 +10,15 @@ person's lines; the office sees the counts and the masked list only; nothing of 
 
 from __future__ import annotations
 
+import asyncio
+import os
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -149,6 +153,23 @@ async def test_the_binjiang_round_replayed_under_a_draft(platform):
                 ("social_insurance", min(2 * months, 400))
             ]
             assert lines[p.application_id]["total_after"] == expected[p.n]
+
+        # The operator's command line gives the officer's report, from the database and publicity's list.
+        cli = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "services.scoring.replay",
+            round_id,
+            "--draft",
+            draft_id,
+            "--json",
+            env={**os.environ, **platform.env("scoring")},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(cli.communicate(), 60)
+        assert cli.returncode == 0, err.decode()[-2000:]
+        assert orjson.loads(out) == officer
 
         # Nothing of the real round changed: the list, its versions, the scores.
         after = await the_round_as_published(client, platform, engine, round_id, [p.application_id for p in people])

@@ -13,6 +13,7 @@ from services.scoring import use_cases
 from services.scoring.engine.modules import load_shipped_modules
 from services.scoring.engine.rules import load_shipped
 from services.scoring.replay import domain
+from services.scoring.replay.cli import summary
 from services.scoring.replay.domain import Placed, Standing
 from services.scoring.replay.use_cases import ReplayRefused, replay
 from services.scoring.simulation.drafts import parse_draft
@@ -187,3 +188,13 @@ async def test_a_candidate_without_kept_answers_keeps_its_standing_and_is_named(
     assert report["rescored"] == 2
     assert [(n["entry"], "nothing to re-score" in n["reason"]) for n in report["not_rescored"]] == [(3, True)]
     assert [a["entry"] for a in report["admitted"]] == [2]
+
+
+async def test_the_command_line_summary_names_entrants_leavers_and_lines():
+    store, entries = await scored_round()
+    report = await replay(store, ROUND, entries, parse_draft(DRAFT, "draft", load_shipped()))
+    lines = summary(report)
+    assert lines[1] == "baseline: agrees with the published list"
+    assert "  enters: entry 2 张*2 3301**2: rank 2 → 1, 15 → 50" in lines
+    assert "  leaves: entry 1 张*1 3301**1: rank 1 → 3, 30 → 0" in lines
+    assert "  entry 3 (R-1968): age 5 → 20" in lines

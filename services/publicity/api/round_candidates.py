@@ -10,14 +10,18 @@ from fastapi import APIRouter, Depends, Request
 
 from services.publicity.api.dependencies import reading
 from services.publicity.api.reads import find_round
-from services.publicity.api.schemas import round_doc
+from services.publicity.api.schemas import RoundCandidates, round_doc
 from shared.auth import Principal, current_principal, require_any
 
 router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
 SCOPE = {"rounds:candidates"}
 
 
-@router.get("/{round_id}/candidates", summary="A round's list with each entry's application (scope rounds:candidates)")
+@router.get(
+    "/{round_id}/candidates",
+    response_model=RoundCandidates,
+    summary="A round's list with each entry's application (scope rounds:candidates)",
+)
 async def candidates(round_id: str, request: Request, principal: Principal = Depends(current_principal)) -> dict:
     require_any(principal, SCOPE)
     async with reading(request) as store:

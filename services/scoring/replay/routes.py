@@ -12,6 +12,7 @@ import asyncio
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field, model_validator
 
+from services.scoring.api.schemas import Replay
 from services.scoring.engine.rules import RuleSet, RuleSetError, parse_rule_set
 from services.scoring.replay import publicity, use_cases
 from services.scoring.simulation.drafts import parse_draft
@@ -58,7 +59,12 @@ async def draft_of(request: Request, body: ReplayRequest) -> RuleSet:
         raise Problem.at("draft_document" if body.draft_document is not None else "draft", str(exc)) from exc
 
 
-@router.post("/{round_id}/replays", summary="Replay a final round under a draft: who would enter, who would leave")
+@router.post(
+    "/{round_id}/replays",
+    response_model=Replay,
+    response_model_exclude_unset=True,
+    summary="Replay a final round under a draft: who would enter, who would leave",
+)
 async def replay(
     body: ReplayRequest,
     request: Request,

@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     estimates_per_client_hour: int = 600
     simulations_per_principal_hour: int = 20
     simulations_per_client_hour: int = 20
+    # A past round replayed under a draft (scoring): re-scores every candidate at once.
+    replays_per_principal_hour: int = 60
+    replays_per_client_hour: int = 60
     material_uploads_per_principal_hour: int = 2000
     material_uploads_per_client_hour: int = 2000
     # Salts the hashes that group a child's parents in publicity (never shown anywhere).

@@ -16,8 +16,10 @@ from services.scoring.api.schemas import Replay
 from services.scoring.engine.rules import RuleSet, RuleSetError, parse_rule_set
 from services.scoring.replay import publicity, use_cases
 from services.scoring.simulation.drafts import parse_draft
+from services.scoring.tables import rate_limits
 from shared.auth import Principal, current_principal, require_any
 from shared.problems import Problem
+from shared.ratelimit import rate_limited
 
 router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
 SCOPE = {"rounds:replay"}
@@ -63,6 +65,10 @@ async def draft_of(request: Request, body: ReplayRequest) -> RuleSet:
     "/{round_id}/replays",
     response_model=Replay,
     response_model_exclude_unset=True,
+    # Every candidate re-scored twice, at once: counted per key and address like a simulation.
+    dependencies=[
+        Depends(rate_limited(rate_limits, "replay", "replays_per_principal_hour", "replays_per_client_hour", "replays"))
+    ],
     summary="Replay a final round under a draft: who would enter, who would leave",
 )
 async def replay(

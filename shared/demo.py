@@ -44,7 +44,14 @@ DEMO_KEYS = {
         ("demoscoringadmin", "local-demo-scoring-admin-key", "demo-scoring-admin", ["admin"]),
         ("demobinjiang", "local-demo-binjiang-key", "demo-binjiang-district", ["module:district:binjiang"]),
         # the policy office: simulations of draft rule sets (模拟积分 for the whole city)
-        ("demopolicy", "local-demo-policy-key", "demo-policy-office", ["simulation", "rules:draft"]),
+        ("demopolicy", "local-demo-policy-key", "demo-policy-office", ["simulation", "rules:draft", "rounds:replay"]),
+        # an officer replaying a past round sees each person's line-by-line difference too
+        (
+            "demoreplayofficer",
+            "local-demo-replay-officer-key",
+            "demo-replay-officer",
+            ["rounds:replay", "rounds:officer"],
+        ),
     ],
     "publicity": [
         ("democity", "local-demo-city-key", "demo-city-education-bureau", ["module:city"]),
@@ -52,6 +59,8 @@ DEMO_KEYS = {
         # the government service app: an applicant asks for a review of their own score
         ("demoserviceapp", "local-demo-service-app-key", "demo-service-app", ["review:request"]),
         ("demoofficer", "local-demo-publicity-officer-key", "demo-publicity-officer", ["publicity:officer"]),
+        # scoring reads a round's candidates (application ids) with this one, to replay the round
+        ("demoroundcandidates", "local-demo-round-candidates-key", "scoring-round-replay", ["rounds:candidates"]),
     ],
 }
 
@@ -69,3 +78,4 @@ def demo_key(service: str, key_id: str) -> str:
 
 
 DEMO_MATERIALS_KEY = demo_key("intake", "demomaterials")
+DEMO_ROUND_CANDIDATES_KEY = demo_key("publicity", "demoroundcandidates")

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.demo import DEMO_MATERIALS_KEY, DEMO_SALT, EMBEDDED
+from shared.demo import DEMO_MATERIALS_KEY, DEMO_ROUND_CANDIDATES_KEY, DEMO_SALT, EMBEDDED
 
 
 class Settings(BaseSettings):
@@ -94,6 +94,9 @@ class Settings(BaseSettings):
 
     # The key the verification desk presents to intake for materials (scope materials:read).
     intake_materials_key: str | None = None  # a secret: see _embedded_demo_secrets
+    # The key scoring presents to publicity for a round's candidates, to replay the round under a
+    # draft (scope rounds:candidates).
+    publicity_candidates_key: str | None = None  # a secret: see _embedded_demo_secrets
     # Each service's own settings are in services/<name>/settings.py.
     # Our own reverse proxies (addresses or CIDRs, comma-separated; none by default): only a request
     # from one of them has its X-Forwarded-For believed (shared.client_address).
@@ -108,6 +111,9 @@ class Settings(BaseSettings):
     estimates_per_client_hour: int = 600
     simulations_per_principal_hour: int = 20
     simulations_per_client_hour: int = 20
+    # A past round replayed under a draft (scoring): re-scores every candidate at once.
+    replays_per_principal_hour: int = 60
+    replays_per_client_hour: int = 60
     material_uploads_per_principal_hour: int = 2000
     material_uploads_per_client_hour: int = 2000
     # Salts the hashes that group a child's parents in publicity (never shown anywhere).
@@ -135,6 +141,7 @@ class Settings(BaseSettings):
         if self.points_environment == EMBEDDED:
             self.candidate_key_salt = self.candidate_key_salt or DEMO_SALT
             self.intake_materials_key = self.intake_materials_key or DEMO_MATERIALS_KEY
+            self.publicity_candidates_key = self.publicity_candidates_key or DEMO_ROUND_CANDIDATES_KEY
         return self
 
     def topic(self, name: str) -> str:

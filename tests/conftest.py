@@ -63,7 +63,7 @@ def platform(infra):
             # the limits themselves are proved on a platform of their own (test_abuse_limits.py).
             **{
                 f"{what}_PER_{whom}_HOUR": "100000"
-                for what in ("REVIEWS", "EVALUATIONS", "SIMULATIONS", "MATERIAL_UPLOADS")
+                for what in ("REVIEWS", "EVALUATIONS", "SIMULATIONS", "MATERIAL_UPLOADS", "REPLAYS")
                 for whom in ("PRINCIPAL", "CLIENT")
             },
             # 模拟积分 without a key, per address (its limit: test_estimate.py, on a platform of its own).

@@ -415,6 +415,15 @@ class Store:
             statement = PAGE
         return list((await self.conn.execute(statement, params)).all())
 
+    async def round_candidates(self, round_id: str) -> list[Any]:
+        """Every entry of a round's list with its application, in rank order (a replay's candidates)."""
+        statement = (
+            select(_e.seq, _e.rank, _e.application_id, _e.name_masked, _e.id_masked, _e.score, _e.admitted)
+            .where(_e.round_id == round_id)
+            .order_by(_e.rank)
+        )
+        return list((await self.conn.execute(statement, {})).all())
+
     async def entry(self, round_id: str, seq: int) -> Any:
         return (await self.conn.execute(select(round_entries).where(_e.round_id == round_id, _e.seq == seq))).first()
 

@@ -21,3 +21,12 @@ class ScoringSettings(Settings):
     simulation_max_items_per_holder: int = 50
     simulation_max_decompressed_bytes: int = 4 * 1024 * 1024 * 1024
     simulation_retention_days: int = 30  # finished jobs (and their files) are removed after this
+
+    # Where scoring reaches publicity for a round and its candidates (a past round replayed under a
+    # draft): inside a cluster its Service, by default the public address.
+    publicity_base_url: str = "http://127.0.0.1:8004"
+    publicity_internal_url: str | None = None
+
+    @property
+    def publicity_for_services(self) -> str:
+        return self.publicity_internal_url or self.publicity_base_url

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, insert, select, union, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.scoring.domain import RuleSetState
@@ -85,6 +86,14 @@ ANSWERED_BY = select(received.c.department).where(
 )
 SCORES_NEWEST_FIRST = (
     select(scores).where(scores.c.application_id == bindparam("application_id")).order_by(scores.c.version.desc())
+)
+# A past round replayed under a draft: each candidate's latest score, with when they applied.
+LATEST_SCORES = (
+    select(scores, applications.c.applied_on)
+    .join(applications, applications.c.application_id == scores.c.application_id)
+    .where(scores.c.application_id.in_(bindparam("ids", expanding=True)))
+    .ext(distinct_on(scores.c.application_id))
+    .order_by(scores.c.application_id, scores.c.version.desc())
 )
 SCORE_VERSION = select(scores).where(
     scores.c.application_id == bindparam("application_id"), scores.c.version == bindparam("version")
@@ -193,6 +202,12 @@ class Store:
 
     async def scores_newest_first(self, application_id: str) -> list[Any]:
         return list((await self._conn.execute(SCORES_NEWEST_FIRST, {"application_id": application_id})).all())
+
+    async def latest_scores(self, application_ids: list[str]) -> list[Any]:
+        """Each application's latest score (answers included) and its application date."""
+        if not application_ids:
+            return []
+        return list((await self._conn.execute(LATEST_SCORES, {"ids": application_ids})).all())
 
     async def score_version(self, application_id: str, version: int) -> Any:
         return (await self._conn.execute(SCORE_VERSION, {"application_id": application_id, "version": version})).first()

@@ -1,6 +1,6 @@
 """Abuse limits that hold behind a proxy: real services, real PostgreSQL.
 
-The limits on reviews, evaluations, simulations and material uploads are proved on a platform of
+The limits on reviews, evaluations, simulations, replays and material uploads are proved on a platform of
 their own (intake, scoring and publicity on their own database and topics) with limits small
 enough to reach: 3 an hour per API key, 5 per client address. The suite's platform keeps generous
 ones. Every attempt counts, answered or refused by the endpoint, so probing is limited as well.
@@ -48,6 +48,10 @@ class Endpoint:
             return await client.post(f"{base}/v1/evaluate", json={"facts": FACTS}, headers=h)
         if self.what == "simulations":  # an invalid request (422): counted all the same, nothing started
             return await client.post(f"{base}/v1/simulations", json={"population": "nonsense"}, headers=h)
+        if self.what == "replays":  # a draft nobody uploaded (422): counted all the same
+            return await client.post(
+                f"{base}/v1/rounds/RND-20260101-0000000000/replays", json={"draft": "no-such-draft"}, headers=h
+            )
         if self.what == "material uploads":  # someone else's application (404): counted too
             return await client.post(
                 f"{base}/v1/applications/APP-20260101-0000000000/materials",
@@ -72,6 +76,7 @@ ENDPOINTS = [
     Endpoint("scoring", "simulation", "simulations"),
     Endpoint("intake", "window", "material uploads"),
     Endpoint("publicity", "review:request", "reviews"),
+    Endpoint("scoring", "rounds:replay", "replays"),
 ]
 LIMITED = ["intake", "scoring", "publicity"]
 
@@ -83,7 +88,7 @@ def limited(platform):
 
     env = {
         f"{what}_PER_{whom}_HOUR": str(n)
-        for what in ("REVIEWS", "EVALUATIONS", "SIMULATIONS", "MATERIAL_UPLOADS")
+        for what in ("REVIEWS", "EVALUATIONS", "SIMULATIONS", "MATERIAL_UPLOADS", "REPLAYS")
         for whom, n in (("PRINCIPAL", PER_KEY), ("CLIENT", PER_CLIENT))
     }
     p = Platform(

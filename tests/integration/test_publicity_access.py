@@ -57,6 +57,15 @@ EXPECTED = {
         "service app": 403,
         **{p: 401 for p in INVALID},
     },
+    # A round's list with each entry's application: scoring's key (rounds:candidates) alone.
+    "/v1/rounds/{round_id}/candidates": {
+        "officer": 403,
+        "admin": 200,
+        "city": 403,
+        "district": 403,
+        "service app": 403,
+        **{p: 401 for p in INVALID},
+    },
 }
 
 

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from services.verification.seed import demo_credit_code
-from shared.demo import DEMO_EMPLOYER, DEMO_MATERIALS_KEY, DEMO_SALT
+from shared.demo import DEMO_EMPLOYER, DEMO_MATERIALS_KEY, DEMO_ROUND_CANDIDATES_KEY, DEMO_SALT
 from shared.secrets_check import demo_key_hashes, demo_key_problems, refuse_unsafe_secrets, secret_problems
 from shared.settings import Settings
 
@@ -52,6 +52,15 @@ def test_verification_needs_its_own_materials_key():
     demo = secret_problems(deployment(intake_materials_key=DEMO_MATERIALS_KEY), "verification")
     assert len(demo) == 1 and "INTAKE_MATERIALS_KEY is the public demo value" in demo[0]
     assert secret_problems(deployment(intake_materials_key=REAL_MATERIALS_KEY), "verification") == []
+
+
+def test_scorings_replay_key_is_optional_but_never_the_demo_value():
+    assert Settings(points_environment="embedded").publicity_candidates_key == DEMO_ROUND_CANDIDATES_KEY
+    assert secret_problems(deployment(candidate_key_salt=REAL_SALT), "scoring") == []
+    demo = secret_problems(
+        deployment(candidate_key_salt=REAL_SALT, publicity_candidates_key=DEMO_ROUND_CANDIDATES_KEY), "scoring"
+    )
+    assert demo == ["PUBLICITY_CANDIDATES_KEY is the public demo value: set a secret of your own."]
 
 
 def test_a_service_that_does_not_need_a_secret_still_refuses_its_demo_value():

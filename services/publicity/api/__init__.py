@@ -3,6 +3,13 @@ authorise, call a use case (or read through the store), render."""
 
 from __future__ import annotations
 
-from services.publicity.api import estimate_page, notices, objections, pages, rounds
+from services.publicity.api import estimate_page, notices, objections, pages, round_candidates, rounds
 
-ROUTERS = [notices.router, rounds.router, objections.router, pages.router, estimate_page.router]
+ROUTERS = [
+    notices.router,
+    rounds.router,
+    round_candidates.router,
+    objections.router,
+    pages.router,
+    estimate_page.router,
+]

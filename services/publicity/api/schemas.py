@@ -251,6 +251,19 @@ class Entry(BaseModel):
     admitted: bool | None
 
 
+class Candidate(Entry):
+    """An entry with its application: for scoring's replays only (scope rounds:candidates)."""
+
+    application_id: str = Field(examples=["APP-20261130-3F2A1B9C0D4E"])
+
+
+class RoundCandidates(BaseModel):
+    """A round and its whole list, with each entry's application, best first."""
+
+    round: Round
+    candidates: list[Candidate]
+
+
 class EntriesPage(BaseModel):
     """A page of a round's list, best first; `next_after` asks for the next page (null: the last)."""
 

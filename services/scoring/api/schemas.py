@@ -374,3 +374,101 @@ class SimulationSummary(BaseModel):
     line: dict[str, Any] | None = Field(description="Who crosses the line or quota, if one was given")
     population: dict[str, Any]
     timings: dict[str, Any]
+
+
+# -- a past round replayed under a draft (replay/routes.py) ------------------------------------------
+class ReplayedEntry(BaseModel):
+    """An entry of the round's list, masked as published."""
+
+    entry: int = Field(description="The entry's number in the round", examples=[2])
+    name: str = Field(description="The name, masked", examples=["周*"])
+    id_number: str = Field(description="The ID number, masked", examples=["3301**********0289"])
+
+
+class ReplayAdmitted(ReplayedEntry):
+    rank: int = Field(description="Rank under the draft", examples=[1])
+    total: Number = Field(description="Module total under the draft", examples=[548.0])
+
+
+class ReplayMove(ReplayedEntry):
+    """Someone who enters or leaves the admitted list: rank and module total before and under the draft."""
+
+    rank_before: int | None = Field(examples=[2])
+    rank_after: int | None = Field(examples=[3])
+    total_before: Number | None = Field(examples=[269.0])
+    total_after: Number | None = Field(examples=[437.0])
+
+
+class ReplayNotRescored(ReplayedEntry):
+    reason: str = Field(examples=["scored before determinations were kept: nothing to re-score from"])
+
+
+class ReplayLine(BaseModel):
+    indicator: str = Field(examples=["social_insurance"])
+    category: str = Field(examples=["basic"])
+    name_zh: str
+    name_en: str
+    points_before: Number | None = Field(examples=[56.0])
+    points_after: Number | None = Field(examples=[224.0])
+
+
+class ReplayPerson(ReplayedEntry):
+    """One person's line-by-line difference (officers only)."""
+
+    application_id: str
+    total_before: Number | None
+    total_after: Number | None
+    lines: list[ReplayLine]
+
+
+class ReplayBaseline(BaseModel):
+    admitted: int = Field(description="Admitted when re-scored under the rules the round was scored with")
+    agrees_with_published_list: bool
+    differences: list[str] = Field(description="Where the baseline and the published list differ, per application")
+
+
+class ReplayDraft(BaseModel):
+    id: str = Field(examples=["hangzhou-2021-si"])
+    content_hash: str
+
+
+class ReplayGroupCounts(BaseModel):
+    candidates: int
+    admitted_before: int
+    admitted_after: int
+    entering: int
+    leaving: int
+
+
+class ReplayGroup(BaseModel):
+    name_zh: str = Field(examples=["住房"])
+    name_en: str = Field(examples=["Housing"])
+    labels: dict[str, ReplayGroupCounts] = Field(
+        description="By label, in Chinese",
+        examples=[
+            {"自有住房": {"candidates": 1, "admitted_before": 1, "admitted_after": 0, "entering": 0, "leaving": 1}}
+        ],
+    )
+
+
+class Replay(BaseModel):
+    """A final round replayed under a draft: the list it would have admitted, who enters and who leaves."""
+
+    round_id: str = Field(examples=["RND-20261130-44472CABE1"])
+    module_id: str = Field(examples=["binjiang-talent"])
+    draft: ReplayDraft
+    quota: int | None
+    threshold: Number | None
+    candidates: int = Field(description="Entries on the published list")
+    rescored: int
+    not_rescored: list[ReplayNotRescored]
+    baseline: ReplayBaseline
+    admitted_before: int
+    admitted_after: int
+    admitted: list[ReplayAdmitted] = Field(description="The draft's admitted list, best first")
+    entering: list[ReplayMove]
+    leaving: list[ReplayMove]
+    by_group: dict[str, ReplayGroup] = Field(description="age_band, education, housing, residence_years")
+    people: list[ReplayPerson] | None = Field(
+        None, description="Each person whose points moved, line by line: officers (rounds:officer) only"
+    )

@@ -78,6 +78,13 @@ class FakeStore:
     async def scores_newest_first(self, application_id: str) -> list[Any]:
         return [SimpleNamespace(**r) for _, r in sorted(self.scores.get(application_id, {}).items(), reverse=True)]
 
+    async def latest_scores(self, application_ids: list[str]) -> list[Any]:
+        return [
+            SimpleNamespace(**self.scores[a][max(self.scores[a])], applied_on=self.applications[a]["applied_on"])
+            for a in application_ids
+            if self.scores.get(a)
+        ]
+
     async def score_version(self, application_id: str, version: int) -> Any:
         row = self.scores.get(application_id, {}).get(version)
         return None if row is None else SimpleNamespace(**row)

@@ -1,0 +1,1 @@
+"""A past round replayed under a draft: who the draft would have admitted, who enters, who leaves."""

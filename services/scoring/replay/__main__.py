@@ -1,0 +1,3 @@
+from services.scoring.replay.cli import cli
+
+cli()

@@ -8,6 +8,7 @@ do not count); the look-back window starts the same day `lookback_years` earlier
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
@@ -153,6 +154,15 @@ def insurance_months(items: Items, n: int, cut_off: date, insurance: list[str]) 
     return union_length(items.owner[ok], start[ok], np.minimum(end[ok], last), n).astype(float)
 
 
+@lru_cache(maxsize=64)
+def _age_thresholds(cut_off: date) -> np.ndarray:
+    """The birth dates that make 130 … 0 years on the cut-off date (the same for every holder of a
+    cut-off: built once, not for every batch of a consumer or every estimate)."""
+    days = np.array([lookback_start(cut_off, a) for a in range(130, -1, -1)], dtype="datetime64[D]")
+    days.setflags(write=False)
+    return days
+
+
 def age(birth: np.ndarray, cut_off: date) -> np.ndarray:
     """Completed years on the cut-off date (NaN where the birth date is unknown).
 
@@ -160,8 +170,7 @@ def age(birth: np.ndarray, cut_off: date) -> np.ndarray:
     earlier; one binary search among those 131 dates gives every holder's age at once.
     """
     b = np.asarray(birth, dtype="datetime64[D]")
-    thresholds = np.array([lookback_start(cut_off, a) for a in range(130, -1, -1)], dtype="datetime64[D]")
-    result = (130 - np.searchsorted(thresholds, b, side="left")).astype(float)
+    result = (130 - np.searchsorted(_age_thresholds(cut_off), b, side="left")).astype(float)
     result[np.isnat(b) | (b > np.datetime64(cut_off, "D"))] = np.nan
     return result
 

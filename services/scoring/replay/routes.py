@@ -7,15 +7,12 @@ person's line-by-line difference is for officers (`rounds:officer`) only.
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field, model_validator
 
 from services.scoring.api.schemas import Replay
-from services.scoring.engine.rules import RuleSet, RuleSetError, parse_rule_set
 from services.scoring.replay import publicity, use_cases
-from services.scoring.simulation.drafts import parse_draft
+from services.scoring.simulation.named_draft import draft_of, exactly_one
 from services.scoring.tables import rate_limits
 from shared.auth import Principal, current_principal, require_any
 from shared.problems import Problem
@@ -39,26 +36,8 @@ class ReplayRequest(BaseModel):
 
     @model_validator(mode="after")
     def _one_draft(self) -> ReplayRequest:
-        if (self.draft is None) == (self.draft_document is None):
-            raise ValueError("give exactly one of draft (an id) and draft_document (YAML)")
+        exactly_one(self.draft, self.draft_document)
         return self
-
-
-async def draft_of(request: Request, body: ReplayRequest) -> RuleSet:
-    in_use: dict[str, RuleSet] = request.app.state.rule_sets
-    try:
-        if body.draft_document is not None:
-            return await asyncio.to_thread(parse_draft, body.draft_document, "draft_document", in_use)
-        assert body.draft is not None
-        if body.draft in in_use:
-            return in_use[body.draft]
-        async with request.app.state.db.unit_of_work() as uow:
-            source = await uow.store.rule_set_source(body.draft)
-        if source is None:
-            raise Problem.at("draft", f"no rule set or uploaded draft {body.draft!r}")
-        return await asyncio.to_thread(parse_rule_set, source, f"{body.draft}.yaml")
-    except RuleSetError as exc:
-        raise Problem.at("draft_document" if body.draft_document is not None else "draft", str(exc)) from exc
 
 
 @router.post(
@@ -78,7 +57,7 @@ async def replay(
     principal: Principal = Depends(current_principal),
 ) -> dict:
     require_any(principal, SCOPE)
-    draft = await draft_of(request, body)
+    draft = await draft_of(request, body.draft, body.draft_document)
     settings = request.app.state.settings
     try:
         listed = await publicity.round_candidates(

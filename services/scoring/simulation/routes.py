@@ -15,10 +15,9 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from services.scoring.api.schemas import Simulation, SimulationSummary
 from services.scoring.engine.modules import Module
-from services.scoring.engine.rules import RuleSet, RuleSetError, parse_rule_set
 from services.scoring.simulation import jobs
-from services.scoring.simulation.drafts import parse_draft
 from services.scoring.simulation.files import POPULATION_FILE
+from services.scoring.simulation.named_draft import draft_of, exactly_one
 from services.scoring.simulation.population import schema_faults
 from services.scoring.simulation.spec import describe, make_spec
 from services.scoring.simulation.store import JobStore
@@ -63,26 +62,8 @@ class SimulationRequest(BaseModel):
 
     @model_validator(mode="after")
     def _one_draft(self) -> SimulationRequest:
-        if (self.draft is None) == (self.draft_document is None):
-            raise ValueError("give exactly one of draft (an id) and draft_document (YAML)")
+        exactly_one(self.draft, self.draft_document)
         return self
-
-
-async def _draft_of(request: Request, body: SimulationRequest) -> RuleSet:
-    in_use: dict[str, RuleSet] = request.app.state.rule_sets
-    try:
-        # Parsed in a thread: even a document at the limits (see bounded_yaml) leaves the event loop free.
-        if body.draft_document is not None:
-            return await asyncio.to_thread(parse_draft, body.draft_document, "draft_document", in_use)
-        if body.draft in in_use:
-            return in_use[body.draft]
-        async with request.app.state.db.unit_of_work() as uow:
-            source = await uow.store.rule_set_source(body.draft)
-        if source is None:
-            raise Problem.at("draft", f"no rule set or uploaded draft {body.draft!r}")
-        return await asyncio.to_thread(parse_rule_set, source, f"{body.draft}.yaml")
-    except RuleSetError as exc:
-        raise Problem.at("draft_document" if body.draft_document is not None else "draft", str(exc)) from exc
 
 
 def _module_of(request: Request, body: SimulationRequest) -> Module | None:
@@ -184,7 +165,7 @@ async def start(request: Request, principal: Principal = Depends(current_princip
         raise Problem.at("baseline", f"no rule set {body.baseline!r} in use")
     baseline, draft, module = (
         request.app.state.rule_sets[body.baseline],
-        await _draft_of(request, body),
+        await draft_of(request, body.draft, body.draft_document),
         _module_of(request, body),
     )
     job_id = jobs.new_id()

@@ -39,6 +39,7 @@ class Evaluation:
     # of the choice arrays laid end to end (one array per chunk).
     labels: dict[str, tuple[list[Choices], np.ndarray]] = field(default_factory=dict)
     caps: dict[str, np.ndarray] = field(default_factory=dict)  # per-holder caps (best_of: the chosen option's)
+    _fixed_caps: list[float | None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def status(self) -> np.ndarray:
@@ -69,13 +70,22 @@ class Evaluation:
 
     def explain(self, holder: int) -> dict[str, Any]:
         """Holder `holder`'s score, line by line, with labels in Chinese and English."""
-        lines = []
+        indicators = self.rule_set.indicators
         scored = self.status_code[holder] == SCORED
-        for k, ind in enumerate(self.rule_set.indicators):
-            value: Any = float(self.values[k, holder])
-            label = self.label(ind.id, holder)
+        # One column each, as Python floats at once: an estimate explains a few holders hundreds of
+        # times a second, and element-wise access to numpy arrays is the slow way to read them.
+        values = self.values[:, holder].tolist()
+        raw = self.raw[:, holder].tolist()
+        counted = self.counted[:, holder].tolist() if scored else [0.0] * len(indicators)
+        caps = self._caps()
+        lines = []
+        categories = dict.fromkeys(CATEGORIES, 0.0)
+        for k, ind in enumerate(indicators):
+            value: Any = values[k]
+            label = self.label(ind.id, holder) if ind.id in self.labels else None
             if label is not None:
                 value = {"value": value, "counted": label}
+            cap = caps[k] if ind.id not in self.caps else self._cap_for(ind, holder)
             lines.append(
                 {
                     "indicator": ind.id,
@@ -85,25 +95,29 @@ class Evaluation:
                     "fact": ind.fact,
                     "fact_value": value,
                     "department": ind.department,
-                    "raw_points": float(self.raw[k, holder]),
-                    "cap": self._cap_for(ind, holder),
-                    "points": float(self.counted[k, holder]) if scored else 0.0,
+                    "raw_points": raw[k],
+                    "cap": cap,
+                    "points": counted[k],
                 }
             )
-        counted = self.counted[:, holder] if scored else np.zeros(len(lines))
-        cats = [i.category for i in self.rule_set.indicators]
+            if ind.category in categories:  # veto lines count nothing: they void the score
+                categories[ind.category] += counted[k]
         return {
             "status": str(STATUSES[self.status_code[holder]]),
             "reason": self.reasons[self.reason_code[holder]] or None,
-            "total": float(counted.sum()),
-            "categories": {
-                c: float(sum(p for p, cc in zip(counted, cats, strict=True) if cc == c)) for c in CATEGORIES
-            },
+            "total": float(self.counted[:, holder].sum()) if scored else 0.0,
+            "categories": categories,
             "rule_set_id": self.rule_set.id,
             "rule_set_hash": self.rule_set.content_hash,
             "cut_off_date": self.cut_off.isoformat(),
             "lines": lines,
         }
+
+    def _caps(self) -> list[float | None]:
+        """Each indicator's fixed cap (the rule's), read once per evaluation."""
+        if self._fixed_caps is None:
+            self._fixed_caps = [ind.formula.cap_points for ind in self.rule_set.indicators]
+        return self._fixed_caps
 
     def _cap_for(self, ind: Indicator, holder: int) -> float | None:
         if ind.id in self.caps:

@@ -105,6 +105,9 @@ async def run_load(
     stop_listening = True
     await listener
     await consumer.stop()
+    # What an application costs each part, from the first submission until the last notice (or the
+    # end of the drain): the figure the rest of the machine's load changes least.
+    spent = {k: v - cpu_before.get(k, 0.0) for k, v in cpu.snapshot(parts).items()}
 
     done = [a for a in submitted if a in noticed]
     lat = np.array([noticed[a] - submitted[a] for a in done]) if done else np.array([float("nan")])
@@ -132,7 +135,17 @@ async def run_load(
         "latency_p50_last_10s_ms": round(float(np.median(final)) * 1000, 1) if final else None,
         "unfinished": len(submitted) - len(done),
         "cores_used_during_load": cores,
+        "cpu_ms_per_application": _per_application(spent, len(done)),
     }
+
+
+def _per_application(spent: dict[str, float], done: int) -> dict[str, float]:
+    """CPU milliseconds per application noticed, per part and in all (the load generator apart)."""
+    if not done:
+        return {}
+    out = {k: round(v * 1000 / done, 1) for k, v in spent.items() if k != "load generator"}
+    out["total"] = round(sum(out.values()), 1)
+    return out
 
 
 def bench_platform(log_level: str, **env: str) -> Platform:

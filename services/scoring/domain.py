@@ -12,6 +12,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 from services.scoring.engine import ENGINE_VERSION
 from services.scoring.engine.accounting import explain_lines
 from services.scoring.engine.evaluate import evaluate
@@ -157,8 +159,13 @@ def modules_in_force(modules: dict[str, Module] | None, day: date) -> dict[str, 
 def canonical_answers(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The answers as JSON has them (dates as ISO text, enumerations as their values): the form
     that is stored with a score, hashed into its determination id, and recomputed from."""
-    loaded: list[dict[str, Any]] = json.loads(json.dumps(answers, sort_keys=True, default=str))
+    # orjson for speed (every score makes this round trip), with json's forms where they differ:
+    # dates and times through str, keys that are not text as text.
+    loaded: list[dict[str, Any]] = orjson.loads(orjson.dumps(answers, default=str, option=_CANONICAL))
     return loaded
+
+
+_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
 
 def determination_id(

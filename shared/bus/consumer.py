@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
-from sqlalchemy import Table
+from sqlalchemy import String, Table, bindparam, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from shared import tracing
@@ -57,6 +59,24 @@ def partition_lag(end: int, committed: int | None, first: int) -> int:
     return max(0, end - start)
 
 
+def _claiming(inbox: Table, consumer: str) -> Any:
+    """INSERT … SELECT FROM unnest(ids, types) ON CONFLICT DO NOTHING RETURNING event_id: one statement
+    for a batch of any size, compiled once (a multi-row VALUES list is compiled anew for every
+    batch, a tenth of a consumer's CPU under load)."""
+    given = (
+        func.unnest(bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True))), bindparam("types", type_=ARRAY(String)))
+        .table_valued("event_id", "event_type")
+        .render_derived()
+    )
+    rows = select(literal(consumer, String), given.c.event_id, given.c.event_type)
+    return (
+        pg_insert(inbox)
+        .from_select(["consumer", "event_id", "event_type"], rows)
+        .on_conflict_do_nothing()
+        .returning(inbox.c.event_id)
+    )
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -74,6 +94,7 @@ class EventConsumer:
         self.handlers = handlers
         self.db = db
         self.inbox = inbox
+        self._claim_statement = _claiming(inbox, name)
         self.producer = producer
         self.settings = settings
         self._consumer: AIOKafkaConsumer | None = None
@@ -293,14 +314,8 @@ class EventConsumer:
 
     async def _claim(self, uow: UnitOfWork, parsed: list[_Parsed]) -> set[Any]:
         """Record the events in the inbox; return the ids not seen before (one statement a batch)."""
-        rows = {
-            p.event.id: {"consumer": self.name, "event_id": p.event.id, "event_type": p.event.type}
-            for p in parsed
-            if p.event is not None
-        }
-        result = await uow.conn.execute(
-            pg_insert(self.inbox).values(list(rows.values())).on_conflict_do_nothing().returning(self.inbox.c.event_id)
-        )
+        types = {p.event.id: p.event.type for p in parsed if p.event is not None}
+        result = await uow.conn.execute(self._claim_statement, {"ids": list(types), "types": list(types.values())})
         return set(result.scalars())
 
     async def _handle_one(self, uow: UnitOfWork, p: _Parsed, claimed: bool | None = None) -> None:

@@ -240,3 +240,27 @@ async def test_a_list_becomes_final_after_its_notice_unless_an_objection_is_open
     assert event.type == "round.finalized" and event.data["owner"] == "education"
     assert [(a["rank"], a["application_id"]) for a in event.data["admitted"]] == [(1, "A1")]
     assert store.rounds[round_id].status == "final"
+
+
+async def test_a_list_published_before_rounds_were_re_scored_still_moves_by_the_own_score():
+    store = FakeStore()
+    await applicants(store, submitted("A1", "h1"), submitted("A2", "h2"), scored("A1", 90), scored("A2", 80))
+    round_id = await a_round(store, quota=1)
+    await closed(store, round_id, date(2026, 3, 23))
+    # As the migration leaves a list of before: its round scores are the applications' own versions.
+    await store.update_round(round_id, rescored=False)
+    for s in store.round_scores.values():
+        s.update(version=1, based_on=1)
+    await applicants(store, scored("A2", 95, version=2))
+    assert [(e.application_id, e.score) for e in await store.admitted_entries(round_id)] == [("A2", 95.0)]
+
+
+async def test_a_final_list_takes_no_round_score():
+    store = FakeStore()
+    await applicants(store, submitted("A1", "h1"), submitted("A2", "h2"), scored("A1", 90), scored("A2", 80))
+    round_id = await a_round(store, quota=1)
+    await closed(store, round_id, date(2026, 3, 23))
+    await store.update_round(round_id, status="final")
+    await applicants(store, round_scored(round_id, {"A2": 99.0}, version=11))
+    assert [(e.application_id, e.score) for e in await store.admitted_entries(round_id)] == [("A1", 90.0)]
+    assert store.round_scores[(round_id, "A2")].version == 10

@@ -7,6 +7,8 @@ from datetime import date
 import pytest
 
 from services.publicity import domain
+from services.publicity.api.pages import templates
+from services.publicity.api.schemas import round_doc
 from services.publicity.handlers import Deps, handlers
 from services.publicity.rounds import use_cases
 from shared import clock
@@ -264,3 +266,21 @@ async def test_a_final_list_takes_no_round_score():
     await applicants(store, round_scored(round_id, {"A2": 99.0}, version=11))
     assert [(e.application_id, e.score) for e in await store.admitted_entries(round_id)] == [("A1", 90.0)]
     assert store.round_scores[(round_id, "A2")].version == 10
+
+
+async def test_a_round_being_re_scored_says_so_on_its_page_and_then_that_its_list_was():
+    store = FakeStore()
+    await applicants(store, submitted("A1", "h1"), scored("A1", 90))
+    round_id = await a_round(store)
+    uow = FakeUnitOfWork(store)
+    await use_cases.close_round(uow, round_id, date(2026, 3, 23))
+
+    def shown() -> str:
+        r = round_doc(store.rounds[round_id])
+        return templates.env.get_template("round.html").render(r=r, entries=[], q="", limit=20, next_after=None)
+
+    cut_off = store.rounds[round_id].cut_off_date.isoformat()
+    assert f"正在按积分截止日（{cut_off}）为申请人重新计分" in shown() and "公示期 None" not in shown()
+    await bus(store).follow(as_own_scores(store, uow.emitted))
+    start = store.rounds[round_id].notice_start.isoformat()
+    assert f"本名单所有申请人均已按本批次积分截止日（{cut_off}）重新计分" in shown() and f"公示期 {start}" in shown()

@@ -19,7 +19,7 @@ from services.scoring.engine.modules import Module, ModuleResult, Round, evaluat
 from services.scoring.engine.population import Population
 from services.scoring.engine.rules import RuleSet
 from services.scoring.rounds import use_cases as round_scoring
-from shared import clock, tracing
+from shared import tracing
 from shared.events import Envelope
 from shared.events.catalogue import HolderRef, ScoreComputed
 from shared.metrics import OVERDUE_ANSWERS
@@ -93,7 +93,7 @@ class ScoringBatch:
                 latest = scored_now.get(job.application_id)
                 if latest is None or latest.version < job.version:
                     scored_now[job.application_id] = round_scoring.Base(
-                        job.version, job.answers, job.holder.model_dump(), clock.today()
+                        job.version, job.answers, job.holder.model_dump()
                     )
         # Then the rounds: the chunks asked for, and the open rounds of what was just scored.
         await round_scoring.score_rounds(uow, self.deps, self.versions, chunks, scored_now, now)

@@ -11,15 +11,15 @@ Until the round's list is final, a new own score of a candidate (an objection's 
 is re-scored for the round too, in the same transaction, and answered the same way.
 
 All of it runs at commit, after the batch's own scoring (ScoringBatch.score_pending): a round
-re-scores the newest answers, the engine runs once per (round, day scored) group, and the
-versions given out in the batch are known.
+re-scores the newest answers, the engine runs once per round, and the versions given out in the
+batch are known.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from services.scoring import domain
@@ -30,18 +30,15 @@ from shared.events.catalogue import ModuleScore, RoundCandidateScore, RoundLine,
 
 @dataclass(frozen=True)
 class Base:
-    """The application's own score a round re-scores: its version, answers, holder and the day it was
-    scored (a forgery's bar runs from that day, as in the application's own score)."""
+    """The application's own score a round re-scores: its version, the answers it was made of, the holder."""
 
     version: int
     answers: list[dict[str, Any]] | None
     holder: dict[str, Any]
-    scored_on: date | None
 
     @classmethod
     def of_row(cls, row: Any) -> Base:
-        scored_on = row.computed_at.astimezone(BEIJING).date() if isinstance(row.computed_at, datetime) else None
-        return cls(row.version, row.answers, dict(row.holder), scored_on)
+        return cls(row.version, row.answers, dict(row.holder))
 
 
 async def take_closing(uow: Any, round_row: dict[str, Any], application_ids: list[str]) -> None:
@@ -118,7 +115,7 @@ async def score_round(
     module = deps.modules.get(r.module_id)
     prior = await uow.store.latest_round_scores(r.round_id, ids)
     out: dict[str, RoundCandidateScore] = {}
-    todo: dict[date | None, list[tuple[str, Base]]] = defaultdict(list)
+    todo: list[tuple[str, Base]] = []
     for a in ids:
         base = bases.get(a)
         if base is None or base.answers is None or module is None:
@@ -130,17 +127,19 @@ async def score_round(
             # Re-scored for the round already from these very answers: the same answer, no new version.
             out[a] = candidate_score(a, p.version, base.version, p.explanation, r.module_id)
             continue
-        todo[base.scored_on].append((a, base))
-    for scored_on, group in todo.items():
+        todo.append((a, base))
+    if todo:
+        # One vectorised evaluation for the round's candidates; scored today (as recompute takes it
+        # from computed_at: a forgery's bar, should one be found, runs from today).
         explanations = domain.score_applications(
             deps.rule_sets,
             r.cut_off_date,
-            [b.answers or [] for _, b in group],
+            [b.answers or [] for _, b in todo],
             {module.id: module},
-            today=scored_on,
+            today=now.astimezone(BEIJING).date(),
             rules_on=r.rules_on,
         )
-        for (a, b), e in zip(group, explanations, strict=True):
+        for (a, b), e in zip(todo, explanations, strict=True):
             version = max(versions.get(a, 0), known.get(a, 0)) + 1
             versions[a] = version
             e["round"] = {

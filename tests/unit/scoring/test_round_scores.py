@@ -10,7 +10,10 @@ import pytest
 
 from services.scoring import use_cases
 from services.scoring.access import Sight
+from services.scoring.engine.modules import load_shipped_modules
+from services.scoring.engine.rules import load_shipped
 from services.scoring.handlers import handlers
+from services.scoring.recompute import recompute
 from shared.events import Envelope
 from shared.events.catalogue import AdmittedEntry, RoundClosing, RoundFinalized
 from tests.fakes import InMemoryBus
@@ -134,3 +137,13 @@ async def test_the_history_shows_both_and_the_latest_is_the_applications_own(bus
 
 def whole() -> Sight:
     return Sight()  # an administrator's: the whole document
+
+
+async def test_a_round_version_recomputes_to_the_same_determination(bus):
+    await bus.deliver(closing("RND-1", ["A-1"]))
+    await bus.store.record_texts(use_cases.texts_of(load_shipped().values(), load_shipped_modules().values()))
+    result = await recompute(bus.store, "A-1", 2)
+    assert result.matches and result.differences == [], result
+    # And it is not the application's own determination: another cut-off, another id.
+    own, kept = bus.store.scores["A-1"][1], bus.store.scores["A-1"][2]
+    assert own["determination_id"] != kept["determination_id"]

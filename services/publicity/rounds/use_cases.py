@@ -64,9 +64,10 @@ async def open_round(uow: Any, command: OpenRound, module: dict[str, Any], creat
 
 
 async def close_round(uow: Any, round_id: str, today: date, chunk: int = CHUNK) -> ClosedRound:
-    """Close acceptance: every eligible-looking candidate is sent to scoring to be re-scored from their
-    verified facts at the round's cut-off (round.closing); the list is ranked and published when
-    every one is answered (take_round_scores). A round nobody applied for is published at once."""
+    """Close acceptance: everyone who applied for the module during acceptance (and did not withdraw)
+    is sent to scoring to be re-scored from their verified facts at the round's cut-off
+    (round.closing); the list is ranked and published when every one is answered
+    (take_round_scores). A round nobody applied for is published at once, empty."""
     r = await uow.store.round(round_id, lock=True)
     if r is None:
         raise domain.NotFound(f"No round {round_id}.")

@@ -68,7 +68,7 @@ SPEC = ServiceSpec(
     api_keys=tables.api_keys,
     routers=ROUTERS,
     consumers=[ConsumerSpec("publicity", [SCORES, APPLICATIONS], handlers(deps_of(settings)))],
-    publishes=["notice.published", "reverification.requested", "round.finalized"],
+    publishes=["notice.published", "reverification.requested", "round.finalized", "round.closing"],
     on_startup=start_sweeping,
     store=Store,
     # The public pages: no scripts; the one <style> of base.html, by its hash.

@@ -18,6 +18,7 @@ from shared.pseudonyms import holder_key
 
 class RoundStatus(StrEnum):
     ACCEPTING = "accepting"  # applications counted until acceptance closes
+    SCORING = "scoring"  # closed: scoring re-scores every candidate at the round's cut-off
     NOTICE = "notice"  # the ranked list is published; objections are taken
     FINAL = "final"  # nothing in the list changes any more
 

@@ -1,5 +1,6 @@
 """Publicity's event handlers: learn who applied for which module, put each score on notice,
-notify the applicant, answer objections, and re-rank lists when a score changes.
+notify the applicant, answer objections, publish a round's list once scoring has re-scored its
+candidates at the round's cut-off, and re-rank lists when a round score changes.
 
 Each is `on_<event>(uow, event, data, *, deps)`; `handlers(deps)` binds the dependencies (built once
 by app.py) and is the one table of event type to handler."""
@@ -22,6 +23,7 @@ from shared.events.catalogue import (
     FamilyMember,
     Holder,
     NoticePublished,
+    RoundScored,
     ScoreComputed,
 )
 
@@ -79,7 +81,16 @@ async def on_score_computed(uow: Any, event: Envelope, data: ScoreComputed, *, d
     await objections.take_answers(
         uow, data.answers_to, data.total, data.status, {m: s.total for m, s in data.modules.items()}
     )
-    await rounds.rescore(uow, application_id)
+    # Lists ranked by round scores move when scoring re-scores the application for them (round.scored).
+    await rounds.take_own_score(
+        uow,
+        application_id,
+        data.score_version,
+        data.status,
+        total=data.total,
+        modules={m: s.model_dump() for m, s in data.modules.items()},
+        lines=lines,
+    )
     period = None
     if data.status == "scored":
         period = await put_on_notice(uow, data, lines, deps, clock.today())
@@ -89,6 +100,11 @@ async def on_score_computed(uow: Any, event: Envelope, data: ScoreComputed, *, d
         phone=await uow.store.contact_phone(application_id),
         body=domain.notification_text(application_id, data.status, data.total, data.reason, period),
     )
+
+
+async def on_round_scored(uow: Any, event: Envelope, data: RoundScored, *, deps: Deps) -> None:
+    # A round's scores, not the application's: no notice and no notification come of it.
+    await rounds.take_round_scores(uow, data, clock.today())
 
 
 async def put_on_notice(uow: Any, data: ScoreComputed, lines: list[dict], deps: Deps, today: date) -> tuple[date, date]:
@@ -135,6 +151,7 @@ HANDLERS = {
     "application.submitted": on_application_submitted,
     "application.withdrawn": on_application_withdrawn,
     "score.computed": on_score_computed,
+    "round.scored": on_round_scored,
 }
 
 

@@ -5,7 +5,8 @@ read each other's tables (a list becomes final only when no objection is open ag
 it; a review's window is the end of a score notice or of a list's notice), so splitting them would
 only move those joins into a store that reaches into the other's tables.
 
-Ranking runs in PostgreSQL over each application's latest score: a round of a million candidates
+Ranking runs in PostgreSQL over each candidate's round score (their application re-scored at the
+round's cut-off, `round_scores`, sent by scoring): a round of a million candidates
 is one statement, not a million Python objects. A candidate's `sort_key` (from scoring: the module
 total, then each tie-breaker signed so larger ranks first) compares as an array; a tie left after
 every tie-breaker goes to the earlier application. Statements are built once, at import.
@@ -28,6 +29,7 @@ from services.publicity.tables import (
     objections,
     round_entries,
     round_entry_history,
+    round_scores,
     round_versions,
     rounds,
     scores,
@@ -67,7 +69,7 @@ _CANDIDATES = """
     FROM publicity.rounds r
     JOIN publicity.applicants a ON a.modules @> jsonb_build_array(r.module_id)
          AND a.applied_on BETWEEN r.acceptance_opens AND r.acceptance_closes AND a.withdrawn_at IS NULL
-    JOIN publicity.scores s ON s.application_id = a.application_id
+    JOIN publicity.round_scores s ON s.round_id = r.id AND s.application_id = a.application_id
     WHERE r.id = :round AND s.status = 'scored' AND CAST(s.modules -> r.module_id ->> 'eligible' AS boolean)
   ) c WHERE ck IS NOT NULL {only}
   ORDER BY ck, sort_key DESC, applied_on, application_id
@@ -83,6 +85,36 @@ SELECT :round, rk, rk, application_id, ck, nm, idm, left(nm, 1), right(idm, 4), 
        AND (CAST(:threshold AS float8) IS NULL OR score >= CAST(:threshold AS float8))
 FROM ranked
 """)
+# A closed round's candidates, awaiting their re-scoring at the round's cut-off (one per application:
+# a child's two parents are both re-scored, and the ranking takes the better).
+START_SCORING = text("""
+INSERT INTO publicity.round_scores (round_id, application_id)
+SELECT r.id, a.application_id FROM publicity.rounds r
+JOIN publicity.applicants a ON a.modules @> jsonb_build_array(r.module_id)
+     AND a.applied_on BETWEEN r.acceptance_opens AND r.acceptance_closes AND a.withdrawn_at IS NULL
+WHERE r.id = :round AND (CASE WHEN r.candidate = 'child' THEN a.child_key ELSE a.holder_key END) IS NOT NULL
+ORDER BY a.application_id
+ON CONFLICT DO NOTHING
+RETURNING application_id
+""")
+_round_score = pg_insert(round_scores)
+# An answer fills a pending row; a later version (an objection's re-score) replaces an earlier one;
+# a round.scored delivered again, or late, changes nothing.
+PUT_ROUND_SCORE = _round_score.on_conflict_do_update(
+    index_elements=[round_scores.c.round_id, round_scores.c.application_id],
+    set_={
+        **{c: _round_score.excluded[c] for c in ("status", "version", "based_on", "total", "modules", "lines")},
+        "updated_at": func.now(),
+    },
+    where=(round_scores.c.status == "pending")
+    | (
+        _round_score.excluded.version.is_not(None)
+        & (round_scores.c.version.is_(None) | (round_scores.c.version < _round_score.excluded.version))
+    ),
+)
+PENDING_ROUND_SCORES = select(func.count()).where(
+    round_scores.c.round_id == bindparam("round"), round_scores.c.status == "pending"
+)
 BEST_OF = text(_CANDIDATES.format(only="AND ck = :ck"))
 # New ranks for the whole list; the old values of every entry that moves are kept for the version.
 RERANK = text(f"""
@@ -320,6 +352,19 @@ class Store:
         await self.conn.execute(PUBLISH, _round_params(r))
         return await self.list_counts(r.id)
 
+    async def start_round_scoring(self, round_id: str) -> list[str]:
+        """Every candidate of the round, pending their round score; returns their applications."""
+        return list((await self.conn.execute(START_SCORING, {"round": round_id})).scalars().all())
+
+    async def put_round_scores(self, rows: list[dict[str, Any]]) -> None:
+        """Keep candidates' round scores ({round_id, application_id, status, version, based_on, total,
+        modules, lines}); an older version than the one kept changes nothing."""
+        if rows:
+            await self.conn.execute(PUT_ROUND_SCORE, rows)
+
+    async def round_scores_pending(self, round_id: str) -> int:
+        return int(await self.conn.scalar(PENDING_ROUND_SCORES, {"round": round_id}) or 0)
+
     async def list_counts(self, round_id: str) -> tuple[int, int]:
         counts = (await self.conn.execute(COUNTS, {"round": round_id})).one()
         return counts.entries, counts.admitted
@@ -440,11 +485,12 @@ class Store:
         )
 
     async def entry_lines(self, round_id: str, seq: int) -> list[dict]:
-        """The points behind an entry (labels and points only)."""
+        """The points behind an entry (labels and points only), as the round scored them."""
+        rs = round_scores.c
         row = (
             await self.conn.execute(
-                select(scores.c.lines)
-                .join(round_entries, _e.application_id == scores.c.application_id)
+                select(rs.lines)
+                .join(round_entries, (_e.application_id == rs.application_id) & (_e.round_id == rs.round_id))
                 .where(_e.round_id == round_id, _e.seq == seq)
             )
         ).first()

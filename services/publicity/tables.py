@@ -103,6 +103,24 @@ scores = Table(
     Column("computed_at", DateTime(timezone=True), nullable=False),
 )
 
+# Each candidate of a closed round as scoring re-scored them at the round's cut-off (round.scored):
+# the list ranks from these, not from the application's own latest score. `pending` until scoring
+# answers; the round is published when none is left. A newer version (after an objection) wins.
+round_scores = Table(
+    "round_scores",
+    metadata,
+    Column("round_id", String(40), primary_key=True),
+    Column("application_id", String(40), primary_key=True),
+    Column("status", String(20), nullable=False, server_default="pending"),  # pending, unscored, or scoring's
+    Column("version", Integer),
+    Column("based_on", Integer),  # the application's own score version re-scored
+    Column("total", Float),
+    Column("modules", JSONB, nullable=False, server_default="{}"),  # {module: {total, eligible, sort_key, …}}
+    Column("lines", JSONB, nullable=False, server_default="[]"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_publicity_round_scores_pending", "round_id", postgresql_where=text("status = 'pending'")),
+)
+
 # Score notifications to applicants: written with the score's effect, delivered by the notifier.
 notifications = Table(
     "notifications",
@@ -137,13 +155,16 @@ rounds = Table(
     Column("quota", Integer),
     Column("threshold", Float),
     Column("notice_working_days", Integer, nullable=False),
-    Column("status", String(12), nullable=False, server_default="accepting"),  # accepting, notice, final
+    # accepting, scoring (closed; candidates being re-scored at the cut-off), notice, final
+    Column("status", String(12), nullable=False, server_default="accepting"),
     Column("list_version", Integer, nullable=False, server_default="0"),
     Column("entries", Integer, nullable=False, server_default="0"),
     Column("admitted", Integer, nullable=False, server_default="0"),
     Column("notice_start", Date),
     Column("notice_end", Date),
     Column("finalized_at", DateTime(timezone=True)),
+    # The list ranks the candidates as re-scored at the round's cut-off (false: lists of before that).
+    Column("rescored", Boolean, nullable=False, server_default="false"),
     Column("created_by", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

@@ -82,6 +82,15 @@ def shown(doc: dict[str, Any], sight: Sight) -> dict[str, Any]:
     lines = [line for line in doc["explanation"]["lines"] if line.get("department") in (sight.departments or ())]
     return {
         k: doc[k]
-        for k in ("application_id", "version", "versions", "rule_set", "cut_off_date", "computed_at")
+        for k in (
+            "application_id",
+            "version",
+            "versions",
+            "history",
+            "round",
+            "rule_set",
+            "cut_off_date",
+            "computed_at",
+        )
         if k in doc
     } | {"departments": sorted(sight.departments or ()), "explanation": {"lines": lines}}

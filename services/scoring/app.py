@@ -17,7 +17,7 @@ from services.scoring.settings import ScoringSettings
 from services.scoring.simulation import jobs as simulation_jobs
 from services.scoring.store import Store
 from shared import clock
-from shared.events.catalogue import APPLICATIONS, VERIFICATIONS
+from shared.events.catalogue import APPLICATIONS, NOTICES, VERIFICATIONS
 from shared.logging import get_logger
 from shared.metrics import SIMULATION_JOBS
 from shared.security_headers import BASE_POLICY
@@ -109,8 +109,8 @@ SPEC = ServiceSpec(
     inbox=tables.inbox,
     api_keys=tables.api_keys,
     routers=ROUTERS,
-    consumers=[ConsumerSpec("scoring", [VERIFICATIONS, APPLICATIONS], HANDLERS)],
-    publishes=["score.computed"],
+    consumers=[ConsumerSpec("scoring", [VERIFICATIONS, APPLICATIONS, NOTICES], HANDLERS)],
+    publishes=["score.computed", "round.scored"],
     on_startup=_startup,
     on_shutdown=_shutdown,
     on_scrape=_scrape,

@@ -11,10 +11,17 @@ from functools import partial
 from typing import Any
 
 from services.scoring import domain, use_cases
+from services.scoring.rounds import use_cases as round_scoring
 from services.scoring.use_cases import Deps
 from shared import clock
 from shared.events import Envelope
-from shared.events.catalogue import ApplicationSubmitted, ApplicationWithdrawn, VerificationCompleted
+from shared.events.catalogue import (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    RoundClosing,
+    RoundFinalized,
+    VerificationCompleted,
+)
 from shared.pseudonyms import holder_key
 
 
@@ -88,10 +95,32 @@ async def on_application_withdrawn(uow: Any, event: Envelope, data: ApplicationW
     uow.store.add_withdrawn(data.application_id, data.withdrawn_at)
 
 
+async def on_round_closing(uow: Any, event: Envelope, data: RoundClosing, *, deps: Deps) -> None:
+    """A chunk of a closed round's candidates: re-scored at the round's cut-off at commit (round.scored)."""
+    round_row = {
+        "round_id": data.round_id,
+        "module_id": data.module_id,
+        "candidate": data.candidate,
+        "cut_off_date": data.cut_off_date,
+        "rules_on": data.rules_on,
+    }
+    await round_scoring.take_closing(uow, round_row, list(data.application_ids))
+    batch = use_cases.batch_of(uow, deps)
+    batch.round_chunks.append((data.round_id, list(data.application_ids)))
+    uow.before_commit(use_cases.BATCH, lambda: batch.score_pending(uow))
+
+
+async def on_round_finalized(uow: Any, event: Envelope, data: RoundFinalized, *, deps: Deps) -> None:
+    """A final list never changes: later scores of its candidates are not re-scored for it."""
+    await uow.store.finalize_round(data.round_id)
+
+
 HANDLERS = {
     "application.submitted": on_application_submitted,
     "verification.completed": on_verification_completed,
     "application.withdrawn": on_application_withdrawn,
+    "round.closing": on_round_closing,
+    "round.finalized": on_round_finalized,
 }
 
 

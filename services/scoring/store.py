@@ -17,9 +17,20 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.scoring.domain import RuleSetState
-from services.scoring.tables import applications, modules, received, rule_sets, rule_texts, scores, withdrawn
+from services.scoring.tables import (
+    applications,
+    modules,
+    received,
+    round_candidates,
+    rounds,
+    rule_sets,
+    rule_texts,
+    scores,
+    withdrawn,
+)
 
 ADD_ANSWER = insert(received)
+_OWN = scores.c.round_id.is_(None)  # the application's own score, not a round's re-scoring of it
 # A re-verification (after an objection, or a supplemented item) replaces the department's answer.
 # (An UPDATE's parameters in WHERE may not share a column's name: hence the b_ prefix.)
 REPLACE_ANSWER = (
@@ -87,14 +98,48 @@ ANSWERED_BY = select(received.c.department).where(
 SCORES_NEWEST_FIRST = (
     select(scores).where(scores.c.application_id == bindparam("application_id")).order_by(scores.c.version.desc())
 )
-# A past round replayed under a draft: each candidate's latest score, with when they applied.
+# A past round replayed under a draft: each candidate's score as the round ranked it (the round's own
+# version; the application's latest own score for a round scored before rounds were re-scored),
+# with when they applied.
 LATEST_SCORES = (
     select(scores, applications.c.applied_on)
     .join(applications, applications.c.application_id == scores.c.application_id)
-    .where(scores.c.application_id.in_(bindparam("ids", expanding=True)))
+    .where(
+        scores.c.application_id.in_(bindparam("ids", expanding=True)),
+        _OWN | (scores.c.round_id == bindparam("round_id")),
+    )
+    .ext(distinct_on(scores.c.application_id))
+    .order_by(scores.c.application_id, _OWN.asc(), scores.c.version.desc())
+)
+# Rounds: the application's own latest score (a round's versions are re-scorings of those), and
+# each round's own latest version of a candidate.
+LATEST_OWN_SCORES = (
+    select(scores)
+    .where(scores.c.application_id.in_(bindparam("ids", expanding=True)), _OWN)
     .ext(distinct_on(scores.c.application_id))
     .order_by(scores.c.application_id, scores.c.version.desc())
 )
+LATEST_ROUND_SCORES = (
+    select(scores)
+    .where(scores.c.application_id.in_(bindparam("ids", expanding=True)), scores.c.round_id == bindparam("round_id"))
+    .ext(distinct_on(scores.c.application_id))
+    .order_by(scores.c.application_id, scores.c.version.desc())
+)
+LATEST_VERSIONS = (
+    select(scores.c.application_id, func.max(scores.c.version).label("version"))
+    .where(scores.c.application_id.in_(bindparam("ids", expanding=True)))
+    .group_by(scores.c.application_id)
+)
+ADD_ROUND = pg_insert(rounds).on_conflict_do_nothing(index_elements=["round_id"])
+ADD_ROUND_CANDIDATE = pg_insert(round_candidates).on_conflict_do_nothing()
+OPEN_ROUNDS_OF = (
+    select(round_candidates.c.application_id, rounds)
+    .join(rounds, rounds.c.round_id == round_candidates.c.round_id)
+    .where(round_candidates.c.application_id.in_(bindparam("ids", expanding=True)), ~rounds.c.final)
+    .order_by(rounds.c.round_id, round_candidates.c.application_id)
+)
+ROUND = select(rounds).where(rounds.c.round_id == bindparam("round_id"))
+FINALIZE_ROUND = update(rounds).where(rounds.c.round_id == bindparam("round_id")).values(final=True)
 SCORE_VERSION = select(scores).where(
     scores.c.application_id == bindparam("application_id"), scores.c.version == bindparam("version")
 )
@@ -203,11 +248,53 @@ class Store:
     async def scores_newest_first(self, application_id: str) -> list[Any]:
         return list((await self._conn.execute(SCORES_NEWEST_FIRST, {"application_id": application_id})).all())
 
-    async def latest_scores(self, application_ids: list[str]) -> list[Any]:
-        """Each application's latest score (answers included) and its application date."""
+    async def latest_scores(self, application_ids: list[str], round_id: str | None = None) -> list[Any]:
+        """Each application's score as the round ranked it (answers included) and its application date."""
         if not application_ids:
             return []
-        return list((await self._conn.execute(LATEST_SCORES, {"ids": application_ids})).all())
+        return list((await self._conn.execute(LATEST_SCORES, {"ids": application_ids, "round_id": round_id})).all())
+
+    # -- rounds ---------------------------------------------------------------------------------
+    async def add_round(self, row: dict[str, Any], application_ids: list[str]) -> None:
+        """Keep a closed round (once) and these of its candidates."""
+        await self._conn.execute(ADD_ROUND, row)
+        if application_ids:
+            await self._conn.execute(
+                ADD_ROUND_CANDIDATE, [{"round_id": row["round_id"], "application_id": a} for a in application_ids]
+            )
+
+    async def round(self, round_id: str) -> Any:
+        return (await self._conn.execute(ROUND, {"round_id": round_id})).first()
+
+    async def finalize_round(self, round_id: str) -> None:
+        await self._conn.execute(FINALIZE_ROUND, {"round_id": round_id})
+
+    async def open_rounds_of(self, application_ids: list[str]) -> list[Any]:
+        """(application_id, round…) for every round not final that these applications are candidates of."""
+        if not application_ids:
+            return []
+        return list((await self._conn.execute(OPEN_ROUNDS_OF, {"ids": application_ids})).all())
+
+    async def latest_own_scores(self, application_ids: list[str]) -> dict[str, Any]:
+        """Each application's latest own score row (not a round's), by application."""
+        if not application_ids:
+            return {}
+        rows = (await self._conn.execute(LATEST_OWN_SCORES, {"ids": application_ids})).all()
+        return {r.application_id: r for r in rows}
+
+    async def latest_round_scores(self, round_id: str, application_ids: list[str]) -> dict[str, Any]:
+        """Each application's latest score version for this round, by application."""
+        if not application_ids:
+            return {}
+        rows = (await self._conn.execute(LATEST_ROUND_SCORES, {"ids": application_ids, "round_id": round_id})).all()
+        return {r.application_id: r for r in rows}
+
+    async def latest_versions(self, application_ids: list[str]) -> dict[str, int]:
+        """The highest score version of each application (its own and rounds' alike)."""
+        if not application_ids:
+            return {}
+        rows = (await self._conn.execute(LATEST_VERSIONS, {"ids": application_ids})).all()
+        return {r.application_id: r.version for r in rows}
 
     async def score_version(self, application_id: str, version: int) -> Any:
         return (await self._conn.execute(SCORE_VERSION, {"application_id": application_id, "version": version})).first()

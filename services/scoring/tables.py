@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, Float, Integer, MetaData, String, Table, Text, func
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Float, Integer, MetaData, String, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.auth import api_keys_table
@@ -74,6 +74,31 @@ scores = Table(
     Column("answers", JSONB),
     Column("engine_version", String(20)),
     Column("determination_id", String(64)),
+    # A round's score: the application re-scored at the round's cut-off, under the rules in force on
+    # the round's date, from the answers of its own version `based_on` (null: the application's own score).
+    # Versions of both kinds share one sequence: the holder's history shows them in order, labelled.
+    Column("round_id", String(40)),
+    Column("based_on", Integer),
+)
+
+# Rounds publicity closed (round.closing): their cut-off and rules' date, and whether their list is final.
+# While it is not, a new score of a candidate is re-scored for the round too.
+rounds = Table(
+    "rounds",
+    metadata,
+    Column("round_id", String(40), primary_key=True),
+    Column("module_id", String(60), nullable=False),
+    Column("candidate", String(10), nullable=False),
+    Column("cut_off_date", Date, nullable=False),
+    Column("rules_on", Date, nullable=False),
+    Column("final", Boolean, nullable=False, server_default="false"),
+    Column("closed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+round_candidates = Table(
+    "round_candidates",
+    metadata,
+    Column("round_id", String(40), primary_key=True),
+    Column("application_id", String(40), primary_key=True, index=True),
 )
 
 # Every rule-set and module text ever scored with, by content hash: a score names the hash, and

@@ -18,6 +18,7 @@ from services.scoring import access, domain
 from services.scoring.engine.modules import Module, ModuleResult, Round, evaluate_module
 from services.scoring.engine.population import Population
 from services.scoring.engine.rules import RuleSet
+from services.scoring.rounds import use_cases as round_scoring
 from shared import tracing
 from shared.events import Envelope
 from shared.events.catalogue import HolderRef, ScoreComputed
@@ -72,19 +73,30 @@ class ScoringBatch:
     versions: dict[str, int] = field(default_factory=dict)
     withdrawn: set[str] = field(default_factory=set)
     pending: dict[tuple[str, int], ScoringJob] = field(default_factory=dict)
+    # round.closing chunks taken: (round, its candidates here), each answered with one round.scored.
+    round_chunks: list[tuple[str, list[str]]] = field(default_factory=list)
 
     async def score_pending(self, uow: Any) -> None:
         pending, self.pending = self.pending, {}
+        chunks, self.round_chunks = self.round_chunks, []
         by_dates: dict[tuple[date, date | None], list[ScoringJob]] = defaultdict(list)
         for job in pending.values():
             by_dates[(job.cut_off, job.applied_on)].append(job)
         now = datetime.now(UTC)
+        scored_now: dict[str, round_scoring.Base] = {}
         for (cut_off, applied_on), jobs in by_dates.items():
             explanations = domain.score_applications(
                 self.deps.rule_sets, cut_off, [j.answers for j in jobs], self.deps.modules, rules_on=applied_on
             )
             for job, explanation in zip(jobs, explanations, strict=True):
                 record_score(uow, job, explanation, now)
+                latest = scored_now.get(job.application_id)
+                if latest is None or latest.version < job.version:
+                    scored_now[job.application_id] = round_scoring.Base(
+                        job.version, job.answers, job.holder.model_dump()
+                    )
+        # Then the rounds: the chunks asked for, and the open rounds of what was just scored.
+        await round_scoring.score_rounds(uow, self.deps, self.versions, chunks, scored_now, now)
 
 
 BATCH = "scoring.batch"  # the transaction's ScoringBatch, in uow.memo
@@ -114,6 +126,8 @@ def record_score(uow: Any, job: ScoringJob, explanation: dict[str, Any], now: da
             answers=domain.canonical_answers(job.answers),
             engine_version=explanation["engine_version"],
             determination_id=explanation["determination_id"],
+            round_id=None,  # the application's own score (a round's: services/scoring/rounds)
+            based_on=None,
         )
     )
     uow.emit(
@@ -224,7 +238,7 @@ def score_document(row: Any) -> dict[str, Any]:
         "cut_off_date": row.cut_off_date.isoformat(),
         "computed_at": row.computed_at.isoformat(),
         "explanation": row.explanation,
-    }
+    } | ({"round": history_entry(row)} if getattr(row, "round_id", None) else {})
 
 
 async def read_score(
@@ -241,9 +255,24 @@ async def read_score(
     rows = await store.scores_newest_first(application_id)
     if not rows:
         raise NotVisible(application_id)
-    doc = score_document(rows[0])
+    # The application's own latest score; a round's re-scoring of it is in the history, labelled.
+    doc = score_document(next((r for r in rows if getattr(r, "round_id", None) is None), rows[0]))
     doc["versions"] = [r.version for r in reversed(rows)]
+    doc["history"] = [history_entry(r) for r in reversed(rows)]
     return access.shown(doc, sight)
+
+
+def history_entry(row: Any) -> dict[str, Any]:
+    """One version as the holder's history lists it: the application's own score, or a round's."""
+    round_id = getattr(row, "round_id", None)
+    return {
+        "version": row.version,
+        "kind": "round" if round_id else "application",
+        "round_id": round_id,
+        "based_on_version": getattr(row, "based_on", None),
+        "cut_off_date": row.cut_off_date.isoformat(),
+        "label_zh": f"批次{round_id}按其积分截止日重新计分" if round_id else "申请积分",
+    }
 
 
 # -- rule sets -------------------------------------------------------------------------------------

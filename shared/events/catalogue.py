@@ -299,6 +299,55 @@ class RoundFinalized(_Payload):
     admitted: list[AdmittedEntry]
 
 
+class RoundClosing(_Payload):
+    """A round's acceptance closed: scoring re-scores these candidates (one chunk of the round's) from
+    their verified facts at the round's cut-off, under the rules in force on `rules_on`, and answers
+    with round.scored. While the list is on notice, a new score of one of them is re-scored for the
+    round too, until round.finalized."""
+
+    round_id: str
+    module_id: str
+    candidate: Literal["holder", "child"]
+    cut_off_date: date
+    rules_on: date  # the round's date: its acceptance opening
+    chunk: int  # 1..chunks: a round of many thousands travels in several events
+    chunks: int
+    application_ids: list[str]
+
+
+class RoundLine(_Payload):
+    """A line of a round score as the list's entry page shows it: labels and points only."""
+
+    indicator: str
+    category: str
+    name_zh: str
+    name_en: str
+    points: float
+    department: str | None = None
+
+
+class RoundCandidateScore(_Payload):
+    application_id: str
+    # The score version scoring kept for the round (None: nothing to re-score from, e.g. never scored).
+    score_version: int | None = None
+    # unscored: no verified facts to re-score from (publicity then leaves the candidate off the list).
+    status: Literal["scored", "void", "paused", "vetoed", "refused", "unscored"]
+    based_on_version: int | None = None  # the application's own score version whose answers were re-scored
+    total: float = 0.0
+    # The round's module as re-scored (total, eligibility, sort keys); None when unscored.
+    module: ModuleScore | None = None
+    lines: list[RoundLine] = Field(default_factory=list)
+
+
+class RoundScored(_Payload):
+    """Candidates of a round re-scored at its cut-off. Not a score notice: nobody is notified of it."""
+
+    round_id: str
+    module_id: str
+    cut_off_date: date
+    scores: list[RoundCandidateScore]
+
+
 class AuditChainAnchored(_Payload):
     """A department's audit chain head, published daily: a copy outside the database, so a chain cut
     short later (even by someone who may change the database) shows against it. A module owner's
@@ -320,6 +369,8 @@ CATALOGUE: dict[tuple[str, int], tuple[type[_Payload], str]] = {
     ("notice.published", 1): (NoticePublished, NOTICES),
     ("reverification.requested", 1): (ReverificationRequested, NOTICES),
     ("round.finalized", 1): (RoundFinalized, NOTICES),
+    ("round.closing", 1): (RoundClosing, NOTICES),
+    ("round.scored", 1): (RoundScored, SCORES),
     ("audit.chain_anchored", 1): (AuditChainAnchored, AUDIT),
 }
 _BY_MODEL = {model: key for key, (model, _topic) in CATALOGUE.items()}

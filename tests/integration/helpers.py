@@ -102,3 +102,17 @@ def verify_audit_chain(platform: Platform, department: str = "police") -> subpro
         capture_output=True,
         text=True,
     )
+
+
+async def close_round(client: httpx.AsyncClient, base: str, round_id: str, headers: dict, timeout: float = 60) -> dict:
+    """Close a round and wait until its list is on notice: closing sends the candidates to scoring to be
+    re-scored at the round's cut-off; the list is ranked and published when scoring has answered."""
+    closed = await client.post(f"{base}/v1/rounds/{round_id}/close", headers=headers)
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["status"] in ("scoring", "notice"), closed.text
+
+    async def on_notice():
+        doc = (await client.get(f"{base}/v1/rounds/{round_id}")).json()
+        return doc["status"] == "notice" and doc
+
+    return await wait_for("publicity: the round's candidates re-scored and the list published", on_notice, timeout)

@@ -17,7 +17,7 @@ import httpx
 from deploy.local.platform import Platform, demo_key
 from services.verification.seed import demo_id_number, demo_permit_number
 from shared import clock
-from tests.integration.helpers import WINDOW, application_body, follow_to_notice
+from tests.integration.helpers import WINDOW, application_body, close_round, follow_to_notice
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULE_TEMPLATE = ROOT / "services" / "scoring" / "modules" / "binjiang-talent.yaml"
@@ -108,9 +108,7 @@ async def round_on_notice(
         },
     )
     assert opened.status_code == 201, opened.text
-    closed = await client.post(f"{base}/v1/rounds/{opened.json()['id']}/close", headers=MODULE_OWNER)
-    assert closed.status_code == 200, closed.text
-    doc = closed.json()
+    doc = await close_round(client, base, opened.json()["id"], MODULE_OWNER)
     assert doc["status"] == "notice" and doc["entries"] == len(people), (
         f"{doc['entries']} of {len(people)} applicants ranked: is every demo holder used eligible?"
     )

@@ -22,7 +22,7 @@ from shared import clock
 from shared.calendar import cut_off_date
 from shared.events.catalogue import NOTICES
 from shared.masking import mask_id_number
-from tests.integration.helpers import WINDOW, application_body, follow_to_notice, wait_for
+from tests.integration.helpers import WINDOW, application_body, close_round, follow_to_notice, wait_for
 
 pytestmark = pytest.mark.integration
 BINJIANG = {"Authorization": f"Bearer {demo_key('publicity', 'demobinjiang')}"}
@@ -77,10 +77,9 @@ async def test_a_round_is_ranked_objected_to_re_ranked_and_made_final(platform):
         round_id = opened.json()["id"]
         assert opened.json()["owner"] == "district:binjiang" and opened.json()["status"] == "accepting"
 
-        closed = await client.post(f"{base}/v1/rounds/{round_id}/close", headers=BINJIANG)
-        assert closed.status_code == 200, closed.text
-        assert closed.json()["status"] == "notice" and closed.json()["entries"] == len(HOLDERS)
-        assert closed.json()["admitted"] == 2
+        closed = await close_round(client, base, round_id, BINJIANG)
+        assert closed["status"] == "notice" and closed["entries"] == len(HOLDERS)
+        assert closed["admitted"] == 2 and closed["rescored_at_cut_off"] is True
 
         entries = await _entries(client, base, round_id)
         assert [e["rank"] for e in entries] == list(range(1, len(HOLDERS) + 1))
@@ -272,7 +271,7 @@ async def test_a_child_carries_the_higher_parents_score(platform):
         }
         assert (await client.post(f"{base}/v1/rounds", json=spec, headers=BINJIANG)).status_code == 403
         round_id = (await client.post(f"{base}/v1/rounds", json=spec, headers=CITY)).json()["id"]
-        assert (await client.post(f"{base}/v1/rounds/{round_id}/close", headers=CITY)).status_code == 200
+        await close_round(client, base, round_id, CITY)
         entries = await _entries(client, base, round_id)
         # One entry for the child (other tests' school applications may share the round), masked;
         # its score is the better parent's.

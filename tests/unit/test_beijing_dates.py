@@ -21,7 +21,6 @@ from services.publicity.domain import ObjectionKind
 from services.publicity.handlers import Deps
 from services.publicity.handlers import handlers as publicity_handlers
 from services.publicity.objections import use_cases as objections
-from services.publicity.rounds import use_cases as rounds
 from services.scoring import domain as scoring
 from services.scoring import use_cases as scoring_use_cases
 from services.scoring.engine.modules import load_shipped_modules
@@ -33,7 +32,8 @@ from shared import clock
 from shared.events import Envelope
 from shared.events.catalogue import HolderRef, VerificationCompleted
 from tests.fakes import FakeUnitOfWork, InMemoryBus
-from tests.unit.publicity.events import MODULE, scored, submitted
+from tests.unit.publicity.closing import closed
+from tests.unit.publicity.events import MODULE, as_own_scores, scored, submitted
 from tests.unit.publicity.fake_store import FakeStore as PublicityStore
 from tests.unit.scoring.fake_store import FakeStore as ScoringStore
 
@@ -153,12 +153,16 @@ async def _round(store: PublicityStore, closes: date) -> str:
 
 
 async def _sweep(store: PublicityStore) -> None:
-    """What publicity's sweeper does, now and then, with the clock's date (services/publicity/app.py)."""
+    """What publicity's sweeper does, now and then, with the clock's date (services/publicity/app.py);
+    a round it closes is published when scoring's answer (round.scored) comes, on the clock's date too."""
     from services.publicity import use_cases
 
     uow = FakeUnitOfWork(store)
     await use_cases.sweep(uow, clock.today())
     await uow.commit()
+    closing = [e for e in uow.emitted if e.type == "round.closing"]
+    bus = InMemoryBus(publicity_handlers(Deps("salt", NOTICE_DAYS, "https://gs.example")), store)
+    await bus.follow(as_own_scores(store, closing))
 
 
 def _round_page(store: PublicityStore, round_id: str) -> str:
@@ -176,6 +180,7 @@ async def test_a_round_whose_acceptance_ended_yesterday_in_beijing_closes_and_it
     r = round_doc(store.rounds[round_id])
     assert r["status"] == "notice" and r["notice_start"] == beijing.isoformat()
     assert f"公示期 {beijing.isoformat()} 至 {r['notice_end']}" in _round_page(store, round_id)
+    assert f"按本批次积分截止日（{r['cut_off_date']}）重新计分" in _round_page(store, round_id)
 
 
 @pytest.mark.parametrize("moment, beijing, utc", MOMENTS)
@@ -189,7 +194,7 @@ async def test_a_round_accepting_through_today_in_beijing_stays_open(moment, bei
 
 async def _on_notice_until(store: PublicityStore, last_day: date) -> str:
     round_id = await _round(store, closes=last_day - timedelta(days=15))
-    await rounds.close_round(FakeUnitOfWork(store), round_id, last_day - timedelta(days=10))
+    await closed(store, round_id, last_day - timedelta(days=10))
     await store.update_round(round_id, notice_end=last_day)
     return round_id
 

@@ -42,6 +42,9 @@ EXPECTED = {
     "notice.published": set(),
     "reverification.requested": set(),
     "round.finalized": {"masked_name", "masked_id_number"},
+    # A round's candidates by application, and their round scores: points, no person.
+    "round.closing": set(),
+    "round.scored": set(),
     "audit.chain_anchored": set(),
 }
 

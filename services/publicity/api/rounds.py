@@ -65,7 +65,9 @@ async def open_round(body: RoundRequest, request: Request, principal: Principal 
 
 
 @router.post(
-    "/{round_id}/close", response_model=Round, summary="Close acceptance now: rank, publish the list, start the notice"
+    "/{round_id}/close",
+    response_model=Round,
+    summary="Close acceptance now: candidates are re-scored at the cut-off, then the list is published",
 )
 async def close(round_id: str, request: Request, principal: Principal = Depends(current_principal)) -> dict:
     async with request.app.state.db.unit_of_work() as uow:
@@ -81,7 +83,7 @@ async def close(round_id: str, request: Request, principal: Principal = Depends(
 @router.get("", response_model=list[Round], summary="Rounds, newest first (public)")
 async def list_rounds(
     request: Request,
-    status: str | None = Query(None, pattern="^(accepting|notice|final)$"),
+    status: str | None = Query(None, pattern="^(accepting|scoring|notice|final)$"),
     limit: int = Query(50, ge=1, le=200),
 ) -> list[dict]:
     async with reading(request) as store:

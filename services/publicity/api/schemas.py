@@ -139,6 +139,7 @@ def round_doc(r: Any) -> dict[str, Any]:
         "notice_start": r.notice_start.isoformat() if r.notice_start else None,
         "notice_end": r.notice_end.isoformat() if r.notice_end else None,
         "finalized_at": r.finalized_at.isoformat() if r.finalized_at else None,
+        "rescored_at_cut_off": bool(getattr(r, "rescored", False)),
         "links": {"entries": f"/v1/rounds/{r.id}/entries", "page": f"/rounds/{r.id}"},
     }
 
@@ -230,13 +231,21 @@ class Round(BaseModel):
     quota: int | None = None
     threshold: float | None = None
     notice_working_days: int
-    status: str = Field(description="accepting, notice or final", examples=["accepting"])
+    status: str = Field(
+        description="accepting, scoring (closed: candidates being re-scored at the cut-off), notice or final",
+        examples=["accepting"],
+    )
     list_version: int
     entries: int
     admitted: int
     notice_start: date | None = None
     notice_end: date | None = None
     finalized_at: datetime | None = None
+    rescored_at_cut_off: bool = Field(
+        False,
+        description="Every candidate on the list was re-scored from their verified facts at the round's cut-off "
+        "(under the rules in force on the round's opening), not ranked by the score of their own application",
+    )
     links: dict[str, str]
 
 

@@ -1,6 +1,7 @@
-"""The rounds' operations: open a round, close it (rank and publish the list), move a candidate
-whose score changed during the notice, make lists final. The ranking itself is the store's
-(one statement in PostgreSQL, whatever the size of the round)."""
+"""The rounds' operations: open a round, close it (its candidates go to scoring to be re-scored at
+the round's cut-off), rank and publish the list once all are, move a candidate whose round score
+changed during the notice, make lists final. The ranking itself is the store's (one statement in
+PostgreSQL, whatever the size of the round)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from services.publicity.domain import RoundStatus
 from shared import clock
 from shared.calendar import cut_off_date
 from shared.events import Envelope
-from shared.events.catalogue import AdmittedEntry, RoundFinalized
+from shared.events.catalogue import AdmittedEntry, RoundClosing, RoundFinalized, RoundScored
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,14 @@ class OpenRound:
 
 @dataclass(frozen=True)
 class ClosedRound:
-    entries: int
-    admitted: int
-    notice_start: date
-    notice_end: date
+    candidates: int  # sent to scoring, to be re-scored at the round's cut-off
+    chunks: int
+
+
+# Candidates per round.closing event: a round of many thousands travels in several, and scoring
+# answers each with one round.scored (with each candidate's lines: about 3 kB a candidate, so a
+# chunk stays well under the broker's 1 MB message limit).
+CHUNK = 100
 
 
 async def open_round(uow: Any, command: OpenRound, module: dict[str, Any], created_by: str, today: date) -> Any:
@@ -58,8 +63,11 @@ async def open_round(uow: Any, command: OpenRound, module: dict[str, Any], creat
     return await uow.store.round(round_id)
 
 
-async def close_round(uow: Any, round_id: str, today: date) -> ClosedRound:
-    """Rank everyone eligible who chose the module and publish the list for the notice period."""
+async def close_round(uow: Any, round_id: str, today: date, chunk: int = CHUNK) -> ClosedRound:
+    """Close acceptance: everyone who applied for the module during acceptance (and did not withdraw)
+    is sent to scoring to be re-scored from their verified facts at the round's cut-off
+    (round.closing); the list is ranked and published when every one is answered
+    (take_round_scores). A round nobody applied for is published at once, empty."""
     r = await uow.store.round(round_id, lock=True)
     if r is None:
         raise domain.NotFound(f"No round {round_id}.")
@@ -73,6 +81,36 @@ async def close_round(uow: Any, round_id: str, today: date) -> ClosedRound:
         raise domain.RoundRefused(
             409, f"Round {round_id} is not accepting: it was closed already.", "/problems/round-closed"
         )
+    candidates = await uow.store.start_round_scoring(r.id)
+    await uow.store.update_round(r.id, status=RoundStatus.SCORING.value)
+    if not candidates:
+        await publish(uow, r.id, today)
+        return ClosedRound(0, 0)
+    chunks = [candidates[i : i + chunk] for i in range(0, len(candidates), chunk)]
+    for n, ids in enumerate(chunks, start=1):
+        uow.emit(
+            Envelope.new(
+                RoundClosing(
+                    round_id=r.id,
+                    module_id=r.module_id,
+                    candidate=r.candidate,
+                    cut_off_date=r.cut_off_date,
+                    # The rules in force on the round's date (its acceptance opening), facts up to the cut-off.
+                    rules_on=r.acceptance_opens,
+                    chunk=n,
+                    chunks=len(chunks),
+                    application_ids=ids,
+                ),
+                source="publicity",
+                subject=r.id,
+            )
+        )
+    return ClosedRound(len(candidates), len(chunks))
+
+
+async def publish(uow: Any, round_id: str, today: date) -> None:
+    """Rank the candidates by their round scores and publish the list for the notice period."""
+    r = await uow.store.round(round_id, lock=True)
     entries, admitted = await uow.store.publish_list(r)
     start, end = domain.notice_period(today, r.notice_working_days)
     await uow.store.update_round(
@@ -83,9 +121,38 @@ async def close_round(uow: Any, round_id: str, today: date) -> ClosedRound:
         admitted=admitted,
         notice_start=start,
         notice_end=end,
+        rescored=True,
     )
     await uow.store.add_list_version(r.id, 1, "published", entries)
-    return ClosedRound(entries, admitted, start, end)
+
+
+async def take_round_scores(uow: Any, data: RoundScored, today: date) -> None:
+    """Scoring's answer: keep the candidates' round scores; publish once none is pending, or, on a
+    list already on notice, move each entry by its new round score."""
+    r = await uow.store.round(data.round_id, lock=True)  # answers of one round are taken one at a time
+    if r is None or r.status in (RoundStatus.ACCEPTING, RoundStatus.FINAL):
+        return  # not closed here (yet), or final: nothing in it changes
+    await uow.store.put_round_scores(
+        [
+            {
+                "round_id": r.id,
+                "application_id": s.application_id,
+                "status": s.status,
+                "version": s.score_version,
+                "based_on": s.based_on_version,
+                "total": s.total,
+                "modules": {r.module_id: s.module.model_dump()} if s.module else {},
+                "lines": [line.model_dump() for line in s.lines],
+            }
+            for s in data.scores
+        ]
+    )
+    if r.status == RoundStatus.SCORING:
+        if await uow.store.round_scores_pending(r.id) == 0:
+            await publish(uow, r.id, today)
+        return
+    for s in data.scores:
+        await rescore(uow, s.application_id, only_round=r.id)
 
 
 async def close_due(uow: Any, today: date) -> list[str]:
@@ -96,13 +163,17 @@ async def close_due(uow: Any, today: date) -> list[str]:
     return due
 
 
-async def rescore(uow: Any, application_id: str) -> list[str]:
-    """A new score during a notice: move the candidate's entry, re-rank, publish a new version
+async def rescore(uow: Any, application_id: str, only_round: str | None = None) -> list[str]:
+    """A new round score during a notice: move the candidate's entry, re-rank, publish a new version
     with the old values kept. Returns the rounds re-published."""
     store = uow.store
     changed_rounds = []
     keys = await store.candidate_keys(application_id)
+    if keys is None:
+        return []
     for r in await store.rounds_on_notice_of(application_id):
+        if only_round is not None and r.id != only_round:
+            continue
         key = keys.child_key if r.candidate == "child" else keys.holder_key
         if key is None:
             continue
@@ -134,6 +205,19 @@ async def rescore(uow: Any, application_id: str) -> list[str]:
         await store.add_list_version(r.id, version, reason, max(moved, 1))
         changed_rounds.append(r.id)
     return changed_rounds
+
+
+async def take_own_score(uow: Any, application_id: str, version: int, status: str, **score: Any) -> list[str]:
+    """A list published before rounds were re-scored at their cut-off ranks by the applications' own
+    scores: there a new own score (`total`, `modules`, `lines`) is the round score, and moves the entry."""
+    moved = []
+    for r in await uow.store.rounds_on_notice_of(application_id):
+        if r.rescored:
+            continue  # scoring re-scores this one at the round's cut-off (round.scored)
+        row = {"round_id": r.id, "application_id": application_id, "status": status, "version": version}
+        await uow.store.put_round_scores([{**row, "based_on": version, **score}])
+        moved += await rescore(uow, application_id, only_round=r.id)
+    return moved
 
 
 async def finalize_due(uow: Any, today: date, source: str = "publicity") -> list[str]:

@@ -109,12 +109,27 @@ class Determination(BaseModel):
     )
 
 
+class VersionMark(BaseModel):
+    """A score version as the history lists it: the application's own score, or a round's re-scoring."""
+
+    version: int
+    kind: str = Field(description="`application` (its own score) or `round` (re-scored at a round's cut-off)")
+    round_id: str | None = None
+    based_on_version: int | None = Field(None, description="A round's: the own version whose answers it re-scored")
+    cut_off_date: date
+    label_zh: str
+
+
 class Score(BaseModel):
     """An application's score under one rule set, explained (one immutable version)."""
 
     application_id: str = Field(examples=["APP-20261126-0001"])
     version: int = Field(examples=[1])
     versions: list[int] | None = Field(None, description="Every version's number, oldest first (latest only)")
+    history: list[VersionMark] | None = Field(
+        None, description="Every version, oldest first, labelled: the application's own or a round's (latest only)"
+    )
+    round: VersionMark | None = Field(None, description="Set on a round's version: which round, re-scoring which")
     status: str | None = Field(None, description="scored, vetoed, paused or void (not shown to a department)")
     total: float | None = Field(None, examples=[112.5])
     rule_set: RuleSetRef

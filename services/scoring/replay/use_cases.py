@@ -1,6 +1,6 @@
 """Replay a finalised round under a draft: re-score each candidate from the departments' answers
-their latest score was computed from, under the rules it was computed with (the baseline, which
-must give back the published list) and under the draft; rank both as the round ranks; say who
+of the score the round ranked them by (their round score), under the rules it was computed with
+(the baseline, which must give back the published list) and under the draft; rank both as the round ranks; say who
 enters and who leaves, by group, and per person which lines moved.
 
 Nothing is written: the replay reads scoring's scores and kept texts, and publicity's list.
@@ -40,7 +40,7 @@ class Candidate:
     """One entry of the published list, and what scoring kept of its score."""
 
     entry: dict[str, Any]  # as publicity's candidates list gives it (masked name and ID number)
-    row: Any = None  # the latest score row (with applied_on)
+    row: Any = None  # the score row the round ranked (with applied_on)
     rule_set: RuleSet | None = None
     module: Module | None = None
     before: dict[str, Any] = field(default_factory=dict)  # the explanation recomputed under the same rules
@@ -53,9 +53,13 @@ class Candidate:
         return str(self.entry["application_id"])
 
 
-async def load(store: Any, module_id: str, entries: list[dict[str, Any]]) -> list[Candidate]:
-    """Each entry's latest score and the texts it was computed with (the kept rule-set and module texts)."""
-    rows = {r.application_id: r for r in await store.latest_scores([e["application_id"] for e in entries])}
+async def load(
+    store: Any, module_id: str, entries: list[dict[str, Any]], round_id: str | None = None
+) -> list[Candidate]:
+    """Each entry's score as the round ranked it (its round score, re-scored at the round's cut-off)
+    and the texts it was computed with (the kept rule-set and module texts)."""
+    ids = [e["application_id"] for e in entries]
+    rows = {r.application_id: r for r in await store.latest_scores(ids, round_id)}
     texts: dict[str, Any] = {}
 
     async def text(content_hash: str) -> Any:
@@ -143,7 +147,7 @@ async def replay(
             "/problems/round-not-final",
         )
     module_id = round_doc["module_id"]
-    candidates = await load(store, module_id, entries)
+    candidates = await load(store, module_id, entries, round_doc["id"])
     # Scoring a few thousand candidates twice is CPU work: off the event loop.
     await asyncio.to_thread(rescore, candidates, draft)
     quota, threshold = round_doc.get("quota"), round_doc.get("threshold")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from shared.events import Envelope
 from shared.events.catalogue import (
@@ -12,6 +13,9 @@ from shared.events.catalogue import (
     Holder,
     HolderRef,
     ModuleScore,
+    RoundCandidateScore,
+    RoundLine,
+    RoundScored,
     ScoreComputed,
     ScoreLine,
 )
@@ -132,3 +136,53 @@ def scored(
         source="scoring",
         subject=application_id,
     )
+
+
+def round_scored(
+    round_id: str,
+    totals: dict[str, float | None],
+    *,
+    version: int = 10,
+    ineligible: frozenset[str] = frozenset(),
+    tie: float = 0.0,
+) -> Envelope:
+    """Scoring's answer to round.closing: each candidate re-scored at the round's cut-off, as the
+    module total it gives (None: nothing to re-score from)."""
+    scores = [
+        RoundCandidateScore(application_id=a, status="unscored")
+        if total is None
+        else RoundCandidateScore(
+            application_id=a,
+            score_version=version,
+            based_on_version=1,
+            status="scored",
+            total=total,
+            module=ModuleScore(total=total, module_points=0, eligible=a not in ineligible, sort_key=[total, tie]),
+            lines=[
+                RoundLine(indicator="education", category="basic", name_zh="学历", name_en="Education", points=total)
+            ],
+        )
+        for a, total in totals.items()
+    ]
+    return Envelope.new(
+        RoundScored(round_id=round_id, module_id=MODULE, cut_off_date=date(2026, 2, 1), scores=scores),
+        source="scoring",
+        subject=round_id,
+    )
+
+
+def as_own_scores(store: Any, closing: list[Envelope], version: int = 10) -> list[Envelope]:
+    """Scoring's answers to these round.closing chunks when the round's cut-off changes nothing: each
+    candidate's round score is their own latest module total (unscored if they have none)."""
+    answers = []
+    for event in closing:
+        totals: dict[str, float | None] = {}
+        ineligible = set()
+        for a in event.data["application_ids"]:
+            own = store.scores.get(a)
+            module = own.modules.get(MODULE) if own is not None and own.status == "scored" else None
+            totals[a] = module["total"] if module else None
+            if module and not module["eligible"]:
+                ineligible.add(a)
+        answers.append(round_scored(event.data["round_id"], totals, version=version, ineligible=frozenset(ineligible)))
+    return answers

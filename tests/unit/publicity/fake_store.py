@@ -30,6 +30,7 @@ class FakeStore:
         self.notices: dict[str, Row] = {}
         self.notifications: list[Row] = []
         self.rounds: dict[str, Row] = {}
+        self.round_scores: dict[tuple[str, str], Row] = {}  # (round, application) -> its round score
         self.entries: dict[str, dict[int, Row]] = {}  # round -> seq -> entry
         self.history: list[Row] = []
         self.versions: list[Row] = []
@@ -121,6 +122,7 @@ class FakeStore:
             notice_start=None,
             notice_end=None,
             finalized_at=None,
+            rescored=False,
         )
 
     async def round(self, round_id: str, *, lock: bool = False) -> Any:
@@ -130,11 +132,40 @@ class FakeStore:
     async def rounds_due_to_close(self, today: date) -> list[str]:
         return [r.id for r in self.rounds.values() if r.status == "accepting" and r.acceptance_closes < today]
 
+    def _in_round(self, r: Row, a: Row) -> bool:
+        return (
+            r.module_id in a.modules
+            and r.acceptance_opens <= a.applied_on <= r.acceptance_closes
+            and a.withdrawn_at is None
+            and (a.child_key if r.candidate == "child" else a.holder_key) is not None
+        )
+
+    async def start_round_scoring(self, round_id: str) -> list[str]:
+        r = self.rounds[round_id]
+        ids = sorted(a.application_id for a in self.applicants.values() if self._in_round(r, a))
+        for a in ids:
+            self.round_scores.setdefault((round_id, a), Row(round_id=round_id, application_id=a, status="pending"))
+        return ids
+
+    async def put_round_scores(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            key = (row["round_id"], row["application_id"])
+            old = self.round_scores.get(key)
+            if (
+                old is None
+                or old.status == "pending"
+                or (row["version"] is not None and (old.get("version") is None or old.version < row["version"]))
+            ):
+                self.round_scores[key] = Row(row)
+
+    async def round_scores_pending(self, round_id: str) -> int:
+        return sum(1 for (r, _), s in self.round_scores.items() if r == round_id and s.status == "pending")
+
     def _candidates(self, r: Row) -> list[Row]:
-        """One candidate per person (the best application), as the store's SQL picks them."""
+        """One candidate per person (the best application), as the store's SQL picks them: by round score."""
         best: dict[str, Row] = {}
         for a in self.applicants.values():
-            s = self.scores.get(a.application_id)
+            s = self.round_scores.get((r.id, a.application_id))
             module = (s.modules.get(r.module_id) if s else None) or {}
             if (
                 r.module_id not in a.modules

@@ -6,10 +6,10 @@ from datetime import date
 
 from services.publicity import domain
 from services.publicity.handlers import Deps, handlers
-from services.publicity.rounds import use_cases as rounds
 from shared import clock
-from tests.fakes import FakeUnitOfWork, InMemoryBus
-from tests.unit.publicity.events import MODULE, scored, submitted, withdrawn
+from tests.fakes import InMemoryBus
+from tests.unit.publicity.closing import closed
+from tests.unit.publicity.events import MODULE, round_scored, scored, submitted, withdrawn
 from tests.unit.publicity.fake_store import FakeStore
 
 DEPS = Deps(candidate_key_salt="salt", notice_period_working_days=7, publicity_base_url="https://gs.example")
@@ -92,7 +92,7 @@ async def test_a_rescore_answering_an_objection_resolves_it():
     assert (o.status, o.score_after) == ("resolved", 60) and "由80分调整为60分" in o.outcome
 
 
-async def test_a_new_score_during_a_round_notice_moves_the_candidate():
+async def test_a_round_score_during_the_notice_moves_the_candidate_the_own_score_does_not():
     b = bus()
     store = b.store
     await b.follow([submitted("APP-1", "hk-1"), submitted("APP-2", "hk-2"), scored("APP-1", 90), scored("APP-2", 80)])
@@ -105,13 +105,20 @@ async def test_a_new_score_during_a_round_notice_moves_the_candidate():
         threshold=None,
         acceptance_opens=date(2026, 3, 1),
         acceptance_closes=date(2026, 3, 20),
+        cut_off_date=date(2026, 2, 1),
         notice_working_days=7,
     )
-    await rounds.close_round(FakeUnitOfWork(store), "RND-1", date(2026, 3, 23))
+    await closed(store, "RND-1", date(2026, 3, 23))
     assert [(e.application_id, e.admitted) for e in await store.admitted_entries("RND-1")] == [("APP-1", True)]
+    # The application's own new score is not the round's: the list ranks by the round's cut-off.
     await b.follow([scored("APP-2", 95, version=2)])
-    assert [e.application_id for e in await store.admitted_entries("RND-1")] == ["APP-2"]
+    assert [e.application_id for e in await store.admitted_entries("RND-1")] == ["APP-1"]
+    # Scoring re-scores it at the round's cut-off (round.scored): that moves the entry.
+    notified = len(store.notifications)
+    await b.follow([round_scored("RND-1", {"APP-2": 93.0}, version=11)])
+    assert [(e.application_id, e.score) for e in await store.admitted_entries("RND-1")] == [("APP-2", 93.0)]
     assert store.rounds["RND-1"].list_version == 2
+    assert len(store.notifications) == notified  # a round's score is not notified
 
 
 async def test_a_new_score_version_supersedes_the_earlier_notice():

@@ -10,8 +10,8 @@ from services.publicity import domain
 from services.publicity.domain import ObjectionKind
 from services.publicity.handlers import Deps, handlers
 from services.publicity.objections import use_cases
-from services.publicity.rounds import use_cases as rounds
 from tests.fakes import FakeUnitOfWork, InMemoryBus
+from tests.unit.publicity.closing import closed
 from tests.unit.publicity.events import MODULE, scored, submitted
 from tests.unit.publicity.fake_store import FakeStore
 
@@ -37,9 +37,10 @@ async def a_list(store: FakeStore) -> str:
         threshold=None,
         acceptance_opens=date(2026, 3, 1),
         acceptance_closes=date(2026, 3, 20),
+        cut_off_date=date(2026, 2, 1),
         notice_working_days=5,
     )
-    await rounds.close_round(FakeUnitOfWork(store), "RND-1", date(2026, 3, 23))
+    await closed(store, "RND-1", date(2026, 3, 23))
     return "RND-1"
 
 

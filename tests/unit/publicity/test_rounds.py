@@ -7,11 +7,15 @@ from datetime import date
 import pytest
 
 from services.publicity import domain
+from services.publicity.api.pages import templates
+from services.publicity.api.schemas import round_doc
 from services.publicity.handlers import Deps, handlers
 from services.publicity.rounds import use_cases
+from shared import clock
 from shared.events import Envelope
 from tests.fakes import FakeUnitOfWork, InMemoryBus
-from tests.unit.publicity.events import MODULE, scored, submitted, withdrawn
+from tests.unit.publicity.closing import closed
+from tests.unit.publicity.events import MODULE, as_own_scores, round_scored, scored, submitted, withdrawn
 from tests.unit.publicity.fake_store import FakeStore
 
 CLOSES = date(2026, 3, 20)
@@ -36,8 +40,12 @@ async def a_round(
     return r.id
 
 
+def bus(store: FakeStore) -> InMemoryBus:
+    return InMemoryBus(handlers(Deps("salt", 7, "https://gs.example")), store)
+
+
 async def applicants(store: FakeStore, *events: Envelope) -> None:
-    await InMemoryBus(handlers(Deps("salt", 7, "https://gs.example")), store).follow(list(events))
+    await bus(store).follow(list(events))
 
 
 async def test_a_round_opens_accepting_with_the_modules_owner_and_a_default_cut_off():
@@ -63,13 +71,71 @@ async def test_closing_ranks_the_eligible_admits_the_quota_and_starts_the_notice
         scored("A5", 100),
     )
     round_id = await a_round(store, quota=2)
-    closed = await use_cases.close_round(FakeUnitOfWork(store), round_id, date(2026, 3, 23))
-    assert (closed.entries, closed.admitted) == (3, 2)
-    assert (closed.notice_start, closed.notice_end) == domain.notice_period(date(2026, 3, 23), 5)
+    uow = FakeUnitOfWork(store)
+    closing = await use_cases.close_round(uow, round_id, date(2026, 3, 23))
+    # Closed, not yet ranked: its candidates (those who chose the module) go to scoring.
+    assert (closing.candidates, closing.chunks) == (4, 1) and store.entries.get(round_id, {}) == {}
+    [event] = uow.emitted
+    assert event.type == "round.closing" and event.data["application_ids"] == ["A1", "A2", "A3", "A4"]
+    r = store.rounds[round_id]
+    assert r.status == "scoring"
+    assert (event.data["cut_off_date"], event.data["rules_on"]) == (str(r.cut_off_date), str(r.acceptance_opens))
+    await bus(store).follow(as_own_scores(store, [event]))
     ranked = sorted(store.entries[round_id].values(), key=lambda e: e.rank)
     assert [(e.application_id, e.admitted) for e in ranked] == [("A2", True), ("A3", True), ("A1", False)]
     r = store.rounds[round_id]
-    assert (r.status, r.list_version) == ("notice", 1) and store.versions[0].reason == "published"
+    assert (r.status, r.list_version, r.rescored) == ("notice", 1, True) and store.versions[0].reason == "published"
+    assert (r.notice_start, r.notice_end) == domain.notice_period(clock.today(), 5)  # published when scoring answered
+
+
+async def test_the_list_ranks_by_the_round_scores_not_the_applications_own():
+    store = FakeStore()
+    await applicants(store, submitted("A1", "h1"), submitted("A2", "h2"), scored("A1", 90), scored("A2", 80))
+    round_id = await a_round(store, quota=1)
+    # At the round's cut-off A2 has counted more months than at their own: they now lead.
+    await closed(store, round_id, date(2026, 3, 23), A1=91.0, A2=93.5)
+    ranked = sorted(store.entries[round_id].values(), key=lambda e: e.rank)
+    assert [(e.application_id, e.score, e.admitted) for e in ranked] == [("A2", 93.5, True), ("A1", 91.0, False)]
+
+
+async def test_a_round_of_many_chunks_is_published_once_every_chunk_is_answered_and_once_only():
+    store = FakeStore()
+    apps = [f"A{i}" for i in range(1, 6)]
+    await applicants(store, *[submitted(a, f"h{a}") for a in apps], *[scored(a, 60 + i) for i, a in enumerate(apps)])
+    round_id = await a_round(store, quota=2)
+    uow = FakeUnitOfWork(store)
+    closing = await use_cases.close_round(uow, round_id, date(2026, 3, 23), chunk=2)
+    assert (closing.candidates, closing.chunks) == (5, 3)
+    assert [e.data["application_ids"] for e in uow.emitted] == [["A1", "A2"], ["A3", "A4"], ["A5"]]
+    first, second, third = as_own_scores(store, uow.emitted)
+    b = bus(store)
+    await b.follow([first, second])
+    assert store.rounds[round_id].status == "scoring" and store.entries.get(round_id, {}) == {}
+    await b.follow([third])
+    assert store.rounds[round_id].status == "notice" and len(store.entries[round_id]) == 5
+    # An answer delivered again (a new delivery, not the inbox's duplicate) changes nothing.
+    await bus(store).follow([first, third])
+    assert store.rounds[round_id].list_version == 1 and len(store.versions) == 1
+    assert [e.application_id for e in await store.admitted_entries(round_id)] == ["A5", "A4"]
+
+
+async def test_a_candidate_scoring_cannot_re_score_is_left_off_and_nobody_is_notified():
+    store = FakeStore()
+    await applicants(store, submitted("A1", "h1"), submitted("A2", "h2"), scored("A1", 70))
+    notified = len(store.notifications)
+    round_id = await a_round(store)
+    await closed(store, round_id, date(2026, 3, 23), A1=72.0, A2=None)
+    assert [e.application_id for e in store.entries[round_id].values()] == ["A1"]
+    # A round's score is not a score notice: no notice, no message.
+    assert len(store.notifications) == notified and {n.application_id for n in store.notices.values()} == {"A1"}
+
+
+async def test_a_round_nobody_applied_for_is_published_at_once_empty():
+    store = FakeStore()
+    round_id = await a_round(store)
+    uow = FakeUnitOfWork(store)
+    assert (await use_cases.close_round(uow, round_id, date(2026, 3, 23))).candidates == 0
+    assert uow.emitted == [] and store.rounds[round_id].status == "notice" and store.rounds[round_id].entries == 0
 
 
 async def test_a_child_named_by_both_parents_counts_once_with_the_better_score():
@@ -82,7 +148,7 @@ async def test_a_child_named_by_both_parents_counts_once_with_the_better_score()
         scored("DAD", 92),
     )
     round_id = await a_round(store, candidate="child")
-    await use_cases.close_round(FakeUnitOfWork(store), round_id, date(2026, 3, 23))
+    await closed(store, round_id, date(2026, 3, 23))
     [entry] = store.entries[round_id].values()
     assert (entry.application_id, entry.score, entry.name_masked) == ("DAD", 92, "王*")
 
@@ -93,7 +159,7 @@ async def test_a_round_is_not_closed_while_accepting_nor_twice():
     with pytest.raises(domain.RoundRefused) as early:
         await use_cases.close_round(FakeUnitOfWork(store), round_id, date(2026, 3, 19))
     assert early.value.status == 409 and early.value.type == "/problems/round-accepting"
-    await use_cases.close_round(FakeUnitOfWork(store), round_id, date(2026, 3, 21))
+    await closed(store, round_id, date(2026, 3, 21))
     with pytest.raises(domain.RoundRefused) as again:
         await use_cases.close_round(FakeUnitOfWork(store), round_id, date(2026, 3, 22))
     assert again.value.type == "/problems/round-closed"
@@ -106,36 +172,37 @@ async def test_close_due_closes_only_rounds_whose_acceptance_ended():
     round_id = await a_round(store)
     assert await use_cases.close_due(FakeUnitOfWork(store), CLOSES) == []
     assert await use_cases.close_due(FakeUnitOfWork(store), date(2026, 3, 21)) == [round_id]
-    assert store.rounds[round_id].status == "notice"
+    assert store.rounds[round_id].status == "notice"  # nobody applied: published at once
 
 
 async def test_a_rescore_during_the_notice_re_ranks_and_keeps_the_old_standing():
     store = FakeStore()
     await applicants(store, submitted("A1", "h1"), submitted("A2", "h2"), scored("A1", 90), scored("A2", 80))
     round_id = await a_round(store, quota=1)
-    await use_cases.close_round(FakeUnitOfWork(store), round_id, date(2026, 3, 23))
-    await store.put_score(
-        **{
-            **store.scores["A2"],
-            "version": 2,
-            "modules": {MODULE: {"total": 95.0, "eligible": True, "sort_key": [95.0, 0.0]}},
-        }
-    )
-    assert await use_cases.rescore(FakeUnitOfWork(store), "A2") == [round_id]
+    await closed(store, round_id, date(2026, 3, 23))
+    # An objection re-scores A2: first their own score (which alone moves nothing on this list) ...
+    await applicants(store, scored("A2", 99, version=2))
+    assert store.rounds[round_id].list_version == 1
+    # ... then scoring re-scores it at the round's cut-off: the entry moves by that.
+    await applicants(store, round_scored(round_id, {"A2": 95.0}, version=11))
     by_app = {e.application_id: e for e in store.entries[round_id].values()}
-    assert (by_app["A2"].rank, by_app["A2"].admitted, by_app["A1"].rank, by_app["A1"].admitted) == (1, True, 2, False)
+    assert (by_app["A2"].rank, by_app["A2"].score, by_app["A2"].admitted) == (1, 95.0, True)
+    assert (by_app["A1"].rank, by_app["A1"].admitted) == (2, False)
     kept = {(h.seq, h.rank, h.admitted) for h in store.history if h.version == 2}
     assert kept == {(by_app["A2"].seq, 2, False), (by_app["A1"].seq, 1, True)}
     assert store.rounds[round_id].list_version == 2 and "re-scored" in store.versions[-1].reason
-    # The same standing again: nothing re-published.
+    # The same standing again, or an older round score arriving late: nothing re-published.
     assert await use_cases.rescore(FakeUnitOfWork(store), "A2") == []
+    await applicants(store, round_scored(round_id, {"A2": 80.0}, version=9))
+    assert store.rounds[round_id].list_version == 2
+    assert {e.application_id: e.score for e in store.entries[round_id].values()} == {"A1": 90.0, "A2": 95.0}
 
 
 async def test_a_withdrawn_candidate_leaves_the_list_at_the_next_rescore():
     store = FakeStore()
     await applicants(store, submitted("A1", "h1"), submitted("A2", "h2"), scored("A1", 90), scored("A2", 80))
     round_id = await a_round(store, quota=1)
-    await use_cases.close_round(FakeUnitOfWork(store), round_id, date(2026, 3, 23))
+    await closed(store, round_id, date(2026, 3, 23))
     await applicants(store, withdrawn("A1"))
     assert await use_cases.rescore(FakeUnitOfWork(store), "A1") == [round_id]
     assert [(e.application_id, e.rank, e.admitted) for e in store.entries[round_id].values()] == [("A2", 1, True)]
@@ -145,8 +212,9 @@ async def test_a_list_becomes_final_after_its_notice_unless_an_objection_is_open
     store = FakeStore()
     await applicants(store, submitted("A1", "h1"), submitted("A2", "h2"), scored("A1", 90), scored("A2", 80))
     round_id = await a_round(store, quota=1)
-    closed = await use_cases.close_round(FakeUnitOfWork(store), round_id, date(2026, 3, 23))
-    after = date.fromordinal(closed.notice_end.toordinal() + 1)
+    await closed(store, round_id, date(2026, 3, 23))
+    notice_end = store.rounds[round_id].notice_end
+    after = date.fromordinal(notice_end.toordinal() + 1)
     await store.add_objection(
         id="OBJ-1",
         kind="objection",
@@ -161,12 +229,12 @@ async def test_a_list_becomes_final_after_its_notice_unless_an_objection_is_open
         status="open",
         pending_departments=["education"],
         score_before=80.0,
-        due_by=closed.notice_end,
+        due_by=notice_end,
         lodged_at=None,
     )
     uow = FakeUnitOfWork(store)
     assert await use_cases.finalize_due(uow, after) == [] and uow.emitted == []
-    assert await use_cases.finalize_due(FakeUnitOfWork(store), closed.notice_end) == []  # the last day still counts
+    assert await use_cases.finalize_due(FakeUnitOfWork(store), notice_end) == []  # the last day still counts
     store.objections["OBJ-1"]["status"] = "answered"
     uow = FakeUnitOfWork(store)
     assert await use_cases.finalize_due(uow, after) == [round_id]
@@ -174,3 +242,45 @@ async def test_a_list_becomes_final_after_its_notice_unless_an_objection_is_open
     assert event.type == "round.finalized" and event.data["owner"] == "education"
     assert [(a["rank"], a["application_id"]) for a in event.data["admitted"]] == [(1, "A1")]
     assert store.rounds[round_id].status == "final"
+
+
+async def test_a_list_published_before_rounds_were_re_scored_still_moves_by_the_own_score():
+    store = FakeStore()
+    await applicants(store, submitted("A1", "h1"), submitted("A2", "h2"), scored("A1", 90), scored("A2", 80))
+    round_id = await a_round(store, quota=1)
+    await closed(store, round_id, date(2026, 3, 23))
+    # As the migration leaves a list of before: its round scores are the applications' own versions.
+    await store.update_round(round_id, rescored=False)
+    for s in store.round_scores.values():
+        s.update(version=1, based_on=1)
+    await applicants(store, scored("A2", 95, version=2))
+    assert [(e.application_id, e.score) for e in await store.admitted_entries(round_id)] == [("A2", 95.0)]
+
+
+async def test_a_final_list_takes_no_round_score():
+    store = FakeStore()
+    await applicants(store, submitted("A1", "h1"), submitted("A2", "h2"), scored("A1", 90), scored("A2", 80))
+    round_id = await a_round(store, quota=1)
+    await closed(store, round_id, date(2026, 3, 23))
+    await store.update_round(round_id, status="final")
+    await applicants(store, round_scored(round_id, {"A2": 99.0}, version=11))
+    assert [(e.application_id, e.score) for e in await store.admitted_entries(round_id)] == [("A1", 90.0)]
+    assert store.round_scores[(round_id, "A2")].version == 10
+
+
+async def test_a_round_being_re_scored_says_so_on_its_page_and_then_that_its_list_was():
+    store = FakeStore()
+    await applicants(store, submitted("A1", "h1"), scored("A1", 90))
+    round_id = await a_round(store)
+    uow = FakeUnitOfWork(store)
+    await use_cases.close_round(uow, round_id, date(2026, 3, 23))
+
+    def shown() -> str:
+        r = round_doc(store.rounds[round_id])
+        return templates.env.get_template("round.html").render(r=r, entries=[], q="", limit=20, next_after=None)
+
+    cut_off = store.rounds[round_id].cut_off_date.isoformat()
+    assert f"正在按积分截止日（{cut_off}）为申请人重新计分" in shown() and "公示期 None" not in shown()
+    await bus(store).follow(as_own_scores(store, uow.emitted))
+    start = store.rounds[round_id].notice_start.isoformat()
+    assert f"本名单所有申请人均已按本批次积分截止日（{cut_off}）重新计分" in shown() and f"公示期 {start}" in shown()

@@ -17,6 +17,8 @@ class FakeStore:
         self.modules: dict[str, dict[int, dict]] = {}  # id → version → row
         self.texts: dict[str, dict] = {}  # content hash → kept rule-set or module text
         self.sweep_taken = False  # another replica holds the overdue sweep
+        self.rounds: dict[str, dict] = {}  # round → {module_id, cut_off_date, rules_on, final, …}
+        self.round_candidates: set[tuple[str, str]] = set()  # (round, application)
 
     # -- departments' answers
     async def answers(self, application_id: str) -> dict[str, dict]:
@@ -78,12 +80,48 @@ class FakeStore:
     async def scores_newest_first(self, application_id: str) -> list[Any]:
         return [SimpleNamespace(**r) for _, r in sorted(self.scores.get(application_id, {}).items(), reverse=True)]
 
-    async def latest_scores(self, application_ids: list[str]) -> list[Any]:
+    async def latest_scores(self, application_ids: list[str], round_id: str | None = None) -> list[Any]:
+        out = []
+        for a in application_ids:
+            row = (self._latest(a, round_id) if round_id else None) or self._latest(a, None)
+            if row is not None:
+                out.append(SimpleNamespace(**vars(row), applied_on=self.applications[a]["applied_on"]))
+        return out
+
+    # -- rounds
+    async def add_round(self, row: dict[str, Any], application_ids: list[str]) -> None:
+        self.rounds.setdefault(row["round_id"], {**row, "final": False})
+        self.round_candidates |= {(row["round_id"], a) for a in application_ids}
+
+    async def round(self, round_id: str) -> Any:
+        row = self.rounds.get(round_id)
+        return None if row is None else SimpleNamespace(**row)
+
+    async def finalize_round(self, round_id: str) -> None:
+        if round_id in self.rounds:
+            self.rounds[round_id]["final"] = True
+
+    async def open_rounds_of(self, application_ids: list[str]) -> list[Any]:
         return [
-            SimpleNamespace(**self.scores[a][max(self.scores[a])], applied_on=self.applications[a]["applied_on"])
-            for a in application_ids
-            if self.scores.get(a)
+            SimpleNamespace(application_id=a, **self.rounds[r])
+            for r, a in sorted(self.round_candidates)
+            if a in application_ids and not self.rounds[r]["final"]
         ]
+
+    def _latest(self, application_id: str, round_id: str | None) -> Any:
+        rows = [r for r in self.scores.get(application_id, {}).values() if r.get("round_id") == round_id]
+        return SimpleNamespace(**max(rows, key=lambda r: r["version"])) if rows else None
+
+    async def latest_own_scores(self, application_ids: list[str]) -> dict[str, Any]:
+        found = {a: self._latest(a, None) for a in application_ids}
+        return {a: r for a, r in found.items() if r is not None}
+
+    async def latest_round_scores(self, round_id: str, application_ids: list[str]) -> dict[str, Any]:
+        found = {a: self._latest(a, round_id) for a in application_ids}
+        return {a: r for a, r in found.items() if r is not None}
+
+    async def latest_versions(self, application_ids: list[str]) -> dict[str, int]:
+        return {a: max(self.scores[a]) for a in application_ids if self.scores.get(a)}
 
     async def score_version(self, application_id: str, version: int) -> Any:
         row = self.scores.get(application_id, {}).get(version)

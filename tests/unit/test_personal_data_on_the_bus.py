@@ -43,6 +43,12 @@ EXPECTED = {
     "reverification.requested": set(),
     "round.finalized": {"masked_name", "masked_id_number"},
     "audit.chain_anchored": set(),
+    # A 模拟积分 campaign: publicity texts the invitation (the register's phone); the departments look a
+    # consenting participant up by their numbers; scoring and verification know them by key after.
+    "campaign.invited": {"phone"},
+    "campaign.joined": {"id_number", "permit_number", "holder_key"},
+    "campaign.facts_verified": {"holder_key"},
+    "campaign.withdrawn": {"holder_key"},
 }
 
 

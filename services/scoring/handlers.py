@@ -11,10 +11,16 @@ from functools import partial
 from typing import Any
 
 from services.scoring import domain, use_cases
+from services.scoring.campaigns import use_cases as campaigns
 from services.scoring.use_cases import Deps
 from shared import clock
 from shared.events import Envelope
-from shared.events.catalogue import ApplicationSubmitted, ApplicationWithdrawn, VerificationCompleted
+from shared.events.catalogue import (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    CampaignFactsVerified,
+    VerificationCompleted,
+)
 from shared.pseudonyms import holder_key
 
 
@@ -88,10 +94,16 @@ async def on_application_withdrawn(uow: Any, event: Envelope, data: ApplicationW
     uow.store.add_withdrawn(data.application_id, data.withdrawn_at)
 
 
+async def on_campaign_facts_verified(uow: Any, event: Envelope, data: CampaignFactsVerified, *, deps: Deps) -> None:
+    """A campaign participant's cross-checked facts: kept for the campaign's report, scored for no service."""
+    await campaigns.record_facts(uow, data)
+
+
 HANDLERS = {
     "application.submitted": on_application_submitted,
     "verification.completed": on_verification_completed,
     "application.withdrawn": on_application_withdrawn,
+    "campaign.facts_verified": on_campaign_facts_verified,
 }
 
 

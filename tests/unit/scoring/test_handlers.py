@@ -80,7 +80,12 @@ def bus() -> InMemoryBus:
 
 
 def test_one_handler_per_event_type():
-    assert set(HANDLERS) == {"application.submitted", "verification.completed", "application.withdrawn"}
+    assert set(HANDLERS) == {
+        "application.submitted",
+        "verification.completed",
+        "application.withdrawn",
+        "campaign.facts_verified",
+    }
 
 
 async def test_an_application_is_scored_once_every_expected_department_has_answered(bus):

@@ -367,10 +367,9 @@ async def produce_report(
     rule_sets = request.app.state.rule_sets
     rules = rule_sets.get(row.doc["rules_in_force"]["id"]) or in_force(rule_sets, row.opens_on)
     drafts = use_cases.drafts_of(row.doc, rule_sets)
-    today = clock.today()
 
     def build() -> tuple[dict[str, Any], str]:
-        scored = use_cases.score(row.doc, people, rules, drafts, today)
+        scored = use_cases.score(row.doc, people, rules, drafts)
         summary = reporting.summarise({"id": row.id, "doc": row.doc}, scored, states)
         return summary, reporting.render(summary)
 

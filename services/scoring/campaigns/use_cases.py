@@ -11,6 +11,8 @@ import numpy as np
 from services.scoring import domain as scoring
 from services.scoring.campaigns import report as reporting
 from services.scoring.campaigns.store import CampaignStore
+from services.scoring.engine.evaluate import SCORED, Evaluation, evaluate
+from services.scoring.engine.population import Population
 from services.scoring.engine.rules import RuleSet, parse_rule_set
 from services.scoring.self_estimate import Answers, facts_of
 from services.scoring.simulation.drafts import as_if_in_force
@@ -140,27 +142,27 @@ def drafts_of(doc: dict[str, Any], in_use: dict[str, RuleSet]) -> list[RuleSet]:
     return out
 
 
-def _lines(explanation: dict[str, Any]) -> dict[str, float]:
-    return {line["indicator"]: float(line["points"]) for line in explanation.get("lines", [])}
+def _points(ev: Evaluation, holder: int) -> dict[str, float]:
+    """A holder's points per indicator, as their explanation's lines count them."""
+    scored = ev.status_code[holder] == SCORED
+    return {ind.id: float(ev.counted[k, holder]) if scored else 0.0 for k, ind in enumerate(ev.rule_set.indicators)}
 
 
-def score(
-    doc: dict[str, Any], rows: list[Any], in_force: RuleSet, drafts: list[RuleSet], today: date
-) -> reporting.Scored:
+def score(doc: dict[str, Any], rows: list[Any], in_force: RuleSet, drafts: list[RuleSet]) -> reporting.Scored:
     """Every verified participant under the rules in force and each draft, from the departments'
     answers; and, for those who declared facts, their declaration scored under the rules in force."""
     cut_off, rules_on = date.fromisoformat(doc["cut_off_date"]), date.fromisoformat(doc["rules_on"])
     answers = [r.answers for r in rows]
-    sides = [in_force, *drafts]
-    explained = [
-        scoring.score_applications({rs.id: as_if_in_force(rs, rules_on)}, cut_off, answers, None, today, rules_on)
-        if answers
-        else []
+    sides = [as_if_in_force(rs, rules_on) for rs in (in_force, *drafts)]
+    # The engine's vectorised evaluation, one per rule set over all participants (as a simulation
+    # scores a city): the totals an application's explanation gives, without explaining anyone. A
+    # campaign's answers come from the registries alone (no desk, no delegation), so nothing voids
+    # or refuses a score here.
+    evaluations = [
+        evaluate(rs, Population.from_records([scoring.application_facts(rs, a) for a in answers]), cut_off)
         for rs in sides
     ]
-    totals = np.array([[float(e["total"]) for e in side] for side in explained], dtype=np.float64).reshape(
-        len(sides), len(rows)
-    )
+    totals = np.array([ev.totals for ev in evaluations], dtype=np.float64).reshape(len(sides), len(rows))
     declared = []
     said = [(i, r.declared) for i, r in enumerate(rows) if r.declared]
     if said:
@@ -172,11 +174,9 @@ def score(
             facts = {f: stated[f] for field in d for f in DECLARED_FACTS.get(field, ())}
             told.append(set(facts))
             combined.append({**scoring.application_facts(in_force, answers[i]), **facts})
-        declared_explained = scoring.score_many(
-            {in_force.id: as_if_in_force(in_force, rules_on)}, cut_off, combined, None
-        )
-        for (i, _d), facts_told, e in zip(said, told, declared_explained, strict=True):
-            found, stated_points = _lines(explained[0][i]), _lines(e)
+        stated_ev = evaluate(sides[0], Population.from_records(combined), cut_off)
+        for k, ((i, _d), facts_told) in enumerate(zip(said, told, strict=True)):
+            found, stated_points = _points(evaluations[0], i), _points(stated_ev, k)
             declared.append(
                 {
                     ind.id: (stated_points.get(ind.id, 0.0), found.get(ind.id, 0.0))

@@ -197,6 +197,19 @@ async def test_a_campaign_from_invitation_to_a_weighted_report(platform):
             headers=APP,
         )
         assert again.status_code == 202 and again.json()["joined"] is False
+        # One of those who never answered joins and withdraws at once, before the departments answer:
+        # their answers, when they come, find nothing to attach to.
+        hasty = sorted(absent)[0]
+        r = await client.post(
+            f"{scoring_url}/v1/campaigns/{cid}/participants",
+            json={"id_number": register[hasty][0], "permit_number": register[hasty][1], "consent": True},
+            headers=APP,
+        )
+        assert r.status_code == 202, r.text
+        r = await client.delete(
+            f"{scoring_url}/v1/campaigns/{cid}/participants", headers={**APP, "X-Holder-Id-Number": register[hasty][0]}
+        )
+        assert r.status_code == 204, r.text
         stranger = register[stranger_key][0]  # presents a permit the register does not give them
         r = await client.post(
             f"{scoring_url}/v1/campaigns/{cid}/participants",
@@ -211,6 +224,20 @@ async def test_a_campaign_from_invitation_to_a_weighted_report(platform):
 
         states = await wait_for("the departments answer every participant", verified, timeout=240)
         assert states == {"verified": len(taking_part) + len(volunteers), "not_on_register": 1}
+
+        async def hasty_gone():
+            async with engine.connect() as conn:
+                return not await conn.scalar(
+                    text(
+                        "SELECT (SELECT count(*) FROM scoring.campaign_participants p "
+                        "        WHERE p.campaign_id = :c AND p.holder_key = :k)"
+                        "     + (SELECT count(*) FROM verification.campaign_invitations i "
+                        "        WHERE i.campaign_id = :c AND i.holder_key = :k)"
+                    ),
+                    {"c": cid, "k": hasty},
+                )
+
+        await wait_for("nothing is kept of a holder who withdrew before the answers came", hasty_gone)
 
         # Campaign look-ups are audited as such, and nobody was scored for a service.
         async with engine.connect() as conn:

@@ -226,7 +226,7 @@ def invitation_text(title_zh: str, closes_on: date) -> str:
     """A campaign's invitation by SMS: what it is, that taking part is voluntary, until when."""
     return (
         f"【居住证积分】您被随机选中参加“{title_zh}”模拟积分调查。参与自愿，须经您明确同意；"
-        f"可在积分测算页面或政务服务应用中参加，截止日期{closes_on.isoformat()}。"
+        f"可在政务服务应用中参加，截止日期{closes_on.isoformat()}。"
     )
 
 

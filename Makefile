@@ -38,7 +38,8 @@ infra: install
 
 ## Lint, format and types: ruff over everything; mypy --strict where the rules and the shared floor live.
 MYPY_STRICT := shared services/intake/domain.py services/verification/domain.py services/publicity/domain.py \
-	services/scoring/domain.py services/scoring/engine services/scoring/replay/domain.py
+	services/scoring/domain.py services/scoring/engine services/scoring/replay/domain.py \
+	services/scoring/campaigns/domain.py
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

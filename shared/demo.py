@@ -32,6 +32,8 @@ DEMO_KEYS = {
         ("demosi", "local-demo-si-key", "demo-si-officer", ["department:social_insurance"]),
         # Binjiang district: registers its registry, and its officers decide its items at the desk
         ("demobinjiang", "local-demo-binjiang-key", "demo-binjiang-district", ["module:district:binjiang"]),
+        # scoring draws a 模拟积分 campaign's sample from the permit register with this one
+        ("democampaigndraws", "local-demo-campaign-draws-key", "scoring-campaigns", ["campaigns:draw"]),
     ],
     "scoring": [
         ("demoreader", "local-demo-reader-key", "demo-reader", ["evaluate"]),
@@ -44,7 +46,14 @@ DEMO_KEYS = {
         ("demoscoringadmin", "local-demo-scoring-admin-key", "demo-scoring-admin", ["admin"]),
         ("demobinjiang", "local-demo-binjiang-key", "demo-binjiang-district", ["module:district:binjiang"]),
         # the policy office: simulations of draft rule sets (模拟积分 for the whole city)
-        ("demopolicy", "local-demo-policy-key", "demo-policy-office", ["simulation", "rules:draft", "rounds:replay"]),
+        (
+            "demopolicy",
+            "local-demo-policy-key",
+            "demo-policy-office",
+            ["simulation", "rules:draft", "rounds:replay", "campaigns:manage"],
+        ),
+        # a partner app (and publicity's estimate page) signs a consenting holder up to a campaign
+        ("democampaignjoin", "local-demo-campaign-join-key", "demo-service-app", ["campaigns:join"]),
         # an officer replaying a past round sees each person's line-by-line difference too
         (
             "demoreplayofficer",
@@ -79,3 +88,4 @@ def demo_key(service: str, key_id: str) -> str:
 
 DEMO_MATERIALS_KEY = demo_key("intake", "demomaterials")
 DEMO_ROUND_CANDIDATES_KEY = demo_key("publicity", "demoroundcandidates")
+DEMO_CAMPAIGN_DRAWS_KEY = demo_key("verification", "democampaigndraws")

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Table, select
 
-from shared.demo import DEMO_KEYS, DEMO_MATERIALS_KEY, DEMO_ROUND_CANDIDATES_KEY, DEMO_SALT, EMBEDDED
+from shared.demo import (
+    DEMO_CAMPAIGN_DRAWS_KEY,
+    DEMO_KEYS,
+    DEMO_MATERIALS_KEY,
+    DEMO_ROUND_CANDIDATES_KEY,
+    DEMO_SALT,
+    EMBEDDED,
+)
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -27,15 +34,18 @@ if TYPE_CHECKING:
 NEEDS = {
     # The salt of the pseudonymous holder keys: intake makes them, scoring and publicity match them.
     "intake": ("CANDIDATE_KEY_SALT",),
-    # (scoring's PUBLICITY_CANDIDATES_KEY is optional: without it, replaying a round answers 503.)
+    # (scoring's PUBLICITY_CANDIDATES_KEY and CAMPAIGN_DRAWS_KEY are optional: without them, replaying
+    # a round or opening a campaign answers 503.)
     "scoring": ("CANDIDATE_KEY_SALT",),
     "publicity": ("CANDIDATE_KEY_SALT",),
-    "verification": ("INTAKE_MATERIALS_KEY",),
+    # The salt also keys who a campaign drew (services/verification/campaigns.py).
+    "verification": ("INTAKE_MATERIALS_KEY", "CANDIDATE_KEY_SALT"),
 }
 _DEMO_VALUES = {
     "CANDIDATE_KEY_SALT": DEMO_SALT,
     "INTAKE_MATERIALS_KEY": DEMO_MATERIALS_KEY,
     "PUBLICITY_CANDIDATES_KEY": DEMO_ROUND_CANDIDATES_KEY,
+    "CAMPAIGN_DRAWS_KEY": DEMO_CAMPAIGN_DRAWS_KEY,
 }
 # The salt is the only secret in a hash of an 18-character ID number: it must not be guessable.
 MIN_SALT_LENGTH = 16

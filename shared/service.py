@@ -67,6 +67,8 @@ class ServiceSpec:
     page_policy: str = BASE_POLICY
     # Sets the service's own gauges that are read at scrape time (scoring: the simulation queue).
     on_scrape: Callable[[FastAPI], Awaitable[None]] | None = None
+    # The service's own rows kept for a period (a campaign's participants): pruned by the same sweep.
+    retention: list[retention.Rule] = field(default_factory=list)
 
 
 # Start-up warns when the working-day calendar ends sooner than this (a new year's schedule is
@@ -115,7 +117,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         link = BrokerLink(settings, relay, consumers)
         # Sent outbox rows, inbox ids and (intake) idempotency keys go after their periods.
         idempotency = spec.metadata.tables.get(f"{spec.outbox.schema}.idempotency_keys")
-        rules = retention.rules_for(spec.outbox, spec.inbox, idempotency, settings)
+        rules = retention.rules_for(spec.outbox, spec.inbox, idempotency, settings) + spec.retention
         sweep = retention.RetentionSweep(db.engine, rules, settings.retention_sweep_seconds)
         app.state.settings, app.state.db, app.state.broker = settings, db, link
         app.state.api_keys = ApiKeys(db.engine, spec.api_keys)

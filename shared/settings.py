@@ -12,7 +12,7 @@ from functools import lru_cache
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.demo import DEMO_MATERIALS_KEY, DEMO_ROUND_CANDIDATES_KEY, DEMO_SALT, EMBEDDED
+from shared.demo import DEMO_CAMPAIGN_DRAWS_KEY, DEMO_MATERIALS_KEY, DEMO_ROUND_CANDIDATES_KEY, DEMO_SALT, EMBEDDED
 
 
 class Settings(BaseSettings):
@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     # The key scoring presents to publicity for a round's candidates, to replay the round under a
     # draft (scope rounds:candidates).
     publicity_candidates_key: str | None = None  # a secret: see _embedded_demo_secrets
+    # The key scoring presents to verification to draw a 模拟积分 campaign's sample from the permit
+    # register (scope campaigns:draw).
+    campaign_draws_key: str | None = None  # a secret: see _embedded_demo_secrets
     # Each service's own settings are in services/<name>/settings.py.
     # Our own reverse proxies (addresses or CIDRs, comma-separated; none by default): only a request
     # from one of them has its X-Forwarded-For believed (shared.client_address).
@@ -142,6 +145,7 @@ class Settings(BaseSettings):
             self.candidate_key_salt = self.candidate_key_salt or DEMO_SALT
             self.intake_materials_key = self.intake_materials_key or DEMO_MATERIALS_KEY
             self.publicity_candidates_key = self.publicity_candidates_key or DEMO_ROUND_CANDIDATES_KEY
+            self.campaign_draws_key = self.campaign_draws_key or DEMO_CAMPAIGN_DRAWS_KEY
         return self
 
     def topic(self, name: str) -> str:

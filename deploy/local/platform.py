@@ -69,6 +69,7 @@ class Platform:
             "SCORING_BASE_URL": self.url("scoring"),
             "INTAKE_BASE_URL": self.url("intake"),
             "PUBLICITY_BASE_URL": self.url("publicity"),
+            "VERIFICATION_BASE_URL": self.url("verification"),
             "PYTHONUNBUFFERED": "1",
             "KAFKA_GROUP_INSTANCE_ID": self.proc_name(service),
             "OPS_PORT": str(self.ops_port(service)),

@@ -15,7 +15,7 @@ from services.publicity.notifier import make_notifier
 from services.publicity.settings import PublicitySettings, get_settings
 from services.publicity.store import Store
 from shared import clock
-from shared.events.catalogue import APPLICATIONS, SCORES
+from shared.events.catalogue import APPLICATIONS, CAMPAIGNS, SCORES
 from shared.logging import get_logger
 from shared.security_headers import BASE_POLICY, style_hashes
 from shared.service import ConsumerSpec, ServiceSpec, create_app
@@ -67,7 +67,7 @@ SPEC = ServiceSpec(
     inbox=tables.inbox,
     api_keys=tables.api_keys,
     routers=ROUTERS,
-    consumers=[ConsumerSpec("publicity", [SCORES, APPLICATIONS], handlers(deps_of(settings)))],
+    consumers=[ConsumerSpec("publicity", [SCORES, APPLICATIONS, CAMPAIGNS], handlers(deps_of(settings)))],
     publishes=["notice.published", "reverification.requested", "round.finalized", "round.closing"],
     on_startup=start_sweeping,
     store=Store,

@@ -223,6 +223,14 @@ def notification_text(
     return f"【居住证积分】您的积分申请{application_id}{body}。"
 
 
+def invitation_text(title_zh: str, closes_on: date) -> str:
+    """A campaign's invitation by SMS: what it is, that taking part is voluntary, until when."""
+    return (
+        f"【居住证积分】您被随机选中参加“{title_zh}”模拟积分调查。参与自愿，须经您明确同意；"
+        f"可在政务服务应用中参加，截止日期{closes_on.isoformat()}。"
+    )
+
+
 def outcome_text(status: str, total: float, before: float | None) -> str:
     """What a re-verification came to, as the objector or holder reads it on the receipt."""
     if status != "scored":

@@ -20,6 +20,7 @@ from shared.events import Envelope
 from shared.events.catalogue import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
+    CampaignInvited,
     FamilyMember,
     Holder,
     NoticePublished,
@@ -147,11 +148,23 @@ async def put_on_notice(uow: Any, data: ScoreComputed, lines: list[dict], deps: 
     return start, end
 
 
+async def on_campaign_invited(uow: Any, event: Envelope, data: CampaignInvited, *, deps: Deps) -> None:
+    """A holder drawn for a 模拟积分 campaign is invited by SMS, through the same notifier as scores
+    (keyed by the campaign and the invitation's number: a redelivery sends nothing twice)."""
+    await uow.store.add_notification(
+        application_id=data.campaign_id,
+        score_version=data.number,
+        phone=data.phone,
+        body=domain.invitation_text(data.title_zh, data.closes_on),
+    )
+
+
 HANDLERS = {
     "application.submitted": on_application_submitted,
     "application.withdrawn": on_application_withdrawn,
     "score.computed": on_score_computed,
     "round.scored": on_round_scored,
+    "campaign.invited": on_campaign_invited,
 }
 
 

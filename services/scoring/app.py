@@ -5,6 +5,7 @@ and the background work (the overdue sweep, keeping every replica's rules curren
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -17,9 +18,10 @@ from services.scoring.settings import ScoringSettings
 from services.scoring.simulation import jobs as simulation_jobs
 from services.scoring.store import Store
 from shared import clock
-from shared.events.catalogue import APPLICATIONS, NOTICES, VERIFICATIONS
+from shared.events.catalogue import APPLICATIONS, CAMPAIGNS, NOTICES, VERIFICATIONS
 from shared.logging import get_logger
 from shared.metrics import SIMULATION_JOBS
+from shared.retention import Rule
 from shared.security_headers import BASE_POLICY
 from shared.service import ConsumerSpec, ServiceSpec, create_app
 
@@ -109,12 +111,14 @@ SPEC = ServiceSpec(
     inbox=tables.inbox,
     api_keys=tables.api_keys,
     routers=ROUTERS,
-    consumers=[ConsumerSpec("scoring", [VERIFICATIONS, APPLICATIONS, NOTICES], HANDLERS)],
-    publishes=["score.computed", "round.scored"],
+    consumers=[ConsumerSpec("scoring", [VERIFICATIONS, APPLICATIONS, NOTICES, CAMPAIGNS], HANDLERS)],
+    publishes=["score.computed", "round.scored", "campaign.joined", "campaign.withdrawn"],
     on_startup=_startup,
     on_shutdown=_shutdown,
     on_scrape=_scrape,
     store=Store,
+    # A campaign's participants are kept for its retention period only (campaigns/use_cases.py).
+    retention=[Rule(tables.campaign_participants, "keep_until", timedelta(0))],
     # The simulation report: no scripts; its charts are matplotlib's inline SVG, whose style
     # attributes no hash can allow, so inline styles (and data: images) are.
     page_policy=f"{BASE_POLICY}; style-src 'unsafe-inline'; img-src data:",

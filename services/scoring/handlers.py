@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from services.scoring import domain, use_cases
+from services.scoring.campaigns import use_cases as campaigns
 from services.scoring.rounds import use_cases as round_scoring
 from services.scoring.use_cases import Deps
 from shared import clock
@@ -18,6 +19,7 @@ from shared.events import Envelope
 from shared.events.catalogue import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
+    CampaignFactsVerified,
     RoundClosing,
     RoundFinalized,
     VerificationCompleted,
@@ -115,12 +117,18 @@ async def on_round_finalized(uow: Any, event: Envelope, data: RoundFinalized, *,
     await uow.store.finalize_round(data.round_id)
 
 
+async def on_campaign_facts_verified(uow: Any, event: Envelope, data: CampaignFactsVerified, *, deps: Deps) -> None:
+    """A campaign participant's cross-checked facts: kept for the campaign's report, scored for no service."""
+    await campaigns.record_facts(uow, data)
+
+
 HANDLERS = {
     "application.submitted": on_application_submitted,
     "verification.completed": on_verification_completed,
     "application.withdrawn": on_application_withdrawn,
     "round.closing": on_round_closing,
     "round.finalized": on_round_finalized,
+    "campaign.facts_verified": on_campaign_facts_verified,
 }
 
 

@@ -30,3 +30,11 @@ class ScoringSettings(Settings):
     @property
     def publicity_for_services(self) -> str:
         return self.publicity_internal_url or self.publicity_base_url
+
+    # Where scoring reaches verification to draw a campaign's sample from the permit register.
+    verification_base_url: str = "http://127.0.0.1:8002"
+    verification_internal_url: str | None = None
+
+    @property
+    def verification_for_services(self) -> str:
+        return self.verification_internal_url or self.verification_base_url

@@ -171,10 +171,50 @@ rate_limits = rate_limits_table(metadata)
 
 # Where this service keeps pseudonymous holder keys (shared.pseudonyms): `python -m shared.rekey`
 # replaces them after a salt rotation. A table that stores a key must be listed here.
+# The policy office's 模拟积分 campaigns (services/scoring/campaigns/): the campaign (no personal data),
+# its participants (kept until `keep_until`, the campaign's end and retention period, then swept),
+# and the reports produced (figures only: no personal data).
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("owner", String(100), nullable=False),  # the policy office's principal
+    Column("doc", JSONB, nullable=False),  # drafts, period, consent text, plan, the register's sizes
+    Column("opens_on", Date, nullable=False),
+    Column("closes_on", Date, nullable=False),
+    Column("keep_until", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+campaign_participants = Table(
+    "campaign_participants",
+    metadata,
+    Column("campaign_id", String(40), primary_key=True),
+    Column("holder_key", String(64), primary_key=True),
+    Column("state", String(20), nullable=False),  # verifying / verified / not_on_register
+    Column("declared", JSONB),  # what the holder said of themselves (the estimate's answers)
+    Column("invited", Boolean),
+    Column("stratum", Integer),
+    Column("labels", JSONB),
+    Column("answers", JSONB),  # the departments' answers, as for an application
+    Column("joined_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("keep_until", DateTime(timezone=True), nullable=False),
+)
+campaign_reports = Table(
+    "campaign_reports",
+    metadata,
+    Column("campaign_id", String(40), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("summary", JSONB, nullable=False),
+    Column("html", Text, nullable=False),
+    Column("produced_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 HOLDER_KEYS = [
     KeyColumn(received.c.holder),
     KeyColumn(applications.c.holder),
     KeyColumn(scores.c.holder),
     KeyColumn(scores.c.answers),  # each department's answer names the holder
     KeyColumn(outbox.c.payload),
+    KeyColumn(campaign_participants.c.holder_key),
+    KeyColumn(campaign_participants.c.answers),
 ]

@@ -8,6 +8,7 @@ through app.state.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -15,7 +16,7 @@ from services.verification import tables
 from services.verification.api import ROUTERS
 from services.verification.audit.anchors import anchor_forever
 from services.verification.credit_reports import CREDIT, report_forever
-from services.verification.handlers import Deps, OwnerDeps, handlers, owner_handlers
+from services.verification.handlers import Deps, OwnerDeps, campaign_handlers, handlers, owner_handlers
 from services.verification.intake_materials import IntakeMaterials
 from services.verification.module_catalogue import ModuleCatalogue
 from services.verification.owner_registry import OwnerRegistries
@@ -24,7 +25,8 @@ from services.verification.registries_http import HttpRegistries
 from services.verification.settings import get_settings
 from services.verification.store import Store
 from shared.db import make_engine
-from shared.events.catalogue import APPLICATIONS, NOTICES
+from shared.events.catalogue import APPLICATIONS, CAMPAIGNS, NOTICES
+from shared.retention import Rule
 from shared.service import ConsumerSpec, ServiceSpec, create_app
 
 settings = get_settings()
@@ -94,9 +96,21 @@ SPEC = ServiceSpec(
             owner_handlers(OwnerDeps(o, catalogue, owner_registries)),
         )
         for o in OWNERS
+    ]
+    # 模拟积分 campaigns' look-ups: one group, asking every department this process answers for.
+    + [ConsumerSpec("verification-campaigns", [CAMPAIGNS], campaign_handlers(registries))],
+    publishes=[
+        "verification.completed",
+        "audit.chain_anchored",
+        "campaign.invited",
+        "campaign.facts_verified",
     ],
-    publishes=["verification.completed", "audit.chain_anchored"],
     store=Store,
+    # A campaign's draw is kept for its retention period only (services/verification/campaigns.py).
+    retention=[
+        Rule(tables.campaign_invitations, "keep_until", timedelta(0)),
+        Rule(tables.campaign_draws, "keep_until", timedelta(0)),
+    ],
     on_startup=_startup,
     on_shutdown=_shutdown,
 )

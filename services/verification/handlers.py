@@ -11,10 +11,17 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from services.verification import campaigns
 from services.verification.registries import Registries
 from services.verification.use_cases import answers, owner_answers
 from shared.events import Envelope
-from shared.events.catalogue import ApplicationSubmitted, MaterialAdded, ReverificationRequested
+from shared.events.catalogue import (
+    ApplicationSubmitted,
+    CampaignJoined,
+    CampaignWithdrawn,
+    MaterialAdded,
+    ReverificationRequested,
+)
 
 
 @dataclass(frozen=True)
@@ -85,3 +92,23 @@ OWNER_HANDLERS = {
 def owner_handlers(deps: OwnerDeps) -> dict[str, Any]:
     """The handler table of one module owner's consumer group."""
     return {event_type: partial(handler, deps=deps) for event_type, handler in OWNER_HANDLERS.items()}
+
+
+async def on_campaign_joined(
+    uow: Any, event: Envelope, data: CampaignJoined, *, registries: dict[str, Registries]
+) -> None:
+    await campaigns.answer_participant(uow, registries, data)
+
+
+async def on_campaign_withdrawn(
+    uow: Any, event: Envelope, data: CampaignWithdrawn, *, registries: dict[str, Registries]
+) -> None:
+    await campaigns.forget_participant(uow, data)
+
+
+CAMPAIGN_HANDLERS = {"campaign.joined": on_campaign_joined, "campaign.withdrawn": on_campaign_withdrawn}
+
+
+def campaign_handlers(registries: dict[str, Registries]) -> dict[str, Any]:
+    """The handler table of the campaigns' consumer group: every department this process answers for."""
+    return {t: partial(handler, registries=registries) for t, handler in CAMPAIGN_HANDLERS.items()}

@@ -33,6 +33,14 @@ police_permits = Table(
     Column("valid_from", Date, nullable=False),
     Column("valid_to", Date, nullable=False),
 )
+# The phone a holder gave when the permit was issued or renewed: how the city reaches permit holders
+# (a 模拟积分 campaign's invitations; services/verification/campaigns.py).
+police_contacts = Table(
+    "police_contacts",
+    registry_metadata,
+    Column("id_number", String(18), primary_key=True),
+    Column("phone", String(20), nullable=False),
+)
 police_residence = Table(
     "police_residence",
     registry_metadata,

@@ -76,6 +76,7 @@ from services.verification.registries import (
     hr_qualifications,
     investments,
     patents,
+    police_contacts,
     police_offences,
     police_permits,
     police_relations,
@@ -150,6 +151,11 @@ def demo_id_number(n: int) -> str:
 
 def demo_permit_number(n: int) -> str:
     return f"ZJ330100-{n:06d}"
+
+
+def demo_phone(n: int) -> str:
+    """The phone on holder n's permit (a minor child's permit carries the parent's)."""
+    return f"139{n:08d}"
 
 
 def demo_credit_code(k: int) -> str:
@@ -330,6 +336,7 @@ def holder_rows(n: int, facts: dict, as_of: date) -> dict:
     return {
         "permit": permit,
         "permits": permits,
+        "contacts": [{"id_number": p["id_number"], "phone": demo_phone(n)} for p in permits],
         "residence": residences,
         "districts": districts,
         "key_enterprise": key_enterprise,
@@ -480,9 +487,10 @@ def other_records(n: int, id_number: str, facts: dict, arrival: date, as_of: dat
 
 
 # Bump when the registries' tables or the synthetic population change: the seed then starts over.
-SEED_VERSION = 9
+SEED_VERSION = 10
 TABLES = {
     "permits": police_permits,
+    "contacts": police_contacts,
     "residence": police_residence,
     "districts": police_residence_districts,
     "key_enterprise": binjiang_key_enterprise_staff,

@@ -22,6 +22,8 @@ from services.verification.tables import (
     audit_anchors,
     audit_heads,
     audit_log,
+    campaign_draws,
+    campaign_invitations,
     credit_reports,
     desk_tasks,
     owner_sources,
@@ -39,6 +41,17 @@ UPDATE_RESULT = (
     update(results)
     .where(results.c.application_id == bindparam("application"), results.c.department == bindparam("dept"))
     .values(items=bindparam("items"), facts=bindparam("facts"), verified_at=bindparam("verified_at"))
+)
+
+# ---- campaigns: a draw from the permit register, its invitations ----------------------------
+CAMPAIGN_DRAW = select(campaign_draws).where(campaign_draws.c.campaign_id == bindparam("campaign_id"))
+INVITATION = select(campaign_invitations.c.stratum).where(
+    campaign_invitations.c.campaign_id == bindparam("campaign_id"),
+    campaign_invitations.c.holder_key == bindparam("holder_key"),
+)
+FORGET_INVITATION = campaign_invitations.delete().where(
+    campaign_invitations.c.campaign_id == bindparam("campaign_id"),
+    campaign_invitations.c.holder_key == bindparam("holder_key"),
 )
 
 # ---- the desk ----------------------------------------------------------------------------
@@ -256,3 +269,19 @@ class Store:
     async def anchor_heads(self, departments: list[str]) -> list[Any]:
         """Record the departments' chain heads that moved (or were not published today); the rows added."""
         return list((await self.uow.conn.execute(ANCHOR, {"departments": departments})).all())
+
+    # ---- campaigns ---------------------------------------------------------------------------
+    async def campaign_draw(self, campaign_id: str) -> Any:
+        return (await self.uow.conn.execute(CAMPAIGN_DRAW, {"campaign_id": campaign_id})).one_or_none()
+
+    async def add_campaign_draw(self, draw: dict[str, Any], invitations: list[dict[str, Any]]) -> None:
+        await self.uow.conn.execute(insert(campaign_draws), [draw])
+        if invitations:
+            await self.uow.conn.execute(insert(campaign_invitations), invitations)
+
+    async def invited_to(self, campaign_id: str, holder_key: str) -> int | None:
+        """The stratum the holder was drawn in, or None if not drawn (or withdrawn since)."""
+        return await self.uow.conn.scalar(INVITATION, {"campaign_id": campaign_id, "holder_key": holder_key})
+
+    async def forget_invitation(self, campaign_id: str, holder_key: str) -> None:
+        await self.uow.conn.execute(FORGET_INVITATION, {"campaign_id": campaign_id, "holder_key": holder_key})

@@ -132,10 +132,36 @@ credit_reports = Table(
 )
 Index("ix_credit_reports_pending", credit_reports.c.state, credit_reports.c.id)
 
+# A 模拟积分 campaign's draw from the permit register (services/verification/campaigns.py): the plan's
+# strata and who was drawn, by pseudonymous key only. Kept until `keep_until` (the campaign's end
+# and retention period), then the retention sweep removes them.
+campaign_draws = Table(
+    "campaign_draws",
+    metadata,
+    Column("campaign_id", String(40), primary_key=True),
+    Column("title_zh", String(200), nullable=False),
+    Column("strata", JSONB, nullable=False),
+    Column("cut_off_date", Date, nullable=False),
+    Column("keep_until", DateTime(timezone=True), nullable=False),
+    Column("drawn_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+campaign_invitations = Table(
+    "campaign_invitations",
+    metadata,
+    Column("campaign_id", String(40), primary_key=True),
+    Column("holder_key", String(64), primary_key=True),
+    Column("stratum", BigInteger, nullable=False),
+    Column("keep_until", DateTime(timezone=True), nullable=False),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 api_keys = api_keys_table(metadata)
 
 # Where this service keeps pseudonymous holder keys (shared.pseudonyms): `python -m shared.rekey`
 # replaces them after a salt rotation. A table that stores a key must be listed here.
-HOLDER_KEYS = [KeyColumn(results.c.context), KeyColumn(outbox.c.payload)]
+HOLDER_KEYS = [
+    KeyColumn(results.c.context),
+    KeyColumn(outbox.c.payload),
+    KeyColumn(campaign_invitations.c.holder_key),
+]

@@ -27,7 +27,9 @@ VERIFICATIONS = "points.verifications"
 SCORES = "points.scores"
 NOTICES = "points.notices"
 AUDIT = "points.audit"
-TOPICS = [APPLICATIONS, VERIFICATIONS, SCORES, NOTICES, AUDIT]
+# The policy office's 模拟积分 campaigns: invitations, participation and their cross-checked facts.
+CAMPAIGNS = "points.campaigns"
+TOPICS = [APPLICATIONS, VERIFICATIONS, SCORES, NOTICES, AUDIT, CAMPAIGNS]
 
 Department = Literal[
     "police",
@@ -359,6 +361,46 @@ class AuditChainAnchored(_Payload):
     anchored_at: datetime
 
 
+class CampaignInvited(_Payload):
+    """A holder drawn from the permit register for a 模拟积分 campaign: publicity texts the invitation."""
+
+    campaign_id: str
+    number: int  # the invitation's place in the draw (1, 2, …): one SMS per invitation, however redelivered
+    title_zh: str
+    closes_on: date
+    phone: str = personal("phone", "The phone the police register holds for the permit: the invitation's SMS")
+
+
+class CampaignJoined(_Payload):
+    """A holder consented to take part in a campaign: verification looks their facts up (a campaign
+    look-up, audited as such), as for an application but scored for no service."""
+
+    campaign_id: str
+    holder_key: str = personal("holder_key", "Pseudonymous key of the holder (shared.pseudonyms)")
+    id_number: str = personal("id_number", "The departments look their registries up by it")
+    permit_number: str = personal("permit_number", "The residence permit's number, for the police registry")
+    cut_off_date: date
+
+
+class CampaignFactsVerified(_Payload):
+    """The departments' answers for a campaign's participant, and where the register classes them."""
+
+    campaign_id: str
+    holder_key: str = personal("holder_key", "Pseudonymous key of the holder (shared.pseudonyms)")
+    on_register: bool  # a valid permit whose number and ID number agree
+    invited: bool  # drawn in the campaign's random sample (else: joined of their own accord)
+    stratum: int | None = None  # index into the campaign's strata
+    labels: dict[str, str] = Field(default_factory=dict)  # per dimension (shared.strata), the register's label
+    answers: list[dict[str, Any]] = Field(default_factory=list)  # per department: items and facts
+
+
+class CampaignWithdrawn(_Payload):
+    """A participant withdrew consent: every service removes what it holds of them for the campaign."""
+
+    campaign_id: str
+    holder_key: str = personal("holder_key", "Pseudonymous key of the holder (shared.pseudonyms)")
+
+
 # (type, version) -> (payload model, topic)
 CATALOGUE: dict[tuple[str, int], tuple[type[_Payload], str]] = {
     ("application.submitted", 1): (ApplicationSubmitted, APPLICATIONS),
@@ -372,6 +414,10 @@ CATALOGUE: dict[tuple[str, int], tuple[type[_Payload], str]] = {
     ("round.closing", 1): (RoundClosing, NOTICES),
     ("round.scored", 1): (RoundScored, SCORES),
     ("audit.chain_anchored", 1): (AuditChainAnchored, AUDIT),
+    ("campaign.invited", 1): (CampaignInvited, CAMPAIGNS),
+    ("campaign.joined", 1): (CampaignJoined, CAMPAIGNS),
+    ("campaign.facts_verified", 1): (CampaignFactsVerified, CAMPAIGNS),
+    ("campaign.withdrawn", 1): (CampaignWithdrawn, CAMPAIGNS),
 }
 _BY_MODEL = {model: key for key, (model, _topic) in CATALOGUE.items()}
 

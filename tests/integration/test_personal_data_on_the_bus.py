@@ -26,7 +26,7 @@ from deploy.local import broker
 from services.intake import disclosure
 from services.verification.seed import demo_child, demo_holder, demo_id_number
 from shared.events import Envelope
-from shared.events.catalogue import APPLICATIONS, NOTICES
+from shared.events.catalogue import APPLICATIONS, CAMPAIGNS, NOTICES
 from shared.identity import id_number_problem, make_id_number
 from shared.pseudonyms import same_holder
 from tests.integration.helpers import WINDOW, application_body, follow_to_notice, wait_for
@@ -42,7 +42,8 @@ OBJECTOR_PHONE = "13927219999"
 # A full ID number: 18 characters with a valid check digit (shared.identity), not inside a longer number.
 ID_SHAPE = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
 # Who may carry what: the topics whose consumers need it.
-MAY_CARRY = {APPLICATIONS: {"id_number", "phone"}}
+# A campaign's participant is looked up by their numbers, and its invitations are texted (the register's phone).
+MAY_CARRY = {APPLICATIONS: {"id_number", "phone"}, CAMPAIGNS: {"id_number", "phone"}}
 
 
 async def _every_message(prefix: str) -> dict[str, list[str]]:

@@ -13,6 +13,7 @@ import pytest
 from deploy.local.platform import demo_key
 from services.scoring.app import SPEC
 from services.verification.seed import demo_id_number
+from shared import clock
 from tests.integration.access_matrix import INVALID, assert_same_as_unknown, issue_keys, read_endpoints
 from tests.integration.helpers import WINDOW, application_body, follow_to_notice, wait_for
 
@@ -91,6 +92,15 @@ SIMULATIONS = {
     },
     **UNAUTHENTICATED,
 }
+# A campaign is its office's own; a key without campaigns:manage (another office's included) is refused.
+CAMPAIGN = "/v1/campaigns/{campaign_id}"
+CAMPAIGN_REPORT, CAMPAIGN_PAGE = f"{CAMPAIGN}/reports/{{number}}", f"{CAMPAIGN}/reports/{{number}}/report.html"
+CAMPAIGNS = {
+    **{p: 403 for p in SIMULATIONS if SIMULATIONS[p] != 401},
+    "policy office": 200,
+    "admin": 200,
+    **UNAUTHENTICATED,
+}
 EXPECTED: dict[str, dict[str, int]] = {
     SCORE: SCORES,
     VERSION: SCORES,
@@ -108,6 +118,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     SIM: SIMULATIONS,
     REPORT: SIMULATIONS,
     SUMMARY: SIMULATIONS,
+    CAMPAIGN: CAMPAIGNS,
+    CAMPAIGN_REPORT: CAMPAIGNS,
+    CAMPAIGN_PAGE: CAMPAIGNS,
 }
 
 
@@ -134,12 +147,33 @@ async def world(platform):
             return doc["state"] == "done"
 
         await wait_for("scoring: the policy office's simulation is done", done, timeout=120)
+        # A campaign of one stratum (the whole register), and its report.
+        today = clock.today()
+        r = await client.post(
+            f"{platform.url('scoring')}/v1/campaigns",
+            headers=DEMO["policy office"],
+            json={
+                "title_zh": "访问矩阵",
+                "drafts": [{"id": "hangzhou-2021"}],
+                "period": {"opens_on": today.isoformat(), "closes_on": today.isoformat()},
+                "consent_text": "同意",
+                "plan": {"strata": [{"name": "全部", "target": 1}]},
+            },
+        )
+        assert r.status_code == 201, r.text
+        campaign = r.json()["id"]
+        r = await client.post(
+            f"{platform.url('scoring')}/v1/campaigns/{campaign}/reports", headers=DEMO["policy office"]
+        )
+        assert r.status_code == 201, r.text
     ids = {
         "application_id": app_id,
         "version": "1",
         "job_id": job,
         "rule_set_id": "hangzhou-2021",
         "module_id": "binjiang-talent",
+        "campaign_id": campaign,
+        "number": "1",
     }
     return {"keys": keys, "ids": ids}
 

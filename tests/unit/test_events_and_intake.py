@@ -63,6 +63,7 @@ def test_the_catalogue_is_published_as_asyncapi():
         "points.scores",
         "points.notices",
         "points.audit",
+        "points.campaigns",
     }
     assert doc["operations"]["send-application.submitted-v1"]["action"] == "send"
     assert doc["operations"]["receive-score.computed-v1"]["action"] == "receive"

@@ -46,6 +46,12 @@ EXPECTED = {
     "round.closing": set(),
     "round.scored": set(),
     "audit.chain_anchored": set(),
+    # A 模拟积分 campaign: publicity texts the invitation (the register's phone); the departments look a
+    # consenting participant up by their numbers; scoring and verification know them by key after.
+    "campaign.invited": {"phone"},
+    "campaign.joined": {"id_number", "permit_number", "holder_key"},
+    "campaign.facts_verified": {"holder_key"},
+    "campaign.withdrawn": {"holder_key"},
 }
 
 

@@ -131,3 +131,10 @@ def test_an_objection_from_the_public_cannot_name_a_sensitive_deduction_but_a_re
         domain.departments_to_ask(["criminal"], SCORE_LINES, public=True)
     assert bad.value.field == "items" and "criminal" in bad.value.message
     assert domain.departments_to_ask(["criminal"], SCORE_LINES) == ["police"]
+
+
+def test_a_campaign_invitation_says_what_it_is_that_it_is_voluntary_and_until_when():
+    text = domain.invitation_text("2027年积分指标调整模拟", date(2026, 12, 31))
+    assert "“2027年积分指标调整模拟”模拟积分调查" in text
+    assert "参与自愿" in text and "明确同意" in text and "2026-12-31" in text
+    assert not any(c.isascii() and c.isalpha() for c in text)  # Chinese only: no codes or English

@@ -48,10 +48,19 @@ def test_a_short_salt_is_refused():
 
 
 def test_verification_needs_its_own_materials_key():
-    assert secret_problems(deployment(), "verification")[0].startswith("INTAKE_MATERIALS_KEY is not set")
-    demo = secret_problems(deployment(intake_materials_key=DEMO_MATERIALS_KEY), "verification")
+    assert secret_problems(deployment(candidate_key_salt=REAL_SALT), "verification")[0].startswith(
+        "INTAKE_MATERIALS_KEY is not set"
+    )
+    demo = secret_problems(
+        deployment(candidate_key_salt=REAL_SALT, intake_materials_key=DEMO_MATERIALS_KEY), "verification"
+    )
     assert len(demo) == 1 and "INTAKE_MATERIALS_KEY is the public demo value" in demo[0]
-    assert secret_problems(deployment(intake_materials_key=REAL_MATERIALS_KEY), "verification") == []
+    assert (
+        secret_problems(
+            deployment(candidate_key_salt=REAL_SALT, intake_materials_key=REAL_MATERIALS_KEY), "verification"
+        )
+        == []
+    )
 
 
 def test_scorings_replay_key_is_optional_but_never_the_demo_value():
@@ -64,21 +73,29 @@ def test_scorings_replay_key_is_optional_but_never_the_demo_value():
 
 
 def test_a_service_that_does_not_need_a_secret_still_refuses_its_demo_value():
-    assert secret_problems(deployment(), "verification") == [
+    assert secret_problems(deployment(candidate_key_salt=REAL_SALT), "verification") == [
         "INTAKE_MATERIALS_KEY is not set: the verification service needs it (give it from a secret store)."
     ]
     problems = secret_problems(
-        deployment(candidate_key_salt=DEMO_SALT, intake_materials_key="pk_x_real"), "verification"
+        deployment(
+            candidate_key_salt=REAL_SALT,
+            intake_materials_key="pk_x_real",
+            publicity_candidates_key=DEMO_ROUND_CANDIDATES_KEY,
+        ),
+        "verification",
     )
-    assert len(problems) == 1 and "CANDIDATE_KEY_SALT" in problems[0]
+    assert len(problems) == 1 and "PUBLICITY_CANDIDATES_KEY" in problems[0]
 
 
 def test_every_service_that_keys_holders_needs_the_salt():
-    # intake makes the pseudonymous holder keys; scoring and publicity match them.
+    # intake makes the pseudonymous holder keys; scoring, publicity and verification (a campaign's
+    # draw, services/verification/campaigns.py) match them.
     for service in ("intake", "scoring", "publicity"):
         problems = secret_problems(deployment(), service)
         assert len(problems) == 1 and problems[0].startswith("CANDIDATE_KEY_SALT is not set"), (service, problems)
         assert secret_problems(deployment(candidate_key_salt=REAL_SALT), service) == []
+    problems = secret_problems(deployment(intake_materials_key=REAL_MATERIALS_KEY), "verification")
+    assert len(problems) == 1 and problems[0].startswith("CANDIDATE_KEY_SALT is not set")
 
 
 def test_well_configured_publicity_starts():

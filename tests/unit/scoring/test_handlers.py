@@ -86,6 +86,7 @@ def test_one_handler_per_event_type():
         "application.withdrawn",
         "round.closing",
         "round.finalized",
+        "campaign.facts_verified",
     }
 
 

@@ -79,5 +79,9 @@ def population_info(path: Path) -> PopulationInfo:
         raise ValueError(f"the file's population metadata cannot be read: {exc}") from exc
 
 
-def read_batches(path: Path, chunk: int = CHUNK) -> Iterator[pa.RecordBatch]:
-    yield from pq.ParquetFile(path).iter_batches(batch_size=chunk)
+def read_batches(path: Path, chunk: int = CHUNK, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    """The file's holders, `chunk` at a time; only `columns` (those present) when given."""
+    file = pq.ParquetFile(path)
+    if columns is not None:
+        columns = [c for c in columns if c in file.schema_arrow.names]
+    yield from file.iter_batches(batch_size=chunk, columns=columns)

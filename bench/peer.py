@@ -142,6 +142,7 @@ def one(
                 "holders": info.holders,
                 "first_s": round(seconds[0], 3),
                 "best_s": round(seconds[best], 3),
+                "runs_s": [round(s, 3) for s in seconds],
                 "first_phases": phases[0],
                 "best_phases": phases[best],
                 "peak_rss_mib_first_run": peak_first,

@@ -79,9 +79,22 @@ def population_info(path: Path) -> PopulationInfo:
         raise ValueError(f"the file's population metadata cannot be read: {exc}") from exc
 
 
+# Labels inside item lists (an insurance span's kind, an offence's case…) are read as the dictionary
+# codes the file stores them as: no string is made per item. Identifiers beside them (an act, a
+# matter) have as many values as items and stay strings.
+ITEM_LABELS = {"kind", "level", "role", "case"}
+
+
 def read_batches(path: Path, chunk: int = CHUNK, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
-    """The file's holders, `chunk` at a time; only `columns` (those present) when given."""
-    file = pq.ParquetFile(path)
+    """The file's holders, at most `chunk` at a time; only `columns` (those present) when given.
+
+    A batch never spans two row groups: each row group codes its labels with a dictionary of its own.
+    """
+    schema = pq.ParquetFile(path).schema
+    leaves = [schema.column(i) for i in range(len(schema))]
+    labels = [c.path for c in leaves if c.physical_type == "BYTE_ARRAY" and c.path.split(".")[-1] in ITEM_LABELS]
+    file = pq.ParquetFile(path, read_dictionary=[p for p in labels if "." in p])
     if columns is not None:
         columns = [c for c in columns if c in file.schema_arrow.names]
-    yield from file.iter_batches(batch_size=chunk, columns=columns)
+    for group in range(file.num_row_groups):
+        yield from file.iter_batches(batch_size=chunk, row_groups=[group], columns=columns)

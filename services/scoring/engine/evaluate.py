@@ -171,8 +171,7 @@ def evaluate_totals(rule_set: RuleSet, pop: Population, cut_off: date, chunk: in
         m = hi - lo
         row = Row(values[:m], raw[:m], counted[:m])
         status[:m], reason[:m], total[:m] = SCORED, 0, 0.0
-        # Labels and caps explain lines: kept per chunk only, then dropped.
-        batch = Batch(rule_set, part, cut_off, 0, m, status[:m], reason[:m], [""], {}, {})
+        batch = Batch(rule_set, part, cut_off, 0, m, status[:m], reason[:m], [""], {}, {}, explain=False)
         for ind in rule_set.indicators:
             row.values.fill(0.0)
             row.raw.fill(0.0)

@@ -152,7 +152,13 @@ def evaluate(rule_set: RuleSet, pop: Population, cut_off: date, chunk: int = CHU
     return out
 
 
-def evaluate_totals(rule_set: RuleSet, pop: Population, cut_off: date, chunk: int = CHUNK) -> np.ndarray:
+# Totals only: chunks small enough that every temporary array of a chunk (a few hundred KiB) is
+# served again from the heap for the next one, instead of fresh pages the kernel must fault in
+# (at CHUNK, a third of the time went to page faults).
+TOTALS_CHUNK = 1 << 14
+
+
+def evaluate_totals(rule_set: RuleSet, pop: Population, cut_off: date, chunk: int = TOTALS_CHUNK) -> np.ndarray:
     """Each holder's total under `rule_set` on `cut_off`, and nothing else: the same evaluation as
     `evaluate(...).totals`, without keeping the lines that explain it.
 

@@ -121,9 +121,19 @@ def span_years(items: Items, n: int, cut_off: date) -> np.ndarray:
     return ((days // 30) // 12).astype(float)
 
 
+@lru_cache(maxsize=1)
+def _months_by_day() -> tuple[int, np.ndarray]:
+    """(first day, the month since 1970 of every day from 1900 to 2200): built once per process."""
+    days = np.arange(np.datetime64("1900-01-01", "D"), np.datetime64("2200-01-01", "D"))
+    table = days.astype("datetime64[M]").astype(np.int64)
+    table.setflags(write=False)
+    return int(days[0].astype(np.int64)), table
+
+
 def _month_index(values: np.ndarray) -> np.ndarray:
     """Months since 1970 of each date (NaT → NaT's integer). Calendar conversion is slow per
-    element, so convert each distinct day of the covered range once and look the rest up."""
+    element, so each day's month is looked up in a table built once (dates outside it, if any,
+    convert through a table of the range they cover)."""
     days = _days(values)
     valid = ~np.isnat(np.asarray(values, dtype="datetime64[D]"))
     every = bool(valid.all())
@@ -131,11 +141,14 @@ def _month_index(values: np.ndarray) -> np.ndarray:
         return days
     known = days if every else days[valid]
     lo, hi = int(known.min()), int(known.max())
-    table = np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    first, table = _months_by_day()
+    if not (first <= lo and hi < first + len(table)):
+        first = lo
+        table = np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     if every:
-        months: np.ndarray = table[days - lo]
+        months: np.ndarray = table[days - first]
         return months
-    return np.where(valid, table[np.clip(days - lo, 0, hi - lo)], days)
+    return np.where(valid, table[np.clip(days - first, lo - first, hi - first)], days)
 
 
 def insurance_months(items: Items, n: int, cut_off: date, insurance: list[str]) -> np.ndarray:

@@ -239,15 +239,22 @@ def _eligibility(batch: Batch) -> None:
         # A missing permit state is as good as no permit found.
         state = Categorical(state.codes, np.where(state.categories == "", "not_found", state.categories))
         named = set(rule.scored) | set(rule.pause) | set(rule.void)
-        for label in state.categories:
-            if label not in named:  # unknown must mean not scored, with the reason, never "as if valid"
-                hit = state.equals(str(label))
-                if hit.any():
-                    batch.status[hit] = REFUSED
-                    batch.reason[hit] = batch.reason_code(rule.unnamed_reason(str(label)))
-        for outcome, states in ((PAUSED, rule.pause), (VOID, rule.void)):
+        # Each label's outcome is decided once (-1: the indicators' status stands), then every holder's
+        # is one lookup; reasons are registered in the order the rules name them.
+        labels = [str(c) for c in state.categories]
+        present = np.bincount(state.codes, minlength=len(labels)) > 0
+        outcome = np.full(len(labels), -1, dtype=np.int8)
+        why = np.zeros(len(labels), dtype=np.int16)
+        for i, label in enumerate(labels):
+            if label not in named and present[i]:  # unknown must mean not scored, with the reason, never "as if valid"
+                outcome[i], why[i] = REFUSED, batch.reason_code(rule.unnamed_reason(label))
+        for code, states in ((PAUSED, rule.pause), (VOID, rule.void)):
             for label in states:
-                hit = state.equals(label)
-                if hit.any():
-                    batch.status[hit] = outcome
-                    batch.reason[hit] = batch.reason_code(f"{rule.fact}: {label}")
+                hits = [i for i, c in enumerate(labels) if c == label and present[i]]
+                if hits:
+                    outcome[hits], why[hits] = code, batch.reason_code(f"{rule.fact}: {label}")
+        if (outcome >= 0).any():
+            decided = outcome[state.codes]
+            hit = decided >= 0
+            batch.status[hit] = decided[hit]
+            batch.reason[hit] = why[state.codes[hit]]

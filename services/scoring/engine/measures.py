@@ -207,9 +207,10 @@ def age(birth: np.ndarray, cut_off: date) -> np.ndarray:
 
 
 def in_window(dates: np.ndarray, cut_off: date, lookback_years: int) -> np.ndarray:
-    d = np.asarray(dates, dtype="datetime64[D]")
-    lo = np.datetime64(lookback_start(cut_off, lookback_years), "D")
-    inside: np.ndarray = ~np.isnat(d) & (d >= lo) & (d < np.datetime64(cut_off, "D"))
+    # Compared as day numbers: NaT is the smallest int64, below any window, so it is outside too.
+    d = _days(dates)
+    lo = np.datetime64(lookback_start(cut_off, lookback_years), "D").astype(np.int64)
+    inside: np.ndarray = (d >= lo) & (d < np.datetime64(cut_off, "D").astype(np.int64))
     return inside
 
 

@@ -54,8 +54,8 @@ class BestOf(FormulaKind):
     def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         n = batch.n
         best = np.full(n, -np.inf)
-        chosen = np.full(n, -1)
-        cap_of = np.full(n, np.nan)
+        chosen = np.full(n if batch.explain else 0, -1)
+        cap_of = np.full(n if batch.explain else 0, np.nan)
         for o, opt in enumerate(self.options):
             v = batch.measure(opt.measure, opt.fact)
             p_raw = opt.formula.option_points(v)

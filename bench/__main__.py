@@ -13,6 +13,7 @@ import typer
 from bench import estimate as estimate_bench
 from bench import faults as faults_bench
 from bench import intake as intake_bench
+from bench import peer as peer_bench
 from bench import publicity as publicity_bench
 from bench import simulation as simulation_bench
 from bench import verification as verification_bench
@@ -47,7 +48,8 @@ def main(
     log_level: str = typer.Option("INFO", help="Services' log level during the run"),
     holders: int = typer.Option(1_000_000, help="Synthetic holders for the scoring-engine benchmark"),
     only: str = typer.Option(
-        "all", help="all, engine, simulation, intake, verification, publicity, estimate, faults, owner or platform"
+        "all",
+        help="all, engine, peer, simulation, intake, verification, publicity, estimate, faults, owner or platform",
     ),
 ) -> None:
     results: dict = {"machine": {"cpus": __import__("os").cpu_count(), "python": host.python_version()}}
@@ -61,6 +63,15 @@ def main(
                 f"{e['engine_seconds_first_run']} s), loop {e['loop_holders_per_s']:,} holders/s: {e['speedup']}x; "
                 f"peak memory {e['peak_rss_mib']} MiB; engine and loop agree: {e['loop_and_engine_agree']}"
             ),
+        ),
+        (
+            "peer",
+            (
+                f"the engine beside OpenFisca: {holders:,} synthetic holders under hangzhou-2021, file → totals, "
+                "each side in its own process, every holder's total compared"
+            ),
+            lambda: peer_bench.run(holders),
+            peer_bench.summary,
         ),
         (
             "intake",

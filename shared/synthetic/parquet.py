@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -79,5 +80,36 @@ def population_info(path: Path) -> PopulationInfo:
         raise ValueError(f"the file's population metadata cannot be read: {exc}") from exc
 
 
-def read_batches(path: Path, chunk: int = CHUNK) -> Iterator[pa.RecordBatch]:
-    yield from pq.ParquetFile(path).iter_batches(batch_size=chunk)
+# Labels inside item lists (an insurance span's kind, an offence's case…) are read as the dictionary
+# codes the file stores them as: no string is made per item. Identifiers beside them (an act, a
+# matter) have as many values as items and stay strings.
+ITEM_LABELS = {"kind", "level", "role", "case"}
+
+
+def read_batches(path: Path, chunk: int = CHUNK, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    """The file's holders, at most `chunk` at a time; only `columns` (those present) when given.
+
+    A batch never spans two row groups: each row group codes its labels with a dictionary of its own.
+    """
+    schema = pq.ParquetFile(path).schema
+    leaves = [schema.column(i) for i in range(len(schema))]
+    labels = [c.path for c in leaves if c.physical_type == "BYTE_ARRAY" and c.path.split(".")[-1] in ITEM_LABELS]
+    file = pq.ParquetFile(path, read_dictionary=[p for p in labels if "." in p])
+    if columns is not None:
+        columns = [c for c in columns if c in file.schema_arrow.names]
+    batches = (
+        batch
+        for group in range(file.num_row_groups)
+        for batch in file.iter_batches(batch_size=chunk, row_groups=[group], columns=columns)
+    )
+    yield from _read_ahead(batches)
+
+
+def _read_ahead(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Each next batch is read in a thread while the caller works on this one: Parquet decoding
+    releases the GIL, so on two cores reading and scoring overlap instead of taking turns."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-read-ahead") as reader:
+        pending = reader.submit(next, batches, None)
+        while (batch := pending.result()) is not None:
+            pending = reader.submit(next, batches, None)
+            yield batch

@@ -88,25 +88,24 @@ def _days(values: np.ndarray) -> np.ndarray:
 def union_length(owner: np.ndarray, start: np.ndarray, end: np.ndarray, n: int) -> np.ndarray:
     """Per owner, the length of the union of [start, end) intervals: gaps summed, overlaps once."""
     keep = end > start
-    owner, start, end = owner[keep], start[keep], end[keep]
+    if not keep.all():
+        owner, start, end = owner[keep], start[keep], end[keep]
     if len(owner) == 0:
         return np.zeros(n, dtype=np.int64)
-    # Sort by (owner, start) through one int64 key: offset owners apart by more than any date range.
-    base = min(int(start.min()), int(end.min()))
-    span = int(end.max()) - base + 1
-    key = owner * span + (start - base)
-    if len(key) > 1 and not (key[1:] >= key[:-1]).all():
-        order = np.argsort(key, kind="stable")  # a radix sort for integers: ten times quicker here
-        owner, start, end = owner[order], start[order], end[order]
-    # Running maximum of `end` within each owner: the same offset lets one cumulative max serve all.
-    running = np.maximum.accumulate(end - base + owner * span) - owner * span + base
-    previous = np.empty_like(running)
-    previous[0] = np.iinfo(np.int64).min
-    previous[1:] = running[:-1]
-    first_of_owner = np.ones(len(owner), dtype=bool)
-    first_of_owner[1:] = owner[1:] != owner[:-1]
-    previous[first_of_owner] = np.iinfo(np.int64).min
-    counted = np.maximum(end - np.maximum(start, previous), 0)
+    # Lift each owner's intervals above the previous owner's, by more than any date range: one int64
+    # line then orders (owner, start) and one running maximum serves every owner at once.
+    base = int(start.min())
+    lift = owner * (int(end.max()) - base + 1) - base
+    lo, hi = start + lift, end + lift
+    if len(lo) > 1 and not (lo[1:] >= lo[:-1]).all():
+        order = np.argsort(lo, kind="stable")  # a radix sort for integers: ten times quicker here
+        owner, lo, hi = owner[order], lo[order], hi[order]
+    # What each interval adds: its part beyond the furthest end reached before it (an earlier owner's
+    # reach lies below this owner's lifted line, so it never counts against it).
+    reach = np.maximum.accumulate(hi)
+    counted = hi - lo
+    counted[1:] = hi[1:] - np.maximum(lo[1:], reach[:-1])
+    np.maximum(counted, 0, out=counted)
     return np.bincount(owner, weights=counted, minlength=n).astype(np.int64)
 
 
@@ -122,16 +121,34 @@ def span_years(items: Items, n: int, cut_off: date) -> np.ndarray:
     return ((days // 30) // 12).astype(float)
 
 
+@lru_cache(maxsize=1)
+def _months_by_day() -> tuple[int, np.ndarray]:
+    """(first day, the month since 1970 of every day from 1900 to 2200): built once per process."""
+    days = np.arange(np.datetime64("1900-01-01", "D"), np.datetime64("2200-01-01", "D"))
+    table = days.astype("datetime64[M]").astype(np.int64)
+    table.setflags(write=False)
+    return int(days[0].astype(np.int64)), table
+
+
 def _month_index(values: np.ndarray) -> np.ndarray:
     """Months since 1970 of each date (NaT → NaT's integer). Calendar conversion is slow per
-    element, so convert each distinct day of the covered range once and look the rest up."""
+    element, so each day's month is looked up in a table built once (dates outside it, if any,
+    convert through a table of the range they cover)."""
     days = _days(values)
     valid = ~np.isnat(np.asarray(values, dtype="datetime64[D]"))
-    if not valid.any():
+    every = bool(valid.all())
+    if not every and not valid.any():
         return days
-    lo, hi = int(days[valid].min()), int(days[valid].max())
-    table = np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    return np.where(valid, table[np.clip(days - lo, 0, hi - lo)], days)
+    known = days if every else days[valid]
+    lo, hi = int(known.min()), int(known.max())
+    first, table = _months_by_day()
+    if not (first <= lo and hi < first + len(table)):
+        first = lo
+        table = np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    if every:
+        months: np.ndarray = table[days - first]
+        return months
+    return np.where(valid, table[np.clip(days - first, lo - first, hi - first)], days)
 
 
 def insurance_months(items: Items, n: int, cut_off: date, insurance: list[str]) -> np.ndarray:
@@ -163,22 +180,37 @@ def _age_thresholds(cut_off: date) -> np.ndarray:
     return days
 
 
+@lru_cache(maxsize=64)
+def _age_by_day(cut_off: date) -> np.ndarray:
+    """Age on the cut-off date of a holder born on each day from 130 years before it to the cut-off date
+    itself: one lookup per holder instead of a binary search among the thresholds."""
+    thresholds = _age_thresholds(cut_off)
+    days = np.arange(thresholds[0], np.datetime64(cut_off, "D") + 1)
+    ages = (130 - np.searchsorted(thresholds, days, side="left")).astype(float)
+    ages.setflags(write=False)
+    return ages
+
+
 def age(birth: np.ndarray, cut_off: date) -> np.ndarray:
     """Completed years on the cut-off date (NaN where the birth date is unknown).
 
     A holder is at least A years old when born on or before the cut-off date A years
-    earlier; one binary search among those 131 dates gives every holder's age at once.
+    earlier; those 131 dates give, once per cut-off, the age of a birth on every day between them.
     """
     b = np.asarray(birth, dtype="datetime64[D]")
-    result = (130 - np.searchsorted(_age_thresholds(cut_off), b, side="left")).astype(float)
+    table = _age_by_day(cut_off)
+    first = _age_thresholds(cut_off)[0].astype(np.int64)
+    # Born before the first threshold: 130 (as old as counted); after the cut-off or unknown: NaN below.
+    result: np.ndarray = table[np.clip(b.view(np.int64) - first, 0, len(table) - 1)]
     result[np.isnat(b) | (b > np.datetime64(cut_off, "D"))] = np.nan
     return result
 
 
 def in_window(dates: np.ndarray, cut_off: date, lookback_years: int) -> np.ndarray:
-    d = np.asarray(dates, dtype="datetime64[D]")
-    lo = np.datetime64(lookback_start(cut_off, lookback_years), "D")
-    inside: np.ndarray = ~np.isnat(d) & (d >= lo) & (d < np.datetime64(cut_off, "D"))
+    # Compared as day numbers: NaT is the smallest int64, below any window, so it is outside too.
+    d = _days(dates)
+    lo = np.datetime64(lookback_start(cut_off, lookback_years), "D").astype(np.int64)
+    inside: np.ndarray = (d >= lo) & (d < np.datetime64(cut_off, "D").astype(np.int64))
     return inside
 
 

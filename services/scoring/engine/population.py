@@ -53,7 +53,9 @@ class Categorical:
         return lut[self.codes] if len(lut) else np.zeros(len(self.codes))
 
     def isin(self, labels: Any) -> np.ndarray:
-        mask = np.isin(self.categories, list(labels))
+        # The table is a handful of labels: a set lookup each beats np.isin's sorting, run per chunk.
+        wanted = set(labels)
+        mask = np.array([c in wanted for c in self.categories.tolist()], dtype=bool)
         hit: np.ndarray = mask[self.codes] if len(mask) else np.zeros(len(self.codes), dtype=bool)
         return hit
 

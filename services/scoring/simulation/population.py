@@ -24,9 +24,9 @@ def _column(arr: pa.Array) -> np.ndarray | Categorical:
     if t is None or pa.types.is_dictionary(t):
         labels = np.asarray(arr.dictionary.cast(pa.string()).fill_null("").to_pylist() + [""], dtype=str)
         codes = arr.indices.fill_null(len(labels) - 1).to_numpy(zero_copy_only=False)
-        return Categorical(codes.astype(np.int32), labels)
+        return Categorical(codes.astype(np.int32, copy=False), labels)
     if pa.types.is_date(t) or pa.types.is_timestamp(t):
-        return arr.cast(pa.date32()).to_numpy(zero_copy_only=False).astype("datetime64[D]")
+        return arr.cast(pa.date32()).to_numpy(zero_copy_only=False).astype("datetime64[D]", copy=False)
     if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
         return arr.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
     raise ValueError(f"a column of type {t} cannot be scored")
@@ -58,7 +58,7 @@ def from_arrow(batch: pa.RecordBatch | pa.Table) -> Population:
                     }
                 else:
                     fields = {"value": _column(values)}
-                pop.items[name] = Items(owner.to_numpy().astype(np.int64), fields)
+                pop.items[name] = Items(owner.to_numpy().astype(np.int64, copy=False), fields)
             else:
                 pop.scalars[name] = _column(col)
         except (pa.ArrowException, ValueError) as exc:

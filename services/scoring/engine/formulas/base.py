@@ -91,6 +91,7 @@ class Batch:
     labels: dict[str, tuple[list[Choices], np.ndarray]]
     caps: dict[str, np.ndarray]
     _shared: dict[str, Any] = field(default_factory=dict)
+    explain: bool = True  # False: totals only, so labels and caps (what lines say) are not kept
 
     @property
     def n(self) -> int:
@@ -123,6 +124,8 @@ class Batch:
     def put_labels(self, indicator_id: str, choices: Any, index: np.ndarray) -> None:
         """The chunk's winning category or option per holder (index into `choices`, -1: none).
         Each chunk keeps its own choices, so indexes are made global."""
+        if not self.explain:
+            return
         entry = self.labels.get(indicator_id)
         if entry is None:
             entry = self.labels[indicator_id] = ([], np.full(self.total, -1, dtype=np.int64))
@@ -133,6 +136,8 @@ class Batch:
 
     def put_caps(self, indicator_id: str, caps: np.ndarray) -> None:
         """Per-holder caps, where the cap depends on the holder (NaN: none)."""
+        if not self.explain:
+            return
         self.caps.setdefault(indicator_id, np.full(self.total, np.nan))[self.offset : self.offset + self.n] = caps
 
 

@@ -54,19 +54,20 @@ class BestOf(FormulaKind):
     def evaluate(self, indicator: Indicator, batch: Batch, row: Row) -> None:
         n = batch.n
         best = np.full(n, -np.inf)
-        chosen = np.full(n, -1)
-        cap_of = np.full(n, np.nan)
+        chosen = np.full(n if batch.explain else 0, -1)
+        cap_of = np.full(n if batch.explain else 0, np.nan)
         for o, opt in enumerate(self.options):
             v = batch.measure(opt.measure, opt.fact)
             p_raw = opt.formula.option_points(v)
             opt_cap = _cap(opt)
             p = np.minimum(p_raw, opt_cap) if not np.isnan(opt_cap) else p_raw
             better = p > best
-            best = np.where(better, p, best)
-            chosen = np.where(better, np.where(p > 0, o, -1), chosen)
-            row.values[:] = np.where(better, zero_nan(v), row.values)
-            row.raw[:] = np.where(better, p_raw, row.raw)
-            cap_of = np.where(better, opt_cap, cap_of)
+            np.copyto(best, p, where=better)
+            np.copyto(row.values, zero_nan(v), where=better)
+            np.copyto(row.raw, p_raw, where=better)
+            if batch.explain:  # which option won, and its cap, say what the line says
+                np.copyto(chosen, np.where(p > 0, o, -1), where=better)
+                np.copyto(cap_of, opt_cap, where=better)
         batch.put_labels(indicator.id, np.array([o.name for o in self.options]), chosen)
         batch.put_caps(indicator.id, cap_of)
         row.counted[:] = best

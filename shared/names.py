@@ -24,6 +24,20 @@ CATEGORIES: dict[str, Name] = {
     "veto": Name("一票否决", "Veto"),
 }
 
+# Hangzhou's districts (区、县级市), by the codes registries, modules and strata use.
+DISTRICTS: dict[str, Name] = {
+    "shangcheng": Name("上城区", "Shangcheng"),
+    "gongshu": Name("拱墅区", "Gongshu"),
+    "xihu": Name("西湖区", "Xihu"),
+    "binjiang": Name("滨江区", "Binjiang"),
+    "xiaoshan": Name("萧山区", "Xiaoshan"),
+    "yuhang": Name("余杭区", "Yuhang"),
+    "linping": Name("临平区", "Linping"),
+    "qiantang": Name("钱塘区", "Qiantang"),
+    "fuyang": Name("富阳区", "Fuyang"),
+    "linan": Name("临安区", "Lin'an"),
+}
+
 # A score's status (scoring), as notices, SMS texts and estimates state it.
 SCORE_STATUSES: dict[str, Name] = {
     "scored": Name("已计分", "Scored"),

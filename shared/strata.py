@@ -12,18 +12,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-DISTRICTS = [
-    "shangcheng",
-    "gongshu",
-    "xihu",
-    "binjiang",
-    "xiaoshan",
-    "yuhang",
-    "linping",
-    "qiantang",
-    "fuyang",
-    "linan",
-]
+from shared import names
+
+DISTRICTS = list(names.DISTRICTS)
 AGE_BANDS = [(18, "18–24"), (25, "25–34"), (35, "35–44"), (45, "45–54"), (55, "55+")]
 EDUCATION_ORDER = ["high_school", "secondary_vocational", "junior_college", "bachelor", "master", "doctorate"]
 RESIDENCE_BANDS = [(0, "0–2"), (3, "3–5"), (6, "6–10"), (11, "11+")]
@@ -35,19 +26,7 @@ DIMENSIONS: dict[str, list[str]] = {
     "housing": ["owner", "registered renter", "neither"],
     "residence_years": [b for _, b in RESIDENCE_BANDS],
 }
-DISTRICT_ZH = {
-    "shangcheng": "上城区",
-    "gongshu": "拱墅区",
-    "xihu": "西湖区",
-    "binjiang": "滨江区",
-    "xiaoshan": "萧山区",
-    "yuhang": "余杭区",
-    "linping": "临平区",
-    "qiantang": "钱塘区",
-    "fuyang": "富阳区",
-    "linan": "临安区",
-    "unknown": "未知",
-}
+DISTRICT_ZH = {**{code: n.zh for code, n in names.DISTRICTS.items()}, "unknown": "未知"}
 DIMENSION_ZH = {
     "district": "区县",
     "age_band": "年龄段",

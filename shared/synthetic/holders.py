@@ -14,6 +14,7 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
+from shared import names
 from shared.synthetic.draws import Draws
 
 GENERATOR_VERSION = 1
@@ -40,18 +41,7 @@ SKILL_TITLES = [
 SKILL_WEIGHTS = [30, 20, 6, 28, 12, 4]
 PERMIT_STATUSES = ["valid", "suspended", "terminated", "expired"]
 PERMIT_WEIGHTS = [97.4, 1.6, 0.5, 0.5]
-DISTRICTS = [
-    "shangcheng",
-    "gongshu",
-    "xihu",
-    "binjiang",
-    "xiaoshan",
-    "yuhang",
-    "linping",
-    "qiantang",
-    "fuyang",
-    "linan",
-]
+DISTRICTS = list(names.DISTRICTS)
 DISTRICT_WEIGHTS = [12, 11, 12, 9, 13, 16, 9, 7, 6, 5]
 HONOUR_LEVELS = ["district", "city", "provincial", "national"]
 HONOUR_WEIGHTS = [50, 30, 15, 5]

@@ -17,12 +17,17 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.scoring.campaigns import domain
 from services.scoring.simulation import charts
+from services.scoring.simulation.compare import histogram
 from services.scoring.simulation.population import GROUPS, group_label_zh
 from shared import strata
 
 BIN = 10.0  # points per bar of the score distribution, as in the simulation's report
 
-_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
+# Its own templates, and the style every report shares (services/scoring/templates).
+_env = Environment(
+    loader=FileSystemLoader([Path(__file__).parent / "templates", Path(__file__).parent.parent / "templates"]),
+    autoescape=select_autoescape(),
+)
 _env.filters["n"] = lambda v: f"{v:,}" if isinstance(v, int) else v
 _env.filters["pts"] = lambda v: "—" if v is None else f"{v:,.1f}"
 _env.filters["pct"] = lambda v: "—" if v is None else f"{100 * v:.1f} %"
@@ -51,19 +56,6 @@ def label_zh(dimension: str, label: str) -> str:
 
 def _est(e: domain.Estimate) -> dict[str, float] | None:
     return None if np.isnan(e.value) else e.doc()
-
-
-def _histogram(before: np.ndarray, after: np.ndarray, weights: np.ndarray) -> dict[str, list]:
-    both = np.concatenate([before, after])
-    if len(both) == 0:
-        return {"edges": [], "before": [], "after": []}
-    lo, hi = np.floor(both.min() / BIN) * BIN, np.floor(both.max() / BIN) * BIN + BIN
-    edges = np.arange(lo, hi + BIN / 2, BIN)
-    return {
-        "edges": edges.tolist(),
-        "before": np.round(np.histogram(before, edges, weights=weights)[0]).astype(int).tolist(),
-        "after": np.round(np.histogram(after, edges, weights=weights)[0]).astype(int).tolist(),
-    }
 
 
 def _groups(delta: np.ndarray, labels: list[dict[str, str]], sample: domain.Sample, total: int) -> dict[str, Any]:
@@ -192,7 +184,7 @@ def summarise(campaign: dict[str, Any], scored: Scored, counts: dict[str, int]) 
                 "gainers_share": _est(domain.mean(delta > 0, sample)),
                 "losers_share": _est(domain.mean(delta < 0, sample)),
                 "unchanged_share": _est(domain.mean(delta == 0, sample)),
-                "histogram": _histogram(before, after, weights),
+                "histogram": histogram(before, after, weights),
                 "line": _line(doc.get("line"), before, after, sample),
                 "groups": _groups(delta, labels, sample, total),
             }

@@ -15,23 +15,12 @@ import typer
 from services.scoring.engine import measures
 from services.scoring.engine.modules import Module, TieBreaker, module_faults, parse_module
 from services.scoring.engine.rules import RuleSet, RuleSetError, in_force, load_shipped
-from shared import clock
+from shared import clock, names
 
 app = typer.Typer(help="X-module files: validate a draft and read it as a holder would.", no_args_is_help=True)
 
 CATEGORY_NAMES = {"basic": "基础指标", "bonus": "加分指标", "deduction": "减分指标", "veto": "一票否决"}
-DISTRICTS = {
-    "shangcheng": "上城区",
-    "gongshu": "拱墅区",
-    "xihu": "西湖区",
-    "binjiang": "滨江区",
-    "xiaoshan": "萧山区",
-    "yuhang": "余杭区",
-    "linping": "临平区",
-    "qiantang": "钱塘区",
-    "fuyang": "富阳区",
-    "linan": "临安区",
-}
+DISTRICTS = {code: n.zh for code, n in names.DISTRICTS.items()}
 CANDIDATES = {"holder": "持证人本人", "child": "随迁子女（按父母一方的较高积分）"}
 
 

@@ -143,7 +143,7 @@ class Comparison:
             "score": {"before": _stats(b[be]), "after": _stats(a[ae])},
             "change": _change(delta),
             "indicators": self._indicator_rows(n),
-            "histogram": _histogram(b[be], a[ae]),
+            "histogram": histogram(b[be], a[ae]),
             "groups": {},
             "line": None,
         }
@@ -277,14 +277,16 @@ def _change(delta: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _histogram(before: np.ndarray, after: np.ndarray) -> dict[str, list]:
+def histogram(before: np.ndarray, after: np.ndarray, weights: np.ndarray | None = None) -> dict[str, list]:
+    """Holders per band of BIN points, before and after (`weights`: each holder counts as that many,
+    rounded to whole people; a campaign's respondents stand for their stratum)."""
     both = np.concatenate([before, after])
     if len(both) == 0:
         return {"edges": [], "before": [], "after": []}
     lo, hi = np.floor(both.min() / BIN) * BIN, np.floor(both.max() / BIN) * BIN + BIN
     edges = np.arange(lo, hi + BIN / 2, BIN)
-    return {
-        "edges": edges.tolist(),
-        "before": np.histogram(before, edges)[0].tolist(),
-        "after": np.histogram(after, edges)[0].tolist(),
-    }
+
+    def counts(points: np.ndarray) -> list[int]:
+        return np.round(np.histogram(points, edges, weights=weights)[0]).astype(int).tolist()
+
+    return {"edges": edges.tolist(), "before": counts(before), "after": counts(after)}

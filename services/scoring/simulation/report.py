@@ -12,7 +12,11 @@ from services.scoring.simulation import charts
 from services.scoring.simulation.files import write_text
 from shared import names
 
-_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
+# Its own templates, and the style every report shares (services/scoring/templates).
+_env = Environment(
+    loader=FileSystemLoader([Path(__file__).parent / "templates", Path(__file__).parent.parent / "templates"]),
+    autoescape=select_autoescape(),
+)
 _env.filters["n"] = lambda v: f"{v:,}" if isinstance(v, int) else v
 _env.filters["pts"] = lambda v: "—" if v is None else f"{v:,.1f}"
 _env.filters["signed"] = lambda v: f"{v:+,.2f}"

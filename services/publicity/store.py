@@ -143,6 +143,13 @@ PAGE = (
     .order_by(_e.rank)
     .limit(bindparam("limit"))
 )
+# The owner's admitted list, keyset on rank like the public pages (the (round, rank) index).
+ADMITTED_PAGE = (
+    select(_e.rank, _e.seq, _e.application_id, _e.name_masked, _e.id_masked, _e.score)
+    .where(_e.round_id == bindparam("round"), _e.admitted, _e.rank > bindparam("after"))
+    .order_by(_e.rank)
+    .limit(bindparam("limit"))
+)
 PAGE_BY_SURNAME = PAGE.where(_e.surname == bindparam("surname"))
 PAGE_BY_TAIL = PAGE.where(_e.id_tail == bindparam("id_tail"))
 
@@ -402,14 +409,9 @@ class Store:
             )
         ).one()
 
-    async def admitted_entries(self, round_id: str) -> list[Any]:
-        return list(
-            (
-                await self.conn.execute(
-                    select(round_entries).where(_e.round_id == round_id, _e.admitted).order_by(_e.rank)
-                )
-            ).all()
-        )
+    async def admitted_page(self, round_id: str, after: int, limit: int) -> list[Any]:
+        """Admitted entries ranked after `after`, best first, at most `limit`."""
+        return list((await self.conn.execute(ADMITTED_PAGE, {"round": round_id, "after": after, "limit": limit})).all())
 
     async def entries_page(self, round_id: str, search: Search, after: int, limit: int) -> list[Any]:
         params: dict[str, Any] = {"round": round_id, "after": after, "limit": limit}

@@ -271,8 +271,9 @@ class FakeStore:
         self.rounds[round_id].update(status="final", finalized_at=at)
         return Row(self.rounds[round_id])
 
-    async def admitted_entries(self, round_id: str) -> list[Any]:
-        return sorted((e for e in self.entries.get(round_id, {}).values() if e.admitted), key=lambda e: e.rank)
+    async def admitted_page(self, round_id: str, after: int, limit: int) -> list[Any]:
+        admitted = (e for e in self.entries.get(round_id, {}).values() if e.admitted and e.rank > after)
+        return sorted(admitted, key=lambda e: e.rank)[:limit]
 
     async def entry(self, round_id: str, seq: int) -> Any:
         return self.entries.get(round_id, {}).get(seq)

@@ -108,9 +108,9 @@ async def test_a_new_score_during_a_round_notice_moves_the_candidate():
         notice_working_days=7,
     )
     await rounds.close_round(FakeUnitOfWork(store), "RND-1", date(2026, 3, 23))
-    assert [(e.application_id, e.admitted) for e in await store.admitted_entries("RND-1")] == [("APP-1", True)]
+    assert [(e.application_id, e.admitted) for e in await store.admitted_page("RND-1", 0, 10)] == [("APP-1", True)]
     await b.follow([scored("APP-2", 95, version=2)])
-    assert [e.application_id for e in await store.admitted_entries("RND-1")] == ["APP-2"]
+    assert [e.application_id for e in await store.admitted_page("RND-1", 0, 10)] == ["APP-2"]
     assert store.rounds["RND-1"].list_version == 2
 
 

@@ -172,5 +172,32 @@ async def test_a_list_becomes_final_after_its_notice_unless_an_objection_is_open
     assert await use_cases.finalize_due(uow, after) == [round_id]
     [event] = uow.emitted
     assert event.type == "round.finalized" and event.data["owner"] == "education"
-    assert [(a["rank"], a["application_id"]) for a in event.data["admitted"]] == [(1, "A1")]
+    # The event names the list and where the owner fetches it; it does not carry it.
+    assert event.version == 2 and event.data["admitted"] == 1 and event.data["list_version"] == 1
+    assert event.data["admitted_url"] == f"/v1/rounds/{round_id}/admitted?version=1"
+    assert "A1" not in event.to_bytes().decode()
+    page = await use_cases.admitted_page(store, round_id, {"education"}, 1, 0, 10)
+    assert [(e.rank, e.application_id) for e in page.entries] == [(1, "A1")]
     assert store.rounds[round_id].status == "final"
+
+
+async def test_the_admitted_list_is_the_owners_once_final_at_the_final_version():
+    store = FakeStore()
+    await applicants(store, submitted("A1", "h1"), submitted("A2", "h2"), scored("A1", 90), scored("A2", 80))
+    round_id = await a_round(store, quota=1)
+    closed = await use_cases.close_round(FakeUnitOfWork(store), round_id, date(2026, 3, 23))
+    with pytest.raises(domain.RoundRefused) as not_yet:
+        await use_cases.admitted_page(store, round_id, {"education"}, 1, 0, 10)
+    assert not_yet.value.status == 409 and not_yet.value.type == "/problems/round-not-final"
+    await use_cases.finalize_due(FakeUnitOfWork(store), date.fromordinal(closed.notice_end.toordinal() + 1))
+    # Another owner, no owner at all and an unknown round are told the same: no such round.
+    for owners, rid in (({"district:binjiang"}, round_id), (set(), round_id), ({"education"}, "RND-NONE")):
+        with pytest.raises(domain.NotFound) as unknown:
+            await use_cases.admitted_page(store, rid, owners, 1, 0, 10)
+        assert unknown.value.message == f"No round {rid}." and unknown.value.field is None
+    with pytest.raises(domain.NotFound) as stale:
+        await use_cases.admitted_page(store, round_id, {"education"}, 2, 0, 10)
+    assert stale.value.field == "version" and "version 1" in stale.value.message
+    page = await use_cases.admitted_page(store, round_id, {"education"}, 1, 0, 10)
+    assert [e.application_id for e in page.entries] == ["A1"] and page.round.admitted == 1
+    assert (await use_cases.admitted_page(store, round_id, {"education"}, 1, 1, 10)).entries == []

@@ -6,7 +6,8 @@ it; a review's window is the end of a score notice or of a list's notice), so sp
 only move those joins into a store that reaches into the other's tables.
 
 Ranking runs in PostgreSQL over each application's latest score: a round of a million candidates
-is one statement, not a million Python objects. A candidate's `sort_key` (from scoring: the module
+is one statement, not a million Python objects; a changed score moves only the entries between
+its old place and its new one. A candidate's `sort_key` (from scoring: the module
 total, then each tie-breaker signed so larger ranks first) compares as an array; a tie left after
 every tie-breaker goes to the earlier application. Statements are built once, at import.
 """
@@ -32,6 +33,7 @@ from services.publicity.tables import (
     rounds,
     scores,
 )
+from shared.ranges import INT32_MAX
 
 # A city's round sorts a few hundred thousand candidates: in memory, not in temporary files (the
 # default 4 MB spilled 26 MB to disk at 200,000). Set for the transaction that ranks.
@@ -87,12 +89,25 @@ SELECT :round, rk, rk, application_id, ck, nm, idm, left(nm, 1), right(idm, 4), 
 FROM ranked
 """)
 BEST_OF = text(_CANDIDATES.format(only="AND ck = :ck"))
-# New ranks for the whole list; the old values of every entry that moves are kept for the version.
+# One entry changed (its score, or it is new to the list, or it left it): only the entries between
+# its old place and its new one move, each by one. The rest of the list is still in order, so the
+# new place is one more than the number of the others ranked ahead of it (a scan, no sort), and the
+# entries of that range (with the changed one, wherever it is) are ranked among themselves from
+# the range's first rank. An objection moving someone a few thousand places re-ranks a few thousand
+# entries, not the city. The old values of every entry that moves are kept for the version.
+PLACE = text("""
+SELECT count(*) + 1 FROM publicity.round_entries o
+JOIN publicity.round_entries s ON s.round_id = o.round_id AND s.seq = :seq
+WHERE o.round_id = :round AND o.seq <> :seq
+  AND (o.sort_key > s.sort_key
+       OR (o.sort_key = s.sort_key AND (o.applied_on, o.application_id) < (s.applied_on, s.application_id)))
+""")
+_IN_RANGE = "({e}rank BETWEEN CAST(:lo AS int) AND CAST(:hi AS int) OR {e}seq = CAST(:seq AS int))"
 RERANK = text(f"""
 WITH n AS (
   SELECT seq, rank AS old_rank, score, admitted AS old_admitted,
-         row_number() OVER (ORDER BY {RANK_ORDER}) AS rk
-  FROM publicity.round_entries WHERE round_id = :round
+         CAST(:lo AS int) - 1 + row_number() OVER (ORDER BY {RANK_ORDER}) AS rk
+  FROM publicity.round_entries WHERE round_id = :round AND {_IN_RANGE.format(e="")}
 ), m AS (
   SELECT *, (CAST(:quota AS int) IS NULL OR rk <= CAST(:quota AS int))
             AND (CAST(:threshold AS float8) IS NULL OR score >= CAST(:threshold AS float8)) AS adm
@@ -102,12 +117,12 @@ WITH n AS (
 ), kept AS (
   INSERT INTO publicity.round_entry_history (round_id, version, seq, rank, score, admitted)
   SELECT :round, :version, seq, old_rank, score, old_admitted FROM moved
-  -- (a hashed subplan: the entry kept already by the caller, at most a few, whatever the list's size)
+  -- (a hashed subplan: the entry kept already by the caller)
   WHERE seq NOT IN (SELECT h.seq FROM publicity.round_entry_history h
                     WHERE h.round_id = :round AND h.version = :version)
 )
 UPDATE publicity.round_entries e SET rank = moved.rk, admitted = moved.adm
-FROM moved WHERE e.round_id = :round AND e.seq = moved.seq
+FROM moved WHERE e.round_id = :round AND e.seq = moved.seq AND {_IN_RANGE.format(e="e.")}
 RETURNING e.seq
 """)
 KEEP_OLD = text("""
@@ -394,10 +409,20 @@ class Store:
             .values(score=best.score, sort_key=list(best.sort_key), application_id=best.application_id)
         )
 
-    async def rerank(self, r: Any, version: int) -> int:
-        """Rank the whole list again, keeping the old values of what moved; returns how many moved."""
+    async def rerank(self, r: Any, version: int, seq: int | None, old_rank: int | None) -> int:
+        """Put the changed entry `seq` in its place (it was ranked `old_rank`; None: new to the list,
+        at its end), moving the entries in between by one; with no `seq`, close the gap an entry
+        removed at `old_rank` left. Keeps the old values of what moved; returns how many moved."""
+        if seq is None:
+            lo, hi = old_rank or 1, INT32_MAX
+        else:
+            new_rank = await self.conn.scalar(PLACE, {"round": r.id, "seq": seq})
+            if old_rank is None:
+                old_rank = (await self.list_counts(r.id))[0]
+            lo, hi = min(old_rank, new_rank), max(old_rank, new_rank)
         await self.conn.execute(ROOMY_SORTS)
-        return len((await self.conn.execute(RERANK, {**_round_params(r), "version": version})).all())
+        params = {**_round_params(r), "version": version, "lo": lo, "hi": hi, "seq": seq}
+        return len((await self.conn.execute(RERANK, params)).all())
 
     async def rounds_due_for_final(self, today: date) -> list[str]:
         return list((await self.conn.execute(DUE_FOR_FINAL, {"today": today})).scalars().all())

@@ -97,8 +97,9 @@ async def close_due(uow: Any, today: date) -> list[str]:
 
 
 async def rescore(uow: Any, application_id: str) -> list[str]:
-    """A new score during a notice: move the candidate's entry, re-rank, publish a new version
-    with the old values kept. Returns the rounds re-published."""
+    """A new score during a notice: move the candidate's entry to its new place (the entries in
+    between move by one), publish a new version with the old values kept. Returns the rounds
+    re-published."""
     store = uow.store
     changed_rounds = []
     keys = await store.candidate_keys(application_id)
@@ -122,11 +123,13 @@ async def rescore(uow: Any, application_id: str) -> list[str]:
             await store.keep_old_entry(r.id, version, entry.seq)
         if best is None:
             await store.remove_entry(r.id, entry.seq)
+            changed, old_rank = None, entry.rank
         elif entry is None:
-            await store.add_entry(r.id, key, best)
+            changed, old_rank = await store.add_entry(r.id, key, best), None
         else:
             await store.restate_entry(r.id, entry.seq, best)
-        moved = await store.rerank(r, version)
+            changed, old_rank = entry.seq, entry.rank
+        moved = await store.rerank(r, version, changed, old_rank)
         entries, admitted = await store.list_counts(r.id)
         await store.update_round(r.id, list_version=version, entries=entries, admitted=admitted)
         seq = entry.seq if entry is not None else "new"

@@ -240,7 +240,8 @@ class FakeStore:
             score=best.score, sort_key=list(best.sort_key), application_id=best.application_id
         )
 
-    async def rerank(self, r: Any, version: int) -> int:
+    async def rerank(self, r: Any, version: int, seq: int | None, old_rank: int | None) -> int:
+        # The whole list, sorted again: what moving the one changed entry must come to.
         entries = self.entries.get(r.id, {})
         moved = 0
         order = sorted(entries.values(), key=lambda e: (tuple(-k for k in e.sort_key), e.applied_on, e.application_id))

@@ -73,13 +73,13 @@ _CANDIDATES = """
     JOIN publicity.applicants a ON a.modules @> jsonb_build_array(r.module_id)
          AND a.applied_on BETWEEN r.acceptance_opens AND r.acceptance_closes AND a.withdrawn_at IS NULL
     JOIN publicity.scores s ON s.application_id = a.application_id
-    WHERE r.id = :round AND s.status = 'scored' AND CAST(s.modules -> r.module_id ->> 'eligible' AS boolean)
+    WHERE r.id = :round AND s.status = 'scored' AND CAST(s.modules -> r.module_id ->> 'eligible' AS boolean) {near}
   ) c WHERE ck IS NOT NULL {only}
   ORDER BY ck, sort_key DESC, applied_on, application_id
 """
 RANK_ORDER = "sort_key DESC, applied_on, application_id"
 PUBLISH = text(f"""
-WITH cand AS ({_CANDIDATES.format(only="")}),
+WITH cand AS ({_CANDIDATES.format(near="", only="")}),
 ranked AS (SELECT *, row_number() OVER (ORDER BY {RANK_ORDER}) AS rk FROM cand)
 INSERT INTO publicity.round_entries (round_id, seq, rank, application_id, candidate_key, name_masked, id_masked,
                                      surname, id_tail, score, sort_key, applied_on, admitted)
@@ -88,7 +88,8 @@ SELECT :round, rk, rk, application_id, ck, nm, idm, left(nm, 1), right(idm, 4), 
        AND (CAST(:threshold AS float8) IS NULL OR score >= CAST(:threshold AS float8))
 FROM ranked
 """)
-BEST_OF = text(_CANDIDATES.format(only="AND ck = :ck"))
+# One candidate's applications only (the key indexes), not the whole round's candidates filtered.
+BEST_OF = text(_CANDIDATES.format(near="AND (a.holder_key = :ck OR a.child_key = :ck)", only="AND ck = :ck"))
 # One entry changed (its score, or it is new to the list, or it left it): only the entries between
 # its old place and its new one move, each by one. The rest of the list is still in order, so the
 # new place is one more than the number of the others ranked ahead of it (a scan, no sort), and the
@@ -102,12 +103,15 @@ WHERE o.round_id = :round AND o.seq <> :seq
   AND (o.sort_key > s.sort_key
        OR (o.sort_key = s.sort_key AND (o.applied_on, o.application_id) < (s.applied_on, s.application_id)))
 """)
-_IN_RANGE = "({e}rank BETWEEN CAST(:lo AS int) AND CAST(:hi AS int) OR {e}seq = CAST(:seq AS int))"
+_IN_RANGE = "(rank BETWEEN CAST(:lo AS int) AND CAST(:hi AS int) OR seq = CAST(:seq AS int))"
+# The update finds each moved entry by its key: with no statistics yet on a list just published,
+# the planner may loop over the moved rows, and the range condition there would re-read the range
+# once per moved entry.
 RERANK = text(f"""
 WITH n AS (
   SELECT seq, rank AS old_rank, score, admitted AS old_admitted,
          CAST(:lo AS int) - 1 + row_number() OVER (ORDER BY {RANK_ORDER}) AS rk
-  FROM publicity.round_entries WHERE round_id = :round AND {_IN_RANGE.format(e="")}
+  FROM publicity.round_entries WHERE round_id = :round AND {_IN_RANGE}
 ), m AS (
   SELECT *, (CAST(:quota AS int) IS NULL OR rk <= CAST(:quota AS int))
             AND (CAST(:threshold AS float8) IS NULL OR score >= CAST(:threshold AS float8)) AS adm
@@ -122,7 +126,7 @@ WITH n AS (
                     WHERE h.round_id = :round AND h.version = :version)
 )
 UPDATE publicity.round_entries e SET rank = moved.rk, admitted = moved.adm
-FROM moved WHERE e.round_id = :round AND e.seq = moved.seq AND {_IN_RANGE.format(e="e.")}
+FROM moved WHERE e.round_id = :round AND e.seq = moved.seq
 RETURNING e.seq
 """)
 KEEP_OLD = text("""

@@ -96,9 +96,13 @@ BEST_OF = text(_CANDIDATES.format(near="AND (a.holder_key = :ck OR a.child_key =
 # entries of that range (with the changed one, wherever it is) are ranked among themselves from
 # the range's first rank. An objection moving someone a few thousand places re-ranks a few thousand
 # entries, not the city. The old values of every entry that moves are kept for the version.
+# (The changed entry is read once, materialised: on a list just published, with no statistics yet,
+# a join could re-read the whole list for every entry it counts.)
 PLACE = text("""
-SELECT count(*) + 1 FROM publicity.round_entries o
-JOIN publicity.round_entries s ON s.round_id = o.round_id AND s.seq = :seq
+WITH s AS MATERIALIZED (
+  SELECT sort_key, applied_on, application_id FROM publicity.round_entries WHERE round_id = :round AND seq = :seq
+)
+SELECT count(*) + 1 FROM publicity.round_entries o, s
 WHERE o.round_id = :round AND o.seq <> :seq
   AND (o.sort_key > s.sort_key
        OR (o.sort_key = s.sort_key AND (o.applied_on, o.application_id) < (s.applied_on, s.application_id)))

@@ -36,7 +36,7 @@ async def sweep_once(app: FastAPI) -> None:
     """Rounds move on (one replica at a time), then due notifications are delivered."""
     db = app.state.db
     async with db.unit_of_work() as uow:
-        swept = await use_cases.sweep(uow, clock.today())
+        swept = await use_cases.sweep(uow, clock.today(), app.state.settings.publicity_base_url)
         await uow.commit()
     if swept and (swept.closed or swept.final):
         log.info("rounds moved on", closed=swept.closed, final=swept.final)

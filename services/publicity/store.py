@@ -6,8 +6,9 @@ it; a review's window is the end of a score notice or of a list's notice), so sp
 only move those joins into a store that reaches into the other's tables.
 
 Ranking runs in PostgreSQL over each candidate's round score (their application re-scored at the
-round's cut-off, `round_scores`, sent by scoring): a round of a million candidates
-is one statement, not a million Python objects. A candidate's `sort_key` (from scoring: the module
+round's cut-off, `round_scores`, sent by scoring): a round of a million candidates is one
+statement, not a million Python objects; a changed score moves only the entries between its old
+place and its new one. A candidate's `sort_key` (from scoring: the module
 total, then each tie-breaker signed so larger ranks first) compares as an array; a tie left after
 every tie-breaker goes to the earlier application. Statements are built once, at import.
 """
@@ -34,7 +35,11 @@ from services.publicity.tables import (
     rounds,
     scores,
 )
+from shared.ranges import INT32_MAX
 
+# A city's round sorts a few hundred thousand candidates: in memory, not in temporary files (the
+# default 4 MB spilled 26 MB to disk at 200,000). Set for the transaction that ranks.
+ROOMY_SORTS = text("SET LOCAL work_mem = '64MB'")
 SWEEP_LOCK = select(func.pg_try_advisory_xact_lock(zlib.crc32(b"publicity:rounds")))
 
 # -- applicants, scores, notices, notifications --------------------------------------------------
@@ -70,13 +75,13 @@ _CANDIDATES = """
     JOIN publicity.applicants a ON a.modules @> jsonb_build_array(r.module_id)
          AND a.applied_on BETWEEN r.acceptance_opens AND r.acceptance_closes AND a.withdrawn_at IS NULL
     JOIN publicity.round_scores s ON s.round_id = r.id AND s.application_id = a.application_id
-    WHERE r.id = :round AND s.status = 'scored' AND CAST(s.modules -> r.module_id ->> 'eligible' AS boolean)
+    WHERE r.id = :round AND s.status = 'scored' AND CAST(s.modules -> r.module_id ->> 'eligible' AS boolean) {near}
   ) c WHERE ck IS NOT NULL {only}
   ORDER BY ck, sort_key DESC, applied_on, application_id
 """
 RANK_ORDER = "sort_key DESC, applied_on, application_id"
 PUBLISH = text(f"""
-WITH cand AS ({_CANDIDATES.format(only="")}),
+WITH cand AS ({_CANDIDATES.format(near="", only="")}),
 ranked AS (SELECT *, row_number() OVER (ORDER BY {RANK_ORDER}) AS rk FROM cand)
 INSERT INTO publicity.round_entries (round_id, seq, rank, application_id, candidate_key, name_masked, id_masked,
                                      surname, id_tail, score, sort_key, applied_on, admitted)
@@ -115,13 +120,34 @@ PUT_ROUND_SCORE = _round_score.on_conflict_do_update(
 PENDING_ROUND_SCORES = select(func.count()).where(
     round_scores.c.round_id == bindparam("round"), round_scores.c.status == "pending"
 )
-BEST_OF = text(_CANDIDATES.format(only="AND ck = :ck"))
-# New ranks for the whole list; the old values of every entry that moves are kept for the version.
+# One candidate's applications only (the key indexes), not the whole round's candidates filtered.
+BEST_OF = text(_CANDIDATES.format(near="AND (a.holder_key = :ck OR a.child_key = :ck)", only="AND ck = :ck"))
+# One entry changed (its score, or it is new to the list, or it left it): only the entries between
+# its old place and its new one move, each by one. The rest of the list is still in order, so the
+# new place is one more than the number of the others ranked ahead of it (a scan, no sort), and the
+# entries of that range (with the changed one, wherever it is) are ranked among themselves from
+# the range's first rank. An objection moving someone a few thousand places re-ranks a few thousand
+# entries, not the city. The old values of every entry that moves are kept for the version.
+# (The changed entry is read once, materialised: on a list just published, with no statistics yet,
+# a join could re-read the whole list for every entry it counts.)
+PLACE = text("""
+WITH s AS MATERIALIZED (
+  SELECT sort_key, applied_on, application_id FROM publicity.round_entries WHERE round_id = :round AND seq = :seq
+)
+SELECT count(*) + 1 FROM publicity.round_entries o, s
+WHERE o.round_id = :round AND o.seq <> :seq
+  AND (o.sort_key > s.sort_key
+       OR (o.sort_key = s.sort_key AND (o.applied_on, o.application_id) < (s.applied_on, s.application_id)))
+""")
+_IN_RANGE = "(rank BETWEEN CAST(:lo AS int) AND CAST(:hi AS int) OR seq = CAST(:seq AS int))"
+# The update finds each moved entry by its key: with no statistics yet on a list just published,
+# the planner may loop over the moved rows, and the range condition there would re-read the range
+# once per moved entry.
 RERANK = text(f"""
 WITH n AS (
   SELECT seq, rank AS old_rank, score, admitted AS old_admitted,
-         row_number() OVER (ORDER BY {RANK_ORDER}) AS rk
-  FROM publicity.round_entries WHERE round_id = :round
+         CAST(:lo AS int) - 1 + row_number() OVER (ORDER BY {RANK_ORDER}) AS rk
+  FROM publicity.round_entries WHERE round_id = :round AND {_IN_RANGE}
 ), m AS (
   SELECT *, (CAST(:quota AS int) IS NULL OR rk <= CAST(:quota AS int))
             AND (CAST(:threshold AS float8) IS NULL OR score >= CAST(:threshold AS float8)) AS adm
@@ -131,8 +157,9 @@ WITH n AS (
 ), kept AS (
   INSERT INTO publicity.round_entry_history (round_id, version, seq, rank, score, admitted)
   SELECT :round, :version, seq, old_rank, score, old_admitted FROM moved
-  WHERE NOT EXISTS (SELECT 1 FROM publicity.round_entry_history h
-                    WHERE h.round_id = :round AND h.version = :version AND h.seq = moved.seq)
+  -- (a hashed subplan: the entry kept already by the caller)
+  WHERE seq NOT IN (SELECT h.seq FROM publicity.round_entry_history h
+                    WHERE h.round_id = :round AND h.version = :version)
 )
 UPDATE publicity.round_entries e SET rank = moved.rk, admitted = moved.adm
 FROM moved WHERE e.round_id = :round AND e.seq = moved.seq
@@ -168,6 +195,13 @@ _PAGE_COLUMNS = (_e.seq, _e.rank, _e.name_masked, _e.id_masked, _e.score, _e.adm
 PAGE = (
     select(*_PAGE_COLUMNS)
     .where(_e.round_id == bindparam("round"), _e.rank > bindparam("after"))
+    .order_by(_e.rank)
+    .limit(bindparam("limit"))
+)
+# The owner's admitted list, keyset on rank like the public pages (the (round, rank) index).
+ADMITTED_PAGE = (
+    select(_e.rank, _e.seq, _e.application_id, _e.name_masked, _e.id_masked, _e.score)
+    .where(_e.round_id == bindparam("round"), _e.admitted, _e.rank > bindparam("after"))
     .order_by(_e.rank)
     .limit(bindparam("limit"))
 )
@@ -349,6 +383,7 @@ class Store:
 
     async def publish_list(self, r: Any) -> tuple[int, int]:
         """Rank everyone eligible who chose the round's module; returns (entries, admitted)."""
+        await self.conn.execute(ROOMY_SORTS)
         await self.conn.execute(PUBLISH, _round_params(r))
         return await self.list_counts(r.id)
 
@@ -427,9 +462,20 @@ class Store:
             .values(score=best.score, sort_key=list(best.sort_key), application_id=best.application_id)
         )
 
-    async def rerank(self, r: Any, version: int) -> int:
-        """Rank the whole list again, keeping the old values of what moved; returns how many moved."""
-        return len((await self.conn.execute(RERANK, {**_round_params(r), "version": version})).all())
+    async def rerank(self, r: Any, version: int, seq: int | None, old_rank: int | None) -> int:
+        """Put the changed entry `seq` in its place (it was ranked `old_rank`; None: new to the list,
+        at its end), moving the entries in between by one; with no `seq`, close the gap an entry
+        removed at `old_rank` left. Keeps the old values of what moved; returns how many moved."""
+        if seq is None:
+            lo, hi = old_rank or 1, INT32_MAX
+        else:
+            new_rank = await self.conn.scalar(PLACE, {"round": r.id, "seq": seq})
+            if old_rank is None:
+                old_rank = (await self.list_counts(r.id))[0]
+            lo, hi = min(old_rank, new_rank), max(old_rank, new_rank)
+        await self.conn.execute(ROOMY_SORTS)
+        params = {**_round_params(r), "version": version, "lo": lo, "hi": hi, "seq": seq}
+        return len((await self.conn.execute(RERANK, params)).all())
 
     async def rounds_due_for_final(self, today: date) -> list[str]:
         return list((await self.conn.execute(DUE_FOR_FINAL, {"today": today})).scalars().all())
@@ -441,14 +487,9 @@ class Store:
             )
         ).one()
 
-    async def admitted_entries(self, round_id: str) -> list[Any]:
-        return list(
-            (
-                await self.conn.execute(
-                    select(round_entries).where(_e.round_id == round_id, _e.admitted).order_by(_e.rank)
-                )
-            ).all()
-        )
+    async def admitted_page(self, round_id: str, after: int, limit: int) -> list[Any]:
+        """Admitted entries ranked after `after`, best first, at most `limit`."""
+        return list((await self.conn.execute(ADMITTED_PAGE, {"round": round_id, "after": after, "limit": limit})).all())
 
     async def entries_page(self, round_id: str, search: Search, after: int, limit: int) -> list[Any]:
         params: dict[str, Any] = {"round": round_id, "after": after, "limit": limit}

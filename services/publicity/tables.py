@@ -88,6 +88,9 @@ applicants = Table(
     Column("contact_phone", String(20)),
     Column("withdrawn_at", DateTime(timezone=True)),
     Index("ix_publicity_applicants_modules", "modules", postgresql_using="gin"),
+    # A re-scored candidate's applications, found by key (not by ranking the whole round again).
+    Index("ix_publicity_applicants_holder_key", "holder_key"),
+    Index("ix_publicity_applicants_child_key", "child_key", postgresql_where=text("child_key IS NOT NULL")),
 )
 
 # Each application's latest score, with what each module ranks it by.

@@ -22,12 +22,16 @@ class Swept:
     final: list[str] = field(default_factory=list)
 
 
-async def sweep(uow: Any, today: date) -> Swept | None:
+async def sweep(uow: Any, today: date, base_url: str = "") -> Swept | None:
     """Close rounds whose acceptance ended, and make final the lists whose notice ended with nothing
-    open. None when another replica is sweeping right now."""
+    open (`base_url`: publicity's, where the owner fetches the admitted list). None when another
+    replica is sweeping right now."""
     if not await uow.store.take_sweep_lock():
         return None
-    return Swept(closed=await rounds.close_due(uow, today), final=await rounds.finalize_due(uow, today))
+    return Swept(
+        closed=await rounds.close_due(uow, today),
+        final=await rounds.finalize_due(uow, today, base_url=base_url),
+    )
 
 
 async def deliver_notifications(uow: Any, notifier: Notifier, now: datetime, limit: int = 100) -> int:

@@ -280,16 +280,12 @@ class NoticePublished(_Payload):
     period_end: date
 
 
-class AdmittedEntry(_Payload):
-    rank: int
-    application_id: str
-    candidate_name_masked: str = personal("masked_name", "As the published list shows it")
-    candidate_id_number_masked: str = personal("masked_id_number", "As the published list shows it")
-    score: float
-
-
 class RoundFinalized(_Payload):
-    """A round's list is final: the module owner's systems grant the service to those admitted."""
+    """A round's list is final: the module owner's systems fetch those admitted from `admitted_url`
+    (a page at a time, with the owner's key) and grant them the service.
+
+    Version 2. Version 1 carried the admitted list itself, which at a city's size (20,000 admitted)
+    is megabytes in one message; the list is now delivered by reference, at the list version named."""
 
     round_id: str
     module_id: str
@@ -298,7 +294,8 @@ class RoundFinalized(_Payload):
     notice_end: date
     finalized_at: datetime
     entries: int
-    admitted: list[AdmittedEntry]
+    admitted: int  # how many the list admits: the pages at admitted_url hold exactly these
+    admitted_url: str  # GET …/v1/rounds/{round_id}/admitted?version={list_version}, then &after=<last rank>
 
 
 class RoundClosing(_Payload):
@@ -410,7 +407,7 @@ CATALOGUE: dict[tuple[str, int], tuple[type[_Payload], str]] = {
     ("score.computed", 1): (ScoreComputed, SCORES),
     ("notice.published", 1): (NoticePublished, NOTICES),
     ("reverification.requested", 1): (ReverificationRequested, NOTICES),
-    ("round.finalized", 1): (RoundFinalized, NOTICES),
+    ("round.finalized", 2): (RoundFinalized, NOTICES),
     ("round.closing", 1): (RoundClosing, NOTICES),
     ("round.scored", 1): (RoundScored, SCORES),
     ("audit.chain_anchored", 1): (AuditChainAnchored, AUDIT),

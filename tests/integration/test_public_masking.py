@@ -282,11 +282,13 @@ async def test_no_public_route_shows_a_holder_unmasked(platform):
         assert not leaks, "personal data shown unmasked:\n" + "\n".join(leaks)
         missed = set(routes) - covered - private
         assert not missed, f"GET routes the scan did not reach: {missed}; give it the ids or links to reach them"
-        # The officers' desk (with each reason) and a round's list with its applications (scoring's
-        # replays) want a key; another route that does should be meant to.
-        assert private == {"/v1/objections", "/v1/rounds/{round_id}/candidates"}, (
-            f"GET routes that turn a stranger away: {private}"
-        )
+        # The officers' desk (with each reason), a round's list with its applications (scoring's
+        # replays) and a final list's admitted (its owner's) want a key; another route that does should be meant to.
+        assert private == {
+            "/v1/objections",
+            "/v1/rounds/{round_id}/candidates",
+            "/v1/rounds/{round_id}/admitted",
+        }, f"GET routes that turn a stranger away: {private}"
         # It saw the people, masked: the scan looked where they are.
         assert set(masked_seen) == {p.name for p in people}, f"never seen masked: {set(NAMES) - set(masked_seen)}"
         assert len(seen) > len(routes)

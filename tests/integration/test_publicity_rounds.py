@@ -223,11 +223,23 @@ async def test_a_round_is_ranked_objected_to_re_ranked_and_made_final(platform):
             finalized = await wait_for("round.finalized on the notices topic", finalized_on_the_bus, timeout=30)
         finally:
             await consumer.stop()
-        assert [a["rank"] for a in finalized["admitted"]] == [1, 2]
-        assert {a["application_id"] for a in finalized["admitted"]} == {
-            e["application_id"]
-            for e in [{"application_id": await _app_of(engine, round_id, x["entry"])} for x in now[:2]]
-        }
+        # The event refers to the admitted list; the owner fetches it, a page at a time.
+        assert finalized["admitted"] == 2 and "application_id" not in json.dumps(finalized)
+        assert finalized["admitted_url"] == f"{base}/v1/rounds/{round_id}/admitted?version={finalized['list_version']}"
+        pages, after = [], 0
+        while after is not None:
+            page_url = httpx.URL(finalized["admitted_url"]).copy_merge_params({"after": after, "limit": 1})
+            r = await client.get(page_url, headers=BINJIANG)
+            assert r.status_code == 200, r.text
+            pages.append(r.json())
+            after = r.json()["next_after"]
+        assert [len(p["items"]) for p in pages] == [1, 1, 0] and {p["admitted"] for p in pages} == {2}
+        admitted = [item for p in pages for item in p["items"]]
+        assert [a["rank"] for a in admitted] == [1, 2]
+        assert [a["application_id"] for a in admitted] == [await _app_of(engine, round_id, x["entry"]) for x in now[:2]]
+        assert [(a["name"], a["id_number"], a["score"]) for a in admitted] == [
+            (x["name"], x["id_number"], x["score"]) for x in now[:2]
+        ]
 
         # Nothing changes a final list: not an objection, not a hand in the database.
         refused = await client.post(

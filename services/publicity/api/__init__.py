@@ -3,12 +3,13 @@ authorise, call a use case (or read through the store), render."""
 
 from __future__ import annotations
 
-from services.publicity.api import estimate_page, notices, objections, pages, round_candidates, rounds
+from services.publicity.api import admitted, estimate_page, notices, objections, pages, round_candidates, rounds
 
 ROUTERS = [
     notices.router,
     rounds.router,
     round_candidates.router,
+    admitted.router,
     objections.router,
     pages.router,
     estimate_page.router,

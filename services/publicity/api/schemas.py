@@ -273,6 +273,28 @@ class RoundCandidates(BaseModel):
     candidates: list[Candidate]
 
 
+class AdmittedEntry(BaseModel):
+    """One admitted candidate of a final list, for the module's owner (who grants the service)."""
+
+    rank: int = Field(examples=[3])
+    entry: int = Field(description="The entry's number in the round", examples=[7])
+    application_id: str = Field(examples=["APP-20261130-3F2A1B9C0D4E"])
+    name: str = Field(description="The candidate's name, masked as the list shows it", examples=["李*"])
+    id_number: str = Field(description="The candidate's ID number, masked", examples=["330106********0019"])
+    score: float | int = Field(examples=[112.5])
+
+
+class AdmittedPage(BaseModel):
+    """A page of a final list's admitted candidates, best first; `next_after` asks for the next page
+    (null: the last)."""
+
+    round_id: str = Field(examples=["RND-20261130-0001"])
+    list_version: int = Field(description="The final list's version, as round.finalized named it", examples=[2])
+    admitted: int = Field(description="How many the list admits, in all pages", examples=[20000])
+    items: list[AdmittedEntry]
+    next_after: int | None = Field(examples=[1000])
+
+
 class EntriesPage(BaseModel):
     """A page of a round's list, best first; `next_after` asks for the next page (null: the last)."""
 

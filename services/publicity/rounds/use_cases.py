@@ -14,7 +14,7 @@ from services.publicity.domain import RoundStatus
 from shared import clock
 from shared.calendar import cut_off_date
 from shared.events import Envelope
-from shared.events.catalogue import AdmittedEntry, RoundClosing, RoundFinalized, RoundScored
+from shared.events.catalogue import RoundClosing, RoundFinalized, RoundScored
 
 
 @dataclass(frozen=True)
@@ -164,8 +164,9 @@ async def close_due(uow: Any, today: date) -> list[str]:
 
 
 async def rescore(uow: Any, application_id: str, only_round: str | None = None) -> list[str]:
-    """A new round score during a notice: move the candidate's entry, re-rank, publish a new version
-    with the old values kept. Returns the rounds re-published."""
+    """A new round score during a notice: move the candidate's entry to its new place (the entries
+    in between move by one), publish a new version with the old values kept. Returns the rounds
+    re-published."""
     store = uow.store
     changed_rounds = []
     keys = await store.candidate_keys(application_id)
@@ -193,11 +194,13 @@ async def rescore(uow: Any, application_id: str, only_round: str | None = None) 
             await store.keep_old_entry(r.id, version, entry.seq)
         if best is None:
             await store.remove_entry(r.id, entry.seq)
+            changed, old_rank = None, entry.rank
         elif entry is None:
-            await store.add_entry(r.id, key, best)
+            changed, old_rank = await store.add_entry(r.id, key, best), None
         else:
             await store.restate_entry(r.id, entry.seq, best)
-        moved = await store.rerank(r, version)
+            changed, old_rank = entry.seq, entry.rank
+        moved = await store.rerank(r, version, changed, old_rank)
         entries, admitted = await store.list_counts(r.id)
         await store.update_round(r.id, list_version=version, entries=entries, admitted=admitted)
         seq = entry.seq if entry is not None else "new"
@@ -220,13 +223,14 @@ async def take_own_score(uow: Any, application_id: str, version: int, status: st
     return moved
 
 
-async def finalize_due(uow: Any, today: date, source: str = "publicity") -> list[str]:
-    """Lists whose notice ended with nothing open become final, and the module owner is told who is admitted."""
+async def finalize_due(uow: Any, today: date, source: str = "publicity", base_url: str = "") -> list[str]:
+    """Lists whose notice ended with nothing open become final, and the module owner is told where
+    to fetch who is admitted (`admitted_page`): the event names the list, it does not carry it, so
+    its size and the memory it takes are the same for a round of ten or of a whole city."""
     done = []
     for round_id in await uow.store.rounds_due_for_final(today):
         now = clock.now()
         r = await uow.store.finalise_round(round_id, now)
-        admitted = await uow.store.admitted_entries(round_id)
         uow.emit(
             Envelope.new(
                 RoundFinalized(
@@ -237,16 +241,8 @@ async def finalize_due(uow: Any, today: date, source: str = "publicity") -> list
                     notice_end=r.notice_end,
                     finalized_at=now,
                     entries=r.entries,
-                    admitted=[
-                        AdmittedEntry(
-                            rank=e.rank,
-                            application_id=e.application_id,
-                            candidate_name_masked=e.name_masked,
-                            candidate_id_number_masked=e.id_masked,
-                            score=e.score,
-                        )
-                        for e in admitted
-                    ],
+                    admitted=r.admitted,
+                    admitted_url=f"{base_url}/v1/rounds/{r.id}/admitted?version={r.list_version}",
                 ),
                 source=source,
                 subject=r.id,
@@ -254,3 +250,32 @@ async def finalize_due(uow: Any, today: date, source: str = "publicity") -> list
         )
         done.append(round_id)
     return done
+
+
+@dataclass(frozen=True)
+class AdmittedPage:
+    round: Any
+    entries: list[Any]
+
+
+async def admitted_page(
+    store: Any, round_id: str, owners: set[str], version: int, after: int, limit: int
+) -> AdmittedPage:
+    """A page of a final list's admitted entries, for the module's owner (`owners`: the owners the
+    key acts for). Anyone else, like an unknown round, is told there is no such round. The version
+    is the one round.finalized named: a final list never changes, so any other is not there."""
+    r = await store.round(round_id)
+    if r is None or r.owner not in owners:
+        raise domain.NotFound(f"No round {round_id}.")
+    if r.status != RoundStatus.FINAL:
+        raise domain.RoundRefused(
+            409,
+            f"Round {round_id} is not final yet (its list is {r.status}): the admitted list is delivered once final.",
+            "/problems/round-not-final",
+        )
+    if version != r.list_version:
+        raise domain.NotFound(
+            f"Round {round_id}'s final list is version {r.list_version}; there is no final version {version}.",
+            "version",
+        )
+    return AdmittedPage(r, await store.admitted_page(round_id, after, limit))

@@ -271,7 +271,8 @@ class FakeStore:
             score=best.score, sort_key=list(best.sort_key), application_id=best.application_id
         )
 
-    async def rerank(self, r: Any, version: int) -> int:
+    async def rerank(self, r: Any, version: int, seq: int | None, old_rank: int | None) -> int:
+        # The whole list, sorted again: what moving the one changed entry must come to.
         entries = self.entries.get(r.id, {})
         moved = 0
         order = sorted(entries.values(), key=lambda e: (tuple(-k for k in e.sort_key), e.applied_on, e.application_id))
@@ -302,8 +303,9 @@ class FakeStore:
         self.rounds[round_id].update(status="final", finalized_at=at)
         return Row(self.rounds[round_id])
 
-    async def admitted_entries(self, round_id: str) -> list[Any]:
-        return sorted((e for e in self.entries.get(round_id, {}).values() if e.admitted), key=lambda e: e.rank)
+    async def admitted_page(self, round_id: str, after: int, limit: int) -> list[Any]:
+        admitted = (e for e in self.entries.get(round_id, {}).values() if e.admitted and e.rank > after)
+        return sorted(admitted, key=lambda e: e.rank)[:limit]
 
     async def entry(self, round_id: str, seq: int) -> Any:
         return self.entries.get(round_id, {}).get(seq)

@@ -109,14 +109,14 @@ async def test_a_round_score_during_the_notice_moves_the_candidate_the_own_score
         notice_working_days=7,
     )
     await closed(store, "RND-1", date(2026, 3, 23))
-    assert [(e.application_id, e.admitted) for e in await store.admitted_entries("RND-1")] == [("APP-1", True)]
+    assert [(e.application_id, e.admitted) for e in await store.admitted_page("RND-1", 0, 1000)] == [("APP-1", True)]
     # The application's own new score is not the round's: the list ranks by the round's cut-off.
     await b.follow([scored("APP-2", 95, version=2)])
-    assert [e.application_id for e in await store.admitted_entries("RND-1")] == ["APP-1"]
+    assert [e.application_id for e in await store.admitted_page("RND-1", 0, 1000)] == ["APP-1"]
     # Scoring re-scores it at the round's cut-off (round.scored): that moves the entry.
     notified = len(store.notifications)
     await b.follow([round_scored("RND-1", {"APP-2": 93.0}, version=11)])
-    assert [(e.application_id, e.score) for e in await store.admitted_entries("RND-1")] == [("APP-2", 93.0)]
+    assert [(e.application_id, e.score) for e in await store.admitted_page("RND-1", 0, 1000)] == [("APP-2", 93.0)]
     assert store.rounds["RND-1"].list_version == 2
     assert len(store.notifications) == notified  # a round's score is not notified
 

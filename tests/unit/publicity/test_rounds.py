@@ -116,7 +116,7 @@ async def test_a_round_of_many_chunks_is_published_once_every_chunk_is_answered_
     # An answer delivered again (a new delivery, not the inbox's duplicate) changes nothing.
     await bus(store).follow([first, third])
     assert store.rounds[round_id].list_version == 1 and len(store.versions) == 1
-    assert [e.application_id for e in await store.admitted_entries(round_id)] == ["A5", "A4"]
+    assert [e.application_id for e in await store.admitted_page(round_id, 0, 1000)] == ["A5", "A4"]
 
 
 async def test_a_candidate_scoring_cannot_re_score_is_left_off_and_nobody_is_notified():
@@ -240,7 +240,12 @@ async def test_a_list_becomes_final_after_its_notice_unless_an_objection_is_open
     assert await use_cases.finalize_due(uow, after) == [round_id]
     [event] = uow.emitted
     assert event.type == "round.finalized" and event.data["owner"] == "education"
-    assert [(a["rank"], a["application_id"]) for a in event.data["admitted"]] == [(1, "A1")]
+    # The event names the list and where the owner fetches it; it does not carry it.
+    assert event.version == 2 and event.data["admitted"] == 1 and event.data["list_version"] == 1
+    assert event.data["admitted_url"] == f"/v1/rounds/{round_id}/admitted?version=1"
+    assert "A1" not in event.to_bytes().decode()
+    page = await use_cases.admitted_page(store, round_id, {"education"}, 1, 0, 10)
+    assert [(e.rank, e.application_id) for e in page.entries] == [(1, "A1")]
     assert store.rounds[round_id].status == "final"
 
 
@@ -254,7 +259,7 @@ async def test_a_list_published_before_rounds_were_re_scored_still_moves_by_the_
     for s in store.round_scores.values():
         s.update(version=1, based_on=1)
     await applicants(store, scored("A2", 95, version=2))
-    assert [(e.application_id, e.score) for e in await store.admitted_entries(round_id)] == [("A2", 95.0)]
+    assert [(e.application_id, e.score) for e in await store.admitted_page(round_id, 0, 1000)] == [("A2", 95.0)]
 
 
 async def test_a_final_list_takes_no_round_score():
@@ -264,7 +269,7 @@ async def test_a_final_list_takes_no_round_score():
     await closed(store, round_id, date(2026, 3, 23))
     await store.update_round(round_id, status="final")
     await applicants(store, round_scored(round_id, {"A2": 99.0}, version=11))
-    assert [(e.application_id, e.score) for e in await store.admitted_entries(round_id)] == [("A1", 90.0)]
+    assert [(e.application_id, e.score) for e in await store.admitted_page(round_id, 0, 1000)] == [("A1", 90.0)]
     assert store.round_scores[(round_id, "A2")].version == 10
 
 
@@ -284,3 +289,27 @@ async def test_a_round_being_re_scored_says_so_on_its_page_and_then_that_its_lis
     await bus(store).follow(as_own_scores(store, uow.emitted))
     start = store.rounds[round_id].notice_start.isoformat()
     assert f"本名单所有申请人均已按本批次积分截止日（{cut_off}）重新计分" in shown() and f"公示期 {start}" in shown()
+
+
+async def test_the_admitted_list_is_the_owners_once_final_at_the_final_version():
+    store = FakeStore()
+    await applicants(store, submitted("A1", "h1"), submitted("A2", "h2"), scored("A1", 90), scored("A2", 80))
+    round_id = await a_round(store, quota=1)
+    await closed(store, round_id, date(2026, 3, 23))
+    with pytest.raises(domain.RoundRefused) as not_yet:
+        await use_cases.admitted_page(store, round_id, {"education"}, 1, 0, 10)
+    assert not_yet.value.status == 409 and not_yet.value.type == "/problems/round-not-final"
+    await use_cases.finalize_due(
+        FakeUnitOfWork(store), date.fromordinal(store.rounds[round_id].notice_end.toordinal() + 1)
+    )
+    # Another owner, no owner at all and an unknown round are told the same: no such round.
+    for owners, rid in (({"district:binjiang"}, round_id), (set(), round_id), ({"education"}, "RND-NONE")):
+        with pytest.raises(domain.NotFound) as unknown:
+            await use_cases.admitted_page(store, rid, owners, 1, 0, 10)
+        assert unknown.value.message == f"No round {rid}." and unknown.value.field is None
+    with pytest.raises(domain.NotFound) as stale:
+        await use_cases.admitted_page(store, round_id, {"education"}, 2, 0, 10)
+    assert stale.value.field == "version" and "version 1" in stale.value.message
+    page = await use_cases.admitted_page(store, round_id, {"education"}, 1, 0, 10)
+    assert [e.application_id for e in page.entries] == ["A1"] and page.round.admitted == 1
+    assert (await use_cases.admitted_page(store, round_id, {"education"}, 1, 1, 10)).entries == []

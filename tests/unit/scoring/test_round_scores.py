@@ -15,7 +15,7 @@ from services.scoring.engine.rules import load_shipped
 from services.scoring.handlers import handlers
 from services.scoring.recompute import recompute
 from shared.events import Envelope
-from shared.events.catalogue import AdmittedEntry, RoundClosing, RoundFinalized
+from shared.events.catalogue import RoundClosing, RoundFinalized
 from tests.fakes import InMemoryBus
 from tests.unit.scoring.fake_store import FakeStore
 from tests.unit.scoring.test_handlers import CUT_OFF, POLICE_FACTS, answer, deps
@@ -43,9 +43,6 @@ def closing(round_id: str, ids: list[str], *, chunk: int = 1, chunks: int = 1) -
 
 
 def finalized(round_id: str) -> Envelope:
-    entry = AdmittedEntry(
-        rank=1, application_id="A-1", candidate_name_masked="张*", candidate_id_number_masked="3301**0011", score=1
-    )
     return Envelope.new(
         RoundFinalized(
             round_id=round_id,
@@ -55,7 +52,8 @@ def finalized(round_id: str) -> Envelope:
             notice_end=date(2025, 12, 1),
             finalized_at="2025-12-02T00:00:00Z",
             entries=1,
-            admitted=[entry],
+            admitted=1,
+            admitted_url=f"/v1/rounds/{round_id}/admitted?version=1",
         ),
         source="publicity",
         subject=round_id,

@@ -3,7 +3,7 @@ authorise, call a use case (or read through the store), render."""
 
 from __future__ import annotations
 
-from services.publicity.api import estimate_page, notices, objections, pages, round_candidates, rounds
+from services.publicity.api import campaign_page, estimate_page, notices, objections, pages, round_candidates, rounds
 
 ROUTERS = [
     notices.router,
@@ -12,4 +12,5 @@ ROUTERS = [
     objections.router,
     pages.router,
     estimate_page.router,
+    campaign_page.router,
 ]

@@ -18,7 +18,7 @@ import zlib
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.publicity.domain import Search
@@ -336,6 +336,10 @@ class Store:
             .where(campaign_codes.c.campaign_id == campaign_id, campaign_codes.c.holder_key == key)
             .values(failures=campaign_codes.c.failures + 1)
         )
+
+    async def forget_closed_campaigns(self, today: date) -> None:
+        await self.conn.execute(delete(campaign_codes).where(campaign_codes.c.closes_on < today))
+        await self.conn.execute(delete(campaigns).where(campaigns.c.closes_on < today))
 
     # -- rounds -------------------------------------------------------------------------------------
     async def take_sweep_lock(self) -> bool:

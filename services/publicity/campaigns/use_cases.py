@@ -37,3 +37,8 @@ async def proved(uow: Any, campaign_id: str, id_number: str, code: str, salt: st
         return True
     await uow.store.campaign_code_failed(campaign_id, key)
     return False
+
+
+async def forget_closed(uow: Any, today: date) -> None:
+    """A campaign past its last day is offered no more, and its codes prove nothing: both go."""
+    await uow.store.forget_closed_campaigns(today)

@@ -196,3 +196,44 @@ async def test_an_address_is_limited_in_its_tries(platform, campaign):
             assert r.status_code == 422, f"try {i + 1}"
         over = await client.post(url, data={"id_number": id_number, "permit_number": permit, "code": "00000000"})
         assert over.status_code == 429 and 0 < int(over.headers["retry-after"]) <= 3600
+
+
+async def test_a_closed_campaign_is_not_offered_and_its_codes_go(platform):
+    """A campaign whose last day was yesterday: its invitations are texted, then publicity's sweep
+    forgets the campaign and the codes' hashes (they prove nothing any more)."""
+    yesterday = clock.today() - timedelta(days=1)
+    engine = create_async_engine(platform.database_url)
+    async with httpx.AsyncClient(timeout=120) as client:
+        r = await client.post(
+            f"{platform.url('scoring')}/v1/campaigns",
+            headers=OFFICE,
+            json={
+                "title_zh": "已结束的调查",
+                "drafts": [{"id": "hangzhou-2021"}],
+                "period": {"opens_on": (yesterday - timedelta(days=5)).isoformat(), "closes_on": yesterday.isoformat()},
+                "consent_text": CONSENT,
+                "plan": {"strata": [{"name": "全部", "target": 2}]},
+            },
+        )
+        assert r.status_code == 201, r.text
+        cid = r.json()["id"]
+
+        async def forgotten():
+            async with engine.connect() as conn:
+                texted, kept = (
+                    await conn.execute(
+                        text(
+                            "SELECT (SELECT count(*) FROM publicity.notifications WHERE application_id = :c),"
+                            " (SELECT count(*) FROM publicity.campaign_codes WHERE campaign_id = :c)"
+                            "  + (SELECT count(*) FROM publicity.campaigns WHERE id = :c)"
+                        ),
+                        {"c": cid},
+                    )
+                ).one()
+            return texted == 2 and kept == 0
+
+        await wait_for("the invitations are texted and the closed campaign forgotten", forgotten, timeout=60)
+        await engine.dispose()
+        assert "已结束的调查" not in (await client.get(f"{platform.url('publicity')}/estimate")).text
+        page = await client.get(f"{platform.url('publicity')}/estimate/campaigns/{cid}")
+        assert page.status_code == 404

@@ -32,7 +32,10 @@ async def invited_store() -> tuple[FakeStore, str]:
         phone="13900000001",
         holder_key=holder_key(HOLDER, SALT),
     )
-    events = [Envelope.new(opened, source="scoring", subject=CID), Envelope.new(invited, source="verification", subject=CID)]
+    events = [
+        Envelope.new(opened, source="scoring", subject=CID),
+        Envelope.new(invited, source="verification", subject=CID),
+    ]
     await bus.follow([*events, events[1]])
     assert len(store.notifications) == 1 and len(store.campaign_codes) == 1
     found = re.search(r"验证码(\d{8})", store.notifications[0].body)

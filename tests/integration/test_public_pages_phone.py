@@ -18,16 +18,14 @@ import numpy as np
 import pytest
 from playwright.async_api import Page, async_playwright
 
-from deploy.local.platform import demo_key
 from services.scoring.engine.rules import load_shipped
 from services.scoring.simulation.cli import EXAMPLE
 from services.scoring.simulation.compare import Comparison, Line
 from services.scoring.simulation.drafts import parse_draft
 from services.scoring.simulation.population import from_arrow
 from services.scoring.simulation.report import write_report
-from shared import clock
 from shared.synthetic.holders import DEFAULT_AS_OF, generate
-from tests.integration.helpers import wait_for
+from tests.integration.campaigns import open_public_campaign
 from tests.integration.public_rounds import ROOT, Person, from_address, round_on_notice
 from tests.integration.test_public_pages_browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
@@ -105,7 +103,7 @@ async def test_every_public_page_fits_a_360px_phone_in_chinese(platform):
             json={"round_id": rnd["id"], "entry": 1, "items": ["education"], "reason": "学历信息有误，请核查。"},
         )
         assert lodged.status_code == 201, lodged.text
-        campaign = await open_campaign(client, platform)
+        campaign = await open_public_campaign(client, platform, "手机页面调查")
     pages = {
         "home": "/",
         "round": f"/rounds/{rnd['id']}",
@@ -164,29 +162,6 @@ async def test_every_public_page_fits_a_360px_phone_in_chinese(platform):
             await check_page(page, "campaign-refused")
         finally:
             await browser.close()
-
-
-async def open_campaign(client: httpx.AsyncClient, platform) -> str:
-    """A 模拟积分调查 open today, once publicity's estimate page offers it."""
-    today = clock.today().isoformat()
-    r = await client.post(
-        f"{platform.url('scoring')}/v1/campaigns",
-        headers={"Authorization": f"Bearer {demo_key('scoring', 'demopolicy')}"},
-        json={
-            "title_zh": "手机页面调查",
-            "drafts": [{"id": "hangzhou-2021"}],
-            "period": {"opens_on": today, "closes_on": today},
-            "consent_text": "本人同意将登记信息仅用于本次模拟积分调查，调查结束后按期删除。",
-            "plan": {"strata": [{"name": "全部", "target": 1}]},
-        },
-    )
-    assert r.status_code == 201, r.text
-
-    async def offered():
-        return "手机页面调查" in (await client.get(f"{platform.url('publicity')}/estimate")).text
-
-    await wait_for("the estimate page offers the campaign", offered, timeout=30)
-    return str(r.json()["id"])
 
 
 async def test_the_simulation_report_reads_on_a_360px_phone(tmp_path):

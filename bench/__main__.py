@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from bench import campaign as campaign_bench
 from bench import estimate as estimate_bench
 from bench import faults as faults_bench
 from bench import intake as intake_bench
@@ -51,10 +52,12 @@ def main(
     only: str = typer.Option(
         "all",
         help=(
-            "all, engine, peer, simulation, intake, verification, publicity, rounds, estimate, faults, owner "
-            "or platform"
+            "all, engine, peer, simulation, intake, verification, publicity, rounds, estimate, faults, owner, "
+            "campaign or platform"
         ),
     ),
+    campaign_size: int = typer.Option(30_000, help="Participants drawn and joining in the campaign case"),
+    campaign_rate: float = typer.Option(100, help="Joins offered per second in the campaign case"),
 ) -> None:
     results: dict = {"machine": {"cpus": __import__("os").cpu_count(), "python": host.python_version()}}
     parts = [
@@ -150,6 +153,15 @@ def main(
             ),
             lambda: module_owner_case(rate, duration, warmup, log_level),
             module_owner_summary,
+        ),
+        (
+            "campaign",
+            (
+                f"campaign: {campaign_size:,} participants joining at {campaign_rate:g}/s offered, verified by every "
+                "department, then the report; beside the platform's applications at the same rate"
+            ),
+            lambda: campaign_bench.run(campaign_size, campaign_rate, log_level=log_level),
+            campaign_bench.summary,
         ),
     ]
     for key, title, run, summary in parts:

@@ -54,6 +54,8 @@ DEMO_KEYS = {
         ),
         # a partner app (and publicity's estimate page) signs a consenting holder up to a campaign
         ("democampaignjoin", "local-demo-campaign-join-key", "demo-service-app", ["campaigns:join"]),
+        # publicity's estimate page signs up (and withdraws) a holder who proved who they are there
+        ("democampaignpage", "local-demo-campaign-page-key", "publicity-estimate-page", ["campaigns:join"]),
         # an officer replaying a past round sees each person's line-by-line difference too
         (
             "demoreplayofficer",
@@ -89,3 +91,4 @@ def demo_key(service: str, key_id: str) -> str:
 DEMO_MATERIALS_KEY = demo_key("intake", "demomaterials")
 DEMO_ROUND_CANDIDATES_KEY = demo_key("publicity", "demoroundcandidates")
 DEMO_CAMPAIGN_DRAWS_KEY = demo_key("verification", "democampaigndraws")
+DEMO_CAMPAIGN_JOIN_KEY = demo_key("scoring", "democampaignpage")

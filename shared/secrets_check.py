@@ -17,6 +17,7 @@ from sqlalchemy import Table, select
 
 from shared.demo import (
     DEMO_CAMPAIGN_DRAWS_KEY,
+    DEMO_CAMPAIGN_JOIN_KEY,
     DEMO_KEYS,
     DEMO_MATERIALS_KEY,
     DEMO_ROUND_CANDIDATES_KEY,
@@ -35,7 +36,8 @@ NEEDS = {
     # The salt of the pseudonymous holder keys: intake makes them, scoring and publicity match them.
     "intake": ("CANDIDATE_KEY_SALT",),
     # (scoring's PUBLICITY_CANDIDATES_KEY and CAMPAIGN_DRAWS_KEY are optional: without them, replaying
-    # a round or opening a campaign answers 503.)
+    # a round or opening a campaign answers 503; publicity's CAMPAIGN_JOIN_KEY likewise: without it
+    # the estimate page does not offer campaigns.)
     "scoring": ("CANDIDATE_KEY_SALT",),
     "publicity": ("CANDIDATE_KEY_SALT",),
     # The salt also keys who a campaign drew (services/verification/campaigns.py).
@@ -46,6 +48,7 @@ _DEMO_VALUES = {
     "INTAKE_MATERIALS_KEY": DEMO_MATERIALS_KEY,
     "PUBLICITY_CANDIDATES_KEY": DEMO_ROUND_CANDIDATES_KEY,
     "CAMPAIGN_DRAWS_KEY": DEMO_CAMPAIGN_DRAWS_KEY,
+    "CAMPAIGN_JOIN_KEY": DEMO_CAMPAIGN_JOIN_KEY,
 }
 # The salt is the only secret in a hash of an 18-character ID number: it must not be guessable.
 MIN_SALT_LENGTH = 16

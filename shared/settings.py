@@ -12,7 +12,14 @@ from functools import lru_cache
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.demo import DEMO_CAMPAIGN_DRAWS_KEY, DEMO_MATERIALS_KEY, DEMO_ROUND_CANDIDATES_KEY, DEMO_SALT, EMBEDDED
+from shared.demo import (
+    DEMO_CAMPAIGN_DRAWS_KEY,
+    DEMO_CAMPAIGN_JOIN_KEY,
+    DEMO_MATERIALS_KEY,
+    DEMO_ROUND_CANDIDATES_KEY,
+    DEMO_SALT,
+    EMBEDDED,
+)
 
 
 class Settings(BaseSettings):
@@ -100,6 +107,9 @@ class Settings(BaseSettings):
     # The key scoring presents to verification to draw a 模拟积分 campaign's sample from the permit
     # register (scope campaigns:draw).
     campaign_draws_key: str | None = None  # a secret: see _embedded_demo_secrets
+    # The key publicity's estimate page presents to scoring to sign up (or withdraw) a holder who
+    # proved who they are on the page (scope campaigns:join).
+    campaign_join_key: str | None = None  # a secret: see _embedded_demo_secrets
     # Each service's own settings are in services/<name>/settings.py.
     # Our own reverse proxies (addresses or CIDRs, comma-separated; none by default): only a request
     # from one of them has its X-Forwarded-For believed (shared.client_address).
@@ -146,6 +156,7 @@ class Settings(BaseSettings):
             self.intake_materials_key = self.intake_materials_key or DEMO_MATERIALS_KEY
             self.publicity_candidates_key = self.publicity_candidates_key or DEMO_ROUND_CANDIDATES_KEY
             self.campaign_draws_key = self.campaign_draws_key or DEMO_CAMPAIGN_DRAWS_KEY
+            self.campaign_join_key = self.campaign_join_key or DEMO_CAMPAIGN_JOIN_KEY
         return self
 
     def topic(self, name: str) -> str:

@@ -3,6 +3,7 @@ what a search asks for, what the applicant is told."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -223,12 +224,30 @@ def notification_text(
     return f"【居住证积分】您的积分申请{application_id}{body}。"
 
 
-def invitation_text(title_zh: str, closes_on: date) -> str:
-    """A campaign's invitation by SMS: what it is, that taking part is voluntary, until when."""
+def invitation_text(title_zh: str, closes_on: date, code: str | None = None) -> str:
+    """A campaign's invitation by SMS: what it is, that taking part is voluntary, until when, and the
+    one-time code that proves on the public estimate page that the invitation is the holder's."""
+    where = "可在政务服务应用中参加"
+    if code:
+        where = f"可在政务服务应用或积分网站“模拟积分”页面参加，页面参加或退出时请输入验证码{code}（请勿告诉他人）"
     return (
         f"【居住证积分】您被随机选中参加“{title_zh}”模拟积分调查。参与自愿，须经您明确同意；"
-        f"可在政务服务应用中参加，截止日期{closes_on.isoformat()}。"
+        f"{where}，截止日期{closes_on.isoformat()}。"
     )
+
+
+# A holder's code is refused for good after this many wrong ones: 8 digits, 5 guesses.
+CODE_DIGITS, MAX_CODE_FAILURES = 8, 5
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def code_hash(campaign_id: str, code: str) -> str:
+    """What is kept of an invitation's code (bound to its campaign; not to the holder key, which a
+    salt rotation re-keys)."""
+    return hashlib.sha256(f"{campaign_id}:{code.strip()}".encode()).hexdigest()
 
 
 def outcome_text(status: str, total: float, before: float | None) -> str:

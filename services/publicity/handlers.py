@@ -21,6 +21,7 @@ from shared.events.catalogue import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
     CampaignInvited,
+    CampaignOpened,
     FamilyMember,
     Holder,
     NoticePublished,
@@ -148,14 +149,37 @@ async def put_on_notice(uow: Any, data: ScoreComputed, lines: list[dict], deps: 
     return start, end
 
 
+async def on_campaign_opened(uow: Any, event: Envelope, data: CampaignOpened, *, deps: Deps) -> None:
+    """The estimate page offers the campaign while it is open, its consent text in full."""
+    await uow.store.add_campaign(
+        id=data.campaign_id,
+        title_zh=data.title_zh,
+        consent_text=data.consent_text,
+        opens_on=data.opens_on,
+        closes_on=data.closes_on,
+    )
+
+
 async def on_campaign_invited(uow: Any, event: Envelope, data: CampaignInvited, *, deps: Deps) -> None:
     """A holder drawn for a 模拟积分 campaign is invited by SMS, through the same notifier as scores
-    (keyed by the campaign and the invitation's number: a redelivery sends nothing twice)."""
+    (keyed by the campaign and the invitation's number: a redelivery sends nothing twice). The SMS
+    carries a one-time code, the holder's proof on the public estimate page (only its hash is kept)."""
+    code = None
+    if data.holder_key:
+        code = domain.new_code()
+        fresh = await uow.store.add_campaign_code(
+            campaign_id=data.campaign_id,
+            holder_key=data.holder_key,
+            code_hash=domain.code_hash(data.campaign_id, code),
+            closes_on=data.closes_on,
+        )
+        if not fresh:
+            return  # invited already: that SMS, with its code, stands
     await uow.store.add_notification(
         application_id=data.campaign_id,
         score_version=data.number,
         phone=data.phone,
-        body=domain.invitation_text(data.title_zh, data.closes_on),
+        body=domain.invitation_text(data.title_zh, data.closes_on, code),
     )
 
 
@@ -164,6 +188,7 @@ HANDLERS = {
     "application.withdrawn": on_application_withdrawn,
     "score.computed": on_score_computed,
     "round.scored": on_round_scored,
+    "campaign.opened": on_campaign_opened,
     "campaign.invited": on_campaign_invited,
 }
 

@@ -22,6 +22,9 @@ class PublicitySettings(Settings):
     notifier: str = "outbox"
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
+    # Joining or leaving a 模拟积分 campaign on the estimate page, per address and hour: each try
+    # checks an invitation's one-time code, so fewer than the estimate's.
+    campaign_proofs_per_client_hour: int = 20
 
 
 @lru_cache

@@ -19,12 +19,14 @@ import zlib
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.publicity.domain import Search
 from services.publicity.tables import (
     applicants,
+    campaign_codes,
+    campaigns,
     notices,
     notifications,
     objections,
@@ -338,6 +340,40 @@ class Store:
 
     async def record_delivery(self, notification_id: int, **values: Any) -> None:
         await self.conn.execute(update(notifications).where(notifications.c.id == notification_id).values(**values))
+
+    # -- campaigns (模拟积分 with real holders) -------------------------------------------------------
+    async def add_campaign(self, **row: Any) -> None:
+        await self.conn.execute(pg_insert(campaigns).values(**row).on_conflict_do_nothing())
+
+    async def open_campaigns(self, today: date) -> list[Any]:
+        q = select(campaigns).where(campaigns.c.opens_on <= today, campaigns.c.closes_on >= today)
+        return list((await self.conn.execute(q.order_by(campaigns.c.closes_on, campaigns.c.id))).all())
+
+    async def campaign(self, campaign_id: str) -> Any:
+        return (await self.conn.execute(select(campaigns).where(campaigns.c.id == campaign_id))).first()
+
+    async def add_campaign_code(self, **row: Any) -> bool:
+        """False if the holder has a code for the campaign already (a redelivered invitation)."""
+        q = pg_insert(campaign_codes).values(**row).on_conflict_do_nothing().returning(campaign_codes.c.holder_key)
+        return (await self.conn.execute(q)).first() is not None
+
+    async def campaign_code(self, campaign_id: str, key: str) -> Any:
+        """The holder's code, locked: two guesses at once cannot both pass the failure count."""
+        q = select(campaign_codes).where(
+            campaign_codes.c.campaign_id == campaign_id, campaign_codes.c.holder_key == key
+        )
+        return (await self.conn.execute(q.with_for_update())).first()
+
+    async def campaign_code_failed(self, campaign_id: str, key: str) -> None:
+        await self.conn.execute(
+            update(campaign_codes)
+            .where(campaign_codes.c.campaign_id == campaign_id, campaign_codes.c.holder_key == key)
+            .values(failures=campaign_codes.c.failures + 1)
+        )
+
+    async def forget_closed_campaigns(self, today: date) -> None:
+        await self.conn.execute(delete(campaign_codes).where(campaign_codes.c.closes_on < today))
+        await self.conn.execute(delete(campaigns).where(campaigns.c.closes_on < today))
 
     # -- rounds -------------------------------------------------------------------------------------
     async def take_sweep_lock(self) -> bool:

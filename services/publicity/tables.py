@@ -245,6 +245,29 @@ objections = Table(
     Index("ix_publicity_objections_client", "client", "lodged_at"),
 )
 
+# 模拟积分 campaigns open to the public (from scoring's campaign.opened): the estimate page offers them.
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("title_zh", String(200), nullable=False),
+    Column("consent_text", Text, nullable=False),
+    Column("opens_on", Date, nullable=False),
+    Column("closes_on", Date, nullable=False),
+)
+
+# The one-time code each invitation SMS carries: the holder's proof on the public page, to join or
+# withdraw. Only its hash is kept; `failures` counts wrong codes for the holder (locked at a few).
+campaign_codes = Table(
+    "campaign_codes",
+    metadata,
+    Column("campaign_id", String(40), primary_key=True),
+    Column("holder_key", String(64), primary_key=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("closes_on", Date, nullable=False),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 api_keys = api_keys_table(metadata)
@@ -258,5 +281,6 @@ HOLDER_KEYS = [
     KeyColumn(applicants.c.child_key),
     # A final list does not change (its trigger refuses it); its entries' pseudonyms are re-keyed all the same.
     KeyColumn(round_entries.c.candidate_key, guard="final_list_entries"),
+    KeyColumn(campaign_codes.c.holder_key),
     KeyColumn(outbox.c.payload),
 ]

@@ -1,5 +1,6 @@
-"""Publicity's periodic operations (the sweep every PUBLICITY_SWEEP_SECONDS): rounds move on, and
-notifications are delivered. The rounds' and objections' own operations are in their folders."""
+"""Publicity's periodic operations (the sweep every PUBLICITY_SWEEP_SECONDS): rounds move on, closed
+campaigns' codes go, and notifications are delivered. The rounds' and objections' own operations are
+in their folders."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from services.publicity.campaigns import use_cases as campaigns
 from services.publicity.domain import NotificationStatus
 from services.publicity.notifier import DeliveryFailed, Notifier
 from services.publicity.rounds import use_cases as rounds
@@ -28,6 +30,7 @@ async def sweep(uow: Any, today: date, base_url: str = "") -> Swept | None:
     replica is sweeping right now."""
     if not await uow.store.take_sweep_lock():
         return None
+    await campaigns.forget_closed(uow, today)
     return Swept(
         closed=await rounds.close_due(uow, today),
         final=await rounds.finalize_due(uow, today, base_url=base_url),

@@ -191,6 +191,7 @@ async def draw_campaign(
                         title_zh=request["title_zh"],
                         closes_on=closes_on,
                         phone=h.phone,
+                        holder_key=holder_key(h.id_number, salt),
                     ),
                     source="verification",
                     subject=campaign_id,

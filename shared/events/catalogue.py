@@ -366,6 +366,18 @@ class CampaignInvited(_Payload):
     title_zh: str
     closes_on: date
     phone: str = personal("phone", "The phone the police register holds for the permit: the invitation's SMS")
+    # Publicity keeps the invitation's one-time code under it: the holder's proof on the public page.
+    holder_key: str | None = personal("holder_key", "Pseudonymous key of the holder drawn (shared.pseudonyms)", None)
+
+
+class CampaignOpened(_Payload):
+    """A campaign opened by the policy office: publicity's estimate page offers it while it is open."""
+
+    campaign_id: str
+    title_zh: str
+    consent_text: str  # shown in full where a holder consents
+    opens_on: date
+    closes_on: date
 
 
 class CampaignJoined(_Payload):
@@ -411,6 +423,7 @@ CATALOGUE: dict[tuple[str, int], tuple[type[_Payload], str]] = {
     ("round.closing", 1): (RoundClosing, NOTICES),
     ("round.scored", 1): (RoundScored, SCORES),
     ("audit.chain_anchored", 1): (AuditChainAnchored, AUDIT),
+    ("campaign.opened", 1): (CampaignOpened, CAMPAIGNS),
     ("campaign.invited", 1): (CampaignInvited, CAMPAIGNS),
     ("campaign.joined", 1): (CampaignJoined, CAMPAIGNS),
     ("campaign.facts_verified", 1): (CampaignFactsVerified, CAMPAIGNS),

@@ -32,6 +32,7 @@ from shared import clock
 from shared.auth import current_principal
 from shared.masking import mask_id_number, mask_name
 from shared.names import SENSITIVE_CATEGORIES
+from tests.integration.campaigns import open_public_campaign
 from tests.integration.public_rounds import Person, apply, from_address, round_on_notice
 
 pytestmark = pytest.mark.integration
@@ -200,6 +201,7 @@ async def test_no_public_route_shows_a_holder_unmasked(platform):
             "seq": [str(e["entry"]) for e in entries],
             "notice_id": [p.notice_id for p in [*people, OFFENDER]],
             "objection_id": [on_entry.json()["id"], on_notice.json()["id"], review.json()["id"]],
+            "campaign_id": [await open_public_campaign(client, platform, "脱敏检查调查")],
         }
         routes = _get_routes()
         live = (await client.get(f"{base}/openapi.json")).json()["paths"]

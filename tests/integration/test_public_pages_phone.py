@@ -25,6 +25,7 @@ from services.scoring.simulation.drafts import parse_draft
 from services.scoring.simulation.population import from_arrow
 from services.scoring.simulation.report import write_report
 from shared.synthetic.holders import DEFAULT_AS_OF, generate
+from tests.integration.campaigns import open_public_campaign
 from tests.integration.public_rounds import ROOT, Person, from_address, round_on_notice
 from tests.integration.test_public_pages_browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
@@ -102,6 +103,7 @@ async def test_every_public_page_fits_a_360px_phone_in_chinese(platform):
             json={"round_id": rnd["id"], "entry": 1, "items": ["education"], "reason": "学历信息有误，请核查。"},
         )
         assert lodged.status_code == 201, lodged.text
+        campaign = await open_public_campaign(client, platform, "手机页面调查")
     pages = {
         "home": "/",
         "round": f"/rounds/{rnd['id']}",
@@ -113,6 +115,7 @@ async def test_every_public_page_fits_a_360px_phone_in_chinese(platform):
         "estimate": "/estimate",
         "estimate-linked": "/estimate?birth_date=1990-05-01&education=bachelor&employed=1&insurance_months=103"
         "&residence_years=8&rental_years=7&volunteer_hours=45&honours=city&offences=detention",
+        "campaign": f"/estimate/campaigns/{campaign}?birth_date=1990-05-01&education=bachelor&residence_years=8",
         "not-found": "/notices/NTC-NO-SUCH-NOTICE",
     }
     async with async_playwright() as pw:
@@ -146,6 +149,17 @@ async def test_every_public_page_fits_a_360px_phone_in_chinese(platform):
             assert "文化程度：最高一项为本科；" in text
             assert await page.locator("#error-summary").count() == 0
             await check_page(page, "estimate-result")
+
+            # 模拟积分调查 from the page: joining without consent is refused at the top, in Chinese.
+            async with page.expect_navigation():
+                await page.get_by_role("link", name="参加或退出调查").first.click()
+            await page.get_by_label("身份证号").first.fill("110101199001011237")
+            await page.get_by_label("居住证号").fill("ZJ330100-000001")
+            await page.get_by_label("邀请短信中的验证码").first.fill("12345678")
+            async with page.expect_navigation():
+                await page.get_by_role("button", name="同意并参加").click()
+            assert "未经本人同意不能参加调查" in await page.locator("#error-summary").inner_text()
+            await check_page(page, "campaign-refused")
         finally:
             await browser.close()
 

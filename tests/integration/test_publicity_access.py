@@ -12,6 +12,7 @@ import pytest
 from deploy.local.platform import demo_key
 from services.publicity.app import SPEC
 from tests.integration.access_matrix import INVALID, issue_keys, read_endpoints
+from tests.integration.campaigns import open_public_campaign
 from tests.integration.public_rounds import Person, from_address, round_on_notice
 
 pytestmark = pytest.mark.integration
@@ -46,6 +47,7 @@ PUBLIC = [
     "/rounds/{round_id}/entries/{seq}",
     "/objections/{objection_id}",
     "/estimate",
+    "/estimate/campaigns/{campaign_id}",
 ]
 EXPECTED = {
     **{path: {p: 200 for p in PRINCIPALS} for path in PUBLIC},
@@ -90,9 +92,17 @@ async def world(platform):
             json={"round_id": rnd["id"], "entry": 1, "items": ["education"], "reason": "学历记录有误，请核实。"},
         )
         assert r.status_code == 201, r.text
+        objection_id = r.json()["id"]
+        campaign_id = await open_public_campaign(client, platform, "访问矩阵调查")
     return {
         "keys": keys,
-        "ids": {"notice_id": PERSON.notice_id, "round_id": rnd["id"], "seq": 1, "objection_id": r.json()["id"]},
+        "ids": {
+            "notice_id": PERSON.notice_id,
+            "round_id": rnd["id"],
+            "seq": 1,
+            "objection_id": objection_id,
+            "campaign_id": campaign_id,
+        },
     }
 
 

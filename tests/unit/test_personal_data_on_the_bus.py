@@ -48,7 +48,10 @@ EXPECTED = {
     "audit.chain_anchored": set(),
     # A 模拟积分 campaign: publicity texts the invitation (the register's phone); the departments look a
     # consenting participant up by their numbers; scoring and verification know them by key after.
-    "campaign.invited": {"phone"},
+    # (with the holder's key, under which publicity keeps the invitation's one-time code); a campaign's
+    # opening carries only its title, consent text and period.
+    "campaign.opened": set(),
+    "campaign.invited": {"phone", "holder_key"},
     "campaign.joined": {"id_number", "permit_number", "holder_key"},
     "campaign.facts_verified": {"holder_key"},
     "campaign.withdrawn": {"holder_key"},

@@ -138,3 +138,19 @@ def test_a_campaign_invitation_says_what_it_is_that_it_is_voluntary_and_until_wh
     assert "“2027年积分指标调整模拟”模拟积分调查" in text
     assert "参与自愿" in text and "明确同意" in text and "2026-12-31" in text
     assert not any(c.isascii() and c.isalpha() for c in text)  # Chinese only: no codes or English
+
+
+def test_an_invitation_with_a_code_names_the_public_page_and_the_code():
+    text = domain.invitation_text("2027年积分指标调整模拟", date(2026, 12, 31), "04711230")
+    assert "“模拟积分”页面" in text and "验证码04711230" in text and "请勿告诉他人" in text
+    assert "参与自愿" in text and "2026-12-31" in text
+    assert not any(c.isascii() and c.isalpha() for c in text)
+
+
+def test_a_code_is_kept_as_a_hash_bound_to_its_campaign():
+    code = domain.new_code()
+    assert len(code) == domain.CODE_DIGITS and code.isdigit()
+    assert domain.code_hash("CMP-1", code) == domain.code_hash("CMP-1", f" {code} ")
+    assert domain.code_hash("CMP-1", code) != domain.code_hash("CMP-2", code) and code not in domain.code_hash(
+        "CMP-1", code
+    )

@@ -3,7 +3,16 @@ authorise, call a use case (or read through the store), render."""
 
 from __future__ import annotations
 
-from services.publicity.api import admitted, estimate_page, notices, objections, pages, round_candidates, rounds
+from services.publicity.api import (
+    admitted,
+    campaign_page,
+    estimate_page,
+    notices,
+    objections,
+    pages,
+    round_candidates,
+    rounds,
+)
 
 ROUTERS = [
     notices.router,
@@ -13,4 +22,5 @@ ROUTERS = [
     objections.router,
     pages.router,
     estimate_page.router,
+    campaign_page.router,
 ]

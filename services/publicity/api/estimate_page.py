@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 
 from services.publicity.api.pages import templates
 from services.publicity.tables import rate_limits
-from shared import names
+from shared import clock, names
 from shared.client_address import request_client
 from shared.problems import Problem
 from shared.ratelimit import client_rate_limited
@@ -55,7 +55,11 @@ FIELD_ZH = {
 
 def form_of(request: Request) -> dict[str, Any]:
     """The query string as the form shows it back: text as typed, lists as lists."""
-    q = request.query_params
+    return answers_of(request.query_params)
+
+
+def answers_of(q: Any) -> dict[str, Any]:
+    """The estimate's answers from a query string or a posted form (both have get and getlist)."""
     form: dict[str, Any] = {k: q.get(k, "").strip()[:40] for k in ("birth_date", "education", "skill_title")}
     form.update({k: q.get(k, "").strip()[:20] for k in (*NUMBERS, *PATENT_COUNTS)})
     form.update({k: q.get(k, "") in ("1", "on", "true") for k in FLAGS})
@@ -89,6 +93,14 @@ def message_zh(field: str) -> str:
     return f"{label}：请从列表中选择。"
 
 
+async def campaigns_offered(request: Request) -> list[Any]:
+    """The 模拟积分 campaigns open today, if this publicity may sign holders up (CAMPAIGN_JOIN_KEY)."""
+    if not request.app.state.settings.campaign_join_key:
+        return []
+    async with request.app.state.db.unit_of_work() as uow:
+        return await uow.store.open_campaigns(clock.today())
+
+
 async def ask_scoring(request: Request, body: dict[str, Any]) -> httpx.Response:
     client: httpx.AsyncClient | None = getattr(request.app.state, "scoring_client", None)
     if client is None:
@@ -108,6 +120,8 @@ async def estimate_page(request: Request) -> HTMLResponse:
         "names": names,
         "numbers": NUMBERS,
         "flags": FLAGS,
+        "campaigns": await campaigns_offered(request),
+        "answers_query": f"?{request.url.query}" if request.url.query else "",
     }
     if not form["birth_date"] and "birth_date" not in request.query_params:
         return templates.TemplateResponse(request, "estimate.html", context)  # the empty form

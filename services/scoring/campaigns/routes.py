@@ -34,6 +34,8 @@ from services.scoring.simulation.named_draft import draft_of, exactly_one
 from shared import clock, strata
 from shared.auth import Principal, current_principal, require_any
 from shared.calendar import cut_off_date
+from shared.events import Envelope
+from shared.events.catalogue import CampaignOpened
 from shared.problems import Problem
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
@@ -263,6 +265,20 @@ async def open_campaign(
             }
         )
         row = await store.campaign(campaign_id)
+        # Publicity's estimate page offers the campaign, its consent text in full, while it is open.
+        uow.emit(
+            Envelope.new(
+                CampaignOpened(
+                    campaign_id=campaign_id,
+                    title_zh=body.title_zh,
+                    consent_text=body.consent_text,
+                    opens_on=opens_on,
+                    closes_on=closes_on,
+                ),
+                source="scoring",
+                subject=campaign_id,
+            )
+        )
         await uow.commit()
     response.headers["Location"] = f"/v1/campaigns/{campaign_id}"
     return _view(row, {})

@@ -36,6 +36,38 @@ class FakeStore:
         self.versions: list[Row] = []
         self.objections: dict[str, Row] = {}
         self.sweep_lock_free = True
+        self.campaigns: dict[str, Row] = {}
+        self.campaign_codes: dict[tuple[str, str], Row] = {}  # (campaign, holder key) -> the code's row
+
+    # -- campaigns --------------------------------------------------------------------------------
+    async def add_campaign(self, **row: Any) -> None:
+        self.campaigns.setdefault(row["id"], Row(row))
+
+    async def open_campaigns(self, today: date) -> list[Row]:
+        return sorted(
+            (c for c in self.campaigns.values() if c.opens_on <= today <= c.closes_on),
+            key=lambda c: (c.closes_on, c.id),
+        )
+
+    async def campaign(self, campaign_id: str) -> Row | None:
+        return self.campaigns.get(campaign_id)
+
+    async def add_campaign_code(self, **row: Any) -> bool:
+        key = (row["campaign_id"], row["holder_key"])
+        if key in self.campaign_codes:
+            return False
+        self.campaign_codes[key] = Row(row, failures=0)
+        return True
+
+    async def campaign_code(self, campaign_id: str, key: str) -> Row | None:
+        return self.campaign_codes.get((campaign_id, key))
+
+    async def campaign_code_failed(self, campaign_id: str, key: str) -> None:
+        self.campaign_codes[(campaign_id, key)]["failures"] += 1
+
+    async def forget_closed_campaigns(self, today: date) -> None:
+        self.campaign_codes = {k: r for k, r in self.campaign_codes.items() if r.closes_on >= today}
+        self.campaigns = {k: c for k, c in self.campaigns.items() if c.closes_on >= today}
 
     # -- applicants, scores, notices ------------------------------------------------------------
     async def add_applicant(self, **row: Any) -> None:

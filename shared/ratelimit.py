@@ -56,6 +56,15 @@ class RateLimited(Exception):
         super().__init__(f"{bucket}: over {limit} an hour")
         self.bucket, self.limit, self.retry_after = bucket, limit, retry_after
 
+    def problem(self, what: str, whose: str = "this address") -> Problem:
+        """The 429 a caller reads: what was limited, whose counter, when to try again."""
+        return Problem(
+            429,
+            f"Too many {what} from {whose}: at most {self.limit} an hour. Try again in {self.retry_after} s.",
+            type_="/problems/rate-limited",
+            headers={"Retry-After": str(self.retry_after)},
+        )
+
 
 def window_of(now: float, window: int = WINDOW_SECONDS) -> tuple[datetime, int]:
     """The window `now` falls in, and the seconds until the next one starts (at least 1)."""
@@ -178,13 +187,7 @@ def rate_limited(table: Table, action: str, per_principal: str, per_client: str,
         try:
             await counter.hit(request.app.state.db.engine, buckets)
         except RateLimited as exc:
-            whose = "this API key" if exc.bucket == buckets[0][0] else "this address"
-            raise Problem(
-                429,
-                f"Too many {what} from {whose}: at most {exc.limit} an hour. Try again in {exc.retry_after} s.",
-                type_="/problems/rate-limited",
-                headers={"Retry-After": str(exc.retry_after)},
-            ) from None
+            raise exc.problem(what, "this API key" if exc.bucket == buckets[0][0] else "this address") from None
 
     return dependency
 
@@ -199,11 +202,6 @@ def client_rate_limited(table: Table, action: str, per_client: str, what: str) -
         try:
             await counter.hit(request.app.state.db.engine, [(f"{action}:client:{request_client(request)}", limit)])
         except RateLimited as exc:
-            raise Problem(
-                429,
-                f"Too many {what} from this address: at most {exc.limit} an hour. Try again in {exc.retry_after} s.",
-                type_="/problems/rate-limited",
-                headers={"Retry-After": str(exc.retry_after)},
-            ) from None
+            raise exc.problem(what) from None
 
     return dependency

@@ -67,12 +67,13 @@ async def on_application_withdrawn(uow: Any, event: Envelope, data: ApplicationW
 async def on_score_computed(uow: Any, event: Envelope, data: ScoreComputed, *, deps: Deps) -> None:
     application_id = data.application_id
     lines = domain.public_lines([line.model_dump() for line in data.lines])
+    modules = {m: s.model_dump() for m, s in data.modules.items()}
     newer = await uow.store.put_score(
         application_id=application_id,
         version=data.score_version,
         status=data.status,
         total=data.total,
-        modules={m: s.model_dump() for m, s in data.modules.items()},
+        modules=modules,
         lines=lines,
         computed_at=data.computed_at,
     )
@@ -90,7 +91,7 @@ async def on_score_computed(uow: Any, event: Envelope, data: ScoreComputed, *, d
         data.score_version,
         data.status,
         total=data.total,
-        modules={m: s.model_dump() for m, s in data.modules.items()},
+        modules=modules,
         lines=lines,
     )
     period = None

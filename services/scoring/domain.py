@@ -168,6 +168,38 @@ def canonical_answers(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
 _CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
 
+def score_row(
+    application_id: str,
+    version: int,
+    explanation: dict[str, Any],
+    cut_off: date,
+    holder: dict[str, Any],
+    answers: list[dict[str, Any]],
+    computed_at: Any,
+    round_id: str | None = None,
+    based_on: int | None = None,
+) -> dict[str, Any]:
+    """A score version as kept: the explanation with what it was made of (the answers, canonical),
+    and, for a round's re-score, the round and the application's own version it re-scored."""
+    return {
+        "application_id": application_id,
+        "version": version,
+        "status": explanation["status"],
+        "total": explanation["total"],
+        "rule_set_id": explanation["rule_set_id"],
+        "rule_set_hash": explanation["rule_set_hash"],
+        "cut_off_date": cut_off,
+        "holder": holder,
+        "explanation": explanation,
+        "computed_at": computed_at,
+        "answers": canonical_answers(answers),
+        "engine_version": explanation["engine_version"],
+        "determination_id": explanation["determination_id"],
+        "round_id": round_id,
+        "based_on": based_on,
+    }
+
+
 def determination_id(
     answers: list[dict[str, Any]],
     rule_set: RuleSet,
@@ -180,7 +212,9 @@ def determination_id(
     items), the exact rule-set and module texts (by their hashes), the cut-off and the engine's
     version. The same inputs give the same id on any machine; any change gives another."""
     made_of = {
-        "answers": canonical_answers(answers),
+        # As given: the dump below writes dates, enumerations and keys as canonical_answers does, so
+        # answers and their canonical form (as stored with a score) give the same id.
+        "answers": answers,
         "rule_set": rule_set.content_hash,
         "modules": {m.id: m.content_hash for m in modules.values()},
         "cut_off": cut_off.isoformat(),

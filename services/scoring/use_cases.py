@@ -111,23 +111,10 @@ def batch_of(uow: Any, deps: Deps) -> ScoringBatch:
 
 def record_score(uow: Any, job: ScoringJob, explanation: dict[str, Any], now: datetime) -> None:
     """Keep a score version and announce it (score.computed)."""
+    # The application's own score (a round's re-score: services/scoring/rounds).
     uow.store.add_score(
-        dict(
-            application_id=job.application_id,
-            version=job.version,
-            status=explanation["status"],
-            total=explanation["total"],
-            rule_set_id=explanation["rule_set_id"],
-            rule_set_hash=explanation["rule_set_hash"],
-            cut_off_date=job.cut_off,
-            holder=job.holder.model_dump(),
-            explanation=explanation,
-            computed_at=now,
-            answers=domain.canonical_answers(job.answers),
-            engine_version=explanation["engine_version"],
-            determination_id=explanation["determination_id"],
-            round_id=None,  # the application's own score (a round's: services/scoring/rounds)
-            based_on=None,
+        domain.score_row(
+            job.application_id, job.version, explanation, job.cut_off, job.holder.model_dump(), job.answers, now
         )
     )
     uow.emit(

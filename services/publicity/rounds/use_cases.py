@@ -152,7 +152,8 @@ async def take_round_scores(uow: Any, data: RoundScored, today: date) -> None:
             await publish(uow, r.id, today)
         return
     for s in data.scores:
-        await rescore(uow, s.application_id, only_round=r.id)
+        # Read again for each: a move publishes the list's next version.
+        await rescore(uow, s.application_id, rounds=[await uow.store.round(r.id)])
 
 
 async def close_due(uow: Any, today: date) -> list[str]:
@@ -163,18 +164,16 @@ async def close_due(uow: Any, today: date) -> list[str]:
     return due
 
 
-async def rescore(uow: Any, application_id: str, only_round: str | None = None) -> list[str]:
+async def rescore(uow: Any, application_id: str, rounds: list[Any] | None = None) -> list[str]:
     """A new round score during a notice: move the candidate's entry to its new place (the entries
-    in between move by one), publish a new version with the old values kept. Returns the rounds
-    re-published."""
+    in between move by one), publish a new version with the old values kept. `rounds`: those to
+    move it in (by default every round on notice it belongs to). Returns the rounds re-published."""
     store = uow.store
     changed_rounds = []
     keys = await store.candidate_keys(application_id)
     if keys is None:
         return []
-    for r in await store.rounds_on_notice_of(application_id):
-        if only_round is not None and r.id != only_round:
-            continue
+    for r in rounds if rounds is not None else await store.rounds_on_notice_of(application_id):
         key = keys.child_key if r.candidate == "child" else keys.holder_key
         if key is None:
             continue
@@ -219,7 +218,7 @@ async def take_own_score(uow: Any, application_id: str, version: int, status: st
             continue  # scoring re-scores this one at the round's cut-off (round.scored)
         row = {"round_id": r.id, "application_id": application_id, "status": status, "version": version}
         await uow.store.put_round_scores([{**row, "based_on": version, **score}])
-        moved += await rescore(uow, application_id, only_round=r.id)
+        moved += await rescore(uow, application_id, rounds=[r])
     return moved
 
 

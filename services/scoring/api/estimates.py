@@ -94,10 +94,5 @@ async def estimate(body: EstimateRequest, request: Request) -> Response:
             rule_set, cut_off, facts_of(answers, cut_off), f"estimate:client:{request_client(request)}", applied_on
         )
     except RateLimited as exc:
-        raise Problem(
-            429,
-            f"Too many estimates from this address: at most {exc.limit} an hour. Try again in {exc.retry_after} s.",
-            type_="/problems/rate-limited",
-            headers={"Retry-After": str(exc.retry_after)},
-        ) from None
+        raise exc.problem("estimates") from None
     return Response(orjson.dumps(estimate_doc(rule_set, explanation)), media_type="application/json")

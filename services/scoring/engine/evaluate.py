@@ -89,15 +89,13 @@ class Evaluation:
         values = self.values[:, holder].tolist()
         raw = self.raw[:, holder].tolist()
         counted = self.counted[:, holder].tolist() if scored else [0.0] * len(indicators)
-        caps = self._caps()
         lines = []
         categories = dict.fromkeys(CATEGORIES, 0.0)
         for k, ind in enumerate(indicators):
             value: Any = values[k]
-            label = self.label(ind.id, holder) if ind.id in self.labels else None
+            label = self.label(ind.id, holder)
             if label is not None:
                 value = {"value": value, "counted": label}
-            cap = caps[k] if ind.id not in self.caps else self._cap_for(ind, holder)
             lines.append(
                 {
                     "indicator": ind.id,
@@ -108,7 +106,7 @@ class Evaluation:
                     "fact_value": value,
                     "department": ind.department,
                     "raw_points": raw[k],
-                    "cap": cap,
+                    "cap": self._cap_for(k, ind, holder),
                     "points": counted[k],
                 }
             )
@@ -125,17 +123,14 @@ class Evaluation:
             "lines": lines,
         }
 
-    def _caps(self) -> list[float | None]:
-        """Each indicator's fixed cap (the rule's), read once per evaluation."""
-        if self._fixed_caps is None:
-            self._fixed_caps = [ind.formula.cap_points for ind in self.rule_set.indicators]
-        return self._fixed_caps
-
-    def _cap_for(self, ind: Indicator, holder: int) -> float | None:
+    def _cap_for(self, k: int, ind: Indicator, holder: int) -> float | None:
+        """Indicator k's cap for this holder: the option it chose (best_of), else the rule's own."""
         if ind.id in self.caps:
             c = float(self.caps[ind.id][holder])
             return None if np.isnan(c) else c
-        return ind.formula.cap_points
+        if self._fixed_caps is None:  # the rules' caps, read once per evaluation (not once a line)
+            self._fixed_caps = [i.formula.cap_points for i in self.rule_set.indicators]
+        return self._fixed_caps[k]
 
 
 CHUNK = 1 << 17

@@ -150,20 +150,14 @@ async def score_round(
                 "based_on_version": b.version,
             }
             uow.store.add_score(
-                dict(
-                    application_id=a,
-                    version=version,
-                    status=e["status"],
-                    total=e["total"],
-                    rule_set_id=e["rule_set_id"],
-                    rule_set_hash=e["rule_set_hash"],
-                    cut_off_date=r.cut_off_date,
-                    holder=b.holder,
-                    explanation=e,
-                    computed_at=now,
-                    answers=domain.canonical_answers(b.answers or []),
-                    engine_version=e["engine_version"],
-                    determination_id=e["determination_id"],
+                domain.score_row(
+                    a,
+                    version,
+                    e,
+                    r.cut_off_date,
+                    b.holder,
+                    b.answers or [],
+                    now,
                     round_id=r.round_id,
                     based_on=b.version,
                 )

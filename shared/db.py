@@ -63,6 +63,7 @@ class UnitOfWork:
         self._before_commit: dict[str, Callable[[], Awaitable[None]]] = {}
         self._after_commit: list[Callable[[], None]] = []
         self._committed = False
+        self._written_by_statement = False
         self.conn: AsyncConnection
 
     async def __aenter__(self) -> UnitOfWork:
@@ -86,6 +87,15 @@ class UnitOfWork:
                 raise RuntimeError("this unit of work has no store: give the Database a store_factory")
             self._store = self._store_factory(self)
         return self._store
+
+    def emit_by_statement(self, template: Envelope) -> dict[str, Any]:
+        """For a statement that writes many events' outbox rows itself, from a set held in the database
+        (a round's candidates, a chunk an event): the outbox row of `template` to build them from. The
+        relay is woken at commit as for `emit`; nothing of the set passes through this process."""
+        if self._outbox is None:
+            raise RuntimeError("this unit of work has no outbox to emit into")
+        self._written_by_statement = True
+        return self._outbox.row(template)
 
     def later(self, statement: Any, params: dict[str, Any]) -> None:
         """Run `statement` with `params` at commit, batched with the other calls of it.
@@ -123,7 +133,7 @@ class UnitOfWork:
             await self._outbox.add(self.conn, self._events)
         await self.conn.commit()
         self._committed = True
-        if self._events and self._outbox is not None:
+        if (self._events or self._written_by_statement) and self._outbox is not None:
             self._outbox.wake()
         self._events = []
         told, self._after_commit = self._after_commit, []

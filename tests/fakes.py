@@ -41,6 +41,18 @@ class FakeUnitOfWork:
     def emit(self, event: Envelope) -> None:
         self.emitted.append(event)
 
+    def emit_by_statement(self, template: Envelope) -> dict[str, Any]:
+        """The template's outbox row; the fake store writes the events from it with `emit` (the real
+        statement writes them in the database)."""
+        return {
+            "event_id": template.id,
+            "topic": template.type,
+            "key": template.subject,
+            "event_type": template.type,
+            "payload": template.model_dump(mode="json"),
+            "emit": self.emit,
+        }
+
     def before_commit(self, key: str, hook: Callable[[], Awaitable[None]]) -> None:
         self._before_commit.setdefault(key, hook)
 

@@ -4,6 +4,7 @@ notifier and the handlers' dependencies are built here, once, and handed to what
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
@@ -32,6 +33,9 @@ def deps_of(settings: PublicitySettings) -> Deps:
     )
 
 
+DELIVERY_BATCH = 500
+
+
 async def sweep_once(app: FastAPI) -> None:
     """Rounds move on (one replica at a time), then due notifications are delivered."""
     db = app.state.db
@@ -40,9 +44,23 @@ async def sweep_once(app: FastAPI) -> None:
         await uow.commit()
     if swept and (swept.closed or swept.final):
         log.info("rounds moved on", closed=swept.closed, final=swept.final)
-    async with db.unit_of_work() as uow:
-        await use_cases.deliver_notifications(uow, app.state.notifier, datetime.now(UTC))
-        await uow.commit()
+    # Published lists' candidates told, a page at a time (one replica: the sweep's lock) ...
+    until = time.monotonic() + app.state.settings.publicity_sweep_seconds / 2
+    while time.monotonic() < until:
+        async with db.unit_of_work() as uow:
+            told = await use_cases.tell_candidates(uow, DELIVERY_BATCH * 4)
+            await uow.commit()
+        if not told:
+            break
+    # ... and due notifications in batches until none is left (a round's list tells a whole city at once),
+    # for at most half the sweep's period, so rounds still move on in time.
+    until = time.monotonic() + app.state.settings.publicity_sweep_seconds / 2
+    while True:
+        async with db.unit_of_work() as uow:
+            tried = await use_cases.deliver_notifications(uow, app.state.notifier, datetime.now(UTC), DELIVERY_BATCH)
+            await uow.commit()
+        if tried < DELIVERY_BATCH or time.monotonic() > until:
+            break
 
 
 async def keep_sweeping(app: FastAPI, every: float) -> None:

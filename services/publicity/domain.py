@@ -224,6 +224,29 @@ def notification_text(
     return f"【居住证积分】您的积分申请{application_id}{body}。"
 
 
+# A round's list published: each candidate is told their place (or that they are not on it), with
+# the notice period in which to object. Written by one statement for the whole round
+# (store.NOTIFY_ROUND), so the parts that differ per candidate are positional placeholders.
+ROUND_PLACED = (
+    "【居住证积分】您的积分申请{application_id}已列入“{round}”公示名单：按本批次积分截止日重新计分{score}分，"
+    "排名第{rank}位（共{entries}人），{admitted}。公示期{start}至{end}，如有异议请于{end}前通过公示页面或服务窗口提出。"
+)
+ROUND_NOT_LISTED = (
+    "【居住证积分】您的积分申请{application_id}未列入“{round}”公示名单：按本批次积分截止日重新计分后不符合"
+    "本批次条件。公示期{start}至{end}，如有异议请于{end}前通过公示页面或服务窗口提出。"
+)
+ADMITTED_TEXT = {True: "在拟录取范围内", False: "暂未进入拟录取范围"}
+
+
+def round_notification_templates(round_name: str, period: tuple[date, date]) -> tuple[str, str]:
+    """The round's two texts for PostgreSQL's format(): %1$s the application, %2$s the score,
+    %3$s the rank, %4$s the total on the list, %5$s whether admitted; the rest filled in here."""
+    start, end = period[0].isoformat(), period[1].isoformat()
+    fixed = {"round": round_name.replace("%", "%%"), "start": start, "end": end}
+    placeholders = {"application_id": "%1$s", "score": "%2$s", "rank": "%3$s", "entries": "%4$s", "admitted": "%5$s"}
+    return ROUND_PLACED.format(**fixed, **placeholders), ROUND_NOT_LISTED.format(**fixed, application_id="%1$s")
+
+
 def invitation_text(title_zh: str, closes_on: date, code: str | None = None) -> str:
     """A campaign's invitation by SMS: what it is, that taking part is voluntary, until when, and the
     one-time code that proves on the public estimate page that the invitation is the holder's."""

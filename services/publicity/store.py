@@ -19,6 +19,7 @@ import zlib
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -63,6 +64,18 @@ DUE_NOTIFICATIONS = (
     .with_for_update(skip_locked=True)
 )
 
+RECORD_DELIVERY = (
+    update(notifications)
+    .where(notifications.c.id == bindparam("notification"))
+    .values(
+        status=bindparam("outcome"),
+        attempts=bindparam("tries"),
+        error=bindparam("failure"),
+        sent_at=bindparam("sent"),
+        next_attempt_at=bindparam("next_try"),
+    )
+)
+
 # -- rounds ----------------------------------------------------------------------------------------
 # One candidate per person: a child named by both parents takes the better parent's score.
 _CANDIDATES = """
@@ -93,17 +106,65 @@ SELECT :round, rk, rk, application_id, ck, nm, idm, left(nm, 1), right(idm, 4), 
 FROM ranked
 """)
 # A closed round's candidates, awaiting their re-scoring at the round's cut-off (one per application:
-# a child's two parents are both re-scored, and the ranking takes the better).
+# a child's two parents are both re-scored, and the ranking takes the better), and the round.closing
+# events that ask for it, `:chunk` applications an event: written here, in the database, from the
+# template envelope's outbox row, so a city's round never passes through the service's memory.
 START_SCORING = text("""
-INSERT INTO publicity.round_scores (round_id, application_id)
-SELECT r.id, a.application_id FROM publicity.rounds r
-JOIN publicity.applicants a ON a.modules @> jsonb_build_array(r.module_id)
-     AND a.applied_on BETWEEN r.acceptance_opens AND r.acceptance_closes AND a.withdrawn_at IS NULL
-WHERE r.id = :round AND (CASE WHEN r.candidate = 'child' THEN a.child_key ELSE a.holder_key END) IS NOT NULL
-ORDER BY a.application_id
-ON CONFLICT DO NOTHING
-RETURNING application_id
+WITH pending AS (
+  INSERT INTO publicity.round_scores (round_id, application_id)
+  SELECT r.id, a.application_id FROM publicity.rounds r
+  JOIN publicity.applicants a ON a.modules @> jsonb_build_array(r.module_id)
+       AND a.applied_on BETWEEN r.acceptance_opens AND r.acceptance_closes AND a.withdrawn_at IS NULL
+  WHERE r.id = :round AND (CASE WHEN r.candidate = 'child' THEN a.child_key ELSE a.holder_key END) IS NOT NULL
+  ON CONFLICT DO NOTHING
+  RETURNING application_id
+), chunks AS (
+  SELECT n, jsonb_agg(application_id ORDER BY application_id) AS ids FROM (
+    SELECT application_id, (row_number() OVER (ORDER BY application_id) - 1) / CAST(:chunk AS int) AS n FROM pending
+  ) numbered GROUP BY n
+), events AS (
+  SELECT gen_random_uuid() AS id, n, ids, count(*) OVER () AS total FROM chunks
+), written AS (
+  INSERT INTO publicity.outbox (event_id, topic, key, event_type, payload)
+  SELECT id, :topic, :key, :event_type,
+         CAST(:payload AS jsonb) || jsonb_build_object(
+           'id', id,
+           'data', (CAST(:payload AS jsonb) -> 'data')
+                   || jsonb_build_object('chunk', n + 1, 'chunks', total, 'application_ids', ids))
+  FROM events ORDER BY n
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM pending) AS candidates, (SELECT count(*) FROM written) AS chunks
 """)
+# A list published: each candidate is told their place or, re-scored and not on it, that they are not
+# (a child's other parent, whose application the list did not take, is the one not told). A page of
+# the round's applications at a time, after the cursor: at close a city's round would cost seconds
+# of writing (store.py's texts from domain.round_notification_templates).
+TELL_PAGE = text("""
+WITH page AS (
+  SELECT application_id, version FROM publicity.round_scores
+  WHERE round_id = :round AND application_id > :after ORDER BY application_id LIMIT :limit
+), told AS (
+  INSERT INTO publicity.notifications (application_id, score_version, phone, body, round_id)
+  SELECT p.application_id, coalesce(p.version, 0), a.contact_phone,
+         CASE WHEN e.seq IS NOT NULL
+              THEN format(:placed, p.application_id, e.score, e.rank, CAST(:entries AS int),
+                          CASE WHEN e.admitted THEN :admitted ELSE :not_admitted END)
+              ELSE format(:not_listed, p.application_id) END,
+         :round
+  FROM page p
+  JOIN publicity.applicants a ON a.application_id = p.application_id
+  LEFT JOIN publicity.round_entries e ON e.round_id = :round AND e.application_id = p.application_id
+  WHERE e.seq IS NOT NULL OR NOT EXISTS (
+    SELECT 1 FROM publicity.round_entries o WHERE o.round_id = :round
+    AND o.candidate_key = CASE WHEN CAST(:child AS boolean) THEN a.child_key ELSE a.holder_key END)
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+)
+SELECT (SELECT max(application_id) FROM page) AS last, (SELECT count(*) FROM page) AS read,
+       (SELECT count(*) FROM told) AS told
+""")
+ROUNDS_TO_TELL = select(rounds).where(rounds.c.telling_after.is_not(None)).order_by(rounds.c.id)
 _round_score = pg_insert(round_scores)
 # An answer fills a pending row; a later version (an objection's re-score) replaces an earlier one;
 # a round.scored delivered again, or late, changes nothing.
@@ -338,8 +399,22 @@ class Store:
         """Pending notifications due by `now`, locked (SKIP LOCKED: replicas never send one twice)."""
         return list((await self.conn.execute(DUE_NOTIFICATIONS, {"now": now, "limit": limit})).all())
 
-    async def record_delivery(self, notification_id: int, **values: Any) -> None:
-        await self.conn.execute(update(notifications).where(notifications.c.id == notification_id).values(**values))
+    async def record_deliveries(self, outcomes: list[dict[str, Any]]) -> None:
+        """What came of each delivery tried ({id, status, attempts, error, sent_at, next_attempt_at}), in
+        one statement for the batch (a round's list tells a city at once)."""
+        if outcomes:
+            rows = [
+                {
+                    "notification": o["id"],
+                    "outcome": o["status"],
+                    "tries": o["attempts"],
+                    "failure": o["error"],
+                    "sent": o["sent_at"],
+                    "next_try": o["next_attempt_at"],
+                }
+                for o in outcomes
+            ]
+            await self.conn.execute(RECORD_DELIVERY, rows)
 
     # -- campaigns (模拟积分 with real holders) -------------------------------------------------------
     async def add_campaign(self, **row: Any) -> None:
@@ -423,9 +498,48 @@ class Store:
         await self.conn.execute(PUBLISH, _round_params(r))
         return await self.list_counts(r.id)
 
-    async def start_round_scoring(self, round_id: str) -> list[str]:
-        """Every candidate of the round, pending their round score; returns their applications."""
-        return list((await self.conn.execute(START_SCORING, {"round": round_id})).scalars().all())
+    async def rounds_to_tell(self) -> list[Any]:
+        """Rounds whose published list has candidates yet to be told."""
+        return list((await self.conn.execute(ROUNDS_TO_TELL)).all())
+
+    async def tell_page(
+        self, r: Any, texts: tuple[str, str], admitted: dict[bool, str], limit: int
+    ) -> tuple[int, int, str | None]:
+        """Tell the next `limit` applications of the round after its cursor (store.TELL_PAGE); returns
+        how many were read and told, and the last one read (None: the round had nobody left)."""
+        placed, not_listed = texts
+        page = (
+            await self.conn.execute(
+                TELL_PAGE,
+                {
+                    "round": r.id,
+                    "after": r.telling_after,
+                    "limit": limit,
+                    "placed": placed,
+                    "not_listed": not_listed,
+                    "entries": r.entries,
+                    "admitted": admitted[True],
+                    "not_admitted": admitted[False],
+                    "child": r.candidate == "child",
+                },
+            )
+        ).one()
+        return int(page.read), int(page.told), page.last
+
+    async def start_round_scoring(self, round_id: str, closing: dict[str, Any], chunk: int) -> tuple[int, int]:
+        """Every candidate of the round, pending their round score, and the round.closing events asking
+        for them (`closing`: the outbox row of one, its data without applications); returns how many
+        candidates and events."""
+        params = {
+            "round": round_id,
+            "chunk": chunk,
+            "topic": closing["topic"],
+            "key": closing["key"],
+            "event_type": closing["event_type"],
+            "payload": orjson.dumps(closing["payload"]).decode(),
+        }
+        counts = (await self.conn.execute(START_SCORING, params)).one()
+        return int(counts.candidates), int(counts.chunks)
 
     async def put_round_scores(self, rows: list[dict[str, Any]]) -> None:
         """Keep candidates' round scores ({round_id, application_id, status, version, based_on, total,

@@ -124,7 +124,8 @@ round_scores = Table(
     Index("ix_publicity_round_scores_pending", "round_id", postgresql_where=text("status = 'pending'")),
 )
 
-# Score notifications to applicants: written with the score's effect, delivered by the notifier.
+# Notifications to applicants (of a score, or of their place on a round's list): written with the
+# effect they tell of, delivered by the notifier.
 notifications = Table(
     "notifications",
     metadata,
@@ -139,7 +140,22 @@ notifications = Table(
     Column("error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("sent_at", DateTime(timezone=True)),
-    UniqueConstraint("application_id", "score_version", name="uq_notifications_application_version"),
+    # Set when the notification tells a candidate their place on a round's published list.
+    Column("round_id", String(40)),
+    Index(
+        "uq_notifications_application_version",
+        "application_id",
+        "score_version",
+        unique=True,
+        postgresql_where=text("round_id IS NULL"),
+    ),
+    Index(
+        "uq_notifications_round_application",
+        "round_id",
+        "application_id",
+        unique=True,
+        postgresql_where=text("round_id IS NOT NULL"),
+    ),
     Index("ix_publicity_notifications_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
 )
 
@@ -168,6 +184,9 @@ rounds = Table(
     Column("finalized_at", DateTime(timezone=True)),
     # The list ranks the candidates as re-scored at the round's cut-off (false: lists of before that).
     Column("rescored", Boolean, nullable=False, server_default="false"),
+    # Telling the candidates of the published list, a page at a time (rounds.use_cases.tell_candidates):
+    # the last application told, '' before the first; NULL when nobody is left to tell.
+    Column("telling_after", String(40)),
     Column("created_by", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

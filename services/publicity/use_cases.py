@@ -37,25 +37,36 @@ async def sweep(uow: Any, today: date, base_url: str = "") -> Swept | None:
     )
 
 
+async def tell_candidates(uow: Any, limit: int) -> int:
+    """A page of a published list's candidates told their place (rounds.use_cases.tell_candidates),
+    by one replica at a time. Returns how many were read (0: none left, or another replica's turn)."""
+    if not await uow.store.take_sweep_lock():
+        return 0
+    return await rounds.tell_candidates(uow, limit)
+
+
 async def deliver_notifications(uow: Any, notifier: Notifier, now: datetime, limit: int = 100) -> int:
     """Deliver what is due; a failure is retried later with backoff, and marked failed in the end.
     Rows are locked while sent, so replicas do not send one message twice. Returns how many were tried."""
     due = await uow.store.due_notifications(now, limit)
+    outcomes = []
     for n in due:
+        # The gateway's reference: the score version told of, or the round whose list it tells of.
+        reference = f"{n.round_id}/{n.application_id}" if n.round_id else f"{n.application_id}/{n.score_version}"
+        attempts = n.attempts + 1
         try:
-            await notifier.send(n.phone, n.body, f"{n.application_id}/{n.score_version}")
-            values = {"status": notifier.status, "sent_at": now, "attempts": n.attempts + 1, "error": None}
+            await notifier.send(n.phone, n.body, reference)
+            values = {"status": notifier.status, "sent_at": now, "error": None, "next_attempt_at": n.next_attempt_at}
         except DeliveryFailed as exc:
-            attempts = n.attempts + 1
             values = {
-                "attempts": attempts,
+                "status": NotificationStatus.FAILED.value if attempts >= MAX_ATTEMPTS else n.status,
+                "sent_at": None,
                 "error": str(exc)[:500],
                 "next_attempt_at": now + timedelta(seconds=min(3600, 5 * 2**attempts)),
             }
-            if attempts >= MAX_ATTEMPTS:
-                values["status"] = NotificationStatus.FAILED.value
             log.warning(
                 "notification not delivered", application_id=n.application_id, attempts=attempts, error=str(exc)
             )
-        await uow.store.record_delivery(n.id, **values)
+        outcomes.append({"id": n.id, "attempts": attempts, **values})
+    await uow.store.record_deliveries(outcomes)
     return len(due)

@@ -106,7 +106,7 @@ async def test_a_round_is_ranked_objected_to_re_ranked_and_made_final(platform):
                     await conn.execute(
                         text(
                             "SELECT application_id, phone, body, status FROM publicity.notifications "
-                            "WHERE application_id = ANY(:apps)"
+                            "WHERE application_id = ANY(:apps) AND round_id IS NULL"
                         ),
                         {"apps": apps},
                     )

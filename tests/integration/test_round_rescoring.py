@@ -140,7 +140,9 @@ async def test_a_round_ranks_its_candidates_re_scored_at_its_own_cut_off(platfor
         async def messages() -> tuple[int, int]:
             async with engine.connect() as conn:
                 ids = list(by_app)
-                sent = "SELECT count(*) FROM publicity.notifications WHERE application_id = ANY(:a)"
+                sent = (
+                    "SELECT count(*) FROM publicity.notifications WHERE application_id = ANY(:a) AND round_id IS NULL"
+                )
                 shown = "SELECT count(*) FROM publicity.notices WHERE application_id = ANY(:a)"
                 return (await conn.scalar(text(sent), {"a": ids}), await conn.scalar(text(shown), {"a": ids}))
 
@@ -187,8 +189,27 @@ async def test_a_round_ranks_its_candidates_re_scored_at_its_own_cut_off(platfor
         page = (await client.get(f"{base}/rounds/{round_id}")).text
         assert f"按本批次积分截止日（{round_cut_off.isoformat()}）重新计分" in page
 
-        # No notice and no message came of the round's scores.
+        # No notice and no score message came of the round's scores ...
         assert await messages() == before
+
+        # ... but the sweep tells each candidate their place on the list, in Chinese, with the notice period.
+        async def told_everyone() -> dict[str, str] | None:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    text("SELECT application_id, body FROM publicity.notifications WHERE round_id = :r"),
+                    {"r": round_id},
+                )
+                told = dict(rows.all())
+            return told if set(told) == set(by_app) else None
+
+        told = await wait_for("publicity: every candidate told of the list", told_everyone)
+        for e in entries:
+            body = told[app_of[e["entry"]]]
+            assert f"重新计分{e['score']:g}分，排名第{e['rank']}位（共3人）" in body, body
+            assert ("在拟录取范围内" if e["admitted"] else "暂未进入拟录取范围") in body
+            # After the reference and the round's name (this test's own), no codes or English.
+            after_reference = body.split(app_of[e["entry"]], 1)[1].split("”", 1)[1]
+            assert "公示期" in body and "异议" in body and not any("a" <= c.lower() <= "z" for c in after_reference)
 
         # The holder's history keeps both: their own score, and the round's (at the round's cut-off).
         for app_id, p in by_app.items():

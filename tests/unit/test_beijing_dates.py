@@ -140,7 +140,7 @@ async def _round(store: PublicityStore, closes: date) -> str:
         module_id=MODULE,
         owner="education",
         candidate="holder",
-        name="积分入学",
+        name={"zh": "积分入学"},
         tie_breakers=["age"],
         cut_off_date=closes - timedelta(days=30),
         quota=1,

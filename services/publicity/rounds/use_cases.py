@@ -81,31 +81,27 @@ async def close_round(uow: Any, round_id: str, today: date, chunk: int = CHUNK) 
         raise domain.RoundRefused(
             409, f"Round {round_id} is not accepting: it was closed already.", "/problems/round-closed"
         )
-    candidates = await uow.store.start_round_scoring(r.id)
+    # One event's template (no applications): the store writes one a chunk of the candidates.
+    closing = Envelope.new(
+        RoundClosing(
+            round_id=r.id,
+            module_id=r.module_id,
+            candidate=r.candidate,
+            cut_off_date=r.cut_off_date,
+            # The rules in force on the round's date (its acceptance opening), facts up to the cut-off.
+            rules_on=r.acceptance_opens,
+            chunk=1,
+            chunks=1,
+            application_ids=[],
+        ),
+        source="publicity",
+        subject=r.id,
+    )
+    candidates, chunks = await uow.store.start_round_scoring(r.id, uow.emit_by_statement(closing), chunk)
     await uow.store.update_round(r.id, status=RoundStatus.SCORING.value)
     if not candidates:
         await publish(uow, r.id, today)
-        return ClosedRound(0, 0)
-    chunks = [candidates[i : i + chunk] for i in range(0, len(candidates), chunk)]
-    for n, ids in enumerate(chunks, start=1):
-        uow.emit(
-            Envelope.new(
-                RoundClosing(
-                    round_id=r.id,
-                    module_id=r.module_id,
-                    candidate=r.candidate,
-                    cut_off_date=r.cut_off_date,
-                    # The rules in force on the round's date (its acceptance opening), facts up to the cut-off.
-                    rules_on=r.acceptance_opens,
-                    chunk=n,
-                    chunks=len(chunks),
-                    application_ids=ids,
-                ),
-                source="publicity",
-                subject=r.id,
-            )
-        )
-    return ClosedRound(len(candidates), len(chunks))
+    return ClosedRound(candidates, chunks)
 
 
 async def publish(uow: Any, round_id: str, today: date) -> None:
@@ -122,8 +118,23 @@ async def publish(uow: Any, round_id: str, today: date) -> None:
         notice_start=start,
         notice_end=end,
         rescored=True,
+        telling_after="",  # every candidate is to be told of the list (tell_candidates)
     )
     await uow.store.add_list_version(r.id, 1, "published", entries)
+
+
+async def tell_candidates(uow: Any, limit: int) -> int:
+    """Tell up to `limit` more candidates of a published list their place (or that they are not on it):
+    one page of one round, its cursor moved on. Written after the close, a page at a time, because a
+    city's round is a few hundred thousand messages; each gives the place as it stands when written.
+    Returns how many applications were read (0: nobody left to tell anywhere)."""
+    for r in await uow.store.rounds_to_tell():
+        texts = domain.round_notification_templates(r.name["zh"], (r.notice_start, r.notice_end))
+        read, _, last = await uow.store.tell_page(r, texts, domain.ADMITTED_TEXT, limit)
+        await uow.store.update_round(r.id, telling_after=last if read == limit else None)
+        if read:
+            return read
+    return 0
 
 
 async def take_round_scores(uow: Any, data: RoundScored, today: date) -> None:

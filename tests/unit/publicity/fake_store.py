@@ -7,10 +7,12 @@ application day) in plain Python; the SQL itself is proved by the integration te
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
 from services.publicity import domain
+from shared.events.envelope import Envelope
 
 
 class Row(dict):
@@ -116,14 +118,27 @@ class FakeStore:
         return self.notices.get(notice_id)
 
     # -- notifications --------------------------------------------------------------------------
+    def _notification(self, **row: Any) -> Row:
+        return Row(
+            row,
+            id=len(self.notifications) + 1,
+            phone=None,
+            status="pending",
+            attempts=0,
+            next_attempt_at=datetime.now(UTC),
+            error=None,
+            sent_at=None,
+        )
+
     async def add_notification(self, **row: Any) -> None:
         if not any(
-            n.application_id == row["application_id"] and n.score_version == row["score_version"]
+            n.application_id == row["application_id"] and n.score_version == row["score_version"] and not n.round_id
             for n in self.notifications
         ):
             self.notifications.append(
                 Row(
                     row,
+                    round_id=None,
                     id=len(self.notifications) + 1,
                     status="pending",
                     attempts=0,
@@ -137,8 +152,9 @@ class FakeStore:
         due = [n for n in self.notifications if n.status == "pending" and n.next_attempt_at <= now]
         return [Row(n) for n in sorted(due, key=lambda n: n.next_attempt_at)[:limit]]
 
-    async def record_delivery(self, notification_id: int, **values: Any) -> None:
-        next(n for n in self.notifications if n.id == notification_id).update(values)
+    async def record_deliveries(self, outcomes: list[dict[str, Any]]) -> None:
+        for values in outcomes:
+            next(n for n in self.notifications if n.id == values["id"]).update(values)
 
     # -- rounds ---------------------------------------------------------------------------------
     async def take_sweep_lock(self) -> bool:
@@ -172,12 +188,46 @@ class FakeStore:
             and (a.child_key if r.candidate == "child" else a.holder_key) is not None
         )
 
-    async def start_round_scoring(self, round_id: str) -> list[str]:
+    async def start_round_scoring(self, round_id: str, closing: dict[str, Any], chunk: int) -> tuple[int, int]:
         r = self.rounds[round_id]
         ids = sorted(a.application_id for a in self.applicants.values() if self._in_round(r, a))
-        for a in ids:
-            self.round_scores.setdefault((round_id, a), Row(round_id=round_id, application_id=a, status="pending"))
-        return ids
+        fresh = [a for a in ids if (round_id, a) not in self.round_scores]
+        for a in fresh:
+            self.round_scores[(round_id, a)] = Row(round_id=round_id, application_id=a, status="pending")
+        chunks = [fresh[i : i + chunk] for i in range(0, len(fresh), chunk)]
+        for n, part in enumerate(chunks, start=1):
+            payload = closing["payload"]
+            data = {**payload["data"], "chunk": n, "chunks": len(chunks), "application_ids": part}
+            closing["emit"](Envelope.model_validate({**payload, "id": str(uuid.uuid4()), "data": data}))
+        return len(fresh), len(chunks)
+
+    async def rounds_to_tell(self) -> list[Any]:
+        return [Row(r) for r in sorted(self.rounds.values(), key=lambda r: r.id) if r.get("telling_after") is not None]
+
+    async def tell_page(
+        self, r: Any, texts: tuple[str, str], admitted: dict[bool, str], limit: int
+    ) -> tuple[int, int, str | None]:
+        placed, not_listed = texts
+        page = sorted(a for (rid, a) in self.round_scores if rid == r.id and a > r.telling_after)[:limit]
+        listed = {e.application_id: e for e in self.entries.get(r.id, {}).values()}
+        keys = {e.candidate_key for e in listed.values()}
+        told = 0
+        for application_id in page:
+            a, e = self.applicants[application_id], listed.get(application_id)
+            if e is not None:
+                body = placed.replace("%1$s", application_id).replace("%2$s", f"{e.score:g}")
+                body = body.replace("%3$s", str(e.rank)).replace("%4$s", str(r.entries))
+                body = body.replace("%5$s", admitted[e.admitted])
+            elif (a.child_key if r.candidate == "child" else a.holder_key) not in keys:
+                body = not_listed.replace("%1$s", application_id)
+            else:
+                continue
+            version = self.round_scores[(r.id, application_id)].get("version") or 0
+            self.notifications.append(
+                self._notification(application_id=application_id, score_version=version, round_id=r.id, body=body)
+            )
+            told += 1
+        return len(page), told, page[-1] if page else None
 
     async def put_round_scores(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:

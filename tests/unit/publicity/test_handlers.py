@@ -100,6 +100,7 @@ async def test_a_round_score_during_the_notice_moves_the_candidate_the_own_score
         id="RND-1",
         module_id=MODULE,
         owner="education",
+        name={"zh": "积分入学"},
         candidate="holder",
         quota=1,
         threshold=None,

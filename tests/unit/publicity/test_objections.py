@@ -32,6 +32,7 @@ async def a_list(store: FakeStore) -> str:
         id="RND-1",
         module_id=MODULE,
         owner="education",
+        name={"zh": "积分入学"},
         candidate="holder",
         quota=1,
         threshold=None,

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from services.publicity import domain
+from services.publicity import use_cases as publicity_use_cases
 from services.publicity.api.pages import templates
 from services.publicity.api.schemas import round_doc
 from services.publicity.handlers import Deps, handlers
@@ -119,15 +120,23 @@ async def test_a_round_of_many_chunks_is_published_once_every_chunk_is_answered_
     assert [e.application_id for e in await store.admitted_page(round_id, 0, 1000)] == ["A5", "A4"]
 
 
-async def test_a_candidate_scoring_cannot_re_score_is_left_off_and_nobody_is_notified():
+async def test_a_candidate_scoring_cannot_re_score_is_left_off_and_told_so():
     store = FakeStore()
     await applicants(store, submitted("A1", "h1"), submitted("A2", "h2"), scored("A1", 70))
     notified = len(store.notifications)
     round_id = await a_round(store)
     await closed(store, round_id, date(2026, 3, 23), A1=72.0, A2=None)
     assert [e.application_id for e in store.entries[round_id].values()] == ["A1"]
-    # A round's score is not a score notice: no notice, no message.
-    assert len(store.notifications) == notified and {n.application_id for n in store.notices.values()} == {"A1"}
+    # A round's score is not a score notice: no notice of it, no message at the close. The sweep then
+    # tells each candidate of the list, a page at a time: A1 its place, A2 (scoring could not re-score
+    # it) that it is not on it.
+    assert {n.application_id for n in store.notices.values()} == {"A1"} and len(store.notifications) == notified
+    assert [await publicity_use_cases.tell_candidates(FakeUnitOfWork(store), 1) for _ in range(3)] == [1, 1, 0]
+    assert store.rounds[round_id].telling_after is None  # everyone told: nothing left for the next sweep
+    told = {n.application_id: n for n in store.notifications[notified:]}
+    assert set(told) == {"A1", "A2"} and {n.round_id for n in told.values()} == {round_id}
+    assert "排名第1位（共1人）" in told["A1"].body and "在拟录取范围内" in told["A1"].body
+    assert "未列入" in told["A2"].body and "%" not in told["A2"].body
 
 
 async def test_a_round_nobody_applied_for_is_published_at_once_empty():

@@ -29,11 +29,13 @@ async def test_the_sweep_closes_due_rounds_and_finalises_ended_lists_but_only_on
             id=round_id,
             module_id=MODULE,
             owner="education",
+            name={"zh": "积分入学"},
             candidate="holder",
             quota=1,
             threshold=None,
             acceptance_opens=date(2026, 1, 1),
             acceptance_closes=closes,
+            cut_off_date=date(2025, 12, 31),
             notice_working_days=5,
         )
         store.rounds[round_id].update(status=status, notice_end=date(2026, 3, 1) if status == "notice" else None)

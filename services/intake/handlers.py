@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from shared.db import UnitOfWork
 from shared.events import Envelope
-from shared.events.catalogue import NoticePublished, ScoreComputed, VerificationCompleted
+from shared.events.catalogue import NoticePublished, ScoreComputed, VerificationCompleted, VerificationsCompleted
 
 FORGERY = "forged materials"  # the reason of a bar when scoring gives none
 
@@ -25,11 +25,16 @@ def _on_timeline(uow: UnitOfWork, event: Envelope, summary: dict) -> None:
     )
 
 
-async def on_verification_completed(uow: UnitOfWork, event: Envelope, data: VerificationCompleted) -> None:
-    for i in data.items:
-        uow.store.set_item_state(data.application_id, i.indicator, data.department, i.state, i.reason)
+async def on_verification_completed(
+    uow: UnitOfWork, event: Envelope, data: VerificationCompleted | VerificationsCompleted
+) -> None:
+    # One department's answer, or several departments' together: each on the timeline as its own.
+    for answer in data.each():
+        for i in answer.items:
+            uow.store.set_item_state(answer.application_id, i.indicator, answer.department, i.state, i.reason)
+        items = {i.indicator: i.state for i in answer.items}
+        _on_timeline(uow, event, {"department": answer.department, "items": items})
     uow.store.mark_verifying(data.application_id)
-    _on_timeline(uow, event, {"department": data.department, "items": {i.indicator: i.state for i in data.items}})
 
 
 async def on_score_computed(uow: UnitOfWork, event: Envelope, data: ScoreComputed) -> None:

@@ -23,11 +23,20 @@ from shared.events.catalogue import (
     RoundClosing,
     RoundFinalized,
     VerificationCompleted,
+    VerificationsCompleted,
 )
 from shared.pseudonyms import holder_key
 
 
-async def on_verification_completed(uow: Any, event: Envelope, data: VerificationCompleted, *, deps: Deps) -> None:
+async def on_verification_completed(
+    uow: Any, event: Envelope, data: VerificationCompleted | VerificationsCompleted, *, deps: Deps
+) -> None:
+    """Departments' answers (one, or several together): each kept, and the application scored once all have answered."""
+    for answer in data.each():
+        await take_answer(uow, answer, deps)
+
+
+async def take_answer(uow: Any, data: VerificationCompleted, deps: Deps) -> None:
     """A department's answer: kept (or replacing its earlier one); scored once all have answered."""
     application_id = data.application_id
     expected = domain.awaited(data.expected_departments, deps.modules, data.modules, data.cut_off_date)

@@ -30,6 +30,7 @@ from services.scoring.tables import (
 )
 
 ADD_ANSWER = insert(received)
+ADDED_ANSWERS = "scoring:answers-added"  # the unit of work's memo: answers this transaction is to insert
 _OWN = scores.c.round_id.is_(None)  # the application's own score, not a round's re-scoring of it
 # A re-verification (after an objection, or a supplemented item) replaces the department's answer.
 # (An UPDATE's parameters in WHERE may not share a column's name: hence the b_ prefix.)
@@ -193,9 +194,17 @@ class Store:
         return {r.department: dict(r._mapping) for r in rows}
 
     async def add_answer(self, answer: dict[str, Any]) -> None:
-        await self._conn.execute(ADD_ANSWER, answer)
+        # Batched with the consumer's other inserts (the batch keeps the answers it read or added in
+        # memory); kept by key so that a replacement later in the same batch replaces it in place.
+        row = dict(answer)
+        self.uow.memo.setdefault(ADDED_ANSWERS, {})[(row["application_id"], row["department"])] = row
+        self.uow.later(ADD_ANSWER, row)
 
     async def replace_answer(self, application_id: str, department: str, answer: dict[str, Any]) -> None:
+        added = self.uow.memo.get(ADDED_ANSWERS, {}).get((application_id, department))
+        if added is not None:  # not written yet: the deferred insert carries the new answer
+            added.update(holder=answer["holder"], items=answer["items"], facts=answer["facts"])
+            return
         await self._conn.execute(
             REPLACE_ANSWER,
             {

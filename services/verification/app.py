@@ -25,15 +25,24 @@ from services.verification.registries_http import HttpRegistries
 from services.verification.settings import get_settings
 from services.verification.store import Store
 from shared.db import make_engine
+from shared.departments import DEPARTMENTS
 from shared.events.catalogue import APPLICATIONS, CAMPAIGNS, NOTICES
 from shared.retention import Rule
 from shared.service import ConsumerSpec, ServiceSpec, create_app
 
 settings = get_settings()
-# Each department is a consumer group of its own: a process may answer for all, or one deployment per department.
+# The departments this process answers for, as one consumer group: each event is fetched, parsed and
+# claimed once for all of them, and their first answers to an application travel in one event. For
+# one registry's outage to stall only its department, deploy one process per department.
 ANSWERING = settings.answering()
 # Module owners answer their own facts the same way: a consumer group each.
 OWNERS = settings.owners()
+
+
+def group_name(departments: list[str]) -> str:
+    """The consumer group of a verifier answering for these departments: `verification` for all ten,
+    `verification-<department>` for one (as each department's group was named before they shared one)."""
+    return "verification" if set(departments) == set(DEPARTMENTS) else "verification-" + "-".join(departments)
 
 
 def _registries() -> dict[str, Registries]:
@@ -86,9 +95,7 @@ SPEC = ServiceSpec(
     inbox=tables.inbox,
     api_keys=tables.api_keys,
     routers=ROUTERS,
-    consumers=[
-        ConsumerSpec(f"verification-{d}", [APPLICATIONS, NOTICES], handlers(Deps(d, registries[d]))) for d in ANSWERING
-    ]
+    consumers=[ConsumerSpec(group_name(ANSWERING), [APPLICATIONS, NOTICES], handlers(Deps(registries)))]
     + [
         ConsumerSpec(
             f"verification-owner-{o.replace(':', '-')}",

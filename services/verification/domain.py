@@ -11,7 +11,14 @@ from typing import Any
 
 from shared import clock
 from shared.events import Envelope
-from shared.events.catalogue import ApplicationSubmitted, Holder, HolderRef, VerificationCompleted
+from shared.events.catalogue import (
+    ApplicationSubmitted,
+    DepartmentAnswer,
+    Holder,
+    HolderRef,
+    VerificationCompleted,
+    VerificationsCompleted,
+)
 from shared.identity import age_on, birth_date
 from shared.masking import mask_name
 
@@ -197,6 +204,27 @@ def completed(
             applied_on=question.applied_on,
             in_answer_to=in_answer_to,
             modules=question.modules,
+        ),
+        source="verification",
+        subject=question.application_id,
+    )
+
+
+def answered_together(question: ApplicationSubmitted, answers: list[DepartmentAnswer]) -> Envelope:
+    """The first answers of several departments to one application, as one event (verification.completed
+    v2); a single department's answer is the v1 event it always was (`completed`)."""
+    if len(answers) == 1:
+        (a,) = answers
+        items = [i.model_dump() for i in a.items]
+        return completed(question, a.department, a.holder, items, a.facts, a.verified_at)
+    return Envelope.new(
+        VerificationsCompleted(
+            application_id=question.application_id,
+            expected_departments=question.expected_departments,
+            cut_off_date=question.cut_off_date,
+            applied_on=question.applied_on,
+            modules=question.modules,
+            answers=answers,
         ),
         source="verification",
         subject=question.application_id,

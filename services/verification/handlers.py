@@ -1,8 +1,8 @@
-"""Department verifiers' event handlers: one consumer group per department, each answering for its own items.
+"""Department verifiers' event handlers: one consumer group for the departments a process answers for.
 
-A department answers an application from its registry at once (use_cases/answers.py); a
-supplemented item goes to its officers' desk (use_cases/desk.py), whose decision answers again.
-Each handler takes the department it answers for (`Deps`), bound at bootstrap by `handlers(deps)`.
+The departments answer an application from their registries at once, together (use_cases/answers.py);
+a supplemented item goes to its department officers' desk (use_cases/desk.py), whose decision answers
+again. The handlers take the departments' registries (`Deps`), bound at bootstrap by `handlers(deps)`.
 """
 
 from __future__ import annotations
@@ -26,22 +26,23 @@ from shared.events.catalogue import (
 
 @dataclass(frozen=True)
 class Deps:
-    """What a department's handlers need: the department, and its registries (an adapter of the port)."""
+    """What the departments' handlers need: each department's registries (an adapter of the port)."""
 
-    department: str
-    registries: Registries
+    registries: dict[str, Registries]
 
 
 async def on_application_submitted(uow: Any, event: Envelope, data: ApplicationSubmitted, *, deps: Deps) -> None:
-    await answers.answer_application(uow, deps.department, deps.registries, data)
+    await answers.answer_together(uow, deps.registries, data)
 
 
 async def on_reverification_requested(uow: Any, event: Envelope, data: ReverificationRequested, *, deps: Deps) -> None:
-    await answers.reverify(uow, deps.department, deps.registries, data)
+    for department, registries in deps.registries.items():
+        await answers.reverify(uow, department, registries, data)
 
 
 async def on_material_added(uow: Any, event: Envelope, data: MaterialAdded, *, deps: Deps) -> None:
-    await answers.receive_supplement(uow, deps.department, data)
+    for department in deps.registries:
+        await answers.receive_supplement(uow, department, data)
 
 
 HANDLERS = {
@@ -52,7 +53,7 @@ HANDLERS = {
 
 
 def handlers(deps: Deps) -> dict[str, Any]:
-    """The handler table of one department's consumer group."""
+    """The handler table of the departments' consumer group."""
     return {event_type: partial(handler, deps=deps) for event_type, handler in HANDLERS.items()}
 
 

@@ -36,6 +36,7 @@ RESULT = select(results).where(
     results.c.application_id == bindparam("application_id"), results.c.department == bindparam("department")
 )
 RESULT_FOR_UPDATE = RESULT.with_for_update()
+ANSWERED = select(results.c.department).where(results.c.application_id == bindparam("application_id"))
 # (An UPDATE's bind names may not be its columns' names.)
 UPDATE_RESULT = (
     update(results)
@@ -136,6 +137,9 @@ RETURNING department, entry_id, hash, anchored_at, published""").bindparams(
 )
 
 
+HEAD_MOVES = "verification:chain-head-moves"  # the unit of work's memo: each department's head, moved at commit
+
+
 class Store:
     """Verification's SQL on one unit of work (`uow.store`)."""
 
@@ -149,6 +153,10 @@ class Store:
         return (
             await self.uow.conn.execute(statement, {"application_id": application_id, "department": department})
         ).first()
+
+    async def answered(self, application_id: str) -> set[str]:
+        """The departments that have answered the application already."""
+        return set((await self.uow.conn.execute(ANSWERED, {"application_id": application_id})).scalars())
 
     def add_result(
         self, application_id: str, department: str, items: list[dict], facts: dict, verified_at: datetime, context: dict
@@ -256,7 +264,13 @@ class Store:
         self.uow.later(APPEND, entry)
 
     def move_chain_head(self, department: str, last_hash: str) -> None:
-        self.uow.later(MOVE_HEAD, {"dept": department, "last_hash": last_hash})
+        # Once per department a transaction, at commit, to where the batch's last entry left it (not
+        # once per event: a row updated ten times a batch is ten row versions for the same head).
+        moves = self.uow.memo.setdefault(HEAD_MOVES, {})
+        if department not in moves:
+            moves[department] = {"dept": department, "last_hash": last_hash}
+            self.uow.later(MOVE_HEAD, moves[department])
+        moves[department]["last_hash"] = last_hash
 
     async def latest_anchor(self, department: str) -> Any:
         return (await self.uow.conn.execute(LATEST_ANCHOR, {"dept": department})).first()

@@ -289,7 +289,9 @@ class EventConsumer:
             # each event's handling in the trace of the request that caused it (_handle_one).
             with tracing.batch(f"{self.name} batch", [p.event.trace for p in good if p.event is not None]):
                 async with self.db.unit_of_work() as uow:
-                    fresh = await self._claim(uow, good)
+                    # Only events it handles go in the inbox: one it ignores has no effect to repeat.
+                    handled = [p for p in good if p.event is not None and p.event.type in self.handlers]
+                    fresh = await self._claim(uow, handled) if handled else set()
                     for p in good:
                         await self._handle_one(uow, p, claimed=p.event.id in fresh)  # type: ignore[union-attr]
                         fresh.discard(p.event.id)  # type: ignore[union-attr]  # a repeat inside the batch
@@ -330,14 +332,14 @@ class EventConsumer:
             await self._handle_traced(uow, p, event, claimed)
 
     async def _handle_traced(self, uow: UnitOfWork, p: _Parsed, event: Envelope, claimed: bool | None) -> None:
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            EVENTS_CONSUMED.labels(self.name, event.type, "ignored").inc()
+            return
         if claimed is None:
             claimed = bool(await self._claim(uow, [p]))
         if not claimed:
             EVENTS_CONSUMED.labels(self.name, event.type, "duplicate").inc()
-            return
-        handler = self.handlers.get(event.type)
-        if handler is None:
-            EVENTS_CONSUMED.labels(self.name, event.type, "ignored").inc()
             return
         await handler(uow, event, p.payload)
         EVENTS_CONSUMED.labels(self.name, event.type, "handled").inc()

@@ -207,6 +207,54 @@ class VerificationCompleted(_Payload):
     # The application's X-modules: scoring also waits for the owners of those with facts of their own.
     modules: list[str] = Field(default_factory=list)
 
+    def each(self) -> list[VerificationCompleted]:
+        """The department answers this event carries: itself (v2 carries several)."""
+        return [self]
+
+
+class DepartmentAnswer(_Payload):
+    """One department's answer inside verification.completed v2."""
+
+    department: Answerer
+    holder: HolderRef
+    items: list[VerifiedItem]
+    facts: dict[str, Any]
+    verified_at: datetime
+
+
+class VerificationsCompleted(_Payload):
+    """verification.completed v2: the first answers to one application of every department one verifier
+    answers for, in one event (one a department cost every consumer a delivery, a parse and a claim
+    each). Each answer means what a v1 event of its own would; `each()` gives them so."""
+
+    application_id: str
+    expected_departments: list[Department]
+    cut_off_date: date
+    applied_on: date | None = None
+    modules: list[str] = Field(default_factory=list)
+    answers: list[DepartmentAnswer] = Field(min_length=1)
+
+    def each(self) -> list[VerificationCompleted]:
+        common = {
+            "application_id": self.application_id,
+            "expected_departments": self.expected_departments,
+            "cut_off_date": self.cut_off_date,
+            "applied_on": self.applied_on,
+            "modules": self.modules,
+        }
+        return [
+            VerificationCompleted.model_construct(
+                **common,
+                department=a.department,
+                holder=a.holder,
+                items=a.items,
+                facts=a.facts,
+                verified_at=a.verified_at,
+                in_answer_to=None,
+            )
+            for a in self.answers
+        ]
+
 
 class ScoreLine(_Payload):
     indicator: str
@@ -416,6 +464,7 @@ CATALOGUE: dict[tuple[str, int], tuple[type[_Payload], str]] = {
     ("application.withdrawn", 1): (ApplicationWithdrawn, APPLICATIONS),
     ("application.material_added", 1): (MaterialAdded, APPLICATIONS),
     ("verification.completed", 1): (VerificationCompleted, VERIFICATIONS),
+    ("verification.completed", 2): (VerificationsCompleted, VERIFICATIONS),
     ("score.computed", 1): (ScoreComputed, SCORES),
     ("notice.published", 1): (NoticePublished, NOTICES),
     ("reverification.requested", 1): (ReverificationRequested, NOTICES),

@@ -159,7 +159,7 @@ async def test_while_the_registry_is_down_no_application_is_lost_and_none_answer
     consumer = EventConsumer(
         name=f"police-over-http-{secrets.token_hex(2)}",
         topics=[APPLICATIONS],
-        handlers=handlers(Deps("police", registries)),
+        handlers=handlers(Deps({"police": registries})),
         db=db,
         inbox=tables.inbox,
         producer=producer,

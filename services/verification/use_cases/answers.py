@@ -10,7 +10,13 @@ from services.verification import departments, domain
 from services.verification.audit.chain import append
 from services.verification.registries import Registries
 from shared.departments import ITEMS_BY_DEPARTMENT
-from shared.events.catalogue import ApplicationSubmitted, Holder, MaterialAdded, ReverificationRequested
+from shared.events.catalogue import (
+    ApplicationSubmitted,
+    DepartmentAnswer,
+    Holder,
+    MaterialAdded,
+    ReverificationRequested,
+)
 
 Queries = list[tuple[str, dict[str, Any], Any]]  # (fact, query, response): what the audit chain records
 
@@ -110,15 +116,36 @@ async def answer_application(
     uow: Any, department: str, registries: Registries, data: ApplicationSubmitted, now: datetime | None = None
 ) -> bool:
     """The department's first answer to an application it is expected to answer; False if not its own."""
-    if department not in data.expected_departments:
-        return False
-    answer, holder = await look_up(uow, department, registries, data, "application")
+    return bool(await answer_together(uow, {department: registries}, data, now))
+
+
+async def answer_together(
+    uow: Any, registries: dict[str, Registries], data: ApplicationSubmitted, now: datetime | None = None
+) -> list[str]:
+    """The first answers of the departments this verifier answers for (`registries`, by department)
+    that the application expects, in one event. A department that has answered already (the event
+    delivered again to a verifier whose departments were grouped otherwise before) answers nothing
+    new. Returns the departments that answered."""
+    asked = [d for d in registries if d in data.expected_departments]
+    if not asked:
+        return []
+    if done := await uow.store.answered(data.application_id):
+        asked = [d for d in asked if d not in done]
     now = now or datetime.now(UTC)
-    # Kept whole: a later decision or re-verification answers from the same question.
-    context = data.model_copy(update={"holder": holder}).model_dump(mode="json")
-    uow.store.add_result(data.application_id, department, answer.items, answer.facts, now, context)
-    uow.emit(domain.completed(data, department, holder.ref(), answer.items, answer.facts, now))
-    return True
+    answered = []
+    for department in asked:
+        answer, holder = await look_up(uow, department, registries[department], data, "application")
+        # Kept whole: a later decision or re-verification answers from the same question.
+        context = data.model_copy(update={"holder": holder}).model_dump(mode="json")
+        uow.store.add_result(data.application_id, department, answer.items, answer.facts, now, context)
+        answered.append(
+            DepartmentAnswer(
+                department=department, holder=holder.ref(), items=answer.items, facts=answer.facts, verified_at=now
+            )
+        )
+    if answered:
+        uow.emit(domain.answered_together(data, answered))
+    return [a.department for a in answered]
 
 
 async def reverify(

@@ -10,6 +10,8 @@ import pytest
 from services.intake import use_cases
 from services.intake.domain import HolderBarred
 from services.intake.handlers import HANDLERS
+from shared.events import Envelope
+from shared.events.catalogue import VerificationsCompleted, parse_data
 from tests.fakes import InMemoryBus
 from tests.unit.intake.builders import WINDOW, noticed, scored, submit, verified
 from tests.unit.intake.fake_store import FakeStore
@@ -35,6 +37,31 @@ async def test_a_department_s_answer_sets_its_items_and_the_application_is_being
     answers = [e for e in seen["timeline"] if e["event_type"] == "verification.completed"]
     assert len(answers) == 1
     assert answers[0]["summary"] == {"department": "police", "items": {"residence": "passed", "criminal": "returned"}}
+
+
+async def test_departments_answering_together_are_each_on_the_timeline_with_their_items():
+    store = FakeStore()
+    application_id = (await submit(store)).application_id
+    police = parse_data(verified(application_id, "police", {"residence": "passed"}))
+    insurance = parse_data(verified(application_id, "social_insurance", {"social_insurance": "returned"}))
+    together = VerificationsCompleted(
+        application_id=application_id,
+        expected_departments=police.expected_departments,
+        cut_off_date=police.cut_off_date,
+        answers=[
+            {k: getattr(a, k) for k in ("department", "holder", "items", "facts", "verified_at")}
+            for a in (police, insurance)
+        ],
+    )
+    await InMemoryBus(HANDLERS, store).follow([Envelope.new(together, source="verification", subject=application_id)])
+    seen = await state(store, application_id)
+    items = {i["indicator"]: i["state"] for i in seen["items"]}
+    assert seen["status"] == "verifying" and (items["residence"], items["social_insurance"]) == ("passed", "returned")
+    answers = [e["summary"] for e in seen["timeline"] if e["event_type"] == "verification.completed"]
+    assert answers == [
+        {"department": "police", "items": {"residence": "passed"}},
+        {"department": "social_insurance", "items": {"social_insurance": "returned"}},
+    ]
 
 
 async def test_a_withdrawn_application_stays_withdrawn_whatever_comes_later():

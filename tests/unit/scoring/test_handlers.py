@@ -20,6 +20,7 @@ from shared.events.catalogue import (
     Holder,
     HolderRef,
     VerificationCompleted,
+    VerificationsCompleted,
     parse_data,
 )
 from shared.pseudonyms import holder_key
@@ -102,6 +103,33 @@ async def test_an_application_is_scored_once_every_expected_department_has_answe
     # The facts stay in scoring: the event's lines carry points and labels only.
     assert all(line.get("fact_value") is None and "fact" not in line for line in score["lines"])
     assert stored["holder"] == HOLDER.model_dump() and stored["cut_off_date"] == CUT_OFF
+
+
+async def test_departments_answering_together_score_as_their_answers_one_by_one(bus):
+    one_by_one = [answer("A-1", "police", POLICE_FACTS), answer("A-1", "education", {"education": ["bachelor"]})]
+    for e in one_by_one:
+        await bus.deliver(e)
+    each = [parse_data(e) for e in one_by_one]
+    together = VerificationsCompleted(
+        application_id="A-2",
+        expected_departments=EXPECTED,
+        cut_off_date=CUT_OFF,
+        applied_on=APPLIED,
+        answers=[
+            {
+                "department": a.department,
+                "holder": a.holder,
+                "items": a.items,
+                "facts": a.facts,
+                "verified_at": a.verified_at,
+            }
+            for a in each
+        ],
+    )
+    (score,) = [e.data for e in await bus.deliver(Envelope.new(together, source="verification", subject="A-2"))]
+    assert (score["application_id"], score["score_version"]) == ("A-2", 1)
+    assert set(bus.store.received["A-2"]) == {"police", "education"}
+    assert score["total"] == scores_of(bus, "A-1")[0]["total"] > 50
 
 
 async def test_the_same_answer_again_scores_nothing_new_and_a_changed_one_makes_the_next_version(bus):

@@ -32,6 +32,7 @@ class RecordingUnitOfWork:
     def __init__(self) -> None:
         self.ran: list[tuple[Any, dict]] = []
         self.conn = self
+        self.memo: dict[str, Any] = {}
 
     async def execute(self, statement: Any, params: dict | None = None) -> _Result:
         self.ran.append((statement, params or {}))
@@ -59,7 +60,10 @@ async def test_every_store_method_runs_statements_that_compile_with_its_paramete
     }
     await store.answers("A")
     await store.add_answer(answer)
-    await store.replace_answer("A", "police", answer)
+    await store.replace_answer("A", "tax", answer)  # an answer of an earlier transaction: an UPDATE
+    before = len(uow.ran)
+    await store.replace_answer("A", "police", {**answer, "facts": {"x": 2}})  # added in this one: in place
+    assert len(uow.ran) == before and [p for s, p in uow.ran if p.get("department") == "police"][0]["facts"] == {"x": 2}
     store.add_application(
         {
             "application_id": "A",

@@ -54,6 +54,9 @@ class FakeStore:
         row = self.results.get((application_id, department))
         return None if row is None else SimpleNamespace(**copy.deepcopy(row))
 
+    async def answered(self, application_id: str) -> set[str]:
+        return {d for (a, d) in self.results if a == application_id}
+
     def add_result(
         self, application_id: str, department: str, items: list[dict], facts: dict, verified_at: datetime, context: dict
     ) -> None:

@@ -8,7 +8,7 @@ from services.verification.domain import DeskTaskState, ItemState
 from services.verification.handlers import Deps, handlers
 from services.verification.seed import demo_id_number, demo_permit_number
 from shared.events import Envelope
-from shared.events.catalogue import MaterialAdded, MaterialRef, ReverificationRequested
+from shared.events.catalogue import MaterialAdded, MaterialRef, ReverificationRequested, parse_data
 from shared.masking import mask_name
 from tests.fakes import InMemoryBus
 from tests.unit.verification.fakes import CUT_OFF, FakeRegistries, FakeStore, submitted
@@ -26,7 +26,7 @@ def police_registries(status: str = "valid") -> FakeRegistries:
 
 
 def bus_for(department: str, registries: FakeRegistries, store: FakeStore | None = None) -> InMemoryBus:
-    return InMemoryBus(handlers(Deps(department, registries)), store or FakeStore())
+    return InMemoryBus(handlers(Deps({department: registries})), store or FakeStore())
 
 
 def event(data, source: str = "intake") -> Envelope:
@@ -55,6 +55,40 @@ async def test_the_police_answer_an_application_once_under_the_permits_name():
     assert [e["fact"] for e in bus.store.audit] == ["permit", "residence", "offences"]
     assert {e["requester"] for e in bus.store.audit} == {"verifier:police (application)"}
     assert len([q for q in registries.asked if q[0] == "police"]) == 1
+
+
+async def test_departments_sharing_a_verifier_answer_together_each_once():
+    registries = police_registries()
+    registries.spans[HOLDER] = [
+        {
+            "start_month": date(2016, 1, 1),
+            "end_month": date(2025, 12, 1),
+            "kind": "pension",
+            "transferred_in": False,
+            "back_paid": False,
+            "employer_credit_code": None,
+        }
+    ]
+    bus = InMemoryBus(
+        handlers(Deps({"police": registries, "social_insurance": registries, "tax": registries})), FakeStore()
+    )
+    application = event(submitted(10, departments=("police", "social_insurance")))
+
+    emitted = await bus.deliver(application)
+
+    # One event for both departments expected (tax is not), each answer what its own event would say.
+    (answer,) = emitted
+    assert (answer.type, answer.version) == ("verification.completed", 2)
+    each = parse_data(answer).each()
+    assert [a.department for a in each] == ["police", "social_insurance"]
+    assert {a.application_id for a in each} == {"APP-10"} and each[0].holder.name_masked == mask_name("李四")
+    assert "permit" in {i.indicator for i in each[0].items} and each[1].facts["social_insurance_spans"]
+    assert set(bus.store.results) == {("APP-10", "police"), ("APP-10", "social_insurance")}
+
+    # The same application delivered to a verifier grouped otherwise (a new consumer group reading
+    # from the start): the departments that answered already answer nothing again.
+    again = InMemoryBus(handlers(Deps({"police": registries, "social_insurance": registries})), bus.store)
+    assert await again.deliver(event(submitted(10, departments=("police", "social_insurance")))) == []
 
 
 async def test_an_application_not_expected_of_a_department_is_left_alone():

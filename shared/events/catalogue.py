@@ -235,16 +235,14 @@ class VerificationsCompleted(_Payload):
     answers: list[DepartmentAnswer] = Field(min_length=1)
 
     def each(self) -> list[VerificationCompleted]:
-        common = {
-            "application_id": self.application_id,
-            "expected_departments": self.expected_departments,
-            "cut_off_date": self.cut_off_date,
-            "applied_on": self.applied_on,
-            "modules": self.modules,
-        }
+        # (Validated as this event was: each answer is built without validating it again.)
         return [
             VerificationCompleted.model_construct(
-                **common,
+                application_id=self.application_id,
+                expected_departments=self.expected_departments,
+                cut_off_date=self.cut_off_date,
+                applied_on=self.applied_on,
+                modules=self.modules,
                 department=a.department,
                 holder=a.holder,
                 items=a.items,

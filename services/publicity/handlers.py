@@ -97,11 +97,10 @@ async def on_score_computed(uow: Any, event: Envelope, data: ScoreComputed, *, d
     period = None
     if data.status == "scored":
         period = await put_on_notice(uow, data, lines, deps, clock.today())
-    await uow.store.add_notification(
-        application_id=application_id,
-        score_version=data.score_version,
-        phone=await uow.store.contact_phone(application_id),
-        body=domain.notification_text(application_id, data.status, data.total, data.reason, period),
+    uow.store.notify_applicant(
+        application_id,
+        data.score_version,
+        domain.notification_text(application_id, data.status, data.total, data.reason, period),
     )
 
 

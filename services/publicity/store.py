@@ -48,6 +48,12 @@ SWEEP_LOCK = select(func.pg_try_advisory_xact_lock(zlib.crc32(b"publicity:rounds
 # -- applicants, scores, notices, notifications --------------------------------------------------
 ADD_NOTICE = pg_insert(notices).on_conflict_do_nothing().returning(notices.c.id)
 ADD_NOTIFICATION = pg_insert(notifications).on_conflict_do_nothing()
+NOTIFY_APPLICANT = text("""
+INSERT INTO publicity.notifications (application_id, score_version, phone, body)
+SELECT CAST(:app AS varchar), CAST(:version AS int),
+       (SELECT contact_phone FROM publicity.applicants WHERE application_id = CAST(:app AS varchar)), CAST(:body AS text)
+ON CONFLICT DO NOTHING
+""")
 ADD_APPLICANT = pg_insert(applicants).on_conflict_do_nothing()
 _score = pg_insert(scores)
 # An older version arriving late (a replay) never overwrites a newer one.
@@ -335,11 +341,6 @@ class Store:
             select(applicants.c.holder_key).where(applicants.c.application_id == application_id)
         )
 
-    async def contact_phone(self, application_id: str) -> str | None:
-        return await self.conn.scalar(
-            select(applicants.c.contact_phone).where(applicants.c.application_id == application_id)
-        )
-
     async def candidate_keys(self, application_id: str) -> Any:
         """The applicant's holder and child keys (None for an application publicity never heard of)."""
         return (
@@ -365,8 +366,9 @@ class Store:
         return (await self.conn.execute(select(notices).where(notices.c.id == notice_id))).first()
 
     async def supersede_notices(self, application_id: str, score_version: int) -> None:
-        """A newer score version exists: earlier notices of the application leave the board."""
-        await self.conn.execute(SUPERSEDE_NOTICES, {"app": application_id, "version": score_version})
+        """A newer score version exists: earlier notices of the application leave the board (at commit,
+        batched: nothing in the transaction reads them back)."""
+        self.uow.later(SUPERSEDE_NOTICES, {"app": application_id, "version": score_version})
 
     async def notices(self, application_id: str | None, limit: int) -> list[Any]:
         q = select(notices).order_by(notices.c.published_at.desc(), notices.c.id).limit(limit)
@@ -394,6 +396,10 @@ class Store:
     # -- notifications ----------------------------------------------------------------------------
     async def add_notification(self, **row: Any) -> None:
         await self.conn.execute(ADD_NOTIFICATION, row)
+
+    def notify_applicant(self, application_id: str, score_version: int, body: str) -> None:
+        """A score's message to the applicant, at the phone they gave (written at commit, batched)."""
+        self.uow.later(NOTIFY_APPLICANT, {"app": application_id, "version": score_version, "body": body})
 
     async def due_notifications(self, now: datetime, limit: int) -> list[Any]:
         """Pending notifications due by `now`, locked (SKIP LOCKED: replicas never send one twice)."""

@@ -133,10 +133,11 @@ async def answer_together(
         asked = [d for d in asked if d not in done]
     now = now or datetime.now(UTC)
     answered = []
+    question = data.model_dump(mode="json")  # once for every department: only the holder differs
     for department in asked:
         answer, holder = await look_up(uow, department, registries[department], data, "application")
         # Kept whole: a later decision or re-verification answers from the same question.
-        context = data.model_copy(update={"holder": holder}).model_dump(mode="json")
+        context = {**question, "holder": holder.model_dump(mode="json")}
         uow.store.add_result(data.application_id, department, answer.items, answer.facts, now, context)
         answered.append(
             DepartmentAnswer(

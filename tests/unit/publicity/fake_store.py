@@ -83,10 +83,6 @@ class FakeStore:
         a = self.applicants.get(application_id)
         return a.holder_key if a else None
 
-    async def contact_phone(self, application_id: str) -> str | None:
-        a = self.applicants.get(application_id)
-        return a.contact_phone if a else None
-
     async def candidate_keys(self, application_id: str) -> Any:
         return self.applicants.get(application_id)
 
@@ -130,7 +126,15 @@ class FakeStore:
             sent_at=None,
         )
 
+    def notify_applicant(self, application_id: str, score_version: int, body: str) -> None:
+        a = self.applicants.get(application_id)
+        phone = a.contact_phone if a else None
+        self._add_notification(application_id=application_id, score_version=score_version, phone=phone, body=body)
+
     async def add_notification(self, **row: Any) -> None:
+        self._add_notification(**row)
+
+    def _add_notification(self, **row: Any) -> None:
         if not any(
             n.application_id == row["application_id"] and n.score_version == row["score_version"] and not n.round_id
             for n in self.notifications

@@ -51,7 +51,8 @@ ADD_NOTIFICATION = pg_insert(notifications).on_conflict_do_nothing()
 NOTIFY_APPLICANT = text("""
 INSERT INTO publicity.notifications (application_id, score_version, phone, body)
 SELECT CAST(:app AS varchar), CAST(:version AS int),
-       (SELECT contact_phone FROM publicity.applicants WHERE application_id = CAST(:app AS varchar)), CAST(:body AS text)
+       (SELECT contact_phone FROM publicity.applicants WHERE application_id = CAST(:app AS varchar)),
+       CAST(:body AS text)
 ON CONFLICT DO NOTHING
 """)
 ADD_APPLICANT = pg_insert(applicants).on_conflict_do_nothing()

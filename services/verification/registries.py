@@ -15,6 +15,7 @@ the HTTP adapter.
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import JSON, Boolean, Column, Date, Integer, MetaData, String, Table, bindparam, func, or_, select
@@ -106,6 +107,16 @@ class Registries(Protocol):
         """Record a dishonesty listing in the credit registry; the same act again adds nothing."""
         ...
 
+    async def ask_ahead(self, uow: Any, asks: list[Ask]) -> None:
+        """What the departments are about to look up for one application, all at once if the adapter
+        can (the look-ups themselves then answer from it); an adapter that cannot does nothing."""
+        ...
+
+
+# One look-up a department is about to make: ("police", permit, id, cut-off, people),
+# ("social_insurance", "", id, cut-off, people) or (a LOOKUPS name, "", id, cut-off, people).
+Ask = tuple[str, str, str, date, tuple[str, ...]]
+
 
 def _d(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
@@ -116,7 +127,37 @@ class SqlRegistries:
         """`engine=None`: the registries share the platform's database and the caller's transaction."""
         self.engine = engine
 
+    async def ask_ahead(self, uow: Any, asks: list[Ask]) -> None:
+        """The look-ups asked, in one round trip: one statement of all their subqueries (they share
+        their parameters' names), its row kept in the unit of work for `_run` to answer from. Asks
+        whose parameters differ from the first's (a family's homes) are left to their own look-up."""
+        if uow is None or len(asks) < 2:
+            return
+        bound: dict[str, Any] = {}
+        wanted = []
+        for ask in asks:
+            statement, params = ASKED[ask[0]], _params(ask)
+            binds = {k: v for k, v in params.items() if k in _binds(statement)}
+            if all(bound.get(k, v) == v for k, v in binds.items()):
+                bound.update(binds)
+                wanted.append((statement, params))
+        if len(wanted) < 2:
+            return
+        statements = tuple(statement for statement, _ in wanted)
+        combined = _COMBINED.get(statements)
+        if combined is None:
+            combined = _COMBINED[statements] = select(*(c for st in statements for c in _columns(st)))
+        row = await self._run(uow, combined, bound)
+        ahead = uow.memo.setdefault(AHEAD, {})
+        at = 0
+        for statement, p in wanted:
+            width = len(_columns(statement))
+            ahead[_key(statement, p)] = tuple(row[at : at + width])
+            at += width
+
     async def _run(self, uow: Any, statement, params: dict):
+        if uow is not None and (ahead := uow.memo.get(AHEAD)) and (row := ahead.pop(_key(statement, params), None)):
+            return row
         if self.engine is None:
             return (await uow.conn.execute(statement, params)).one()
         async with self.engine.connect() as own:
@@ -380,6 +421,41 @@ RECORDS: dict[str, dict[str, Any]] = {
     },
 }
 LOOKUPS = {dept: (list(facts), select(*facts.values())) for dept, facts in RECORDS.items()}
+
+# What each ask reads (ask_ahead), and the combined statements built for sets of them.
+ASKED: dict[str, Any] = {"police": POLICE_LOOKUP, "social_insurance": SOCIAL_INSURANCE_LOOKUP} | {
+    lookup: statement for lookup, (_, statement) in LOOKUPS.items()
+}
+_COMBINED: dict[tuple[Any, ...], Any] = {}
+AHEAD = "registries:ahead"  # the unit of work's memo: look-ups answered ahead, by statement and parameters
+
+
+def _params(ask: Ask) -> dict[str, Any]:
+    kind, permit, id_number, cut_off, people = ask
+    if kind == "police":
+        return {"permit": permit, "id": id_number, "cut_off": cut_off}
+    if kind == "social_insurance":
+        return {"id": id_number, "cut_off": cut_off}
+    return {"id": id_number, "cut_off": cut_off, "people": list(people)}
+
+
+@cache
+def _binds(statement: Any) -> frozenset[str]:
+    """The parameter names a look-up binds (a name the statement does not use may differ freely)."""
+    return frozenset(statement.compile().params)
+
+
+def _columns(statement: Any) -> list[Any]:
+    """A look-up's columns as parts of a combined statement: its scalar subqueries, or itself as one
+    (a look-up with a WHERE of its own, which a bare column would lose)."""
+    if statement.whereclause is None:
+        return list(statement.selected_columns)
+    return [statement.scalar_subquery()]
+
+
+def _key(statement: Any, params: dict[str, Any]) -> tuple[int, tuple]:
+    return id(statement), tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+
 
 # A listing made once per act: reporting the same act again (a retry after a lost answer) adds nothing.
 REPORT_DISHONESTY = credit_listings.insert().from_select(

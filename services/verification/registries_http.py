@@ -87,6 +87,10 @@ class HttpRegistries:
         self.attempts, self.backoff = attempts, backoff
         self.breaker = breaker or CircuitBreaker()
 
+    async def ask_ahead(self, uow: Any, asks: list[Any]) -> None:
+        """Each look-up is its own request to the data-sharing platform: nothing to ask ahead."""
+        return None
+
     async def ask(self, path: str, body: dict[str, Any]) -> Any:
         """POST `body` to `path` and return the JSON answer, under the timeouts, retries and breaker."""
         self.breaker.before_call()

@@ -8,7 +8,7 @@ from typing import Any
 
 from services.verification import departments, domain
 from services.verification.audit.chain import append
-from services.verification.registries import Registries
+from services.verification.registries import Ask, Registries
 from shared.departments import ITEMS_BY_DEPARTMENT
 from shared.events.catalogue import (
     ApplicationSubmitted,
@@ -101,6 +101,20 @@ async def _from_records(
 LOOK_UPS = {"police": _police, "social_insurance": _social_insurance}
 
 
+def asks_of(department: str, data: ApplicationSubmitted) -> list[Ask]:
+    """What the department's look-up (above) will ask of its registries, for `ask_ahead`."""
+    id_number, cut_off = data.holder.id_number, data.cut_off_date
+    if department == "police":
+        return [
+            ("police", data.holder.permit_number, id_number, cut_off, ()),
+            ("police_records", "", id_number, cut_off, (id_number,)),
+        ]
+    if department == "social_insurance":
+        return [("social_insurance", "", id_number, cut_off, ())]
+    lookup = departments.ANSWERS[department][0]
+    return [(lookup, "", id_number, cut_off, (id_number, *(m.id_number for m in data.family)))]
+
+
 async def look_up(
     uow: Any, department: str, registries: Registries, data: ApplicationSubmitted, purpose: str
 ) -> tuple[domain.Answer, Holder]:
@@ -134,6 +148,9 @@ async def answer_together(
     now = now or datetime.now(UTC)
     answered = []
     question = data.model_dump(mode="json")  # once for every department: only the holder differs
+    # Departments sharing a registries adapter have it look everything up at once where it can.
+    for adapter in {id(registries[d]): registries[d] for d in asked}.values():
+        await adapter.ask_ahead(uow, [a for d in asked if registries[d] is adapter for a in asks_of(d, data)])
     for department in asked:
         answer, holder = await look_up(uow, department, registries[department], data, "application")
         # Kept whole: a later decision or re-verification answers from the same question.

@@ -199,6 +199,9 @@ class FakeRegistries:
         self.listings: list[dict] = []  # the credit registry's dishonesty listings reported
         self.failing: Exception | None = None  # what report_dishonesty raises, when set
 
+    async def ask_ahead(self, uow: Any, asks: list[Any]) -> None:
+        self.asked_ahead = asks
+
     async def police(self, uow: Any, permit_number: str, id_number: str, cut_off: date):
         self.asked.append(("police", permit_number, id_number))
         return self.permits.get(permit_number), self.residence.get(id_number, []), self.districts.get(id_number, [])

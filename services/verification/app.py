@@ -47,7 +47,8 @@ def group_name(departments: list[str]) -> str:
 
 def _registries() -> dict[str, Registries]:
     if settings.registry_base_url:
-        # One client and circuit breaker per department: one registry down stalls only its department.
+        # One client and circuit breaker per department: one registry down opens only its own breaker
+        # (its department's answers wait; in one process with others, the batch waits with it).
         return {d: HttpRegistries(settings.registry_base_url) for d in ANSWERING}
     sql = SqlRegistries(
         make_engine(settings.registry_database_url, pool_size=10) if settings.registry_database_url else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -18,7 +18,7 @@ from shared.bus.kafka import ensure_topics, make_producer
 from shared.bus.tables import inbox_table
 from shared.db import Database
 from shared.events import Envelope
-from shared.events.catalogue import APPLICATIONS, ApplicationSubmitted, Holder
+from shared.events.catalogue import APPLICATIONS, ApplicationSubmitted, ApplicationWithdrawn, Holder
 from shared.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -147,6 +147,32 @@ async def test_the_same_event_delivered_twice_has_one_effect(bus):
     ]
     await c.process(records)
     assert await effect_count(db, event_id=ev.id) == 1
+
+
+async def test_an_event_no_handler_takes_leaves_no_inbox_row(bus):
+    settings, producer, db = bus
+    handled, ignored = (
+        event(2),
+        Envelope.new(
+            ApplicationWithdrawn(application_id="APP-T-3", withdrawn_at=datetime.now(UTC), principal="p"),
+            source="test",
+            subject="APP-T-3",
+        ),
+    )
+    c = consumer(settings, producer, db, "only-submissions", recorder("only-submissions"))
+
+    def record(e: Envelope, offset: int):
+        fields = {"value": e.to_bytes(), "topic": "t", "partition": 0, "offset": offset, "key": b"k", "headers": []}
+        return type("R", (), fields)()
+
+    await c.process([record(handled, 0), record(ignored, 1)])
+    async with db.engine.connect() as conn:
+        claimed = set(
+            (await conn.execute(select(inbox.c.event_id).where(inbox.c.consumer == "only-submissions"))).scalars()
+        )
+    # The submission is claimed and had its effect; the withdrawal, which nothing here handles, is not
+    # written to the inbox at all (a redelivery of it changes nothing either way).
+    assert claimed == {handled.id} and await effect_count(db, event_id=handled.id) == 1
 
 
 async def test_an_unparseable_message_is_dead_lettered_and_the_consumer_goes_on(bus):

@@ -129,8 +129,8 @@ class SqlRegistries:
 
     async def ask_ahead(self, uow: Any, asks: list[Ask]) -> None:
         """The look-ups asked, in one round trip: one statement of all their subqueries (they share
-        their parameters' names), its row kept in the unit of work for `_run` to answer from. Asks
-        whose parameters differ from the first's (a family's homes) are left to their own look-up."""
+        their parameters' names), its row kept in the unit of work for `_run` to answer from. An ask
+        that would bind a name to another value than an earlier one did is left to its own look-up."""
         if uow is None or len(asks) < 2:
             return
         bound: dict[str, Any] = {}
@@ -445,12 +445,13 @@ def _binds(statement: Any) -> frozenset[str]:
     return frozenset(statement.compile().params)
 
 
-def _columns(statement: Any) -> list[Any]:
+@cache
+def _columns(statement: Any) -> tuple[Any, ...]:
     """A look-up's columns as parts of a combined statement: its scalar subqueries, or itself as one
     (a look-up with a WHERE of its own, which a bare column would lose)."""
     if statement.whereclause is None:
-        return list(statement.selected_columns)
-    return [statement.scalar_subquery()]
+        return tuple(statement.selected_columns)
+    return (statement.scalar_subquery(),)
 
 
 def _key(statement: Any, params: dict[str, Any]) -> tuple[int, tuple]:

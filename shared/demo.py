@@ -52,7 +52,7 @@ DEMO_KEYS = {
             "demo-policy-office",
             ["simulation", "rules:draft", "rounds:replay", "campaigns:manage"],
         ),
-        # a partner app (and publicity's estimate page) signs a consenting holder up to a campaign
+        # a partner app signs a consenting holder up to a campaign
         ("democampaignjoin", "local-demo-campaign-join-key", "demo-service-app", ["campaigns:join"]),
         # publicity's estimate page signs up (and withdraws) a holder who proved who they are there
         ("democampaignpage", "local-demo-campaign-page-key", "publicity-estimate-page", ["campaigns:join"]),

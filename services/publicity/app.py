@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -33,34 +35,39 @@ def deps_of(settings: PublicitySettings) -> Deps:
     )
 
 
-DELIVERY_BATCH = 500
+# Applications told of a published list a transaction, and notifications delivered a transaction.
+TELLING_PAGE, DELIVERY_BATCH = 2_000, 500
+
+
+async def _while_more(db: Any, step: Callable[[Any], Awaitable[bool]], seconds: float) -> None:
+    """Run `step` a transaction at a time while it says there is more, for at most `seconds` (a
+    round's list tells a whole city at once; the sweep must still come round to the rounds)."""
+    until = time.monotonic() + seconds
+    more = True
+    while more and time.monotonic() <= until:
+        async with db.unit_of_work() as uow:
+            more = await step(uow)
+            await uow.commit()
 
 
 async def sweep_once(app: FastAPI) -> None:
-    """Rounds move on (one replica at a time), then due notifications are delivered."""
-    db = app.state.db
+    """Rounds move on (one replica at a time); then published lists' candidates are told and due
+    notifications delivered, each for at most half the sweep's period."""
+    db, notifier, budget = app.state.db, app.state.notifier, app.state.settings.publicity_sweep_seconds / 2
     async with db.unit_of_work() as uow:
         swept = await use_cases.sweep(uow, clock.today(), app.state.settings.publicity_base_url)
         await uow.commit()
     if swept and (swept.closed or swept.final):
         log.info("rounds moved on", closed=swept.closed, final=swept.final)
-    # Published lists' candidates told, a page at a time (one replica: the sweep's lock) ...
-    until = time.monotonic() + app.state.settings.publicity_sweep_seconds / 2
-    while time.monotonic() < until:
-        async with db.unit_of_work() as uow:
-            told = await use_cases.tell_candidates(uow, DELIVERY_BATCH * 4)
-            await uow.commit()
-        if not told:
-            break
-    # ... and due notifications in batches until none is left (a round's list tells a whole city at once),
-    # for at most half the sweep's period, so rounds still move on in time.
-    until = time.monotonic() + app.state.settings.publicity_sweep_seconds / 2
-    while True:
-        async with db.unit_of_work() as uow:
-            tried = await use_cases.deliver_notifications(uow, app.state.notifier, datetime.now(UTC), DELIVERY_BATCH)
-            await uow.commit()
-        if tried < DELIVERY_BATCH or time.monotonic() > until:
-            break
+
+    async def tell(uow: Any) -> bool:
+        return await use_cases.tell_candidates(uow, TELLING_PAGE) > 0
+
+    async def deliver(uow: Any) -> bool:
+        return await use_cases.deliver_notifications(uow, notifier, datetime.now(UTC), DELIVERY_BATCH) == DELIVERY_BATCH
+
+    await _while_more(db, tell, budget)
+    await _while_more(db, deliver, budget)
 
 
 async def keep_sweeping(app: FastAPI, every: float) -> None:

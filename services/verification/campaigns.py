@@ -162,6 +162,7 @@ async def draw_campaign(
     cut_off = date.fromisoformat(request["cut_off_date"])
     holders = await frame(uow, registries, cut_off)
     sizes, chosen = draw(holders, plan, int(request["seed"]))
+    keys = [holder_key(h.id_number, salt) for h, _s in chosen]  # the draw's rows and the invitations
     await uow.store.add_campaign_draw(
         {
             "campaign_id": campaign_id,
@@ -171,17 +172,12 @@ async def draw_campaign(
             "keep_until": keep_until,
         },
         [
-            {
-                "campaign_id": campaign_id,
-                "holder_key": holder_key(h.id_number, salt),
-                "stratum": s,
-                "keep_until": keep_until,
-            }
-            for h, s in chosen
+            {"campaign_id": campaign_id, "holder_key": key, "stratum": s, "keep_until": keep_until}
+            for key, (_h, s) in zip(keys, chosen, strict=True)
         ],
     )
     closes_on = date.fromisoformat(request["closes_on"])
-    for number, (h, _s) in enumerate(chosen, start=1):
+    for number, (key, (h, _s)) in enumerate(zip(keys, chosen, strict=True), start=1):
         if h.phone:
             uow.emit(
                 Envelope.new(
@@ -191,7 +187,7 @@ async def draw_campaign(
                         title_zh=request["title_zh"],
                         closes_on=closes_on,
                         phone=h.phone,
-                        holder_key=holder_key(h.id_number, salt),
+                        holder_key=key,
                     ),
                     source="verification",
                     subject=campaign_id,

@@ -91,10 +91,11 @@ def read_batches(path: Path, chunk: int = CHUNK, columns: list[str] | None = Non
 
     A batch never spans two row groups: each row group codes its labels with a dictionary of its own.
     """
-    schema = pq.ParquetFile(path).schema
+    meta = pq.read_metadata(path)  # the footer, read once: it gives the schema and opens the file
+    schema = meta.schema
     leaves = [schema.column(i) for i in range(len(schema))]
     labels = [c.path for c in leaves if c.physical_type == "BYTE_ARRAY" and c.path.split(".")[-1] in ITEM_LABELS]
-    file = pq.ParquetFile(path, read_dictionary=[p for p in labels if "." in p])
+    file = pq.ParquetFile(path, metadata=meta, read_dictionary=[p for p in labels if "." in p])
     if columns is not None:
         columns = [c for c in columns if c in file.schema_arrow.names]
     batches = (

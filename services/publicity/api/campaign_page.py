@@ -60,17 +60,22 @@ async def _campaign(request: Request, campaign_id: str) -> Any:
 
 def _declarable(params: Any) -> dict[str, Any] | None:
     """The estimate's answers, if complete enough to be declared (a birth date, no malformed count)."""
-    body, errors = body_of(answers_of(params))
+    return _declared(answers_of(params))
+
+
+def _declared(given: Any) -> dict[str, Any] | None:
+    body, errors = body_of(given)
     return body if body.get("birth_date") and not errors else None
 
 
 def _render(request: Request, campaign: Any, params: Any, status: int = 200, **extra: Any) -> HTMLResponse:
-    answers = _declarable(params)
+    given = answers_of(params)  # read once, for the answers and their hidden inputs
+    answers = _declared(given)
     context = {
         "c": campaign,
         "consent_paragraphs": [p for p in campaign.consent_text.splitlines() if p.strip()],
         "answers": answers,
-        "hidden": _hidden(answers_of(params)) if answers else [],
+        "hidden": _hidden(given) if answers else [],
         "errors": {},
         "form": {},
         "done": None,

@@ -21,8 +21,6 @@ from services.scoring.simulation.compare import histogram
 from services.scoring.simulation.population import GROUPS, group_label_zh
 from shared import strata
 
-BIN = 10.0  # points per bar of the score distribution, as in the simulation's report
-
 # Its own templates, and the style every report shares (services/scoring/templates).
 _env = Environment(
     loader=FileSystemLoader([Path(__file__).parent / "templates", Path(__file__).parent.parent / "templates"]),

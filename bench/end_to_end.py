@@ -14,7 +14,7 @@ from bench import cpu
 from bench.http import Pool
 from deploy.local.platform import Platform, demo_key
 from deploy.local.processes import read_pid
-from services.verification.seed import demo_holder, demo_id_number, demo_permit_number
+from services.verification.seed import demo_id_number, demo_permit_number, demo_permit_status
 from shared.events.catalogue import NOTICES
 
 
@@ -87,7 +87,7 @@ async def run_load(
     n = first_holder
     total = int(rate * duration)
     for i in range(total):
-        while demo_holder(n)["permit"]["status"] != "valid":  # only valid permits get a notice
+        while demo_permit_status(n) != "valid":  # only valid permits get a notice
             n += 1
         # Open loop: the offered rate does not slow down when the platform does.
         delay = started + i / rate - time.perf_counter()

@@ -26,7 +26,7 @@ from bench.http import Pool
 from deploy.local import broker, postgres
 from deploy.local.platform import SERVICES, Platform, demo_key
 from deploy.local.processes import read_pid
-from services.verification.seed import demo_holder, demo_id_number, demo_permit_number
+from services.verification.seed import demo_id_number, demo_permit_number, demo_permit_status
 from shared.events.catalogue import TOPICS
 
 FAULTS = [*SERVICES, "postgres", "broker"]
@@ -70,7 +70,7 @@ def valid_holders(first: int, count: int) -> list[int]:
     """Holders whose permit is valid (only they get a notice), from `first` on."""
     out, n = [], first
     while len(out) < count:
-        if demo_holder(n)["permit"]["status"] == "valid":
+        if demo_permit_status(n) == "valid":
             out.append(n)
         n += 1
     return out

@@ -199,6 +199,15 @@ def _midway(a: date, b: date) -> date:
     return a + (b - a) / 2
 
 
+def demo_permit_status(n: int) -> str:
+    """Holder n's permit: a few are suspended or terminated, to be refused (and not scored)."""
+    if n % 97 == 13:
+        return "suspended"
+    if n % 89 == 7:
+        return "terminated"
+    return "valid"
+
+
 def holder_rows(n: int, facts: dict, as_of: date) -> dict:
     """Registry rows of holder n from the generator's facts (`generate(...).to_pylist()`), and the residues."""
     facts = {**facts, "birth_date": demo_birth_date(n)}  # the same person whatever the month
@@ -207,11 +216,7 @@ def holder_rows(n: int, facts: dict, as_of: date) -> dict:
     latest_day = cut_off_date(as_of) - timedelta(days=1)
     this_month, latest_month = as_of.replace(day=1), _months_before(as_of, 2)
     name = SURNAMES[n % len(SURNAMES)] + GIVEN[(n // len(SURNAMES)) % len(GIVEN)]
-    status = "valid"
-    if n % 97 == 13:
-        status = "suspended"
-    elif n % 89 == 7:
-        status = "terminated"
+    status = demo_permit_status(n)
     permit = {
         "permit_number": demo_permit_number(n),
         "id_number": id_number,

@@ -65,18 +65,76 @@ class UnitOfWork:
         self._committed = False
         self._written_by_statement = False
         self.conn: AsyncConnection
+        self._raw: Any = None
+        self._transaction: Any = None
 
     async def __aenter__(self) -> UnitOfWork:
+        # The transaction is the driver's, begun and ended here; SQLAlchemy's connection runs in
+        # autocommit (it begins nothing itself) and its statements fall inside this transaction.
+        # SQLAlchemy's own BEGIN and COMMIT, and its work on each statement, cost more CPU than the
+        # hot paths' queries; those run on the driver directly (`run`, `fetch`, and at commit).
         self.conn = await self._engine.connect()
-        await self.conn.begin()
+        try:
+            self._raw = (await self.conn.get_raw_connection()).driver_connection
+            self._transaction = await self._driver(self._begin(), "BEGIN")
+        except BaseException:
+            await self.conn.close()
+            raise
         return self
+
+    async def _begin(self) -> Any:
+        transaction = self._raw.transaction()
+        await transaction.start()
+        return transaction
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
-            if not self._committed:
-                await self.conn.rollback()
+            if not self._committed and not self.conn.invalidated:
+                try:
+                    await self._driver(self._transaction.rollback(), "ROLLBACK")
+                except Exception:
+                    # Interrupted mid-statement (a cancelled task): the connection is out of step, so
+                    # it is closed rather than pooled. The error that brought us here is the one to tell.
+                    if not self.conn.invalidated:
+                        await self.conn.invalidate()
+                    if exc_type is None:
+                        raise
         finally:
             await self.conn.close()
+
+    async def _driver(self, call: Awaitable[Any], sql: str) -> Any:
+        """Await a call on the driver's connection; its errors come out as SQLAlchemy's, and a
+        connection that is gone is not given back to the pool."""
+        try:
+            return await call
+        except Exception as exc:
+            error = _translated(exc, sql)
+            if error.connection_invalidated:
+                await _discard(self.conn, exc)
+            raise error from exc
+
+    async def run(self, statement: Any, params: dict[str, Any] | list[dict[str, Any]]) -> None:
+        """Execute a module-level Core statement in this transaction, once or for each of many
+        parameter sets, straight on the driver (compiled once; see `_form`)."""
+        many = params if isinstance(params, list) else [params]
+        if not many:
+            return
+        form = _form(statement, self._engine.dialect, many[0])
+        if form is None:
+            await self.conn.execute(statement, params)
+        elif len(many) == 1:
+            await self._driver(self._raw.execute(form.sql, *form.args(many[0])), form.sql)
+        else:
+            await self._driver(self._raw.executemany(form.sql, [form.args(p) for p in many]), form.sql)
+
+    async def fetch(self, statement: Any, params: dict[str, Any]) -> list[Any]:
+        """The rows of a module-level Core statement in this transaction, as the driver's records
+        (by name or position: `row["id"]`, `row[0]`); JSON columns come back as text."""
+        form = _form(statement, self._engine.dialect, params)
+        if form is None:
+            return list((await self.conn.execute(statement, params)).mappings())
+        rows: list[Any] = await self._driver(self._raw.fetch(form.sql, *form.args(params)), form.sql)
+        return rows
 
     @property
     def store(self) -> Any:
@@ -126,12 +184,12 @@ class UnitOfWork:
             hook = self._before_commit.pop(next(iter(self._before_commit)))
             await hook()
         for statement, rows in self._deferred.values():
-            await self.conn.execute(statement, rows)
+            await self.run(statement, rows)
         self._deferred = {}
         if self._events:
             assert self._outbox is not None
-            await self._outbox.add(self.conn, self._events)
-        await self.conn.commit()
+            await self.run(self._outbox.insert, [self._outbox.row(e) for e in self._events])
+        await self._driver(self._transaction.commit(), "COMMIT")
         self._committed = True
         if (self._events or self._written_by_statement) and self._outbox is not None:
             self._outbox.wake()
@@ -139,6 +197,71 @@ class UnitOfWork:
         told, self._after_commit = self._after_commit, []
         for tell in told:
             tell()
+
+
+class _Form:
+    """A statement compiled for one set of parameter names: its SQL and, in order, each bind's
+    name, type processor and the value it has when the caller gives none (a literal)."""
+
+    __slots__ = ("sql", "binds")
+
+    def __init__(self, compiled: Any) -> None:
+        processors = compiled._bind_processors
+        self.sql: str = compiled.string
+        self.binds = [
+            (name, processors.get(name), compiled.binds[name].effective_value) for name in compiled.positiontup
+        ]
+
+    def args(self, params: dict[str, Any]) -> list[Any]:
+        out = []
+        for name, process, literal in self.binds:
+            value = params[name] if name in params else literal
+            out.append(process(value) if process is not None else value)
+        return out
+
+
+# Compiled forms by statement: only module-level statements are run this way, so this stays small;
+# the statement is kept beside its forms so its id cannot be reused by another.
+_FORMS: dict[int, tuple[Any, dict[tuple[str, ...], _Form | None]]] = {}
+
+
+def _form(statement: Any, dialect: Any, params: dict[str, Any]) -> _Form | None:
+    """The driver-ready form of a Core statement for these parameter names (compiled the first time
+    only), or None for one the driver cannot take as it is (an IN list expanded at execution)."""
+    held = _FORMS.get(id(statement))
+    if held is None or held[0] is not statement:
+        held = _FORMS[id(statement)] = (statement, {})
+    keys = tuple(sorted(params))
+    if keys not in held[1]:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        expanding = any(b.expanding for b in compiled.binds.values()) or compiled.literal_execute_params
+        held[1][keys] = None if expanding else _Form(compiled)
+    return held[1][keys]
+
+
+def _translated(exc: BaseException, sql: str) -> DBAPIError:
+    """The driver's error as SQLAlchemy's, so callers handle it as they would any other; marked
+    `connection_invalidated` (an outage: the work waits) when the connection cannot go on."""
+    if isinstance(exc, asyncpg.PostgresError):
+        if (exc.sqlstate or "")[:2] in ("08", "57"):  # the server is going away (a restart, a crash)
+            return DBAPIError(sql, None, exc, connection_invalidated=True)
+        error = IntegrityError if isinstance(exc, asyncpg.IntegrityConstraintViolationError) else DBAPIError
+        return error(sql, None, exc)
+    # An argument of the wrong type is the work's fault; anything else the driver raises (closed,
+    # reset, a protocol out of step after the server went away) leaves the connection unusable.
+    dropped = not isinstance(exc, asyncpg.DataError)
+    return DBAPIError(sql, None, exc, connection_invalidated=dropped)
+
+
+async def _discard(conn: AsyncConnection, exc: BaseException) -> None:
+    """Close a connection that is gone and every other the pool made before it, as SQLAlchemy does
+    when its own statement finds the server gone (they would fail the same way, one by one)."""
+    if conn.invalidated:
+        return
+    sync = conn.sync_connection
+    if sync is not None and sync.connection is not None:
+        sync.engine.pool._invalidate(sync.connection, exc, _checkin=False)
+    await conn.invalidate(exc)
 
 
 class OneStatement:
@@ -151,32 +274,19 @@ class OneStatement:
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
-        self._sql: str | None = None
-        self._binds: list[tuple[str, Any]] = []
-
-    def _compile(self, engine: AsyncEngine) -> str:
-        compiled = self.statement.compile(dialect=engine.dialect)
-        processors = compiled._bind_processors
-        self._binds = [(name, processors.get(name)) for name in compiled.positiontup]
-        self._sql = compiled.string
-        return self._sql
 
     async def fetchrow(self, engine: AsyncEngine, params: dict[str, Any]) -> Any:
-        sql = self._sql or self._compile(engine)
-        args = [process(params[name]) if process else params[name] for name, process in self._binds]
+        form = _form(self.statement, engine.dialect, params)
+        assert form is not None, "OneStatement takes no expanding IN lists"
         async with engine.connect() as conn:
-            raw: Any = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]  # already checked out
+            raw: Any = (await conn.get_raw_connection()).driver_connection
             try:
-                return await raw.fetchrow(sql, *args)
-            except asyncpg.PostgresError as exc:
-                if (exc.sqlstate or "")[:2] in ("08", "57"):  # the server is going away (a restart, a crash)
-                    await conn.invalidate()
-                    raise DBAPIError(sql, None, exc, connection_invalidated=True) from exc
-                error = IntegrityError if isinstance(exc, asyncpg.IntegrityConstraintViolationError) else DBAPIError
-                raise error(sql, None, exc) from exc
-            except (asyncpg.InterfaceError, OSError) as exc:
-                await conn.invalidate()  # a dropped connection must not go back to the pool
-                raise DBAPIError(sql, None, exc, connection_invalidated=True) from exc
+                return await raw.fetchrow(form.sql, *form.args(params))
+            except Exception as exc:
+                error = _translated(exc, form.sql)
+                if error.connection_invalidated:
+                    await _discard(conn, exc)  # a dropped connection must not go back to the pool
+                raise error from exc
 
 
 class Database:
@@ -188,11 +298,13 @@ class Database:
         store_factory: Callable[[UnitOfWork], Any] | None = None,
     ) -> None:
         self.engine = make_engine(url, pool_size)
+        # The same pool; a unit of work begins and commits its transaction on the driver itself.
+        self._in_units = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.outbox = outbox
         self.store_factory = store_factory
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.outbox, self.store_factory)
+        return UnitOfWork(self._in_units, self.outbox, self.store_factory)
 
     async def ping(self, timeout: float = 2.0) -> None:
         async def _ping() -> None:

@@ -317,8 +317,8 @@ class EventConsumer:
     async def _claim(self, uow: UnitOfWork, parsed: list[_Parsed]) -> set[Any]:
         """Record the events in the inbox; return the ids not seen before (one statement a batch)."""
         types = {p.event.id: p.event.type for p in parsed if p.event is not None}
-        result = await uow.conn.execute(self._claim_statement, {"ids": list(types), "types": list(types.values())})
-        return set(result.scalars())
+        rows = await uow.fetch(self._claim_statement, {"ids": list(types), "types": list(types.values())})
+        return {row[0] for row in rows}
 
     async def _handle_one(self, uow: UnitOfWork, p: _Parsed, claimed: bool | None = None) -> None:
         event = p.event

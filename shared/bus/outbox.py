@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +20,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import MessageSizeTooLargeError
 from sqlalchemy import Table, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import failpoints, tracing
 from shared.events.catalogue import topic_of
@@ -38,7 +37,7 @@ class Outbox:
         self.table = table
         self.settings = settings
         self._wake = asyncio.Event()
-        self._insert = insert(table)
+        self.insert = insert(table)
         # Advisory lock key: one relay per schema.
         self.lock_key = zlib.crc32(f"outbox:{table.schema}".encode())
 
@@ -54,9 +53,6 @@ class Outbox:
             "event_type": e.type,
             "payload": e.model_dump(mode="json"),
         }
-
-    async def add(self, conn: AsyncConnection, events: Sequence[Envelope]) -> None:
-        await conn.execute(self._insert, [self.row(e) for e in events])
 
     async def wait(self, timeout: float) -> None:
         try:

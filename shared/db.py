@@ -128,13 +128,15 @@ class UnitOfWork:
             await self._driver(self._raw.executemany(form.sql, [form.args(p) for p in many]), form.sql)
 
     async def fetch(self, statement: Any, params: dict[str, Any]) -> list[Any]:
-        """The rows of a module-level Core statement in this transaction, as the driver's records
-        (by name or position: `row["id"]`, `row[0]`); JSON columns come back as text."""
+        """The rows of a module-level Core statement in this transaction (see `Row`)."""
         form = _form(statement, self._engine.dialect, params)
-        if form is None:
-            return list((await self.conn.execute(statement, params)).mappings())
-        rows: list[Any] = await self._driver(self._raw.fetch(form.sql, *form.args(params)), form.sql)
-        return rows
+        if form is None:  # an IN list expanded at execution: SQLAlchemy runs it, rows alike
+            result = await self.conn.execute(statement, params)
+            index = {n: i for i, n in enumerate(result.keys())}
+            kind = type("Row", (Row,), {"__slots__": (), "_index": index})
+            return [kind(r) for r in result.all()]
+        records = await self._driver(self._raw.fetch(form.sql, *form.args(params)), form.sql)
+        return form.rows(records)
 
     @property
     def store(self) -> Any:
@@ -199,18 +201,66 @@ class UnitOfWork:
             tell()
 
 
+class Row(tuple[Any, ...]):
+    """A row of `UnitOfWork.fetch`: by position, slice, name (`row["id"]`) or attribute (`row.id`),
+    as SQLAlchemy's rows are read."""
+
+    __slots__ = ()
+    _index: dict[str, int] = {}
+
+    def __getitem__(self, key: Any) -> Any:
+        return tuple.__getitem__(self, self._index[key] if isinstance(key, str) else key)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return tuple.__getitem__(self, self._index[name])
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def _mapping(self) -> dict[str, Any]:
+        return dict(zip(self._index, self, strict=True))
+
+
 class _Form:
     """A statement compiled for one set of parameter names: its SQL and, in order, each bind's
     name, type processor and the value it has when the caller gives none (a literal)."""
 
-    __slots__ = ("sql", "binds")
+    __slots__ = ("sql", "binds", "_rows", "_results")
 
-    def __init__(self, compiled: Any) -> None:
+    def __init__(self, compiled: Any, dialect: Any) -> None:
         processors = compiled._bind_processors
         self.sql: str = compiled.string
         self.binds = [
             (name, processors.get(name), compiled.binds[name].effective_value) for name in compiled.positiontup
         ]
+        self._rows: dict[tuple[str, ...], type[Row]] = {}
+        # The columns SQLAlchemy would convert on the way out, as it would (`_form` leaves it to
+        # SQLAlchemy when the conversion depends on the type the server answers with).
+        self._results = [
+            (i, process)
+            for i, column in enumerate(getattr(compiled, "_result_columns", []))
+            if (process := column[3]._cached_result_processor(dialect, None)) is not None
+        ]
+
+    def rows(self, records: list[Any]) -> list[Row]:
+        """The driver's records as rows (JSON arrives parsed already: the dialect's codec does it)."""
+        if not records:
+            return []
+        names = tuple(records[0].keys())
+        kind = self._rows.get(names)
+        if kind is None:
+            index = {n: i for i, n in enumerate(names)}
+            kind = self._rows[names] = type("Row", (Row,), {"__slots__": (), "_index": index})
+        if not self._results:
+            return [kind(r) for r in records]
+        rows = []
+        for record in records:
+            values = list(record)
+            for i, process in self._results:
+                values[i] = process(values[i])
+            rows.append(kind(values))
+        return rows
 
     def args(self, params: dict[str, Any]) -> list[Any]:
         out = []
@@ -227,7 +277,7 @@ _FORMS: dict[int, tuple[Any, dict[tuple[str, ...], _Form | None]]] = {}
 
 def _form(statement: Any, dialect: Any, params: dict[str, Any]) -> _Form | None:
     """The driver-ready form of a Core statement for these parameter names (compiled the first time
-    only), or None for one the driver cannot take as it is (an IN list expanded at execution)."""
+    only), or None for one SQLAlchemy must run (an IN list expanded at execution, a numeric result)."""
     held = _FORMS.get(id(statement))
     if held is None or held[0] is not statement:
         held = _FORMS[id(statement)] = (statement, {})
@@ -235,7 +285,10 @@ def _form(statement: Any, dialect: Any, params: dict[str, Any]) -> _Form | None:
     if keys not in held[1]:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
         expanding = any(b.expanding for b in compiled.binds.values()) or compiled.literal_execute_params
-        held[1][keys] = None if expanding else _Form(compiled)
+        try:
+            held[1][keys] = None if expanding else _Form(compiled, dialect)
+        except TypeError:  # a result type whose conversion needs the server's type (a numeric)
+            held[1][keys] = None
     return held[1][keys]
 
 

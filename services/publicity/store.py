@@ -330,7 +330,7 @@ class Store:
 
     # -- applicants, scores, notices ------------------------------------------------------------
     async def add_applicant(self, **row: Any) -> None:
-        await self.conn.execute(ADD_APPLICANT, row)
+        await self.uow.run(ADD_APPLICANT, row)
 
     async def withdraw_applicant(self, application_id: str, withdrawn_at: Any) -> None:
         await self.conn.execute(
@@ -354,14 +354,14 @@ class Store:
 
     async def put_score(self, **row: Any) -> bool:
         """Keep a score; False when a newer version is kept already (a replay)."""
-        return (await self.conn.execute(PUT_SCORE, row)).first() is not None
+        return bool(await self.uow.fetch(PUT_SCORE, row))
 
     async def score(self, application_id: str) -> Any:
         return (await self.conn.execute(select(scores).where(scores.c.application_id == application_id))).first()
 
     async def add_notice(self, **row: Any) -> bool:
         """Publish a notice; False when this score version was on notice already."""
-        return (await self.conn.execute(ADD_NOTICE, row)).first() is not None
+        return bool(await self.uow.fetch(ADD_NOTICE, row))
 
     async def notice(self, notice_id: str) -> Any:
         return (await self.conn.execute(select(notices).where(notices.c.id == notice_id))).first()
@@ -571,7 +571,7 @@ class Store:
 
     async def rounds_on_notice_of(self, application_id: str) -> list[Any]:
         """The rounds on notice whose list the application belongs on, locked for a re-rank."""
-        return list((await self.conn.execute(ROUNDS_OF_APPLICATION, {"app": application_id})).all())
+        return await self.uow.fetch(ROUNDS_OF_APPLICATION, {"app": application_id})
 
     async def best_candidate(self, round_id: str, candidate_key: str) -> Any:
         """The candidate's best eligible application in the round (None: none counts now)."""

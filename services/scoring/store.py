@@ -190,8 +190,8 @@ class Store:
     # -- departments' answers -----------------------------------------------------------------
     async def answers(self, application_id: str) -> dict[str, dict]:
         """The answers received so far, by department, locked for this transaction."""
-        rows = (await self._conn.execute(ANSWERS, {"application_id": application_id})).all()
-        return {r.department: dict(r._mapping) for r in rows}
+        rows = await self.uow.fetch(ANSWERS, {"application_id": application_id})
+        return {r.department: r._mapping for r in rows}
 
     async def add_answer(self, answer: dict[str, Any]) -> None:
         # Batched with the consumer's other inserts (the batch keeps the answers it read or added in
@@ -222,13 +222,13 @@ class Store:
 
     async def application(self, application_id: str) -> Any:
         """The application as intake announced it (locked), or None."""
-        return (await self._conn.execute(APPLICATION, {"application_id": application_id})).first()
+        return next(iter(await self.uow.fetch(APPLICATION, {"application_id": application_id})), None)
 
     def add_withdrawn(self, application_id: str, withdrawn_at: Any) -> None:
         self.uow.later(ADD_WITHDRAWN, {"application_id": application_id, "withdrawn_at": withdrawn_at})
 
     async def is_withdrawn(self, application_id: str) -> bool:
-        return bool(await self._conn.scalar(IS_WITHDRAWN, {"application_id": application_id}))
+        return any(row[0] for row in await self.uow.fetch(IS_WITHDRAWN, {"application_id": application_id}))
 
     async def lock_overdue_sweep(self) -> bool:
         """One sweeper at a time across replicas: False if another holds the sweep."""
@@ -239,7 +239,8 @@ class Store:
 
     # -- scores -------------------------------------------------------------------------------
     async def latest_version(self, application_id: str) -> int | None:
-        return await self._conn.scalar(LATEST_VERSION, {"application_id": application_id})
+        rows = await self.uow.fetch(LATEST_VERSION, {"application_id": application_id})
+        return rows[0][0] if rows else None
 
     def add_score(self, row: dict[str, Any]) -> None:
         self.uow.later(ADD_SCORE, row)

@@ -159,7 +159,8 @@ class SqlRegistries:
         if uow is not None and (ahead := uow.memo.get(AHEAD)) and (row := ahead.pop(_key(statement, params), None)):
             return row
         if self.engine is None:
-            return (await uow.conn.execute(statement, params)).one()
+            (row,) = await uow.fetch(statement, params)
+            return row
         async with self.engine.connect() as own:
             return (await own.execute(statement, params)).one()
 
@@ -378,7 +379,9 @@ def _family_homes():
     children the household registry knows (the data-sharing platform answers by relation)."""
     h, r = housing_homes, police_relations
     relatives = select(r.c.relative_id_number).where(
-        r.c.id_number == bindparam("id"), r.c.relation.in_(["spouse", "parent", "child"])
+        r.c.id_number == bindparam("id"),
+        # = any(array), not IN: an IN list is expanded at each execution, so never compiled once.
+        r.c.relation == func.any(bindparam("family", ["spouse", "parent", "child"], type_=ARRAY(String))),
     )
     obj = func.json_build_object("id_number", h.c.id_number, "acquired_on", h.c.acquired_on)
     return (

@@ -156,7 +156,7 @@ class Store:
 
     async def answered(self, application_id: str) -> set[str]:
         """The departments that have answered the application already."""
-        return set((await self.uow.conn.execute(ANSWERED, {"application_id": application_id})).scalars())
+        return {row[0] for row in await self.uow.fetch(ANSWERED, {"application_id": application_id})}
 
     def add_result(
         self, application_id: str, department: str, items: list[dict], facts: dict, verified_at: datetime, context: dict
@@ -254,10 +254,11 @@ class Store:
     # ---- the audit chains
     async def lock_chain_head(self, department: str) -> str:
         """The hash at the head of the department's chain, locked until commit (its first: the genesis)."""
-        head = await self.uow.conn.scalar(LOCK_HEAD, {"dept": department})
-        if head is None:  # the department's first query ever: start its chain
+        rows = await self.uow.fetch(LOCK_HEAD, {"dept": department})
+        if not rows:  # the department's first query ever: start its chain
             await self.uow.conn.execute(START_CHAIN, {"department": department, "last_hash": GENESIS})
-            head = await self.uow.conn.scalar(LOCK_HEAD, {"dept": department})
+            rows = await self.uow.fetch(LOCK_HEAD, {"dept": department})
+        head: str = rows[0][0]
         return head
 
     def add_audit_entry(self, entry: dict[str, Any]) -> None:

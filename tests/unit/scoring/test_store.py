@@ -44,6 +44,13 @@ class RecordingUnitOfWork:
     def later(self, statement: Any, params: dict) -> None:
         self.ran.append((statement, params))
 
+    async def run(self, statement: Any, params: dict) -> None:
+        self.ran.append((statement, params))
+
+    async def fetch(self, statement: Any, params: dict) -> list:
+        self.ran.append((statement, params))
+        return []
+
 
 async def test_every_store_method_runs_statements_that_compile_with_its_parameters():
     uow = RecordingUnitOfWork()

@@ -283,7 +283,8 @@ def _form(statement: Any, dialect: Any, params: dict[str, Any]) -> _Form | None:
         held = _FORMS[id(statement)] = (statement, {})
     keys = tuple(sorted(params))
     if keys not in held[1]:
-        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        # As for an executemany: an INSERT gets no RETURNING of its key unless it asks for one.
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys), for_executemany=True)
         expanding = any(b.expanding for b in compiled.binds.values()) or compiled.literal_execute_params
         try:
             held[1][keys] = None if expanding else _Form(compiled, dialect)

@@ -58,6 +58,7 @@ def is_working_day(day: date) -> bool:
         return day in workdays or (day.weekday() < 5 and day not in holidays)
 
 
+@lru_cache(maxsize=4096)  # every application of a day asks the same (its review deadline)
 def add_working_days(start: date, n: int) -> date:
     """The n-th working day after `start` (n=0: `start` itself if it is a working day, else the next one)."""
     day = start

@@ -127,6 +127,15 @@ async def run_load(
         # run including the drain after the last submission.
         "end_to_end_per_s": round(sum(1 for a in done if started <= noticed[a] <= load_end) / (load_end - started), 1),
         "end_to_end_incl_drain_per_s": round(len(done) / (last - started), 1),
+        # Notices a second once the pipeline is full (from 10 s into the load to its end): what the
+        # platform finishes in steady state. Offered less than it carries, this is the offered
+        # rate; offered more, its capacity (the two figures above count the first seconds, when
+        # nothing can have finished yet, and the drain).
+        "steady_notices_per_s": round(
+            sum(1 for a in done if started + 10 <= noticed[a] <= load_end) / max(load_end - started - 10, 1e-9), 1
+        )
+        if load_end - started > 10
+        else None,
         "latency_p50_ms": round(float(np.percentile(lat, 50)) * 1000, 1),
         "latency_p99_ms": round(float(np.percentile(lat, 99)) * 1000, 1),
         "submit_p50_ms": round(float(np.percentile(submit_latency, 50)) * 1000, 1) if submit_latency else None,

@@ -61,7 +61,10 @@ class Settings(BaseSettings):
     kafka_sasl_password: str | None = None
     kafka_ssl_cafile: str | None = None  # the cluster's CA (default: the system's trust store)
 
-    consumer_coalesce_ms: int = 10
+    # Under load, a small batch waits this long for more: one transaction, commit and relay batch
+    # for many events. 25 ms rather than 10 cost 0.1 s of p99 at 50/s and saved 14 % of the CPU an
+    # application (bench/, 2026-11-30).
+    consumer_coalesce_ms: int = 25
     consumer_max_retries: int = 3
     consumer_retry_backoff_ms: int = 100
     # While a dependency is away, retries back off exponentially up to this pause.
@@ -69,7 +72,7 @@ class Settings(BaseSettings):
 
     outbox_poll_interval_ms: int = 200
     outbox_batch_size: int = 500
-    outbox_coalesce_ms: int = 10
+    outbox_coalesce_ms: int = 25
 
     # Retention (shared.retention): how long sent outbox rows, inbox ids and idempotency keys are kept.
     retention_sweep_seconds: int = Field(3600, ge=1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -37,6 +38,12 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         json_serializer=_dumps,
         json_deserializer=orjson.loads,
     )
+
+
+def for_units(engine: AsyncEngine) -> AsyncEngine:
+    """The engine a `UnitOfWork` is given: the same pool, its connections in autocommit, since a
+    unit of work begins and commits its transaction on the driver itself."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 class UnitOfWork:
@@ -103,15 +110,7 @@ class UnitOfWork:
             await self.conn.close()
 
     async def _driver(self, call: Awaitable[Any], sql: str) -> Any:
-        """Await a call on the driver's connection; its errors come out as SQLAlchemy's, and a
-        connection that is gone is not given back to the pool."""
-        try:
-            return await call
-        except Exception as exc:
-            error = _translated(exc, sql)
-            if error.connection_invalidated:
-                await _discard(self.conn, exc)
-            raise error from exc
+        return await _on_driver(self.conn, call, sql)
 
     async def run(self, statement: Any, params: dict[str, Any] | list[dict[str, Any]]) -> None:
         """Execute a module-level Core statement in this transaction, once or for each of many
@@ -132,8 +131,7 @@ class UnitOfWork:
         form = _form(statement, self._engine.dialect, params)
         if form is None:  # an IN list expanded at execution: SQLAlchemy runs it, rows alike
             result = await self.conn.execute(statement, params)
-            index = {n: i for i, n in enumerate(result.keys())}
-            kind = type("Row", (Row,), {"__slots__": (), "_index": index})
+            kind = _row_kind(tuple(result.keys()))
             return [kind(r) for r in result.all()]
         records = await self._driver(self._raw.fetch(form.sql, *form.args(params)), form.sql)
         return form.rows(records)
@@ -222,11 +220,17 @@ class Row(tuple[Any, ...]):
         return dict(zip(self._index, self, strict=True))
 
 
+@lru_cache(maxsize=1024)
+def _row_kind(names: tuple[str, ...]) -> type[Row]:
+    """The class of rows with these columns: a `Row` that knows where each name is."""
+    return type("Row", (Row,), {"__slots__": (), "_index": {n: i for i, n in enumerate(names)}})
+
+
 class _Form:
     """A statement compiled for one set of parameter names: its SQL and, in order, each bind's
     name, type processor and the value it has when the caller gives none (a literal)."""
 
-    __slots__ = ("sql", "binds", "_rows", "_results")
+    __slots__ = ("sql", "binds", "_results")
 
     def __init__(self, compiled: Any, dialect: Any) -> None:
         processors = compiled._bind_processors
@@ -234,7 +238,6 @@ class _Form:
         self.binds = [
             (name, processors.get(name), compiled.binds[name].effective_value) for name in compiled.positiontup
         ]
-        self._rows: dict[tuple[str, ...], type[Row]] = {}
         # The columns SQLAlchemy would convert on the way out, as it would (`_form` leaves it to
         # SQLAlchemy when the conversion depends on the type the server answers with).
         self._results = [
@@ -247,11 +250,7 @@ class _Form:
         """The driver's records as rows (JSON arrives parsed already: the dialect's codec does it)."""
         if not records:
             return []
-        names = tuple(records[0].keys())
-        kind = self._rows.get(names)
-        if kind is None:
-            index = {n: i for i, n in enumerate(names)}
-            kind = self._rows[names] = type("Row", (Row,), {"__slots__": (), "_index": index})
+        kind = _row_kind(tuple(records[0].keys()))
         if not self._results:
             return [kind(r) for r in records]
         rows = []
@@ -307,6 +306,18 @@ def _translated(exc: BaseException, sql: str) -> DBAPIError:
     return DBAPIError(sql, None, exc, connection_invalidated=dropped)
 
 
+async def _on_driver(conn: AsyncConnection, call: Awaitable[Any], sql: str) -> Any:
+    """Await a call on `conn`'s driver connection; its errors come out as SQLAlchemy's, and a
+    connection that is gone is not given back to the pool."""
+    try:
+        return await call
+    except Exception as exc:
+        error = _translated(exc, sql)
+        if error.connection_invalidated:
+            await _discard(conn, exc)
+        raise error from exc
+
+
 async def _discard(conn: AsyncConnection, exc: BaseException) -> None:
     """Close a connection that is gone and every other the pool made before it, as SQLAlchemy does
     when its own statement finds the server gone (they would fail the same way, one by one)."""
@@ -334,13 +345,7 @@ class OneStatement:
         assert form is not None, "OneStatement takes no expanding IN lists"
         async with engine.connect() as conn:
             raw: Any = (await conn.get_raw_connection()).driver_connection
-            try:
-                return await raw.fetchrow(form.sql, *form.args(params))
-            except Exception as exc:
-                error = _translated(exc, form.sql)
-                if error.connection_invalidated:
-                    await _discard(conn, exc)  # a dropped connection must not go back to the pool
-                raise error from exc
+            return await _on_driver(conn, raw.fetchrow(form.sql, *form.args(params)), form.sql)
 
 
 class Database:
@@ -352,8 +357,7 @@ class Database:
         store_factory: Callable[[UnitOfWork], Any] | None = None,
     ) -> None:
         self.engine = make_engine(url, pool_size)
-        # The same pool; a unit of work begins and commits its transaction on the driver itself.
-        self._in_units = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._in_units = for_units(self.engine)
         self.outbox = outbox
         self.store_factory = store_factory
 

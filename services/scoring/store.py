@@ -228,7 +228,7 @@ class Store:
         self.uow.later(ADD_WITHDRAWN, {"application_id": application_id, "withdrawn_at": withdrawn_at})
 
     async def is_withdrawn(self, application_id: str) -> bool:
-        return any(row[0] for row in await self.uow.fetch(IS_WITHDRAWN, {"application_id": application_id}))
+        return bool(await self.uow.fetch(IS_WITHDRAWN, {"application_id": application_id}))
 
     async def lock_overdue_sweep(self) -> bool:
         """One sweeper at a time across replicas: False if another holds the sweep."""

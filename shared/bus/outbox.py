@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import failpoints, tracing
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, for_units
 from shared.events.catalogue import topic_of
 from shared.events.envelope import Envelope
 from shared.logging import get_logger
@@ -71,8 +71,7 @@ class OutboxRelay:
         self.settings = settings
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        # In a unit of work: the transaction and the statements on the driver.
-        self._in_units = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._in_units = for_units(engine)  # a unit of work: transaction and statements on the driver
         t = outbox.table
         # Only one relay per service publishes at a time: the rest find the lock taken, and no rows.
         locked = select(func.pg_try_advisory_xact_lock(bindparam("lock", type_=BigInteger))).scalar_subquery()
